@@ -1,0 +1,1 @@
+"""shopgraph's Federation v2 router: supergraph -> planner -> executor -> http."""

@@ -1,0 +1,1 @@
+"""The shop's four domain subgraphs: accounts, products, inventory, orders."""
