@@ -51,7 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = _load(name)
     parser = argparse.ArgumentParser(prog=f"shopgraph {name}", description=module.HELP)
     module.configure(parser)
-    parsed = parser.parse_args(rest)
+    if getattr(module, "PASSES_UNKNOWN_ARGS", False):
+        parsed, extra = parser.parse_known_args(rest)
+        parsed.extra_args = extra
+    else:
+        parsed = parser.parse_args(rest)
     return int(module.run(parsed) or 0)
 
 

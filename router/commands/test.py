@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 HELP = "install test prerequisites (chromium, npm tools) and run the test suite"
+PASSES_UNKNOWN_ARGS = True  # everything not ours goes to pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,7 +30,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-install", action="store_true", help="skip installing prerequisites"
     )
-    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
 
 
 def _run(cmd: list[str], cwd: Path | None = None) -> None:
@@ -53,5 +53,5 @@ def install_prerequisites() -> None:
 def run(args: argparse.Namespace) -> int:
     if not args.no_install:
         install_prerequisites()
-    pytest_args = [a for a in args.pytest_args if a != "--"]
+    pytest_args = [a for a in args.extra_args if a != "--"]
     return subprocess.call([sys.executable, "-m", "pytest", *pytest_args], cwd=ROOT)
