@@ -1,0 +1,1 @@
+"""Federation conformance suite: scenario folders run through router.Router."""

@@ -1,0 +1,110 @@
+"""Every scenario case through router.Router, compared with Apollo Gateway's recording.
+
+A case passes when the router's response equals the recorded one exactly (data,
+errors, list order and the order of fields in data), and, when the case says so,
+each subgraph received exactly the stated number of requests / _entities batch
+sizes, and the printed plan matches.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from tests.conformance.kit import SubgraphServer, entity_batches
+from tests.conformance.scenarios import Case, Scenario, load_scenarios
+
+SCENARIOS = load_scenarios()
+CASES = [case for scenario in SCENARIOS for case in scenario.cases]
+_BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}
+
+
+@pytest.fixture(scope="session")
+def subgraph_server() -> Iterator[SubgraphServer]:
+    with SubgraphServer() as server:
+        for scenario in SCENARIOS:
+            for name, resolvers in scenario.resolvers.items():
+                server.mount(scenario.name, name, scenario.subgraph_sdls[name], resolvers)
+        yield server
+
+
+class Routers:
+    """One router per scenario, built on first use and shared by its cases."""
+
+    def __init__(self, server: SubgraphServer) -> None:
+        self._server = server
+        self._routers: dict[str, Any] = {}
+
+    def get(self, scenario: Scenario) -> Any:
+        if scenario.name not in self._routers:
+            # imported here so a missing or broken router fails each case, not collection
+            from router import Router
+
+            self._routers[scenario.name] = Router.from_supergraph(
+                scenario.supergraph, subgraph_urls=self._server.subgraph_urls(scenario.name)
+            )
+        return self._routers[scenario.name]
+
+    async def aclose(self) -> None:
+        for router in self._routers.values():
+            await router.aclose()
+        self._routers.clear()
+
+
+@pytest.fixture(scope="session")
+async def routers(subgraph_server: SubgraphServer) -> AsyncIterator[Routers]:
+    cache = Routers(subgraph_server)
+    yield cache
+    await cache.aclose()
+
+
+def _key_order(value: Any) -> Any:
+    """The response with every object reduced to its ordered keys (for order checks)."""
+    if isinstance(value, dict):
+        return [(key, _key_order(item)) for key, item in value.items()]
+    if isinstance(value, list):
+        return [_key_order(item) for item in value]
+    return None
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+async def test_case(case: Case, routers: Routers, subgraph_server: SubgraphServer) -> None:
+    scenario = _BY_NAME[case.scenario]
+    assert case.name in scenario.expected, (
+        f"no recorded response: run python -m tests.conformance.record {case.scenario}"
+    )
+    expected = scenario.expected[case.name]
+    router = routers.get(scenario)
+
+    subgraph_server.reset(case.scenario)
+    response = await router.execute(
+        case.query,
+        variables=dict(case.variables) if case.variables is not None else None,
+        operation_name=case.operation_name,
+        headers=dict(case.headers) if case.headers is not None else None,
+    )
+    received = subgraph_server.requests(case.scenario)
+
+    assert response == expected, f"response:\n{_dump(response)}\nexpected:\n{_dump(expected)}"
+    assert _key_order(response.get("data")) == _key_order(expected.get("data")), (
+        "fields are not in request order"
+    )
+    if case.requests is not None:
+        want = {name: count for name, count in case.requests.items() if count}
+        got = {name: len(bodies) for name, bodies in received.items() if bodies}
+        assert got == want, f"requests per subgraph {got} != {want}\n{_dump(received)}"
+    if case.entity_batches is not None:
+        want_batches = {name: list(sizes) for name, sizes in case.entity_batches.items() if sizes}
+        got_batches = entity_batches(received)
+        assert got_batches == want_batches, (
+            f"_entities batch sizes {got_batches} != {want_batches}\n{_dump(received)}"
+        )
+    if case.plan is not None:
+        assert router.plan_text(case.query, case.operation_name).strip() == case.plan.strip()
