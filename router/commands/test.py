@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # npm projects whose node_modules some tests need; each holds a package.json
 # and package-lock.json so installs are reproducible.
-NPM_PROJECTS: tuple[str, ...] = ()
+NPM_PROJECTS: tuple[str, ...] = ("tests/conformance/tools",)
 APT_PACKAGES: dict[str, str] = {}  # executable -> Debian package
 
 
