@@ -1,0 +1,172 @@
+"""accounts: users, registration, login."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from subgraphs.common.auth import ADMIN, CUSTOMER, TokenCodec
+from subgraphs.common.context import Context
+from subgraphs.common.errors import NotFound
+from subgraphs.common.types import UserError, UserErrorCode, user_error
+
+from .models import UserRow
+
+HASHER = PasswordHasher()
+# Verified when the email is unknown so both failures take the same time.
+_DUMMY_HASH = HASHER.hash("not-a-real-password")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 8
+
+
+@strawberry.enum
+class Role(Enum):
+    CUSTOMER = CUSTOMER
+    ADMIN = ADMIN
+
+
+@strawberry.federation.type(keys=["id"])
+class User:
+    id: strawberry.ID
+    email: str
+    name: str
+    role: Role
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: UserRow) -> User:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            email=row.email,
+            name=row.name,
+            role=Role(row.role),
+            created_at=row.created_at,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: strawberry.Info[Context, None], id: strawberry.ID) -> User | None:
+        info.context.auth.require_self_or_admin(str(id))
+        return await load_user(info.context, str(id))
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+async def load_user(context: Context, user_id: str) -> User | None:
+    async def load(ids: Sequence[str]) -> list[User | None]:
+        wanted = {u for u in (_uuid(i) for i in ids) if u is not None}
+        async with context.db.session() as session:
+            rows = (await session.scalars(select(UserRow).where(UserRow.id.in_(wanted)))).all()
+        by_id = {str(row.id): User.from_row(row) for row in rows}
+        return [by_id.get(str(_uuid(i))) if _uuid(i) else None for i in ids]
+
+    return await context.loader("users", load).load(user_id)
+
+
+def _codec(info: strawberry.Info[Context, None]) -> TokenCodec:
+    codec: TokenCodec = info.context.services
+    return codec
+
+
+@strawberry.input
+class RegisterInput:
+    email: str
+    password: str
+    name: str
+
+
+@strawberry.input
+class LoginInput:
+    email: str
+    password: str
+
+
+@strawberry.type
+class AuthPayload:
+    token: str | None = None
+    user: User | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in user.")
+    async def me(self, info: strawberry.Info[Context, None]) -> User | None:
+        viewer = info.context.auth.require_viewer()
+        return await load_user(info.context, viewer.user_id)
+
+    @strawberry.field(description="A user by id: admins, or the user themself.")
+    async def user(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> User | None:
+        info.context.auth.require_self_or_admin(str(id))
+        found = await load_user(info.context, str(id))
+        if found is None:
+            raise NotFound(f"No user with id {id}")
+        return found
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def register(self, info: strawberry.Info[Context, None], input: RegisterInput) -> AuthPayload:
+        email = input.email.strip().lower()
+        errors = []
+        if not EMAIL.match(email) or len(email) > 320:
+            errors.append(user_error(UserErrorCode.INVALID_INPUT, "Not a valid email address", "input", "email"))
+        if len(input.password) < MIN_PASSWORD:
+            errors.append(
+                user_error(
+                    UserErrorCode.WEAK_PASSWORD,
+                    f"Password must be at least {MIN_PASSWORD} characters",
+                    "input",
+                    "password",
+                )
+            )
+        name = input.name.strip()
+        if not name or len(name) > 200:
+            errors.append(user_error(UserErrorCode.INVALID_INPUT, "Name must be 1-200 characters", "input", "name"))
+        if errors:
+            return AuthPayload(user_errors=errors)
+        password_hash = await asyncio.to_thread(HASHER.hash, input.password)
+        row = UserRow(id=uuid.uuid4(), email=email, name=name, role=CUSTOMER, password_hash=password_hash)
+        try:
+            async with info.context.db.session() as session, session.begin():
+                session.add(row)
+        except IntegrityError:
+            return AuthPayload(
+                user_errors=[
+                    user_error(UserErrorCode.EMAIL_TAKEN, "An account with this email exists", "input", "email")
+                ]
+            )
+        return AuthPayload(token=_codec(info).issue(str(row.id), row.role), user=User.from_row(row))
+
+    @strawberry.mutation
+    async def login(self, info: strawberry.Info[Context, None], input: LoginInput) -> AuthPayload:
+        email = input.email.strip().lower()
+        async with info.context.db.session() as session:
+            row = await session.scalar(select(UserRow).where(UserRow.email == email))
+        try:
+            await asyncio.to_thread(HASHER.verify, row.password_hash if row else _DUMMY_HASH, input.password)
+        except (VerificationError, InvalidHashError):
+            row = None
+        if row is None:
+            return AuthPayload(
+                user_errors=[user_error(UserErrorCode.INVALID_CREDENTIALS, "Wrong email or password")]
+            )
+        return AuthPayload(token=_codec(info).issue(str(row.id), row.role), user=User.from_row(row))
+
+
+schema = strawberry.federation.Schema(query=Query, mutation=Mutation, federation_version="2.7")

@@ -1,0 +1,1 @@
+"""Pieces every domain subgraph shares: database, auth, errors, the app factory."""

@@ -1,0 +1,33 @@
+"""The per-request context every resolver receives as `info.context`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from .auth import Auth
+from .database import Database
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@dataclass
+class Context:
+    db: Database
+    auth: Auth
+    services: Any = None
+    _loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+
+    def loader(
+        self, name: str, load: Callable[[Sequence[K]], Awaitable[Sequence[V]]]
+    ) -> DataLoader[K, V]:
+        """The request's DataLoader called `name`: one batch per tick, however many callers."""
+        existing = self._loaders.get(name)
+        if existing is None:
+            existing = DataLoader(load_fn=load)  # type: ignore[arg-type]
+            self._loaders[name] = existing
+        return existing

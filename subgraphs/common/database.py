@@ -1,0 +1,153 @@
+"""Where each subgraph's PostgreSQL database lives, and getting it ready.
+
+With DATABASE_URL set, that server is used; otherwise an embedded PostgreSQL
+(pgserver) runs from `.data/postgres` at the repository root (override with
+SHOPGRAPH_DATA_DIR) and is kept between runs. Each subgraph gets its own
+database, `<prefix>_<subgraph>` (prefix from SHOPGRAPH_DB_PREFIX, default
+`shopgraph`), created on first use; SHOPGRAPH_<NAME>_DATABASE_URL overrides
+one subgraph's database entirely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+logger = logging.getLogger("shopgraph.database")
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+_embedded: Any = None
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("SHOPGRAPH_DATA_DIR") or REPO_ROOT / ".data")
+
+
+def start_embedded_server(pgdata: Path | None = None, cleanup_mode: str | None = "stop") -> str:
+    """Start (or attach to) the embedded server and return its URL.
+
+    Blocking: call before the event loop is busy or via asyncio.to_thread.
+    """
+    global _embedded
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
+        import pgserver
+
+        folder = pgdata or data_dir() / "postgres"
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        _embedded = pgserver.get_server(folder, cleanup_mode=cleanup_mode)
+        return str(_embedded.get_uri("postgres"))
+
+
+def server_url() -> str:
+    """The server-level URL: DATABASE_URL, or the embedded server's."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    return start_embedded_server()
+
+
+def database_url(server: str, subgraph: str, prefix: str | None = None) -> str:
+    override = os.environ.get(f"SHOPGRAPH_{subgraph.upper()}_DATABASE_URL")
+    if override:
+        return override
+    name = f"{prefix or os.environ.get('SHOPGRAPH_DB_PREFIX') or 'shopgraph'}_{subgraph}"
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+def asyncpg_dsn(url: str) -> tuple[str, dict[str, str]]:
+    """A libpq-style URL for asyncpg plus its query options (host=<socket dir>)."""
+    parsed = make_url(url).set(drivername="postgresql")
+    query = dict(parsed.query)
+    dsn = parsed.set(query={}).render_as_string(hide_password=False)
+    return dsn, {k: v if isinstance(v, str) else v[0] for k, v in query.items()}
+
+
+async def _connect(url: str) -> asyncpg.Connection:
+    dsn, options = asyncpg_dsn(url)
+    return await asyncpg.connect(dsn, **options)
+
+
+async def ensure_database(url: str) -> None:
+    """Create the database named in `url` if it does not exist yet."""
+    target = make_url(url)
+    name = target.database
+    assert name, "database URL names no database"
+    conn = await _connect(target.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            return
+        quoted = '"' + name.replace('"', '""') + '"'
+        try:
+            await conn.execute(f"CREATE DATABASE {quoted}")
+        except asyncpg.DuplicateDatabaseError:
+            pass  # created concurrently by another process
+    finally:
+        await conn.close()
+
+
+async def drop_database(url: str) -> None:
+    target = make_url(url)
+    name = target.database
+    assert name
+    conn = await _connect(target.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        quoted = '"' + name.replace('"', '""') + '"'
+        await conn.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
+    sa_url = make_url(url).set(drivername="postgresql+asyncpg")
+    return create_async_engine(
+        sa_url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=False,
+        pool_recycle=1800,
+    )
+
+
+class Database:
+    """One subgraph's engine and session factory."""
+
+    def __init__(self, url: str, engine: AsyncEngine | None = None) -> None:
+        self.url = url
+        self.engine = engine or create_engine(url)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self) -> AsyncSession:
+        return self.sessions()
+
+    async def ping(self) -> bool:
+        try:
+            async with asyncio.timeout(2), self.engine.connect() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+            return True
+        except Exception:
+            logger.exception("database health check failed")
+            return False
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    def on_statement(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Call `callback(sql)` for every statement sent; returns an unsubscribe function."""
+
+        def listener(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            callback(statement)
+
+        event.listen(self.engine.sync_engine, "before_cursor_execute", listener)
+        return lambda: event.remove(self.engine.sync_engine, "before_cursor_execute", listener)

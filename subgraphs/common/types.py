@@ -1,0 +1,64 @@
+"""GraphQL types several subgraphs serve identically (hence @shareable)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import Enum
+
+import strawberry
+
+CENTS = Decimal("0.01")
+
+
+@strawberry.enum(description="ISO 4217 currency code.")
+class CurrencyCode(Enum):
+    USD = "USD"
+    EUR = "EUR"
+    GBP = "GBP"
+
+
+@strawberry.federation.type(shareable=True, description="An exact amount of money.")
+class Money:
+    amount: Decimal = strawberry.field(description="Decimal string, e.g. \"19.99\".")
+    currency_code: CurrencyCode
+
+    @classmethod
+    def of(cls, amount: Decimal, currency: str) -> Money:
+        return cls(amount=amount.quantize(CENTS), currency_code=CurrencyCode(currency))
+
+
+@strawberry.enum(description="Why a mutation did not do what was asked.")
+class UserErrorCode(Enum):
+    INVALID_INPUT = "INVALID_INPUT"
+    EMAIL_TAKEN = "EMAIL_TAKEN"
+    WEAK_PASSWORD = "WEAK_PASSWORD"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    SKU_TAKEN = "SKU_TAKEN"
+    INVALID_PRICE = "INVALID_PRICE"
+    PRODUCT_NOT_FOUND = "PRODUCT_NOT_FOUND"
+    INVALID_QUANTITY = "INVALID_QUANTITY"
+    INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    RESERVATION_NOT_FOUND = "RESERVATION_NOT_FOUND"
+    RESERVATION_NOT_ACTIVE = "RESERVATION_NOT_ACTIVE"
+    CART_EMPTY = "CART_EMPTY"
+    NOT_IN_CART = "NOT_IN_CART"
+    ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
+    ORDER_NOT_PAYABLE = "ORDER_NOT_PAYABLE"
+    ORDER_EXPIRED = "ORDER_EXPIRED"
+    INVALID_STATUS_TRANSITION = "INVALID_STATUS_TRANSITION"
+    PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+
+
+@strawberry.federation.type(shareable=True, description="A business rule the input broke.")
+class UserError:
+    code: UserErrorCode
+    field: list[str] | None = strawberry.field(
+        default=None, description="Path to the offending input field."
+    )
+    message: str
+
+
+def user_error(code: UserErrorCode, message: str, *field: str) -> UserError:
+    return UserError(code=code, field=list(field) or None, message=message)
