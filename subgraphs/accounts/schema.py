@@ -54,7 +54,9 @@ class User:
         )
 
     @classmethod
-    async def resolve_reference(cls, info: strawberry.Info[Context, None], id: strawberry.ID) -> User | None:
+    async def resolve_reference(
+        cls, info: strawberry.Info[Context, None], id: strawberry.ID
+    ) -> User | None:
         info.context.auth.require_self_or_admin(str(id))
         return await load_user(info.context, str(id))
 
@@ -121,11 +123,17 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation
-    async def register(self, info: strawberry.Info[Context, None], input: RegisterInput) -> AuthPayload:
+    async def register(
+        self, info: strawberry.Info[Context, None], input: RegisterInput
+    ) -> AuthPayload:
         email = input.email.strip().lower()
         errors = []
         if not EMAIL.match(email) or len(email) > 320:
-            errors.append(user_error(UserErrorCode.INVALID_INPUT, "Not a valid email address", "input", "email"))
+            errors.append(
+                user_error(
+                    UserErrorCode.INVALID_INPUT, "Not a valid email address", "input", "email"
+                )
+            )
         if len(input.password) < MIN_PASSWORD:
             errors.append(
                 user_error(
@@ -137,18 +145,29 @@ class Mutation:
             )
         name = input.name.strip()
         if not name or len(name) > 200:
-            errors.append(user_error(UserErrorCode.INVALID_INPUT, "Name must be 1-200 characters", "input", "name"))
+            errors.append(
+                user_error(
+                    UserErrorCode.INVALID_INPUT, "Name must be 1-200 characters", "input", "name"
+                )
+            )
         if errors:
             return AuthPayload(user_errors=errors)
         password_hash = await asyncio.to_thread(HASHER.hash, input.password)
-        row = UserRow(id=uuid.uuid4(), email=email, name=name, role=CUSTOMER, password_hash=password_hash)
+        row = UserRow(
+            id=uuid.uuid4(), email=email, name=name, role=CUSTOMER, password_hash=password_hash
+        )
         try:
             async with info.context.db.session() as session, session.begin():
                 session.add(row)
         except IntegrityError:
             return AuthPayload(
                 user_errors=[
-                    user_error(UserErrorCode.EMAIL_TAKEN, "An account with this email exists", "input", "email")
+                    user_error(
+                        UserErrorCode.EMAIL_TAKEN,
+                        "An account with this email exists",
+                        "input",
+                        "email",
+                    )
                 ]
             )
         return AuthPayload(token=_codec(info).issue(str(row.id), row.role), user=User.from_row(row))
@@ -159,12 +178,16 @@ class Mutation:
         async with info.context.db.session() as session:
             row = await session.scalar(select(UserRow).where(UserRow.email == email))
         try:
-            await asyncio.to_thread(HASHER.verify, row.password_hash if row else _DUMMY_HASH, input.password)
+            await asyncio.to_thread(
+                HASHER.verify, row.password_hash if row else _DUMMY_HASH, input.password
+            )
         except (VerificationError, InvalidHashError):
             row = None
         if row is None:
             return AuthPayload(
-                user_errors=[user_error(UserErrorCode.INVALID_CREDENTIALS, "Wrong email or password")]
+                user_errors=[
+                    user_error(UserErrorCode.INVALID_CREDENTIALS, "Wrong email or password")
+                ]
             )
         return AuthPayload(token=_codec(info).issue(str(row.id), row.role), user=User.from_row(row))
 

@@ -106,18 +106,25 @@ def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart
         try:
             payload = orjson.loads(await request.get_data())
         except orjson.JSONDecodeError:
-            return _json({"errors": [error_body("Request body is not valid JSON", "BAD_REQUEST")]}, 400)
+            return _json(
+                {"errors": [error_body("Request body is not valid JSON", "BAD_REQUEST")]}, 400
+            )
         return await handle(payload, allow_mutations=True)
 
     @app.get("/graphql")
     async def graphql_get() -> Response:
         args = request.args
-        payload: dict[str, Any] = {"query": args.get("query"), "operationName": args.get("operationName")}
+        payload: dict[str, Any] = {
+            "query": args.get("query"),
+            "operationName": args.get("operationName"),
+        }
         if args.get("variables"):
             try:
                 payload["variables"] = orjson.loads(args["variables"])
             except orjson.JSONDecodeError:
-                return _json({"errors": [error_body("`variables` is not valid JSON", "BAD_REQUEST")]}, 400)
+                return _json(
+                    {"errors": [error_body("`variables` is not valid JSON", "BAD_REQUEST")]}, 400
+                )
         return await handle(payload, allow_mutations=False)
 
     @app.get("/health")
@@ -132,6 +139,8 @@ def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart
             code = error.code or 500
             return _json({"errors": [error_body(error.name, "BAD_REQUEST")]}, code)
         logger.exception("unhandled error in %s", spec.name, exc_info=error)
-        return _json({"errors": [error_body("Internal server error", "INTERNAL_SERVER_ERROR")]}, 500)
+        return _json(
+            {"errors": [error_body("Internal server error", "INTERNAL_SERVER_ERROR")]}, 500
+        )
 
     return app

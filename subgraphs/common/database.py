@@ -11,6 +11,7 @@ one subgraph's database entirely.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import warnings
@@ -21,7 +22,12 @@ from typing import Any
 import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 logger = logging.getLogger("shopgraph.database")
 
@@ -89,10 +95,9 @@ async def ensure_database(url: str) -> None:
         if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             return
         quoted = '"' + name.replace('"', '""') + '"'
-        try:
+        # Another process may create it between the check and here.
+        with contextlib.suppress(asyncpg.DuplicateDatabaseError):
             await conn.execute(f"CREATE DATABASE {quoted}")
-        except asyncpg.DuplicateDatabaseError:
-            pass  # created concurrently by another process
     finally:
         await conn.close()
 

@@ -67,7 +67,9 @@ class GraphQLEndpoint:
             self._prepared.popitem(last=False)
         return prepared
 
-    async def run(self, payload: Any, context: Any, *, allow_mutations: bool = True) -> dict[str, Any]:
+    async def run(
+        self, payload: Any, context: Any, *, allow_mutations: bool = True
+    ) -> dict[str, Any]:
         if not isinstance(payload, dict):
             raise RequestError("Request body must be a JSON object")
         query = payload.get("query")
@@ -98,8 +100,10 @@ class GraphQLEndpoint:
         body: dict[str, Any] = {}
         if result.errors:
             body["errors"] = [format_execution_error(e) for e in result.errors]
-        if result.data is not None or not result.errors or any(
-            e.path is not None for e in result.errors
+        if (
+            result.data is not None
+            or not result.errors
+            or any(e.path is not None for e in result.errors)
         ):
             body["data"] = result.data
         return body

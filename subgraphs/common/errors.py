@@ -50,7 +50,9 @@ def format_request_error(error: GraphQLError, code: str) -> dict[str, Any]:
     """An error raised before execution (parse, validation, variables)."""
     formatted: dict[str, Any] = {"message": error.message}
     if error.locations:
-        formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+        formatted["locations"] = [
+            {"line": loc.line, "column": loc.column} for loc in error.locations
+        ]
     formatted["extensions"] = {"code": code}
     return formatted
 
@@ -72,11 +74,15 @@ def format_execution_error(error: GraphQLError) -> dict[str, Any]:
         code = "INTERNAL_SERVER_ERROR"
         message = INTERNAL_MESSAGE
         logger.error(
-            "Unexpected error at %s", error.path, exc_info=(type(original), original, original.__traceback__)
+            "Unexpected error at %s",
+            error.path,
+            exc_info=(type(original), original, original.__traceback__),
         )
     formatted: dict[str, Any] = {"message": message}
     if error.locations:
-        formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+        formatted["locations"] = [
+            {"line": loc.line, "column": loc.column} for loc in error.locations
+        ]
     if error.path is not None:
         formatted["path"] = list(error.path)
     formatted["extensions"] = {"code": code}

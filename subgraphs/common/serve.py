@@ -63,7 +63,9 @@ async def start_server(
     server = RunningServer(app.name, f"http://{host}:{bound_port}", task, shutdown)
     async with httpx.AsyncClient(timeout=startup_timeout) as client:
         probe = asyncio.ensure_future(client.get(f"{server.url}/health"))
-        done, _ = await asyncio.wait({probe, task}, timeout=startup_timeout, return_when="FIRST_COMPLETED")
+        done, _ = await asyncio.wait(
+            {probe, task}, timeout=startup_timeout, return_when="FIRST_COMPLETED"
+        )
         if task in done:
             probe.cancel()
             task.result()  # re-raises the startup failure

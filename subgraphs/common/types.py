@@ -19,7 +19,7 @@ class CurrencyCode(Enum):
 
 @strawberry.federation.type(shareable=True, description="An exact amount of money.")
 class Money:
-    amount: Decimal = strawberry.field(description="Decimal string, e.g. \"19.99\".")
+    amount: Decimal = strawberry.field(description='Decimal string, e.g. "19.99".')
     currency_code: CurrencyCode
 
     @classmethod
