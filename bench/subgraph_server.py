@@ -1,0 +1,264 @@
+"""The four benchmark subgraphs (accounts, products, inventory, reviews) in one process.
+
+Each is a Federation v2 subgraph built with graphql-core from its SDL in
+bench/schemas/, served at /<name> by a bare ASGI app under uvicorn (httptools +
+uvloop). The data is static, so a whole response is a pure function of the
+request body: responses are memoised by (subgraph, body) and a repeated fetch
+costs one dict lookup. That keeps the subgraphs far from being the bottleneck;
+what the benchmark measures is the gateway.
+
+    python -m bench.subgraph_server --port 4200
+
+GET /stats returns per-subgraph request counts (the harness uses them to report
+how many subgraph fetches each gateway makes per client request).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from graphql import GraphQLSchema, build_schema, graphql_sync
+
+from bench.data import data, in_stock, shipping_estimate
+
+SCHEMAS = Path(__file__).parent / "schemas"
+NAMES = ("accounts", "products", "inventory", "reviews")
+
+# The federation directives the subgraph SDLs use, so graphql-core can build them.
+_FEDERATION_PRELUDE = """
+scalar _Any
+scalar FieldSet
+scalar link__Import
+enum link__Purpose { SECURITY EXECUTION }
+directive @link(url: String!, as: String, for: link__Purpose, import: [link__Import])
+  repeatable on SCHEMA
+directive @key(fields: FieldSet!, resolvable: Boolean = true) repeatable on OBJECT | INTERFACE
+directive @requires(fields: FieldSet!) on FIELD_DEFINITION
+directive @provides(fields: FieldSet!) on FIELD_DEFINITION
+directive @external(reason: String) on OBJECT | FIELD_DEFINITION
+directive @shareable repeatable on OBJECT | FIELD_DEFINITION
+type _Service { sdl: String! }
+"""
+
+EntityResolver = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+@dataclass
+class Subgraph:
+    name: str
+    sdl: str
+    schema: GraphQLSchema
+    cache: dict[bytes, bytes] = field(default_factory=dict)
+    requests: int = 0
+    misses: int = 0
+
+
+def _build(name: str, query_fields: dict[str, Callable[..., Any]],
+           entities: dict[str, EntityResolver]) -> Subgraph:
+    sdl = (SCHEMAS / f"{name}.graphql").read_text()
+    query_keyword = "extend type Query" if "type Query" in sdl else "type Query"
+    executable = (
+        _FEDERATION_PRELUDE
+        + sdl
+        + f"\nunion _Entity = {' | '.join(entities)}\n"
+        + f"{query_keyword} {{ _entities(representations: [_Any!]!): [_Entity]! "
+        + "_service: _Service! }\n"
+    )
+    schema = build_schema(executable)
+
+    def resolve_entities(_root: Any, _info: Any, representations: list[dict]) -> list:
+        return [entities[rep["__typename"]](rep) for rep in representations]
+
+    query_type = schema.query_type
+    assert query_type is not None
+    for field_name, resolver in query_fields.items():
+        query_type.fields[field_name].resolve = resolver
+    query_type.fields["_entities"].resolve = resolve_entities
+    query_type.fields["_service"].resolve = lambda *_: {"sdl": sdl}
+    entity_union = schema.type_map["_Entity"]
+    entity_union.resolve_type = lambda value, *_: value["__typename"]  # type: ignore[attr-defined]
+    return Subgraph(name, sdl, schema)
+
+
+def _typed(typename: str, value: dict | None) -> dict | None:
+    return None if value is None else {"__typename": typename, **value}
+
+
+def build_subgraphs() -> dict[str, Subgraph]:
+    d = data()
+    users_list = list(d.users.values())
+
+    accounts = _build(
+        "accounts",
+        {
+            "me": lambda *_: d.users["1"],
+            "user": lambda _root, _info, id: d.users.get(id),
+            "users": lambda *_: users_list,
+        },
+        {"User": lambda rep: _typed("User", d.users.get(rep["id"]))},
+    )
+
+    products = _build(
+        "products",
+        {"topProducts": lambda _root, _info, first=5: d.top_products[: max(first, 0)]},
+        {"Product": lambda rep: _typed("Product", d.products.get(rep["upc"]))},
+    )
+
+    def inventory_product(rep: dict[str, Any]) -> dict[str, Any] | None:
+        upc = rep["upc"]
+        if upc not in d.products:
+            return None
+        return {
+            "__typename": "Product",
+            "upc": upc,
+            "inStock": in_stock(upc),
+            "shippingEstimate": shipping_estimate(rep.get("price"), rep.get("weight")),
+        }
+
+    inventory = _build("inventory", {}, {"Product": inventory_product})
+
+    # The reviews subgraph's own view of the graph, linked once so the default
+    # resolver (dict lookup) answers every field.
+    review_views = {
+        r["id"]: {
+            "id": r["id"],
+            "body": r["body"],
+            "product": {"upc": r["product_upc"]},
+            "author": {"id": r["author_id"], "username": d.users[r["author_id"]]["username"]},
+        }
+        for r in d.reviews.values()
+    }
+    for review in review_views.values():
+        review["author"]["reviews"] = [
+            review_views[r["id"]] for r in d.reviews_by_user[review["author"]["id"]]
+        ]
+        review["product"]["reviews"] = [
+            review_views[r["id"]] for r in d.reviews_by_product[review["product"]["upc"]]
+        ]
+
+    def reviews_user(rep: dict[str, Any]) -> dict[str, Any] | None:
+        user_id = rep["id"]
+        if user_id not in d.users:
+            return None
+        found = [review_views[r["id"]] for r in d.reviews_by_user.get(user_id, [])]
+        return {"__typename": "User", "id": user_id, "reviews": found}
+
+    def reviews_product(rep: dict[str, Any]) -> dict[str, Any] | None:
+        upc = rep["upc"]
+        if upc not in d.products:
+            return None
+        found = [review_views[r["id"]] for r in d.reviews_by_product.get(upc, [])]
+        return {"__typename": "Product", "upc": upc, "reviews": found}
+
+    reviews = _build(
+        "reviews",
+        {},
+        {
+            "Review": lambda rep: _typed("Review", review_views.get(rep["id"])),
+            "User": reviews_user,
+            "Product": reviews_product,
+        },
+    )
+    return {s.name: s for s in (accounts, products, inventory, reviews)}
+
+
+_CACHE_LIMIT = 20_000  # distinct bodies per subgraph; static data makes this ample
+
+
+def execute(subgraph: Subgraph, body: bytes) -> bytes:
+    """Answer one GraphQL-over-HTTP request body, memoised by the body."""
+    subgraph.requests += 1
+    cached = subgraph.cache.get(body)
+    if cached is not None:
+        return cached
+    subgraph.misses += 1
+    try:
+        request = orjson.loads(body)
+        result = graphql_sync(
+            subgraph.schema,
+            request["query"],
+            variable_values=request.get("variables"),
+            operation_name=request.get("operationName"),
+        )
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [e.formatted for e in result.errors]
+    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        payload = {"errors": [{"message": f"bad request: {exc}"}]}
+    response = orjson.dumps(payload)
+    if len(subgraph.cache) >= _CACHE_LIMIT:
+        subgraph.cache.clear()
+    subgraph.cache[body] = response
+    return response
+
+
+class SubgraphsApp:
+    """A bare ASGI app: POST /<subgraph>, GET /health, GET /stats."""
+
+    def __init__(self, subgraphs: dict[str, Subgraph]) -> None:
+        self.subgraphs = subgraphs
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        return {
+            name: {"requests": s.requests, "misses": s.misses}
+            for name, s in self.subgraphs.items()
+        }
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            return
+        path = scope["path"].strip("/")
+        if scope["method"] == "GET":
+            if path == "health":
+                await _respond(send, 200, b'{"status":"ok"}')
+            elif path == "stats":
+                await _respond(send, 200, orjson.dumps(self.stats()))
+            else:
+                await _respond(send, 404, b'{"errors":[{"message":"not found"}]}')
+            return
+        subgraph = self.subgraphs.get(path)
+        if subgraph is None:
+            await _respond(send, 404, b'{"errors":[{"message":"no such subgraph"}]}')
+            return
+        chunks = []
+        more = True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        await _respond(send, 200, execute(subgraph, b"".join(chunks)))
+
+
+async def _respond(send: Callable, status: int, body: bytes) -> None:
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+    })
+    await send({"type": "http.response.body", "body": body})
+
+
+def main() -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4200)
+    args = parser.parse_args()
+    app = SubgraphsApp(build_subgraphs())
+    uvicorn.run(
+        app, host=args.host, port=args.port, http="httptools", loop="uvloop",
+        access_log=False, log_level="warning", lifespan="off", backlog=4096,
+    )
+
+
+if __name__ == "__main__":
+    main()
