@@ -34,5 +34,6 @@ SUBGRAPHS = {
             "Store": lambda rep: {"id": rep["id"], "employees": _employees(rep["id"])}
             if rep["id"] in STORES else None
         },
+        fields={"Store": {"employees": lambda obj, info: _employees(obj["id"])}},
     ),
 }

@@ -71,5 +71,6 @@ SUBGRAPHS = {
             "Country": lambda rep: {"code": rep["code"], "carriers": _carriers_of(rep["code"])}
             if rep["code"] in COUNTRIES else None
         },
+        fields={"Country": {"carriers": lambda obj, info: _carriers_of(obj["code"])}},
     ),
 }
