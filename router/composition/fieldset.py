@@ -1,0 +1,126 @@
+"""Field sets: the `fields` strings of @key, @requires and @provides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from graphql import GraphQLSyntaxError, parse
+from graphql.language import ast
+
+from .model import FieldDef, Subgraph
+from .typeref import BUILTIN_SCALARS, named_type
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    name: str  # field name, or "" for an inline fragment
+    type_condition: str | None = None
+    children: tuple[Selection, ...] = ()
+    has_arguments: bool = False
+    directives: tuple[str, ...] = ()
+
+
+class FieldSetError(Exception):
+    def __init__(self, code_suffix: str, message: str) -> None:
+        super().__init__(message)
+        self.code_suffix = code_suffix
+        self.message = message
+
+
+def _convert(node: ast.SelectionSetNode | None) -> tuple[Selection, ...]:
+    if node is None:
+        return ()
+    out: list[Selection] = []
+    for sel in node.selections:
+        directives = tuple(d.name.value for d in sel.directives or ())
+        if isinstance(sel, ast.FieldNode):
+            out.append(Selection(sel.name.value, None, _convert(sel.selection_set),
+                                 bool(sel.arguments), directives))
+        elif isinstance(sel, ast.InlineFragmentNode):
+            condition = sel.type_condition.name.value if sel.type_condition else None
+            out.append(Selection("", condition, _convert(sel.selection_set), False, directives))
+        else:
+            raise FieldSetError("INVALID_FIELDS", "fragment spreads are not allowed in field sets")
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def parse_field_set(text: str) -> tuple[Selection, ...]:
+    try:
+        document = parse("{" + text + "}", no_location=True)
+    except GraphQLSyntaxError as exc:
+        raise FieldSetError("INVALID_FIELDS", exc.message) from None
+    op = document.definitions[0]
+    if not isinstance(op, ast.OperationDefinitionNode):
+        raise FieldSetError("INVALID_FIELDS", "invalid field set")
+    return _convert(op.selection_set)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    parent: str
+    field: FieldDef
+    selection: Selection
+
+
+def resolve(subgraph: Subgraph, type_name: str, text: str) -> list[Target]:
+    """The fields a field set selects, outermost first; raises FieldSetError if invalid."""
+    out: list[Target] = []
+    _walk(subgraph, type_name, parse_field_set(text), out)
+    return out
+
+
+def _walk(sg: Subgraph, type_name: str, selections: tuple[Selection, ...], out: list) -> None:
+    t = sg.types.get(type_name)
+    for sel in selections:
+        if sel.directives:
+            raise FieldSetError(
+                "DIRECTIVE_IN_FIELDS_ARG",
+                f"cannot have directive applications in the field set but found "
+                f"{', '.join('@' + d for d in sel.directives)}.")
+        if not sel.name:
+            condition = sel.type_condition or type_name
+            if condition not in sg.types:
+                raise FieldSetError("INVALID_FIELDS", f'Unknown type "{condition}".')
+            _walk(sg, condition, sel.children, out)
+            continue
+        if sel.name == "__typename":
+            continue
+        f = t.fields.get(sel.name) if t is not None else None
+        if f is None:
+            raise FieldSetError(
+                "INVALID_FIELDS",
+                f'Cannot query field "{sel.name}" on type "{type_name}" (if the field is '
+                "defined in another subgraph, you need to add it to this subgraph with "
+                "@external).")
+        out.append(Target(type_name, f, sel))
+        base = named_type(f.type)
+        composite = base not in BUILTIN_SCALARS and sg.types.get(base) is not None and \
+            sg.types[base].kind in ("OBJECT", "INTERFACE", "UNION")
+        if composite and not sel.children:
+            raise FieldSetError(
+                "INVALID_FIELDS",
+                f'Field "{sel.name}" of type "{f.type}" must have a selection of subfields.')
+        if not composite and sel.children:
+            raise FieldSetError(
+                "INVALID_FIELDS",
+                f'Field "{sel.name}" must not have a selection since type "{f.type}" has no '
+                "subfields.")
+        if sel.children:
+            _walk(sg, base, sel.children, out)
+
+
+def top_level_names(text: str) -> Iterator[str]:
+    """Names of the top-level fields a field set selects (fragments flattened)."""
+    def walk(selections: tuple[Selection, ...]) -> Iterator[str]:
+        for sel in selections:
+            if sel.name:
+                yield sel.name
+            else:
+                yield from walk(sel.children)
+    try:
+        yield from walk(parse_field_set(text))
+    except FieldSetError:
+        return

@@ -1,0 +1,154 @@
+"""The subgraph model: one subgraph's schema with federation directives resolved.
+
+Federation directives are read once, whatever they are called in the subgraph
+(`@key`, `@federation__key`, an `import` alias), into plain attributes; every
+later stage works on these attributes and never on directive names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SubgraphSource:
+    """A subgraph to compose: its name, routing URL and SDL text."""
+
+    name: str
+    url: str
+    sdl: str
+
+
+@dataclass(slots=True)
+class InputValue:
+    """An argument or an input object field."""
+
+    name: str
+    type: str
+    default: str | None = None  # printed GraphQL literal
+    description: str | None = None
+    inaccessible: bool = False
+    tags: list[str] = field(default_factory=list)
+    directives: list[str] = field(default_factory=list)  # printed, kept in the supergraph
+
+    @property
+    def required(self) -> bool:
+        return self.type.endswith("!") and self.default is None
+
+
+@dataclass(slots=True)
+class FieldDef:
+    name: str
+    type: str
+    args: dict[str, InputValue] = field(default_factory=dict)
+    description: str | None = None
+    external: bool = False
+    shareable: bool = False
+    requires: str | None = None
+    provides: str | None = None
+    override_from: str | None = None
+    override_label: str | None = None
+    inaccessible: bool = False
+    tags: list[str] = field(default_factory=list)
+    directives: list[str] = field(default_factory=list)
+    from_extension: bool = False
+    # Set by validation: used by a @key, @requires or @provides (or an interface).
+    used: bool = False
+
+
+@dataclass(slots=True)
+class Key:
+    fields: str
+    resolvable: bool | None = None  # None: argument not given (defaults to true)
+    extension: bool = False
+
+    @property
+    def is_resolvable(self) -> bool:
+        return self.resolvable is not False
+
+
+@dataclass(slots=True)
+class EnumValue:
+    name: str
+    description: str | None = None
+    inaccessible: bool = False
+    tags: list[str] = field(default_factory=list)
+    directives: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TypeDef:
+    kind: str  # OBJECT, INTERFACE, UNION, ENUM, INPUT_OBJECT, SCALAR
+    name: str
+    description: str | None = None
+    fields: dict[str, FieldDef] = field(default_factory=dict)
+    input_fields: dict[str, InputValue] = field(default_factory=dict)
+    interfaces: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    values: dict[str, EnumValue] = field(default_factory=dict)
+    keys: list[Key] = field(default_factory=list)
+    shareable: bool = False
+    interface_object: bool = False
+    inaccessible: bool = False
+    tags: list[str] = field(default_factory=list)
+    directives: list[str] = field(default_factory=list)
+    has_definition: bool = False  # some element comes from a non-extension node
+    has_extension: bool = False
+    extends: bool = False  # @extends applied
+
+    @property
+    def is_entity(self) -> bool:
+        return bool(self.keys)
+
+
+@dataclass(slots=True)
+class DirectiveDef:
+    name: str
+    locations: list[str]
+    repeatable: bool = False
+    args: dict[str, InputValue] = field(default_factory=dict)
+    description: str | None = None
+
+
+@dataclass(slots=True)
+class LinkedSpec:
+    """A non-federation `@link` of a subgraph (for @composeDirective)."""
+
+    url: str
+    identity: str  # url without the version
+    version: str
+    prefix: str  # `as`, or the spec's name: non-imported elements are `prefix__name`
+    imports: dict[str, str]  # local directive name -> name in the spec
+
+
+@dataclass(slots=True)
+class Subgraph:
+    name: str
+    url: str
+    fed2: bool
+    fed_version: tuple[int, int]
+    types: dict[str, TypeDef] = field(default_factory=dict)
+    roots: dict[str, str] = field(default_factory=dict)  # "query" -> type name (canonical)
+    directive_defs: dict[str, DirectiveDef] = field(default_factory=dict)
+    links: list[LinkedSpec] = field(default_factory=list)
+    composed: list[str] = field(default_factory=list)  # @composeDirective names (no @)
+
+    def field(self, type_name: str, field_name: str) -> FieldDef | None:
+        t = self.types.get(type_name)
+        return t.fields.get(field_name) if t else None
+
+    def implementations(self, interface: str) -> list[str]:
+        return [
+            t.name for t in self.types.values()
+            if t.kind in ("OBJECT", "INTERFACE") and interface in t.interfaces
+        ]
+
+    def possible_types(self, abstract: str) -> list[str]:
+        t = self.types.get(abstract)
+        if t is None:
+            return []
+        if t.kind == "UNION":
+            return list(t.members)
+        if t.kind == "INTERFACE":
+            return [n for n in self.implementations(abstract) if self.types[n].kind == "OBJECT"]
+        return [abstract]

@@ -1,0 +1,249 @@
+"""Print the supergraph model as SDL, laid out like @apollo/composition's output.
+
+Directive definitions and types are sorted the way JavaScript's `localeCompare`
+sorts identifiers (case-insensitive first, `_` before digits and letters), fields
+and values keep their merge order, so our output diffs cleanly against Apollo's.
+"""
+
+from __future__ import annotations
+
+import json
+
+from graphql.language.block_string import print_block_string
+
+from .supergraph import JoinField, JoinType, SInputValue, Supergraph, SType
+
+_JOIN_FIELD_ARGS = {
+    "0.3": "graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, "
+           "type: String, external: Boolean, override: String, usedOverridden: Boolean",
+    "0.4": "graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, "
+           "type: String, external: Boolean, override: String, usedOverridden: Boolean, "
+           "overrideLabel: String",
+    "0.5": "graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, "
+           "type: String, external: Boolean, override: String, usedOverridden: Boolean, "
+           "overrideLabel: String, contextArguments: [join__ContextArgument!]",
+}
+_JOIN_DIRECTIVES = {
+    "join__directive": "directive @join__directive(graphs: [join__Graph!], name: String!, "
+                       "args: join__DirectiveArguments) repeatable on SCHEMA | OBJECT | "
+                       "INTERFACE | FIELD_DEFINITION",
+    "join__enumValue": "directive @join__enumValue(graph: join__Graph!) repeatable on ENUM_VALUE",
+    "join__graph": "directive @join__graph(name: String!, url: String!) on ENUM_VALUE",
+    "join__implements": "directive @join__implements(graph: join__Graph!, interface: String!) "
+                        "repeatable on OBJECT | INTERFACE",
+    "join__type": "directive @join__type(graph: join__Graph!, key: join__FieldSet, extension: "
+                  "Boolean! = false, resolvable: Boolean! = true, isInterfaceObject: Boolean! = "
+                  "false) repeatable on OBJECT | INTERFACE | UNION | ENUM | INPUT_OBJECT | SCALAR",
+    "join__unionMember": "directive @join__unionMember(graph: join__Graph!, member: String!) "
+                         "repeatable on UNION",
+}
+_LINK_DIRECTIVE = ("directive @link(url: String, as: String, for: link__Purpose, import: "
+                   "[link__Import]) repeatable on SCHEMA")
+_TAG_DIRECTIVE = ("directive @tag(name: String!) repeatable on FIELD_DEFINITION | OBJECT | "
+                  "INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | "
+                  "INPUT_OBJECT | INPUT_FIELD_DEFINITION | SCHEMA")
+_INACCESSIBLE_DIRECTIVE = ("directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | "
+                           "UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | "
+                           "INPUT_OBJECT | INPUT_FIELD_DEFINITION")
+_LINK_PURPOSE = '''enum link__Purpose {
+  """
+  `SECURITY` features provide metadata necessary to securely resolve fields.
+  """
+  SECURITY
+
+  """
+  `EXECUTION` features provide metadata necessary for operation execution.
+  """
+  EXECUTION
+}'''
+_CONTEXT_ARGUMENT = '''input join__ContextArgument {
+  name: String!
+  type: String!
+  context: String!
+  selection: join__FieldValue!
+}'''
+
+
+def sort_key(name: str) -> tuple:
+    """Approximates ICU root collation (JavaScript localeCompare) for GraphQL names."""
+    primary = []
+    tertiary = []
+    for ch in name:
+        if ch == "_":
+            primary.append(0)
+        elif ch.isdigit():
+            primary.append(1 + int(ch))
+        else:
+            primary.append(20 + ord(ch.lower()))
+        tertiary.append(1 if ch.isupper() else 0)
+    return (primary, tertiary)
+
+
+def _string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _description(text: str | None, indent: str) -> list[str]:
+    if text is None:
+        return []
+    block = print_block_string(text)
+    return [indent + line if line else line for line in block.split("\n")]
+
+
+def _join_type(j: JoinType) -> str:
+    args = [f"graph: {j.graph}"]
+    if j.key is not None:
+        args.append(f"key: {_string(j.key)}")
+    if j.extension:
+        args.append("extension: true")
+    if j.resolvable is not None:
+        args.append(f"resolvable: {'true' if j.resolvable else 'false'}")
+    if j.interface_object:
+        args.append("isInterfaceObject: true")
+    return f"@join__type({', '.join(args)})"
+
+
+def _join_field(j: JoinField) -> str:
+    args = []
+    if j.graph is not None:
+        args.append(f"graph: {j.graph}")
+    if j.requires is not None:
+        args.append(f"requires: {_string(j.requires)}")
+    if j.provides is not None:
+        args.append(f"provides: {_string(j.provides)}")
+    if j.type is not None:
+        args.append(f"type: {_string(j.type)}")
+    if j.external:
+        args.append("external: true")
+    if j.override is not None:
+        args.append(f"override: {_string(j.override)}")
+    if j.used_overridden:
+        args.append("usedOverridden: true")
+    if j.override_label is not None:
+        args.append(f"overrideLabel: {_string(j.override_label)}")
+    return f"@join__field({', '.join(args)})" if args else "@join__field"
+
+
+def _input_value(v: SInputValue) -> str:
+    text = f"{v.name}: {v.type}"
+    if v.default is not None:
+        text += f" = {v.default}"
+    directives = (["@inaccessible"] if v.inaccessible else []) + \
+        [_join_field(j) for j in v.join_fields] + v.directives
+    if directives:
+        text += " " + " ".join(directives)
+    return text
+
+
+def _arguments(args: dict[str, SInputValue], indent: str) -> str:
+    if not args:
+        return ""
+    if not any(a.description is not None for a in args.values()):
+        return "(" + ", ".join(_input_value(a) for a in args.values()) + ")"
+    lines = ["("]
+    for a in args.values():
+        lines.extend(_description(a.description, indent + "  "))
+        lines.append(indent + "  " + _input_value(a))
+    lines.append(indent + ")")
+    return "\n".join(lines)
+
+
+def _block(entries: list[tuple[str | None, str]]) -> list[str]:
+    lines = ["{"]
+    for i, (description, text) in enumerate(entries):
+        if description is not None:
+            if i > 0:
+                lines.append("")
+            lines.extend(_description(description, "  "))
+        lines.append("  " + text)
+    lines.append("}")
+    return lines
+
+
+def _type(t: SType) -> str:
+    keyword = {"OBJECT": "type", "INTERFACE": "interface", "UNION": "union", "ENUM": "enum",
+               "INPUT_OBJECT": "input", "SCALAR": "scalar"}[t.kind]
+    lines = _description(t.description, "")
+    head = f"{keyword} {t.name}"
+    if t.interfaces:
+        head += " implements " + " & ".join(t.interfaces)
+    lines.append(head)
+    directives = [f'@join__implements(graph: {g}, interface: "{i}")' for g, i in t.join_implements]
+    directives += [_join_type(j) for j in t.join_types]
+    if t.inaccessible:
+        directives.append("@inaccessible")
+    directives += [f'@join__unionMember(graph: {g}, member: "{m}")' for g, m in t.join_members]
+    directives += t.directives
+    lines.extend("  " + d for d in directives)
+    if t.kind in ("OBJECT", "INTERFACE"):
+        entries = []
+        for f in t.fields.values():
+            text = f"{f.name}{_arguments(f.args, '  ')}: {f.type}"
+            ds = (["@inaccessible"] if f.inaccessible else []) + \
+                [_join_field(j) for j in f.join_fields] + f.directives
+            if ds:
+                text += " " + " ".join(ds)
+            entries.append((f.description, text))
+        lines.extend(_block(entries))
+    elif t.kind == "INPUT_OBJECT":
+        lines.extend(_block([(v.description, _input_value(v)) for v in t.input_fields.values()]))
+    elif t.kind == "ENUM":
+        entries = []
+        for v in t.values.values():
+            ds = (["@inaccessible"] if v.inaccessible else []) + \
+                [f"@join__enumValue(graph: {g})" for g in v.graphs] + v.directives
+            entries.append((v.description, " ".join([v.name, *ds])))
+        lines.extend(_block(entries))
+    elif t.kind == "UNION":
+        lines.append(" = " + " | ".join(t.members))
+    return "\n".join(lines)
+
+
+def print_supergraph(sg: Supergraph) -> str:
+    version = sg.join_version
+    links = ['@link(url: "https://specs.apollo.dev/link/v1.0")',
+             f'@link(url: "https://specs.apollo.dev/join/v{version}", for: EXECUTION)']
+    if sg.uses_tag:
+        links.append('@link(url: "https://specs.apollo.dev/tag/v0.3")')
+    if sg.uses_inaccessible:
+        links.append('@link(url: "https://specs.apollo.dev/inaccessible/v0.2", for: SECURITY)')
+    links.extend(sg.feature_links)
+    schema = ["schema"] + ["  " + link for link in links] + ["{"]
+    schema += [f"  {kind}: {name}" for kind, name in sg.roots.items()] + ["}"]
+
+    directives: dict[str, str] = {}
+    for name, text in _JOIN_DIRECTIVES.items():
+        if name == "join__directive" and version == "0.3":
+            continue
+        directives[name] = text
+    directives["join__field"] = (f"directive @join__field({_JOIN_FIELD_ARGS[version]}) "
+                                 "repeatable on FIELD_DEFINITION | INPUT_FIELD_DEFINITION")
+    directives["link"] = _LINK_DIRECTIVE
+    if sg.uses_tag:
+        directives["tag"] = _TAG_DIRECTIVE
+    if sg.uses_inaccessible:
+        directives["inaccessible"] = _INACCESSIBLE_DIRECTIVE
+    for d in sg.directive_defs.values():
+        lines = _description(d.description, "")
+        lines.append(f"directive @{d.name}{_arguments(d.args, '')}"
+                     f"{' repeatable' if d.repeatable else ''} on {' | '.join(d.locations)}")
+        directives[d.name] = "\n".join(lines)
+
+    types: dict[str, str] = {name: _type(t) for name, t in sg.types.items()}
+    types["join__FieldSet"] = "scalar join__FieldSet"
+    types["link__Import"] = "scalar link__Import"
+    types["link__Purpose"] = _LINK_PURPOSE
+    if version != "0.3":
+        types["join__DirectiveArguments"] = "scalar join__DirectiveArguments"
+    if version == "0.5":
+        types["join__FieldValue"] = "scalar join__FieldValue"
+        types["join__ContextArgument"] = _CONTEXT_ARGUMENT
+    graphs = ["enum join__Graph {"] + [
+        f'  {g.enum_name} @join__graph(name: {_string(g.name)}, url: {_string(g.url)})'
+        for g in sg.graphs] + ["}"]
+    types["join__Graph"] = "\n".join(graphs)
+
+    parts = ["\n".join(schema)]
+    parts += [directives[n] for n in sorted(directives, key=sort_key)]
+    parts += [types[n] for n in sorted(types, key=sort_key)]
+    return "\n\n".join(parts) + "\n"

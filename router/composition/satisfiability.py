@@ -1,0 +1,7 @@
+"""Placeholder replaced below."""
+
+from __future__ import annotations
+
+
+def check_satisfiability(supergraph, report) -> None:
+    return None
