@@ -1,8 +1,8 @@
 """Federation 2 composition: subgraph SDLs -> supergraph SDL (Apollo join format).
 
-    from router.composition import SubgraphSource, compose
-    result = compose([SubgraphSource("products", "http://...", sdl), ...])
-    result.supergraph_sdl   # str, or None when result.errors is not empty
+from router.composition import SubgraphSource, compose
+result = compose([SubgraphSource("products", "http://...", sdl), ...])
+result.supergraph_sdl   # str, or None when result.errors is not empty
 """
 
 from .composer import CompositionResult, compose

@@ -39,8 +39,9 @@ def compose(subgraphs: Sequence[SubgraphSource]) -> CompositionResult:
 
     names = [s.name for s in subgraphs]
     for name in sorted({n for n in names if names.count(n) > 1}):
-        report.error("INVALID_SUBGRAPH_NAME", f'A subgraph named "{name}" is given more than once.',
-                     (name,))
+        report.error(
+            "INVALID_SUBGRAPH_NAME", f'A subgraph named "{name}" is given more than once.', (name,)
+        )
     if not subgraphs:
         report.error("NO_QUERIES", "No subgraphs to compose.")
     if report.errors:

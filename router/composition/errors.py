@@ -35,13 +35,19 @@ class Report:
         self.hints: list[CompositionHint] = []
 
     def error(
-        self, code: str, message: str, subgraphs: tuple[str, ...] | list[str] = (),
+        self,
+        code: str,
+        message: str,
+        subgraphs: tuple[str, ...] | list[str] = (),
         coordinate: str | None = None,
     ) -> None:
         self.errors.append(CompositionError(code, message, tuple(subgraphs), coordinate))
 
     def hint(
-        self, code: str, message: str, subgraphs: tuple[str, ...] | list[str] = (),
+        self,
+        code: str,
+        message: str,
+        subgraphs: tuple[str, ...] | list[str] = (),
         coordinate: str | None = None,
     ) -> None:
         self.hints.append(CompositionHint(code, message, tuple(subgraphs), coordinate))

@@ -36,8 +36,15 @@ def _convert(node: ast.SelectionSetNode | None) -> tuple[Selection, ...]:
     for sel in node.selections:
         directives = tuple(d.name.value for d in sel.directives or ())
         if isinstance(sel, ast.FieldNode):
-            out.append(Selection(sel.name.value, None, _convert(sel.selection_set),
-                                 bool(sel.arguments), directives))
+            out.append(
+                Selection(
+                    sel.name.value,
+                    None,
+                    _convert(sel.selection_set),
+                    bool(sel.arguments),
+                    directives,
+                )
+            )
         elif isinstance(sel, ast.InlineFragmentNode):
             condition = sel.type_condition.name.value if sel.type_condition else None
             out.append(Selection("", condition, _convert(sel.selection_set), False, directives))
@@ -79,7 +86,8 @@ def _walk(sg: Subgraph, type_name: str, selections: tuple[Selection, ...], out: 
             raise FieldSetError(
                 "DIRECTIVE_IN_FIELDS_ARG",
                 f"cannot have directive applications in the field set but found "
-                f"{', '.join('@' + d for d in sel.directives)}.")
+                f"{', '.join('@' + d for d in sel.directives)}.",
+            )
         if not sel.name:
             condition = sel.type_condition or type_name
             if condition not in sg.types:
@@ -94,32 +102,40 @@ def _walk(sg: Subgraph, type_name: str, selections: tuple[Selection, ...], out: 
                 "INVALID_FIELDS",
                 f'Cannot query field "{sel.name}" on type "{type_name}" (if the field is '
                 "defined in another subgraph, you need to add it to this subgraph with "
-                "@external).")
+                "@external).",
+            )
         out.append(Target(type_name, f, sel))
         base = named_type(f.type)
-        composite = base not in BUILTIN_SCALARS and sg.types.get(base) is not None and \
-            sg.types[base].kind in ("OBJECT", "INTERFACE", "UNION")
+        composite = (
+            base not in BUILTIN_SCALARS
+            and sg.types.get(base) is not None
+            and sg.types[base].kind in ("OBJECT", "INTERFACE", "UNION")
+        )
         if composite and not sel.children:
             raise FieldSetError(
                 "INVALID_FIELDS",
-                f'Field "{sel.name}" of type "{f.type}" must have a selection of subfields.')
+                f'Field "{sel.name}" of type "{f.type}" must have a selection of subfields.',
+            )
         if not composite and sel.children:
             raise FieldSetError(
                 "INVALID_FIELDS",
                 f'Field "{sel.name}" must not have a selection since type "{f.type}" has no '
-                "subfields.")
+                "subfields.",
+            )
         if sel.children:
             _walk(sg, base, sel.children, out)
 
 
 def top_level_names(text: str) -> Iterator[str]:
     """Names of the top-level fields a field set selects (fragments flattened)."""
+
     def walk(selections: tuple[Selection, ...]) -> Iterator[str]:
         for sel in selections:
             if sel.name:
                 yield sel.name
             else:
                 yield from walk(sel.children)
+
     try:
         yield from walk(parse_field_set(text))
     except FieldSetError:

@@ -16,20 +16,32 @@ from .supergraph import (
     SEnumValue,
     SField,
     SInputValue,
-    Supergraph,
     SType,
+    Supergraph,
 )
 from .typeref import is_list, is_non_null, list_item, named_type, nullable
 from .validate import partially_external
 
 KIND_NAMES = {
-    "OBJECT": "Object Type", "INTERFACE": "Interface Type", "UNION": "Union Type",
-    "ENUM": "Enum Type", "INPUT_OBJECT": "Input Object Type", "SCALAR": "Scalar Type",
+    "OBJECT": "Object Type",
+    "INTERFACE": "Interface Type",
+    "UNION": "Union Type",
+    "ENUM": "Enum Type",
+    "INPUT_OBJECT": "Input Object Type",
+    "SCALAR": "Scalar Type",
 }
-EXECUTABLE_LOCATIONS = frozenset({
-    "QUERY", "MUTATION", "SUBSCRIPTION", "FIELD", "FRAGMENT_DEFINITION", "FRAGMENT_SPREAD",
-    "INLINE_FRAGMENT", "VARIABLE_DEFINITION",
-})
+EXECUTABLE_LOCATIONS = frozenset(
+    {
+        "QUERY",
+        "MUTATION",
+        "SUBSCRIPTION",
+        "FIELD",
+        "FRAGMENT_DEFINITION",
+        "FRAGMENT_SPREAD",
+        "INLINE_FRAGMENT",
+        "VARIABLE_DEFINITION",
+    }
+)
 _LABEL = re.compile(r"^[a-zA-Z][a-zA-Z0-9_\-:./]*$")
 _PERCENT = re.compile(r"^percent\((\d{1,2}(\.\d{1,8})?|100)\)$")
 
@@ -76,8 +88,9 @@ class Merger:
                 enum_names.append(n)
         self.graph = {sg.name: e for sg, e in zip(self.subgraphs, enum_names, strict=True)}
         self.out = Supergraph(
-            graphs=[Graph(e, sg.name, sg.url) for sg, e in
-                    zip(self.subgraphs, enum_names, strict=True)],
+            graphs=[
+                Graph(e, sg.name, sg.url) for sg, e in zip(self.subgraphs, enum_names, strict=True)
+            ],
             join_version=join_version_for(self.subgraphs),
         )
         self.partial = {sg.name: partially_external(sg) for sg in self.subgraphs}
@@ -116,8 +129,10 @@ class Merger:
             if root in out.types:
                 out.roots[kind] = root
         if "query" not in out.roots:
-            self.error("NO_QUERIES", "No queries found in any subgraph: a supergraph must have "
-                       "a query root type.")
+            self.error(
+                "NO_QUERIES",
+                "No queries found in any subgraph: a supergraph must have a query root type.",
+            )
         self.merge_directive_definitions()
         self.add_interface_object_fields()
         if len(self.report.errors) == before:
@@ -150,19 +165,26 @@ class Merger:
                 for sg_name, k in entries:
                     by_kind.setdefault(k, []).append(sg_name)
                 parts = [f"{KIND_NAMES[k]} in {human_list(s)}" for k, s in by_kind.items()]
-                self.error("TYPE_KIND_MISMATCH",
-                           f'Type "{name}" has mismatched kind: it is defined as '
-                           + " but ".join(parts),
-                           [s for s, _ in entries], name)
+                self.error(
+                    "TYPE_KIND_MISMATCH",
+                    f'Type "{name}" has mismatched kind: it is defined as ' + " but ".join(parts),
+                    [s for s, _ in entries],
+                    name,
+                )
         for name in interface_objects:
             entries = per_subgraph[name]
-            if not any(sg.types[name].kind == "INTERFACE" for sg in self.subgraphs
-                       if name in sg.types):
-                self.error("INTERFACE_OBJECT_USAGE_ERROR",
-                           f'Type "{name}" is declared with @interfaceObject in all the subgraphs '
-                           f"in which it is defined (it is defined in "
-                           f"{human_list([s for s, _ in entries])} but should be defined as an "
-                           "interface in at least one subgraph)", [s for s, _ in entries], name)
+            if not any(
+                sg.types[name].kind == "INTERFACE" for sg in self.subgraphs if name in sg.types
+            ):
+                self.error(
+                    "INTERFACE_OBJECT_USAGE_ERROR",
+                    f'Type "{name}" is declared with @interfaceObject in all the subgraphs '
+                    f"in which it is defined (it is defined in "
+                    f"{human_list([s for s, _ in entries])} but should be defined as an "
+                    "interface in at least one subgraph)",
+                    [s for s, _ in entries],
+                    name,
+                )
         for name, kind in kinds.items():
             self.out.types[name] = SType(kind=kind, name=name)
         return list(kinds)
@@ -177,16 +199,18 @@ class Merger:
     def merge_type(self, st: SType) -> None:
         sources = self.sources(st.name)
         self.check_extension_with_no_base(st, sources)
-        st.description = self.merge_description([t.description for _, t in sources],
-                                                st.name, [sg.name for sg, _ in sources])
+        st.description = self.merge_description(
+            [t.description for _, t in sources], st.name, [sg.name for sg, _ in sources]
+        )
         for sg, t in sources:
             graph = self.graph[sg.name]
             if not t.keys:
                 st.join_types.append(JoinType(graph, interface_object=t.interface_object))
             for key in t.keys:
                 extension = (key.extension or t.extends) and sg.fed2
-                st.join_types.append(JoinType(graph, key.fields, extension, key.resolvable,
-                                              t.interface_object))
+                st.join_types.append(
+                    JoinType(graph, key.fields, extension, key.resolvable, t.interface_object)
+                )
         self.merge_applied(st, [(sg, t) for sg, t in sources])
         if st.kind == "OBJECT":
             self.merge_object(st, sources)
@@ -208,12 +232,17 @@ class Merger:
             return
         for sg, t in fed2:
             if t.has_extension:
-                self.error("EXTENSION_WITH_NO_BASE",
-                           f'[{sg.name}] Type "{st.name}" is an extension type, but there is no '
-                           f'type definition for "{st.name}" in any subgraph.', [sg.name], st.name)
+                self.error(
+                    "EXTENSION_WITH_NO_BASE",
+                    f'[{sg.name}] Type "{st.name}" is an extension type, but there is no '
+                    f'type definition for "{st.name}" in any subgraph.',
+                    [sg.name],
+                    st.name,
+                )
 
-    def merge_description(self, descriptions: list[str | None], coordinate: str,
-                          subgraphs: list[str]) -> str | None:
+    def merge_description(
+        self, descriptions: list[str | None], coordinate: str, subgraphs: list[str]
+    ) -> str | None:
         present = [d for d in descriptions if d is not None]
         if not present:
             return None
@@ -225,9 +254,12 @@ class Merger:
             return non_empty[0]
         counts = Counter(d for d in present if d != "")
         best = max(non_empty, key=lambda d: counts[d])  # first among equals
-        self.hint("INCONSISTENT_DESCRIPTION",
-                  f'Element "{coordinate}" has inconsistent descriptions across subgraphs.',
-                  subgraphs, coordinate)
+        self.hint(
+            "INCONSISTENT_DESCRIPTION",
+            f'Element "{coordinate}" has inconsistent descriptions across subgraphs.',
+            subgraphs,
+            coordinate,
+        )
         return best
 
     def merge_applied(self, dest, sources: list[tuple[Subgraph, object]]) -> None:
@@ -254,9 +286,11 @@ class Merger:
             counts = Counter(applications)
             chosen = max(dict.fromkeys(applications), key=lambda a: counts[a])
             if len(counts) > 1:
-                self.hint("INCONSISTENT_NON_REPEATABLE_DIRECTIVE_ARGUMENTS",
-                          f"Non-repeatable directive @{name} is applied in multiple subgraphs "
-                          "but with incompatible arguments.")
+                self.hint(
+                    "INCONSISTENT_NON_REPEATABLE_DIRECTIVE_ARGUMENTS",
+                    f"Non-repeatable directive @{name} is applied in multiple subgraphs "
+                    "but with incompatible arguments.",
+                )
             kept.append(chosen)
         if tags:
             self.out.uses_tag = True
@@ -271,7 +305,9 @@ class Merger:
 
     # -- objects and interfaces ---------------------------------------------------------
 
-    def field_sources(self, st: SType, sources) -> dict[str, list[tuple[Subgraph, FieldDef | None]]]:
+    def field_sources(
+        self, st: SType, sources
+    ) -> dict[str, list[tuple[Subgraph, FieldDef | None]]]:
         """For each field: every subgraph that defines the type (None where it lacks it)."""
         order: list[str] = []
         for _, t in sources:
@@ -286,18 +322,28 @@ class Merger:
     def merge_object(self, st: SType, sources) -> None:
         is_entity = any(t.keys for _, t in sources)
         if is_entity and any(not t.keys for _, t in sources):
-            self.hint("INCONSISTENT_ENTITY",
-                      f'Type "{st.name}" is declared as an entity (has a @key applied) in some '
-                      "but not all defining subgraphs.", [sg.name for sg, _ in sources], st.name)
+            self.hint(
+                "INCONSISTENT_ENTITY",
+                f'Type "{st.name}" is declared as an entity (has a @key applied) in some '
+                "but not all defining subgraphs.",
+                [sg.name for sg, _ in sources],
+                st.name,
+            )
         for name, fsources in self.field_sources(st, sources).items():
             if not is_entity and st.name not in ("Query", "Mutation", "Subscription"):
-                missing = [sg.name for sg, f in fsources if f is None and not all(
-                    x.external for x in sg.types[st.name].fields.values())]
+                missing = [
+                    sg.name
+                    for sg, f in fsources
+                    if f is None and not all(x.external for x in sg.types[st.name].fields.values())
+                ]
                 if missing:
-                    self.hint("INCONSISTENT_OBJECT_VALUE_TYPE_FIELD",
-                              f'Field "{st.name}.{name}" of non-entity object type "{st.name}" '
-                              f'is defined in some but not all subgraphs that define "{st.name}"',
-                              missing, f"{st.name}.{name}")
+                    self.hint(
+                        "INCONSISTENT_OBJECT_VALUE_TYPE_FIELD",
+                        f'Field "{st.name}.{name}" of non-entity object type "{st.name}" '
+                        f'is defined in some but not all subgraphs that define "{st.name}"',
+                        missing,
+                        f"{st.name}.{name}",
+                    )
             context = self.validate_override(st, name, fsources)
             field = self.merge_field(st, name, fsources, context)
             if field is not None:
@@ -313,24 +359,49 @@ class Merger:
                 missing = [i for i in implementations if i not in local]
                 if missing:
                     key = next(k for k in t.keys if k.is_resolvable)
-                    self.error("INTERFACE_KEY_MISSING_IMPLEMENTATION_TYPE",
-                               f'[{sg.name}] Interface type "{st.name}" has a resolvable key '
-                               f'(@key(fields: "{key.fields}")) in subgraph "{sg.name}" but that '
-                               "subgraph is missing some of the supergraph implementation types "
-                               f'of "{st.name}". Subgraph "{sg.name}" should define '
-                               f'{human_list(missing, "type", "types")} (and have '
-                               f'{"them" if len(missing) > 1 else "it"} implement "{st.name}").',
-                               [sg.name], st.name)
+                    self.error(
+                        "INTERFACE_KEY_MISSING_IMPLEMENTATION_TYPE",
+                        f'[{sg.name}] Interface type "{st.name}" has a resolvable key '
+                        f'(@key(fields: "{key.fields}")) in subgraph "{sg.name}" but that '
+                        "subgraph is missing some of the supergraph implementation types "
+                        f'of "{st.name}". Subgraph "{sg.name}" should define '
+                        f"{human_list(missing, 'type', 'types')} (and have "
+                        f'{"them" if len(missing) > 1 else "it"} implement "{st.name}").',
+                        [sg.name],
+                        st.name,
+                    )
             if t.interface_object:
                 defined = [i for i in implementations if i in sg.types]
                 if defined:
-                    self.error("INTERFACE_OBJECT_USAGE_ERROR",
-                               f'[{sg.name}] Interface type "{st.name}" is defined as an '
-                               f'@interfaceObject in subgraph "{sg.name}" so that subgraph should '
-                               f'not define any of the implementation types of "{st.name}", but '
-                               f'it defines {human_list(defined, "type", "types")}',
-                               [sg.name], st.name)
+                    self.error(
+                        "INTERFACE_OBJECT_USAGE_ERROR",
+                        f'[{sg.name}] Interface type "{st.name}" is defined as an '
+                        f'@interfaceObject in subgraph "{sg.name}" so that subgraph should '
+                        f'not define any of the implementation types of "{st.name}", but '
+                        f"it defines {human_list(defined, 'type', 'types')}",
+                        [sg.name],
+                        st.name,
+                    )
+        has_key = any(t.keys for _, t in sources)
         for name, fsources in self.field_sources(st, sources).items():
+            if not has_key:
+                missing = [
+                    sg.name
+                    for sg, f in fsources
+                    if f is None
+                    and not (
+                        sg.types[st.name].interface_object
+                        or self.provided_by_interface_object(name, st.name)
+                    )
+                ]
+                if missing:
+                    self.hint(
+                        "INCONSISTENT_INTERFACE_VALUE_TYPE_FIELD",
+                        f'Field "{st.name}.{name}" of interface type "{st.name}" is defined '
+                        f'in some but not all subgraphs that define "{st.name}"',
+                        missing,
+                        f"{st.name}.{name}",
+                    )
             context = self.validate_override(st, name, fsources)
             self.merge_field(st, name, fsources, context)
 
@@ -346,30 +417,48 @@ class Merger:
             assert f is not None and f.override_from is not None
             source = f.override_from
             if sg.types[st.name].interface_object:
-                self.error("OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
-                           "@override is not yet supported on fields of @interfaceObject types: "
-                           f'cannot be used on field "{coordinate}" on subgraph "{sg_name}".',
-                           [sg_name], coordinate)
+                self.error(
+                    "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
+                    "@override is not yet supported on fields of @interfaceObject types: "
+                    f'cannot be used on field "{coordinate}" on subgraph "{sg_name}".',
+                    [sg_name],
+                    coordinate,
+                )
                 continue
             if source not in all_names:
                 context[sg_name]["unknown_target"] = True
-                self.hint("FROM_SUBGRAPH_DOES_NOT_EXIST",
-                          f'Source subgraph "{source}" for field "{coordinate}" on subgraph '
-                          f'"{sg_name}" does not exist.', [sg_name], coordinate)
+                self.hint(
+                    "FROM_SUBGRAPH_DOES_NOT_EXIST",
+                    f'Source subgraph "{source}" for field "{coordinate}" on subgraph '
+                    f'"{sg_name}" does not exist.',
+                    [sg_name],
+                    coordinate,
+                )
             elif source == sg_name:
-                self.error("OVERRIDE_FROM_SELF_ERROR",
-                           f'Source and destination subgraphs "{source}" are the same for '
-                           f'overridden field "{coordinate}"', [sg_name], coordinate)
+                self.error(
+                    "OVERRIDE_FROM_SELF_ERROR",
+                    f'Source and destination subgraphs "{source}" are the same for '
+                    f'overridden field "{coordinate}"',
+                    [sg_name],
+                    coordinate,
+                )
             elif source in with_override:
-                self.error("OVERRIDE_SOURCE_HAS_OVERRIDE",
-                           f'Field "{coordinate}" on subgraph "{sg_name}" is also marked with '
-                           f'directive @override in subgraph "{source}". Only one @override '
-                           "directive is allowed per field.", [sg_name, source], coordinate)
+                self.error(
+                    "OVERRIDE_SOURCE_HAS_OVERRIDE",
+                    f'Field "{coordinate}" on subgraph "{sg_name}" is also marked with '
+                    f'directive @override in subgraph "{source}". Only one @override '
+                    "directive is allowed per field.",
+                    [sg_name, source],
+                    coordinate,
+                )
             elif source not in by_name or by_name[source][1] is None:
-                self.hint("OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
-                          f'Field "{coordinate}" on subgraph "{sg_name}" no longer exists in the '
-                          "from subgraph. The @override directive can be removed.",
-                          [sg_name], coordinate)
+                self.hint(
+                    "OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
+                    f'Field "{coordinate}" on subgraph "{sg_name}" no longer exists in the '
+                    "from subgraph. The @override directive can be removed.",
+                    [sg_name],
+                    coordinate,
+                )
             else:
                 from_field = by_name[source][1]
                 assert from_field is not None
@@ -381,34 +470,48 @@ class Merger:
                 elif f.external:
                     conflict, where = "external", sg_name
                 if conflict:
-                    self.error("OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
-                               f'@override cannot be used on field "{coordinate}" on subgraph '
-                               f'"{sg_name}" since "{coordinate}" on "{where}" is marked with '
-                               f'directive "@{conflict}"', [sg_name, source], coordinate)
+                    self.error(
+                        "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
+                        f'@override cannot be used on field "{coordinate}" on subgraph '
+                        f'"{sg_name}" since "{coordinate}" on "{where}" is marked with '
+                        f'directive "@{conflict}"',
+                        [sg_name, source],
+                        coordinate,
+                    )
                     continue
                 label = f.override_label
                 if from_field.external:
-                    self.hint("OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
-                              f'Field "{coordinate}" on subgraph "{sg_name}" is not resolved '
-                              f'anymore by the from subgraph (it is marked "@external" in '
-                              f'"{source}"). The @override directive can be removed.',
-                              [sg_name], coordinate)
+                    self.hint(
+                        "OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
+                        f'Field "{coordinate}" on subgraph "{sg_name}" is not resolved '
+                        f'anymore by the from subgraph (it is marked "@external" in '
+                        f'"{source}"). The @override directive can be removed.',
+                        [sg_name],
+                        coordinate,
+                    )
                 elif from_field.used:
                     context[source]["used"] = True
                     if not label:
-                        self.hint("OVERRIDDEN_FIELD_CAN_BE_REMOVED",
-                                  f'Field "{coordinate}" on subgraph "{source}" is overridden. '
-                                  "It is still used in some federation directive(s) (@key, "
-                                  "@requires, and/or @provides) and/or to satisfy interface "
-                                  "constraint(s), but consider marking it @external explicitly "
-                                  "or removing it along with its references.",
-                                  [source], coordinate)
+                        self.hint(
+                            "OVERRIDDEN_FIELD_CAN_BE_REMOVED",
+                            f'Field "{coordinate}" on subgraph "{source}" is overridden. '
+                            "It is still used in some federation directive(s) (@key, "
+                            "@requires, and/or @provides) and/or to satisfy interface "
+                            "constraint(s), but consider marking it @external explicitly "
+                            "or removing it along with its references.",
+                            [source],
+                            coordinate,
+                        )
                 else:
                     context[source]["unused"] = True
                     if not label:
-                        self.hint("OVERRIDDEN_FIELD_CAN_BE_REMOVED",
-                                  f'Field "{coordinate}" on subgraph "{source}" is overridden. '
-                                  "Consider removing it.", [source], coordinate)
+                        self.hint(
+                            "OVERRIDDEN_FIELD_CAN_BE_REMOVED",
+                            f'Field "{coordinate}" on subgraph "{source}" is overridden. '
+                            "Consider removing it.",
+                            [source],
+                            coordinate,
+                        )
                 if label is not None:
                     valid = bool(_LABEL.match(label))
                     m = _PERCENT.match(label)
@@ -417,35 +520,46 @@ class Merger:
                     if valid:
                         context[sg_name]["label"] = label
                         context[source]["label"] = label
-                        self.hint("OVERRIDE_MIGRATION_IN_PROGRESS",
-                                  f'Field "{coordinate}" is currently being migrated with '
-                                  "progressive @override. Once the migration is complete, "
-                                  f'remove the field from subgraph "{source}".',
-                                  [source], coordinate)
+                        self.hint(
+                            "OVERRIDE_MIGRATION_IN_PROGRESS",
+                            f'Field "{coordinate}" is currently being migrated with '
+                            "progressive @override. Once the migration is complete, "
+                            f'remove the field from subgraph "{source}".',
+                            [source],
+                            coordinate,
+                        )
                     else:
-                        self.error("OVERRIDE_LABEL_INVALID",
-                                   f'Invalid @override label "{label}" on field "{coordinate}" '
-                                   f'on subgraph "{sg_name}": labels must start with a letter '
-                                   "and after that may contain alphanumerics, underscores, "
-                                   "minuses, colons, periods, or slashes. Alternatively, labels "
-                                   'may be of the form "percent(x)" where x is a float between '
-                                   "0-100 inclusive.", [sg_name], coordinate)
+                        self.error(
+                            "OVERRIDE_LABEL_INVALID",
+                            f'Invalid @override label "{label}" on field "{coordinate}" '
+                            f'on subgraph "{sg_name}": labels must start with a letter '
+                            "and after that may contain alphanumerics, underscores, "
+                            "minuses, colons, periods, or slashes. Alternatively, labels "
+                            'may be of the form "percent(x)" where x is a float between '
+                            "0-100 inclusive.",
+                            [sg_name],
+                            coordinate,
+                        )
         return context
 
     def merge_field(self, st: SType, name: str, fsources, context) -> SField | None:
         coordinate = f"{st.name}.{name}"
         present = [(sg, f) for sg, f in fsources if f is not None]
         if all(f.external for _, f in present):
-            self.error("EXTERNAL_MISSING_ON_BASE",
-                       f'Field "{coordinate}" is marked @external on all the subgraphs in which '
-                       f"it is listed ({human_list([sg.name for sg, _ in present])}).",
-                       [sg.name for sg, _ in present], coordinate)
+            self.error(
+                "EXTERNAL_MISSING_ON_BASE",
+                f'Field "{coordinate}" is marked @external on all the subgraphs in which '
+                f"it is listed ({human_list([sg.name for sg, _ in present])}).",
+                [sg.name for sg, _ in present],
+                coordinate,
+            )
             return None
         internal = [(sg, f) for sg, f in present if not f.external]
         field = SField(name=name, type=internal[0][1].type)
         st.fields[name] = field
         field.description = self.merge_description(
-            [f.description for _, f in internal], coordinate, [sg.name for sg, _ in internal])
+            [f.description for _, f in internal], coordinate, [sg.name for sg, _ in internal]
+        )
         self.merge_applied(field, internal)
         self.merge_arguments(field, coordinate, internal)
         all_equal = self.merge_type_reference(field, coordinate, internal, "field")
@@ -467,42 +581,67 @@ class Merger:
             if missing:
                 required = [sg.name for sg, a in arg_sources if a is not None and a.required]
                 if required:
-                    self.error("REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH",
-                               f'Argument "{arg_coordinate}" is required in some subgraphs but '
-                               f"does not appear in all subgraphs: it is required in "
-                               f"{human_list(required)} but does not appear in "
-                               f"{human_list(missing)}", required + missing, arg_coordinate)
+                    self.error(
+                        "REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH",
+                        f'Argument "{arg_coordinate}" is required in some subgraphs but '
+                        f"does not appear in all subgraphs: it is required in "
+                        f"{human_list(required)} but does not appear in "
+                        f"{human_list(missing)}",
+                        required + missing,
+                        arg_coordinate,
+                    )
                 else:
-                    self.hint("INCONSISTENT_ARGUMENT_PRESENCE",
-                              f'Optional argument "{arg_coordinate}" will not be included in the '
-                              "supergraph as it does not appear in all subgraphs",
-                              missing, arg_coordinate)
+                    self.hint(
+                        "INCONSISTENT_ARGUMENT_PRESENCE",
+                        f'Optional argument "{arg_coordinate}" will not be included in the '
+                        "supergraph as it does not appear in all subgraphs",
+                        missing,
+                        arg_coordinate,
+                    )
                 continue
             present = [(sg, a) for sg, a in arg_sources if a is not None]
-            field.args[arg_name] = self.merge_input_value(arg_name, arg_coordinate, present,
-                                                          "Argument")
+            field.args[arg_name] = self.merge_input_value(
+                arg_name, arg_coordinate, present, "Argument"
+            )
 
     def merge_input_value(self, name: str, coordinate: str, present, kind: str) -> SInputValue:
         value = SInputValue(name=name, type=present[0][1].type)
         value.description = self.merge_description(
-            [a.description for _, a in present], coordinate, [sg.name for sg, _ in present])
+            [a.description for _, a in present], coordinate, [sg.name for sg, _ in present]
+        )
         self.merge_applied(value, present)
-        self.merge_type_reference(value, coordinate, present, "argument" if kind == "Argument"
-                                  else "field", input_position=True)
+        self.merge_type_reference(
+            value,
+            coordinate,
+            present,
+            "argument" if kind == "Argument" else "field",
+            input_position=True,
+        )
         defaults = [(sg, a.default) for sg, a in present]
         distinct = {d for _, d in defaults if d is not None}
         if len(distinct) > 1:
-            self.error("FIELD_ARGUMENT_DEFAULT_MISMATCH" if kind == "Argument"
-                       else "INPUT_FIELD_DEFAULT_MISMATCH",
-                       f'{kind} "{coordinate}" has incompatible default values across '
-                       "subgraphs: it has " + " and ".join(
-                           f'default value {d} in subgraph "{sg.name}"' if d is not None else
-                           f'no default value in subgraph "{sg.name}"' for sg, d in defaults),
-                       [sg.name for sg, _ in defaults], coordinate)
+            self.error(
+                "FIELD_ARGUMENT_DEFAULT_MISMATCH"
+                if kind == "Argument"
+                else "INPUT_FIELD_DEFAULT_MISMATCH",
+                f'{kind} "{coordinate}" has incompatible default values across '
+                "subgraphs: it has "
+                + " and ".join(
+                    f'default value {d} in subgraph "{sg.name}"'
+                    if d is not None
+                    else f'no default value in subgraph "{sg.name}"'
+                    for sg, d in defaults
+                ),
+                [sg.name for sg, _ in defaults],
+                coordinate,
+            )
         elif distinct and any(d is None for _, d in defaults):
-            self.hint("INCONSISTENT_DEFAULT_VALUE_PRESENCE",
-                      f'{kind} "{coordinate}" has a default value in only some subgraphs',
-                      [sg.name for sg, d in defaults if d is None], coordinate)
+            self.hint(
+                "INCONSISTENT_DEFAULT_VALUE_PRESENCE",
+                f'{kind} "{coordinate}" has a default value in only some subgraphs',
+                [sg.name for sg, d in defaults if d is None],
+                coordinate,
+            )
         else:
             value.default = next(iter(distinct), None)
         if len(distinct) > 1:
@@ -532,8 +671,9 @@ class Merger:
             return sub_type is not None and sup in sub_type.interfaces
         return False
 
-    def merge_type_reference(self, dest, coordinate: str, present, element: str,
-                             input_position: bool = False) -> bool:
+    def merge_type_reference(
+        self, dest, coordinate: str, present, element: str, input_position: bool = False
+    ) -> bool:
         dest_type: str | None = None
         has_subtypes = incompatible = False
         for _, source in present:
@@ -568,54 +708,80 @@ class Merger:
                     out_ex = coordinate
                 self.enum_usage[base] = (pos if pos == position else "Both", in_ex, out_ex)
         if incompatible:
-            code = "FIELD_ARGUMENT_TYPE_MISMATCH" if element == "argument" else \
-                "FIELD_TYPE_MISMATCH"
-            self.error(code,
-                       f'Type of {element} "{coordinate}" is incompatible across subgraphs: it '
-                       "has " + " and ".join(f'type "{f.type}" in subgraph "{sg.name}"'
-                                             for sg, f in present),
-                       [sg.name for sg, _ in present], coordinate)
+            code = (
+                "FIELD_ARGUMENT_TYPE_MISMATCH" if element == "argument" else "FIELD_TYPE_MISMATCH"
+            )
+            self.error(
+                code,
+                f'Type of {element} "{coordinate}" is incompatible across subgraphs: it '
+                "has "
+                + " and ".join(f'type "{f.type}" in subgraph "{sg.name}"' for sg, f in present),
+                [sg.name for sg, _ in present],
+                coordinate,
+            )
             return False
         if has_subtypes:
-            code = "INCONSISTENT_BUT_COMPATIBLE_ARGUMENT_TYPE" if element == "argument" else \
-                "INCONSISTENT_BUT_COMPATIBLE_FIELD_TYPE"
-            self.hint(code, f'Type of {element} "{coordinate}" is inconsistent but compatible '
-                      f'across subgraphs: will use type "{dest_type}" in the supergraph',
-                      [sg.name for sg, _ in present], coordinate)
+            code = (
+                "INCONSISTENT_BUT_COMPATIBLE_ARGUMENT_TYPE"
+                if element == "argument"
+                else "INCONSISTENT_BUT_COMPATIBLE_FIELD_TYPE"
+            )
+            self.hint(
+                code,
+                f'Type of {element} "{coordinate}" is inconsistent but compatible '
+                f'across subgraphs: will use type "{dest_type}" in the supergraph',
+                [sg.name for sg, _ in present],
+                coordinate,
+            )
             return False
         return True
 
     def validate_external(self, field: SField, coordinate: str, present, all_equal: bool):
         externals = [(sg, f) for sg, f in present if f.external]
-        bad = [sg.name for sg, f in externals if not (
-            f.type == field.type or (not all_equal and self.is_subtype(field.type, f.type)))]
+        bad = [
+            sg.name
+            for sg, f in externals
+            if not (f.type == field.type or (not all_equal and self.is_subtype(field.type, f.type)))
+        ]
         if bad:
-            self.error("EXTERNAL_TYPE_MISMATCH",
-                       f'Type of field "{coordinate}" is incompatible across subgraphs (where '
-                       "marked @external): it has " + " and ".join(
-                           f'type "{f.type}" in subgraph "{sg.name}"' for sg, f in present),
-                       bad, coordinate)
+            self.error(
+                "EXTERNAL_TYPE_MISMATCH",
+                f'Type of field "{coordinate}" is incompatible across subgraphs (where '
+                "marked @external): it has "
+                + " and ".join(f'type "{f.type}" in subgraph "{sg.name}"' for sg, f in present),
+                bad,
+                coordinate,
+            )
         for arg_name, arg in field.args.items():
             arg_coordinate = f"{coordinate}({arg_name}:)"
             missing = [sg.name for sg, f in externals if arg_name not in f.args]
             if missing:
-                self.error("EXTERNAL_ARGUMENT_MISSING",
-                           f'Field "{coordinate}" is missing argument "{arg_coordinate}" in some '
-                           f'subgraphs where it is marked @external: {human_list(missing)}',
-                           missing, arg_coordinate)
+                self.error(
+                    "EXTERNAL_ARGUMENT_MISSING",
+                    f'Field "{coordinate}" is missing argument "{arg_coordinate}" in some '
+                    f"subgraphs where it is marked @external: {human_list(missing)}",
+                    missing,
+                    arg_coordinate,
+                )
                 continue
             for sg, f in externals:
                 ext_arg = f.args[arg_name]
                 if ext_arg.type != arg.type and not self.is_subtype(ext_arg.type, arg.type):
-                    self.error("EXTERNAL_ARGUMENT_TYPE_MISMATCH",
-                               f'Type of argument "{arg_coordinate}" is incompatible across '
-                               f'subgraphs (where "{coordinate}" is marked @external)',
-                               [sg.name], arg_coordinate)
+                    self.error(
+                        "EXTERNAL_ARGUMENT_TYPE_MISMATCH",
+                        f'Type of argument "{arg_coordinate}" is incompatible across '
+                        f'subgraphs (where "{coordinate}" is marked @external)',
+                        [sg.name],
+                        arg_coordinate,
+                    )
                 if ext_arg.default != arg.default:
-                    self.error("EXTERNAL_ARGUMENT_DEFAULT_MISMATCH",
-                               f'Argument "{arg_coordinate}" has incompatible defaults across '
-                               f'subgraphs (where "{coordinate}" is marked @external)',
-                               [sg.name], arg_coordinate)
+                    self.error(
+                        "EXTERNAL_ARGUMENT_DEFAULT_MISMATCH",
+                        f'Argument "{arg_coordinate}" has incompatible defaults across '
+                        f'subgraphs (where "{coordinate}" is marked @external)',
+                        [sg.name],
+                        arg_coordinate,
+                    )
 
     # -- join directives ----------------------------------------------------------------
 
@@ -641,16 +807,18 @@ class Merger:
             ctx = context[sg.name]
             if ctx.get("unused") and not ctx.get("label"):
                 continue
-            field.join_fields.append(JoinField(
-                graph=self.graph[sg.name],
-                requires=f.requires,
-                provides=f.provides,
-                type=None if all_equal else f.type,
-                external=f.external,
-                override=f.override_from,
-                used_overridden=bool(ctx.get("used")),
-                override_label=ctx.get("label"),
-            ))
+            field.join_fields.append(
+                JoinField(
+                    graph=self.graph[sg.name],
+                    requires=f.requires,
+                    provides=f.provides,
+                    type=None if all_equal else f.type,
+                    external=f.external,
+                    override=f.override_from,
+                    used_overridden=bool(ctx.get("used")),
+                    override_label=ctx.get("label"),
+                )
+            )
 
     def validate_field_sharing(self, st: SType, field: SField, fsources, context) -> None:
         resolving: list[str] = []
@@ -682,14 +850,19 @@ class Merger:
             extra = ""
             unknown = [sg.name for sg, _ in fsources if context[sg.name].get("unknown_target")]
             if unknown:
-                extra = (f' (please note that "{coordinate}" has an @override directive in '
-                         f'"{unknown[0]}" that targets an unknown subgraph so this could be due '
-                         "to misspelling the @override(from:) argument)")
-            self.error("INVALID_FIELD_SHARING",
-                       f'Non-shareable field "{coordinate}" is resolved from multiple subgraphs: '
-                       f"it is resolved from {human_list(resolving)} and defined as "
-                       f"non-shareable in {which}{extra}",
-                       [r.split('"')[0] for r in resolving], coordinate)
+                extra = (
+                    f' (please note that "{coordinate}" has an @override directive in '
+                    f'"{unknown[0]}" that targets an unknown subgraph so this could be due '
+                    "to misspelling the @override(from:) argument)"
+                )
+            self.error(
+                "INVALID_FIELD_SHARING",
+                f'Non-shareable field "{coordinate}" is resolved from multiple subgraphs: '
+                f"it is resolved from {human_list(resolving)} and defined as "
+                f"non-shareable in {which}{extra}",
+                [r.split('"')[0] for r in resolving],
+                coordinate,
+            )
 
     # -- unions, enums, inputs ----------------------------------------------------------
 
@@ -704,18 +877,26 @@ class Merger:
                     st.join_members.append((self.graph[sg.name], m))
             lacking = [sg.name for sg, t in sources if m not in t.members]
             if lacking:
-                self.hint("INCONSISTENT_UNION_MEMBER",
-                          f'Union type "{st.name}" includes member type "{m}" in some but not all '
-                          "defining subgraphs", lacking, st.name)
+                self.hint(
+                    "INCONSISTENT_UNION_MEMBER",
+                    f'Union type "{st.name}" includes member type "{m}" in some but not all '
+                    "defining subgraphs",
+                    lacking,
+                    st.name,
+                )
 
     def merge_enum(self, st: SType, sources) -> None:
         usage = self.enum_usage.get(st.name)
         if usage is None:
             usage = ("Output", None, None)
-            self.hint("UNUSED_ENUM_TYPE",
-                      f'Enum type "{st.name}" is defined but unused. It will be included in the '
-                      "supergraph with all the values appearing in any subgraph (\"as if\" it was "
-                      "only used as an output type).", [sg.name for sg, _ in sources], st.name)
+            self.hint(
+                "UNUSED_ENUM_TYPE",
+                f'Enum type "{st.name}" is defined but unused. It will be included in the '
+                'supergraph with all the values appearing in any subgraph ("as if" it was '
+                "only used as an output type).",
+                [sg.name for sg, _ in sources],
+                st.name,
+            )
         position, input_example, output_example = usage
         order: list[str] = []
         for _, t in sources:
@@ -723,44 +904,62 @@ class Merger:
                 if v not in order:
                     order.append(v)
         for value_name in order:
-            value_sources = [(sg, t.values[value_name]) for sg, t in sources
-                             if value_name in t.values]
+            value_sources = [
+                (sg, t.values[value_name]) for sg, t in sources if value_name in t.values
+            ]
             value = SEnumValue(value_name)
             value.description = self.merge_description(
-                [v.description for _, v in value_sources], f"{st.name}.{value_name}",
-                [sg.name for sg, _ in value_sources])
+                [v.description for _, v in value_sources],
+                f"{st.name}.{value_name}",
+                [sg.name for sg, _ in value_sources],
+            )
             self.merge_applied(value, value_sources)
             value.graphs = [self.graph[sg.name] for sg, _ in value_sources]
             lacking = [sg.name for sg, t in sources if value_name not in t.values]
             coordinate = f"{st.name}.{value_name}"
             if lacking and not value.inaccessible and position != "Output":
                 if position == "Both":
-                    self.error("ENUM_VALUE_MISMATCH",
-                               f'Enum type "{st.name}" is used as both input type (for example, '
-                               f'as type of "{input_example}") and output type (for example, as '
-                               f'type of "{output_example}"), but value "{value_name}" is not '
-                               f'defined in all the subgraphs defining "{st.name}": '
-                               f'"{value_name}" is defined in '
-                               f"{human_list([sg.name for sg, _ in value_sources])} but not in "
-                               f"{human_list(lacking)}", lacking, coordinate)
+                    self.error(
+                        "ENUM_VALUE_MISMATCH",
+                        f'Enum type "{st.name}" is used as both input type (for example, '
+                        f'as type of "{input_example}") and output type (for example, as '
+                        f'type of "{output_example}"), but value "{value_name}" is not '
+                        f'defined in all the subgraphs defining "{st.name}": '
+                        f'"{value_name}" is defined in '
+                        f"{human_list([sg.name for sg, _ in value_sources])} but not in "
+                        f"{human_list(lacking)}",
+                        lacking,
+                        coordinate,
+                    )
                 else:
-                    self.hint("INCONSISTENT_ENUM_VALUE_FOR_INPUT_ENUM",
-                              f'Value "{value_name}" of enum type "{st.name}" will not be part of '
-                              "the supergraph as it is not defined in all the subgraphs defining "
-                              f'"{st.name}"', lacking, coordinate)
+                    self.hint(
+                        "INCONSISTENT_ENUM_VALUE_FOR_INPUT_ENUM",
+                        f'Value "{value_name}" of enum type "{st.name}" will not be part of '
+                        "the supergraph as it is not defined in all the subgraphs defining "
+                        f'"{st.name}"',
+                        lacking,
+                        coordinate,
+                    )
                     continue
             elif lacking and position == "Output":
-                self.hint("INCONSISTENT_ENUM_VALUE_FOR_OUTPUT_ENUM",
-                          f'Value "{value_name}" of enum type "{st.name}" has been added to the '
-                          "supergraph but is only defined in a subset of the subgraphs defining "
-                          f'"{st.name}"', lacking, coordinate)
+                self.hint(
+                    "INCONSISTENT_ENUM_VALUE_FOR_OUTPUT_ENUM",
+                    f'Value "{value_name}" of enum type "{st.name}" has been added to the '
+                    "supergraph but is only defined in a subset of the subgraphs defining "
+                    f'"{st.name}"',
+                    lacking,
+                    coordinate,
+                )
             st.values[value_name] = value
         if not st.values:
-            self.error("EMPTY_MERGED_ENUM_TYPE",
-                       f'None of the values of enum type "{st.name}" are defined consistently in '
-                       "all the subgraphs defining that type. As only values common to all "
-                       "subgraphs are merged, this would result in an empty type.",
-                       [sg.name for sg, _ in sources], st.name)
+            self.error(
+                "EMPTY_MERGED_ENUM_TYPE",
+                f'None of the values of enum type "{st.name}" are defined consistently in '
+                "all the subgraphs defining that type. As only values common to all "
+                "subgraphs are merged, this would result in an empty type.",
+                [sg.name for sg, _ in sources],
+                st.name,
+            )
 
     def merge_input(self, st: SType, sources) -> None:
         order: list[str] = []
@@ -771,34 +970,46 @@ class Merger:
         for name in order:
             coordinate = f"{st.name}.{name}"
             fsources: list[tuple[Subgraph, InputValue | None]] = [
-                (sg, t.input_fields.get(name)) for sg, t in sources]
+                (sg, t.input_fields.get(name)) for sg, t in sources
+            ]
             present = [(sg, f) for sg, f in fsources if f is not None]
             value = self.merge_input_value(name, coordinate, present, "Input field")
             lacking = [sg.name for sg, f in fsources if f is None]
             if lacking and not value.inaccessible:
                 required = [sg.name for sg, f in present if f.required]
                 if required:
-                    self.error("REQUIRED_INPUT_FIELD_MISSING_IN_SOME_SUBGRAPH",
-                               f'Input object field "{coordinate}" is required in some subgraphs '
-                               f"but does not appear in all subgraphs: it is required in "
-                               f"{human_list(required)} but does not appear in "
-                               f"{human_list(lacking)}", required + lacking, coordinate)
+                    self.error(
+                        "REQUIRED_INPUT_FIELD_MISSING_IN_SOME_SUBGRAPH",
+                        f'Input object field "{coordinate}" is required in some subgraphs '
+                        f"but does not appear in all subgraphs: it is required in "
+                        f"{human_list(required)} but does not appear in "
+                        f"{human_list(lacking)}",
+                        required + lacking,
+                        coordinate,
+                    )
                 else:
-                    self.hint("INCONSISTENT_INPUT_OBJECT_FIELD",
-                              f'Input object field "{name}" will not be added to "{st.name}" in '
-                              "the supergraph as it does not appear in all subgraphs",
-                              lacking, coordinate)
+                    self.hint(
+                        "INCONSISTENT_INPUT_OBJECT_FIELD",
+                        f'Input object field "{name}" will not be added to "{st.name}" in '
+                        "the supergraph as it does not appear in all subgraphs",
+                        lacking,
+                        coordinate,
+                    )
                 continue
             if len({f.type for _, f in present}) > 1:
-                value.join_fields = [JoinField(self.graph[sg.name], type=f.type)
-                                     for sg, f in present]
+                value.join_fields = [
+                    JoinField(self.graph[sg.name], type=f.type) for sg, f in present
+                ]
             st.input_fields[name] = value
         if not st.input_fields:
-            self.error("EMPTY_MERGED_INPUT_TYPE",
-                       f'None of the fields of input object type "{st.name}" are consistently '
-                       "defined in all the subgraphs defining that type. As only fields common "
-                       "to all subgraphs are merged, this would result in an empty type.",
-                       [sg.name for sg, _ in sources], st.name)
+            self.error(
+                "EMPTY_MERGED_INPUT_TYPE",
+                f'None of the fields of input object type "{st.name}" are consistently '
+                "defined in all the subgraphs defining that type. As only fields common "
+                "to all subgraphs are merged, this would result in an empty type.",
+                [sg.name for sg, _ in sources],
+                st.name,
+            )
 
     # -- directives ---------------------------------------------------------------------
 
@@ -807,26 +1018,43 @@ class Merger:
         links: dict[str, tuple[str, str, str, str]] = {}  # identity -> (version, url, ...)
         for sg in self.subgraphs:
             for name in sg.composed:
-                link = next((lk for lk in sg.links if name in lk.imports
-                             or name.startswith(lk.prefix + "__")), None)
+                link = next(
+                    (
+                        lk
+                        for lk in sg.links
+                        if name in lk.imports or name.startswith(lk.prefix + "__")
+                    ),
+                    None,
+                )
                 if link is None:
-                    self.error("DIRECTIVE_COMPOSITION_ERROR",
-                               f'[{sg.name}] Directive "@{name}" in subgraph "{sg.name}" cannot '
-                               "be composed because it is not a member of a core feature",
-                               [sg.name], f"@{name}")
+                    self.error(
+                        "DIRECTIVE_COMPOSITION_ERROR",
+                        f'[{sg.name}] Directive "@{name}" in subgraph "{sg.name}" cannot '
+                        "be composed because it is not a member of a core feature",
+                        [sg.name],
+                        f"@{name}",
+                    )
                     continue
                 if name not in sg.directive_defs:
-                    self.error("DIRECTIVE_COMPOSITION_ERROR",
-                               f'[{sg.name}] Could not find matching directive definition for '
-                               f'argument to @composeDirective "@{name}" in subgraph '
-                               f'"{sg.name}".', [sg.name], f"@{name}")
+                    self.error(
+                        "DIRECTIVE_COMPOSITION_ERROR",
+                        f"[{sg.name}] Could not find matching directive definition for "
+                        f'argument to @composeDirective "@{name}" in subgraph '
+                        f'"{sg.name}".',
+                        [sg.name],
+                        f"@{name}",
+                    )
                     continue
                 self.composed.setdefault(name, []).append(sg.name)
                 current = links.get(link.identity)
                 if current is None or _version_key(link.version) > _version_key(current[0]):
                     imports = [n for n, orig in link.imports.items() if n in sg.composed]
-                    links[link.identity] = (link.version, link.url, name, ", ".join(
-                        f'"@{n}"' for n in imports))
+                    links[link.identity] = (
+                        link.version,
+                        link.url,
+                        name,
+                        ", ".join(f'"@{n}"' for n in imports),
+                    )
         for _identity, (_, url, _name, imports) in sorted(links.items()):
             self.out.feature_links.append(f'@link(url: "{url}", import: [{imports}])')
         for name in self.composed:
@@ -834,44 +1062,68 @@ class Merger:
                 if name in sg.directive_defs and sg.name in self.composed[name]:
                     d = sg.directive_defs[name]
                     self.out.directive_defs[name] = SDirectiveDef(
-                        name, list(d.locations), d.repeatable,
-                        {a.name: SInputValue(a.name, a.type, a.default, a.description)
-                         for a in d.args.values()}, d.description)
+                        name,
+                        list(d.locations),
+                        d.repeatable,
+                        {
+                            a.name: SInputValue(a.name, a.type, a.default, a.description)
+                            for a in d.args.values()
+                        },
+                        d.description,
+                    )
 
     def merge_directive_definitions(self) -> None:
         """Executable directives defined in every subgraph, on their common locations."""
         names: list[str] = []
         for sg in self.subgraphs:
             for name, d in sg.directive_defs.items():
-                if name not in self.composed and name not in names and \
-                        EXECUTABLE_LOCATIONS.intersection(d.locations):
+                if (
+                    name not in self.composed
+                    and name not in names
+                    and EXECUTABLE_LOCATIONS.intersection(d.locations)
+                ):
                     names.append(name)
         for name in names:
             defs = [sg.directive_defs.get(name) for sg in self.subgraphs]
             if any(d is None for d in defs):
-                self.hint("INCONSISTENT_EXECUTABLE_DIRECTIVE_PRESENCE",
-                          f'Executable directive "@{name}" will not be part of the supergraph as '
-                          "it does not appear in all subgraphs", (), f"@{name}")
+                self.hint(
+                    "INCONSISTENT_EXECUTABLE_DIRECTIVE_PRESENCE",
+                    f'Executable directive "@{name}" will not be part of the supergraph as '
+                    "it does not appear in all subgraphs",
+                    (),
+                    f"@{name}",
+                )
                 continue
             present = [d for d in defs if d is not None]
             locations = [loc for loc in present[0].locations if loc in EXECUTABLE_LOCATIONS]
             for d in present[1:]:
                 locations = [loc for loc in locations if loc in d.locations]
             if not locations:
-                self.hint("NO_EXECUTABLE_DIRECTIVE_LOCATIONS_INTERSECTION",
-                          f'Executable directive "@{name}" has no location that is common to all '
-                          "subgraphs", (), f"@{name}")
+                self.hint(
+                    "NO_EXECUTABLE_DIRECTIVE_LOCATIONS_INTERSECTION",
+                    f'Executable directive "@{name}" has no location that is common to all '
+                    "subgraphs",
+                    (),
+                    f"@{name}",
+                )
                 continue
             arg_sources = [(sg, sg.directive_defs[name]) for sg in self.subgraphs]
             args: dict[str, SInputValue] = {}
             for arg_name in present[0].args:
                 if all(arg_name in d.args for d in present):
                     args[arg_name] = self.merge_input_value(
-                        arg_name, f"@{name}({arg_name}:)",
-                        [(sg, d.args[arg_name]) for sg, d in arg_sources], "Argument")
+                        arg_name,
+                        f"@{name}({arg_name}:)",
+                        [(sg, d.args[arg_name]) for sg, d in arg_sources],
+                        "Argument",
+                    )
             self.out.directive_defs[name] = SDirectiveDef(
-                name, sorted(locations), all(d.repeatable for d in present), args,
-                present[0].description)
+                name,
+                sorted(locations),
+                all(d.repeatable for d in present),
+                args,
+                present[0].description,
+            )
 
     # -- interface objects and post-merge checks ---------------------------------------
 
@@ -885,13 +1137,18 @@ class Merger:
                     continue
                 for itf_field in list(itf.fields.values()):
                     if itf_field.name in st.fields or not self.provided_by_interface_object(
-                            itf_field.name, itf_name):
+                        itf_field.name, itf_name
+                    ):
                         continue
                     st.fields[itf_field.name] = SField(
-                        name=itf_field.name, type=itf_field.type,
-                        args={n: SInputValue(a.name, a.type, a.default, a.description,
-                                             list(a.directives))
-                              for n, a in itf_field.args.items()},
+                        name=itf_field.name,
+                        type=itf_field.type,
+                        args={
+                            n: SInputValue(
+                                a.name, a.type, a.default, a.description, list(a.directives)
+                            )
+                            for n, a in itf_field.args.items()
+                        },
                         description=itf_field.description,
                         directives=list(itf_field.directives),
                         join_fields=[JoinField(None)],
@@ -918,16 +1175,25 @@ class Merger:
                 for fname in itf.fields:
                     if fname in st.fields:
                         continue
-                    declaring = [sg.name for sg in self.subgraphs if itf_name in sg.types and
-                                 fname in sg.types[itf_name].fields]
-                    implementing = [sg.name for sg in self.subgraphs if st.name in sg.types and
-                                    itf_name in sg.types[st.name].interfaces]
-                    self.error("INTERFACE_FIELD_NO_IMPLEM",
-                               f'Interface field "{itf_name}.{fname}" is declared in '
-                               f'{human_list(declaring)} but type "{st.name}", which implements '
-                               f'"{itf_name}" only in {human_list(implementing)} does not have '
-                               f'field "{fname}".', declaring + implementing,
-                               f"{st.name}.{fname}")
+                    declaring = [
+                        sg.name
+                        for sg in self.subgraphs
+                        if itf_name in sg.types and fname in sg.types[itf_name].fields
+                    ]
+                    implementing = [
+                        sg.name
+                        for sg in self.subgraphs
+                        if st.name in sg.types and itf_name in sg.types[st.name].interfaces
+                    ]
+                    self.error(
+                        "INTERFACE_FIELD_NO_IMPLEM",
+                        f'Interface field "{itf_name}.{fname}" is declared in '
+                        f'{human_list(declaring)} but type "{st.name}", which implements '
+                        f'"{itf_name}" only in {human_list(implementing)} does not have '
+                        f'field "{fname}".',
+                        declaring + implementing,
+                        f"{st.name}.{fname}",
+                    )
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -936,4 +1202,3 @@ def _version_key(version: str) -> tuple[int, ...]:
 
 def merge(subgraphs: Sequence[Subgraph], report: Report) -> Supergraph | None:
     return Merger(subgraphs, report).merge()
-

@@ -139,7 +139,8 @@ class Subgraph:
 
     def implementations(self, interface: str) -> list[str]:
         return [
-            t.name for t in self.types.values()
+            t.name
+            for t in self.types.values()
             if t.kind in ("OBJECT", "INTERFACE") and interface in t.interfaces
         ]
 

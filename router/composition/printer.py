@@ -11,40 +11,46 @@ import json
 
 from graphql.language.block_string import print_block_string
 
-from .supergraph import JoinField, JoinType, SInputValue, Supergraph, SType
+from .supergraph import JoinField, JoinType, SInputValue, SType, Supergraph
 
 _JOIN_FIELD_ARGS = {
     "0.3": "graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, "
-           "type: String, external: Boolean, override: String, usedOverridden: Boolean",
+    "type: String, external: Boolean, override: String, usedOverridden: Boolean",
     "0.4": "graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, "
-           "type: String, external: Boolean, override: String, usedOverridden: Boolean, "
-           "overrideLabel: String",
+    "type: String, external: Boolean, override: String, usedOverridden: Boolean, "
+    "overrideLabel: String",
     "0.5": "graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, "
-           "type: String, external: Boolean, override: String, usedOverridden: Boolean, "
-           "overrideLabel: String, contextArguments: [join__ContextArgument!]",
+    "type: String, external: Boolean, override: String, usedOverridden: Boolean, "
+    "overrideLabel: String, contextArguments: [join__ContextArgument!]",
 }
 _JOIN_DIRECTIVES = {
     "join__directive": "directive @join__directive(graphs: [join__Graph!], name: String!, "
-                       "args: join__DirectiveArguments) repeatable on SCHEMA | OBJECT | "
-                       "INTERFACE | FIELD_DEFINITION",
+    "args: join__DirectiveArguments) repeatable on SCHEMA | OBJECT | "
+    "INTERFACE | FIELD_DEFINITION",
     "join__enumValue": "directive @join__enumValue(graph: join__Graph!) repeatable on ENUM_VALUE",
     "join__graph": "directive @join__graph(name: String!, url: String!) on ENUM_VALUE",
     "join__implements": "directive @join__implements(graph: join__Graph!, interface: String!) "
-                        "repeatable on OBJECT | INTERFACE",
+    "repeatable on OBJECT | INTERFACE",
     "join__type": "directive @join__type(graph: join__Graph!, key: join__FieldSet, extension: "
-                  "Boolean! = false, resolvable: Boolean! = true, isInterfaceObject: Boolean! = "
-                  "false) repeatable on OBJECT | INTERFACE | UNION | ENUM | INPUT_OBJECT | SCALAR",
+    "Boolean! = false, resolvable: Boolean! = true, isInterfaceObject: Boolean! = "
+    "false) repeatable on OBJECT | INTERFACE | UNION | ENUM | INPUT_OBJECT | SCALAR",
     "join__unionMember": "directive @join__unionMember(graph: join__Graph!, member: String!) "
-                         "repeatable on UNION",
+    "repeatable on UNION",
 }
-_LINK_DIRECTIVE = ("directive @link(url: String, as: String, for: link__Purpose, import: "
-                   "[link__Import]) repeatable on SCHEMA")
-_TAG_DIRECTIVE = ("directive @tag(name: String!) repeatable on FIELD_DEFINITION | OBJECT | "
-                  "INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | "
-                  "INPUT_OBJECT | INPUT_FIELD_DEFINITION | SCHEMA")
-_INACCESSIBLE_DIRECTIVE = ("directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | "
-                           "UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | "
-                           "INPUT_OBJECT | INPUT_FIELD_DEFINITION")
+_LINK_DIRECTIVE = (
+    "directive @link(url: String, as: String, for: link__Purpose, import: "
+    "[link__Import]) repeatable on SCHEMA"
+)
+_TAG_DIRECTIVE = (
+    "directive @tag(name: String!) repeatable on FIELD_DEFINITION | OBJECT | "
+    "INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | "
+    "INPUT_OBJECT | INPUT_FIELD_DEFINITION | SCHEMA"
+)
+_INACCESSIBLE_DIRECTIVE = (
+    "directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | "
+    "UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | "
+    "INPUT_OBJECT | INPUT_FIELD_DEFINITION"
+)
 _LINK_PURPOSE = '''enum link__Purpose {
   """
   `SECURITY` features provide metadata necessary to securely resolve fields.
@@ -56,12 +62,12 @@ _LINK_PURPOSE = '''enum link__Purpose {
   """
   EXECUTION
 }'''
-_CONTEXT_ARGUMENT = '''input join__ContextArgument {
+_CONTEXT_ARGUMENT = """input join__ContextArgument {
   name: String!
   type: String!
   context: String!
   selection: join__FieldValue!
-}'''
+}"""
 
 
 def sort_key(name: str) -> tuple:
@@ -128,8 +134,11 @@ def _input_value(v: SInputValue) -> str:
     text = f"{v.name}: {v.type}"
     if v.default is not None:
         text += f" = {v.default}"
-    directives = (["@inaccessible"] if v.inaccessible else []) + \
-        [_join_field(j) for j in v.join_fields] + v.directives
+    directives = (
+        (["@inaccessible"] if v.inaccessible else [])
+        + [_join_field(j) for j in v.join_fields]
+        + v.directives
+    )
     if directives:
         text += " " + " ".join(directives)
     return text
@@ -161,8 +170,14 @@ def _block(entries: list[tuple[str | None, str]]) -> list[str]:
 
 
 def _type(t: SType) -> str:
-    keyword = {"OBJECT": "type", "INTERFACE": "interface", "UNION": "union", "ENUM": "enum",
-               "INPUT_OBJECT": "input", "SCALAR": "scalar"}[t.kind]
+    keyword = {
+        "OBJECT": "type",
+        "INTERFACE": "interface",
+        "UNION": "union",
+        "ENUM": "enum",
+        "INPUT_OBJECT": "input",
+        "SCALAR": "scalar",
+    }[t.kind]
     lines = _description(t.description, "")
     head = f"{keyword} {t.name}"
     if t.interfaces:
@@ -179,8 +194,11 @@ def _type(t: SType) -> str:
         entries = []
         for f in t.fields.values():
             text = f"{f.name}{_arguments(f.args, '  ')}: {f.type}"
-            ds = (["@inaccessible"] if f.inaccessible else []) + \
-                [_join_field(j) for j in f.join_fields] + f.directives
+            ds = (
+                (["@inaccessible"] if f.inaccessible else [])
+                + [_join_field(j) for j in f.join_fields]
+                + f.directives
+            )
             if ds:
                 text += " " + " ".join(ds)
             entries.append((f.description, text))
@@ -190,8 +208,11 @@ def _type(t: SType) -> str:
     elif t.kind == "ENUM":
         entries = []
         for v in t.values.values():
-            ds = (["@inaccessible"] if v.inaccessible else []) + \
-                [f"@join__enumValue(graph: {g})" for g in v.graphs] + v.directives
+            ds = (
+                (["@inaccessible"] if v.inaccessible else [])
+                + [f"@join__enumValue(graph: {g})" for g in v.graphs]
+                + v.directives
+            )
             entries.append((v.description, " ".join([v.name, *ds])))
         lines.extend(_block(entries))
     elif t.kind == "UNION":
@@ -201,8 +222,10 @@ def _type(t: SType) -> str:
 
 def print_supergraph(sg: Supergraph) -> str:
     version = sg.join_version
-    links = ['@link(url: "https://specs.apollo.dev/link/v1.0")',
-             f'@link(url: "https://specs.apollo.dev/join/v{version}", for: EXECUTION)']
+    links = [
+        '@link(url: "https://specs.apollo.dev/link/v1.0")',
+        f'@link(url: "https://specs.apollo.dev/join/v{version}", for: EXECUTION)',
+    ]
     if sg.uses_tag:
         links.append('@link(url: "https://specs.apollo.dev/tag/v0.3")')
     if sg.uses_inaccessible:
@@ -216,8 +239,10 @@ def print_supergraph(sg: Supergraph) -> str:
         if name == "join__directive" and version == "0.3":
             continue
         directives[name] = text
-    directives["join__field"] = (f"directive @join__field({_JOIN_FIELD_ARGS[version]}) "
-                                 "repeatable on FIELD_DEFINITION | INPUT_FIELD_DEFINITION")
+    directives["join__field"] = (
+        f"directive @join__field({_JOIN_FIELD_ARGS[version]}) "
+        "repeatable on FIELD_DEFINITION | INPUT_FIELD_DEFINITION"
+    )
     directives["link"] = _LINK_DIRECTIVE
     if sg.uses_tag:
         directives["tag"] = _TAG_DIRECTIVE
@@ -225,8 +250,10 @@ def print_supergraph(sg: Supergraph) -> str:
         directives["inaccessible"] = _INACCESSIBLE_DIRECTIVE
     for d in sg.directive_defs.values():
         lines = _description(d.description, "")
-        lines.append(f"directive @{d.name}{_arguments(d.args, '')}"
-                     f"{' repeatable' if d.repeatable else ''} on {' | '.join(d.locations)}")
+        lines.append(
+            f"directive @{d.name}{_arguments(d.args, '')}"
+            f"{' repeatable' if d.repeatable else ''} on {' | '.join(d.locations)}"
+        )
         directives[d.name] = "\n".join(lines)
 
     types: dict[str, str] = {name: _type(t) for name, t in sg.types.items()}
@@ -238,9 +265,14 @@ def print_supergraph(sg: Supergraph) -> str:
     if version == "0.5":
         types["join__FieldValue"] = "scalar join__FieldValue"
         types["join__ContextArgument"] = _CONTEXT_ARGUMENT
-    graphs = ["enum join__Graph {"] + [
-        f'  {g.enum_name} @join__graph(name: {_string(g.name)}, url: {_string(g.url)})'
-        for g in sg.graphs] + ["}"]
+    graphs = (
+        ["enum join__Graph {"]
+        + [
+            f"  {g.enum_name} @join__graph(name: {_string(g.name)}, url: {_string(g.url)})"
+            for g in sg.graphs
+        ]
+        + ["}"]
+    )
     types["join__Graph"] = "\n".join(graphs)
 
     parts = ["\n".join(schema)]

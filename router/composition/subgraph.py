@@ -31,35 +31,65 @@ LINK_IDENTITY = "https://specs.apollo.dev/link"
 
 # Federation directives and the federation version that introduced each.
 FEDERATION_DIRECTIVES: dict[str, tuple[int, int]] = {
-    "key": (2, 0), "requires": (2, 0), "provides": (2, 0), "external": (2, 0),
-    "extends": (2, 0), "shareable": (2, 0), "inaccessible": (2, 0), "override": (2, 0),
-    "tag": (2, 0), "composeDirective": (2, 1), "interfaceObject": (2, 3),
-    "authenticated": (2, 5), "requiresScopes": (2, 5), "policy": (2, 6),
-    "context": (2, 8), "fromContext": (2, 8), "cost": (2, 9), "listSize": (2, 9),
+    "key": (2, 0),
+    "requires": (2, 0),
+    "provides": (2, 0),
+    "external": (2, 0),
+    "extends": (2, 0),
+    "shareable": (2, 0),
+    "inaccessible": (2, 0),
+    "override": (2, 0),
+    "tag": (2, 0),
+    "composeDirective": (2, 1),
+    "interfaceObject": (2, 3),
+    "authenticated": (2, 5),
+    "requiresScopes": (2, 5),
+    "policy": (2, 6),
+    "context": (2, 8),
+    "fromContext": (2, 8),
+    "cost": (2, 9),
+    "listSize": (2, 9),
 }
 FEDERATION1_DIRECTIVES = ("key", "requires", "provides", "external", "extends", "tag")
 KNOWN_FEDERATION_VERSIONS = {(2, minor) for minor in range(0, 12)}
 
 BUILTIN_DIRECTIVES = frozenset({"deprecated", "specifiedBy", "include", "skip", "oneOf"})
 # Elements a subgraph server adds for the federation protocol itself.
-PLUMBING_TYPES = frozenset({
-    "_Any", "_Entity", "_Service", "_FieldSet", "FieldSet", "link__Import", "link__Purpose",
-    "federation__FieldSet", "federation__Scope", "federation__Policy",
-    "federation__ContextFieldValue", "_Scope", "_Policy",
-})
+PLUMBING_TYPES = frozenset(
+    {
+        "_Any",
+        "_Entity",
+        "_Service",
+        "_FieldSet",
+        "FieldSet",
+        "link__Import",
+        "link__Purpose",
+        "federation__FieldSet",
+        "federation__Scope",
+        "federation__Policy",
+        "federation__ContextFieldValue",
+        "_Scope",
+        "_Policy",
+    }
+)
 PLUMBING_ROOT_FIELDS = frozenset({"_entities", "_service"})
 ROOT_KINDS = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
 
 _VERSION = re.compile(r"^v(\d+)\.(\d+)$")
 
 _TYPE_KINDS: dict[type, str] = {
-    ast.ObjectTypeDefinitionNode: "OBJECT", ast.ObjectTypeExtensionNode: "OBJECT",
-    ast.InterfaceTypeDefinitionNode: "INTERFACE", ast.InterfaceTypeExtensionNode: "INTERFACE",
-    ast.UnionTypeDefinitionNode: "UNION", ast.UnionTypeExtensionNode: "UNION",
-    ast.EnumTypeDefinitionNode: "ENUM", ast.EnumTypeExtensionNode: "ENUM",
+    ast.ObjectTypeDefinitionNode: "OBJECT",
+    ast.ObjectTypeExtensionNode: "OBJECT",
+    ast.InterfaceTypeDefinitionNode: "INTERFACE",
+    ast.InterfaceTypeExtensionNode: "INTERFACE",
+    ast.UnionTypeDefinitionNode: "UNION",
+    ast.UnionTypeExtensionNode: "UNION",
+    ast.EnumTypeDefinitionNode: "ENUM",
+    ast.EnumTypeExtensionNode: "ENUM",
     ast.InputObjectTypeDefinitionNode: "INPUT_OBJECT",
     ast.InputObjectTypeExtensionNode: "INPUT_OBJECT",
-    ast.ScalarTypeDefinitionNode: "SCALAR", ast.ScalarTypeExtensionNode: "SCALAR",
+    ast.ScalarTypeDefinitionNode: "SCALAR",
+    ast.ScalarTypeExtensionNode: "SCALAR",
 }
 
 
@@ -148,8 +178,10 @@ class _Reader:
                     m = _VERSION.match(version)
                     if not m or (int(m[1]), int(m[2])) not in KNOWN_FEDERATION_VERSIONS:
                         self.error(
-                            f'Invalid version {version} for the federation feature in @link '
-                            f'direction on schema', code="UNKNOWN_FEDERATION_LINK_VERSION")
+                            f"Invalid version {version} for the federation feature in @link "
+                            f"direction on schema",
+                            code="UNKNOWN_FEDERATION_LINK_VERSION",
+                        )
                         continue
                     self.fed2 = True
                     self.fed_version = (int(m[1]), int(m[2]))
@@ -184,14 +216,17 @@ class _Reader:
                 continue  # imported types (FieldSet, ...) need no handling
             original, alias = original[1:], alias.lstrip("@")
             if original not in FEDERATION_DIRECTIVES:
-                self.error(f'Cannot import unknown element "@{original}".',
-                           code="INVALID_LINK_DIRECTIVE_USAGE")
+                self.error(
+                    f'Cannot import unknown element "@{original}".',
+                    code="INVALID_LINK_DIRECTIVE_USAGE",
+                )
                 continue
             if FEDERATION_DIRECTIVES[original] > self.fed_version:
                 self.error(
                     f'Cannot import unknown element "@{original}" (it requires federation '
-                    f'v{".".join(map(str, FEDERATION_DIRECTIVES[original]))}).',
-                    code="INVALID_LINK_DIRECTIVE_USAGE")
+                    f"v{'.'.join(map(str, FEDERATION_DIRECTIVES[original]))}).",
+                    code="INVALID_LINK_DIRECTIVE_USAGE",
+                )
                 continue
             self.fed_names[alias] = original
 
@@ -204,7 +239,8 @@ class _Reader:
             self.error(f"Syntax error: {exc.message}")
             return None
         schema_nodes = [
-            d for d in document.definitions
+            d
+            for d in document.definitions
             if isinstance(d, ast.SchemaDefinitionNode | ast.SchemaExtensionNode)
         ]
         self.read_links(schema_nodes)
@@ -277,14 +313,18 @@ class _Reader:
             elif local not in self.defined_directives:
                 hint = ""
                 if local in FEDERATION_DIRECTIVES and not self.fed2:
-                    hint = (f' If you meant the "@{local}" federation 2 directive, note that '
-                            "this schema is a federation 1 schema. To be a federation 2 "
-                            "schema, it needs to @link to the federation specification v2.")
+                    hint = (
+                        f' If you meant the "@{local}" federation 2 directive, note that '
+                        "this schema is a federation 1 schema. To be a federation 2 "
+                        "schema, it needs to @link to the federation specification v2."
+                    )
                 elif local in FEDERATION_DIRECTIVES:
-                    hint = f' If you meant the "@{local}" federation directive, you should ' \
-                           'use fully-qualified name "@federation__' + local + '" or add ' \
-                           f'"@{local}" to the `import` argument of the @link to the ' \
-                           "federation specification."
+                    hint = (
+                        f' If you meant the "@{local}" federation directive, you should '
+                        'use fully-qualified name "@federation__' + local + '" or add '
+                        f'"@{local}" to the `import` argument of the @link to the '
+                        "federation specification."
+                    )
                 self.error(f'Unknown directive "@{local}".{hint}', coordinate or None)
         return found
 
@@ -313,8 +353,13 @@ class _Reader:
             if isinstance(fields, list):  # Federation 1 accepted a list of names
                 fields = " ".join(str(f) for f in fields)
             resolvable = args.get("resolvable")
-            t.keys.append(Key(str(fields or ""), resolvable if isinstance(resolvable, bool)
-                              else None, extension=is_extension))
+            t.keys.append(
+                Key(
+                    str(fields or ""),
+                    resolvable if isinstance(resolvable, bool) else None,
+                    extension=is_extension,
+                )
+            )
         # A type-level @shareable covers the fields of the same definition or extension.
         block_shareable = "shareable" in fed
         if block_shareable:
@@ -402,12 +447,11 @@ class _Reader:
                     self.error(f'Type "{t.name}" implements unknown interface "{itf}".', t.name)
             for m in t.members:
                 if m not in sg.types or sg.types[m].kind != "OBJECT":
-                    self.error(f'Union "{t.name}" has unknown or non-object member "{m}".',
-                               t.name)
-        query = sg.types.get("Query")
-        if query is not None and not query.fields:
-            # A subgraph with only entities has an empty Query once `_entities` is gone.
-            del sg.types["Query"]
+                    self.error(f'Union "{t.name}" has unknown or non-object member "{m}".', t.name)
+        if "Query" not in sg.types:
+            # Every subgraph serves `_entities`/`_service`, so every one has a Query type.
+            sg.types["Query"] = TypeDef(kind="OBJECT", name="Query", has_definition=True)
+            sg.roots["query"] = "Query"
 
 
 def _field_set_text(value: object) -> str:

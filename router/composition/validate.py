@@ -8,6 +8,7 @@ directive, and which fields are shareable.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 from .errors import Report
@@ -61,7 +62,8 @@ def _provided_fields(sg: Subgraph) -> set[tuple[str, str]]:
 def partially_external(sg: Subgraph) -> set[tuple[str, str]]:
     """External fields that a @provides of this subgraph makes locally resolvable."""
     return {
-        (tn, fn) for tn, fn in _provided_fields(sg)
+        (tn, fn)
+        for tn, fn in _provided_fields(sg)
         if (f := sg.field(tn, fn)) is not None and f.external
     }
 
@@ -69,10 +71,8 @@ def partially_external(sg: Subgraph) -> set[tuple[str, str]]:
 def _key_targets(sg: Subgraph, t: TypeDef) -> list:
     out = []
     for key in t.keys:
-        try:
+        with contextlib.suppress(FieldSetError):
             out.extend(resolve(sg, t.name, key.fields))
-        except FieldSetError:
-            pass
     return out
 
 
@@ -131,13 +131,17 @@ def upgrade_fed1(subgraphs: Sequence[Subgraph], report: Report) -> None:
         settle_fake_externals(sg)
         for t in list(sg.types.values()):
             is_extension = t.extends or (t.has_extension and not t.has_definition)
-            if is_extension and t.kind in ("OBJECT", "INTERFACE") and t.name not in sg.roots.values():
+            is_root = t.name in sg.roots.values()
+            if is_extension and t.kind in ("OBJECT", "INTERFACE") and not is_root:
                 others = [o for s, o in by_type.get(t.name, ()) if s is not sg]
                 if not any(o.has_definition for o in others) and not t.has_definition:
                     report.error(
                         "EXTENSION_WITH_NO_BASE",
                         f'[{sg.name}] Type "{t.name}" is an extension type, but there is no type '
-                        f'definition for "{t.name}" in any subgraph.', (sg.name,), t.name)
+                        f'definition for "{t.name}" in any subgraph.',
+                        (sg.name,),
+                        t.name,
+                    )
             if t.kind == "INTERFACE":
                 t.keys.clear()
                 for f in t.fields.values():
@@ -188,8 +192,9 @@ def upgrade_fed1(subgraphs: Sequence[Subgraph], report: Report) -> None:
                         if other_sg is sg:
                             continue
                         of = other.fields.get(f.name)
-                        if of is not None and (not of.external or (t.name, f.name) in
-                                               partially_external(other_sg)):
+                        if of is not None and (
+                            not of.external or (t.name, f.name) in partially_external(other_sg)
+                        ):
                             f.shareable = True
                             break
             elif any(s is not sg for s, _ in by_type.get(t.name, ())):
@@ -223,9 +228,11 @@ def validate_subgraph(sg: Subgraph, report: Report) -> None:
 
     for t in sg.types.values():
         if t.kind == "INTERFACE" and t.keys and sg.fed2 and sg.fed_version < (2, 3):
-            err("KEY_UNSUPPORTED_ON_INTERFACE",
-                f'Cannot use @key on interface "{t.name}": @key is not yet supported on '
-                "interfaces", t.name)
+            err(
+                "KEY_UNSUPPORTED_ON_INTERFACE",
+                f'Cannot use @key on interface "{t.name}": @key is not yet supported on interfaces',
+                t.name,
+            )
             continue
         for key in t.keys:
             label = f'On type "{t.name}", for {_directive_text("key", key.fields)}'
@@ -238,61 +245,85 @@ def validate_subgraph(sg: Subgraph, report: Report) -> None:
                 f = target.field
                 coordinate = f"{target.parent}.{f.name}"
                 if f.args:
-                    err("KEY_FIELDS_HAS_ARGS",
+                    err(
+                        "KEY_FIELDS_HAS_ARGS",
                         f"{label}: field {coordinate} cannot be included because it has "
-                        "arguments (fields with argument are not allowed in @key)", t.name)
+                        "arguments (fields with argument are not allowed in @key)",
+                        t.name,
+                    )
                 base = sg.types.get(named_type(f.type))
                 if base is not None and base.kind in ("INTERFACE", "UNION"):
                     kind = "Interface" if base.kind == "INTERFACE" else "Union"
-                    err("KEY_FIELDS_SELECT_INVALID_TYPE",
+                    err(
+                        "KEY_FIELDS_SELECT_INVALID_TYPE",
                         f'{label}: field "{coordinate}" is a {kind} type which is not allowed '
-                        "in @key", t.name)
+                        "in @key",
+                        t.name,
+                    )
         if t.kind == "INTERFACE":
             _validate_interface_keys(sg, t, err)
         if t.interface_object and not t.keys:
-            err("INTERFACE_OBJECT_USAGE_ERROR",
+            err(
+                "INTERFACE_OBJECT_USAGE_ERROR",
                 "The @interfaceObject directive can only be applied to entity types but type "
-                f'"{t.name}" has no @key in this subgraph.', t.name)
+                f'"{t.name}" has no @key in this subgraph.',
+                t.name,
+            )
         for f in t.fields.values():
             coordinate = f"{t.name}.{f.name}"
             if t.kind == "INTERFACE":
                 if f.external:
-                    err("EXTERNAL_ON_INTERFACE",
+                    err(
+                        "EXTERNAL_ON_INTERFACE",
                         f'Interface type field "{coordinate}" is marked @external but @external '
-                        "is not allowed on interface fields (it is nonsensical).", coordinate)
+                        "is not allowed on interface fields (it is nonsensical).",
+                        coordinate,
+                    )
                 if f.shareable and not t.shareable:
-                    err("INVALID_SHAREABLE_USAGE",
+                    err(
+                        "INVALID_SHAREABLE_USAGE",
                         f'Invalid use of @shareable on field "{coordinate}": only object type '
-                        "fields can be marked with @shareable", coordinate)
+                        "fields can be marked with @shareable",
+                        coordinate,
+                    )
                 for attr in ("requires", "provides"):
                     if getattr(f, attr):
-                        err(f"{attr.upper()}_UNSUPPORTED_ON_INTERFACE",
+                        err(
+                            f"{attr.upper()}_UNSUPPORTED_ON_INTERFACE",
                             f'Cannot use @{attr} on field "{coordinate}" of parent type '
                             f'"{t.name}": @{attr} is not yet supported within interfaces',
-                            coordinate)
+                            coordinate,
+                        )
                 if f.override_from is not None:
-                    err("OVERRIDE_ON_INTERFACE",
+                    err(
+                        "OVERRIDE_ON_INTERFACE",
                         f'@override cannot be used on field "{coordinate}" on subgraph '
                         f'"{name}": @override is not supported on interface type fields.',
-                        coordinate)
+                        coordinate,
+                    )
                 continue
             if f.requires:
                 _validate_requires(sg, t, f, err)
             if f.provides:
                 _validate_provides(sg, f, coordinate, err)
             if f.override_from is not None and f.external:
-                err("OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
+                err(
+                    "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
                     f'@override cannot be used on field "{coordinate}" on subgraph "{name}" '
                     f'since "{coordinate}" on "{name}" is marked with directive "@external"',
-                    coordinate)
+                    coordinate,
+                )
     for t in sg.types.values():
         for f in t.fields.values():
             if f.external and not f.used and t.kind == "OBJECT":
-                err("EXTERNAL_UNUSED",
+                err(
+                    "EXTERNAL_UNUSED",
                     f'Field "{t.name}.{f.name}" is marked @external but is not used in any '
                     "federation directive (@key, @provides, @requires) or to satisfy an "
                     "interface; the field declaration has no use and should be removed (or the "
-                    "field should not be @external).", f"{t.name}.{f.name}")
+                    "field should not be @external).",
+                    f"{t.name}.{f.name}",
+                )
 
 
 def _validate_interface_keys(sg: Subgraph, t: TypeDef, err) -> None:
@@ -300,23 +331,32 @@ def _validate_interface_keys(sg: Subgraph, t: TypeDef, err) -> None:
         wanted = parse_field_set_or_none(key.fields)
         missing, unresolvable = [], []
         for impl in sg.possible_types(t.name):
-            match = next((k for k in sg.types[impl].keys
-                          if parse_field_set_or_none(k.fields) == wanted), None)
+            match = next(
+                (k for k in sg.types[impl].keys if parse_field_set_or_none(k.fields) == wanted),
+                None,
+            )
             if match is None:
                 missing.append(impl)
             elif key.is_resolvable and not match.is_resolvable:
                 unresolvable.append(impl)
         directive = _directive_text("key", key.fields)
         if missing:
-            err("INTERFACE_KEY_NOT_ON_IMPLEMENTATION",
+            err(
+                "INTERFACE_KEY_NOT_ON_IMPLEMENTATION",
                 f'Key {directive} on interface type "{t.name}" is missing on implementation '
-                f'type{"s" if len(missing) > 1 else ""} '
-                + ", ".join(f'"{m}"' for m in missing) + ".", t.name)
+                f"type{'s' if len(missing) > 1 else ''} "
+                + ", ".join(f'"{m}"' for m in missing)
+                + ".",
+                t.name,
+            )
         elif unresolvable:
-            err("INTERFACE_KEY_NOT_ON_IMPLEMENTATION",
+            err(
+                "INTERFACE_KEY_NOT_ON_IMPLEMENTATION",
                 f'Key {directive} on interface type "{t.name}" should be resolvable on all '
                 'implementation types, but is declared with argument "@key(resolvable:)" set '
-                "to false in " + ", ".join(f'"{m}"' for m in unresolvable) + ".", t.name)
+                "to false in " + ", ".join(f'"{m}"' for m in unresolvable) + ".",
+                t.name,
+            )
 
 
 def parse_field_set_or_none(text: str):
@@ -340,14 +380,20 @@ def _validate_requires(sg: Subgraph, t: TypeDef, f, err) -> None:
 def _validate_provides(sg: Subgraph, f, coordinate: str, err) -> None:
     label = f'On field "{coordinate}", for {_directive_text("provides", f.provides)}'
     if f.external:
-        err("EXTERNAL_COLLISION_WITH_ANOTHER_DIRECTIVE",
-            f'Cannot have both @provides and @external on field "{coordinate}"', coordinate)
+        err(
+            "EXTERNAL_COLLISION_WITH_ANOTHER_DIRECTIVE",
+            f'Cannot have both @provides and @external on field "{coordinate}"',
+            coordinate,
+        )
         return
     base = named_type(f.type)
     if base not in sg.types or sg.types[base].kind not in COMPOSITE:
-        err("PROVIDES_ON_NON_OBJECT_FIELD",
+        err(
+            "PROVIDES_ON_NON_OBJECT_FIELD",
             f'Invalid @provides directive on field "{coordinate}": field has type "{f.type}" '
-            "which is not a Composite Type", coordinate)
+            "which is not a Composite Type",
+            coordinate,
+        )
         return
     try:
         targets = resolve(sg, base, f.provides)
@@ -356,10 +402,12 @@ def _validate_provides(sg: Subgraph, f, coordinate: str, err) -> None:
         return
     for target in targets:
         if target.field.args:
-            err("PROVIDES_FIELDS_HAS_ARGS",
+            err(
+                "PROVIDES_FIELDS_HAS_ARGS",
                 f"{label}: field {target.parent}.{target.field.name} cannot be included because "
                 "it has arguments (fields with argument are not allowed in @provides)",
-                coordinate)
+                coordinate,
+            )
     _check_external_leaves(sg, targets, "provides", label, coordinate, err)
 
 
@@ -371,18 +419,25 @@ def _check_external_leaves(sg, targets, directive: str, label: str, coordinate: 
         sel = target.selection
         inherited = parents_external.get(id(sel), False)
         external = target.field.external
-        if not external and sg.types.get(target.parent) is not None and \
-                sg.types[target.parent].kind == "INTERFACE":
+        if (
+            not external
+            and sg.types.get(target.parent) is not None
+            and sg.types[target.parent].kind == "INTERFACE"
+        ):
             external = any(
                 (impl_f := sg.field(impl, target.field.name)) is not None and impl_f.external
-                for impl in sg.implementations(target.parent))
+                for impl in sg.implementations(target.parent)
+            )
         for child in _field_children(sel):
             parents_external[id(child)] = inherited or external
         if not sel.children and not inherited and not target.field.external:
-            err(f"{directive.upper()}_FIELDS_MISSING_EXTERNAL",
+            err(
+                f"{directive.upper()}_FIELDS_MISSING_EXTERNAL",
                 f'{label}: field "{target.parent}.{target.field.name}" should not be part of a '
                 f"@{directive} since it is already provided by this subgraph (it is not marked "
-                "@external)", coordinate)
+                "@external)",
+                coordinate,
+            )
 
 
 def _field_children(sel):
