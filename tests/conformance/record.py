@@ -61,7 +61,9 @@ class Gateway:
         self.process.wait(timeout=10)
 
 
-def record_scenario(scenario: Scenario, server: SubgraphServer, show: bool) -> int:
+def record_scenario(
+    scenario: Scenario, server: SubgraphServer, show: bool, show_requests: bool = False
+) -> int:
     """Record one scenario; returns the number of expectation mismatches reported."""
     gateway = Gateway(scenario.supergraph_path, server.subgraph_urls(scenario.name))
     mismatches = 0
@@ -85,6 +87,10 @@ def record_scenario(scenario: Scenario, server: SubgraphServer, show: bool) -> i
                     print(f"--- {case.id} (HTTP {reply.status_code})")
                     print(json.dumps(body, indent=2))
                     print(f"requests: {counts}  entity batches: {batches}")
+                if show_requests:
+                    for name, bodies in received.items():
+                        for sent in bodies:
+                            print(f"  > {name}: {json.dumps(sent, ensure_ascii=False)}")
                 want_counts = {k: v for k, v in (case.requests or {}).items() if v}
                 if case.requests is not None and counts != want_counts:
                     mismatches += 1
@@ -107,7 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.conformance.record")
     parser.add_argument("names", nargs="*", help="scenario folder names (default: all)")
     parser.add_argument("--no-compose", action="store_true", help="keep supergraph.graphql")
-    parser.add_argument("--show", action="store_true", help="print responses and requests")
+    parser.add_argument("--show", action="store_true", help="print responses and request counts")
+    parser.add_argument(
+        "--show-requests", action="store_true", help="print every body the subgraphs received"
+    )
     args = parser.parse_args(argv)
     ensure_tools()
     scenarios = load_scenarios(args.names)
@@ -121,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name, resolvers in scenario.resolvers.items():
                 server.mount(scenario.name, name, scenario.subgraph_sdls[name], resolvers)
         for scenario in scenarios:
-            mismatches += record_scenario(scenario, server, args.show)
+            mismatches += record_scenario(scenario, server, args.show, args.show_requests)
     if mismatches:
         print(f"{mismatches} request-count/batch expectations differ from the gateway",
               file=sys.stderr)
