@@ -1,0 +1,246 @@
+"""The router in-process: supergraph -> planner -> executor, with the per-operation cache.
+
+router = Router.from_supergraph(sdl)
+response = await router.execute("{ topProducts { name inStock } }")
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    execute_sync,
+    parse,
+    validate,
+)
+from graphql.execution.values import get_variable_values
+
+from router.executor import SubgraphClient, execute_plan, shape_response
+from router.operation import Operation, OperationError, normalize
+from router.planner.build import PlanningError, QueryPlanner
+from router.planner.nodes import QueryPlan
+from router.supergraph import Supergraph, load_supergraph
+
+
+class RequestError(Exception):
+    """The request cannot be executed; carries GraphQL-formatted errors."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors[0]["message"] if errors else "request error")
+        self.errors = errors
+
+
+def _error(
+    message: str, code: str, locations: list[dict[str, int]] | None = None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"message": message}
+    if locations:
+        out["locations"] = locations
+    out["extensions"] = {"code": code}
+    return out
+
+
+def _graphql_error(error: GraphQLError, code: str) -> dict[str, Any]:
+    locations = (
+        [{"line": loc.line, "column": loc.column} for loc in error.locations]
+        if error.locations
+        else None
+    )
+    return _error(error.message, code, locations)
+
+
+@dataclass(frozen=True)
+class PreparedOperation:
+    """Everything derived from (query text, operation name); shared across requests."""
+
+    document: DocumentNode
+    operation: Operation
+    plan: QueryPlan
+    introspection_document: DocumentNode | None
+
+
+class Router:
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        *,
+        subgraph_urls: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        plan_cache_size: int = 1024,
+        subgraph_timeout: float = 30.0,
+    ) -> None:
+        self.supergraph = supergraph
+        self.planner = QueryPlanner(supergraph)
+        urls = {name: graph.url for name, graph in supergraph.graphs.items()}
+        urls.update(subgraph_urls or {})
+        self.client = SubgraphClient(urls, client=http_client, timeout=subgraph_timeout)
+        self._cache: OrderedDict[tuple[str, str | None], PreparedOperation | RequestError] = (
+            OrderedDict()
+        )
+        self._cache_size = plan_cache_size
+        self.cache_hits = 0
+        self.cache_misses = 0
+
+    @classmethod
+    def from_supergraph(cls, sdl: str, **options: Any) -> Router:
+        return cls(load_supergraph(sdl), **options)
+
+    async def __aenter__(self) -> Router:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # -- preparation (cached) -----------------------------------------------------------
+
+    def prepare(self, query: str, operation_name: str | None = None) -> PreparedOperation:
+        key = (query, operation_name)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self.cache_hits += 1
+            self._cache.move_to_end(key)
+        else:
+            self.cache_misses += 1
+            try:
+                cached = self._prepare(query, operation_name)
+            except RequestError as error:
+                cached = error
+            self._cache[key] = cached
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        if isinstance(cached, RequestError):
+            raise cached
+        return cached
+
+    def _prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
+        try:
+            document = parse(query)
+        except GraphQLError as error:
+            raise RequestError([_graphql_error(error, "GRAPHQL_PARSE_FAILED")]) from error
+        schema = self.supergraph.api_schema
+        errors = validate(schema, document)
+        if errors:
+            raise RequestError([_graphql_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors])
+        try:
+            operation = normalize(schema, document, operation_name)
+        except OperationError as error:
+            raise RequestError([_error(error.message, error.code)]) from error
+        if operation.kind == "subscription":
+            raise RequestError(
+                [
+                    _error(
+                        "Subscriptions are not supported by this router.",
+                        "SUBSCRIPTIONS_NOT_SUPPORTED",
+                    )
+                ]
+            )
+        try:
+            plan = self.planner.plan(operation)
+        except PlanningError as error:
+            raise RequestError([_error(str(error), "QUERY_PLANNING_FAILED")]) from error
+        introspection_document = None
+        if operation.introspection:
+            introspection_document = _introspection_document(document, operation.definition)
+        return PreparedOperation(document, operation, plan, introspection_document)
+
+    def plan(self, query: str, operation_name: str | None = None) -> QueryPlan:
+        return self.prepare(query, operation_name).plan
+
+    def plan_text(self, query: str, operation_name: str | None = None) -> str:
+        return str(self.plan(query, operation_name))
+
+    # -- execution --------------------------------------------------------------------------
+
+    def coerce_variables(
+        self, prepared: PreparedOperation, variables: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        definitions = prepared.operation.definition.variable_definitions or ()
+        if not definitions:
+            return {}
+        coerced = get_variable_values(
+            self.supergraph.api_schema, definitions, dict(variables or {})
+        )
+        if isinstance(coerced, list):
+            raise RequestError([_graphql_error(e, "BAD_USER_INPUT") for e in coerced])
+        return coerced
+
+    async def execute(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        operation_name: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        try:
+            prepared = self.prepare(query, operation_name)
+            coerced = self.coerce_variables(prepared, variables)
+        except RequestError as error:
+            return {"errors": error.errors}
+        return await self.execute_prepared(prepared, coerced, headers)
+
+    async def execute_prepared(
+        self,
+        prepared: PreparedOperation,
+        variables: dict[str, Any],
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        data, errors = await execute_plan(prepared.plan, self.client, variables, headers)
+        introspection = None
+        if prepared.introspection_document is not None:
+            introspection = self._introspect(prepared, variables, errors)
+        shaped = shape_response(prepared.operation, data, variables, errors, introspection)
+        response: dict[str, Any] = {}
+        if errors:
+            response["errors"] = errors
+        response["data"] = shaped
+        return response
+
+    def _introspect(
+        self, prepared: PreparedOperation, variables: dict[str, Any], errors: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        result = execute_sync(
+            self.supergraph.api_schema,
+            prepared.introspection_document,  # type: ignore[arg-type]
+            variable_values=variables,
+            operation_name=prepared.operation.name,
+        )
+        for error in result.errors or ():
+            errors.append(error.formatted)
+        return result.data or {}
+
+
+def _introspection_document(
+    document: DocumentNode, operation: OperationDefinitionNode
+) -> DocumentNode:
+    """The operation reduced to its root `__schema` / `__type` fields."""
+    from dataclasses import is_dataclass, replace
+
+    selections = tuple(
+        s
+        for s in operation.selection_set.selections
+        if isinstance(s, FieldNode) and s.name.value in ("__schema", "__type")
+    )
+
+    def copy(node: Any, **changes: Any) -> Any:
+        if is_dataclass(node):
+            return replace(node, **changes)
+        new = node.__class__.__new__(node.__class__)
+        for key in node.keys:
+            setattr(new, key, changes.get(key, getattr(node, key)))
+        return new
+
+    selection_set = copy(operation.selection_set, selections=selections)
+    reduced = copy(operation, selection_set=selection_set)
+    definitions = tuple(reduced if d is operation else d for d in document.definitions)
+    return copy(document, definitions=definitions)

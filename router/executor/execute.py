@@ -1,0 +1,246 @@
+"""Run a query plan: fetches in order/parallel, entity representations gathered per
+Flatten path (deduplicated, one `_entities` request per node), results merged in place."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from router.executor.fetcher import SubgraphClient, SubgraphRequestError
+from router.planner.inputs import InputSelection
+from router.planner.nodes import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
+
+Path = tuple[str | int, ...]
+
+
+class _Run:
+    __slots__ = ("client", "data", "errors", "headers", "operation_name", "variables")
+
+    def __init__(
+        self,
+        client: SubgraphClient,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str] | None,
+    ) -> None:
+        self.client = client
+        self.variables = variables
+        self.headers = headers
+        self.data: dict[str, Any] = {}
+        self.errors: list[dict[str, Any]] = []
+
+
+async def execute_plan(
+    plan: QueryPlan,
+    client: SubgraphClient,
+    variables: Mapping[str, Any],
+    headers: Mapping[str, str] | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    run = _Run(client, variables, headers)
+    if plan.node is not None:
+        await _execute(plan.node, run)
+    return run.data, run.errors
+
+
+async def _execute(node: PlanNode, run: _Run) -> None:
+    if isinstance(node, Fetch):
+        await _root_fetch(node, run)
+    elif isinstance(node, Flatten):
+        await _entity_fetch(node, run)
+    elif isinstance(node, Sequence):
+        for child in node.nodes:
+            await _execute(child, run)
+    elif isinstance(node, Parallel):
+        await asyncio.gather(*(_execute(child, run) for child in node.nodes))
+    elif isinstance(node, Condition):
+        branch = node.if_clause if run.variables.get(node.variable) else node.else_clause
+        if branch is not None:
+            await _execute(branch, run)
+
+
+def _fetch_variables(fetch: Fetch, run: _Run) -> dict[str, Any]:
+    variables = run.variables
+    return {name: variables[name] for name in fetch.variable_usages if name in variables}
+
+
+def _subgraph_error(error: Any, service: str, path: list[str | int] | None) -> dict[str, Any]:
+    if not isinstance(error, dict):
+        error = {"message": str(error)}
+    out: dict[str, Any] = {"message": error.get("message", "Subgraph error")}
+    if path is not None:
+        out["path"] = path
+    extensions = dict(error.get("extensions") or {})
+    extensions.setdefault("code", "DOWNSTREAM_SERVICE_ERROR")
+    extensions["serviceName"] = service
+    out["extensions"] = extensions
+    return out
+
+
+def _request_failed(run: _Run, error: SubgraphRequestError, path: Path | None) -> None:
+    entry: dict[str, Any] = {
+        "message": error.message,
+        "extensions": {"code": "SUBREQUEST_HTTP_ERROR", "serviceName": error.service},
+    }
+    if error.status is not None:
+        entry["extensions"]["http"] = {"status": error.status}
+    run.errors.append(entry)
+
+
+async def _root_fetch(fetch: Fetch, run: _Run) -> None:
+    try:
+        response = await run.client.request(
+            fetch.service, fetch.operation, _fetch_variables(fetch, run), None, run.headers
+        )
+    except SubgraphRequestError as error:
+        _request_failed(run, error, None)
+        return
+    data = response.get("data")
+    if isinstance(data, dict):
+        merge(run.data, data)
+    for error in response.get("errors") or ():
+        path = error.get("path") if isinstance(error, dict) else None
+        run.errors.append(_subgraph_error(error, fetch.service, path))
+
+
+def collect(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], Path]]:
+    """Objects at `path` ("@" walks into lists), with their response paths."""
+    current: list[tuple[Any, Path]] = [(data, ())]
+    for key in path:
+        following: list[tuple[Any, Path]] = []
+        if key == "@":
+            for value, where in current:
+                if isinstance(value, list):
+                    following.extend(
+                        (item, (*where, i)) for i, item in enumerate(value) if item is not None
+                    )
+        else:
+            for value, where in current:
+                if isinstance(value, dict):
+                    child = value.get(key)
+                    if child is not None:
+                        following.append((child, (*where, key)))
+        current = following
+    out: list[tuple[dict[str, Any], Path]] = []
+    for value, where in current:
+        if isinstance(value, dict):
+            out.append((value, where))
+        elif isinstance(value, list):  # a list the path did not walk into
+            out.extend((v, (*where, i)) for i, v in enumerate(value) if isinstance(v, dict))
+    return out
+
+
+_MISSING = object()
+
+
+def _copy_input(value: Any, selection: InputSelection | None) -> Any:
+    if selection is None or value is None:
+        return value
+    if isinstance(value, list):
+        return [_copy_input(v, selection) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return build_representation(value, selection)
+
+
+def build_representation(obj: dict[str, Any], selection: InputSelection) -> Any:
+    out: dict[str, Any] = {}
+    for f in selection.fields:
+        value = obj.get(f.data_key, _MISSING)
+        if value is _MISSING:
+            return _MISSING
+        copied = _copy_input(value, f.selection)
+        if copied is _MISSING:
+            return _MISSING
+        out[f.name] = copied
+    if selection.by_type:
+        typename = obj.get("__typename")
+        for type_name, fields in selection.by_type:
+            if type_name == typename:
+                sub = build_representation(obj, InputSelection(fields))
+                if sub is _MISSING:
+                    return _MISSING
+                out.update(sub)
+    return out
+
+
+async def _entity_fetch(node: Flatten, run: _Run) -> None:
+    fetch = node.node
+    representations: list[dict[str, Any]] = []
+    owners: list[list[Path]] = []
+    targets: list[list[dict[str, Any]]] = []
+    seen: dict[bytes, int] = {}
+    for obj, where in collect(run.data, node.path):
+        s_type = fetch.type_map.get(obj.get("__typename"))  # type: ignore[arg-type]
+        if s_type is None:
+            continue
+        selection = fetch.requires.get(s_type)
+        if selection is None:
+            continue
+        rep = build_representation(obj, selection)
+        if rep is _MISSING:
+            continue
+        rep["__typename"] = s_type
+        fingerprint = orjson.dumps(rep)
+        index = seen.get(fingerprint)
+        if index is None:
+            seen[fingerprint] = len(representations)
+            representations.append(rep)
+            owners.append([where])
+            targets.append([obj])
+        else:
+            owners[index].append(where)
+            targets[index].append(obj)
+    if not representations:
+        return
+    variables = _fetch_variables(fetch, run)
+    variables["representations"] = representations
+    try:
+        response = await run.client.request(
+            fetch.service, fetch.operation, variables, None, run.headers
+        )
+    except SubgraphRequestError as error:
+        _request_failed(run, error, None)
+        return
+    data = response.get("data")
+    entities = data.get("_entities") if isinstance(data, dict) else None
+    if isinstance(entities, list):
+        for index, entity in enumerate(entities[: len(targets)]):
+            if isinstance(entity, dict):
+                for obj in targets[index]:
+                    merge(obj, entity)
+    for error in response.get("errors") or ():
+        path = error.get("path") if isinstance(error, dict) else None
+        if (
+            isinstance(path, list)
+            and len(path) >= 2
+            and path[0] == "_entities"
+            and isinstance(path[1], int)
+            and path[1] < len(owners)
+        ):
+            rest = path[2:]
+            for where in owners[path[1]]:
+                run.errors.append(_subgraph_error(error, fetch.service, [*where, *rest]))
+        else:
+            run.errors.append(_subgraph_error(error, fetch.service, None))
+
+
+def merge(target: dict[str, Any], source: dict[str, Any]) -> None:
+    for key, value in source.items():
+        current = target.get(key)
+        if current is None:
+            target[key] = value
+        elif value is None:
+            continue
+        elif isinstance(current, dict) and isinstance(value, dict):
+            merge(current, value)
+        elif isinstance(current, list) and isinstance(value, list) and len(current) == len(value):
+            for i, item in enumerate(value):
+                existing = current[i]
+                if isinstance(existing, dict) and isinstance(item, dict):
+                    merge(existing, item)
+                elif existing is None:
+                    current[i] = item
+        else:
+            target[key] = value

@@ -1,0 +1,356 @@
+"""Stage 2: normalize a client operation against the API schema.
+
+The normalized form is what the planner and the response shaper walk:
+
+- fragments are inlined and fields merged by response key, in response order;
+- every selection set is split by the concrete object types possible at that
+  point, so abstract types never need fragment logic later;
+- `@skip`/`@include` with literals are folded away; with variables they become
+  `conditions` on the field (evaluated by the shaper, forwarded to subgraphs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from graphql import (
+    ArgumentNode,
+    BooleanValueNode,
+    DirectiveNode,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLString,
+    GraphQLUnionType,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableDefinitionNode,
+    VariableNode,
+    get_named_type,
+    is_abstract_type,
+    is_composite_type,
+)
+from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
+
+_TYPENAME_TYPE = GraphQLNonNull(GraphQLString)
+
+# A conjunction of variable conditions: ((name, required_value), ...). The field is
+# included when every variable has its required value.
+Conjunction = tuple[tuple[str, bool], ...]
+# Disjunction of conjunctions; None means "always included".
+Conditions = frozenset[Conjunction] | None
+
+
+@dataclass(frozen=True, eq=False)
+class Field:
+    response_key: str
+    name: str
+    parent_type: str  # the concrete object type this field is selected on
+    type: GraphQLOutputType  # API type of the field
+    named_type: str
+    arguments: tuple[ArgumentNode, ...] = ()
+    conditions: Conditions = None
+    selection: SelectionSet | None = None
+    directives: tuple[DirectiveNode, ...] = ()  # client directives forwarded as is
+
+    @property
+    def is_typename(self) -> bool:
+        return self.name == "__typename"
+
+
+@dataclass(frozen=True, eq=False)
+class SelectionSet:
+    type_name: str  # declared type at this position
+    by_type: Mapping[str, tuple[Field, ...]]  # concrete type -> fields, in response order
+    # The fields when the selection is the same whatever the concrete type (no type
+    # conditions below an abstract type); lets a subgraph that only knows the
+    # interface (an @interfaceObject) serve them.
+    uniform: tuple[Field, ...] | None = None
+
+    def fields_for(self, type_name: str) -> tuple[Field, ...]:
+        return self.by_type.get(type_name, ())
+
+
+@dataclass(frozen=True, eq=False)
+class Operation:
+    kind: str  # "query" | "mutation" | "subscription"
+    name: str | None
+    root_type: str
+    selection: SelectionSet
+    variable_definitions: Mapping[str, VariableDefinitionNode]
+    definition: OperationDefinitionNode
+    introspection: tuple[Field, ...] = ()  # root __schema / __type fields (router answers)
+    condition_variables: frozenset[str] = field(default_factory=frozenset)
+
+
+class OperationError(Exception):
+    def __init__(self, message: str, code: str = "GRAPHQL_VALIDATION_FAILED") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name:
+        for op in operations:
+            if op.name and op.name.value == operation_name:
+                return op
+        raise OperationError(f'Unknown operation named "{operation_name}".')
+    if len(operations) == 1:
+        return operations[0]
+    if not operations:
+        raise OperationError("Must provide an operation.")
+    raise OperationError("Must provide operation name if query contains multiple operations.")
+
+
+def normalize(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None = None
+) -> Operation:
+    definition = select_operation(document, operation_name)
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    kind = definition.operation.value
+    root = schema.get_root_type(definition.operation)
+    if root is None:
+        raise OperationError(f"Schema is not configured to execute {kind} operation.")
+    normalizer = _Normalizer(schema, fragments)
+    selection = normalizer.selection_set(root, [(definition.selection_set, ())])
+    fields = selection.fields_for(root.name)
+    introspection = tuple(f for f in fields if f.name in ("__schema", "__type"))
+    return Operation(
+        kind=kind,
+        name=definition.name.value if definition.name else None,
+        root_type=root.name,
+        selection=selection,
+        variable_definitions={
+            v.variable.name.value: v for v in definition.variable_definitions or ()
+        },
+        definition=definition,
+        introspection=introspection,
+        condition_variables=frozenset(normalizer.condition_variables),
+    )
+
+
+def _directive_condition(directives: tuple[DirectiveNode, ...] | None) -> Conjunction | None:
+    """The node's own skip/include condition; None when it is excluded for sure."""
+    result: list[tuple[str, bool]] = []
+    for directive in directives or ():
+        name = directive.name.value
+        if name not in ("skip", "include"):
+            continue
+        want = name == "include"
+        for arg in directive.arguments or ():
+            if arg.name.value != "if":
+                continue
+            value = arg.value
+            if isinstance(value, BooleanValueNode):
+                if value.value != want:
+                    return None
+            elif isinstance(value, VariableNode):
+                result.append((value.name.value, want))
+    return tuple(result)
+
+
+def _and(a: Conjunction, b: Conjunction) -> Conjunction | None:
+    if not b:
+        return a
+    merged = dict(a)
+    for var, want in b:
+        if merged.get(var, want) != want:
+            return None  # contradictory: never included
+        merged[var] = want
+    return tuple(sorted(merged.items()))
+
+
+def _forwarded(directives: tuple[DirectiveNode, ...] | None) -> tuple[DirectiveNode, ...]:
+    return tuple(d for d in directives or () if d.name.value not in ("skip", "include"))
+
+
+class _Normalizer:
+    def __init__(
+        self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode]
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.condition_variables: set[str] = set()
+
+    def _applies(self, type_condition: str | None, object_type: GraphQLObjectType) -> bool:
+        if type_condition is None or type_condition == object_type.name:
+            return True
+        cond_type = self.schema.get_type(type_condition)
+        if isinstance(cond_type, GraphQLInterfaceType | GraphQLUnionType):
+            return self.schema.is_sub_type(cond_type, object_type)
+        return False
+
+    def _collect(
+        self,
+        object_type: GraphQLObjectType,
+        selection_set: SelectionSetNode,
+        condition: Conjunction,
+        out: dict[str, list[tuple[FieldNode, Conjunction]]],
+        visited: frozenset[str] = frozenset(),
+    ) -> None:
+        for selection in selection_set.selections:
+            own = _directive_condition(selection.directives)
+            if own is None:
+                continue
+            for var, _ in own:
+                self.condition_variables.add(var)
+            cond = _and(condition, own)
+            if cond is None:
+                continue
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                out.setdefault(key, []).append((selection, cond))
+            elif isinstance(selection, InlineFragmentNode):
+                tc = selection.type_condition.name.value if selection.type_condition else None
+                if self._applies(tc, object_type):
+                    self._collect(object_type, selection.selection_set, cond, out, visited)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in visited:
+                    continue
+                if self._applies(fragment.type_condition.name.value, object_type):
+                    self._collect(object_type, fragment.selection_set, cond, out, visited | {name})
+
+    def _is_uniform(self, parent: GraphQLNamedType, selection_set: SelectionSetNode) -> bool:
+        for selection in selection_set.selections:
+            if isinstance(selection, InlineFragmentNode):
+                tc = selection.type_condition
+                if tc is not None and tc.name.value != parent.name:
+                    return False
+                if not self._is_uniform(parent, selection.selection_set):
+                    return False
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is None or fragment.type_condition.name.value != parent.name:
+                    return False
+                if not self._is_uniform(parent, fragment.selection_set):
+                    return False
+        return True
+
+    def selection_set(
+        self,
+        parent: GraphQLNamedType,
+        occurrences: list[tuple[SelectionSetNode, Conjunction]],
+    ) -> SelectionSet:
+        if isinstance(parent, GraphQLObjectType):
+            object_types: list[GraphQLObjectType] = [parent]
+        else:
+            assert isinstance(parent, GraphQLInterfaceType | GraphQLUnionType)
+            object_types = list(self.schema.get_possible_types(parent))
+        by_type: dict[str, tuple[Field, ...]] = {}
+        for object_type in object_types:
+            collected: dict[str, list[tuple[FieldNode, Conjunction]]] = {}
+            for selection_set, cond in occurrences:
+                self._collect(object_type, selection_set, cond, collected)
+            by_type[object_type.name] = tuple(
+                self._field(object_type, key, nodes) for key, nodes in collected.items()
+            )
+        uniform: tuple[Field, ...] | None = None
+        if is_abstract_type(parent) and all(self._is_uniform(parent, s) for s, _ in occurrences):
+            uniform = self._uniform_fields(parent, occurrences)
+        return SelectionSet(parent.name, by_type, uniform)
+
+    def _uniform_fields(
+        self, parent: GraphQLNamedType, occurrences: list[tuple[SelectionSetNode, Conjunction]]
+    ) -> tuple[Field, ...] | None:
+        """Fields selected directly on the abstract type, typed against the interface."""
+        if not isinstance(parent, GraphQLInterfaceType):
+            # a union has no fields of its own but __typename
+            fields: list[Field] = []
+            for s, _ in occurrences:
+                for sel in s.selections:
+                    if isinstance(sel, FieldNode) and sel.name.value != "__typename":
+                        return None
+            return tuple(fields) or None
+        collected: dict[str, list[tuple[FieldNode, Conjunction]]] = {}
+        for selection_set, cond in occurrences:
+            self._collect_uniform(parent, selection_set, cond, collected)
+        return tuple(self._field(parent, key, nodes) for key, nodes in collected.items())
+
+    def _collect_uniform(
+        self,
+        parent: GraphQLInterfaceType,
+        selection_set: SelectionSetNode,
+        condition: Conjunction,
+        out: dict[str, list[tuple[FieldNode, Conjunction]]],
+    ) -> None:
+        for selection in selection_set.selections:
+            own = _directive_condition(selection.directives)
+            if own is None:
+                continue
+            cond = _and(condition, own)
+            if cond is None:
+                continue
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                out.setdefault(key, []).append((selection, cond))
+            elif isinstance(selection, InlineFragmentNode):
+                self._collect_uniform(parent, selection.selection_set, cond, out)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments[selection.name.value]
+                self._collect_uniform(parent, fragment.selection_set, cond, out)
+
+    def _field(
+        self,
+        parent: GraphQLObjectType | GraphQLInterfaceType,
+        key: str,
+        nodes: list[tuple[FieldNode, Conjunction]],
+    ) -> Field:
+        first = nodes[0][0]
+        name = first.name.value
+        if name == "__typename":
+            ftype: GraphQLOutputType = _TYPENAME_TYPE
+        else:
+            definition = parent.fields.get(name)
+            if definition is None:
+                if name in ("__schema", "__type"):
+                    definition = SchemaMetaFieldDef if name == "__schema" else TypeMetaFieldDef
+                else:
+                    raise OperationError(f'Cannot query field "{name}" on type "{parent.name}".')
+            ftype = definition.type
+        conds = [c for _, c in nodes]
+        conditions: Conditions = None if any(not c for c in conds) else frozenset(conds)
+        selection: SelectionSet | None = None
+        named = get_named_type(ftype)
+        if is_composite_type(named):
+            distinct = set(conds)
+            # Conditions that differ between occurrences must travel down to the
+            # sub-selections they brought; a shared one is already on this field.
+            push_down = len(distinct) > 1
+            occurrences = [
+                (node.selection_set, cond if push_down else ())
+                for node, cond in nodes
+                if node.selection_set is not None
+            ]
+            for _, cond in occurrences:
+                for var, _ in cond:
+                    self.condition_variables.add(var)
+            selection = self.selection_set(named, occurrences)
+        directives: tuple[DirectiveNode, ...] = ()
+        for node, _ in nodes:
+            directives += _forwarded(node.directives)
+        return Field(
+            response_key=key,
+            name=name,
+            parent_type=parent.name,
+            type=ftype,
+            named_type=named.name,
+            arguments=tuple(first.arguments or ()),
+            conditions=conditions,
+            selection=selection,
+            directives=directives,
+        )

@@ -1,0 +1,60 @@
+"""Representation shapes: which data an entity fetch sends for each object.
+
+An `InputSelection` says, for one typename the target subgraph expects, which
+fields (key + @requires) to copy from an object of the merged response into its
+representation. `data_key` is where the value lives in the merged data (it
+differs from the field name when the planner had to alias it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InputField:
+    name: str
+    data_key: str
+    selection: InputSelection | None = None
+
+
+@dataclass(frozen=True)
+class InputSelection:
+    fields: tuple[InputField, ...]
+    # Fragments inside @requires on abstract fields: type name -> fields
+    by_type: tuple[tuple[str, tuple[InputField, ...]], ...] = ()
+
+    def print(self) -> str:
+        lines: list[str] = []
+        for f in self.fields:
+            alias = f"{f.data_key}: " if f.data_key != f.name else ""
+            if f.selection is None:
+                lines.append(f"{alias}{f.name}")
+            else:
+                lines.append(f"{alias}{f.name} {f.selection.print()}")
+        for type_name, fields in self.by_type:
+            lines.append(f"... on {type_name} {InputSelection(fields).print()}")
+        body = "\n".join("  " + line.replace("\n", "\n  ") for line in lines)
+        return "{\n" + body + "\n}"
+
+    def merged(self, other: InputSelection) -> InputSelection:
+        seen = {(f.name, f.data_key): i for i, f in enumerate(self.fields)}
+        fields = list(self.fields)
+        for f in other.fields:
+            index = seen.get((f.name, f.data_key))
+            if index is None:
+                seen[(f.name, f.data_key)] = len(fields)
+                fields.append(f)
+            elif f.selection is not None:
+                current = fields[index]
+                sub = current.selection.merged(f.selection) if current.selection else f.selection
+                fields[index] = InputField(f.name, f.data_key, sub)
+        by_type = dict(self.by_type)
+        for type_name, tfields in other.by_type:
+            if type_name in by_type:
+                by_type[type_name] = (
+                    InputSelection(by_type[type_name]).merged(InputSelection(tfields)).fields
+                )
+            else:
+                by_type[type_name] = tfields
+        return InputSelection(tuple(fields), tuple(by_type.items()))

@@ -1,0 +1,123 @@
+"""Query plan nodes: plain immutable data that prints as readable text.
+
+A plan is a tree of Sequence / Parallel / Flatten / Fetch / Condition nodes, the
+same vocabulary Apollo's query planner uses, so plans can be compared by eye.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Union
+
+from router.planner.inputs import InputSelection
+
+
+@dataclass(frozen=True)
+class Fetch:
+    id: int
+    service: str
+    operation: str  # the GraphQL document sent to the subgraph
+    operation_kind: str  # "query" | "mutation"
+    variable_usages: tuple[str, ...]
+    # Entity fetches only: how to build each representation from the data at the
+    # flatten path, keyed by the typename the subgraph expects.
+    requires: Mapping[str, InputSelection] = field(default_factory=dict)
+    # data __typename -> representation __typename (differs for @interfaceObject)
+    type_map: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_entity_fetch(self) -> bool:
+        return bool(self.requires)
+
+
+@dataclass(frozen=True)
+class Flatten:
+    path: tuple[str, ...]  # response keys, "@" for each list level
+    node: Fetch
+
+
+@dataclass(frozen=True)
+class Sequence:
+    nodes: tuple[PlanNode, ...]
+
+
+@dataclass(frozen=True)
+class Parallel:
+    nodes: tuple[PlanNode, ...]
+
+
+@dataclass(frozen=True)
+class Condition:
+    variable: str
+    if_clause: PlanNode | None
+    else_clause: PlanNode | None
+
+
+PlanNode = Union[Fetch, Flatten, Sequence, Parallel, Condition]  # noqa: UP007
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    node: PlanNode | None
+
+    def __str__(self) -> str:
+        return print_plan(self)
+
+    def fetches(self) -> list[Fetch]:
+        found: list[Fetch] = []
+        _walk(self.node, found)
+        return found
+
+
+def _walk(node: PlanNode | None, found: list[Fetch]) -> None:
+    if node is None:
+        return
+    if isinstance(node, Fetch):
+        found.append(node)
+    elif isinstance(node, Flatten):
+        found.append(node.node)
+    elif isinstance(node, Sequence | Parallel):
+        for child in node.nodes:
+            _walk(child, found)
+    elif isinstance(node, Condition):
+        _walk(node.if_clause, found)
+        _walk(node.else_clause, found)
+
+
+def _indent(text: str, prefix: str = "  ") -> str:
+    return "\n".join(prefix + line if line else line for line in text.split("\n"))
+
+
+def _print_fetch(fetch: Fetch) -> str:
+    body = fetch.operation
+    if fetch.requires:
+        inputs = "\n".join(f"... on {name} {sel.print()}" for name, sel in fetch.requires.items())
+        body = "{\n" + _indent(inputs) + "\n} =>\n" + body
+    return f'Fetch(service: "{fetch.service}") {{\n{_indent(body)}\n}}'
+
+
+def print_node(node: PlanNode) -> str:
+    if isinstance(node, Fetch):
+        return _print_fetch(node)
+    if isinstance(node, Flatten):
+        path = ".".join(node.path)
+        return f'Flatten(path: "{path}") {{\n{_indent(print_node(node.node))}\n}}'
+    if isinstance(node, Sequence | Parallel):
+        name = type(node).__name__
+        inner = ",\n".join(print_node(n) for n in node.nodes)
+        return f"{name} {{\n{_indent(inner)}\n}}"
+    if isinstance(node, Condition):
+        parts = []
+        if node.if_clause is not None:
+            parts.append(f"Include {{\n{_indent(print_node(node.if_clause))}\n}}")
+        if node.else_clause is not None:
+            parts.append(f"Skip {{\n{_indent(print_node(node.else_clause))}\n}}")
+        return f"Condition(if: ${node.variable}) {{\n{_indent(chr(10).join(parts))}\n}}"
+    raise TypeError(node)
+
+
+def print_plan(plan: QueryPlan) -> str:
+    if plan.node is None:
+        return "QueryPlan {}"
+    return "QueryPlan {\n" + _indent(print_node(plan.node)) + "\n}"

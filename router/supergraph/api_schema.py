@@ -1,0 +1,148 @@
+"""The client-facing API schema: the supergraph minus join/link machinery and @inaccessible."""
+
+from __future__ import annotations
+
+from dataclasses import is_dataclass, replace
+from typing import Any
+
+from graphql import (
+    DirectiveDefinitionNode,
+    DirectiveNode,
+    DocumentNode,
+    EnumTypeDefinitionNode,
+    EnumTypeExtensionNode,
+    GraphQLSchema,
+    InputObjectTypeDefinitionNode,
+    InputObjectTypeExtensionNode,
+    InterfaceTypeDefinitionNode,
+    InterfaceTypeExtensionNode,
+    NamedTypeNode,
+    ObjectTypeDefinitionNode,
+    ObjectTypeExtensionNode,
+    ScalarTypeDefinitionNode,
+    ScalarTypeExtensionNode,
+    SchemaDefinitionNode,
+    SchemaExtensionNode,
+    TypeDefinitionNode,
+    UnionTypeDefinitionNode,
+    UnionTypeExtensionNode,
+    build_ast_schema,
+)
+
+from router.supergraph.links import Links
+
+_TYPE_NODES = (
+    ObjectTypeDefinitionNode,
+    ObjectTypeExtensionNode,
+    InterfaceTypeDefinitionNode,
+    InterfaceTypeExtensionNode,
+    UnionTypeDefinitionNode,
+    UnionTypeExtensionNode,
+    EnumTypeDefinitionNode,
+    EnumTypeExtensionNode,
+    InputObjectTypeDefinitionNode,
+    InputObjectTypeExtensionNode,
+    ScalarTypeDefinitionNode,
+    ScalarTypeExtensionNode,
+)
+
+
+def _copy(node: Any, **changes: Any) -> Any:
+    """Copy an AST node with some attributes replaced (graphql-core 3.3 nodes are frozen)."""
+    if is_dataclass(node):
+        return replace(node, **changes)
+    new = node.__class__.__new__(node.__class__)
+    for key in node.keys:
+        setattr(new, key, changes.get(key, getattr(node, key)))
+    return new
+
+
+def _named(type_node: Any) -> str:
+    while not isinstance(type_node, NamedTypeNode):
+        type_node = type_node.type
+    return type_node.name.value
+
+
+def build_api_schema(document: DocumentNode, links: Links) -> GraphQLSchema:
+    hidden_directives = links.machinery_directives()
+    prefixes = tuple(links.machinery_prefixes())
+    machinery_types = links.machinery_types()
+    inaccessible = links.get("inaccessible")
+    inaccessible_name = inaccessible.directive("") if inaccessible else None
+
+    def is_hidden(node: Any) -> bool:
+        return inaccessible_name is not None and any(
+            d.name.value == inaccessible_name for d in getattr(node, "directives", None) or ()
+        )
+
+    removed_types: set[str] = set()
+    for definition in document.definitions:
+        if isinstance(definition, _TYPE_NODES):
+            name = definition.name.value
+            if name.startswith(prefixes) or name in machinery_types or is_hidden(definition):
+                removed_types.add(name)
+
+    def keep_directives(node: Any) -> tuple[DirectiveNode, ...]:
+        return tuple(
+            d
+            for d in getattr(node, "directives", None) or ()
+            if d.name.value not in hidden_directives
+        )
+
+    def clean_args(args: Any) -> tuple[Any, ...]:
+        return tuple(
+            _copy(a, directives=keep_directives(a))
+            for a in args or ()
+            if not is_hidden(a) and _named(a.type) not in removed_types
+        )
+
+    definitions: list[Any] = []
+    for definition in document.definitions:
+        if isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
+            ops = tuple(
+                op
+                for op in definition.operation_types or ()
+                if op.type.name.value not in removed_types
+            )
+            definitions.append(_copy(definition, directives=(), operation_types=ops))
+            continue
+        if isinstance(definition, DirectiveDefinitionNode):
+            if definition.name.value in hidden_directives or definition.name.value.startswith(
+                prefixes
+            ):
+                continue
+            definitions.append(_copy(definition, arguments=clean_args(definition.arguments)))
+            continue
+        if not isinstance(definition, (TypeDefinitionNode, *_TYPE_NODES)):
+            continue
+        if definition.name.value in removed_types:
+            continue
+        changes: dict[str, Any] = {"directives": keep_directives(definition)}
+        if isinstance(definition, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
+            changes["fields"] = tuple(
+                _copy(f, directives=keep_directives(f), arguments=clean_args(f.arguments))
+                for f in definition.fields or ()
+                if not is_hidden(f) and _named(f.type) not in removed_types
+            )
+            changes["interfaces"] = tuple(
+                i for i in definition.interfaces or () if i.name.value not in removed_types
+            )
+        elif isinstance(definition, UnionTypeDefinitionNode):
+            changes["types"] = tuple(
+                t for t in definition.types or () if t.name.value not in removed_types
+            )
+        elif isinstance(definition, EnumTypeDefinitionNode):
+            changes["values"] = tuple(
+                _copy(v, directives=keep_directives(v))
+                for v in definition.values or ()
+                if not is_hidden(v)
+            )
+        elif isinstance(definition, InputObjectTypeDefinitionNode):
+            changes["fields"] = tuple(
+                _copy(f, directives=keep_directives(f))
+                for f in definition.fields or ()
+                if not is_hidden(f) and _named(f.type) not in removed_types
+            )
+        definitions.append(_copy(definition, **changes))
+    api_document = DocumentNode(definitions=tuple(definitions))
+    return build_ast_schema(api_document, assume_valid_sdl=True)

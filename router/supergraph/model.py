@@ -1,0 +1,194 @@
+"""The supergraph as plain data: which subgraph can resolve what.
+
+Built once per supergraph by `load.load_supergraph`; the planner only reads it.
+Subgraphs are named by their `@join__graph(name:)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+
+from graphql import GraphQLSchema, SelectionSetNode
+
+
+class SupergraphError(ValueError):
+    """The supergraph SDL is not a usable Federation v2 supergraph."""
+
+
+class Kind(StrEnum):
+    OBJECT = "object"
+    INTERFACE = "interface"
+    UNION = "union"
+    ENUM = "enum"
+    INPUT = "input"
+    SCALAR = "scalar"
+
+
+@dataclass(frozen=True)
+class Graph:
+    name: str
+    url: str
+    enum_value: str
+
+
+@dataclass(frozen=True)
+class KeyDef:
+    text: str
+    selection: SelectionSetNode
+    resolvable: bool
+
+
+@dataclass(frozen=True)
+class FieldPlacement:
+    """How one subgraph sees a field (its `@join__field`)."""
+
+    graph: str
+    external: bool = False
+    requires: SelectionSetNode | None = None
+    requires_text: str = ""
+    provides: SelectionSetNode | None = None
+    provides_text: str = ""
+    type_ref: str | None = None
+    used_overridden: bool = False
+    override_from: str | None = None
+    override_label: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    name: str
+    parent: str
+    type_ref: str  # the supergraph type, e.g. "[Product!]!"
+    placements: Mapping[str, FieldPlacement]
+
+    @cached_property
+    def resolvable_in(self) -> frozenset[str]:
+        return frozenset(
+            g for g, p in self.placements.items() if not p.external and not p.used_overridden
+        )
+
+
+@dataclass(frozen=True)
+class TypeDef:
+    name: str
+    kind: Kind
+    graphs: frozenset[str]
+    keys: Mapping[str, tuple[KeyDef, ...]] = field(default_factory=dict)
+    interface_object_in: frozenset[str] = frozenset()
+    fields: Mapping[str, FieldDef] = field(default_factory=dict)
+    # interfaces this type implements, per subgraph
+    implements: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # union members per subgraph
+    members: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    enum_values: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def is_composite(self) -> bool:
+        return self.kind in (Kind.OBJECT, Kind.INTERFACE, Kind.UNION)
+
+    @property
+    def is_abstract(self) -> bool:
+        return self.kind in (Kind.INTERFACE, Kind.UNION)
+
+    def resolvable_keys(self, graph: str) -> tuple[KeyDef, ...]:
+        return tuple(k for k in self.keys.get(graph, ()) if k.resolvable)
+
+    @cached_property
+    def is_entity(self) -> bool:
+        return any(self.keys.values())
+
+
+@dataclass
+class Supergraph:
+    """Everything the planner needs to know, derived once from the supergraph SDL."""
+
+    sdl: str
+    schema: GraphQLSchema  # the full supergraph schema (join machinery included)
+    api_schema: GraphQLSchema  # what clients see
+    graphs: dict[str, Graph]
+    types: dict[str, TypeDef]
+    query_type: str = "Query"
+    mutation_type: str | None = None
+    subscription_type: str | None = None
+    _possible: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict, repr=False)
+
+    # -- types ----------------------------------------------------------------------------
+
+    def type(self, name: str) -> TypeDef:
+        return self.types[name]
+
+    def field(self, type_name: str, field_name: str) -> FieldDef | None:
+        t = self.types.get(type_name)
+        return t.fields.get(field_name) if t else None
+
+    def in_graph(self, type_name: str, graph: str) -> bool:
+        t = self.types.get(type_name)
+        return t is not None and graph in t.graphs
+
+    def is_interface_object(self, type_name: str, graph: str) -> bool:
+        t = self.types.get(type_name)
+        return t is not None and graph in t.interface_object_in
+
+    def api_possible_types(self, type_name: str) -> frozenset[str]:
+        """Concrete object types a value of `type_name` may have, as clients see it."""
+        cached = self._possible.get(("", type_name))
+        if cached is not None:
+            return cached
+        gtype = self.api_schema.get_type(type_name)
+        if gtype is None:
+            result: frozenset[str] = frozenset()
+        elif self.types[type_name].is_abstract:
+            result = frozenset(t.name for t in self.api_schema.get_possible_types(gtype))  # type: ignore[arg-type]
+        else:
+            result = frozenset({type_name})
+        self._possible[("", type_name)] = result
+        return result
+
+    def possible_types_in(self, type_name: str, graph: str) -> frozenset[str]:
+        """Object types a subgraph may return where it declares `type_name`."""
+        key = (graph, type_name)
+        cached = self._possible.get(key)
+        if cached is not None:
+            return cached
+        t = self.types[type_name]
+        if t.kind == Kind.OBJECT:
+            result = frozenset({type_name}) if graph in t.graphs else frozenset()
+        elif t.kind == Kind.UNION:
+            result = t.members.get(graph, frozenset())
+        elif t.kind == Kind.INTERFACE:
+            if graph in t.interface_object_in:
+                result = frozenset()
+            else:
+                result = frozenset(
+                    other.name
+                    for other in self.types.values()
+                    if other.kind == Kind.OBJECT and type_name in other.implements.get(graph, ())
+                )
+        else:
+            result = frozenset()
+        self._possible[key] = result
+        return result
+
+    # -- fields ---------------------------------------------------------------------------
+
+    def placement(self, type_name: str, field_name: str, graph: str) -> FieldPlacement | None:
+        fdef = self.field(type_name, field_name)
+        return fdef.placements.get(graph) if fdef else None
+
+    def key_field_names(self, type_name: str, graph: str) -> frozenset[str]:
+        t = self.types.get(type_name)
+        if t is None:
+            return frozenset()
+        cached = self._possible.get(("key-fields:" + graph, type_name))
+        if cached is None:
+            names: set[str] = set()
+            for key in t.keys.get(graph, ()):
+                names.update(
+                    sel.name.value for sel in key.selection.selections if hasattr(sel, "name")
+                )
+            cached = frozenset(names)
+            self._possible[("key-fields:" + graph, type_name)] = cached
+        return cached
