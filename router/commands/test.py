@@ -27,9 +27,7 @@ APT_PACKAGES: dict[str, str] = {}  # executable -> Debian package
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--no-install", action="store_true", help="skip installing prerequisites"
-    )
+    parser.add_argument("--no-install", action="store_true", help="skip installing prerequisites")
 
 
 def _run(cmd: list[str], cwd: Path | None = None) -> None:
