@@ -16,6 +16,7 @@ from quart import Quart
 
 @dataclass
 class RunningServer:
+    app: Quart
     name: str
     url: str
     task: asyncio.Task[None]
@@ -60,7 +61,7 @@ async def start_server(
         ),
         name=f"serve-{app.name}",
     )
-    server = RunningServer(app.name, f"http://{host}:{bound_port}", task, shutdown)
+    server = RunningServer(app, app.name, f"http://{host}:{bound_port}", task, shutdown)
     async with httpx.AsyncClient(timeout=startup_timeout) as client:
         probe = asyncio.ensure_future(client.get(f"{server.url}/health"))
         done, _ = await asyncio.wait(

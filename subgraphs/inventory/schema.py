@@ -1,0 +1,359 @@
+"""inventory: stock levels on Product, reservations for orders, admin adjustments.
+
+reserveStock / commitReservation / releaseReservation are @inaccessible: the
+orders subgraph calls them directly with a service token; they are not part
+of the public (router) API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from enum import Enum
+
+import strawberry
+
+from subgraphs.common.context import Context
+from subgraphs.common.errors import BadUserInput
+from subgraphs.common.types import UserError, UserErrorCode, user_error
+
+from . import stock
+from .stock import Failure
+
+Info = strawberry.Info[Context, None]
+DEFAULT_TTL_SECONDS = 15 * 60
+MAX_TTL_SECONDS = 24 * 3600
+MAX_KEY_LENGTH = 200
+
+
+def parse_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+@strawberry.type(description="Units of one product: available = onHand - reserved.")
+class Stock:
+    on_hand: int
+    reserved: int
+    available: int
+
+
+async def load_stock(context: Context, product_id: str) -> Stock:
+    async def load(ids: Sequence[str]) -> list[Stock]:
+        parsed = [parse_uuid(i) for i in ids]
+        levels = await stock.stock_levels(context.db, [p for p in parsed if p is not None])
+        result = []
+        for product_id in parsed:
+            on_hand, reserved = levels.get(product_id, (0, 0)) if product_id else (0, 0)
+            result.append(Stock(on_hand=on_hand, reserved=reserved, available=on_hand - reserved))
+        return result
+
+    return await context.loader("stock", load).load(product_id)
+
+
+@strawberry.federation.type(keys=["id"])
+class Product:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Product:
+        # Every product has a stock level (zero until adjusted), so no lookup here;
+        # the stock fields batch their reads per request.
+        return cls(id=id)
+
+    @strawberry.field
+    async def stock(self, info: Info) -> Stock:
+        return await load_stock(info.context, str(self.id))
+
+    @strawberry.field(description="Whether at least one unit is available.")
+    async def in_stock(self, info: Info) -> bool:
+        return (await load_stock(info.context, str(self.id))).available > 0
+
+
+@strawberry.enum
+class ReservationStatus(Enum):
+    ACTIVE = "ACTIVE"
+    COMMITTED = "COMMITTED"
+    RELEASED = "RELEASED"
+    EXPIRED = "EXPIRED"
+
+
+@strawberry.type
+class ReservationLine:
+    product: Product
+    quantity: int
+
+
+@strawberry.type(description="Units held for an order until it is paid or expires.")
+class Reservation:
+    id: strawberry.ID
+    status: ReservationStatus
+    expires_at: datetime
+    created_at: datetime
+    lines: list[ReservationLine]
+
+    @classmethod
+    def of(cls, value: stock.Reservation) -> Reservation:
+        return cls(
+            id=strawberry.ID(str(value.id)),
+            status=ReservationStatus(value.status),
+            expires_at=value.expires_at,
+            created_at=value.created_at,
+            lines=[
+                ReservationLine(product=Product(id=strawberry.ID(str(p))), quantity=q)
+                for p, q in value.lines
+            ],
+        )
+
+
+@strawberry.type
+class StockAdjustment:
+    idempotency_key: str
+    product: Product
+    delta: int
+    on_hand_after: int
+    created_at: datetime
+
+
+@strawberry.input
+class AdjustStockInput:
+    product_id: strawberry.ID
+    delta: int = strawberry.field(description="Units to add (negative to remove).")
+    idempotency_key: str
+
+
+@strawberry.type
+class AdjustStockPayload:
+    adjustment: StockAdjustment | None = None
+    product: Product | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.federation.input(inaccessible=True)
+class ReservationLineInput:
+    product_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.federation.input(inaccessible=True)
+class ReserveStockInput:
+    reservation_id: strawberry.ID
+    lines: list[ReservationLineInput]
+    ttl_seconds: int = DEFAULT_TTL_SECONDS
+
+
+@strawberry.federation.input(inaccessible=True)
+class ReservationIdInput:
+    reservation_id: strawberry.ID
+
+
+@strawberry.federation.type(inaccessible=True)
+class ReservationPayload:
+    reservation: Reservation | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _reservation_id(value: strawberry.ID) -> uuid.UUID:
+    parsed = parse_uuid(str(value))
+    if parsed is None:
+        raise BadUserInput("reservationId must be a UUID")
+    return parsed
+
+
+def _payload(result: stock.ReservationResult) -> ReservationPayload:
+    reservation = Reservation.of(result.reservation) if result.reservation else None
+    if result.failure is None:
+        return ReservationPayload(reservation=reservation)
+    if result.failure is Failure.NOT_FOUND:
+        error = user_error(UserErrorCode.RESERVATION_NOT_FOUND, "No such reservation")
+    elif result.failure is Failure.KEY_REUSED:
+        error = user_error(
+            UserErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "This reservation id was already used with different lines",
+            "input",
+            "reservationId",
+        )
+    else:
+        status = result.reservation.status if result.reservation else "unknown"
+        error = user_error(
+            UserErrorCode.RESERVATION_NOT_ACTIVE,
+            f"Reservation is {status}",
+            "input",
+            "reservationId",
+        )
+    return ReservationPayload(reservation=reservation, user_errors=[error])
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A reservation by id (admin or service).")
+    async def reservation(self, info: Info, id: strawberry.ID) -> Reservation | None:
+        info.context.auth.require_service_or_admin()
+        parsed = parse_uuid(str(id))
+        found = await stock.get_reservation(info.context.db, parsed) if parsed else None
+        return Reservation.of(found) if found else None
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Admin only. Repeating an idempotencyKey returns the first result."
+    )
+    async def adjust_stock(self, info: Info, input: AdjustStockInput) -> AdjustStockPayload:
+        viewer = info.context.auth.require_admin()
+        product_id = parse_uuid(str(input.product_id))
+        key = input.idempotency_key.strip()
+        errors = []
+        if product_id is None:
+            errors.append(
+                user_error(
+                    UserErrorCode.PRODUCT_NOT_FOUND,
+                    "productId must be a product id",
+                    "input",
+                    "productId",
+                )
+            )
+        if input.delta == 0 or abs(input.delta) > 1_000_000:
+            errors.append(
+                user_error(
+                    UserErrorCode.INVALID_QUANTITY,
+                    "delta must be non-zero and at most 1000000 in size",
+                    "input",
+                    "delta",
+                )
+            )
+        if not key or len(key) > MAX_KEY_LENGTH:
+            errors.append(
+                user_error(
+                    UserErrorCode.INVALID_INPUT,
+                    f"idempotencyKey must be 1-{MAX_KEY_LENGTH} characters",
+                    "input",
+                    "idempotencyKey",
+                )
+            )
+        if errors:
+            return AdjustStockPayload(user_errors=errors)
+        assert product_id is not None
+        result = await stock.adjust(info.context.db, product_id, input.delta, key, viewer.user_id)
+        if result.failure is Failure.KEY_REUSED:
+            return AdjustStockPayload(
+                user_errors=[
+                    user_error(
+                        UserErrorCode.IDEMPOTENCY_KEY_REUSED,
+                        "This idempotencyKey was used for a different adjustment",
+                        "input",
+                        "idempotencyKey",
+                    )
+                ]
+            )
+        if result.failure is Failure.INSUFFICIENT_STOCK or result.adjustment is None:
+            return AdjustStockPayload(
+                user_errors=[
+                    user_error(
+                        UserErrorCode.INSUFFICIENT_STOCK,
+                        "Cannot remove more units than are on hand and unreserved",
+                        "input",
+                        "delta",
+                    )
+                ]
+            )
+        done = result.adjustment
+        product = Product(id=strawberry.ID(str(done.product_id)))
+        return AdjustStockPayload(
+            adjustment=StockAdjustment(
+                idempotency_key=done.idempotency_key,
+                product=product,
+                delta=done.delta,
+                on_hand_after=done.on_hand_after,
+                created_at=done.created_at,
+            ),
+            product=product,
+        )
+
+    @strawberry.federation.mutation(inaccessible=True)
+    async def reserve_stock(self, info: Info, input: ReserveStockInput) -> ReservationPayload:
+        info.context.auth.require_service_or_admin()
+        reservation_id = _reservation_id(input.reservation_id)
+        errors = []
+        lines = []
+        if not input.lines:
+            errors.append(
+                user_error(UserErrorCode.INVALID_INPUT, "lines must not be empty", "input", "lines")
+            )
+        for index, line in enumerate(input.lines):
+            product_id = parse_uuid(str(line.product_id))
+            if product_id is None:
+                errors.append(
+                    user_error(
+                        UserErrorCode.PRODUCT_NOT_FOUND,
+                        "productId must be a product id",
+                        "input",
+                        "lines",
+                        str(index),
+                        "productId",
+                    )
+                )
+            if line.quantity <= 0:
+                errors.append(
+                    user_error(
+                        UserErrorCode.INVALID_QUANTITY,
+                        "quantity must be positive",
+                        "input",
+                        "lines",
+                        str(index),
+                        "quantity",
+                    )
+                )
+            if product_id is not None:
+                lines.append((product_id, line.quantity))
+        if not 0 < input.ttl_seconds <= MAX_TTL_SECONDS:
+            errors.append(
+                user_error(
+                    UserErrorCode.INVALID_INPUT,
+                    f"ttlSeconds must be 1-{MAX_TTL_SECONDS}",
+                    "input",
+                    "ttlSeconds",
+                )
+            )
+        if errors:
+            return ReservationPayload(user_errors=errors)
+        result = await stock.reserve(
+            info.context.db, reservation_id, lines, timedelta(seconds=input.ttl_seconds)
+        )
+        if result.failure is Failure.INSUFFICIENT_STOCK:
+            index_of = {}
+            for index, line in enumerate(input.lines):
+                index_of.setdefault(parse_uuid(str(line.product_id)), index)
+            return ReservationPayload(
+                user_errors=[
+                    user_error(
+                        UserErrorCode.INSUFFICIENT_STOCK,
+                        f"Only {s.available} available of product {s.product_id}, "
+                        f"{s.requested} requested",
+                        "input",
+                        "lines",
+                        str(index_of[s.product_id]),
+                        "quantity",
+                    )
+                    for s in result.shortages
+                ]
+            )
+        return _payload(result)
+
+    @strawberry.federation.mutation(inaccessible=True)
+    async def commit_reservation(self, info: Info, input: ReservationIdInput) -> ReservationPayload:
+        info.context.auth.require_service_or_admin()
+        return _payload(await stock.commit(info.context.db, _reservation_id(input.reservation_id)))
+
+    @strawberry.federation.mutation(inaccessible=True)
+    async def release_reservation(
+        self, info: Info, input: ReservationIdInput
+    ) -> ReservationPayload:
+        info.context.auth.require_service_or_admin()
+        return _payload(await stock.release(info.context.db, _reservation_id(input.reservation_id)))
+
+
+schema = strawberry.federation.Schema(query=Query, mutation=Mutation, federation_version="2.7")

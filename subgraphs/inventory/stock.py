@@ -1,0 +1,366 @@
+"""Stock operations, each one transaction.
+
+Lock order is always: reservation row(s) first, then stock rows in product-id
+order, so concurrent reserves, commits, releases and the expiry sweep never
+deadlock. Selling is a conditional UPDATE (`on_hand - reserved >= qty`), so
+available stock cannot go negative whatever the concurrency.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subgraphs.common.database import Database
+
+from .models import (
+    ACTIVE,
+    COMMITTED,
+    EXPIRED,
+    RELEASED,
+    ReservationLineRow,
+    ReservationRow,
+    StockAdjustmentRow,
+    StockItemRow,
+)
+
+SWEEP_BATCH = 500
+
+
+class Failure(Enum):
+    INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+    NOT_FOUND = "NOT_FOUND"
+    NOT_ACTIVE = "NOT_ACTIVE"
+    KEY_REUSED = "KEY_REUSED"
+
+
+@dataclass(frozen=True)
+class Shortage:
+    product_id: uuid.UUID
+    requested: int
+    available: int
+
+
+@dataclass(frozen=True)
+class Reservation:
+    id: uuid.UUID
+    status: str
+    expires_at: datetime
+    created_at: datetime
+    lines: tuple[tuple[uuid.UUID, int], ...]
+
+
+@dataclass(frozen=True)
+class ReservationResult:
+    reservation: Reservation | None
+    failure: Failure | None = None
+    shortages: tuple[Shortage, ...] = ()
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    idempotency_key: str
+    product_id: uuid.UUID
+    delta: int
+    on_hand_after: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AdjustmentResult:
+    adjustment: Adjustment | None
+    failure: Failure | None = None
+
+
+class _Rollback(Exception):
+    def __init__(self, result: ReservationResult) -> None:
+        self.result = result
+
+
+def merge_lines(lines: Iterable[tuple[uuid.UUID, int]]) -> tuple[tuple[uuid.UUID, int], ...]:
+    """One entry per product, in lock order."""
+    totals: dict[uuid.UUID, int] = {}
+    for product_id, quantity in lines:
+        totals[product_id] = totals.get(product_id, 0) + quantity
+    return tuple(sorted(totals.items()))
+
+
+async def _reservation(
+    session: AsyncSession, reservation_id: uuid.UUID, lock: bool
+) -> Reservation | None:
+    stmt = select(ReservationRow).where(ReservationRow.id == reservation_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    row = (await session.scalars(stmt)).one_or_none()
+    if row is None:
+        return None
+    lines = (
+        await session.execute(
+            select(ReservationLineRow.product_id, ReservationLineRow.quantity)
+            .where(ReservationLineRow.reservation_id == reservation_id)
+            .order_by(ReservationLineRow.product_id)
+        )
+    ).all()
+    return Reservation(
+        row.id, row.status, row.expires_at, row.created_at, tuple((p, q) for p, q in lines)
+    )
+
+
+async def get_reservation(db: Database, reservation_id: uuid.UUID) -> Reservation | None:
+    async with db.session() as session:
+        return await _reservation(session, reservation_id, lock=False)
+
+
+async def _move_stock(
+    session: AsyncSession, lines: Sequence[tuple[uuid.UUID, int]], *, on_hand: int, reserved: int
+) -> None:
+    """Apply on_hand += on_hand*qty, reserved += reserved*qty per line, in lock order."""
+    for product_id, quantity in sorted(lines):
+        await session.execute(
+            update(StockItemRow)
+            .where(StockItemRow.product_id == product_id)
+            .values(
+                on_hand=StockItemRow.on_hand + on_hand * quantity,
+                reserved=StockItemRow.reserved + reserved * quantity,
+                updated_at=func.now(),
+            )
+        )
+
+
+async def _set_status(session: AsyncSession, reservation_id: uuid.UUID, status: str) -> None:
+    await session.execute(
+        update(ReservationRow)
+        .where(ReservationRow.id == reservation_id)
+        .values(status=status, updated_at=func.now())
+    )
+
+
+async def reserve(
+    db: Database,
+    reservation_id: uuid.UUID,
+    lines: Iterable[tuple[uuid.UUID, int]],
+    ttl: timedelta,
+) -> ReservationResult:
+    """Hold every line or nothing. Repeating a reservation id returns the first result."""
+    wanted = merge_lines(lines)
+    try:
+        async with db.session() as session, session.begin():
+            inserted = await session.scalar(
+                insert(ReservationRow)
+                .values(id=reservation_id, status=ACTIVE, expires_at=func.now() + ttl)
+                .on_conflict_do_nothing(index_elements=[ReservationRow.id])
+                .returning(ReservationRow.id)
+            )
+            if inserted is None:
+                existing = await _reservation(session, reservation_id, lock=True)
+                assert existing is not None
+                if existing.status not in (ACTIVE, COMMITTED):
+                    return ReservationResult(existing, Failure.NOT_ACTIVE)
+                if existing.lines != wanted:
+                    return ReservationResult(existing, Failure.KEY_REUSED)
+                return ReservationResult(existing)
+
+            shortages = []
+            for product_id, quantity in wanted:
+                taken = await session.scalar(
+                    update(StockItemRow)
+                    .where(
+                        StockItemRow.product_id == product_id,
+                        StockItemRow.on_hand - StockItemRow.reserved >= quantity,
+                    )
+                    .values(reserved=StockItemRow.reserved + quantity, updated_at=func.now())
+                    .returning(StockItemRow.product_id)
+                )
+                if taken is None:
+                    available = await session.scalar(
+                        select(StockItemRow.on_hand - StockItemRow.reserved).where(
+                            StockItemRow.product_id == product_id
+                        )
+                    )
+                    shortages.append(Shortage(product_id, quantity, int(available or 0)))
+            if shortages:
+                raise _Rollback(
+                    ReservationResult(None, Failure.INSUFFICIENT_STOCK, tuple(shortages))
+                )
+            session.add_all(
+                ReservationLineRow(reservation_id=reservation_id, product_id=p, quantity=q)
+                for p, q in wanted
+            )
+            await session.flush()
+            created = await _reservation(session, reservation_id, lock=False)
+            return ReservationResult(created)
+    except _Rollback as rollback:
+        return rollback.result
+
+
+async def commit(db: Database, reservation_id: uuid.UUID) -> ReservationResult:
+    """Turn held units into sold ones (on_hand and reserved both drop)."""
+    async with db.session() as session, session.begin():
+        existing = await _reservation(session, reservation_id, lock=True)
+        if existing is None:
+            return ReservationResult(None, Failure.NOT_FOUND)
+        if existing.status == COMMITTED:
+            return ReservationResult(existing)
+        if existing.status != ACTIVE:
+            return ReservationResult(existing, Failure.NOT_ACTIVE)
+        now = await session.scalar(select(func.now()))
+        if existing.expires_at <= now:
+            await _move_stock(session, existing.lines, on_hand=0, reserved=-1)
+            await _set_status(session, reservation_id, EXPIRED)
+            return ReservationResult(_with_status(existing, EXPIRED), Failure.NOT_ACTIVE)
+        await _move_stock(session, existing.lines, on_hand=-1, reserved=-1)
+        await _set_status(session, reservation_id, COMMITTED)
+        return ReservationResult(_with_status(existing, COMMITTED))
+
+
+async def release(db: Database, reservation_id: uuid.UUID) -> ReservationResult:
+    """Undo a reservation, whatever it did; safe to repeat and safe to call first.
+
+    Releasing an id that was never reserved records it as RELEASED, so a
+    reserve call that arrives late (after its caller gave up) holds nothing.
+    """
+    async with db.session() as session, session.begin():
+        tombstone = await session.scalar(
+            insert(ReservationRow)
+            .values(id=reservation_id, status=RELEASED, expires_at=func.now())
+            .on_conflict_do_nothing(index_elements=[ReservationRow.id])
+            .returning(ReservationRow.id)
+        )
+        existing = await _reservation(session, reservation_id, lock=tombstone is None)
+        assert existing is not None
+        if existing.status == ACTIVE:
+            await _move_stock(session, existing.lines, on_hand=0, reserved=-1)
+        elif existing.status == COMMITTED:
+            await _move_stock(session, existing.lines, on_hand=1, reserved=0)
+        else:
+            return ReservationResult(existing)
+        await _set_status(session, reservation_id, RELEASED)
+        return ReservationResult(_with_status(existing, RELEASED))
+
+
+def _with_status(reservation: Reservation, status: str) -> Reservation:
+    return Reservation(
+        reservation.id, status, reservation.expires_at, reservation.created_at, reservation.lines
+    )
+
+
+async def release_expired(db: Database) -> int:
+    """Expire overdue ACTIVE reservations, returning their units; returns how many."""
+    total = 0
+    while True:
+        async with db.session() as session, session.begin():
+            ids = (
+                await session.scalars(
+                    select(ReservationRow.id)
+                    .where(ReservationRow.status == ACTIVE, ReservationRow.expires_at <= func.now())
+                    .order_by(ReservationRow.id)
+                    .limit(SWEEP_BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not ids:
+                return total
+            held = (
+                await session.execute(
+                    select(ReservationLineRow.product_id, func.sum(ReservationLineRow.quantity))
+                    .where(ReservationLineRow.reservation_id.in_(ids))
+                    .group_by(ReservationLineRow.product_id)
+                )
+            ).all()
+            await _move_stock(session, [(p, int(q)) for p, q in held], on_hand=0, reserved=-1)
+            await session.execute(
+                update(ReservationRow)
+                .where(ReservationRow.id.in_(ids))
+                .values(status=EXPIRED, updated_at=func.now())
+            )
+            total += len(ids)
+            if len(ids) < SWEEP_BATCH:
+                return total
+
+
+async def adjust(
+    db: Database, product_id: uuid.UUID, delta: int, idempotency_key: str, actor_id: str
+) -> AdjustmentResult:
+    """Change on-hand stock; a repeated key returns the first adjustment unchanged."""
+    for _ in range(2):  # a concurrent twin with the same key makes the first try lose
+        try:
+            return await _adjust_once(db, product_id, delta, idempotency_key, actor_id)
+        except IntegrityError:
+            continue
+    return await _adjust_once(db, product_id, delta, idempotency_key, actor_id)
+
+
+async def _adjust_once(
+    db: Database, product_id: uuid.UUID, delta: int, idempotency_key: str, actor_id: str
+) -> AdjustmentResult:
+    async with db.session() as session, session.begin():
+        previous = await session.get(StockAdjustmentRow, idempotency_key)
+        if previous is not None:
+            if previous.product_id != product_id or previous.delta != delta:
+                return AdjustmentResult(None, Failure.KEY_REUSED)
+            return AdjustmentResult(_adjustment(previous))
+        if delta >= 0:
+            on_hand = await session.scalar(
+                insert(StockItemRow)
+                .values(product_id=product_id, on_hand=delta, reserved=0)
+                .on_conflict_do_update(
+                    index_elements=[StockItemRow.product_id],
+                    set_={
+                        "on_hand": StockItemRow.on_hand + delta,
+                        "updated_at": func.now(),
+                    },
+                )
+                .returning(StockItemRow.on_hand)
+            )
+        else:
+            on_hand = await session.scalar(
+                update(StockItemRow)
+                .where(
+                    StockItemRow.product_id == product_id,
+                    StockItemRow.on_hand + delta >= StockItemRow.reserved,
+                )
+                .values(on_hand=StockItemRow.on_hand + delta, updated_at=func.now())
+                .returning(StockItemRow.on_hand)
+            )
+            if on_hand is None:
+                return AdjustmentResult(None, Failure.INSUFFICIENT_STOCK)
+        row = StockAdjustmentRow(
+            idempotency_key=idempotency_key,
+            product_id=product_id,
+            delta=delta,
+            on_hand_after=int(on_hand),
+            actor_id=actor_id,
+        )
+        session.add(row)
+        await session.flush()
+        await session.refresh(row)
+        return AdjustmentResult(_adjustment(row))
+
+
+def _adjustment(row: StockAdjustmentRow) -> Adjustment:
+    return Adjustment(
+        row.idempotency_key, row.product_id, row.delta, row.on_hand_after, row.created_at
+    )
+
+
+async def stock_levels(
+    db: Database, product_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """(on_hand, reserved) for each known product; one statement for any number of ids."""
+    async with db.session() as session:
+        rows = (
+            await session.execute(
+                select(StockItemRow.product_id, StockItemRow.on_hand, StockItemRow.reserved).where(
+                    StockItemRow.product_id.in_(set(product_ids))
+                )
+            )
+        ).all()
+    return {p: (on_hand, reserved) for p, on_hand, reserved in rows}

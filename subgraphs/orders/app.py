@@ -1,0 +1,76 @@
+"""The orders subgraph as a Quart app; it also expires unpaid orders."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from quart import Quart
+
+from subgraphs.common.app import PeriodicJob, SubgraphSpec, create_subgraph_app
+from subgraphs.common.auth import TokenCodec
+from subgraphs.common.database import Database
+
+from . import lifecycle
+from .clients import CatalogClient, GraphQLClient, InventoryClient
+from .payments import FakePaymentProvider, PaymentProvider
+from .schema import schema
+from .services import OrdersServices
+
+NAME = "orders"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(
+    database_url: str,
+    *,
+    inventory_url: str | None = None,
+    products_url: str | None = None,
+    codec: TokenCodec | None = None,
+    payments: PaymentProvider | None = None,
+    reservation_ttl: timedelta | None = None,
+    upstream_timeout: float | None = None,
+    sweep_interval: float | None = None,
+) -> Quart:
+    """Unset arguments come from the environment (SHOPGRAPH_INVENTORY_URL, ...)."""
+    env = os.environ
+    codec = codec or TokenCodec.from_env()
+    timeout = upstream_timeout or float(env.get("SHOPGRAPH_UPSTREAM_TIMEOUT", "5"))
+    inventory = GraphQLClient(
+        inventory_url or env.get("SHOPGRAPH_INVENTORY_URL", "http://127.0.0.1:4003/graphql"),
+        codec,
+        timeout,
+        NAME,
+    )
+    products = GraphQLClient(
+        products_url or env.get("SHOPGRAPH_PRODUCTS_URL", "http://127.0.0.1:4002/graphql"),
+        codec,
+        timeout,
+        NAME,
+    )
+    services = OrdersServices(
+        inventory=InventoryClient(inventory),
+        catalog=CatalogClient(products),
+        payments=payments or FakePaymentProvider(),
+        reservation_ttl=reservation_ttl
+        or timedelta(seconds=int(env.get("SHOPGRAPH_RESERVATION_TTL_SECONDS", "900"))),
+    )
+    if sweep_interval is None:
+        sweep_interval = float(env.get("SHOPGRAPH_SWEEP_SECONDS", "10"))
+    db = Database(database_url)
+
+    async def expire() -> None:
+        await lifecycle.expire_orders(db, services)
+
+    spec = SubgraphSpec(
+        name=NAME,
+        schema=schema,
+        migrations=MIGRATIONS,
+        database_url=database_url,
+        codec=codec,
+        services=services,
+        jobs=[PeriodicJob("expire-orders", sweep_interval, expire)],
+        on_stop=[inventory.close, products.close],
+    )
+    return create_subgraph_app(spec, db)

@@ -1,0 +1,177 @@
+"""HTTP clients for the subgraphs orders depends on.
+
+One pooled httpx client per target; every call has a timeout and turns any
+transport failure, non-200 or GraphQL error into `UpstreamError`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import orjson
+
+from subgraphs.common.auth import SERVICE, TokenCodec
+
+
+class UpstreamError(Exception):
+    """A call to another subgraph failed; the outcome on its side is unknown."""
+
+
+class GraphQLClient:
+    def __init__(self, url: str, codec: TokenCodec, timeout: float, service_name: str) -> None:
+        self.url = url
+        self.timeout = timeout
+        self._codec = codec
+        self._service_name = service_name
+        self._token: tuple[str, float] | None = None
+        self._http: httpx.AsyncClient | None = None
+
+    def _authorization(self) -> str:
+        now = time.monotonic()
+        if self._token is None or self._token[1] < now:
+            ttl = 300
+            self._token = (self._codec.issue(self._service_name, SERVICE, ttl), now + ttl / 2)
+        return f"Bearer {self._token[0]}"
+
+    async def execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=self.timeout)
+        try:
+            response = await self._http.post(
+                self.url,
+                content=orjson.dumps({"query": query, "variables": variables}),
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": self._authorization(),
+                },
+            )
+        except httpx.HTTPError as exc:
+            raise UpstreamError(f"{self.url}: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            raise UpstreamError(f"{self.url}: HTTP {response.status_code}")
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise UpstreamError(f"{self.url}: response is not JSON") from exc
+        if body.get("errors") or not isinstance(body.get("data"), dict):
+            raise UpstreamError(f"{self.url}: {body.get('errors')}")
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+
+@dataclass(frozen=True)
+class CatalogProduct:
+    id: str
+    sku: str
+    name: str
+    price: Decimal
+    currency_code: str
+
+
+_PRODUCTS = """
+query CatalogProducts($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    ... on Product { id sku name price { amount currencyCode } }
+  }
+}
+"""
+
+
+class CatalogClient:
+    """Reads product names and prices from the products subgraph (batched _entities)."""
+
+    def __init__(self, client: GraphQLClient) -> None:
+        self.client = client
+
+    async def products(self, product_ids: Sequence[str]) -> dict[str, CatalogProduct]:
+        if not product_ids:
+            return {}
+        representations = [{"__typename": "Product", "id": p} for p in product_ids]
+        data = await self.client.execute(_PRODUCTS, {"representations": representations})
+        found = {}
+        for entity in data["_entities"]:
+            if entity is not None:
+                found[entity["id"]] = CatalogProduct(
+                    id=entity["id"],
+                    sku=entity["sku"],
+                    name=entity["name"],
+                    price=Decimal(entity["price"]["amount"]),
+                    currency_code=entity["price"]["currencyCode"],
+                )
+        return found
+
+
+@dataclass(frozen=True)
+class ReservationOutcome:
+    status: str | None
+    errors: tuple[dict[str, Any], ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+_RESERVATION_FIELDS = "reservation { id status } userErrors { code field message }"
+_RESERVE = f"""
+mutation Reserve($input: ReserveStockInput!) {{
+  reserveStock(input: $input) {{ {_RESERVATION_FIELDS} }}
+}}
+"""
+_COMMIT = f"""
+mutation Commit($input: ReservationIdInput!) {{
+  commitReservation(input: $input) {{ {_RESERVATION_FIELDS} }}
+}}
+"""
+_RELEASE = f"""
+mutation Release($input: ReservationIdInput!) {{
+  releaseReservation(input: $input) {{ {_RESERVATION_FIELDS} }}
+}}
+"""
+
+
+class InventoryClient:
+    """reserve/commit/release on the inventory subgraph, as the `orders` service."""
+
+    def __init__(self, client: GraphQLClient) -> None:
+        self.client = client
+
+    async def _call(self, query: str, field: str, payload: dict[str, Any]) -> ReservationOutcome:
+        data = await self.client.execute(query, {"input": payload})
+        result = data[field]
+        reservation = result.get("reservation")
+        return ReservationOutcome(
+            status=reservation["status"] if reservation else None,
+            errors=tuple(result["userErrors"]),
+        )
+
+    async def reserve(
+        self, reservation_id: uuid.UUID, lines: Sequence[tuple[str, int]], ttl: timedelta
+    ) -> ReservationOutcome:
+        payload = {
+            "reservationId": str(reservation_id),
+            "lines": [{"productId": p, "quantity": q} for p, q in lines],
+            "ttlSeconds": int(ttl.total_seconds()),
+        }
+        return await self._call(_RESERVE, "reserveStock", payload)
+
+    async def commit(self, reservation_id: uuid.UUID) -> ReservationOutcome:
+        return await self._call(
+            _COMMIT, "commitReservation", {"reservationId": str(reservation_id)}
+        )
+
+    async def release(self, reservation_id: uuid.UUID) -> ReservationOutcome:
+        return await self._call(
+            _RELEASE, "releaseReservation", {"reservationId": str(reservation_id)}
+        )

@@ -1,0 +1,432 @@
+"""orders: carts, checkout, the order lifecycle, and User.orders."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from enum import Enum
+from typing import Any, cast
+
+import strawberry
+from sqlalchemy import Select, func, select
+from strawberry.federation.schema_directives import Key
+
+from subgraphs.common.auth import Viewer
+from subgraphs.common.context import Context
+from subgraphs.common.errors import BadUserInput, Forbidden
+from subgraphs.common.pagination import Connection, PageQuery, SortKey, build_connection
+from subgraphs.common.types import Money, UserError
+
+from . import cart as carts
+from . import checkout as checkouts
+from . import lifecycle
+from .models import OrderLineRow, OrderRow
+from .services import OrdersServices
+
+Info = strawberry.Info[Context, None]
+
+
+def _services(info: Info) -> OrdersServices:
+    return cast(OrdersServices, info.context.services)
+
+
+def _viewer_id(info: Info) -> uuid.UUID:
+    viewer = info.context.auth.require_viewer()
+    try:
+        return uuid.UUID(viewer.user_id)
+    except ValueError as exc:
+        raise Forbidden("This token's subject cannot own a cart or orders") from exc
+
+
+def parse_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
+class Product:
+    id: strawberry.ID
+
+
+@strawberry.enum
+class OrderStatus(Enum):
+    PENDING_PAYMENT = "PENDING_PAYMENT"
+    PAID = "PAID"
+    FULFILLED = "FULFILLED"
+    CANCELLED = "CANCELLED"
+
+
+@strawberry.type(description="A product as it was sold: name and price are frozen at checkout.")
+class OrderLine:
+    line_number: int
+    product: Product
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Money
+    line_total: Money
+
+
+async def _order_rows(context: Context, order_id: str) -> OrderRow | None:
+    async def load(ids: Sequence[str]) -> list[OrderRow | None]:
+        wanted = {u for u in map(parse_uuid, ids) if u is not None}
+        async with context.db.session() as session:
+            rows = (await session.scalars(select(OrderRow).where(OrderRow.id.in_(wanted)))).all()
+        found = {str(row.id): row for row in rows}
+        return [found.get(str(parse_uuid(i))) for i in ids]
+
+    return await context.loader("orders", load).load(order_id)
+
+
+async def _order_lines(context: Context, order_id: uuid.UUID) -> list[OrderLine]:
+    async def load(ids: Sequence[uuid.UUID]) -> list[list[OrderLine]]:
+        async with context.db.session() as session:
+            rows = (
+                await session.scalars(
+                    select(OrderLineRow)
+                    .where(OrderLineRow.order_id.in_(set(ids)))
+                    .order_by(OrderLineRow.order_id, OrderLineRow.line_number)
+                )
+            ).all()
+            currencies = dict(
+                (
+                    await session.execute(
+                        select(OrderRow.id, OrderRow.currency_code).where(OrderRow.id.in_(set(ids)))
+                    )
+                ).all()
+            )
+        grouped: dict[uuid.UUID, list[OrderLine]] = {i: [] for i in ids}
+        for row in rows:
+            currency = currencies[row.order_id]
+            grouped[row.order_id].append(
+                OrderLine(
+                    line_number=row.line_number,
+                    product=Product(id=strawberry.ID(str(row.product_id))),
+                    sku=row.sku,
+                    name=row.name,
+                    quantity=row.quantity,
+                    unit_price=Money.of(row.unit_price, currency),
+                    line_total=Money.of(row.unit_price * row.quantity, currency),
+                )
+            )
+        return [grouped[i] for i in ids]
+
+    return await context.loader("order_lines", load).load(order_id)
+
+
+def _check_owner(viewer: Viewer, row: OrderRow) -> None:
+    if str(row.user_id) != viewer.user_id and not viewer.is_admin:
+        raise Forbidden("Not allowed to see another user's order")
+
+
+@strawberry.federation.type(keys=["id"])
+class Order:
+    id: strawberry.ID
+    status: OrderStatus
+    subtotal: Money
+    total: Money
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime = strawberry.field(
+        description="When an unpaid order is cancelled and its stock released."
+    )
+    paid_at: datetime | None
+    fulfilled_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    row: strawberry.Private[OrderRow]
+
+    @classmethod
+    def from_row(cls, row: OrderRow) -> Order:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            status=OrderStatus(row.status),
+            subtotal=Money.of(row.subtotal, row.currency_code),
+            total=Money.of(row.total, row.currency_code),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            expires_at=row.expires_at,
+            paid_at=row.paid_at,
+            fulfilled_at=row.fulfilled_at,
+            cancelled_at=row.cancelled_at,
+            cancel_reason=row.cancel_reason,
+            row=row,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Order | None:
+        viewer = info.context.auth.require_viewer()
+        row = await _order_rows(info.context, str(id))
+        if row is None:
+            return None
+        _check_owner(viewer, row)
+        return cls.from_row(row)
+
+    @strawberry.field
+    def customer(self) -> User:
+        return User(id=strawberry.ID(str(self.row.user_id)))
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[OrderLine]:
+        return await _order_lines(info.context, self.row.id)
+
+    @strawberry.field
+    async def item_count(self, info: Info) -> int:
+        return sum(line.quantity for line in await _order_lines(info.context, self.row.id))
+
+
+_ORDER_KEYS = (
+    SortKey(OrderRow.created_at, True, encode=datetime.isoformat, decode=datetime.fromisoformat),
+    SortKey(OrderRow.id, True, decode=uuid.UUID),
+)
+
+
+async def _order_connection(
+    info: Info,
+    owner: uuid.UUID | None,
+    first: int | None,
+    after: str | None,
+    status: OrderStatus | None,
+) -> Connection[Order]:
+    def filtered(stmt: Select[Any]) -> Select[Any]:
+        if owner is not None:
+            stmt = stmt.where(OrderRow.user_id == owner)
+        if status is not None:
+            stmt = stmt.where(OrderRow.status == status.value)
+        return stmt
+
+    stmt, size = PageQuery(filtered(select(OrderRow)), _ORDER_KEYS, first, after).statement()
+    db = info.context.db
+    async with db.session() as session:
+        rows = (await session.scalars(stmt)).all()
+
+    async def count() -> int:
+        async with db.session() as session:
+            return int(await session.scalar(filtered(select(func.count(OrderRow.id)))) or 0)
+
+    return build_connection(
+        rows, size, after, lambda r: (r.created_at, r.id), _ORDER_KEYS, Order.from_row, count
+    )
+
+
+@strawberry.federation.type(keys=["id"])
+class User:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> User:
+        return cls(id=id)
+
+    @strawberry.field(description="This user's orders, newest first (the user or an admin).")
+    async def orders(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        status: OrderStatus | None = None,
+    ) -> Connection[Order]:
+        info.context.auth.require_self_or_admin(str(self.id))
+        owner = parse_uuid(str(self.id))
+        if owner is None:
+            raise BadUserInput("User id must be a UUID")
+        return await _order_connection(info, owner, first, after, status)
+
+
+@strawberry.type
+class CartLine:
+    product: Product
+    quantity: int
+    added_at: datetime
+
+
+@strawberry.type(description="The signed-in user's cart; prices come from Product.price.")
+class Cart:
+    lines: list[CartLine]
+    total_quantity: int
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, state: carts.CartState) -> Cart:
+        return cls(
+            lines=[
+                CartLine(
+                    product=Product(id=strawberry.ID(str(line.product_id))),
+                    quantity=line.quantity,
+                    added_at=line.added_at,
+                )
+                for line in state.lines
+            ],
+            total_quantity=sum(line.quantity for line in state.lines),
+            updated_at=state.updated_at,
+        )
+
+
+@strawberry.input
+class AddToCartInput:
+    product_id: strawberry.ID
+    quantity: int = 1
+
+
+@strawberry.input
+class UpdateCartLineInput:
+    product_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.input
+class RemoveFromCartInput:
+    product_id: strawberry.ID
+
+
+@strawberry.input
+class CheckoutInput:
+    idempotency_key: str = strawberry.field(
+        description="Retrying with the same key returns the first checkout's order."
+    )
+
+
+@strawberry.input
+class PayInput:
+    order_id: strawberry.ID
+    idempotency_key: str
+    payment_token: str = strawberry.field(
+        default="tok_visa", description="From the payment provider's client SDK."
+    )
+
+
+@strawberry.input
+class OrderIdInput:
+    order_id: strawberry.ID
+
+
+@strawberry.type
+class CartPayload:
+    cart: Cart | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CheckoutPayload:
+    order: Order | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class OrderPayload:
+    order: Order | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def _load_order(info: Info, order_id: uuid.UUID | None) -> Order | None:
+    if order_id is None:
+        return None
+    async with info.context.db.session() as session:
+        row = await session.get(OrderRow, order_id)
+    return Order.from_row(row) if row else None
+
+
+async def _cart_payload(info: Info, user_id: uuid.UUID, errors: list[UserError]) -> CartPayload:
+    state = await carts.load_cart(info.context.db, user_id)
+    return CartPayload(cart=Cart.of(state), user_errors=errors)
+
+
+async def _order_payload(info: Info, result: lifecycle.OrderResult) -> OrderPayload:
+    return OrderPayload(
+        order=await _load_order(info, result.order_id), user_errors=list(result.errors)
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in user's cart.")
+    async def cart(self, info: Info) -> Cart:
+        return Cart.of(await carts.load_cart(info.context.db, _viewer_id(info)))
+
+    @strawberry.field(description="An order by id (its owner or an admin).")
+    async def order(self, info: Info, id: strawberry.ID) -> Order | None:
+        viewer = info.context.auth.require_viewer()
+        row = await _order_rows(info.context, str(id))
+        if row is None:
+            return None
+        _check_owner(viewer, row)
+        return Order.from_row(row)
+
+    @strawberry.field(description="Your orders, newest first; admins see every order.")
+    async def orders(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        status: OrderStatus | None = None,
+    ) -> Connection[Order]:
+        viewer = info.context.auth.require_viewer()
+        owner = None if viewer.is_admin else _viewer_id(info)
+        return await _order_connection(info, owner, first, after, status)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Adds `quantity` of a product (to an existing line too).")
+    async def add_to_cart(self, info: Info, input: AddToCartInput) -> CartPayload:
+        user_id = _viewer_id(info)
+        errors = await carts.add_to_cart(
+            info.context.db, _services(info), user_id, str(input.product_id), input.quantity
+        )
+        return await _cart_payload(info, user_id, errors)
+
+    @strawberry.mutation(description="Sets a cart line's quantity.")
+    async def update_cart_line(self, info: Info, input: UpdateCartLineInput) -> CartPayload:
+        user_id = _viewer_id(info)
+        errors = await carts.update_cart_line(
+            info.context.db, user_id, str(input.product_id), input.quantity
+        )
+        return await _cart_payload(info, user_id, errors)
+
+    @strawberry.mutation
+    async def remove_from_cart(self, info: Info, input: RemoveFromCartInput) -> CartPayload:
+        user_id = _viewer_id(info)
+        errors = await carts.remove_from_cart(info.context.db, user_id, str(input.product_id))
+        return await _cart_payload(info, user_id, errors)
+
+    @strawberry.mutation(description="Reserves the cart's stock and turns the cart into an order.")
+    async def checkout(self, info: Info, input: CheckoutInput) -> CheckoutPayload:
+        user_id = _viewer_id(info)
+        result = await checkouts.checkout(
+            info.context.db, _services(info), user_id, input.idempotency_key
+        )
+        return CheckoutPayload(
+            order=await _load_order(info, result.order_id), user_errors=list(result.errors)
+        )
+
+    @strawberry.mutation(description="Pays a PENDING_PAYMENT order through the payment provider.")
+    async def pay(self, info: Info, input: PayInput) -> OrderPayload:
+        viewer = info.context.auth.require_viewer()
+        result = await lifecycle.pay(
+            info.context.db,
+            _services(info),
+            viewer,
+            str(input.order_id),
+            input.payment_token,
+            input.idempotency_key,
+        )
+        return await _order_payload(info, result)
+
+    @strawberry.mutation(description="Cancels an unpaid order (admins: also a paid one, refunded).")
+    async def cancel_order(self, info: Info, input: OrderIdInput) -> OrderPayload:
+        viewer = info.context.auth.require_viewer()
+        result = await lifecycle.cancel(
+            info.context.db, _services(info), viewer, str(input.order_id)
+        )
+        return await _order_payload(info, result)
+
+    @strawberry.mutation(description="Admin only: marks a PAID order FULFILLED.")
+    async def fulfill_order(self, info: Info, input: OrderIdInput) -> OrderPayload:
+        viewer = info.context.auth.require_admin()
+        result = await lifecycle.fulfill(info.context.db, str(input.order_id), viewer)
+        return await _order_payload(info, result)
+
+
+schema = strawberry.federation.Schema(query=Query, mutation=Mutation, federation_version="2.7")

@@ -1,0 +1,316 @@
+"""A demo shop: catalogue, stock, an admin, customers and some past orders.
+
+Ids are derived from SKUs and emails (uuid5), so every subgraph's seed agrees
+on them without talking to the others, and seeding twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from subgraphs.common.database import Database
+from subgraphs.common.types import CENTS
+
+from .accounts.models import UserRow
+from .inventory.models import COMMITTED, ReservationLineRow, ReservationRow, StockItemRow
+from .orders.models import (
+    CAPTURED,
+    FULFILLED,
+    PAID,
+    OrderLineRow,
+    OrderRow,
+    PaymentRow,
+)
+from .products.models import ProductRow
+
+NAMESPACE = uuid.UUID("6f1c2a4e-5b7d-4c1e-9a3f-2d8e7b6a5c40")
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    password: str
+    name: str
+    role: str
+
+
+DEMO_USERS = (
+    DemoUser("admin@shopgraph.dev", "admin-password", "Ada Admin", "ADMIN"),
+    DemoUser("alice@example.com", "alice-password", "Alice Customer", "CUSTOMER"),
+    DemoUser("bob@example.com", "bob-password", "Bob Customer", "CUSTOMER"),
+    DemoUser("carol@example.com", "carol-password", "Carol Customer", "CUSTOMER"),
+)
+
+# (category, sku prefix, [(name, price, stock)])
+CATALOGUE: tuple[tuple[str, str, tuple[tuple[str, str, int], ...]], ...] = (
+    (
+        "Coffee",
+        "COF",
+        (
+            ("Ethiopia Yirgacheffe Beans 250g", "14.50", 120),
+            ("Colombia Huila Beans 1kg", "39.00", 40),
+            ("Espresso House Blend 500g", "18.90", 80),
+            ("Decaf Swiss Water 250g", "13.75", 25),
+            ("Cold Brew Concentrate 1L", "11.20", 60),
+            ("Kenya AA Beans 250g", "16.40", 0),
+            ("Guatemala Antigua Beans 500g", "21.00", 35),
+            ("Single-Serve Drip Bags (10)", "9.99", 150),
+            ("Sumatra Mandheling Beans 250g", "15.25", 18),
+        ),
+    ),
+    (
+        "Brewing",
+        "BRW",
+        (
+            ("Pour-Over Dripper V60", "24.00", 45),
+            ("Gooseneck Kettle 1L", "69.00", 20),
+            ("Burr Grinder Pro", "189.00", 8),
+            ("French Press 800ml", "34.50", 30),
+            ("Paper Filters (100)", "6.50", 300),
+            ("Digital Brew Scale", "45.00", 22),
+            ("AeroPress Go", "39.95", 3),
+            ("Moka Pot 6-Cup", "42.00", 16),
+            ("Milk Frother Wand", "19.90", 55),
+        ),
+    ),
+    (
+        "Tea",
+        "TEA",
+        (
+            ("Darjeeling First Flush 100g", "17.80", 40),
+            ("Sencha Green 100g", "12.40", 65),
+            ("Earl Grey Supreme 100g", "10.90", 90),
+            ("Rooibos Vanilla 100g", "9.50", 70),
+            ("Matcha Ceremonial 30g", "28.00", 12),
+            ("Jasmine Pearls 50g", "15.60", 0),
+            ("Chai Masala 100g", "11.30", 48),
+            ("Oolong Tie Guan Yin 100g", "19.20", 26),
+            ("Chamomile Blossoms 50g", "8.40", 85),
+        ),
+    ),
+    (
+        "Mugs & Cups",
+        "MUG",
+        (
+            ("Stoneware Mug 350ml", "16.00", 110),
+            ("Double-Wall Glass 250ml (2)", "22.50", 60),
+            ("Travel Tumbler 470ml", "29.00", 75),
+            ("Espresso Cups (4)", "27.00", 32),
+            ("Enamel Camp Mug", "14.00", 5),
+            ("Porcelain Teacup & Saucer", "19.50", 28),
+            ("Latte Bowl 450ml", "18.00", 40),
+            ("Insulated Flask 750ml", "36.00", 44),
+            ("Cortado Glass 135ml (2)", "17.00", 38),
+        ),
+    ),
+    (
+        "Snacks",
+        "SNK",
+        (
+            ("Dark Chocolate 70% Bar", "4.20", 200),
+            ("Almond Biscotti (12)", "8.90", 90),
+            ("Salted Caramel Stroopwafels", "6.40", 120),
+            ("Ginger Shortbread Tin", "12.00", 35),
+            ("Hazelnut Praline Bites", "9.70", 0),
+            ("Oat & Honey Cookies (8)", "5.80", 140),
+            ("Candied Orange Peel 150g", "7.60", 50),
+            ("Matcha White Chocolate", "5.20", 66),
+            ("Cantuccini Tin 300g", "13.40", 24),
+        ),
+    ),
+    (
+        "Gifts",
+        "GFT",
+        (
+            ("Coffee Lover Gift Box", "59.00", 15),
+            ("Tea Tasting Flight", "44.00", 20),
+            ("Barista Starter Kit", "129.00", 6),
+            ("Gift Card $25", "25.00", 999),
+            ("Gift Card $50", "50.00", 999),
+            ("Monthly Beans Subscription (3 mo)", "99.00", 40),
+            ("Cupping Spoon Set", "21.00", 30),
+            ("Tea Infuser Set", "18.50", 45),
+            ("Chocolate & Coffee Pairing Box", "38.00", 2),
+        ),
+    ),
+)
+
+
+def product_id(sku: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"product:{sku}")
+
+
+def user_id(email: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"user:{email}")
+
+
+@dataclass(frozen=True)
+class DemoProduct:
+    id: uuid.UUID
+    sku: str
+    name: str
+    category: str
+    price: Decimal
+    stock: int
+
+
+def demo_products() -> list[DemoProduct]:
+    result = []
+    for category, prefix, items in CATALOGUE:
+        for index, (name, price, stock) in enumerate(items, start=1):
+            sku = f"{prefix}-{index:03d}"
+            result.append(DemoProduct(product_id(sku), sku, name, category, Decimal(price), stock))
+    return result
+
+
+# (customer email, days ago, status, [(sku, quantity)])
+PAST_ORDERS = (
+    ("alice@example.com", 30, FULFILLED, (("COF-001", 2), ("BRW-001", 1))),
+    ("alice@example.com", 12, FULFILLED, (("TEA-003", 1), ("SNK-001", 4))),
+    ("alice@example.com", 2, PAID, (("MUG-003", 1),)),
+    ("bob@example.com", 21, FULFILLED, (("BRW-003", 1), ("COF-002", 1))),
+    ("bob@example.com", 5, PAID, (("GFT-001", 1), ("SNK-002", 2))),
+    ("carol@example.com", 9, FULFILLED, (("TEA-005", 2), ("MUG-006", 2), ("SNK-007", 1))),
+)
+
+
+async def seed_accounts(db: Database) -> None:
+    hasher = PasswordHasher()
+    async with db.session() as session, session.begin():
+        existing = set((await session.scalars(select(UserRow.email))).all())
+        for user in DEMO_USERS:
+            if user.email not in existing:
+                session.add(
+                    UserRow(
+                        id=user_id(user.email),
+                        email=user.email,
+                        name=user.name,
+                        role=user.role,
+                        password_hash=hasher.hash(user.password),
+                    )
+                )
+
+
+async def seed_products(db: Database) -> None:
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "id": p.id,
+            "sku": p.sku,
+            "name": p.name,
+            "description": f"{p.name} from our {p.category.lower()} range.",
+            "category": p.category,
+            "price_amount": p.price,
+            "currency_code": "USD",
+            # Spread creation times so "newest first" is meaningful.
+            "created_at": now - timedelta(hours=index),
+            "updated_at": now - timedelta(hours=index),
+        }
+        for index, p in enumerate(demo_products())
+    ]
+    async with db.session() as session, session.begin():
+        await session.execute(insert(ProductRow).values(rows).on_conflict_do_nothing())
+
+
+async def seed_inventory(db: Database) -> None:
+    async with db.session() as session, session.begin():
+        rows = [{"product_id": p.id, "on_hand": p.stock, "reserved": 0} for p in demo_products()]
+        inserted = (
+            await session.scalars(
+                insert(StockItemRow)
+                .values(rows)
+                .on_conflict_do_nothing()
+                .returning(StockItemRow.product_id)
+            )
+        ).all()
+        if not inserted:
+            return  # already seeded
+        # Past orders already left the warehouse: their reservations are committed.
+        for number, (_, days, _, lines) in enumerate(PAST_ORDERS, start=1):
+            reservation = _past_order_id(number)
+            session.add(
+                ReservationRow(
+                    id=reservation,
+                    status=COMMITTED,
+                    expires_at=datetime.now(UTC) - timedelta(days=days),
+                )
+            )
+            await session.flush()
+            session.add_all(
+                ReservationLineRow(
+                    reservation_id=reservation, product_id=product_id(sku), quantity=q
+                )
+                for sku, q in lines
+            )
+
+
+def _past_order_id(number: int) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"order:{number}")
+
+
+async def seed_orders(db: Database) -> None:
+    products = {p.sku: p for p in demo_products()}
+    now = datetime.now(UTC)
+    async with db.session() as session, session.begin():
+        if await session.scalar(select(OrderRow.id).where(OrderRow.id == _past_order_id(1))):
+            return
+        for number, (email, days, status, lines) in enumerate(PAST_ORDERS, start=1):
+            order_id = _past_order_id(number)
+            created = now - timedelta(days=days)
+            total = sum((products[s].price * q for s, q in lines), Decimal(0)).quantize(CENTS)
+            session.add(
+                OrderRow(
+                    id=order_id,
+                    user_id=user_id(email),
+                    status=status,
+                    currency_code="USD",
+                    subtotal=total,
+                    total=total,
+                    idempotency_key=f"seed-{number}",
+                    created_at=created,
+                    updated_at=created,
+                    expires_at=created + timedelta(minutes=15),
+                    paid_at=created + timedelta(minutes=2),
+                    fulfilled_at=created + timedelta(days=1) if status == FULFILLED else None,
+                )
+            )
+            await session.flush()
+            session.add_all(
+                OrderLineRow(
+                    order_id=order_id,
+                    line_number=i,
+                    product_id=products[sku].id,
+                    sku=sku,
+                    name=products[sku].name,
+                    quantity=q,
+                    unit_price=products[sku].price,
+                )
+                for i, (sku, q) in enumerate(lines, start=1)
+            )
+            session.add(
+                PaymentRow(
+                    id=uuid.uuid5(NAMESPACE, f"payment:{number}"),
+                    order_id=order_id,
+                    idempotency_key=f"seed-{number}",
+                    amount=total,
+                    currency_code="USD",
+                    status=CAPTURED,
+                    provider_reference=f"fake_seed_{number}",
+                    created_at=created,
+                )
+            )
+
+
+SEEDERS = {
+    "accounts": seed_accounts,
+    "products": seed_products,
+    "inventory": seed_inventory,
+    "orders": seed_orders,
+}
