@@ -379,23 +379,31 @@ def _entities_resolver(schema: GraphQLSchema, resolvers: Resolvers) -> Resolver:
 # --------------------------------------------------------------------------- server
 
 
-def entity_batches(received: Mapping[str, list[Any]]) -> dict[str, list[int]]:
-    """subgraph -> sorted sizes of the representation lists of its _entities requests."""
+def entity_batches(
+    received: Mapping[str, list[Any]], distinct: bool = False
+) -> dict[str, list[int]]:
+    """subgraph -> sorted sizes of the representation lists of its _entities requests.
+
+    With distinct=True duplicates within one request count once (what a deduplicating
+    router would have sent for the same plan).
+    """
     batches: dict[str, list[int]] = {}
     for name, bodies in received.items():
         sizes = []
         for body in bodies:
             if not isinstance(body, Mapping) or "_entities" not in str(body.get("query")):
                 continue
-            variables = body.get("variables") or {}
-            sizes.append(
-                sum(
-                    len(value)
-                    for value in variables.values()
-                    if isinstance(value, list)
-                    and all(isinstance(v, Mapping) and "__typename" in v for v in value)
-                )
-            )
+            representations = [
+                item
+                for value in (body.get("variables") or {}).values()
+                if isinstance(value, list)
+                and all(isinstance(v, Mapping) and "__typename" in v for v in value)
+                for item in value
+            ]
+            if distinct:
+                sizes.append(len({json.dumps(r, sort_keys=True) for r in representations}))
+            else:
+                sizes.append(len(representations))
         if sizes:
             batches[name] = sorted(sizes)
     return batches
