@@ -207,7 +207,7 @@ class Merger:
             if not t.keys:
                 st.join_types.append(JoinType(graph, interface_object=t.interface_object))
             for key in t.keys:
-                extension = (key.extension or t.extends) and sg.fed2
+                extension = (key.extension and sg.fed2) or t.extends
                 st.join_types.append(
                     JoinType(graph, key.fields, extension, key.resolvable, t.interface_object)
                 )

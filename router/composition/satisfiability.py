@@ -1,7 +1,238 @@
-"""Placeholder replaced below."""
+"""Satisfiability: every field of the API schema can be fetched wherever a query reaches it.
+
+A query that reaches type T through subgraph S can use the fields S resolves
+(plus what a `@provides` on the way provides), and can jump by entity key to any
+subgraph whose key on T it can fill. We walk the states (type, subgraph,
+provided) reachable from the root fields and report each field that no subgraph
+reachable from a state resolves: the common unsatisfiable cases (a type without
+a key that S can use, `resolvable: false` everywhere, a field only behind a key
+nobody else can provide).
+"""
 
 from __future__ import annotations
 
+from collections import deque
 
-def check_satisfiability(supergraph, report) -> None:
-    return None
+from .errors import Report
+from .fieldset import FieldSetError, Selection, parse_field_set
+from .supergraph import SField, SType, Supergraph
+from .typeref import named_type
+
+Provided = tuple[Selection, ...]
+
+
+class _Graph:
+    def __init__(self, sg: Supergraph) -> None:
+        self.sg = sg
+        self.defined: dict[str, set[str]] = {
+            t.name: {j.graph for j in t.join_types} for t in sg.types.values()
+        }
+
+    def resolvers(self, t: SType, f: SField) -> set[str]:
+        """Graphs that resolve `t.f` themselves (not external, not overridden away)."""
+        if not f.join_fields:
+            return set(self.defined[t.name])
+        out = set()
+        for j in f.join_fields:
+            if j.graph is None:
+                out |= self.interface_object_resolvers(t, f.name)
+            elif not j.external and not j.used_overridden:
+                out.add(j.graph)
+        return out
+
+    def interface_object_resolvers(self, t: SType, field: str) -> set[str]:
+        out = set()
+        for itf_name in t.interfaces:
+            itf = self.sg.types.get(itf_name)
+            if itf is None or field not in itf.fields:
+                continue
+            object_graphs = {j.graph for j in itf.join_types if j.interface_object}
+            out |= object_graphs & self.resolvers(itf, itf.fields[field])
+        return out
+
+    def field_type(self, f: SField, graph: str) -> str:
+        for j in f.join_fields:
+            if j.graph == graph and j.type:
+                return named_type(j.type)
+        return named_type(f.type)
+
+    def locally(self, t: SType, name: str, graph: str, provided: Provided) -> bool:
+        f = t.fields.get(name)
+        if f is None:
+            return name == "__typename"
+        if graph in self.resolvers(t, f):
+            return True
+        return any(sel.name == name for sel in _flatten(provided, t.name, self.sg))
+
+    def closure(self, t: SType, graph: str, provided: Provided) -> set[str]:
+        """Graphs reachable from `graph` at type t by entity-key jumps."""
+        reached = {graph}
+        keys = [(j.graph, j.key) for j in t.join_types
+                if j.key is not None and j.resolvable is not False]
+        for itf_name in t.interfaces:  # an @interfaceObject is reachable by its key too
+            itf = self.sg.types.get(itf_name)
+            if itf is not None:
+                keys += [(j.graph, j.key) for j in itf.join_types if j.interface_object
+                         and j.key is not None and j.resolvable is not False]
+        changed = True
+        while changed:
+            changed = False
+            for target, key in keys:
+                if target in reached:
+                    continue
+                try:
+                    names = [s.name for s in _flatten(parse_field_set(key), t.name, self.sg)]
+                except FieldSetError:
+                    continue
+                if all(
+                    any(self.locally(t, n, g, provided if g == graph else ()) for g in reached)
+                    for n in names
+                ):
+                    reached.add(target)
+                    changed = True
+        return reached
+
+
+def _flatten(selections: Provided, type_name: str, sg: Supergraph) -> list[Selection]:
+    out: list[Selection] = []
+    for sel in selections:
+        if sel.name:
+            out.append(sel)
+        elif sel.type_condition in (None, type_name) or type_name in sg.possible_types(
+            sel.type_condition or ""
+        ):
+            out.extend(_flatten(sel.children, type_name, sg))
+    return out
+
+
+Option = tuple[str, Provided]  # (graph, what a @provides on the way makes local)
+
+
+def check_satisfiability(sg: Supergraph, report: Report) -> None:
+    graph = _Graph(sg)
+    seen: set[tuple[str, frozenset[Option]]] = set()
+    queue: deque[tuple[str, frozenset[Option], str]] = deque()
+    reported: set[str] = set()
+
+    def visit(type_name: str, options: frozenset[Option], path: str) -> None:
+        """Queues a type reached with alternative (subgraph, provided) options."""
+        t = sg.types.get(type_name)
+        if t is None or t.inaccessible or not options:
+            return
+        if t.kind in ("INTERFACE", "UNION"):
+            concrete: set[Option] = set()
+            for g, p in options:
+                if any(j.graph == g and j.interface_object for j in t.join_types):
+                    # An @interfaceObject cannot tell the concrete type: jump by key to a
+                    # subgraph that has the real interface.
+                    concrete |= {(r, ()) for r in graph.closure(t, g, p) if not any(
+                        j.graph == r and j.interface_object for j in t.join_types)}
+                else:
+                    concrete.add((g, p))
+            for impl in sg.possible_types(type_name):
+                impl_type = sg.types[impl]
+                narrowed = frozenset(
+                    (g, p) for g, p in concrete
+                    if (t.kind == "UNION" and (g, impl) in t.join_members)
+                    or (t.kind == "INTERFACE" and (g, type_name) in impl_type.join_implements))
+                visit(impl, narrowed, f"{path} ... on {impl}")
+            if t.kind == "UNION":
+                return
+        state = (type_name, options)
+        if state not in seen:
+            seen.add(state)
+            queue.append((type_name, options, path))
+
+    for kind, root in sg.roots.items():
+        t = sg.types[root]
+        for f in t.fields.values():
+            if f.inaccessible:
+                continue
+            by_type: dict[str, set[Option]] = {}
+            for g in graph.resolvers(t, f):
+                by_type.setdefault(graph.field_type(f, g), set()).add((g, _provides(f, g)))
+            for type_name, options in by_type.items():
+                visit(type_name, frozenset(options), f"{kind} {{ {f.name}")
+
+    while queue:
+        type_name, options, path = queue.popleft()
+        t = sg.types[type_name]
+        reaches = [(g, p, graph.closure(t, g, p)) for g, p in sorted(options)]
+        interface_view = t.kind == "INTERFACE"
+        for f in t.fields.values():
+            if f.inaccessible:
+                continue
+            coordinate = f"{t.name}.{f.name}"
+            resolvers = graph.resolvers(t, f)
+            next_options: dict[str, set[Option]] = {}
+            requires_ok = False
+            for g, provided, reach in reaches:
+                for r in sorted(reach):
+                    if r in resolvers:
+                        sub = _sub_provided(provided, f.name, t.name, sg) if r == g else ()
+                        sub = sub or _provides(f, r)
+                        join = next((j for j in f.join_fields if j.graph == r and j.requires),
+                                    None)
+                        if join is not None and not _requires_ok(graph, t, join.requires or "",
+                                                                 reach):
+                            continue
+                        requires_ok = True
+                        next_options.setdefault(graph.field_type(f, r), set()).add((r, sub))
+                    elif r == g and graph.locally(t, f.name, g, provided):
+                        requires_ok = True
+                        sub = _sub_provided(provided, f.name, t.name, sg)
+                        next_options.setdefault(named_type(f.type), set()).add((r, sub))
+            if not next_options:
+                if interface_view and not any(
+                        any(j.graph == g and j.interface_object for j in t.join_types)
+                        for g, _, _ in reaches):
+                    continue  # asked on the interface: each implementation answers for itself
+                if coordinate not in reported:
+                    reported.add(coordinate)
+                    g = reaches[0][0]
+                    _report(sg, report, coordinate, g, path, f.name, resolvers, requires_ok)
+                continue
+            for child_type, child_options in next_options.items():
+                if child_type in sg.types:
+                    visit(child_type, frozenset(child_options), f"{path} {{ {f.name}")
+
+
+def _provides(f: SField, g: str) -> Provided:
+    for j in f.join_fields:
+        if j.graph == g and j.provides:
+            try:
+                return parse_field_set(j.provides)
+            except FieldSetError:
+                return ()
+    return ()
+
+
+def _sub_provided(provided: Provided, name: str, type_name: str, sg: Supergraph) -> Provided:
+    for sel in _flatten(provided, type_name, sg):
+        if sel.name == name and sel.children:
+            return sel.children
+    return ()
+
+
+def _requires_ok(graph: _Graph, t: SType, requires: str, reach: set[str]) -> bool:
+    try:
+        selections = _flatten(parse_field_set(requires), t.name, graph.sg)
+    except FieldSetError:
+        return True
+    return all(
+        sel.name not in t.fields or graph.resolvers(t, t.fields[sel.name]) & reach
+        for sel in selections)
+
+
+def _report(sg: Supergraph, report: Report, coordinate: str, g: str, path: str, field: str,
+            resolvers: set[str], blocked_by_requires: bool) -> None:
+    name = sg.graph_name(g)
+    query = f"{path} {{ {field} }}" + " }" * path.count("{")
+    where = ", ".join(f'"{sg.graph_name(r)}"' for r in sorted(resolvers)) or "no subgraph"
+    reason = ("its @requires cannot be satisfied from there" if blocked_by_requires else
+              f'it is resolved by {where}, and no key of the type lets the query jump there')
+    report.error(
+        "SATISFIABILITY_ERROR",
+        f"The following supergraph API query:\n{query}\ncannot be satisfied by the subgraphs "
+        f'because from subgraph "{name}": cannot find field "{coordinate}" ({reason}).',
+        (name,), coordinate)

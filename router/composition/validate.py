@@ -176,7 +176,7 @@ def upgrade_fed1(subgraphs: Sequence[Subgraph], report: Report) -> None:
                 continue
             for name in [n for n, f in t.fields.items() if f.external and not f.used]:
                 del t.fields[name]
-            if not t.fields:
+            if not t.fields and t.name != "Query":
                 del sg.types[t.name]
     for sg in subgraphs:
         if sg.fed2:
