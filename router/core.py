@@ -173,7 +173,8 @@ class Router:
         )
         if isinstance(coerced, list):
             raise RequestError([_graphql_error(e, "BAD_USER_INPUT") for e in coerced])
-        return coerced
+        # graphql-core 3.3 wraps the values; 3.2 returns the dict itself
+        return dict(getattr(coerced, "coerced", coerced))
 
     async def execute(
         self,
@@ -199,11 +200,13 @@ class Router:
         introspection = None
         if prepared.introspection_document is not None:
             introspection = self._introspect(prepared, variables, errors)
-        shaped = shape_response(prepared.operation, data, variables, errors, introspection)
+        shaped, completion = shape_response(prepared.operation, data, variables, introspection)
         response: dict[str, Any] = {}
         if errors:
             response["errors"] = errors
         response["data"] = shaped
+        if completion and not errors:
+            response["extensions"] = {"valueCompletion": completion}
         return response
 
     def _introspect(

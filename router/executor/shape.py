@@ -32,31 +32,22 @@ def included(conditions: Conditions, variables: Mapping[str, Any]) -> bool:
 
 
 class _Shaper:
-    __slots__ = ("errored_paths", "errors", "path", "variables")
+    __slots__ = ("completion", "path", "variables")
 
-    def __init__(self, variables: Mapping[str, Any], errors: list[dict[str, Any]]) -> None:
+    def __init__(self, variables: Mapping[str, Any]) -> None:
         self.variables = variables
-        self.errors = errors
+        self.completion: list[dict[str, Any]] = []
         self.path: list[str | int] = []
-        self.errored_paths = {tuple(e["path"]) for e in errors if isinstance(e.get("path"), list)}
-
-    def _has_error_at_or_below(self) -> bool:
-        prefix = tuple(self.path)
-        n = len(prefix)
-        return any(p[:n] == prefix for p in self.errored_paths)
 
     def _null_error(self, field: Field) -> None:
-        if self._has_error_at_or_below():
-            return
-        path = list(self.path)
-        self.errors.append(
+        self.completion.append(
             {
                 "message": f"Cannot return null for non-nullable field "
                 f"{field.parent_type}.{field.name}.",
-                "path": path,
+                "path": list(self.path),
+                "extensions": {"code": "INVALID_GRAPHQL"},
             }
         )
-        self.errored_paths.add(tuple(path))
 
     def object(self, selection: SelectionSet, value: dict[str, Any], typename: str) -> Any:
         fields = selection.by_type.get(typename)
@@ -131,11 +122,15 @@ def shape_response(
     operation: Operation,
     data: dict[str, Any] | None,
     variables: Mapping[str, Any],
-    errors: list[dict[str, Any]],
     introspection: Mapping[str, Any] | None = None,
-) -> dict[str, Any] | None:
-    """The client's `data`; appends null-propagation errors to `errors`."""
-    shaper = _Shaper(variables, errors)
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The client's `data`, and the value-completion problems met on the way.
+
+    A null where the schema promises non-null is reported apart from `errors` (as
+    Apollo's gateways do, under `extensions.valueCompletion`): it is a symptom, and
+    when a subgraph failed, that subgraph's error already explains it.
+    """
+    shaper = _Shaper(variables)
     root = operation.root_type
     out: dict[str, Any] = {}
     source = data or {}
@@ -153,6 +148,6 @@ def shape_response(
         result = shaper.complete(field, field.type, source.get(key))
         shaper.path.pop()
         if result is _BUBBLE:
-            return None
+            return None, shaper.completion
         out[key] = result
-    return out
+    return out, shaper.completion

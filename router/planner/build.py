@@ -29,6 +29,7 @@ from graphql import (
     InlineFragmentNode,
     NameNode,
     SelectionSetNode,
+    VariableDefinitionNode,
     VariableNode,
     print_ast,
 )
@@ -193,6 +194,13 @@ def _condition_directives(f: Field) -> tuple[DirectiveNode, ...]:
         for var, want in conjunction
     ]
     return tuple(out) + f.directives
+
+
+def _print_variable(definition: VariableDefinitionNode) -> str:
+    text = f"${definition.variable.name.value}: {print_ast(definition.type)}"
+    if definition.default_value is not None:
+        text += f" = {print_ast(definition.default_value)}"
+    return text
 
 
 class QueryPlanner:
@@ -450,7 +458,8 @@ class QueryPlanner:
             covered: list[Field] = []
             cost = 0
             for f in target_fields:
-                c = self.field_cost(target, target_type, f, None, depth + 1)
+                # the query's own depth is finite: only key hops count towards MAX_HOPS
+                c = self.field_cost(target, target_type, f, None)
                 if c >= INF:
                     continue
                 placement = self.sg.placement(target_type, f.name, target)
@@ -790,7 +799,7 @@ class QueryPlanner:
         variables: set[str] = set()
         group.selection.variables(variables)
         usages = tuple(v for v in operation.variable_definitions if v in variables)
-        var_defs = [f"${v}: {print_ast(operation.variable_definitions[v].type)}" for v in usages]
+        var_defs = [_print_variable(operation.variable_definitions[v]) for v in usages]
         name = ""
         if operation.name:
             name = f"{operation.name}__{group.subgraph}__{group.id}"
