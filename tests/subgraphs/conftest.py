@@ -104,8 +104,9 @@ class Stack:
         return result
 
     async def sql(self, name: str, statement: str, **params: Any) -> list[Any]:
-        async with self.dbs[name].engine.connect() as conn:
-            return list((await conn.execute(text(statement), params)).all())
+        async with self.dbs[name].engine.begin() as conn:
+            result = await conn.execute(text(statement), params)
+            return list(result.all()) if result.returns_rows else []
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,266 @@
+"""inventory: stock on Product, admin adjustments, reservations and their expiry."""
+
+from __future__ import annotations
+
+import uuid
+
+from conftest import ADJUST_STOCK, Stack, admin_token, customer_token, service_token
+
+from subgraphs.inventory import stock
+
+STOCK = """
+query ($reps: [_Any!]!) {
+  _entities(representations: $reps) {
+    ... on Product { id stock { onHand reserved available } inStock }
+  }
+}
+"""
+RESERVE = """
+mutation Reserve($input: ReserveStockInput!) {
+  reserveStock(input: $input) {
+    reservation { id status lines { product { id } quantity } }
+    userErrors { code field message }
+  }
+}
+"""
+COMMIT = """
+mutation ($input: ReservationIdInput!) {
+  commitReservation(input: $input) { reservation { id status } userErrors { code message } }
+}
+"""
+RELEASE = """
+mutation ($input: ReservationIdInput!) {
+  releaseReservation(input: $input) { reservation { id status } userErrors { code message } }
+}
+"""
+
+
+async def levels(stack: Stack, *product_ids: str) -> list[tuple[int, int, int, bool]]:
+    body = await stack.data(
+        "inventory", STOCK, {"reps": [{"__typename": "Product", "id": p} for p in product_ids]}
+    )
+    return [
+        (e["stock"]["onHand"], e["stock"]["reserved"], e["stock"]["available"], e["inStock"])
+        for e in body["_entities"]
+    ]
+
+
+async def adjust(stack: Stack, product_id: str, delta: int, key: str, token: str | None = None):
+    return await stack.gql(
+        "inventory",
+        ADJUST_STOCK,
+        {"input": {"productId": product_id, "delta": delta, "idempotencyKey": key}},
+        token or admin_token(),
+    )
+
+
+async def reserve(stack: Stack, reservation_id: str, lines: list[tuple[str, int]], ttl: int = 600):
+    body = await stack.data(
+        "inventory",
+        RESERVE,
+        {
+            "input": {
+                "reservationId": reservation_id,
+                "lines": [{"productId": p, "quantity": q} for p, q in lines],
+                "ttlSeconds": ttl,
+            }
+        },
+        service_token(),
+    )
+    return body["reserveStock"]
+
+
+async def test_unknown_products_have_zero_stock(stack: Stack) -> None:
+    assert await levels(stack, str(uuid.uuid4()), "not-a-uuid") == [(0, 0, 0, False)] * 2
+
+
+async def test_adjust_stock_is_idempotent_per_key(stack: Stack) -> None:
+    product = str(uuid.uuid4())
+    first = (await adjust(stack, product, 10, "restock-1"))["data"]["adjustStock"]
+    assert first["userErrors"] == []
+    assert first["adjustment"] == {
+        "idempotencyKey": "restock-1",
+        "delta": 10,
+        "onHandAfter": 10,
+        "product": {"id": product},
+    }
+    assert first["product"]["stock"] == {"onHand": 10, "reserved": 0, "available": 10}
+
+    repeat = (await adjust(stack, product, 10, "restock-1"))["data"]["adjustStock"]
+    assert repeat["adjustment"] == first["adjustment"]
+    assert await levels(stack, product) == [(10, 0, 10, True)]
+
+    reused = (await adjust(stack, product, 5, "restock-1"))["data"]["adjustStock"]
+    assert reused["adjustment"] is None
+    assert reused["userErrors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+    removed = (await adjust(stack, product, -4, "shrinkage-1"))["data"]["adjustStock"]
+    assert removed["adjustment"]["onHandAfter"] == 6
+    assert await levels(stack, product) == [(6, 0, 6, True)]
+
+
+async def test_adjust_stock_never_goes_below_reserved(stack: Stack) -> None:
+    product = str(uuid.uuid4())
+    await adjust(stack, product, 5, "k1")
+    assert (await reserve(stack, str(uuid.uuid4()), [(product, 3)]))["userErrors"] == []
+    too_much = (await adjust(stack, product, -3, "k2"))["data"]["adjustStock"]
+    assert too_much["userErrors"] == [
+        {
+            "code": "INSUFFICIENT_STOCK",
+            "field": ["input", "delta"],
+            "message": "Cannot remove more units than are on hand and unreserved",
+        }
+    ]
+    assert await levels(stack, product) == [(5, 3, 2, True)]
+    ok = (await adjust(stack, product, -2, "k3"))["data"]["adjustStock"]
+    assert ok["userErrors"] == []
+    assert await levels(stack, product) == [(3, 3, 0, False)]
+    bad = (await adjust(stack, "nope", 0, " "))["data"]["adjustStock"]
+    assert [e["code"] for e in bad["userErrors"]] == [
+        "PRODUCT_NOT_FOUND",
+        "INVALID_QUANTITY",
+        "INVALID_INPUT",
+    ]
+
+
+async def test_stock_writes_need_admin_and_reservations_need_service(stack: Stack) -> None:
+    product = str(uuid.uuid4())
+    customer = await adjust(stack, product, 5, "k", customer_token())
+    assert customer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    anonymous = await stack.gql(
+        "inventory",
+        RESERVE,
+        {
+            "input": {
+                "reservationId": str(uuid.uuid4()),
+                "lines": [{"productId": product, "quantity": 1}],
+            }
+        },
+    )
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    as_customer = await stack.gql(
+        "inventory",
+        RESERVE,
+        {
+            "input": {
+                "reservationId": str(uuid.uuid4()),
+                "lines": [{"productId": product, "quantity": 1}],
+            }
+        },
+        customer_token(),
+    )
+    assert as_customer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert await stack.sql("inventory", "SELECT product_id FROM stock_items") == []
+
+
+async def test_reserve_is_all_or_nothing(stack: Stack) -> None:
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    await adjust(stack, a, 5, "a")
+    await adjust(stack, b, 1, "b")
+    short = await reserve(stack, str(uuid.uuid4()), [(a, 2), (b, 2)])
+    assert short["reservation"] is None
+    assert short["userErrors"] == [
+        {
+            "code": "INSUFFICIENT_STOCK",
+            "field": ["input", "lines", "1", "quantity"],
+            "message": f"Only 1 available of product {b}, 2 requested",
+        }
+    ]
+    assert await levels(stack, a, b) == [(5, 0, 5, True), (1, 0, 1, True)]
+    assert await stack.sql("inventory", "SELECT id FROM reservations") == []
+
+
+async def test_reserve_commit_release_lifecycle(stack: Stack) -> None:
+    product = str(uuid.uuid4())
+    await adjust(stack, product, 10, "init")
+    rid = str(uuid.uuid4())
+    held = await reserve(stack, rid, [(product, 2), (product, 1)])
+    assert held["reservation"]["status"] == "ACTIVE"
+    assert held["reservation"]["lines"] == [{"product": {"id": product}, "quantity": 3}]
+    assert await levels(stack, product) == [(10, 3, 7, True)]
+
+    replay = await reserve(stack, rid, [(product, 3)])
+    assert replay["reservation"]["status"] == "ACTIVE"
+    assert await levels(stack, product) == [(10, 3, 7, True)]
+    changed = await reserve(stack, rid, [(product, 4)])
+    assert changed["userErrors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+    committed = await stack.data(
+        "inventory", COMMIT, {"input": {"reservationId": rid}}, service_token()
+    )
+    assert committed["commitReservation"]["reservation"]["status"] == "COMMITTED"
+    assert await levels(stack, product) == [(7, 0, 7, True)]
+    again = await stack.data(
+        "inventory", COMMIT, {"input": {"reservationId": rid}}, service_token()
+    )
+    assert again["commitReservation"]["userErrors"] == []
+    assert await levels(stack, product) == [(7, 0, 7, True)]
+
+    # Releasing a committed reservation puts the units back (order cancelled after payment).
+    released = await stack.data(
+        "inventory", RELEASE, {"input": {"reservationId": rid}}, service_token()
+    )
+    assert released["releaseReservation"]["reservation"]["status"] == "RELEASED"
+    assert await levels(stack, product) == [(10, 0, 10, True)]
+    twice = await stack.data(
+        "inventory", RELEASE, {"input": {"reservationId": rid}}, service_token()
+    )
+    assert twice["releaseReservation"]["reservation"]["status"] == "RELEASED"
+    assert await levels(stack, product) == [(10, 0, 10, True)]
+
+
+async def test_release_before_reserve_blocks_a_late_reserve(stack: Stack) -> None:
+    product = str(uuid.uuid4())
+    await adjust(stack, product, 4, "init")
+    rid = str(uuid.uuid4())
+    released = await stack.data(
+        "inventory", RELEASE, {"input": {"reservationId": rid}}, service_token()
+    )
+    assert released["releaseReservation"]["reservation"]["status"] == "RELEASED"
+    late = await reserve(stack, rid, [(product, 1)])
+    assert late["userErrors"][0]["code"] == "RESERVATION_NOT_ACTIVE"
+    assert await levels(stack, product) == [(4, 0, 4, True)]
+
+
+async def test_expired_reservations_release_their_stock(stack: Stack) -> None:
+    product = str(uuid.uuid4())
+    await adjust(stack, product, 3, "init")
+    expiring, lasting = str(uuid.uuid4()), str(uuid.uuid4())
+    await reserve(stack, expiring, [(product, 2)], ttl=60)
+    await reserve(stack, lasting, [(product, 1)], ttl=600)
+    await stack.sql(
+        "inventory",
+        "UPDATE reservations SET expires_at = now() - interval '1 second' WHERE id = :id",
+        id=uuid.UUID(expiring),
+    )
+    assert await stock.release_expired(stack.app_db("inventory")) == 1
+    assert await levels(stack, product) == [(3, 1, 2, True)]
+    statuses = dict(await stack.sql("inventory", "SELECT id::text, status FROM reservations"))
+    assert statuses == {expiring: "EXPIRED", lasting: "ACTIVE"}
+    assert await stock.release_expired(stack.app_db("inventory")) == 0
+
+    # Committing an expired reservation fails and returns its units.
+    await stack.sql(
+        "inventory",
+        "UPDATE reservations SET expires_at = now() - interval '1 second' WHERE id = :id",
+        id=uuid.UUID(lasting),
+    )
+    late = await stack.data(
+        "inventory", COMMIT, {"input": {"reservationId": lasting}}, service_token()
+    )
+    assert late["commitReservation"]["userErrors"] == [
+        {"code": "RESERVATION_NOT_ACTIVE", "message": "Reservation is EXPIRED"}
+    ]
+    assert await levels(stack, product) == [(3, 0, 3, True)]
+
+
+async def test_reservation_query_is_for_admins(stack: Stack) -> None:
+    product = str(uuid.uuid4())
+    await adjust(stack, product, 3, "init")
+    rid = str(uuid.uuid4())
+    await reserve(stack, rid, [(product, 2)])
+    query = "query ($id: ID!) { reservation(id: $id) { id status lines { quantity } } }"
+    seen = await stack.data("inventory", query, {"id": rid}, admin_token())
+    assert seen["reservation"] == {"id": rid, "status": "ACTIVE", "lines": [{"quantity": 2}]}
+    denied = await stack.gql("inventory", query, {"id": rid}, customer_token())
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
