@@ -34,9 +34,17 @@ from graphql import (
     print_ast,
 )
 
-from router.operation import Field, Operation, SelectionSet, _Normalizer
+from router.operation import Conditions, Conjunction, Field, Operation, SelectionSet, _Normalizer
 from router.planner.inputs import InputField, InputSelection
-from router.planner.nodes import Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
+from router.planner.nodes import (
+    Condition,
+    Fetch,
+    Flatten,
+    Parallel,
+    PlanNode,
+    QueryPlan,
+    Sequence,
+)
 from router.planner.subquery import SubSelection
 from router.supergraph.model import Kind, Supergraph
 
@@ -99,6 +107,20 @@ class Group:
     inputs: dict[str, InputSelection] = field(default_factory=dict)
     type_map: dict[str, str] = field(default_factory=dict)
     depends_on: set[Group] = field(default_factory=set)
+    # skip/include conditions of the client fields this fetch exists for
+    top_conditions: list[Conditions] = field(default_factory=list)
+
+    def common_condition(self) -> Conjunction:
+        """The variable conditions every field of this fetch is under (if any)."""
+        common: set[tuple[str, bool]] | None = None
+        for conditions in self.top_conditions:
+            if conditions is None or len(conditions) != 1:
+                return ()
+            (conjunction,) = tuple(conditions)
+            common = set(conjunction) if common is None else common & set(conjunction)
+            if not common:
+                return ()
+        return tuple(sorted(common or ()))
 
     def __hash__(self) -> int:
         return self.id
@@ -325,12 +347,25 @@ class QueryPlanner:
     # -- costs ------------------------------------------------------------------------------
 
     def field_cost(
-        self, subgraph: str, s_type: str, f: Field, provided: Provided | None, depth: int = 0
+        self,
+        subgraph: str,
+        s_type: str,
+        f: Field,
+        provided: Provided | None,
+        depth: int = 0,
+        requires_met: bool = False,
     ) -> int:
+        """Extra fetches needed to resolve `f` (and its selection) in `subgraph`; INF if
+        it cannot be resolved there at all. A field with @requires is only resolvable
+        where its requirements were sent along (`requires_met`: an entity-fetch entry)."""
         if f.is_typename:
             return 0
         if not self.defined_locally(subgraph, s_type, f.name, provided):
             return INF
+        if not requires_met:
+            placement = self.sg.placement(s_type, f.name, subgraph)
+            if placement is not None and placement.requires is not None:
+                return INF
         if f.selection is None:
             return 0
         child_decl = self.child_type(subgraph, s_type, f.name)
@@ -447,7 +482,10 @@ class QueryPlanner:
                 continue
             for target in self.resolvers(type_name, f.name):
                 if target == (subgraph, s_type):
-                    continue
+                    # back into the same subgraph only to bring a field its requirements
+                    placement = self.sg.placement(s_type, f.name, subgraph)
+                    if placement is None or placement.requires is None:
+                        continue
                 candidates.setdefault(target, []).append(f)
         best: tuple[tuple[int, ...], Jump] | None = None
         for (target, target_type), target_fields in candidates.items():
@@ -459,7 +497,7 @@ class QueryPlanner:
             cost = 0
             for f in target_fields:
                 # the query's own depth is finite: only key hops count towards MAX_HOPS
-                c = self.field_cost(target, target_type, f, None)
+                c = self.field_cost(target, target_type, f, None, requires_met=True)
                 if c >= INF:
                     continue
                 placement = self.sg.placement(target_type, f.name, target)
@@ -531,6 +569,7 @@ class QueryPlanner:
             if group is None:
                 group = state.new_group(subgraph, (), False, None, index)
                 root_groups.append(group)
+            group.top_conditions.append(f.conditions)
             self.plan_fields(state, group, group.selection, None, (), root, root, [f], None)
         node = self._build_tree(state, operation)
         return QueryPlan(node)
@@ -607,6 +646,7 @@ class QueryPlanner:
         s_type: str,
         fields: Iterable[Field],
         provided: Provided | None,
+        requires_met: bool = False,
     ) -> set[Group]:
         touched: set[Group] = {group}
         subgraph = group.subgraph
@@ -615,7 +655,7 @@ class QueryPlanner:
             if f.is_typename:
                 sub.add(frag, f.response_key, "__typename", (), _condition_directives(f))
                 continue
-            if self.field_cost(subgraph, s_type, f, provided) >= INF:
+            if self.field_cost(subgraph, s_type, f, provided, 0, requires_met) >= INF:
                 remote.append(f)
                 continue
             sf = sub.add(
@@ -777,6 +817,7 @@ class QueryPlanner:
             child = state.entity_group(jump.subgraph, path, group, producers)
             child.inputs[jump.s_type] = self._merge_input(child.inputs.get(jump.s_type), needed)
             child.type_map[type_name] = jump.s_type
+            child.top_conditions.extend(f.conditions for f in jump.covered)
             touched |= producers
             touched |= self.plan_fields(
                 state,
@@ -788,6 +829,7 @@ class QueryPlanner:
                 jump.s_type,
                 jump.covered,
                 None,
+                requires_met=True,
             )
             covered = {id(f) for f in jump.covered}
             remaining = [f for f in remaining if id(f) not in covered]
@@ -829,7 +871,11 @@ class QueryPlanner:
 
     def _node(self, group: Group, operation: Operation) -> PlanNode:
         fetch = self._fetch(group, operation)
-        return Flatten(group.path, fetch) if group.entity else fetch
+        node: PlanNode = Flatten(group.path, fetch) if group.entity else fetch
+        # a fetch all of whose fields are skipped is not sent at all
+        for variable, want in reversed(group.common_condition()):
+            node = Condition(variable, node, None) if want else Condition(variable, None, node)
+        return node
 
     def _layers(self, groups: list[Group]) -> list[list[Group]]:
         remaining = [g for g in groups if not g.selection.is_empty()]
