@@ -229,7 +229,7 @@ async def cancel(db: Database, services: OrdersServices, viewer: Viewer, order: 
             for payment in captured:
                 await services.payments.refund(payment.provider_reference or "")
                 payment.status = REFUNDED
-        _cancel(row, "CANCELLED_BY_ADMIN" if viewer.is_admin else "CANCELLED_BY_CUSTOMER")
+        _cancel(row, "ADMIN" if viewer.is_admin else "CUSTOMER")
     await release_quietly(services, row.id)
     return OrderResult(row.id)
 

@@ -59,6 +59,13 @@ class OrderStatus(Enum):
     CANCELLED = "CANCELLED"
 
 
+@strawberry.enum
+class CancelReason(Enum):
+    CUSTOMER = "CUSTOMER"
+    ADMIN = "ADMIN"
+    EXPIRED = "EXPIRED"
+
+
 @strawberry.type(description="A product as it was sold: name and price are frozen at checkout.")
 class OrderLine:
     line_number: int
@@ -136,7 +143,7 @@ class Order:
     paid_at: datetime | None
     fulfilled_at: datetime | None
     cancelled_at: datetime | None
-    cancel_reason: str | None
+    cancel_reason: CancelReason | None
     row: strawberry.Private[OrderRow]
 
     @classmethod
@@ -152,7 +159,7 @@ class Order:
             paid_at=row.paid_at,
             fulfilled_at=row.fulfilled_at,
             cancelled_at=row.cancelled_at,
-            cancel_reason=row.cancel_reason,
+            cancel_reason=CancelReason(row.cancel_reason) if row.cancel_reason else None,
             row=row,
         )
 
