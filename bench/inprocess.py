@@ -49,13 +49,18 @@ def _start_subgraphs(port: int) -> subprocess.Popen:
     raise SystemExit("bench subgraphs did not start")
 
 
-async def _run(requests: int, concurrency: int, port: int, profile: Path | None) -> dict:
+async def _run(requests: int, concurrency: int, port: int, profile: Path | None,
+               client_kind: str) -> dict:
+    from bench.minimal_client import MinimalSubgraphClient
     from router import Router
 
     sdl = (BENCH / "supergraph.graphql").read_text()
     urls = {name: f"http://127.0.0.1:{port}/{name}"
             for name in ("accounts", "products", "inventory", "reviews")}
     async with Router.from_supergraph(sdl, subgraph_urls=urls) as router:
+        if client_kind == "minimal":  # the experiment: the router minus httpx's cost
+            await router.client.aclose()
+            router.client = MinimalSubgraphClient(urls)
         answer = await router.execute(HEAVY_QUERY)
         if answer != expected_response(HEAVY_QUERY):
             raise SystemExit("the router's answer differs from the reference")
@@ -69,7 +74,9 @@ async def _run(requests: int, concurrency: int, port: int, profile: Path | None)
                 await router.execute(HEAVY_QUERY)
 
         recording = (
-            bench_profile.record(os.getpid(), profile) if profile else contextlib.nullcontext()
+            bench_profile.record(os.getpid(), profile, subprocesses=False)
+            if profile
+            else contextlib.nullcontext()
         )
         with recording:
             cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -84,6 +91,7 @@ async def _run(requests: int, concurrency: int, port: int, profile: Path | None)
         "wall_ms_per_request": wall * 1000 / requests,
         "requests_per_second": requests / wall,
         "profiled": profile is not None,
+        "client": client_kind,
     }
 
 
@@ -93,6 +101,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--port", type=int, default=4210)
     parser.add_argument("--profile", type=Path, help="write py-spy raw stacks here")
+    parser.add_argument("--client", choices=("router", "minimal"), default="router",
+                        help="minimal: swap in bench/minimal_client.py (an experiment)")
     args = parser.parse_args()
     subgraphs = _start_subgraphs(args.port)
     try:
@@ -102,7 +112,9 @@ def main() -> None:
             uvloop.install()
         if shutil.which("taskset") and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, {1})
-        result = asyncio.run(_run(args.requests, args.concurrency, args.port, args.profile))
+        result = asyncio.run(
+            _run(args.requests, args.concurrency, args.port, args.profile, args.client)
+        )
     finally:
         subgraphs.terminate()
         subgraphs.wait(timeout=10)

@@ -25,13 +25,13 @@ _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)
 
 
 @contextlib.contextmanager
-def record(pid: int, output: Path, rate: int = 250) -> Iterator[None]:
-    """Profile pid (and its subprocesses) for the duration of the with-block."""
+def record(pid: int, output: Path, rate: int = 250, subprocesses: bool = True) -> Iterator[None]:
+    """Profile pid (and, by default, its subprocesses) for the duration of the with-block."""
     if shutil.which("py-spy") is None:
         raise RuntimeError("py-spy is not installed (pip install py-spy)")
     process = subprocess.Popen(
-        ["py-spy", "record", "--pid", str(pid), "--subprocesses", "--format", "raw",
-         "--rate", str(rate), "--nonblocking", "-o", str(output)],
+        ["py-spy", "record", "--pid", str(pid), *(["--subprocesses"] if subprocesses else []),
+         "--format", "raw", "--rate", str(rate), "--nonblocking", "-o", str(output)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     try:
