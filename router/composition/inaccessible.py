@@ -11,6 +11,17 @@ def validate_inaccessible(sg: Supergraph, report: Report) -> None:
     if not sg.uses_inaccessible:
         return
 
+    def where(type_name: str, field_name: str | None = None) -> tuple[str, ...]:
+        """The subgraphs defining an element, for error reports."""
+        t = sg.types.get(type_name)
+        if t is None:
+            return ()
+        graphs = [j.graph for j in t.join_types]
+        f = t.fields.get(field_name) if field_name else None
+        if f is not None and any(j.graph for j in f.join_fields):
+            graphs = [j.graph for j in f.join_fields if j.graph]
+        return tuple(dict.fromkeys(sg.graph_name(g) for g in graphs))
+
     def hidden(type_name: str) -> bool:
         t = sg.types.get(type_name)
         return t is not None and t.inaccessible
@@ -21,7 +32,7 @@ def validate_inaccessible(sg: Supergraph, report: Report) -> None:
             "QUERY_ROOT_TYPE_INACCESSIBLE",
             f'Type "{query.name}" is @inaccessible but is the query root type, which must '
             "be in the API schema.",
-            (),
+            where(query.name),
             query.name,
         )
     for t in sg.types.values():
@@ -35,14 +46,14 @@ def validate_inaccessible(sg: Supergraph, report: Report) -> None:
                 "ONLY_INACCESSIBLE_CHILDREN",
                 f'Type "{t.name}" is in the API schema but all of its '
                 f"{'values' if t.values else 'fields'} are @inaccessible.",
-                (),
+                where(t.name),
                 t.name,
             )
         if t.kind == "UNION" and t.members and all(hidden(m) for m in t.members):
             report.error(
                 "ONLY_INACCESSIBLE_CHILDREN",
                 f'Type "{t.name}" is in the API schema but all of its members are @inaccessible.',
-                (),
+                where(t.name),
                 t.name,
             )
         for f in [*t.fields.values(), *t.input_fields.values()]:
@@ -53,7 +64,7 @@ def validate_inaccessible(sg: Supergraph, report: Report) -> None:
                         "REQUIRED_INACCESSIBLE",
                         f'Input field "{coordinate}" is @inaccessible but is a required '
                         f"input field of its type.",
-                        (),
+                        where(t.name, f.name),
                         coordinate,
                     )
                 continue
@@ -62,7 +73,7 @@ def validate_inaccessible(sg: Supergraph, report: Report) -> None:
                     "REFERENCED_INACCESSIBLE",
                     f'Type "{named_type(f.type)}" is @inaccessible but is referenced by '
                     f'"{coordinate}", which is in the API schema.',
-                    (),
+                    where(t.name, f.name),
                     coordinate,
                 )
             for a in getattr(f, "args", {}).values():
@@ -73,7 +84,7 @@ def validate_inaccessible(sg: Supergraph, report: Report) -> None:
                             "REQUIRED_INACCESSIBLE",
                             f'Argument "{arg_coordinate}" is @inaccessible but is a '
                             "required argument of its field.",
-                            (),
+                            where(t.name, f.name),
                             arg_coordinate,
                         )
                 elif hidden(named_type(a.type)):
@@ -81,7 +92,7 @@ def validate_inaccessible(sg: Supergraph, report: Report) -> None:
                         "REFERENCED_INACCESSIBLE",
                         f'Type "{named_type(a.type)}" is @inaccessible but is referenced '
                         f'by "{arg_coordinate}", which is in the API schema.',
-                        (),
+                        where(t.name, f.name),
                         arg_coordinate,
                     )
         for itf_name in t.interfaces:
@@ -96,6 +107,6 @@ def validate_inaccessible(sg: Supergraph, report: Report) -> None:
                         f'Field "{t.name}.{fname}" is @inaccessible but implements the '
                         f'interface field "{itf_name}.{fname}", which is in the API '
                         "schema.",
-                        (),
+                        where(t.name, fname),
                         f"{t.name}.{fname}",
                     )
