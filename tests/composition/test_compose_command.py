@@ -1,0 +1,69 @@
+"""`shopgraph compose` and the contract that schema/supergraph.graphql is not stale."""
+
+from pathlib import Path
+
+import pytest
+
+from router.cli import main
+from router.commands.compose import read_config, sources_from_files
+from router.composition import compose
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "schema"
+
+FED2 = ('extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", '
+        'import: ["@key", "@shareable"])\n')
+
+
+def test_committed_supergraph_is_composed_from_the_subgraph_snapshots():
+    entries = read_config(SCHEMA / "subgraphs.yaml")
+    assert [e.name for e in entries] == ["accounts", "products", "inventory", "orders"]
+    missing = [e.name for e in entries if not (SCHEMA / f"{e.name}.graphql").exists()]
+    if missing:
+        pytest.skip(f"subgraph SDL snapshots not written yet: {missing}")
+    result = compose(sources_from_files(entries, SCHEMA))
+    assert result.errors == ()
+    assert (SCHEMA / "supergraph.graphql").read_text() == result.supergraph_sdl, (
+        "schema/supergraph.graphql is stale: run `shopgraph compose`")
+
+
+def _folder(tmp_path: Path, sdls: dict[str, str]) -> Path:
+    lines = ["subgraphs:"]
+    for name, sdl in sdls.items():
+        (tmp_path / f"{name}.graphql").write_text(sdl)
+        lines += [f"  - name: {name}", f"    url: http://127.0.0.1:9/{name}"]
+    (tmp_path / "subgraphs.yaml").write_text("\n".join(lines) + "\n")
+    return tmp_path
+
+
+def test_compose_writes_supergraph_and_check_mode_detects_staleness(tmp_path, capsys):
+    folder = _folder(tmp_path, {
+        "a": FED2 + 'type Query { t: T } type T @key(fields: "id") { id: ID! }',
+        "b": FED2 + 'type T @key(fields: "id") { id: ID! name: String }',
+    })
+    assert main(["compose", "--schema-dir", str(folder)]) == 0
+    written = (folder / "supergraph.graphql").read_text()
+    assert '@join__graph(name: "b", url: "http://127.0.0.1:9/b")' in written
+    assert "name: String @join__field(graph: B)" in written
+    assert main(["compose", "--schema-dir", str(folder), "--check"]) == 0
+    (folder / "b.graphql").write_text(FED2 + 'type T @key(fields: "id") { id: ID! n: Int }')
+    assert main(["compose", "--schema-dir", str(folder), "--check"]) == 1
+    assert "is stale" in capsys.readouterr().err
+
+
+def test_compose_failure_exits_1_with_errors_and_hints_apart(tmp_path, capsys):
+    folder = _folder(tmp_path, {
+        "a": FED2 + "type Query { hello: String } enum E { A B }",
+        "b": FED2 + "type Query { hello: String } enum E { A }",
+    })
+    assert main(["compose", "--schema-dir", str(folder)]) == 1
+    captured = capsys.readouterr()
+    assert "INVALID_FIELD_SHARING" in captured.err and "Query.hello" in captured.err
+    assert "hint: UNUSED_ENUM_TYPE" in captured.out
+    assert not (folder / "supergraph.graphql").exists()
+
+
+def test_compose_reports_missing_snapshot(tmp_path, capsys):
+    (tmp_path / "subgraphs.yaml").write_text("subgraphs:\n  - name: x\n    url: http://x\n")
+    assert main(["compose", "--schema-dir", str(tmp_path)]) == 2
+    assert "x.graphql" in capsys.readouterr().err
