@@ -88,26 +88,19 @@ async def _order_rows(context: Context, order_id: str) -> OrderRow | None:
     return await context.loader("orders", load).load(order_id)
 
 
-async def _order_lines(context: Context, order_id: uuid.UUID) -> list[OrderLine]:
-    async def load(ids: Sequence[uuid.UUID]) -> list[list[OrderLine]]:
+async def _order_lines(context: Context, order: OrderRow) -> list[OrderLine]:
+    async def load(keys: Sequence[tuple[uuid.UUID, str]]) -> list[list[OrderLine]]:
+        currency = dict(keys)
         async with context.db.session() as session:
             rows = (
                 await session.scalars(
                     select(OrderLineRow)
-                    .where(OrderLineRow.order_id.in_(set(ids)))
+                    .where(OrderLineRow.order_id.in_(set(currency)))
                     .order_by(OrderLineRow.order_id, OrderLineRow.line_number)
                 )
             ).all()
-            currencies = dict(
-                (
-                    await session.execute(
-                        select(OrderRow.id, OrderRow.currency_code).where(OrderRow.id.in_(set(ids)))
-                    )
-                ).all()
-            )
-        grouped: dict[uuid.UUID, list[OrderLine]] = {i: [] for i in ids}
+        grouped: dict[uuid.UUID, list[OrderLine]] = {order_id: [] for order_id in currency}
         for row in rows:
-            currency = currencies[row.order_id]
             grouped[row.order_id].append(
                 OrderLine(
                     line_number=row.line_number,
@@ -115,13 +108,13 @@ async def _order_lines(context: Context, order_id: uuid.UUID) -> list[OrderLine]
                     sku=row.sku,
                     name=row.name,
                     quantity=row.quantity,
-                    unit_price=Money.of(row.unit_price, currency),
-                    line_total=Money.of(row.unit_price * row.quantity, currency),
+                    unit_price=Money.of(row.unit_price, currency[row.order_id]),
+                    line_total=Money.of(row.unit_price * row.quantity, currency[row.order_id]),
                 )
             )
-        return [grouped[i] for i in ids]
+        return [grouped[order_id] for order_id, _ in keys]
 
-    return await context.loader("order_lines", load).load(order_id)
+    return await context.loader("order_lines", load).load((order.id, order.currency_code))
 
 
 def _check_owner(viewer: Viewer, row: OrderRow) -> None:
@@ -178,11 +171,11 @@ class Order:
 
     @strawberry.field
     async def lines(self, info: Info) -> list[OrderLine]:
-        return await _order_lines(info.context, self.row.id)
+        return await _order_lines(info.context, self.row)
 
     @strawberry.field
     async def item_count(self, info: Info) -> int:
-        return sum(line.quantity for line in await _order_lines(info.context, self.row.id))
+        return sum(line.quantity for line in await _order_lines(info.context, self.row))
 
 
 _ORDER_KEYS = (
