@@ -651,13 +651,19 @@ class QueryPlanner:
         touched: set[Group] = {group}
         subgraph = group.subgraph
         remote: list[Field] = []
+        local: list[tuple[Field, int]] = []
         for f in fields:
             if f.is_typename:
                 sub.add(frag, f.response_key, "__typename", (), _condition_directives(f))
                 continue
-            if self.field_cost(subgraph, s_type, f, provided, 0, requires_met) >= INF:
+            cost = self.field_cost(subgraph, s_type, f, provided, 0, requires_met)
+            if cost >= INF:
                 remote.append(f)
-                continue
+            else:
+                local.append((f, cost))
+        if remote and any(cost for _, cost in local):
+            local = self._ride_along(subgraph, type_name, s_type, local, remote, provided)
+        for f, _ in local:
             sf = sub.add(
                 frag,
                 f.response_key,
@@ -678,6 +684,86 @@ class QueryPlanner:
                 state, group, sub, frag, path, type_name, s_type, remote, provided
             )
         return touched
+
+    def _ride_along(
+        self,
+        subgraph: str,
+        type_name: str,
+        s_type: str,
+        local: list[tuple[Field, int]],
+        remote: list[Field],
+        provided: Provided | None,
+    ) -> list[tuple[Field, int]]:
+        """Local fields whose sub-selection needs fetches of its own move to a jump that
+        is made anyway when that subgraph resolves them for less (e.g. a @provides
+        that covers only part of a selection)."""
+        targets: list[tuple[str, str]] = []
+        pending = list(remote)
+        while pending:
+            jump = self.choose_jump(subgraph, type_name, s_type, pending, 0, None)
+            if jump is None:
+                return local
+            targets.append((jump.subgraph, jump.s_type))
+            covered = {id(f) for f in jump.covered}
+            pending = [f for f in pending if id(f) not in covered]
+        kept: list[tuple[Field, int]] = []
+        for f, cost in local:
+            if not cost:
+                kept.append((f, cost))
+                continue
+            here, there = self._split(subgraph, s_type, f, provided)
+            for target, target_type in targets:
+                # keep what this subgraph has, fetch the rest with the jump
+                if (
+                    there is not None
+                    and here is not None
+                    and self.field_cost(target, target_type, there, None, requires_met=True) == 0
+                ):
+                    kept.append((here, 0))
+                    remote.append(there)
+                    break
+                if self.field_cost(target, target_type, f, None, requires_met=True) < cost:
+                    remote.append(f)
+                    break
+            else:
+                kept.append((f, cost))
+        return kept
+
+    def _split(
+        self, subgraph: str, s_type: str, f: Field, provided: Provided | None
+    ) -> tuple[Field | None, Field | None]:
+        """`f` cut in two: the sub-fields `subgraph` resolves without fetching, the rest."""
+        selection = f.selection
+        if selection is None:
+            return None, None
+        placement = self.sg.placement(s_type, f.name, subgraph)
+        if placement is None:
+            return None, None
+        child_decl = self.child_type(subgraph, s_type, f.name)
+        if self.sg.is_interface_object(child_decl, subgraph):
+            return None, None
+        provided = self.child_provided(subgraph, s_type, f.name, provided)
+        possible = self.possible(subgraph, child_decl)
+        here: dict[str, tuple[Field, ...]] = {}
+        there: dict[str, tuple[Field, ...]] = {}
+        for type_name, fields in selection.by_type.items():
+            if type_name not in possible:
+                there[type_name] = fields
+                continue
+            mine = tuple(
+                g for g in fields if self.field_cost(subgraph, type_name, g, provided) == 0
+            )
+            rest = tuple(g for g in fields if g.is_typename or not any(g is m for m in mine))
+            here[type_name] = mine
+            there[type_name] = rest
+        if not any(here.values()) or not any(
+            any(not g.is_typename for g in fs) for fs in there.values()
+        ):
+            return None, None
+        return (
+            replace(f, selection=SelectionSet(selection.type_name, here)),
+            replace(f, selection=SelectionSet(selection.type_name, there)),
+        )
 
     def plan_selection(
         self,

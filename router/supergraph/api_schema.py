@@ -7,10 +7,13 @@ from typing import Any
 
 from graphql import (
     DirectiveDefinitionNode,
+    DirectiveLocation,
     DirectiveNode,
     DocumentNode,
     EnumTypeDefinitionNode,
     EnumTypeExtensionNode,
+    GraphQLDeprecatedDirective,
+    GraphQLDirective,
     GraphQLSchema,
     InputObjectTypeDefinitionNode,
     InputObjectTypeExtensionNode,
@@ -44,6 +47,19 @@ _TYPE_NODES = (
     InputObjectTypeExtensionNode,
     ScalarTypeDefinitionNode,
     ScalarTypeExtensionNode,
+)
+
+
+_DEPRECATED = GraphQLDirective(
+    name="deprecated",
+    locations=[
+        DirectiveLocation.FIELD_DEFINITION,
+        DirectiveLocation.ARGUMENT_DEFINITION,
+        DirectiveLocation.INPUT_FIELD_DEFINITION,
+        DirectiveLocation.ENUM_VALUE,
+    ],
+    args=GraphQLDeprecatedDirective.args,
+    description=GraphQLDeprecatedDirective.description,
 )
 
 
@@ -145,4 +161,10 @@ def build_api_schema(document: DocumentNode, links: Links) -> GraphQLSchema:
             )
         definitions.append(_copy(definition, **changes))
     api_document = DocumentNode(definitions=tuple(definitions))
-    return build_ast_schema(api_document, assume_valid_sdl=True)
+    schema = build_ast_schema(api_document, assume_valid_sdl=True)
+    # graphql-core 3.3 also allows @deprecated on directive definitions; introspection
+    # reports the locations the federation ecosystem (graphql-js 16) reports
+    schema.directives = [
+        _DEPRECATED if d is GraphQLDeprecatedDirective else d for d in schema.directives
+    ]
+    return schema

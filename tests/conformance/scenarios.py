@@ -4,6 +4,11 @@ A scenario folder holds one `<subgraph>.graphql` per subgraph, `subgraphs.py`
 (SUBGRAPHS: dict[str, Resolvers]), the generated `supergraph.graphql`,
 `cases.yaml` and the recorded `expected.json`.
 
+`router_errors.json` (optional) lists the cases where shopgraph deliberately reports
+errors in other words than Apollo Gateway: {case: {"reason": ..., "errors": [...]}}.
+Only the `errors` entries are replaced; data must still equal the recording, and the
+runner checks that each replacement error keeps the recorded path and locations.
+
 `python -m tests.conformance.scenarios --summary` prints the case count per semantic.
 """
 
@@ -30,6 +35,7 @@ SCENARIOS_DIR = HERE / "scenarios"
 SUPERGRAPH_FILE = "supergraph.graphql"
 CASES_FILE = "cases.yaml"
 EXPECTED_FILE = "expected.json"
+ROUTER_ERRORS_FILE = "router_errors.json"
 
 _CASE_KEYS = {
     "name",
@@ -70,6 +76,7 @@ class Scenario:
     subgraph_sdls: Mapping[str, str]  # subgraph name -> SDL text
     cases: tuple[Case, ...]
     expected: Mapping[str, Any] = field(default_factory=dict)
+    router_errors: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def supergraph_path(self) -> Path:
@@ -140,7 +147,16 @@ def load_scenario(path: Path) -> Scenario:
         raise ValueError(f"{name}: duplicate case names {duplicates}")
     expected_path = path / EXPECTED_FILE
     expected = json.loads(expected_path.read_text()) if expected_path.is_file() else {}
-    return Scenario(name=name, path=path, subgraph_sdls=sdls, cases=cases, expected=expected)
+    errors_path = path / ROUTER_ERRORS_FILE
+    router_errors = json.loads(errors_path.read_text()) if errors_path.is_file() else {}
+    return Scenario(
+        name=name,
+        path=path,
+        subgraph_sdls=sdls,
+        cases=cases,
+        expected=expected,
+        router_errors=router_errors,
+    )
 
 
 def scenario_dirs(root: Path = SCENARIOS_DIR) -> list[Path]:
