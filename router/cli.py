@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "compose": "router.commands.compose",
     "check": "router.commands.check",
     "test": "router.commands.test",
+    "schema": "router.commands.schema",
 }
 
 
