@@ -1,0 +1,55 @@
+"""Each subgraph's SDL exactly as it serves it via `{ _service { sdl } }`, and the
+schema/<name>.graphql snapshots of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import strawberry
+from graphql import execute, parse
+
+from .accounts.schema import schema as accounts
+from .inventory.schema import schema as inventory
+from .orders.schema import schema as orders
+from .products.schema import schema as products
+
+SCHEMAS: dict[str, strawberry.federation.Schema] = {
+    "accounts": accounts,
+    "products": products,
+    "inventory": inventory,
+    "orders": orders,
+}
+SNAPSHOT_DIR = Path(__file__).resolve().parents[1] / "schema"
+REGENERATE = "shopgraph schema"
+
+
+def service_sdl(name: str) -> str:
+    result = execute(SCHEMAS[name]._schema, parse("{ _service { sdl } }"))
+    assert not result.errors and result.data is not None, result.errors
+    sdl: str = result.data["_service"]["sdl"]
+    return sdl
+
+
+def snapshot_path(name: str, folder: Path = SNAPSHOT_DIR) -> Path:
+    return folder / f"{name}.graphql"
+
+
+def snapshot_text(sdl: str) -> str:
+    return sdl if sdl.endswith("\n") else sdl + "\n"
+
+
+def stale_snapshots(folder: Path = SNAPSHOT_DIR) -> list[str]:
+    stale = []
+    for name in SCHEMAS:
+        path = snapshot_path(name, folder)
+        if not path.exists() or path.read_text() != snapshot_text(service_sdl(name)):
+            stale.append(name)
+    return stale
+
+
+def write_snapshots(folder: Path = SNAPSHOT_DIR) -> list[str]:
+    """Rewrite the snapshots that differ; returns their names."""
+    changed = stale_snapshots(folder)
+    for name in changed:
+        snapshot_path(name, folder).write_text(snapshot_text(service_sdl(name)))
+    return changed
