@@ -18,4 +18,4 @@ async def test_served_sdl_matches_snapshot(stack: Stack, name: str) -> None:
         f"schema/{name}.graphql differs from what the {name} subgraph serves; "
         f"run `{REGENERATE}` to regenerate it and commit the result"
     )
-    assert 'specs.apollo.dev/federation/v2' in served
+    assert "specs.apollo.dev/federation/v2" in served
