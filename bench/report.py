@@ -52,13 +52,14 @@ def _by_name(measurements: list[dict]) -> dict[str, dict]:
     return {m["gateway"]: m for m in measurements if m.get("rps") is not None}
 
 
-def _ratio_section(measurements: list[dict]) -> list[str]:
+def _ratio_section(measurements: list[dict], ours_name: str = "shopgraph") -> list[str]:
     found = _by_name(measurements)
-    ours = found.get("shopgraph")
+    ours = found.get(ours_name)
     peers = [(n, found[n]) for n in ("hive", "apollo") if n in found]
     if ours is None or not peers:
-        return ["Ratios shopgraph/peer: not available in this run (shopgraph row missing)."]
-    header = ["metric", *(f"shopgraph / {p['label']}" for _, p in peers)]
+        return [f"Ratios {ours_name}/peer: not available in this run ({ours_name} row missing)."]
+    short = "shopgraph" if ours_name == "shopgraph" else "experiment"
+    header = ["metric", *(f"{short} / {p['label']}" for _, p in peers)]
     rows = []
     for key, title, _, _ in _METRICS:
         cells = []
@@ -143,7 +144,16 @@ def render(results: dict) -> str:
         f"{settings['gateway_cpus']}; wrk and the subgraphs on core {settings['loadgen_cpus']}.",
         "",
     ]
-    if not results.get("shopgraph_available"):
+    if results.get("shopgraph_via_shim"):
+        lines += [
+            f"**`shopgraph router` did not exist yet in this run** "
+            f"({results.get('shopgraph_unavailable_reason')}): the shopgraph row is the "
+            "router's Python API (`Router.execute`) behind `bench/router_shim.py` (uvicorn, "
+            "one process), not the product's HTTP server. No scaling rows. The next run of "
+            "the same command measures the real command.",
+            "",
+        ]
+    elif not results.get("shopgraph_available"):
         lines += [
             f"**shopgraph router not measured in this run**: "
             f"{results.get('shopgraph_unavailable_reason')}. Its rows are filled by the next "
@@ -155,6 +165,13 @@ def render(results: dict) -> str:
               "subgraph fetches/req", "CPU cores busy", "errors"]
     lines += ["### Heavy query under load", "", *_table(header, _load_rows(heavy)), ""]
     lines += ["### shopgraph / peer", "", *_ratio_section(heavy), ""]
+    if any(m["gateway"] == "experiment-minimal-client" for m in heavy):
+        lines += [
+            "### experiment (router with a minimal HTTP client for subgraph fetches) / peer",
+            "",
+            *_ratio_section(heavy, "experiment-minimal-client"),
+            "",
+        ]
     if results.get("big"):
         big = results["big"]
         lines += [
@@ -183,6 +200,13 @@ def render(results: dict) -> str:
             "",
         ]
     lines += ["### Planning (heavy query)", "", *_planning(results.get("planning", {})), ""]
+    if results.get("profile"):
+        lines += [
+            "### Profile of the shopgraph router under the heavy load (py-spy, CPU samples)",
+            "",
+            results["profile"],
+            "",
+        ]
     return "\n".join(lines)
 
 

@@ -37,9 +37,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import proc, report
+from bench import proc, profile, report
 from bench.reference import expected_response
-from bench.wrk import LoadResult, run_wrk
+from bench.wrk import LoadResult, completed_between, finish_wrk, run_wrk, start_wrk
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -76,7 +76,9 @@ def _run(command: list[str], cwd: Path | None = None, env: dict | None = None) -
     subprocess.run(command, cwd=cwd, check=True, env=env)
 
 
-def install_prerequisites() -> None:
+def install_prerequisites(with_profiler: bool = False) -> None:
+    if with_profiler and shutil.which("py-spy") is None:
+        _run([sys.executable, "-m", "pip", "install", "-q", "py-spy"])
     if shutil.which("wrk") is None:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         _run(["apt-get", "update", "-q"], env=env)
@@ -106,6 +108,30 @@ def shopgraph_router_available() -> tuple[bool, str]:
     except ImportError as exc:
         return False, str(exc)
     return (True, "") if found else (False, "router/commands/router.py does not exist yet")
+
+
+def router_api_available() -> bool:
+    try:
+        from router import Router  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def shim_gateway(port: int, client: str = "router") -> Gateway:
+    if client == "minimal":
+        name, label = "experiment-minimal-client", (
+            "experiment: Router API + bench/minimal_client.py via shim (1 process)"
+        )
+    else:
+        name, label = "shopgraph", "shopgraph Router API via bench shim (1 process)"
+    return Gateway(
+        name=name,
+        label=label,
+        command=(sys.executable, "-m", "bench.router_shim", "--supergraph", str(SUPERGRAPH),
+                 "--listen", f"127.0.0.1:{port}", "--client", client),
+        port=port,
+    )
 
 
 def shopgraph_gateway(workers: int, port: int) -> Gateway:
@@ -268,7 +294,8 @@ class Measurement:
     error: str | None = None
     startup_s: float | None = None
     correctness: dict[str, Any] | None = None
-    rps: float | None = None
+    rps: float | None = None  # responses completed per second inside the sampling window
+    wrk_rps: float | None = None  # wrk's own figure: all responses / whole run
     p50_ms: float | None = None
     p99_ms: float | None = None
     mean_ms: float | None = None
@@ -284,7 +311,8 @@ class Measurement:
 
 
 def measure(gateway: Gateway, *, body_file: Path, expected: dict, cpus: str, seconds: float,
-            warmup_s: float, connections: int, subgraph_pid: int) -> Measurement:
+            warmup_s: float, connections: int, subgraph_pid: int,
+            profile_to: Path | None = None) -> Measurement:
     result = Measurement(gateway.name, gateway.label, cpus)
     log = RESULTS / "logs" / f"{gateway.name}-{body_file.stem}.log"
     print(f"== {gateway.label}: {body_file.stem} query, {connections} connections, cpus {cpus}",
@@ -298,15 +326,33 @@ def measure(gateway: Gateway, *, body_file: Path, expected: dict, cpus: str, sec
             if warmup_s > 0:
                 run_wrk(gateway.url, body_file, seconds=warmup_s, connections=connections,
                         cpus=LOADGEN_CPUS)
+            # Requests abandoned in flight by the warm-up would be billed to the measured
+            # run: wait until the gateway is idle, then sample CPU and subgraph fetches
+            # inside the run (steady state), away from its ramp-up and ramp-down.
+            wait_idle(process.pid)
             result.load_average = proc.load_average()
+            stamps = body_file.with_suffix(".stamps")
+            wrk = start_wrk(gateway.url, body_file, seconds=seconds, connections=connections,
+                            cpus=LOADGEN_CPUS, stamps_file=stamps)
+            margin = min(1.0, seconds / 10)
+            time.sleep(margin)
             before, sg_before = proc.sample(process.pid), proc.sample(subgraph_pid)
-            stats_before = subgraph_stats()
-            load = run_wrk(gateway.url, body_file, seconds=seconds, connections=connections,
-                           cpus=LOADGEN_CPUS)
+            stats_before, window_start = subgraph_stats(), time.monotonic()
+            time.sleep(seconds - 2 * margin)
             after, sg_after = proc.sample(process.pid), proc.sample(subgraph_pid)
-            stats_after = subgraph_stats()
-            _record(result, load, before, after, sg_before, sg_after, stats_before, stats_after)
+            stats_after, window_end = subgraph_stats(), time.monotonic()
+            load = finish_wrk(wrk, timeout=seconds + 60)
+            peak = proc.sample(process.pid)
+            window = Window(window_end - window_start,
+                            completed_between(stamps, window_start, window_end))
+            _record(result, load, window, before, after, peak, sg_before, sg_after,
+                    stats_before, stats_after)
             result.ok = bool(result.correctness["ok"]) and load.errors == 0
+            if profile_to is not None:  # a separate run, so the figures above are unperturbed
+                print(f"   profiling with py-spy -> {profile_to}", flush=True)
+                with profile.record(process.pid, profile_to):
+                    run_wrk(gateway.url, body_file, seconds=min(seconds, 10),
+                            connections=connections, cpus=LOADGEN_CPUS)
     except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
         result.error = str(exc)
         print(f"   ! {gateway.label} failed: {exc}", flush=True)
@@ -317,21 +363,45 @@ def measure(gateway: Gateway, *, body_file: Path, expected: dict, cpus: str, sec
     return result
 
 
-def _record(result: Measurement, load: LoadResult, before: proc.TreeSample,
-            after: proc.TreeSample, sg_before: proc.TreeSample, sg_after: proc.TreeSample,
-            stats_before: dict, stats_after: dict) -> None:
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The sampling window inside a measured run: its length and the responses in it."""
+
+    seconds: float
+    completed: int
+
+
+def _record(result: Measurement, load: LoadResult, window: Window, before: proc.TreeSample,
+            after: proc.TreeSample, peak: proc.TreeSample, sg_before: proc.TreeSample,
+            sg_after: proc.TreeSample, stats_before: dict, stats_after: dict) -> None:
     cpu = after.cpu_seconds - before.cpu_seconds
     fetches = sum(stats_after[n]["requests"] - stats_before[n]["requests"] for n in stats_after)
-    requests = max(load.requests, 1)
-    result.rps = load.rps
+    # Steady-state figures: work done in the window over responses completed in it.
+    requests_in_window = max(window.completed, 1)
+    result.rps = window.completed / window.seconds
+    result.wrk_rps = load.rps
     result.p50_ms, result.p99_ms, result.mean_ms = load.p50_ms, load.p99_ms, load.mean_ms
     result.requests, result.load_errors = load.requests, load.errors
-    result.cpu_ms_per_request = cpu * 1000 / requests
-    result.cpu_utilisation = cpu / load.seconds
-    result.peak_rss_mib = after.peak_rss_kib / 1024
-    result.processes = len(after.pids)
-    result.subgraph_fetches_per_request = fetches / requests
-    result.subgraph_cpu_utilisation = (sg_after.cpu_seconds - sg_before.cpu_seconds) / load.seconds
+    result.cpu_ms_per_request = cpu * 1000 / requests_in_window
+    result.cpu_utilisation = cpu / window.seconds
+    result.peak_rss_mib = peak.peak_rss_kib / 1024
+    result.processes = len(peak.pids)
+    result.subgraph_fetches_per_request = fetches / requests_in_window
+    result.subgraph_cpu_utilisation = (
+        sg_after.cpu_seconds - sg_before.cpu_seconds
+    ) / window.seconds
+
+
+def wait_idle(pid: int, timeout: float = 60, interval: float = 0.25) -> None:
+    """Until the process tree uses under 5 % of a core over an interval."""
+    deadline = time.monotonic() + timeout
+    last = proc.sample(pid).cpu_seconds
+    while time.monotonic() < deadline:
+        time.sleep(interval)
+        now = proc.sample(pid).cpu_seconds
+        if now - last < 0.05 * interval:
+            return
+        last = now
 
 
 # --------------------------------------------------------------- planning
@@ -404,22 +474,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument("--no-install", action="store_true")
+    parser.add_argument("--experiments", action="store_true",
+                        help="also measure the router with bench/minimal_client.py (what "
+                             "replacing httpx for subgraph fetches would give)")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy profile of the shopgraph router under the heavy load")
     parser.add_argument("--update-docs", action="store_true",
                         help="write the tables into docs/performance.md")
     args = parser.parse_args(argv)
 
     if not args.no_install:
-        install_prerequisites()
+        install_prerequisites(with_profiler=args.profile)
     check_supergraph_is_current()
     chosen = set(args.only.split(",")) if args.only else {"shopgraph", "hive", "apollo"}
 
     available, why_not = shopgraph_router_available()
     gateways: list[Gateway] = []
+    shim = False
     if "shopgraph" in chosen and available:
         gateways.append(shopgraph_gateway(1, 4301))
+    elif "shopgraph" in chosen and router_api_available():
+        shim = True
+        print(f"!! `shopgraph router` missing ({why_not}): measuring the Router API behind "
+              "bench/router_shim.py instead", flush=True)
+        gateways.append(shim_gateway(4301))
     elif "shopgraph" in chosen:
         print(f"!! shopgraph router not measured: {why_not}", flush=True)
     gateways += [g for g in peer_gateways() if g.name in chosen]
+    if args.experiments and router_api_available():
+        gateways.append(shim_gateway(4305, client="minimal"))
 
     results: dict[str, Any] = {
         "environment": environment(),
@@ -429,6 +512,7 @@ def main(argv: list[str] | None = None) -> int:
             "big_connections": 1, "gateway_cpus": GATEWAY_CPUS, "loadgen_cpus": LOADGEN_CPUS,
         },
         "shopgraph_available": available,
+        "shopgraph_via_shim": shim,
         "shopgraph_unavailable_reason": why_not or None,
     }
     heavy_expected = expected_response(HEAVY_QUERY)
@@ -446,12 +530,18 @@ def main(argv: list[str] | None = None) -> int:
                       str(SUBGRAPH_PORT)], LOADGEN_CPUS, subgraph_log) as subgraphs:
             wait_subgraphs(subgraphs, subgraph_log)
             common = {"subgraph_pid": subgraphs.pid}
+            profile_raw = RESULTS / "shopgraph-profile.txt"
+            profile_raw.unlink(missing_ok=True)
             results["heavy"] = [
                 asdict(measure(g, body_file=heavy_body, expected=heavy_expected,
                                cpus=GATEWAY_CPUS, seconds=args.duration, warmup_s=args.warmup,
-                               connections=args.connections, **common))
+                               connections=args.connections,
+                               profile_to=profile_raw if args.profile and g.name == "shopgraph"
+                               else None, **common))
                 for g in gateways
             ]
+            if args.profile and profile_raw.exists():
+                results["profile"] = profile.to_markdown(profile.summarise(profile_raw))
             if not args.skip_big:
                 results["big"] = [
                     asdict(measure(g, body_file=big_body, expected=big_expected,

@@ -26,7 +26,7 @@ class LoadResult:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def run_wrk(
+def start_wrk(
     url: str,
     body_file: Path,
     *,
@@ -34,22 +34,27 @@ def run_wrk(
     connections: int,
     cpus: str | None = None,
     timeout_s: int = 30,
-) -> LoadResult:
+    stamps_file: Path | None = None,
+) -> subprocess.Popen:
+    """Start wrk; with stamps_file, each response's monotonic time is written there."""
     command = [
         "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", f"--timeout={timeout_s}s",
         "-s", str(_SCRIPT), url, "--", str(body_file),
+        *([str(stamps_file)] if stamps_file else []),
     ]
     if cpus is not None:
         command = ["taskset", "-c", cpus, *command]
-    completed = subprocess.run(
-        command, capture_output=True, text=True, timeout=seconds + timeout_s + 30, check=False
-    )
-    for line in completed.stdout.splitlines():
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish_wrk(process: subprocess.Popen, timeout: float = 120) -> LoadResult:
+    stdout, stderr = process.communicate(timeout=timeout)
+    for line in stdout.splitlines():
         if line.startswith(_MARK):
             summary = json.loads(line[len(_MARK) :])
             break
     else:
-        raise RuntimeError(f"wrk gave no summary:\n{completed.stdout}\n{completed.stderr}")
+        raise RuntimeError(f"wrk gave no summary:\n{stdout}\n{stderr}")
     latency = summary["latency_us"]
     return LoadResult(
         requests=summary["requests"],
@@ -60,3 +65,20 @@ def run_wrk(
         mean_ms=latency["mean"] / 1000,
         max_ms=latency["max"] / 1000,
     )
+
+
+def run_wrk(url: str, body_file: Path, *, seconds: float, connections: int,
+            cpus: str | None = None, timeout_s: int = 30) -> LoadResult:
+    process = start_wrk(url, body_file, seconds=seconds, connections=connections, cpus=cpus,
+                        timeout_s=timeout_s)
+    return finish_wrk(process, timeout=seconds + timeout_s + 30)
+
+
+def completed_between(stamps_file: Path, start: float, end: float) -> int:
+    """Responses wrk received between two time.monotonic() readings."""
+    count = 0
+    for line in stamps_file.read_text().splitlines():
+        stamp = float(line.split()[0])
+        if start <= stamp < end:
+            count += 1
+    return count
