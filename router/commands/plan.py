@@ -1,0 +1,35 @@
+"""`shopgraph plan`: print the query plan of an operation."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HELP = "print the query plan for an operation against a supergraph"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--supergraph", required=True, help="supergraph SDL file")
+    parser.add_argument("query_file", help="file with the operation ('-' for stdin)")
+    parser.add_argument("--operation-name", help="operation to plan when the file has several")
+
+
+def run(args: argparse.Namespace) -> int:
+    from router.core import RequestError, Router
+    from router.supergraph import SupergraphError, load_supergraph
+
+    try:
+        supergraph = load_supergraph(Path(args.supergraph).read_text())
+        query = sys.stdin.read() if args.query_file == "-" else Path(args.query_file).read_text()
+    except (OSError, SupergraphError) as error:
+        print(f"shopgraph plan: {error}", file=sys.stderr)
+        return 1
+    router = Router(supergraph)
+    try:
+        print(router.plan_text(query, args.operation_name))
+    except RequestError as error:
+        for item in error.errors:
+            print(f"shopgraph plan: {item['message']}", file=sys.stderr)
+        return 1
+    return 0
