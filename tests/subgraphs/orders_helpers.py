@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Stack
+from subgraph_stack import Stack
 
 CART_FIELDS = (
     "cart { lines { product { id } quantity } totalQuantity } userErrors { code field message }"

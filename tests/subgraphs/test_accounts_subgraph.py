@@ -7,9 +7,9 @@ import uuid
 
 import jwt
 import pytest
-from conftest import CODEC, Stack, admin_token, customer_token
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from subgraph_stack import CODEC, Stack, admin_token, customer_token
 
 from subgraphs.common.auth import TokenCodec
 from subgraphs.common.errors import Unauthenticated

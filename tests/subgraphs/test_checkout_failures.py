@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 import pytest_asyncio
-from conftest import CODEC, Stack, customer_token, make_product
 from fault_proxy import LOSE_RESPONSE, PASS, REFUSE, SLOW_REQUEST, SLOW_RESPONSE, FaultProxy
 from orders_helpers import CHECKOUT, add_to_cart, stock_of
+from subgraph_stack import CODEC, Stack, customer_token, make_product
 
 from subgraphs.common.serve import RunningServer, start_server
 from subgraphs.stack import create_app

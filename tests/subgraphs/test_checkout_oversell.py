@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from conftest import Stack, customer_token, make_product
 from orders_helpers import add_to_cart, checkout, pay, stock_of
+from subgraph_stack import Stack, customer_token, make_product
 
 CUSTOMERS = 50
 UNITS = 20

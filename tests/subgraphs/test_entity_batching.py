@@ -10,8 +10,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from conftest import Stack, admin_token, customer_token, make_product
 from orders_helpers import add_to_cart, checkout
+from subgraph_stack import Stack, admin_token, customer_token, make_product
 
 N = 100
 

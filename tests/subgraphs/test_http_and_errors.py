@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Stack
+from subgraph_stack import Stack
 
 from subgraphs.stack import SUBGRAPHS
 

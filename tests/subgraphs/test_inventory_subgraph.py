@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from conftest import ADJUST_STOCK, Stack, admin_token, customer_token, service_token
+from subgraph_stack import ADJUST_STOCK, Stack, admin_token, customer_token, service_token
 
 from subgraphs.inventory import stock
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from conftest import Stack, admin_token, customer_token, make_product
 from orders_helpers import (
     CANCEL,
     FULFILL,
@@ -16,6 +15,7 @@ from orders_helpers import (
     pay,
     stock_of,
 )
+from subgraph_stack import Stack, admin_token, customer_token, make_product
 
 from subgraphs.orders import lifecycle
 

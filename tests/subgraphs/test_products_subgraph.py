@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from conftest import CREATE_PRODUCT, Stack, admin_token, customer_token, make_product
+from subgraph_stack import CREATE_PRODUCT, Stack, admin_token, customer_token, make_product
 
 PRODUCT = """
 query Product($id: ID, $sku: String) {

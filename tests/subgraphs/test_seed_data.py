@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Stack
+from subgraph_stack import Stack
 from test_accounts_subgraph import LOGIN
 
 from subgraphs.seed import DEMO_USERS, demo_products

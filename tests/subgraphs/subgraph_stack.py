@@ -1,0 +1,167 @@
+"""The running test stack and helpers shared by the subgraph tests (fixtures are in conftest)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from subgraphs.common.auth import ADMIN, CUSTOMER, SERVICE, TokenCodec
+from subgraphs.common.database import Database
+from subgraphs.common.serve import RunningServer
+from subgraphs.orders.payments import FakePaymentProvider
+
+CODEC = TokenCodec(
+    "HS256", "test-secret-for-shopgraph-subgraphs", "test-secret-for-shopgraph-subgraphs"
+)
+
+TABLES = {
+    "accounts": ["users"],
+    "products": ["products"],
+    "inventory": ["stock_adjustments", "reservation_lines", "reservations", "stock_items"],
+    "orders": ["payments", "order_lines", "orders", "cart_lines", "carts"],
+}
+
+
+def admin_token() -> str:
+    return CODEC.issue(str(uuid.uuid4()), ADMIN)
+
+
+def customer_token(user_id: str | None = None) -> str:
+    return CODEC.issue(user_id or str(uuid.uuid4()), CUSTOMER)
+
+
+def service_token() -> str:
+    return CODEC.issue("orders", SERVICE)
+
+
+@dataclass
+class Stack:
+    http: httpx.AsyncClient
+    servers: dict[str, RunningServer]
+    database_urls: dict[str, str]
+    dbs: dict[str, Database]
+    payments: FakePaymentProvider
+    extra: list[RunningServer] = field(default_factory=list)
+
+    def url(self, name: str) -> str:
+        return self.servers[name].graphql_url
+
+    def app_db(self, name: str) -> Database:
+        """The Database object the running app itself uses (for counting its SQL)."""
+        return self.servers[name].app.config["SHOPGRAPH_DB"]  # type: ignore[attr-defined, no-any-return]
+
+    async def post(
+        self,
+        url: str,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.http.post(
+            url, json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def gql(
+        self,
+        name: str,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
+        return await self.post(self.url(name), query, variables, token)
+
+    async def data(
+        self,
+        name: str,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
+        """The `data` of a response that must have no errors."""
+        body = await self.gql(name, query, variables, token)
+        assert "errors" not in body, body["errors"]
+        result: dict[str, Any] = body["data"]
+        return result
+
+    async def sql(self, name: str, statement: str, **params: Any) -> list[Any]:
+        async with self.dbs[name].engine.begin() as conn:
+            result = await conn.execute(text(statement), params)
+            return list(result.all()) if result.returns_rows else []
+
+
+CREATE_PRODUCT = """
+mutation Create($input: CreateProductInput!) {
+  createProduct(input: $input) {
+    product { id sku name category price { amount currencyCode } createdAt }
+    userErrors { code field message }
+  }
+}
+"""
+
+ADJUST_STOCK = """
+mutation Adjust($input: AdjustStockInput!) {
+  adjustStock(input: $input) {
+    adjustment { idempotencyKey delta onHandAfter product { id } }
+    product { id stock { onHand reserved available } }
+    userErrors { code field message }
+  }
+}
+"""
+
+
+async def make_product(
+    stack: Stack,
+    *,
+    sku: str | None = None,
+    name: str = "Test product",
+    price: str = "10.00",
+    category: str = "Testing",
+    stock: int | None = None,
+) -> dict[str, Any]:
+    payload = (
+        await stack.data(
+            "products",
+            CREATE_PRODUCT,
+            {
+                "input": {
+                    "sku": sku or f"SKU-{uuid.uuid4().hex[:10]}",
+                    "name": name,
+                    "category": category,
+                    "price": {"amount": price, "currencyCode": "USD"},
+                }
+            },
+            admin_token(),
+        )
+    )["createProduct"]
+    assert payload["userErrors"] == []
+    product: dict[str, Any] = payload["product"]
+    if stock:
+        await set_stock(stack, product["id"], stock)
+    return product
+
+
+async def set_stock(stack: Stack, product_id: str, delta: int) -> dict[str, Any]:
+    payload = (
+        await stack.data(
+            "inventory",
+            ADJUST_STOCK,
+            {
+                "input": {
+                    "productId": product_id,
+                    "delta": delta,
+                    "idempotencyKey": str(uuid.uuid4()),
+                }
+            },
+            admin_token(),
+        )
+    )["adjustStock"]
+    assert payload["userErrors"] == []
+    return payload
