@@ -1,23 +1,39 @@
-"""`shopgraph router`: serve a supergraph over HTTP."""
+"""`shopgraph router`: serve a supergraph over HTTP, from a file or from live subgraphs."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
-HELP = "run the federation router for a supergraph SDL"
+HELP = "run the federation router for a supergraph SDL (or live subgraphs)"
 
 _ENV = "SHOPGRAPH_ROUTER_OPTIONS"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--supergraph", help="supergraph SDL file (Apollo/rover/Hive format)")
+    parser.add_argument(
+        "--subgraph",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="compose these live subgraphs at start-up instead of reading a file (repeat)",
+    )
     parser.add_argument("--listen", help="HOST:PORT (default 127.0.0.1:4000)")
     parser.add_argument("--config", help="router.yaml")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=None,
+        help="seconds between checks for a changed supergraph file (default 2) or changed "
+        "subgraph SDLs (default 10); 0 disables reloading",
+    )
 
 
 def _split_listen(listen: str) -> tuple[str, int]:
@@ -27,28 +43,82 @@ def _split_listen(listen: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def build_app(options: dict[str, str | None]):  # type: ignore[no-untyped-def]
+def _subgraph_urls(pairs: list[str]) -> dict[str, str]:
+    urls: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, url = pair.partition("=")
+        if not sep or not name or not url:
+            raise SystemExit(f"shopgraph router: --subgraph takes NAME=URL, got {pair!r}")
+        urls[name] = url
+    return urls
+
+
+def build_app(options: dict[str, Any]) -> Any:
+    """The ASGI app for `options` (validated: raises on a bad config or supergraph)."""
+    import httpx
+
     from router.config import load_config
     from router.core import Router
+    from router.reload import FileSource, Reloader, SubgraphsSource, SupergraphSource
     from router.server import create_app
     from router.supergraph import load_supergraph
 
     config = load_config(options.get("config"))
-    supergraph_path = options.get("supergraph") or config.supergraph
-    if not supergraph_path:
-        raise SystemExit("shopgraph router: no supergraph given (--supergraph or config)")
-    sdl = Path(supergraph_path).read_text()
-    urls = {name: sub.url for name, sub in config.subgraphs.items() if sub.url}
-    router = Router(
-        load_supergraph(sdl),
-        subgraph_urls=urls,
-        plan_cache_size=config.plan_cache_size,
-        subgraph_timeout=config.traffic.subgraph_timeout,
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(config.traffic.subgraph_timeout),
+        limits=httpx.Limits(max_connections=512, max_keepalive_connections=256),
     )
-    return create_app(router, max_body_bytes=config.traffic.max_body_bytes)
+    urls = {name: sub.url for name, sub in config.subgraphs.items() if sub.url}
+
+    def make_router(sdl: str) -> Router:
+        return Router(
+            load_supergraph(sdl),
+            subgraph_urls=urls,
+            http_client=client,
+            plan_cache_size=config.plan_cache_size,
+            subgraph_timeout=config.traffic.subgraph_timeout,
+        )
+
+    live = options.get("subgraphs") or {}
+    source: SupergraphSource
+    if live:
+        source = SubgraphsSource(live, client)
+        sdl = asyncio.run(_first_composition(live))
+        default_interval = 10.0
+    else:
+        path = options.get("supergraph") or config.supergraph
+        if not path:
+            raise ValueError("no supergraph given (--supergraph, --subgraph or config)")
+        source = FileSource(path)
+        sdl = Path(path).read_text()
+        default_interval = 2.0
+    app = create_app(make_router(sdl), max_body_bytes=config.traffic.max_body_bytes)
+    interval = options.get("poll_interval")
+    interval = default_interval if interval is None else float(interval)
+    if interval > 0:
+        reloader = Reloader(source, lambda new_sdl: app.swap(make_router(new_sdl)), interval)
+
+        async def watch() -> None:
+            await source.changed()  # remember what is served now
+            await reloader.run()
+
+        app.background(watch)
+    app.on_shutdown(client.aclose)
+    return app
 
 
-def worker_app():  # type: ignore[no-untyped-def]
+async def _first_composition(urls: dict[str, str]) -> str:
+    import httpx
+
+    from router.reload import SubgraphsSource
+
+    async with httpx.AsyncClient() as client:
+        sdl = await SubgraphsSource(urls, client).changed()
+    assert sdl is not None
+    return sdl
+
+
+def worker_app() -> Any:
     """Entry point for each uvicorn worker process (options travel in the environment)."""
     return build_app(json.loads(os.environ[_ENV]))
 
@@ -57,15 +127,23 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from router.config import ConfigError, load_config
+    from router.reload import SourceError
     from router.supergraph import SupergraphError
 
-    options = {"supergraph": args.supergraph, "config": args.config}
+    options: dict[str, Any] = {
+        "supergraph": args.supergraph,
+        "subgraphs": _subgraph_urls(args.subgraph),
+        "config": args.config,
+        "poll_interval": args.poll_interval,
+    }
+    if options["supergraph"] and options["subgraphs"]:
+        print("shopgraph router: give --supergraph or --subgraph, not both", file=sys.stderr)
+        return 2
     try:
         config = load_config(args.config)
-        listen = args.listen or config.listen
-        host, port = _split_listen(listen)
-        app = build_app(options)  # validates the supergraph before serving
-    except (ConfigError, SupergraphError, OSError) as error:
+        host, port = _split_listen(args.listen or config.listen)
+        app = build_app(options)  # validates everything before serving
+    except (ConfigError, SupergraphError, SourceError, OSError, ValueError) as error:
         print(f"shopgraph router: {error}", file=sys.stderr)
         return 1
     print(f"shopgraph router listening on http://{host}:{port}/graphql", flush=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -34,6 +35,20 @@ class RouterApp:
     def __init__(self, router: Router, *, max_body_bytes: int = MAX_BODY_BYTES) -> None:
         self.router = router
         self.max_body_bytes = max_body_bytes
+        self._startup: list[Callable[[], Awaitable[None]]] = []
+        self._shutdown: list[Callable[[], Awaitable[None]]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def swap(self, router: Router) -> None:
+        """Serve new requests with `router`; running ones finish on the old one."""
+        self.router = router
+
+    def background(self, job: Callable[[], Awaitable[None]]) -> None:
+        """Run `job` as a task for the app's lifetime (started at ASGI lifespan startup)."""
+        self._startup.append(job)
+
+    def on_shutdown(self, hook: Callable[[], Awaitable[None]]) -> None:
+        self._shutdown.append(hook)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -66,9 +81,14 @@ class RouterApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self._tasks = [asyncio.create_task(job()) for job in self._startup]  # type: ignore[arg-type]
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                for task in self._tasks:
+                    task.cancel()
                 await self.router.aclose()
+                for hook in self._shutdown:
+                    await hook()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
