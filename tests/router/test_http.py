@@ -65,7 +65,9 @@ async def test_get_refuses_mutations():
     router = Router.from_supergraph(mutations.supergraph)
     transport = httpx.ASGITransport(app=create_app(router))
     async with httpx.AsyncClient(transport=transport, base_url="http://router") as http:
-        response = await http.get("/graphql", params={"query": "mutation { clearCart { itemCount } }"})
+        response = await http.get(
+            "/graphql", params={"query": "mutation { clearCart { itemCount } }"}
+        )
     await router.aclose()
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
@@ -109,9 +111,7 @@ async def test_parse_error_has_its_code(client):
     ],
 )
 async def test_malformed_requests_get_clear_errors(client, body, content_type, status, message):
-    response = await client.post(
-        "/graphql", content=body, headers={"content-type": content_type}
-    )
+    response = await client.post("/graphql", content=body, headers={"content-type": content_type})
     assert response.status_code == status
     error = response.json()["errors"][0]
     assert error["message"].startswith(message)
@@ -128,9 +128,7 @@ async def test_request_body_limit(client):
 
 
 async def test_unacceptable_media_type(client):
-    response = await client.post(
-        "/graphql", json={"query": QUERY}, headers={"accept": "text/csv"}
-    )
+    response = await client.post("/graphql", json={"query": QUERY}, headers={"accept": "text/csv"})
     assert response.status_code == 406
 
 
