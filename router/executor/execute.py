@@ -81,7 +81,7 @@ def _subgraph_error(error: Any, service: str, path: list[str | int] | None) -> d
 def _request_failed(run: _Run, error: SubgraphRequestError, path: Path | None) -> None:
     entry: dict[str, Any] = {
         "message": error.message,
-        "extensions": {"code": "SUBREQUEST_HTTP_ERROR", "serviceName": error.service},
+        "extensions": {"code": error.code, "serviceName": error.service},
     }
     if error.status is not None:
         entry["extensions"]["http"] = {"status": error.status}
@@ -91,7 +91,12 @@ def _request_failed(run: _Run, error: SubgraphRequestError, path: Path | None) -
 async def _root_fetch(fetch: Fetch, run: _Run) -> None:
     try:
         response = await run.client.request(
-            fetch.service, fetch.operation, _fetch_variables(fetch, run), None, run.headers
+            fetch.service,
+            fetch.operation,
+            _fetch_variables(fetch, run),
+            None,
+            run.headers,
+            idempotent=fetch.operation_kind == "query",
         )
     except SubgraphRequestError as error:
         _request_failed(run, error, None)
@@ -198,7 +203,7 @@ async def _entity_fetch(node: Flatten, run: _Run) -> None:
     variables["representations"] = representations
     try:
         response = await run.client.request(
-            fetch.service, fetch.operation, variables, None, run.headers
+            fetch.service, fetch.operation, variables, None, run.headers, idempotent=True
         )
     except SubgraphRequestError as error:
         _request_failed(run, error, None)

@@ -17,11 +17,18 @@ JSON_HEADERS = {
 class SubgraphRequestError(Exception):
     """The subgraph could not be reached or did not answer with GraphQL JSON."""
 
-    def __init__(self, service: str, message: str, status: int | None = None) -> None:
+    def __init__(
+        self,
+        service: str,
+        message: str,
+        status: int | None = None,
+        code: str = "SUBREQUEST_HTTP_ERROR",
+    ) -> None:
         super().__init__(message)
         self.service = service
         self.message = message
         self.status = status
+        self.code = code
 
 
 class SubgraphClient:
@@ -46,7 +53,10 @@ class SubgraphClient:
         variables: Mapping[str, Any] | None,
         operation_name: str | None = None,
         headers: Mapping[str, str] | None = None,
+        *,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
+        """POST one GraphQL request; `idempotent` requests (queries) may be retried."""
         url = self.urls.get(service)
         if not url:
             raise SubgraphRequestError(service, f"no URL known for subgraph '{service}'")
