@@ -55,19 +55,15 @@ def _subgraph_urls(pairs: list[str]) -> dict[str, str]:
 
 def build_app(options: dict[str, Any]) -> Any:
     """The ASGI app for `options` (validated: raises on a bad config or supergraph)."""
-    import httpx
-
     from router.config import load_config
     from router.core import Router
+    from router.executor.fetcher import new_http_client
     from router.reload import FileSource, Reloader, SubgraphsSource, SupergraphSource
     from router.server import create_app
     from router.supergraph import load_supergraph
 
     config = load_config(options.get("config"))
-    client = httpx.AsyncClient(
-        timeout=httpx.Timeout(config.traffic.subgraph_timeout),
-        limits=httpx.Limits(max_connections=512, max_keepalive_connections=256),
-    )
+    client = new_http_client(config.traffic.subgraph_timeout)
     urls = {name: sub.url for name, sub in config.subgraphs.items() if sub.url}
 
     def make_router(sdl: str) -> Router:

@@ -8,10 +8,17 @@ from typing import Any
 import httpx
 import orjson
 
+from router.executor.transport import FastHTTPTransport
+
 JSON_HEADERS = {
     "content-type": "application/json",
     "accept": "application/graphql-response+json, application/json",
 }
+
+
+def new_http_client(timeout: float = 30.0) -> httpx.AsyncClient:
+    """The pooled keep-alive client for subgraph calls (see transport.py for why)."""
+    return httpx.AsyncClient(timeout=httpx.Timeout(timeout), transport=FastHTTPTransport())
 
 
 class SubgraphRequestError(Exception):
@@ -41,10 +48,7 @@ class SubgraphClient:
     ) -> None:
         self.urls = dict(urls)
         self._own_client = client is None
-        self.client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=512, max_keepalive_connections=256),
-        )
+        self.client = client or new_http_client(timeout)
 
     async def request(
         self,
