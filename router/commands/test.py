@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # npm projects whose node_modules some tests need; each holds a package.json
 # and package-lock.json so installs are reproducible.
-NPM_PROJECTS: tuple[str, ...] = ("tests/conformance/tools",)
-APT_PACKAGES: dict[str, str] = {}  # executable -> Debian package
+NPM_PROJECTS: tuple[str, ...] = ("tests/conformance/tools", "tests/http_audit")
+APT_PACKAGES: dict[str, str] = {"chromium": "chromium"}  # executable -> Debian package
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
