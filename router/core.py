@@ -23,7 +23,7 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
-from router.executor import SubgraphClient, execute_plan, shape_response
+from router.executor import ResponseShape, SubgraphClient, compile_shape, execute_plan
 from router.operation import Operation, OperationError, normalize
 from router.planner.build import PlanningError, QueryPlanner
 from router.planner.nodes import QueryPlan
@@ -64,6 +64,7 @@ class PreparedOperation:
     document: DocumentNode
     operation: Operation
     plan: QueryPlan
+    shape: ResponseShape
     introspection_document: DocumentNode | None
 
 
@@ -152,7 +153,9 @@ class Router:
         introspection_document = None
         if operation.introspection:
             introspection_document = _introspection_document(document, operation.definition)
-        return PreparedOperation(document, operation, plan, introspection_document)
+        return PreparedOperation(
+            document, operation, plan, compile_shape(operation), introspection_document
+        )
 
     def plan(self, query: str, operation_name: str | None = None) -> QueryPlan:
         return self.prepare(query, operation_name).plan
@@ -200,7 +203,7 @@ class Router:
         introspection = None
         if prepared.introspection_document is not None:
             introspection = self._introspect(prepared, variables, errors)
-        shaped, completion = shape_response(prepared.operation, data, variables, introspection)
+        shaped, completion = prepared.shape.shape(data, variables, introspection)
         response: dict[str, Any] = {}
         if errors:
             response["errors"] = errors

@@ -2,6 +2,13 @@
 
 from router.executor.execute import execute_plan
 from router.executor.fetcher import SubgraphClient, SubgraphRequestError
-from router.executor.shape import shape_response
+from router.executor.shape import ResponseShape, compile_shape, shape_response
 
-__all__ = ["SubgraphClient", "SubgraphRequestError", "execute_plan", "shape_response"]
+__all__ = [
+    "ResponseShape",
+    "SubgraphClient",
+    "SubgraphRequestError",
+    "compile_shape",
+    "execute_plan",
+    "shape_response",
+]

@@ -2,24 +2,29 @@
 
 Request order and client aliases, `__typename`, type conditions by `__typename`,
 `@skip`/`@include` with variables, and null propagation: a null (or an invalid
-value) in a non-null position nulls the nearest nullable parent, with an error.
+value) in a non-null position nulls the nearest nullable parent.
+
+The walk is compiled once per operation (`compile_shape`) into small closures
+specialised by each field's type — nullable leaves are copied without a call, and
+response paths are only materialised when an error needs one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from graphql import (
-    GraphQLEnumType,
-    GraphQLList,
-    GraphQLNonNull,
-    GraphQLOutputType,
-)
+from graphql import GraphQLEnumType, GraphQLList, GraphQLNonNull, GraphQLOutputType
 
 from router.operation import Conditions, Field, Operation, SelectionSet
 
 _BUBBLE = object()  # a non-null violation travelling up to the nearest nullable parent
+
+# A response path as a linked list: (parent, key); materialised only for errors.
+PathNode = tuple[Any, str | int] | None
+Completer = Callable[["_Run", Any, PathNode, "str | int"], Any]
+# (response key, completer or None for a plain copy, conditions, is __typename)
+FieldStep = tuple[str, Completer | None, Conditions, bool]
 
 
 def included(conditions: Conditions, variables: Mapping[str, Any]) -> bool:
@@ -31,91 +36,192 @@ def included(conditions: Conditions, variables: Mapping[str, Any]) -> bool:
     )
 
 
-class _Shaper:
-    __slots__ = ("completion", "path", "variables")
+def _materialise(path: PathNode, key: str | int) -> list[str | int]:
+    keys: list[str | int] = [key]
+    while path is not None:
+        path, step = path
+        keys.append(step)
+    keys.reverse()
+    return keys
+
+
+class _Run:
+    __slots__ = ("completion", "variables")
 
     def __init__(self, variables: Mapping[str, Any]) -> None:
         self.variables = variables
         self.completion: list[dict[str, Any]] = []
-        self.path: list[str | int] = []
 
-    def _null_error(self, field: Field) -> None:
+    def problem(self, message: str, path: PathNode, key: str | int) -> None:
         self.completion.append(
             {
-                "message": f"Cannot return null for non-nullable field "
-                f"{field.parent_type}.{field.name}.",
-                "path": list(self.path),
+                "message": message,
+                "path": _materialise(path, key),
                 "extensions": {"code": "INVALID_GRAPHQL"},
             }
         )
 
-    def object(self, selection: SelectionSet, value: dict[str, Any], typename: str) -> Any:
-        fields = selection.by_type.get(typename)
-        if fields is None:
-            fields = selection.uniform
-            if fields is None:
-                return None
-        out: dict[str, Any] = {}
-        path = self.path
-        variables = self.variables
-        for field in fields:
-            if field.conditions is not None and not included(field.conditions, variables):
-                continue
-            key = field.response_key
-            if field.name == "__typename":
-                out[key] = typename
-                continue
-            path.append(key)
-            result = self.complete(field, field.type, value.get(key))
-            path.pop()
+
+class _CompiledSelection:
+    __slots__ = ("by_type", "type_name", "uniform")
+
+    def __init__(self) -> None:
+        self.type_name = ""
+        self.by_type: dict[str, tuple[FieldStep, ...]] = {}
+        self.uniform: tuple[FieldStep, ...] | None = None
+
+
+def _shape_object(
+    run: _Run, compiled: _CompiledSelection, value: dict[str, Any], here: PathNode
+) -> Any:
+    typename = value.get("__typename") or compiled.type_name
+    steps = compiled.by_type.get(typename)
+    if steps is None:
+        steps = compiled.uniform
+        if steps is None:
+            return None
+    out: dict[str, Any] = {}
+    get = value.get
+    for key, complete, conditions, is_typename in steps:
+        if conditions is not None and not included(conditions, run.variables):
+            continue
+        if is_typename:
+            out[key] = typename
+        elif complete is None:
+            out[key] = get(key)
+        else:
+            result = complete(run, get(key), here, key)
             if result is _BUBBLE:
                 return _BUBBLE
             out[key] = result
-        return out
+    return out
 
-    def complete(self, field: Field, ftype: GraphQLOutputType, value: Any) -> Any:
+
+class _Compiler:
+    def __init__(self) -> None:
+        self._selections: dict[int, _CompiledSelection] = {}
+
+    def selection(self, selection: SelectionSet) -> _CompiledSelection:
+        compiled = self._selections.get(id(selection))
+        if compiled is not None:
+            return compiled
+        compiled = _CompiledSelection()
+        self._selections[id(selection)] = compiled
+        compiled.type_name = selection.type_name
+        compiled.by_type = {t: self.steps(fields) for t, fields in selection.by_type.items()}
+        if selection.uniform is not None:
+            compiled.uniform = self.steps(selection.uniform)
+        return compiled
+
+    def steps(self, fields: tuple[Field, ...]) -> tuple[FieldStep, ...]:
+        return tuple(
+            (
+                f.response_key,
+                None if f.is_typename else self.completer(f, f.type),
+                f.conditions,
+                f.is_typename,
+            )
+            for f in fields
+        )
+
+    def completer(self, field: Field, ftype: GraphQLOutputType) -> Completer | None:
         if isinstance(ftype, GraphQLNonNull):
-            result = self.complete(field, ftype.of_type, value)
+            return self._non_null(field, self.completer(field, ftype.of_type))
+        if isinstance(ftype, GraphQLList):
+            return self._list(self.completer(field, ftype.of_type))
+        if field.selection is not None:
+            return self._object(self.selection(field.selection))
+        if isinstance(ftype, GraphQLEnumType):
+            return self._enum(ftype)
+        return None  # a nullable scalar: copied as is
+
+    @staticmethod
+    def _non_null(field: Field, inner: Completer | None) -> Completer:
+        message = f"Cannot return null for non-nullable field {field.parent_type}.{field.name}."
+
+        def complete(run: _Run, value: Any, path: PathNode, key: str | int) -> Any:
+            result = value if inner is None or value is None else inner(run, value, path, key)
             if result is None:
-                self._null_error(field)
+                run.problem(message, path, key)
                 return _BUBBLE
             return result
-        if value is None:
-            return None
-        if isinstance(ftype, GraphQLList):
+
+        return complete
+
+    @staticmethod
+    def _list(inner: Completer | None) -> Completer:
+        def complete(run: _Run, value: Any, path: PathNode, key: str | int) -> Any:
             if not isinstance(value, list):
                 return None
+            if inner is None:
+                return value
+            here = (path, key)
             items: list[Any] = []
-            path = self.path
-            inner = ftype.of_type
+            append = items.append
             for index, item in enumerate(value):
-                path.append(index)
-                result = self.complete(field, inner, item)
-                path.pop()
+                result = inner(run, item, here, index)
                 if result is _BUBBLE:
                     return None
-                items.append(result)
+                append(result)
             return items
-        selection = field.selection
-        if selection is not None:
+
+        return complete
+
+    @staticmethod
+    def _object(compiled: _CompiledSelection) -> Completer:
+        def complete(run: _Run, value: Any, path: PathNode, key: str | int) -> Any:
             if not isinstance(value, dict):
                 return None
-            typename = value.get("__typename") or selection.type_name
-            result = self.object(selection, value, typename)
+            result = _shape_object(run, compiled, value, (path, key))
             return None if result is _BUBBLE else result
-        if isinstance(ftype, GraphQLEnumType) and value not in ftype.values:
-            self.errors.append(
-                {
-                    "message": f'Enum "{ftype.name}" cannot represent value: {_json_repr(value)}',
-                    "path": list(self.path),
-                }
-            )
+
+        return complete
+
+    @staticmethod
+    def _enum(enum: GraphQLEnumType) -> Completer:
+        values = frozenset(enum.values)
+
+        def complete(run: _Run, value: Any, path: PathNode, key: str | int) -> Any:
+            if value is None or value in values:
+                return value
+            shown = f'"{value}"' if isinstance(value, str) else str(value)
+            run.problem(f'Enum "{enum.name}" cannot represent value: {shown}', path, key)
             return None
-        return value
+
+        return complete
 
 
-def _json_repr(value: Any) -> str:
-    return f'"{value}"' if isinstance(value, str) else str(value)
+class ResponseShape:
+    """The compiled projection of one operation; immutable and shared across requests."""
+
+    def __init__(self, operation: Operation) -> None:
+        compiler = _Compiler()
+        self.root_type = operation.root_type
+        self.root = compiler.selection(operation.selection)
+
+    def shape(
+        self,
+        data: dict[str, Any] | None,
+        variables: Mapping[str, Any],
+        introspection: Mapping[str, Any] | None = None,
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The client's `data`, and the value-completion problems met on the way.
+
+        A null where the schema promises non-null is reported apart from `errors`
+        (as Apollo's gateways do, under `extensions.valueCompletion`): it is a
+        symptom, and when a subgraph failed, that subgraph's error explains it.
+        """
+        run = _Run(variables)
+        source = dict(data or {})
+        source["__typename"] = self.root_type
+        if introspection:
+            source.update(introspection)
+        result = _shape_object(run, self.root, source, None)
+        return (None if result is _BUBBLE else result), run.completion
+
+
+def compile_shape(operation: Operation) -> ResponseShape:
+    return ResponseShape(operation)
 
 
 def shape_response(
@@ -124,30 +230,5 @@ def shape_response(
     variables: Mapping[str, Any],
     introspection: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """The client's `data`, and the value-completion problems met on the way.
-
-    A null where the schema promises non-null is reported apart from `errors` (as
-    Apollo's gateways do, under `extensions.valueCompletion`): it is a symptom, and
-    when a subgraph failed, that subgraph's error already explains it.
-    """
-    shaper = _Shaper(variables)
-    root = operation.root_type
-    out: dict[str, Any] = {}
-    source = data or {}
-    for field in operation.selection.fields_for(root):
-        if field.conditions is not None and not included(field.conditions, variables):
-            continue
-        key = field.response_key
-        if field.name == "__typename":
-            out[key] = root
-            continue
-        if field.name in ("__schema", "__type"):
-            out[key] = (introspection or {}).get(key)
-            continue
-        shaper.path.append(key)
-        result = shaper.complete(field, field.type, source.get(key))
-        shaper.path.pop()
-        if result is _BUBBLE:
-            return None, shaper.completion
-        out[key] = result
-    return out, shaper.completion
+    """One-off projection (compiles the operation's shape each time)."""
+    return ResponseShape(operation).shape(data, variables, introspection)
