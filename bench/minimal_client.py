@@ -76,7 +76,9 @@ class MinimalSubgraphClient:
 
     async def request(self, service: str, query: str, variables: Mapping[str, Any] | None,
                       operation_name: str | None = None,
-                      headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+                      headers: Mapping[str, str] | None = None,
+                      **_options: Any) -> dict[str, Any]:
+        # **_options: newer keywords of the router's client (e.g. idempotent=) are ignored.
         host, port, path, netloc = self.targets[service]
         body: dict[str, Any] = {"query": query}
         if variables:
