@@ -57,7 +57,7 @@ def build_app(options: dict[str, Any]) -> Any:
     """The ASGI app for `options` (validated: raises on a bad config or supergraph)."""
     from router.config import load_config
     from router.core import Router
-    from router.executor.fetcher import new_http_client
+    from router.executor.transport import new_http_client
     from router.reload import FileSource, Reloader, SubgraphsSource, SupergraphSource
     from router.server import create_app
     from router.supergraph import load_supergraph

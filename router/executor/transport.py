@@ -210,3 +210,8 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
                 connection.close()
         self._idle.clear()
         await self._tls.aclose()
+
+
+def new_http_client(timeout: float = 30.0) -> httpx.AsyncClient:
+    """The pooled keep-alive httpx client the router uses for subgraph calls."""
+    return httpx.AsyncClient(timeout=httpx.Timeout(timeout), transport=FastHTTPTransport())
