@@ -85,16 +85,19 @@ def _correctness(measurements: list[dict]) -> list[str]:
     for m in measurements:
         check = m.get("correctness")
         if check is None:
-            rows.append([m["label"], "not checked", "-", "-", m.get("error") or ""])
+            rows.append([m["label"], "not checked", "-", "-", "-", m.get("error") or ""])
             continue
         rows.append([
             m["label"],
             "yes" if check["ok"] else "**NO**",
             "yes" if check.get("same_key_order") else "no",
             str(check.get("bytes", "-")),
+            str(check.get("subgraph_fetches", "-")),
             "; ".join(check.get("differences") or []) or "",
         ])
-    return _table(["gateway", "equals reference", "same key order", "bytes", "differences"], rows)
+    header = ["gateway", "equals reference", "same key order", "bytes",
+              "subgraph fetches (this one request)", "differences"]
+    return _table(header, rows)
 
 
 def _planning(planning: dict) -> list[str]:

@@ -25,6 +25,7 @@ import os
 import platform
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -118,7 +119,8 @@ def router_api_available() -> bool:
     return True
 
 
-def shim_gateway(port: int, client: str = "router") -> Gateway:
+def shim_gateway(supergraph: Path, client: str = "router") -> Gateway:
+    port = free_port()
     if client == "minimal":
         name, label = "experiment-minimal-client", (
             "experiment: Router API + bench/minimal_client.py via shim (1 process)"
@@ -128,47 +130,76 @@ def shim_gateway(port: int, client: str = "router") -> Gateway:
     return Gateway(
         name=name,
         label=label,
-        command=(sys.executable, "-m", "bench.router_shim", "--supergraph", str(SUPERGRAPH),
+        command=(sys.executable, "-m", "bench.router_shim", "--supergraph", str(supergraph),
                  "--listen", f"127.0.0.1:{port}", "--client", client),
         port=port,
     )
 
 
-def shopgraph_gateway(workers: int, port: int) -> Gateway:
+def shopgraph_gateway(workers: int, supergraph: Path) -> Gateway:
+    port = free_port()
     executable = shutil.which("shopgraph")
     prefix = (executable,) if executable else (sys.executable, "-m", "router.cli")
     return Gateway(
         name="shopgraph" if workers == 1 else f"shopgraph-{workers}w",
         label=f"shopgraph router ({workers} worker{'s' if workers > 1 else ''})",
-        command=(*prefix, "router", "--supergraph", str(SUPERGRAPH),
+        command=(*prefix, "router", "--supergraph", str(supergraph),
                  "--listen", f"127.0.0.1:{port}", "--workers", str(workers)),
         port=port,
     )
 
 
-def peer_gateways() -> list[Gateway]:
+def peer_gateways(supergraph: Path) -> list[Gateway]:
     production = {"NODE_ENV": "production"}
+    hive_port, apollo_port = free_port(), free_port()
     hive_bin = BENCH / "node_modules" / "@graphql-hive" / "gateway" / "dist" / "bin.js"
     return [
         Gateway(
             name="hive",
             label="Hive Gateway",
-            command=(str(NODE), str(hive_bin), "supergraph", str(SUPERGRAPH),
-                     "--host", "127.0.0.1", "--port", "4302"),
-            port=4302,
+            command=(str(NODE), str(hive_bin), "supergraph", str(supergraph),
+                     "--host", "127.0.0.1", "--port", str(hive_port)),
+            port=hive_port,
             env=production,
         ),
         Gateway(
             name="apollo",
             label="Apollo Gateway",
-            command=(str(NODE), str(BENCH / "gateways" / "apollo.mjs"), str(SUPERGRAPH), "4303"),
-            port=4303,
+            command=(str(NODE), str(BENCH / "gateways" / "apollo.mjs"), str(supergraph),
+                     str(apollo_port)),
+            port=apollo_port,
             env=production,
         ),
     ]
 
 
 # ------------------------------------------------------------ processes
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def supergraph_for(subgraph_port: int, folder: Path) -> Path:
+    """The committed supergraph, or a copy pointing at another port if 4200 is taken."""
+    if subgraph_port == SUBGRAPH_PORT:
+        return SUPERGRAPH
+    moved = folder / "supergraph.graphql"
+    moved.write_text(SUPERGRAPH.read_text().replace(
+        f"http://127.0.0.1:{SUBGRAPH_PORT}/", f"http://127.0.0.1:{subgraph_port}/"
+    ))
+    return moved
 
 
 @contextlib.contextmanager
@@ -230,8 +261,8 @@ def _tail(log: Path, lines: int = 30) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
-def subgraph_stats() -> dict[str, dict[str, int]]:
-    url = f"http://127.0.0.1:{SUBGRAPH_PORT}/stats"
+def subgraph_stats(port: int) -> dict[str, dict[str, int]]:
+    url = f"http://127.0.0.1:{port}/stats"
     with urllib.request.urlopen(url, timeout=5) as response:
         return json.loads(response.read())
 
@@ -310,8 +341,21 @@ class Measurement:
     load_average: tuple[float, float, float] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Subgraphs:
+    pid: int
+    port: int
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        return subgraph_stats(self.port)
+
+    def fetches_since(self, before: dict[str, dict[str, int]]) -> int:
+        after = self.stats()
+        return sum(after[name]["requests"] - before[name]["requests"] for name in after)
+
+
 def measure(gateway: Gateway, *, body_file: Path, expected: dict, cpus: str, seconds: float,
-            warmup_s: float, connections: int, subgraph_pid: int,
+            warmup_s: float, connections: int, subgraphs: Subgraphs,
             profile_to: Path | None = None) -> Measurement:
     result = Measurement(gateway.name, gateway.label, cpus)
     log = RESULTS / "logs" / f"{gateway.name}-{body_file.stem}.log"
@@ -320,7 +364,9 @@ def measure(gateway: Gateway, *, body_file: Path, expected: dict, cpus: str, sec
     try:
         with started(gateway.command, cpus, log, gateway.env) as process:
             result.startup_s = wait_ready(gateway.url, process, log)
+            stats = subgraphs.stats()
             result.correctness = check_answer(gateway.url, body_file.read_bytes(), expected)
+            result.correctness["subgraph_fetches"] = subgraphs.fetches_since(stats)
             if not result.correctness["ok"]:
                 print(f"   ! answer differs from the reference: {result.correctness}", flush=True)
             if warmup_s > 0:
@@ -336,11 +382,11 @@ def measure(gateway: Gateway, *, body_file: Path, expected: dict, cpus: str, sec
                             cpus=LOADGEN_CPUS, stamps_file=stamps)
             margin = min(1.0, seconds / 10)
             time.sleep(margin)
-            before, sg_before = proc.sample(process.pid), proc.sample(subgraph_pid)
-            stats_before, window_start = subgraph_stats(), time.monotonic()
+            before, sg_before = proc.sample(process.pid), proc.sample(subgraphs.pid)
+            stats_before, window_start = subgraphs.stats(), time.monotonic()
             time.sleep(seconds - 2 * margin)
-            after, sg_after = proc.sample(process.pid), proc.sample(subgraph_pid)
-            stats_after, window_end = subgraph_stats(), time.monotonic()
+            after, sg_after = proc.sample(process.pid), proc.sample(subgraphs.pid)
+            stats_after, window_end = subgraphs.stats(), time.monotonic()
             load = finish_wrk(wrk, timeout=seconds + 60)
             peak = proc.sample(process.pid)
             window = Window(window_end - window_start,
@@ -488,22 +534,6 @@ def main(argv: list[str] | None = None) -> int:
     check_supergraph_is_current()
     chosen = set(args.only.split(",")) if args.only else {"shopgraph", "hive", "apollo"}
 
-    available, why_not = shopgraph_router_available()
-    gateways: list[Gateway] = []
-    shim = False
-    if "shopgraph" in chosen and available:
-        gateways.append(shopgraph_gateway(1, 4301))
-    elif "shopgraph" in chosen and router_api_available():
-        shim = True
-        print(f"!! `shopgraph router` missing ({why_not}): measuring the Router API behind "
-              "bench/router_shim.py instead", flush=True)
-        gateways.append(shim_gateway(4301))
-    elif "shopgraph" in chosen:
-        print(f"!! shopgraph router not measured: {why_not}", flush=True)
-    gateways += [g for g in peer_gateways() if g.name in chosen]
-    if args.experiments and router_api_available():
-        gateways.append(shim_gateway(4305, client="minimal"))
-
     results: dict[str, Any] = {
         "environment": environment(),
         "settings": {
@@ -511,13 +541,28 @@ def main(argv: list[str] | None = None) -> int:
             "connections": args.connections, "big_duration_s": args.big_duration,
             "big_connections": 1, "gateway_cpus": GATEWAY_CPUS, "loadgen_cpus": LOADGEN_CPUS,
         },
-        "shopgraph_available": available,
-        "shopgraph_via_shim": shim,
-        "shopgraph_unavailable_reason": why_not or None,
     }
     heavy_expected = expected_response(HEAVY_QUERY)
     big_expected = expected_response(BIG_QUERY)
     with tempfile.TemporaryDirectory() as tmp:
+        subgraph_port = SUBGRAPH_PORT if port_is_free(SUBGRAPH_PORT) else free_port()
+        supergraph = supergraph_for(subgraph_port, Path(tmp))
+        available, why_not = shopgraph_router_available()
+        gateways: list[Gateway] = []
+        shim = False
+        if "shopgraph" in chosen and available:
+            gateways.append(shopgraph_gateway(1, supergraph))
+        elif "shopgraph" in chosen and router_api_available():
+            shim = True
+            print(f"!! `shopgraph router` missing ({why_not}): measuring the Router API behind "
+                  "bench/router_shim.py instead", flush=True)
+            gateways.append(shim_gateway(supergraph))
+        elif "shopgraph" in chosen:
+            print(f"!! shopgraph router not measured: {why_not}", flush=True)
+        gateways += [g for g in peer_gateways(supergraph) if g.name in chosen]
+        if args.experiments and router_api_available():
+            gateways.append(shim_gateway(supergraph, client="minimal"))
+
         heavy_body = Path(tmp) / "heavy.json"
         heavy_body.write_text(json.dumps({"query": HEAVY_QUERY, "operationName": "TestQuery"}))
         big_body = Path(tmp) / "big.json"
@@ -525,11 +570,14 @@ def main(argv: list[str] | None = None) -> int:
         results["heavy_response_bytes"] = len(json.dumps(heavy_expected, separators=(",", ":")))
         results["big_response_bytes"] = len(json.dumps(big_expected, separators=(",", ":")))
 
+        results.update(shopgraph_available=available, shopgraph_via_shim=shim,
+                       shopgraph_unavailable_reason=why_not or None,
+                       subgraph_port=subgraph_port)
         subgraph_log = RESULTS / "logs" / "subgraphs.log"
         with started([sys.executable, "-m", "bench.subgraph_server", "--port",
-                      str(SUBGRAPH_PORT)], LOADGEN_CPUS, subgraph_log) as subgraphs:
-            wait_subgraphs(subgraphs, subgraph_log)
-            common = {"subgraph_pid": subgraphs.pid}
+                      str(subgraph_port)], LOADGEN_CPUS, subgraph_log) as server:
+            wait_subgraphs(server, subgraph_port, subgraph_log)
+            common = {"subgraphs": Subgraphs(server.pid, subgraph_port)}
             profile_raw = RESULTS / "shopgraph-profile.txt"
             profile_raw.unlink(missing_ok=True)
             results["heavy"] = [
@@ -551,7 +599,7 @@ def main(argv: list[str] | None = None) -> int:
                 ]
             if not args.skip_scaling and available and "shopgraph" in chosen:
                 results["scaling"] = [
-                    asdict(measure(shopgraph_gateway(workers, 4300 + 10 * workers),
+                    asdict(measure(shopgraph_gateway(workers, supergraph),
                                    body_file=heavy_body, expected=heavy_expected, cpus=ALL_CPUS,
                                    seconds=args.duration, warmup_s=args.warmup,
                                    connections=args.connections, **common))
@@ -573,13 +621,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def wait_subgraphs(process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+def wait_subgraphs(process: subprocess.Popen, port: int, log: Path, timeout: float = 60) -> None:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         if process.poll() is not None:
             raise SystemExit(f"subgraph server exited; log:\n{_tail(log)}")
         with contextlib.suppress(OSError):
-            subgraph_stats()
+            subgraph_stats(port)
             return
         time.sleep(0.2)
     raise SystemExit(f"subgraph server not ready; log:\n{_tail(log)}")
