@@ -1,14 +1,17 @@
 """`router.yaml`: the router's configuration, validated on load.
 
 Every option has a default, so an empty file (or none) is a valid configuration.
-Unknown keys and wrong types are errors that name the offending key.
+Unknown keys, wrong types and impossible values are errors that name the
+offending key (`traffic.retries: must be >= 0`). docs/configuration.md
+documents every option; a test keeps the two in step.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, Literal, get_type_hints
 
 import yaml
 
@@ -17,16 +20,180 @@ class ConfigError(ValueError):
     pass
 
 
+Problems = list[tuple[str, str]]  # (key relative to the section, message)
+
+
+def _at_least(problems: Problems, obj: Any, minimum: float, *names: str) -> None:
+    for name in names:
+        value = getattr(obj, name)
+        if value is not None and value < minimum:
+            problems.append((name, f"must be >= {minimum}, got {value!r}"))
+
+
+@dataclass(frozen=True)
+class HeaderRule:
+    """One step of header propagation to a subgraph: propagate, insert or remove."""
+
+    propagate: str | None = None  # a client request header to forward
+    rename: str | None = None  # propagate: send it under this name
+    default: str | None = None  # propagate: the value when the client sent none
+    insert: str | None = None  # a header to set
+    value: str | None = None  # insert: a fixed value
+    from_claim: str | None = None  # insert: the value of this JWT claim
+    remove: str | None = None  # drop this header (set by an earlier rule)
+
+    def problems(self) -> Problems:
+        kinds = [k for k in ("propagate", "insert", "remove") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            return [("", "a header rule needs exactly one of propagate, insert, remove")]
+        out: Problems = []
+        if self.insert is not None and (self.value is None) == (self.from_claim is None):
+            out.append(("insert", "give exactly one of value, from_claim"))
+        if self.propagate is None and (self.rename is not None or self.default is not None):
+            out.append(("rename" if self.rename is not None else "default", "only with propagate"))
+        if self.insert is None and (self.value is not None or self.from_claim is not None):
+            out.append(("value" if self.value is not None else "from_claim", "only with insert"))
+        return out
+
+
+def _default_header_rules() -> list[HeaderRule]:
+    return [HeaderRule(propagate="authorization"), HeaderRule(propagate="x-request-id")]
+
+
 @dataclass(frozen=True)
 class SubgraphConfig:
     url: str | None = None  # override the URL from the supergraph
     timeout: float | None = None  # seconds; falls back to traffic.subgraph_timeout
+    retries: int | None = None  # falls back to traffic.retries
+    headers: list[HeaderRule] = field(default_factory=list)  # after the top-level rules
+
+    def problems(self) -> Problems:
+        out: Problems = []
+        _at_least(out, self, 0, "retries")
+        if self.timeout is not None and self.timeout <= 0:
+            out.append(("timeout", f"must be > 0, got {self.timeout!r}"))
+        return out
+
+
+@dataclass(frozen=True)
+class CircuitBreakerConfig:
+    enabled: bool = True
+    failure_threshold: int = 5  # consecutive failed requests that open the circuit
+    open_seconds: float = 10.0  # how long to fail fast before letting one trial through
+
+    def problems(self) -> Problems:
+        out: Problems = []
+        _at_least(out, self, 1, "failure_threshold")
+        _at_least(out, self, 0, "open_seconds")
+        return out
 
 
 @dataclass(frozen=True)
 class TrafficConfig:
     subgraph_timeout: float = 30.0
     max_body_bytes: int = 2 * 1024 * 1024
+    retries: int = 2  # extra attempts for queries whose subgraph request failed to connect
+    retry_backoff: float = 0.05  # seconds before the first retry, doubled for each next one
+    circuit_breaker: CircuitBreakerConfig = field(default_factory=CircuitBreakerConfig)
+
+    def problems(self) -> Problems:
+        out: Problems = []
+        if self.subgraph_timeout <= 0:
+            out.append(("subgraph_timeout", f"must be > 0, got {self.subgraph_timeout!r}"))
+        _at_least(out, self, 1, "max_body_bytes")
+        _at_least(out, self, 0, "retries", "retry_backoff")
+        return out
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    max_depth: int = 32  # 0 = no limit
+    max_aliases: int = 64  # 0 = no limit
+    max_root_fields: int = 32  # 0 = no limit
+    introspection: bool = True
+
+    def problems(self) -> Problems:
+        out: Problems = []
+        _at_least(out, self, 0, "max_depth", "max_aliases", "max_root_fields")
+        return out
+
+
+@dataclass(frozen=True)
+class JwtConfig:
+    secret: str | None = None  # shared secret for HS256/384/512
+    secret_env: str | None = None  # or: the environment variable holding it
+    jwks_file: str | None = None  # or: a JSON Web Key Set file
+    jwks_url: str | None = None  # or: a JSON Web Key Set URL (fetched, then refreshed)
+    jwks_refresh_seconds: float = 300.0
+    algorithms: list[str] = field(default_factory=list)  # [] = HS256 for a secret, else RS256/ES256
+    issuer: str | None = None  # required `iss` when set
+    audience: str | None = None  # required `aud` when set
+    header: str = "authorization"
+    prefix: str = "Bearer"
+    required: bool = False  # refuse requests without a token (invalid tokens are always refused)
+
+    @property
+    def enabled(self) -> bool:
+        return any((self.secret, self.secret_env, self.jwks_file, self.jwks_url))
+
+    def problems(self) -> Problems:
+        sources = [
+            k for k in ("secret", "secret_env", "jwks_file", "jwks_url") if getattr(self, k)
+        ]
+        out: Problems = []
+        if len(sources) > 1:
+            out.append((sources[1], f"give only one of secret, secret_env, jwks_file, jwks_url "
+                                    f"(also set: {sources[0]})"))
+        if self.secret_env and not os.environ.get(self.secret_env):
+            out.append(("secret_env", f"environment variable {self.secret_env} is not set"))
+        if self.required and not self.enabled:
+            out.append(("required", "needs secret, secret_env, jwks_file or jwks_url"))
+        _at_least(out, self, 1, "jwks_refresh_seconds")
+        return out
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    jwt: JwtConfig = field(default_factory=JwtConfig)
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    format: Literal["json", "text"] = "json"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    requests: bool = True  # one log line per GraphQL request
+
+
+@dataclass(frozen=True)
+class TracingConfig:
+    enabled: bool = False  # needs the opentelemetry-sdk package (pip install shopgraph[tracing])
+    service_name: str = "shopgraph-router"
+    exporter: Literal["console", "otlp"] = "console"  # otlp needs opentelemetry-exporter-otlp
+    endpoint: str | None = None  # otlp: the collector URL (default: the exporter's)
+    propagate: bool = True  # send W3C traceparent to subgraphs
+
+
+@dataclass(frozen=True)
+class TelemetryConfig:
+    metrics: bool = True  # Prometheus text at /metrics
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    tracing: TracingConfig = field(default_factory=TracingConfig)
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    ready_timeout: float = 2.0  # seconds each subgraph gets to answer the /ready probe
+
+    def problems(self) -> Problems:
+        if self.ready_timeout <= 0:
+            return [("ready_timeout", f"must be > 0, got {self.ready_timeout!r}")]
+        return []
+
+
+@dataclass(frozen=True)
+class PlaygroundConfig:
+    enabled: bool = True  # GraphiQL at /playground and at /graphql for browsers
+    plan: bool = True  # POST /plan shows query plans (the playground's plan view)
 
 
 @dataclass(frozen=True)
@@ -35,12 +202,26 @@ class RouterConfig:
     supergraph: str | None = None
     plan_cache_size: int = 1024
     traffic: TrafficConfig = field(default_factory=TrafficConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    auth: AuthConfig = field(default_factory=AuthConfig)
+    headers: list[HeaderRule] = field(default_factory=_default_header_rules)
     subgraphs: dict[str, SubgraphConfig] = field(default_factory=dict)
+    telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
+    playground: PlaygroundConfig = field(default_factory=PlaygroundConfig)
+
+    def problems(self) -> Problems:
+        host, _, port = self.listen.rpartition(":")
+        if not host or not port.isdigit():
+            return [("listen", f"must be HOST:PORT, got {self.listen!r}")]
+        out: Problems = []
+        _at_least(out, self, 1, "plan_cache_size")
+        return out
 
 
 def _build(cls: type, data: Any, where: str) -> Any:
     if data is None:
-        return cls()
+        data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{where or 'config'}: expected a mapping, got {type(data).__name__}")
     hints = get_type_hints(cls)
@@ -51,18 +232,32 @@ def _build(cls: type, data: Any, where: str) -> Any:
         if key not in known:
             raise ConfigError(f"{path}: unknown option (known: {', '.join(sorted(known))})")
         values[key] = _coerce(hints[key], value, path)
-    return cls(**values)
+    built = cls(**values)
+    check = getattr(built, "problems", None)
+    for key, message in check() if check else ():
+        path = ".".join(p for p in (where, key) if p) or "config"
+        raise ConfigError(f"{path}: {message}")
+    return built
 
 
 def _coerce(hint: Any, value: Any, path: str) -> Any:
     origin = getattr(hint, "__origin__", None)
     args = getattr(hint, "__args__", ())
     if is_dataclass(hint):
-        return _build(hint, value, path)
+        return _build(hint, value, path)  # type: ignore[arg-type]
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: expected a mapping")
         return {str(k): _coerce(args[1], v, f"{path}.{k}") for k, v in value.items()}
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{path}: expected a list, got {value!r}")
+        return [_coerce(args[0], v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if origin is Literal:
+        if value in args:
+            return value
+        choices = ", ".join(str(a) for a in args)
+        raise ConfigError(f"{path}: expected one of {choices}, got {value!r}")
     if type(None) in args:  # Optional[X]
         if value is None:
             return None
@@ -79,6 +274,12 @@ def _coerce(hint: Any, value: Any, path: str) -> Any:
     raise ConfigError(f"{path}: expected {getattr(hint, '__name__', hint)}, got {value!r}")
 
 
+def parse_config(data: Any) -> RouterConfig:
+    """A validated RouterConfig from already-parsed YAML (a mapping or None)."""
+    config: RouterConfig = _build(RouterConfig, data, "")
+    return config
+
+
 def load_config(path: str | Path | None) -> RouterConfig:
     if path is None:
         return RouterConfig()
@@ -88,4 +289,4 @@ def load_config(path: str | Path | None) -> RouterConfig:
         raise ConfigError(f"cannot read {path}: {error.strerror}") from error
     except yaml.YAMLError as error:
         raise ConfigError(f"{path} is not valid YAML: {error}") from error
-    return _build(RouterConfig, data, "")
+    return parse_config(data)

@@ -55,15 +55,20 @@ def _subgraph_urls(pairs: list[str]) -> dict[str, str]:
 
 def build_app(options: dict[str, Any]) -> Any:
     """The ASGI app for `options` (validated: raises on a bad config or supergraph)."""
+    import httpx
+
     from router.config import load_config
     from router.core import Router
-    from router.executor.transport import new_http_client
     from router.reload import FileSource, Reloader, SubgraphsSource, SupergraphSource
     from router.server import create_app
+    from router.server.tracing import Tracing, tracer_provider
     from router.supergraph import load_supergraph
 
     config = load_config(options.get("config"))
-    client = new_http_client(config.traffic.subgraph_timeout)
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(config.traffic.subgraph_timeout),
+        limits=httpx.Limits(max_connections=512, max_keepalive_connections=256),
+    )
     urls = {name: sub.url for name, sub in config.subgraphs.items() if sub.url}
 
     def make_router(sdl: str) -> Router:
@@ -88,7 +93,13 @@ def build_app(options: dict[str, Any]) -> Any:
         source = FileSource(path)
         sdl = Path(path).read_text()
         default_interval = 2.0
-    app = create_app(make_router(sdl), max_body_bytes=config.traffic.max_body_bytes)
+    tracing_config = config.telemetry.tracing
+    tracing = (
+        Tracing(tracer_provider(tracing_config), tracing_config.propagate)
+        if tracing_config.enabled
+        else None
+    )
+    app = create_app(make_router(sdl), config=config, tracing=tracing)
     interval = options.get("poll_interval")
     interval = default_interval if interval is None else float(interval)
     if interval > 0:
@@ -116,7 +127,12 @@ async def _first_composition(urls: dict[str, str]) -> str:
 
 def worker_app() -> Any:
     """Entry point for each uvicorn worker process (options travel in the environment)."""
-    return build_app(json.loads(os.environ[_ENV]))
+    from router.config import load_config
+    from router.server.logs import configure_logging
+
+    options = json.loads(os.environ[_ENV])
+    configure_logging(load_config(options.get("config")).telemetry.logging)
+    return build_app(options)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -124,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
 
     from router.config import ConfigError, load_config
     from router.reload import SourceError
+    from router.server.logs import configure_logging
+    from router.server.tracing import TracingUnavailable
     from router.supergraph import SupergraphError
 
     options: dict[str, Any] = {
@@ -138,11 +156,21 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
         host, port = _split_listen(args.listen or config.listen)
+        configure_logging(config.telemetry.logging)
         app = build_app(options)  # validates everything before serving
-    except (ConfigError, SupergraphError, SourceError, OSError, ValueError) as error:
+    except (
+        ConfigError,
+        SupergraphError,
+        SourceError,
+        OSError,
+        ValueError,
+        TracingUnavailable,
+    ) as error:
         print(f"shopgraph router: {error}", file=sys.stderr)
         return 1
     print(f"shopgraph router listening on http://{host}:{port}/graphql", flush=True)
+    if config.playground.enabled:
+        print(f"playground: http://{host}:{port}/playground", flush=True)
     if args.workers > 1:
         os.environ[_ENV] = json.dumps(options)
         uvicorn.run(

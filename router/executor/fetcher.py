@@ -1,24 +1,34 @@
-"""HTTP calls to subgraphs: one pooled httpx client, orjson both ways."""
+"""HTTP calls to subgraphs: one pooled httpx client, orjson both ways.
+
+Per subgraph: a timeout, limited retries for idempotent requests that never
+reached the subgraph (connection refused or reset, 502/503/504), and a
+circuit breaker that fails fast while the subgraph keeps failing. Which headers
+each subgraph receives is decided by an optional `propagate` function; an
+optional observer sees every fetch (metrics, tracing).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import httpx
 import orjson
-
-from router.executor.transport import FastHTTPTransport
 
 JSON_HEADERS = {
     "content-type": "application/json",
     "accept": "application/graphql-response+json, application/json",
 }
 
+HTTP_ERROR = "SUBREQUEST_HTTP_ERROR"
+TIMEOUT = "SUBREQUEST_TIMEOUT"
+CIRCUIT_OPEN = "SUBREQUEST_CIRCUIT_OPEN"
 
-def new_http_client(timeout: float = 30.0) -> httpx.AsyncClient:
-    """The pooled keep-alive client for subgraph calls (see transport.py for why)."""
-    return httpx.AsyncClient(timeout=httpx.Timeout(timeout), transport=FastHTTPTransport())
+# Statuses that mean "the request did not reach a working subgraph": safe to retry a query.
+_RETRY_STATUSES = frozenset({502, 503, 504})
 
 
 class SubgraphRequestError(Exception):
@@ -29,13 +39,101 @@ class SubgraphRequestError(Exception):
         service: str,
         message: str,
         status: int | None = None,
-        code: str = "SUBREQUEST_HTTP_ERROR",
+        code: str = HTTP_ERROR,
     ) -> None:
         super().__init__(message)
         self.service = service
         self.message = message
         self.status = status
         self.code = code
+
+
+@dataclass(frozen=True)
+class SubgraphPolicy:
+    """How requests to one subgraph behave."""
+
+    timeout: float = 30.0
+    retries: int = 0  # extra attempts for idempotent requests that did not reach the subgraph
+    retry_backoff: float = 0.05  # seconds before the first retry, doubled each time
+
+
+class CircuitBreaker:
+    """Closed -> (failure_threshold consecutive failures) -> open: fail fast for
+    open_seconds -> half-open: one trial request; success closes, failure reopens."""
+
+    def __init__(
+        self,
+        failure_threshold: int = 5,
+        open_seconds: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.failure_threshold = failure_threshold
+        self.open_seconds = open_seconds
+        self.clock = clock
+        self.failures = 0
+        self.opened_at: float | None = None
+        self._trial_running = False
+
+    @property
+    def state(self) -> str:
+        if self.opened_at is None:
+            return "closed"
+        if self.clock() - self.opened_at < self.open_seconds:
+            return "open"
+        return "half_open"
+
+    def allow(self) -> bool:
+        state = self.state
+        if state == "closed":
+            return True
+        if state == "half_open" and not self._trial_running:
+            self._trial_running = True
+            return True
+        return False
+
+    def record(self, ok: bool) -> None:
+        self._trial_running = False
+        if ok:
+            self.failures = 0
+            self.opened_at = None
+            return
+        self.failures += 1
+        if self.opened_at is not None or self.failures >= self.failure_threshold:
+            self.opened_at = self.clock()
+
+
+class CircuitBreakers:
+    """One breaker per subgraph name; outlives routers swapped in by a reload."""
+
+    def __init__(self, failure_threshold: int = 5, open_seconds: float = 10.0) -> None:
+        self.failure_threshold = failure_threshold
+        self.open_seconds = open_seconds
+        self._breakers: dict[str, CircuitBreaker] = {}
+
+    def get(self, service: str) -> CircuitBreaker:
+        breaker = self._breakers.get(service)
+        if breaker is None:
+            breaker = CircuitBreaker(self.failure_threshold, self.open_seconds)
+            self._breakers[service] = breaker
+        return breaker
+
+    def states(self) -> dict[str, str]:
+        return {name: breaker.state for name, breaker in self._breakers.items()}
+
+
+class FetchObserver(Protocol):
+    def started(self, service: str, url: str, headers: dict[str, str]) -> Any:
+        """Called before a fetch; may add headers (trace context). Returns a token."""
+        ...
+
+    def finished(
+        self, token: Any, service: str, seconds: float, outcome: str, status: int | None
+    ) -> None:
+        """`outcome` is "ok" or the error code the fetch failed with."""
+        ...
+
+
+Propagate = Callable[[str, Mapping[str, str] | None], Mapping[str, str]]
 
 
 class SubgraphClient:
@@ -45,10 +143,31 @@ class SubgraphClient:
         *,
         client: httpx.AsyncClient | None = None,
         timeout: float = 30.0,
+        policies: Mapping[str, SubgraphPolicy] | None = None,
+        default_policy: SubgraphPolicy | None = None,
+        breakers: CircuitBreakers | None = None,
+        propagate: Propagate | None = None,
+        observer: FetchObserver | None = None,
     ) -> None:
         self.urls = dict(urls)
         self._own_client = client is None
-        self.client = client or new_http_client(timeout)
+        self.client = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=512, max_keepalive_connections=256),
+        )
+        self.default_policy = default_policy or SubgraphPolicy(timeout=timeout)
+        self.policies = dict(policies or {})
+        self.breakers = breakers
+        self.propagate = propagate
+        self.observer = observer
+
+    def policy(self, service: str) -> SubgraphPolicy:
+        return self.policies.get(service, self.default_policy)
+
+    def _headers(self, service: str, headers: Mapping[str, str] | None) -> dict[str, str]:
+        if self.propagate is not None:
+            return {**JSON_HEADERS, **self.propagate(service, headers)}
+        return {**JSON_HEADERS, **headers} if headers else dict(JSON_HEADERS)
 
     async def request(
         self,
@@ -69,30 +188,90 @@ class SubgraphClient:
             body["variables"] = variables
         if operation_name:
             body["operationName"] = operation_name
-        send_headers = JSON_HEADERS if not headers else {**JSON_HEADERS, **headers}
+        send_headers = self._headers(service, headers)
+        observer = self.observer
+        token = observer.started(service, url, send_headers) if observer else None
+        started = time.perf_counter()
         try:
-            response = await self.client.post(url, content=orjson.dumps(body), headers=send_headers)
-        except httpx.TimeoutException as error:
-            raise SubgraphRequestError(
-                service, f"request to subgraph '{service}' timed out"
-            ) from error
-        except httpx.HTTPError as error:
-            raise SubgraphRequestError(
-                service, f"HTTP fetch failed from '{service}': {type(error).__name__}"
-            ) from error
-        try:
-            payload = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            payload = None
-        if not isinstance(payload, dict) or ("data" not in payload and "errors" not in payload):
-            raise SubgraphRequestError(
-                service,
-                f"HTTP fetch failed from '{service}': {response.status_code}: "
-                f"{response.reason_phrase}",
-                response.status_code,
-            )
+            payload, status = await self._send(service, url, orjson.dumps(body), send_headers,
+                                               idempotent)
+        except SubgraphRequestError as error:
+            if observer:
+                observer.finished(
+                    token, service, time.perf_counter() - started, error.code, error.status
+                )
+            raise
+        if observer:
+            observer.finished(token, service, time.perf_counter() - started, "ok", status)
         return payload
+
+    async def _send(
+        self, service: str, url: str, content: bytes, headers: dict[str, str], idempotent: bool
+    ) -> tuple[dict[str, Any], int]:
+        policy = self.policy(service)
+        breaker = self.breakers.get(service) if self.breakers else None
+        attempts = 1 + (policy.retries if idempotent else 0)
+        for attempt in range(attempts):
+            if breaker is not None and not breaker.allow():
+                raise SubgraphRequestError(
+                    service,
+                    f"subgraph '{service}' is failing; requests to it are paused "
+                    "(circuit breaker open)",
+                    code=CIRCUIT_OPEN,
+                )
+            last = attempt == attempts - 1
+            try:
+                response = await self.client.post(
+                    url, content=content, headers=headers, timeout=policy.timeout
+                )
+            except httpx.TimeoutException as error:
+                if breaker is not None:
+                    breaker.record(False)
+                # A connect timeout never reached the subgraph; a read timeout may have.
+                if isinstance(error, httpx.ConnectTimeout) and not last:
+                    await asyncio.sleep(policy.retry_backoff * 2**attempt)
+                    continue
+                raise SubgraphRequestError(
+                    service,
+                    f"request to subgraph '{service}' timed out after {policy.timeout:g} s",
+                    code=TIMEOUT,
+                ) from error
+            except httpx.HTTPError as error:
+                if breaker is not None:
+                    breaker.record(False)
+                if _never_reached(error) and not last:
+                    await asyncio.sleep(policy.retry_backoff * 2**attempt)
+                    continue
+                raise SubgraphRequestError(
+                    service, f"HTTP fetch failed from '{service}': {type(error).__name__}"
+                ) from error
+            if breaker is not None:
+                breaker.record(response.status_code < 500)
+            if response.status_code in _RETRY_STATUSES and not last:
+                await asyncio.sleep(policy.retry_backoff * 2**attempt)
+                continue
+            return _payload(service, response), response.status_code
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def aclose(self) -> None:
         if self._own_client:
             await self.client.aclose()
+
+
+def _never_reached(error: httpx.HTTPError) -> bool:
+    return isinstance(error, httpx.ConnectError | httpx.RemoteProtocolError)
+
+
+def _payload(service: str, response: httpx.Response) -> dict[str, Any]:
+    try:
+        payload = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        payload = None
+    if not isinstance(payload, dict) or ("data" not in payload and "errors" not in payload):
+        raise SubgraphRequestError(
+            service,
+            f"HTTP fetch failed from '{service}': {response.status_code}: "
+            f"{response.reason_phrase}",
+            response.status_code,
+        )
+    return payload

@@ -1,4 +1,5 @@
-"""Stage 6: the router over HTTP (GraphQL over HTTP, health) as a plain ASGI app."""
+"""Stage 6: the router over HTTP as a plain ASGI app: GraphQL over HTTP, the playground,
+edge auth, operation limits, health, metrics."""
 
 from router.server.app import RouterApp, create_app
 

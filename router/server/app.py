@@ -1,15 +1,39 @@
-"""The router's ASGI application: /graphql (POST and GET), /health."""
+"""The router's ASGI application.
+
+/graphql     GraphQL over HTTP (POST; GET for queries), the playground for browsers
+/playground  the playground (GraphiQL, served from this package)
+/plan        POST {query, operationName} -> {"plan": text}
+/health      liveness; /ready: supergraph loaded and every subgraph answering
+/metrics     Prometheus text
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import time
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
 
-from router.core import RequestError, Router
+from router import playground
+from router.config import RouterConfig
+from router.core import PreparedOperation, RequestError, Router
+from router.executor.fetcher import (
+    JSON_HEADERS,
+    CircuitBreakers,
+    SubgraphPolicy,
+)
+from router.server.auth import AuthError, JwtValidator
+from router.server.headers import ClientRequest, HeaderPropagation
+from router.server.limits import OperationLimits
+from router.server.logs import request_id as current_request_id
+from router.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from router.server.metrics import RouterMetrics
 from router.server.protocol import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
@@ -18,30 +42,110 @@ from router.server.protocol import (
     negotiate,
     parse_get,
     parse_post,
+    wants_html,
 )
+from router.server.tracing import Tracing
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
 
 log = logging.getLogger("shopgraph.router")
+request_log = logging.getLogger("shopgraph.router.requests")
 
-MAX_BODY_BYTES = 2 * 1024 * 1024
-FORWARDED_HEADERS = ("authorization", "x-request-id")
+MAX_BODY_BYTES = RouterConfig().traffic.max_body_bytes
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_READY_QUERY = orjson.dumps({"query": "query RouterReadiness { __typename }"})
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: dict[str, Any]
+    headers: Headers | None = None
+    operation: str | None = None
+
+
+def _error(message: str, code: str) -> dict[str, Any]:
+    return {"message": message, "extensions": {"code": code}}
+
+
+class _FetchObserver:
+    """Subgraph fetches into metrics and (when enabled) trace spans."""
+
+    def __init__(self, metrics: RouterMetrics | None, tracing: Tracing | None) -> None:
+        self.metrics = metrics
+        self.tracing = tracing
+
+    def started(self, service: str, url: str, headers: dict[str, str]) -> Any:
+        return self.tracing.fetch_started(service, url, headers) if self.tracing else None
+
+    def finished(
+        self, token: Any, service: str, seconds: float, outcome: str, status: int | None
+    ) -> None:
+        if self.metrics is not None:
+            self.metrics.fetch_seconds.observe(seconds, service, outcome)
+        if self.tracing is not None:
+            self.tracing.fetch_finished(token, outcome, status)
 
 
 class RouterApp:
-    def __init__(self, router: Router, *, max_body_bytes: int = MAX_BODY_BYTES) -> None:
-        self.router = router
-        self.max_body_bytes = max_body_bytes
+    def __init__(
+        self,
+        router: Router,
+        *,
+        config: RouterConfig | None = None,
+        max_body_bytes: int | None = None,
+        tracing: Tracing | None = None,
+    ) -> None:
+        config = config or RouterConfig()
+        if max_body_bytes is not None:
+            config = replace(config, traffic=replace(config.traffic, max_body_bytes=max_body_bytes))
+        self.config = config
+        self.max_body_bytes = config.traffic.max_body_bytes
+        self.limits = OperationLimits(config.limits, cache_size=config.plan_cache_size)
+        self.propagation = HeaderPropagation(
+            config.headers, {name: sub.headers for name, sub in config.subgraphs.items()}
+        )
+        breaker = config.traffic.circuit_breaker
+        self.breakers = (
+            CircuitBreakers(breaker.failure_threshold, breaker.open_seconds)
+            if breaker.enabled
+            else None
+        )
+        self.metrics = RouterMetrics() if config.telemetry.metrics else None
+        self.tracing = tracing
+        self.observer = _FetchObserver(self.metrics, tracing)
+        self.auth = JwtValidator(config.auth.jwt) if config.auth.jwt.enabled else None
+        self.router = self._equip(router)
         self._startup: list[Callable[[], Awaitable[None]]] = []
         self._shutdown: list[Callable[[], Awaitable[None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
+    def _equip(self, router: Router) -> Router:
+        """Give the router's subgraph client this app's policies, breakers, header rules."""
+        traffic = self.config.traffic
+        default = SubgraphPolicy(traffic.subgraph_timeout, traffic.retries, traffic.retry_backoff)
+        client = router.client
+        client.default_policy = default
+        client.policies = {
+            name: SubgraphPolicy(
+                sub.timeout if sub.timeout is not None else default.timeout,
+                sub.retries if sub.retries is not None else default.retries,
+                default.retry_backoff,
+            )
+            for name, sub in self.config.subgraphs.items()
+        }
+        client.breakers = self.breakers
+        client.propagate = self.propagation
+        client.observer = self.observer
+        return router
+
     def swap(self, router: Router) -> None:
         """Serve new requests with `router`; running ones finish on the old one."""
-        self.router = router
+        self.router = self._equip(router)
 
     def background(self, job: Callable[[], Awaitable[None]]) -> None:
         """Run `job` as a task for the app's lifetime (started at ASGI lifespan startup)."""
@@ -50,6 +154,8 @@ class RouterApp:
     def on_shutdown(self, hook: Callable[[], Awaitable[None]]) -> None:
         self._shutdown.append(hook)
 
+    # -- ASGI -------------------------------------------------------------------------
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "lifespan":
@@ -57,13 +163,29 @@ class RouterApp:
             return
         if kind != "http":
             return
+        headers = _headers(scope)
+        given = headers.get("x-request-id", "")
+        rid = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        token = current_request_id.set(rid)
+        try:
+            await self._route(scope, receive, _with_request_id(send, rid), headers, rid)
+        finally:
+            current_request_id.reset(token)
+
+    async def _route(
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str], rid: str
+    ) -> None:
         path = scope["path"]
         method = scope["method"]
+        config = self.config
         if path == "/graphql":
             if method == "POST":
-                await self._graphql_post(scope, receive, send)
+                await self._graphql_post(receive, send, headers, rid)
             elif method == "GET":
-                await self._graphql_get(scope, send)
+                if config.playground.enabled and wants_html(headers.get("accept", "")):
+                    await _send_page(send)
+                else:
+                    await self._graphql_get(scope, send, headers, rid)
             else:
                 await _send(
                     send,
@@ -72,8 +194,20 @@ class RouterApp:
                     APPLICATION_JSON,
                     [(b"allow", b"GET, POST")],
                 )
-        elif path == "/health" and method in ("GET", "HEAD"):
+        elif path in ("/health", "/healthz") and method in ("GET", "HEAD"):
             await _send(send, 200, b'{"status":"UP"}', APPLICATION_JSON)
+        elif path == "/ready" and method in ("GET", "HEAD"):
+            await self._ready(send)
+        elif path == "/metrics" and method == "GET" and self.metrics is not None:
+            router = self.router
+            body = self.metrics.render(router.cache_hits, router.cache_misses)
+            await _send_raw(send, 200, body, METRICS_CONTENT_TYPE)
+        elif path == "/plan" and config.playground.plan:
+            await self._plan(receive, send, method, headers)
+        elif path in ("/playground", "/playground/") and config.playground.enabled:
+            await _send_page(send)
+        elif path.startswith(playground.STATIC_PREFIX) and config.playground.enabled:
+            await _send_asset(send, path[len(playground.STATIC_PREFIX) :], headers)
         else:
             await _send(send, 404, b'{"errors":[{"message":"Not found."}]}', APPLICATION_JSON)
 
@@ -89,10 +223,15 @@ class RouterApp:
                 await self.router.aclose()
                 for hook in self._shutdown:
                     await hook()
+                if self.tracing is not None:
+                    self.tracing.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _read_body(self, receive: Receive) -> bytes:
+    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise BadRequest(f"Request body larger than {self.max_body_bytes} bytes.", 413)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -105,8 +244,11 @@ class RouterApp:
             if not message.get("more_body"):
                 return b"".join(chunks)
 
-    async def _graphql_post(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = _headers(scope)
+    # -- GraphQL ---------------------------------------------------------------------
+
+    async def _graphql_post(
+        self, receive: Receive, send: Send, headers: dict[str, str], rid: str
+    ) -> None:
         media = negotiate(headers.get("accept", ""))
         if media is None:
             await _send_error(
@@ -117,15 +259,16 @@ class RouterApp:
             )
             return
         try:
-            body = await self._read_body(receive)
+            body = await self._read_body(receive, headers)
             request = parse_post(body, headers.get("content-type", ""))
         except BadRequest as error:
             await _send_error(send, error.status, error.message, media)
             return
-        await self._execute(request, headers, media, send, allow_mutation=True)
+        await self._graphql(request, headers, rid, media, send, allow_mutation=True)
 
-    async def _graphql_get(self, scope: Scope, send: Send) -> None:
-        headers = _headers(scope)
+    async def _graphql_get(
+        self, scope: Scope, send: Send, headers: dict[str, str], rid: str
+    ) -> None:
         media = negotiate(headers.get("accept", ""))
         if media is None:
             await _send_error(send, 406, "Not acceptable.", APPLICATION_JSON)
@@ -135,74 +278,188 @@ class RouterApp:
         except BadRequest as error:
             await _send_error(send, error.status, error.message, media)
             return
-        await self._execute(request, headers, media, send, allow_mutation=False)
+        await self._graphql(request, headers, rid, media, send, allow_mutation=False)
 
-    async def _execute(
+    async def _graphql(
         self,
         request: GraphQLRequest,
         headers: dict[str, str],
+        rid: str,
         media: str,
         send: Send,
         *,
         allow_mutation: bool,
     ) -> None:
+        started = time.perf_counter()
+        if self.tracing is not None:
+            with self.tracing.request_span(rid) as span:
+                reply = await self._run(request, headers, rid, media, allow_mutation)
+                span.set_attribute("graphql.operation.name", reply.operation or "")
+                span.set_attribute("http.response.status_code", reply.status)
+        else:
+            reply = await self._run(request, headers, rid, media, allow_mutation)
+        await _send(send, reply.status, orjson.dumps(reply.body), media, reply.headers)
+        self._record(reply, time.perf_counter() - started)
+
+    def _record(self, reply: Reply, seconds: float) -> None:
+        codes = [
+            str((e.get("extensions") or {}).get("code") or "UNKNOWN")
+            for e in reply.body.get("errors") or ()
+            if isinstance(e, dict)
+        ]
+        if self.metrics is not None:
+            operation = self.metrics.operation_label(reply.operation)
+            self.metrics.request_done(operation, reply.status, seconds)
+            for code in codes:
+                self.metrics.errors.inc(code)
+        if self.config.telemetry.logging.requests:
+            request_log.info(
+                "graphql request",
+                extra={
+                    "operation": reply.operation,
+                    "status": reply.status,
+                    "duration_ms": round(seconds * 1000, 2),
+                    "error_codes": codes,
+                },
+            )
+
+    async def _run(
+        self,
+        request: GraphQLRequest,
+        headers: dict[str, str],
+        rid: str,
+        media: str,
+        allow_mutation: bool,
+    ) -> Reply:
         router = self.router
+        claims = None
+        if self.auth is not None:
+            try:
+                claims = await self.auth.claims(headers)
+            except AuthError as error:
+                return Reply(
+                    401,
+                    {"errors": [_error(error.message, "UNAUTHENTICATED")]},
+                    [(b"www-authenticate", b'Bearer error="invalid_token"')],
+                    request.operation_name,
+                )
+        prepared: PreparedOperation | None = None
         try:
             prepared = router.prepare(request.query, request.operation_name)
             if not allow_mutation and prepared.operation.kind != "query":
-                await _send(
-                    send,
+                return Reply(
                     405,
-                    orjson.dumps(
-                        {
-                            "errors": [
-                                {
-                                    "message": "Only queries can be sent with GET; "
-                                    "use POST for mutations.",
-                                    "extensions": {"code": "METHOD_NOT_ALLOWED"},
-                                }
-                            ]
-                        }
-                    ),
-                    media,
+                    {
+                        "errors": [
+                            _error(
+                                "Only queries can be sent with GET; use POST for mutations.",
+                                "METHOD_NOT_ALLOWED",
+                            )
+                        ]
+                    },
                     [(b"allow", b"POST")],
+                    prepared.operation.name,
                 )
-                return
+            violations = self.limits.check(
+                (request.query, request.operation_name),
+                prepared.document,
+                prepared.operation.definition,
+            )
+            if violations:
+                raise RequestError(violations)
             variables = router.coerce_variables(prepared, request.variables)
         except RequestError as error:
             status = 400 if media == GRAPHQL_RESPONSE_JSON else 200
-            await _send(send, status, orjson.dumps({"errors": error.errors}), media)
-            return
-        forwarded = {k: headers[k] for k in FORWARDED_HEADERS if k in headers}
+            name = prepared.operation.name if prepared else request.operation_name
+            return Reply(status, {"errors": error.errors}, None, name)
+        forwarded = ClientRequest(headers, rid, claims)
+        if "x-request-id" not in forwarded:
+            forwarded["x-request-id"] = rid
         try:
             response = await router.execute_prepared(prepared, variables, forwarded)
         except Exception:  # a bug must never leak a stack trace to the client
             log.exception("unexpected error executing an operation")
             response = {
-                "errors": [
-                    {
-                        "message": "Internal router error.",
-                        "extensions": {"code": "INTERNAL_SERVER_ERROR"},
-                    }
-                ],
+                "errors": [_error("Internal router error.", "INTERNAL_SERVER_ERROR")],
                 "data": None,
             }
-        await _send(send, 200, orjson.dumps(response), media)
+        return Reply(200, response, None, prepared.operation.name)
+
+    # -- plan, readiness ---------------------------------------------------------------
+
+    async def _plan(
+        self, receive: Receive, send: Send, method: str, headers: dict[str, str]
+    ) -> None:
+        if method != "POST":
+            await _send(
+                send,
+                405,
+                b'{"errors":[{"message":"Use POST."}]}',
+                APPLICATION_JSON,
+                [(b"allow", b"POST")],
+            )
+            return
+        try:
+            body = await self._read_body(receive, headers)
+            request = parse_post(body, headers.get("content-type", ""))
+        except BadRequest as error:
+            await _send_error(send, error.status, error.message, APPLICATION_JSON)
+            return
+        try:
+            prepared = self.router.prepare(request.query, request.operation_name)
+        except RequestError as error:
+            await _send(send, 400, orjson.dumps({"errors": error.errors}), APPLICATION_JSON)
+            return
+        text = str(prepared.plan)
+        await _send(send, 200, orjson.dumps({"plan": text}), APPLICATION_JSON)
+
+    async def _ready(self, send: Send) -> None:
+        client = self.router.client
+        timeout = self.config.health.ready_timeout
+
+        async def probe(url: str) -> str:
+            try:
+                response = await client.client.post(
+                    url, content=_READY_QUERY, headers=JSON_HEADERS, timeout=timeout
+                )
+            except Exception as error:  # any failure means "not reachable"
+                return f"DOWN: {type(error).__name__}"
+            if response.status_code != 200:
+                return f"DOWN: HTTP {response.status_code}"
+            return "UP"
+
+        names = sorted(client.urls)
+        states = await asyncio.gather(*(probe(client.urls[name]) for name in names))
+        subgraphs = dict(zip(names, states, strict=True))
+        ready = all(state == "UP" for state in states)
+        body = {
+            "status": "READY" if ready else "NOT_READY",
+            "supergraph": True,
+            "subgraphs": subgraphs,
+        }
+        await _send(send, 200 if ready else 503, orjson.dumps(body), APPLICATION_JSON)
 
 
 def _headers(scope: Scope) -> dict[str, str]:
-    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", ())}
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
 
 
-async def _send(
-    send: Send,
-    status: int,
-    body: bytes,
-    media: str,
-    extra: list[tuple[bytes, bytes]] | None = None,
+def _with_request_id(send: Send, rid: str) -> Send:
+    header = (b"x-request-id", rid.encode())
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), header]
+        await send(message)
+
+    return sending
+
+
+async def _send_raw(
+    send: Send, status: int, body: bytes, content_type: str, extra: Headers | None = None
 ) -> None:
     headers = [
-        (b"content-type", f"{media}; charset=utf-8".encode()),
+        (b"content-type", content_type.encode()),
         (b"content-length", str(len(body)).encode()),
     ]
     if extra:
@@ -211,9 +468,38 @@ async def _send(
     await send({"type": "http.response.body", "body": body})
 
 
+async def _send(
+    send: Send, status: int, body: bytes, media: str, extra: Headers | None = None
+) -> None:
+    await _send_raw(send, status, body, f"{media}; charset=utf-8", extra)
+
+
 async def _send_error(send: Send, status: int, message: str, media: str) -> None:
-    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]})
-    await _send(send, status, body, media)
+    code = "PAYLOAD_TOO_LARGE" if status == 413 else "BAD_REQUEST"
+    await _send(send, status, orjson.dumps({"errors": [_error(message, code)]}), media)
+
+
+async def _send_page(send: Send) -> None:
+    await _send_raw(
+        send,
+        200,
+        playground.page(),
+        "text/html; charset=utf-8",
+        [(b"cache-control", b"no-cache"), (b"vary", b"accept")],
+    )
+
+
+async def _send_asset(send: Send, name: str, headers: dict[str, str]) -> None:
+    asset = playground.asset(name)
+    if asset is None:
+        await _send(send, 404, b'{"errors":[{"message":"Not found."}]}', APPLICATION_JSON)
+        return
+    cache = [(b"etag", asset.etag.encode()), (b"cache-control", b"public, max-age=86400")]
+    if headers.get("if-none-match") == asset.etag:
+        await send({"type": "http.response.start", "status": 304, "headers": cache})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await _send_raw(send, 200, asset.body, asset.media_type, cache)
 
 
 def create_app(router: Router, **options: Any) -> RouterApp:

@@ -107,3 +107,27 @@ def negotiate(accept: str) -> str | None:
         if best is None or rank[:2] > best[:2]:
             best = rank
     return best[2] if best else None
+
+
+def _qualities(accept: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for part in accept.split(","):
+        pieces = [p.strip() for p in part.split(";")]
+        quality = 1.0
+        for param in pieces[1:]:
+            if param.startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        media = pieces[0].lower()
+        out[media] = max(out.get(media, 0.0), quality)
+    return out
+
+
+def wants_html(accept: str) -> bool:
+    """A browser navigating here: text/html acceptable and not ranked below GraphQL JSON."""
+    qualities = _qualities(accept)
+    html = qualities.get("text/html", 0.0)
+    json = max(qualities.get(GRAPHQL_RESPONSE_JSON, 0.0), qualities.get(APPLICATION_JSON, 0.0))
+    return html > 0 and html >= json

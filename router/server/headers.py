@@ -1,0 +1,72 @@
+"""Which headers each subgraph receives: the client's request headers run through rules.
+
+The top-level rules (default: forward `authorization` and `x-request-id`) run
+first, then the subgraph's own; each rule propagates, inserts (a fixed value
+or a JWT claim) or removes one header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from router.config import HeaderRule
+
+
+class ClientRequest(dict[str, str]):
+    """The client's request headers (lower-case names) plus what the edge learned."""
+
+    claims: dict[str, Any] | None
+    request_id: str
+
+    def __init__(
+        self, headers: Mapping[str, str], request_id: str, claims: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(headers)
+        self.request_id = request_id
+        self.claims = claims
+
+
+def _claim_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+class HeaderPropagation:
+    def __init__(
+        self,
+        common: Sequence[HeaderRule],
+        per_subgraph: Mapping[str, Sequence[HeaderRule]] | None = None,
+    ) -> None:
+        self.common = tuple(common)
+        self.per_subgraph = {name: tuple(rules) for name, rules in (per_subgraph or {}).items()}
+
+    def rules(self, service: str) -> tuple[HeaderRule, ...]:
+        return self.common + self.per_subgraph.get(service, ())
+
+    def __call__(self, service: str, incoming: Mapping[str, str] | None) -> dict[str, str]:
+        incoming = incoming or {}
+        claims = getattr(incoming, "claims", None) or {}
+        out: dict[str, str] = {}
+        for rule in self.rules(service):
+            if rule.propagate is not None:
+                name = rule.propagate.lower()
+                value = incoming.get(name, rule.default)
+                if value is not None:
+                    out[(rule.rename or name).lower()] = value
+            elif rule.insert is not None:
+                value = rule.value if rule.value is not None else _claim_text(
+                    claims.get(rule.from_claim or "")
+                )
+                if value is not None:
+                    out[rule.insert.lower()] = value
+            elif rule.remove is not None:
+                out.pop(rule.remove.lower(), None)
+        return out
