@@ -146,6 +146,11 @@ class Jump:
     key: Any  # KeyDef
     covered: tuple[Field, ...]
     cost: int
+    consumed: frozenset[int] = frozenset()  # ids of the requested fields it takes on
+    leftovers: tuple[Field, ...] = ()  # parts of those fields the target cannot resolve
+
+    def remaining(self, fields: list[Field]) -> list[Field]:
+        return [f for f in fields if id(f) not in self.consumed] + list(self.leftovers)
 
 
 class _PlanState:
@@ -194,6 +199,10 @@ def _list_depth(t: GraphQLOutputType) -> int:
             t = t.of_type
         else:
             return depth
+
+
+def _count_fields(selection: SelectionSet) -> int:
+    return sum(1 for fields in selection.by_type.values() for f in fields if not f.is_typename)
 
 
 def _named(type_ref: str) -> str:
@@ -396,10 +405,15 @@ class QueryPlanner:
                 remote: list[Field] = []
                 for f in fields:
                     c = self.field_cost(subgraph, type_name, f, provided, depth)
-                    if c >= INF:
+                    if c < INF:
+                        total += c
+                        continue
+                    here, there = self._split(subgraph, type_name, f, provided, deep=True)
+                    if here is None or there is None:
                         remote.append(f)
                     else:
-                        total += c
+                        total += self.field_cost(subgraph, type_name, here, provided, depth)
+                        remote.append(there)
                 if remote:
                     total += self.remote_cost(subgraph, type_name, type_name, remote, depth)
                 if total >= INF:
@@ -446,8 +460,7 @@ class QueryPlanner:
             if jump is None:
                 return INF
             total += 1 + jump.cost
-            covered = {id(f) for f in jump.covered}
-            remaining = [f for f in remaining if id(f) not in covered]
+            remaining = jump.remaining(remaining)
         return total
 
     def fieldset_cost(
@@ -494,11 +507,21 @@ class QueryPlanner:
             if not keys:
                 continue
             covered: list[Field] = []
+            consumed: set[int] = set()
+            leftovers: list[Field] = []
             cost = 0
             for f in target_fields:
                 # the query's own depth is finite: only key hops count towards MAX_HOPS
                 c = self.field_cost(target, target_type, f, None, requires_met=True)
                 if c >= INF:
+                    # a value type spread over subgraphs: take the part the target has
+                    here, there = self._split(target, target_type, f, None, deep=True)
+                    if here is None or there is None:
+                        continue
+                    covered.append(here)
+                    consumed.add(id(f))
+                    leftovers.append(there)
+                    cost += self.field_cost(target, target_type, here, None, requires_met=True)
                     continue
                 placement = self.sg.placement(target_type, f.name, target)
                 if placement is not None and placement.requires is not None:
@@ -507,6 +530,7 @@ class QueryPlanner:
                         continue
                     c += rc
                 covered.append(f)
+                consumed.add(id(f))
                 cost += c
             if not covered:
                 continue
@@ -531,7 +555,15 @@ class QueryPlanner:
             if best is None or score < best[0]:
                 best = (
                     score,
-                    Jump(target, target_type, key_choice[1], tuple(covered), cost + key_choice[0]),
+                    Jump(
+                        target,
+                        target_type,
+                        key_choice[1],
+                        tuple(covered),
+                        cost + key_choice[0],
+                        frozenset(consumed),
+                        tuple(leftovers),
+                    ),
                 )
         return best[1] if best else None
 
@@ -559,18 +591,31 @@ class QueryPlanner:
         self._record_keys(state, (), root, fields)
         root_groups: list[Group] = []
         for index, f in enumerate(fields):
-            subgraph = self._choose_root_subgraph(root, f, root_groups, operation.kind)
-            group: Group | None = None
-            if operation.kind == "mutation":
-                if root_groups and root_groups[-1].subgraph == subgraph:
-                    group = root_groups[-1]
-            else:
-                group = next((g for g in root_groups if g.subgraph == subgraph), None)
-            if group is None:
-                group = state.new_group(subgraph, (), False, None, index)
-                root_groups.append(group)
-            group.top_conditions.append(f.conditions)
-            self.plan_fields(state, group, group.selection, None, (), root, root, [f], None)
+            pending = [f]
+            while pending:
+                part = pending.pop(0)
+                subgraph = self._choose_root_subgraph(root, part, root_groups, operation.kind)
+                if self.field_cost(subgraph, root, part, None) >= INF:
+                    # a shared root field whose (key-less) result no subgraph has in full:
+                    # each subgraph answers its part of the same field, merged afterwards
+                    here, there = self._split(subgraph, root, part, None, deep=True)
+                    if here is None or there is None or operation.kind == "mutation":
+                        raise PlanningError(
+                            f"cannot plan {root}.{f.name}: no subgraph resolves its selection"
+                        )
+                    part = here
+                    pending.append(there)
+                group: Group | None = None
+                if operation.kind == "mutation":
+                    if root_groups and root_groups[-1].subgraph == subgraph:
+                        group = root_groups[-1]
+                else:
+                    group = next((g for g in root_groups if g.subgraph == subgraph), None)
+                if group is None:
+                    group = state.new_group(subgraph, (), False, None, index)
+                    root_groups.append(group)
+                group.top_conditions.append(part.conditions)
+                self.plan_fields(state, group, group.selection, None, (), root, root, [part], None)
         node = self._build_tree(state, operation)
         return QueryPlan(node)
 
@@ -584,14 +629,16 @@ class QueryPlanner:
         used = {g.subgraph for g in existing}
         if kind == "mutation" and existing:
             used = {existing[-1].subgraph}
-        return min(
-            candidates,
-            key=lambda g: (
-                self.field_cost(g, root, f, None),
-                0 if g in used else 1,
-                self.graph_order.get(g, 0),
-            ),
-        )
+
+        def rank(graph: str) -> tuple[int, int, int, int]:
+            cost = self.field_cost(graph, root, f, None)
+            covered = 0
+            if cost >= INF:  # how much of the selection it could answer
+                here, _ = self._split(graph, root, f, None, deep=True)
+                covered = _count_fields(here.selection) if here and here.selection else 0
+            return cost, -covered, 0 if graph in used else 1, self.graph_order.get(graph, 0)
+
+        return min(candidates, key=rank)
 
     def _record_keys(
         self, state: _PlanState, path: tuple[str, ...], type_name: str, fields: Iterable[Field]
@@ -657,10 +704,15 @@ class QueryPlanner:
                 sub.add(frag, f.response_key, "__typename", (), _condition_directives(f))
                 continue
             cost = self.field_cost(subgraph, s_type, f, provided, 0, requires_met)
-            if cost >= INF:
+            if cost < INF:
+                local.append((f, cost))
+                continue
+            here, there = self._split(subgraph, s_type, f, provided, deep=True)
+            if here is None or there is None:
                 remote.append(f)
             else:
-                local.append((f, cost))
+                local.append((here, self.field_cost(subgraph, s_type, here, provided)))
+                remote.append(there)
         if remote and any(cost for _, cost in local):
             local = self._ride_along(subgraph, type_name, s_type, local, remote, provided)
         for f, _ in local:
@@ -730,14 +782,26 @@ class QueryPlanner:
         return kept
 
     def _split(
-        self, subgraph: str, s_type: str, f: Field, provided: Provided | None
+        self,
+        subgraph: str,
+        s_type: str,
+        f: Field,
+        provided: Provided | None,
+        deep: bool = False,
     ) -> tuple[Field | None, Field | None]:
-        """`f` cut in two: the sub-fields `subgraph` resolves without fetching, the rest."""
+        """`f` cut in two: the sub-fields `subgraph` resolves without fetching, the rest.
+
+        With `deep`, the part it resolves at all (jumps included), cutting nested
+        value-type fields the same way: what a shared (key-less) type offers in
+        several subgraphs is then fetched from each of them and merged.
+        """
         selection = f.selection
         if selection is None:
             return None, None
         placement = self.sg.placement(s_type, f.name, subgraph)
-        if placement is None:
+        if placement is None or placement.requires is not None:
+            return None, None
+        if deep and not self.defined_locally(subgraph, s_type, f.name, provided):
             return None, None
         child_decl = self.child_type(subgraph, s_type, f.name)
         if self.sg.is_interface_object(child_decl, subgraph):
@@ -750,13 +814,27 @@ class QueryPlanner:
             if type_name not in possible:
                 there[type_name] = fields
                 continue
-            mine = tuple(
-                g for g in fields if self.field_cost(subgraph, type_name, g, provided) == 0
-            )
-            rest = tuple(g for g in fields if g.is_typename or not any(g is m for m in mine))
-            here[type_name] = mine
-            there[type_name] = rest
-        if not any(here.values()) or not any(
+            mine: list[Field] = []
+            rest: list[Field] = []
+            for g in fields:
+                if g.is_typename:
+                    mine.append(g)
+                    rest.append(g)
+                    continue
+                cost = self.field_cost(subgraph, type_name, g, provided)
+                if cost == 0 or (deep and cost < INF):
+                    mine.append(g)
+                    continue
+                if deep and g.selection is not None:
+                    g_here, g_there = self._split(subgraph, type_name, g, provided, deep=True)
+                    if g_here is not None and g_there is not None:
+                        mine.append(g_here)
+                        rest.append(g_there)
+                        continue
+                rest.append(g)
+            here[type_name] = tuple(mine)
+            there[type_name] = tuple(rest)
+        if not any(any(not g.is_typename for g in fs) for fs in here.values()) or not any(
             any(not g.is_typename for g in fs) for fs in there.values()
         ):
             return None, None
@@ -917,8 +995,7 @@ class QueryPlanner:
                 None,
                 requires_met=True,
             )
-            covered = {id(f) for f in jump.covered}
-            remaining = [f for f in remaining if id(f) not in covered]
+            remaining = jump.remaining(remaining)
         return touched
 
     # -- plan tree --------------------------------------------------------------------------
