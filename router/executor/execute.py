@@ -12,6 +12,7 @@ import orjson
 from router.executor.fetcher import SubgraphClient, SubgraphRequestError
 from router.planner.inputs import InputSelection
 from router.planner.nodes import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
+from router.planner.subquery import apply_renames
 
 Path = tuple[str | int, ...]
 
@@ -103,6 +104,8 @@ async def _root_fetch(fetch: Fetch, run: _Run) -> None:
         return
     data = response.get("data")
     if isinstance(data, dict):
+        if fetch.renames:
+            apply_renames(data, fetch.renames)  # type: ignore[arg-type]
         merge(run.data, data)
     for error in response.get("errors") or ():
         path = error.get("path") if isinstance(error, dict) else None
@@ -211,6 +214,8 @@ async def _entity_fetch(node: Flatten, run: _Run) -> None:
     data = response.get("data")
     entities = data.get("_entities") if isinstance(data, dict) else None
     if isinstance(entities, list):
+        if fetch.renames:
+            apply_renames(entities, fetch.renames)  # type: ignore[arg-type]
         for index, entity in enumerate(entities[: len(targets)]):
             if isinstance(entity, dict):
                 for obj in targets[index]:

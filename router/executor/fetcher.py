@@ -193,8 +193,9 @@ class SubgraphClient:
         token = observer.started(service, url, send_headers) if observer else None
         started = time.perf_counter()
         try:
-            payload, status = await self._send(service, url, orjson.dumps(body), send_headers,
-                                               idempotent)
+            payload, status = await self._send(
+                service, url, orjson.dumps(body), send_headers, idempotent
+            )
         except SubgraphRequestError as error:
             if observer:
                 observer.finished(
@@ -270,8 +271,7 @@ def _payload(service: str, response: httpx.Response) -> dict[str, Any]:
     if not isinstance(payload, dict) or ("data" not in payload and "errors" not in payload):
         raise SubgraphRequestError(
             service,
-            f"HTTP fetch failed from '{service}': {response.status_code}: "
-            f"{response.reason_phrase}",
+            f"HTTP fetch failed from '{service}': {response.status_code}: {response.reason_phrase}",
             response.status_code,
         )
     return payload

@@ -282,6 +282,16 @@ class QueryPlanner:
             return frozenset({s_decl})
         return self.sg.possible_types_in(s_decl, subgraph)
 
+    def type_ref(self, subgraph: str, s_type: str, name: str) -> str:
+        """The field's type as `subgraph` declares it, e.g. "[Product!]"."""
+        fdef = self.sg.field(s_type, name)
+        if fdef is None:
+            return ""
+        placement = fdef.placements.get(subgraph)
+        if placement is not None and placement.type_ref:
+            return placement.type_ref
+        return fdef.type_ref
+
     def child_type(self, subgraph: str, s_type: str, name: str) -> str:
         fdef = self.sg.field(s_type, name)
         if fdef is None:
@@ -723,6 +733,7 @@ class QueryPlanner:
                 f.arguments,
                 _condition_directives(f),
                 composite=f.selection is not None,
+                type_ref=self.type_ref(subgraph, s_type, f.name),
             )
             if f.selection is not None and sf.selection is not None:
                 child_decl = self.child_type(subgraph, s_type, f.name)
@@ -1030,6 +1041,7 @@ class QueryPlanner:
             variable_usages=usages,
             requires=dict(group.inputs),
             type_map=dict(group.type_map),
+            renames=group.selection.renames(),
         )
 
     def _node(self, group: Group, operation: Operation) -> PlanNode:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Any, Union
 
 from router.planner.inputs import InputSelection
 
@@ -25,6 +25,8 @@ class Fetch:
     requires: Mapping[str, InputSelection] = field(default_factory=dict)
     # data __typename -> representation __typename (differs for @interfaceObject)
     type_map: Mapping[str, str] = field(default_factory=dict)
+    # aliases this operation needed, to rename back in its response (subquery.Renames)
+    renames: Mapping[str, Any] | None = None
 
     @property
     def is_entity_fetch(self) -> bool:

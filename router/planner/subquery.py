@@ -5,9 +5,13 @@ from __future__ import annotations
 from graphql import ArgumentNode, DirectiveNode, VariableNode, print_ast, visit
 from graphql.language import Visitor
 
+# Where a subgraph operation had to alias a field, how to give the response back its
+# client keys: {key in the subgraph response: (key in the merged data, nested renames)}
+Renames = dict[str, tuple[str, "Renames | None"]]
+
 
 class SubField:
-    __slots__ = ("arguments", "directives", "name", "response_key", "selection")
+    __slots__ = ("arguments", "data_key", "directives", "name", "response_key", "selection")
 
     def __init__(
         self,
@@ -16,8 +20,10 @@ class SubField:
         arguments: tuple[ArgumentNode, ...] = (),
         directives: tuple[DirectiveNode, ...] = (),
         composite: bool = False,
+        data_key: str | None = None,
     ) -> None:
-        self.response_key = response_key
+        self.response_key = response_key  # the key in the subgraph operation
+        self.data_key = data_key or response_key  # the key in the merged data
         self.name = name
         self.arguments = arguments
         self.directives = directives
@@ -34,12 +40,20 @@ def _print_args(arguments: tuple[ArgumentNode, ...]) -> str:
 
 
 class SubSelection:
-    """Fields by type condition (`None`: the position's own type), in insertion order."""
+    """Fields by type condition (`None`: the position's own type), in insertion order.
 
-    __slots__ = ("parts",)
+    Two type conditions may select the same response key with types that differ in
+    this subgraph (nullability, list or child type): GraphQL's "fields can merge"
+    rule would reject the operation, so the later one gets an alias here and its
+    value is renamed back when the response is merged (see `renames`).
+    """
+
+    __slots__ = ("aliases", "parts", "shapes")
 
     def __init__(self) -> None:
         self.parts: dict[str | None, dict[str, SubField]] = {}
+        self.shapes: dict[str, str] = {}
+        self.aliases: dict[tuple[str, str], str] = {}
 
     def is_empty(self) -> bool:
         return not any(self.parts.values())
@@ -55,7 +69,17 @@ class SubSelection:
         arguments: tuple[ArgumentNode, ...] = (),
         directives: tuple[DirectiveNode, ...] = (),
         composite: bool = False,
+        type_ref: str | None = None,
     ) -> SubField:
+        data_key = response_key
+        if type_ref is not None:
+            first = self.shapes.setdefault(response_key, type_ref)
+            if first != type_ref:
+                alias = self.aliases.get((response_key, type_ref))
+                if alias is None:
+                    alias = f"{response_key}__alias_{len(self.aliases)}"
+                    self.aliases[(response_key, type_ref)] = alias
+                response_key = alias
         part = self.parts.setdefault(type_condition, {})
         existing = part.get(response_key)
         if existing is not None:
@@ -66,9 +90,21 @@ class SubSelection:
                     d for d in existing.directives if d.name.value not in ("skip", "include")
                 )
             return existing
-        field = SubField(response_key, name, arguments, directives, composite)
+        field = SubField(response_key, name, arguments, directives, composite, data_key)
         part[response_key] = field
         return field
+
+    def renames(self) -> Renames | None:
+        tree: Renames = {}
+        for fields in self.parts.values():
+            for key, field in fields.items():
+                nested = field.selection.renames() if field.selection is not None else None
+                if key == field.data_key and nested is None:
+                    continue
+                if key in tree:
+                    nested = _merge_renames(tree[key][1], nested)
+                tree[key] = (field.data_key, nested)
+        return tree or None
 
     def print(self, indent: str = "") -> str:
         inner = indent + "  "
@@ -90,6 +126,38 @@ class SubSelection:
                     _collect_variables(node, into)
                 if f.selection is not None:
                     f.selection.variables(into)
+
+
+def _merge_renames(a: Renames | None, b: Renames | None) -> Renames | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    merged = dict(a)
+    for key, (data_key, nested) in b.items():
+        merged[key] = (
+            data_key,
+            _merge_renames(merged[key][1], nested) if key in merged else nested,
+        )
+    return merged
+
+
+def apply_renames(value: object, renames: Renames) -> None:
+    """Rename aliased keys of a subgraph response back to the client's keys, in place."""
+    if isinstance(value, list):
+        for item in value:
+            apply_renames(item, renames)
+        return
+    if not isinstance(value, dict):
+        return
+    for key, (data_key, nested) in renames.items():
+        if key not in value:
+            continue
+        child = value.pop(key) if key != data_key else value[key]
+        if nested is not None and child is not None:
+            apply_renames(child, nested)
+        if key != data_key:
+            value[data_key] = child
 
 
 class _VariableCollector(Visitor):
