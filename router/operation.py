@@ -38,6 +38,7 @@ from graphql import (
     get_named_type,
     is_abstract_type,
     is_composite_type,
+    print_ast,
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
@@ -354,3 +355,44 @@ class _Normalizer:
             selection=selection,
             directives=directives,
         )
+
+
+def print_operation(operation: Operation) -> str:
+    """The normalized operation: one branch per concrete type, conditions spelled out."""
+    lines = [f"{operation.kind} {operation.name or ''}".rstrip() + " {"]
+    _print_selection(operation.selection, "  ", lines)
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _print_conditions(conditions: Conditions) -> str:
+    if conditions is None:
+        return ""
+    alternatives = [
+        " && ".join(f"{'' if want else '!'}${var}" for var, want in conjunction)
+        for conjunction in sorted(conditions)
+    ]
+    return "  # if " + " || ".join(alternatives)
+
+
+def _print_selection(selection: SelectionSet, indent: str, lines: list[str]) -> None:
+    single = len(selection.by_type) == 1
+    for type_name, fields in selection.by_type.items():
+        inner = indent
+        if not single:
+            lines.append(f"{indent}... on {type_name} {{")
+            inner = indent + "  "
+        for f in fields:
+            alias = f"{f.response_key}: " if f.response_key != f.name else ""
+            args = ""
+            if f.arguments:
+                args = "(" + ", ".join(print_ast(a) for a in f.arguments) + ")"
+            head = f"{inner}{alias}{f.name}{args}"
+            if f.selection is None:
+                lines.append(head + _print_conditions(f.conditions))
+            else:
+                lines.append(head + " {" + _print_conditions(f.conditions))
+                _print_selection(f.selection, inner + "  ", lines)
+                lines.append(inner + "}")
+        if not single:
+            lines.append(f"{indent}}}")

@@ -13,10 +13,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--supergraph", required=True, help="supergraph SDL file")
     parser.add_argument("query_file", help="file with the operation ('-' for stdin)")
     parser.add_argument("--operation-name", help="operation to plan when the file has several")
+    parser.add_argument(
+        "--stage",
+        choices=("normalize", "plan"),
+        default="plan",
+        help="what to print: the normalized operation or the query plan (default)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from router.core import RequestError, Router
+    from router.operation import print_operation
     from router.supergraph import SupergraphError, load_supergraph
 
     try:
@@ -27,7 +34,11 @@ def run(args: argparse.Namespace) -> int:
         return 1
     router = Router(supergraph)
     try:
-        print(router.plan_text(query, args.operation_name))
+        prepared = router.prepare(query, args.operation_name)
+        if args.stage == "normalize":
+            print(print_operation(prepared.operation))
+        else:
+            print(prepared.plan)
     except RequestError as error:
         for item in error.errors:
             print(f"shopgraph plan: {item['message']}", file=sys.stderr)
