@@ -29,7 +29,9 @@ def _similar(obj: dict, info: object) -> list[dict]:
 
 
 SUBGRAPHS = {
-    "roster": Resolvers(query={"people": lambda info: [{"id": "p1", "name": "Ada"}, {"id": "p2", "name": "Linus"}]}),
+    "roster": Resolvers(
+        query={"people": lambda info: [{"id": "p1", "name": "Ada"}, {"id": "p2", "name": "Linus"}]}
+    ),
     "directory": Resolvers(
         query={"members": lambda info: _members()},
         entities={"Person": lambda rep: _person(rep["id"]) if rep["id"] in PEOPLE else None},
