@@ -167,7 +167,12 @@ class _PlanState:
         return group
 
     def entity_group(
-        self, subgraph: str, path: tuple[str, ...], parent: Group, deps: set[Group]
+        self,
+        subgraph: str,
+        path: tuple[str, ...],
+        parent: Group,
+        deps: set[Group],
+        inputs: tuple[str, InputSelection] | None = None,
     ) -> Group:
         for g in self.groups:
             if (
@@ -177,12 +182,22 @@ class _PlanState:
                 and g.parent is parent
                 and g not in deps
                 and not any(d.depends_transitively(g) for d in deps)
+                and (inputs is None or not _conflicting(g.inputs.get(inputs[0]), inputs[1]))
             ):
                 g.depends_on |= deps
                 return g
         group = self.new_group(subgraph, path, True, parent, parent.root_index)
         group.depends_on |= deps
         return group
+
+
+def _conflicting(current: InputSelection | None, new: InputSelection) -> bool:
+    """Whether one representation cannot carry both: the same field required with
+    different arguments (each needs its own `_entities` fetch)."""
+    if current is None:
+        return False
+    keys = {f.name: f.data_key for f in current.fields}
+    return any(keys.get(f.name, f.data_key) != f.data_key for f in new.fields)
 
 
 def _signature(f: Field) -> tuple[str, str]:
@@ -978,34 +993,47 @@ class QueryPlanner:
                 state, group, sub, frag, path, type_name, s_type, key_fields, provided
             )
             sub.add(frag, "__typename", "__typename")
-            needed = InputSelection((InputField("__typename", "__typename"),)).merged(
+            key_input = InputSelection((InputField("__typename", "__typename"),)).merged(
                 self._to_input(key_fields)
             )
+            # Fields whose requirements clash (one field needed with different
+            # arguments) cannot share a representation: one fetch per compatible batch.
+            batches: list[tuple[InputSelection, set[Group], list[Field]]] = []
             for f in jump.covered:
+                needed, needed_by = key_input, set(producers)
                 placement = self.sg.placement(jump.s_type, f.name, jump.subgraph)
                 if placement is not None and placement.requires is not None:
                     required = self._internal_fields(state, path, type_name, placement.requires)
-                    producers |= self.plan_fields(
+                    needed_by |= self.plan_fields(
                         state, group, sub, frag, path, type_name, s_type, required, provided
                     )
                     needed = needed.merged(self._to_input(required))
-            child = state.entity_group(jump.subgraph, path, group, producers)
-            child.inputs[jump.s_type] = self._merge_input(child.inputs.get(jump.s_type), needed)
-            child.type_map[type_name] = jump.s_type
-            child.top_conditions.extend(f.conditions for f in jump.covered)
-            touched |= producers
-            touched |= self.plan_fields(
-                state,
-                child,
-                child.selection,
-                jump.s_type,
-                path,
-                type_name,
-                jump.s_type,
-                jump.covered,
-                None,
-                requires_met=True,
-            )
+                for index, (inputs, deps, fields) in enumerate(batches):
+                    if not _conflicting(inputs, needed):
+                        batches[index] = (inputs.merged(needed), deps | needed_by, [*fields, f])
+                        break
+                else:
+                    batches.append((needed, needed_by, [f]))
+            for needed, needed_by, fields in batches:
+                child = state.entity_group(
+                    jump.subgraph, path, group, needed_by, (jump.s_type, needed)
+                )
+                child.inputs[jump.s_type] = self._merge_input(child.inputs.get(jump.s_type), needed)
+                child.type_map[type_name] = jump.s_type
+                child.top_conditions.extend(f.conditions for f in fields)
+                touched |= needed_by
+                touched |= self.plan_fields(
+                    state,
+                    child,
+                    child.selection,
+                    jump.s_type,
+                    path,
+                    type_name,
+                    jump.s_type,
+                    fields,
+                    None,
+                    requires_met=True,
+                )
             remaining = jump.remaining(remaining)
         return touched
 
