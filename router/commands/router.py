@@ -55,20 +55,19 @@ def _subgraph_urls(pairs: list[str]) -> dict[str, str]:
 
 def build_app(options: dict[str, Any]) -> Any:
     """The ASGI app for `options` (validated: raises on a bad config or supergraph)."""
-    import httpx
 
     from router.config import load_config
     from router.core import Router
+    from router.executor.transport import new_http_client
     from router.reload import FileSource, Reloader, SubgraphsSource, SupergraphSource
     from router.server import create_app
     from router.server.tracing import Tracing, tracer_provider
     from router.supergraph import load_supergraph
 
     config = load_config(options.get("config"))
-    client = httpx.AsyncClient(
-        timeout=httpx.Timeout(config.traffic.subgraph_timeout),
-        limits=httpx.Limits(max_connections=512, max_keepalive_connections=256),
-    )
+    # the lean keep-alive transport: httpx's default pool costs more CPU per subgraph
+    # call than planning and shaping together (docs/performance.md)
+    client = new_http_client(config.traffic.subgraph_timeout)
     urls = {name: sub.url for name, sub in config.subgraphs.items() if sub.url}
 
     def make_router(sdl: str) -> Router:

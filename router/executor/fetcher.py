@@ -18,6 +18,8 @@ from typing import Any, Protocol
 import httpx
 import orjson
 
+from router.executor.transport import new_http_client
+
 JSON_HEADERS = {
     "content-type": "application/json",
     "accept": "application/graphql-response+json, application/json",
@@ -151,10 +153,7 @@ class SubgraphClient:
     ) -> None:
         self.urls = dict(urls)
         self._own_client = client is None
-        self.client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=512, max_keepalive_connections=256),
-        )
+        self.client = client or new_http_client(timeout)
         self.default_policy = default_policy or SubgraphPolicy(timeout=timeout)
         self.policies = dict(policies or {})
         self.breakers = breakers
