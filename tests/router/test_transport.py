@@ -158,3 +158,17 @@ async def test_malformed_response_is_a_protocol_error(client):
     async with RawServer(lambda request: b"NOT HTTP AT ALL\r\n\r\n") as base:
         with pytest.raises(httpx.RemoteProtocolError):
             await client.post(f"{base}/g", content=b"{}")
+
+
+async def test_the_router_uses_this_transport_for_subgraph_calls(tmp_path):
+    """Guards docs/performance.md's main fix: httpx's default pool costs ~8x more CPU."""
+    from router.commands.router import build_app
+    from router.executor.fetcher import SubgraphClient
+    from tests.router.conftest import scenario
+
+    client = SubgraphClient({"a": "http://127.0.0.1:9/graphql"})
+    assert isinstance(client.client._transport, FastHTTPTransport)
+    await client.aclose()
+    app = build_app({"supergraph": str(scenario("keys-single").supergraph_path)})
+    assert isinstance(app.router.client.client._transport, FastHTTPTransport)
+    await app.router.aclose()
