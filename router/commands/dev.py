@@ -65,6 +65,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "SHOPGRAPH_DATA_DIR); ignored when DATABASE_URL is set",
     )
     parser.add_argument("--router-config", help="router.yaml for the router")
+    parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="create, migrate and seed the databases, then exit (compose.yaml's migrate step)",
+    )
 
 
 def subgraph_ports(pairs: list[str]) -> dict[str, int]:
@@ -75,7 +80,9 @@ def subgraph_ports(pairs: list[str]) -> dict[str, int]:
         name, sep, port = pair.partition("=")
         if not sep or name not in ports or not port.isdigit():
             known = ", ".join(ports)
-            raise DevError(f"--subgraph-port takes NAME=PORT with NAME one of {known}, got {pair!r}")
+            raise DevError(
+                f"--subgraph-port takes NAME=PORT with NAME one of {known}, got {pair!r}"
+            )
         ports[name] = int(port)
     return ports
 
@@ -269,7 +276,8 @@ def run(args: argparse.Namespace) -> int:
         stack = services(
             args.host, subgraph_ports(args.subgraph_port), args.router_port, args.router_config
         )
-        check_ports(args.host, stack)
+        if not args.prepare_only:
+            check_ports(args.host, stack)
         done = progress.start("PostgreSQL")
         where = _start_postgres()
         done(where)
@@ -278,7 +286,7 @@ def run(args: argparse.Namespace) -> int:
         )
         url = _prepare_databases(seed=not args.no_seed)
         done("done")
-        if stopping:
+        if stopping or args.prepare_only:
             return 0
         env = {**os.environ, "DATABASE_URL": url}
         subgraphs = [s for s in stack if s.name != "router"]

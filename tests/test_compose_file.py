@@ -1,0 +1,94 @@
+"""compose.yaml, checked without Docker: every service, one image built from the project
+(no Dockerfile at the top level), ports, health checks, depends_on conditions, and
+commands that our CLI accepts."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from router import cli
+from subgraphs.stack import DEFAULT_PORTS, SUBGRAPHS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    data: dict = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    return data
+
+
+def _shopgraph_accepts(argv: list[str]) -> argparse.Namespace:
+    assert argv[0] == "shopgraph" and argv[1] in cli.COMMANDS, argv
+    module = importlib.import_module(cli.COMMANDS[argv[1]])
+    parser = argparse.ArgumentParser(prog=f"shopgraph {argv[1]}", exit_on_error=False)
+    module.configure(parser)
+    return parser.parse_args(argv[2:])
+
+
+def test_services_and_one_image(compose: dict):
+    services = compose["services"]
+    assert set(services) == {"postgres", "migrate", "router", *SUBGRAPHS}
+    assert not (ROOT / "Dockerfile").exists()
+    built = {name: s for name, s in services.items() if name != "postgres"}
+    assert {s["image"] for s in built.values()} == {"shopgraph:local"}
+    for service in built.values():
+        assert service["build"]["context"] == "."
+        assert "pip install" in service["build"]["dockerfile_inline"]
+        assert service["environment"]["DATABASE_URL"].startswith("postgresql://")
+        assert "@postgres:5432/" in service["environment"]["DATABASE_URL"]
+    assert services["postgres"]["image"].startswith("postgres:")
+    assert "pgdata" in compose["volumes"]
+
+
+def test_health_checks_and_dependencies(compose: dict):
+    services = compose["services"]
+    for name in ["postgres", "router", *SUBGRAPHS]:
+        test = services[name]["healthcheck"]["test"]
+        assert test[0] == "CMD"
+    assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    for name in SUBGRAPHS:
+        depends = services[name]["depends_on"]
+        assert depends["migrate"] == {"condition": "service_completed_successfully"}
+        port = DEFAULT_PORTS[name]
+        assert services[name]["ports"] == [f"{port}:{port}"]
+        assert f"http://127.0.0.1:{port}/health" in services[name]["healthcheck"]["test"][-1]
+    assert services["orders"]["depends_on"]["inventory"] == {"condition": "service_healthy"}
+    assert services["router"]["depends_on"] == {
+        name: {"condition": "service_healthy"} for name in SUBGRAPHS
+    }
+    assert services["router"]["ports"] == ["4000:4000"]
+    assert "http://127.0.0.1:4000/ready" in services["router"]["healthcheck"]["test"][-1]
+
+
+def test_commands_exist_in_our_cli(compose: dict):
+    services = compose["services"]
+    migrate = _shopgraph_accepts(services["migrate"]["command"])
+    assert migrate.prepare_only is True
+    router = _shopgraph_accepts(services["router"]["command"])
+    assert router.listen == "0.0.0.0:4000"
+    assert sorted(router.subgraph) == sorted(
+        f"{name}=http://{name}:{DEFAULT_PORTS[name]}/graphql" for name in SUBGRAPHS
+    )
+    help_text = subprocess.run(
+        [sys.executable, "-m", "subgraphs", "--help"], capture_output=True, text=True, cwd=ROOT
+    ).stdout
+    for name in SUBGRAPHS:
+        command = services[name]["command"]
+        assert command[:4] == ["python", "-m", "subgraphs", name]
+        flags = command[4::2]
+        assert flags == ["--host", "--port"]
+        for flag in flags:
+            assert flag in help_text
+        assert command[-1] == str(DEFAULT_PORTS[name])
+    # the services that talk to each other use the compose service names
+    env = services["orders"]["environment"]
+    assert env["SHOPGRAPH_INVENTORY_URL"] == "http://inventory:4003/graphql"
+    assert env["SHOPGRAPH_PRODUCTS_URL"] == "http://products:4002/graphql"
