@@ -206,6 +206,8 @@ class RouterApp:
             await self._plan(receive, send, method, headers)
         elif path in ("/playground", "/playground/") and config.playground.enabled:
             await _send_page(send)
+        elif path == "/favicon.ico":  # browsers ask for it; an empty answer keeps logs quiet
+            await _send_raw(send, 204, b"", "image/x-icon")
         elif path.startswith(playground.STATIC_PREFIX) and config.playground.enabled:
             await _send_asset(send, path[len(playground.STATIC_PREFIX) :], headers)
         else:
