@@ -76,6 +76,12 @@ class SelectionSet:
     # conditions below an abstract type); lets a subgraph that only knows the
     # interface (an @interfaceObject) serve them.
     uniform: tuple[Field, ...] | None = None
+    # Where one response key is selected under different @skip/@include conditions,
+    # its position is that of its first *included* occurrence (GraphQL CollectFields),
+    # so it depends on the variables: every occurrence, in document order, per type.
+    occurrence_order: Mapping[str, tuple[tuple[str, Conjunction], ...]] = field(
+        default_factory=dict
+    )
 
     def fields_for(self, type_name: str) -> tuple[Field, ...]:
         return self.by_type.get(type_name, ())
@@ -201,6 +207,7 @@ class _Normalizer:
         condition: Conjunction,
         out: dict[str, list[tuple[FieldNode, Conjunction]]],
         visited: frozenset[str] = frozenset(),
+        order: list[tuple[str, Conjunction]] | None = None,
     ) -> None:
         for selection in selection_set.selections:
             own = _directive_condition(selection.directives)
@@ -214,17 +221,21 @@ class _Normalizer:
             if isinstance(selection, FieldNode):
                 key = selection.alias.value if selection.alias else selection.name.value
                 out.setdefault(key, []).append((selection, cond))
+                if order is not None:
+                    order.append((key, cond))
             elif isinstance(selection, InlineFragmentNode):
                 tc = selection.type_condition.name.value if selection.type_condition else None
                 if self._applies(tc, object_type):
-                    self._collect(object_type, selection.selection_set, cond, out, visited)
+                    self._collect(object_type, selection.selection_set, cond, out, visited, order)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
                 if fragment is None or name in visited:
                     continue
                 if self._applies(fragment.type_condition.name.value, object_type):
-                    self._collect(object_type, fragment.selection_set, cond, out, visited | {name})
+                    self._collect(
+                        object_type, fragment.selection_set, cond, out, visited | {name}, order
+                    )
 
     def _is_uniform(self, parent: GraphQLNamedType, selection_set: SelectionSetNode) -> bool:
         for selection in selection_set.selections:
@@ -253,17 +264,21 @@ class _Normalizer:
             assert isinstance(parent, GraphQLInterfaceType | GraphQLUnionType)
             object_types = list(self.schema.get_possible_types(parent))
         by_type: dict[str, tuple[Field, ...]] = {}
+        orders: dict[str, tuple[tuple[str, Conjunction], ...]] = {}
         for object_type in object_types:
             collected: dict[str, list[tuple[FieldNode, Conjunction]]] = {}
+            order: list[tuple[str, Conjunction]] = []
             for selection_set, cond in occurrences:
-                self._collect(object_type, selection_set, cond, collected)
+                self._collect(object_type, selection_set, cond, collected, order=order)
             by_type[object_type.name] = tuple(
                 self._field(object_type, key, nodes) for key, nodes in collected.items()
             )
+            if any(len({c for _, c in nodes}) > 1 for nodes in collected.values()):
+                orders[object_type.name] = tuple(order)
         uniform: tuple[Field, ...] | None = None
         if is_abstract_type(parent) and all(self._is_uniform(parent, s) for s, _ in occurrences):
             uniform = self._uniform_fields(parent, occurrences)
-        return SelectionSet(parent.name, by_type, uniform)
+        return SelectionSet(parent.name, by_type, uniform, orders)
 
     def _uniform_fields(
         self, parent: GraphQLNamedType, occurrences: list[tuple[SelectionSetNode, Conjunction]]

@@ -63,12 +63,13 @@ class _Run:
 
 
 class _CompiledSelection:
-    __slots__ = ("by_type", "type_name", "uniform")
+    __slots__ = ("by_type", "orders", "type_name", "uniform")
 
     def __init__(self) -> None:
         self.type_name = ""
         self.by_type: dict[str, tuple[FieldStep, ...]] = {}
         self.uniform: tuple[FieldStep, ...] | None = None
+        self.orders: Mapping[str, tuple[tuple[str, Any], ...]] = {}
 
 
 def _shape_object(
@@ -94,7 +95,20 @@ def _shape_object(
             if result is _BUBBLE:
                 return _BUBBLE
             out[key] = result
-    return out
+    order = compiled.orders.get(typename)
+    return _reorder(out, order, run.variables) if order else out
+
+
+def _reorder(
+    out: dict[str, Any], order: tuple[tuple[str, Any], ...], variables: Mapping[str, Any]
+) -> dict[str, Any]:
+    placed: dict[str, Any] = {}
+    for key, conjunction in order:
+        if key in out and key not in placed and included(frozenset({conjunction}), variables):
+            placed[key] = out[key]
+    for key, value in out.items():
+        placed.setdefault(key, value)
+    return placed
 
 
 class _Compiler:
@@ -109,6 +123,7 @@ class _Compiler:
         self._selections[id(selection)] = compiled
         compiled.type_name = selection.type_name
         compiled.by_type = {t: self.steps(fields) for t, fields in selection.by_type.items()}
+        compiled.orders = selection.occurrence_order
         if selection.uniform is not None:
             compiled.uniform = self.steps(selection.uniform)
         return compiled

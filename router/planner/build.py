@@ -655,15 +655,33 @@ class QueryPlanner:
         if kind == "mutation" and existing:
             used = {existing[-1].subgraph}
 
-        def rank(graph: str) -> tuple[int, int, int, int]:
+        def rank(graph: str) -> tuple[int, int, int, int, int]:
             cost = self.field_cost(graph, root, f, None)
             covered = 0
             if cost >= INF:  # how much of the selection it could answer
                 here, _ = self._split(graph, root, f, None, deep=True)
                 covered = _count_fields(here.selection) if here and here.selection else 0
-            return cost, -covered, 0 if graph in used else 1, self.graph_order.get(graph, 0)
+            return (
+                cost >= INF,
+                self._unreachable_types(graph, root, f),
+                cost,
+                -covered,
+                (0 if graph in used else 1) * 1000 + self.graph_order.get(graph, 0),
+            )
 
         return min(candidates, key=rank)
+
+    def _unreachable_types(self, graph: str, root: str, f: Field) -> int:
+        """Concrete types the query asks fields of that `graph` can never return here
+        (a shared `node(id:)` whose subgraphs each know their own types)."""
+        if f.selection is None:
+            return 0
+        possible = self.possible(graph, self.child_type(graph, root, f.name))
+        return sum(
+            1
+            for type_name, fields in f.selection.by_type.items()
+            if type_name not in possible and any(not g.is_typename for g in fields)
+        )
 
     def _record_keys(
         self, state: _PlanState, path: tuple[str, ...], type_name: str, fields: Iterable[Field]
@@ -1004,6 +1022,9 @@ class QueryPlanner:
                 placement = self.sg.placement(jump.s_type, f.name, jump.subgraph)
                 if placement is not None and placement.requires is not None:
                     required = self._internal_fields(state, path, type_name, placement.requires)
+                    if f.conditions is not None:
+                        # only needed when the field needing them is: same @skip/@include
+                        required = tuple(replace(r, conditions=f.conditions) for r in required)
                     needed_by |= self.plan_fields(
                         state, group, sub, frag, path, type_name, s_type, required, provided
                     )
