@@ -348,6 +348,7 @@ class Merger:
             field = self.merge_field(st, name, fsources, context)
             if field is not None:
                 self.validate_field_sharing(st, field, fsources, context)
+                self.validate_shared_runtime_types(st, field, fsources, context)
         if not st.fields:
             del self.out.types[st.name]
 
@@ -861,6 +862,47 @@ class Merger:
                 f"it is resolved from {human_list(resolving)} and defined as "
                 f"non-shareable in {which}{extra}",
                 [r.split('"')[0] for r in resolving],
+                coordinate,
+            )
+
+    def validate_shared_runtime_types(self, st: SType, field: SField, fsources, context) -> None:
+        """A shared field with an abstract type must resolve to the same runtime types
+        everywhere: no common type is an error, different sets are a hint."""
+        per_subgraph: dict[str, frozenset[str]] = {}
+        for sg, f in fsources:
+            if f is None or f.external or context[sg.name].get("used"):
+                continue
+            if context[sg.name].get("unused"):
+                continue
+            # only where the subgraph itself declares an abstract type (a subgraph
+            # returning one object type is covered by the field-type merge rules)
+            named = named_type(f.type)
+            target = sg.types.get(named)
+            if target is not None and target.kind in ("INTERFACE", "UNION"):
+                per_subgraph[sg.name] = frozenset(sg.possible_types(named))
+        if len(per_subgraph) < 2 or len(set(per_subgraph.values())) == 1:
+            return
+        coordinate = f"{st.name}.{field.name}"
+        common = frozenset.intersection(*per_subgraph.values())
+        listing = "; ".join(
+            f'"{name}": {", ".join(sorted(types)) or "none"}'
+            for name, types in per_subgraph.items()
+        )
+        if not common:
+            self.error(
+                "SHAREABLE_HAS_MISMATCHED_RUNTIME_TYPES",
+                f'Shared field "{coordinate}" return type "{field.type}" has a '
+                f"non-intersecting set of possible runtime types across subgraphs: {listing}.",
+                list(per_subgraph),
+                coordinate,
+            )
+        else:
+            self.hint(
+                "INCONSISTENT_RUNTIME_TYPES_FOR_SHAREABLE_RETURN",
+                f'Shared field "{coordinate}" return type "{field.type}" has different sets '
+                f"of possible runtime types across subgraphs: {listing}. Make sure every "
+                f"subgraph only resolves it to {', '.join(sorted(common))}.",
+                list(per_subgraph),
                 coordinate,
             )
 

@@ -169,6 +169,10 @@ CASES = [
         "a": fed2("type Query { v: V } type V { x: Int @shareable }"),
         "b": fed2("type Query { w: Int } type V { x: Int @shareable y: Int }"),
     }, "SATISFIABILITY_ERROR", "V.y"),
+    ("shareable-runtime-types-disjoint", {
+        "a": fed2("type Query { m: M @shareable } union M = A type A { x: Int @shareable }"),
+        "b": fed2("type Query { m: M @shareable } union M = B type B { y: Int }"),
+    }, "SHAREABLE_HAS_MISMATCHED_RUNTIME_TYPES", "Query.m"),
     ("compose-directive-unlinked", {
         "a": fed2('extend schema @composeDirective(name: "@custom") '
                   "directive @custom on FIELD_DEFINITION type Query { f: Int @custom }"),
