@@ -62,11 +62,13 @@ class PlanningError(Exception):
 class Provided:
     """The part of a `@provides` field set that applies at one position."""
 
-    __slots__ = ("nodes", "planner")
+    __slots__ = ("key", "nodes", "planner")
 
     def __init__(self, planner: QueryPlanner, nodes: tuple[SelectionSetNode, ...]) -> None:
         self.planner = planner
         self.nodes = nodes
+        # the nodes belong to the supergraph's field sets, alive as long as the planner
+        self.key = tuple(id(node) for node in nodes)
 
     def _fields(self, s_type: str, name: str) -> list[FieldNode]:
         found: list[FieldNode] = []
@@ -254,8 +256,10 @@ class QueryPlanner:
         self.sg = supergraph
         self.graph_order = {name: i for i, name in enumerate(supergraph.graphs)}
         self._fieldset_normalizer = _Normalizer(supergraph.schema, {})
-        self._fieldset_cache: dict[tuple[str, int], SelectionSet] = {}
-        self._cost_cache: dict[tuple[Any, ...], int] = {}
+        # keyed by object ids: each entry also holds its objects, so that an id cannot
+        # be reused by a new object while the entry exists
+        self._fieldset_cache: dict[tuple[str, int], tuple[SelectionSetNode, SelectionSet]] = {}
+        self._cost_cache: dict[tuple[Any, ...], tuple[Any, Any, int]] = {}
         self._api_interfaces: dict[str, tuple[str, ...]] = {}
 
     # -- schema questions -----------------------------------------------------------------
@@ -366,13 +370,14 @@ class QueryPlanner:
 
     def fieldset_fields(self, type_name: str, node: SelectionSetNode) -> tuple[Field, ...]:
         key = (type_name, id(node))
-        cached = self._fieldset_cache.get(key)
-        if cached is None:
+        entry = self._fieldset_cache.get(key)
+        if entry is None:
             gtype = self.sg.schema.get_type(type_name)
             if gtype is None:
                 raise PlanningError(f"unknown type {type_name} in a field set")
-            cached = self._fieldset_normalizer.selection_set(gtype, [(node, ())])
-            self._fieldset_cache[key] = cached
+            entry = (node, self._fieldset_normalizer.selection_set(gtype, [(node, ())]))
+            self._fieldset_cache[key] = entry
+        cached = entry[1]
         fields = cached.fields_for(type_name)
         if not fields and cached.uniform:
             fields = cached.uniform
@@ -414,11 +419,12 @@ class QueryPlanner:
         provided: Provided | None,
         depth: int = 0,
     ) -> int:
-        key = (subgraph, s_decl, id(selection), id(provided) if provided else 0, depth)
+        key = (subgraph, s_decl, id(selection), provided.key if provided else (), depth)
         cached = self._cost_cache.get(key)
         if cached is not None:
-            return cached
-        self._cost_cache[key] = INF  # guards against recursion through the same position
+            return cached[2]
+        # INF meanwhile: guards against recursion through the same position
+        self._cost_cache[key] = (selection, provided, INF)
         total = 0
         if self.sg.is_interface_object(s_decl, subgraph):
             total = self._interface_object_cost(subgraph, s_decl, selection, provided, depth)
@@ -444,7 +450,7 @@ class QueryPlanner:
                 if total >= INF:
                     break
         total = min(total, INF)
-        self._cost_cache[key] = total
+        self._cost_cache[key] = (selection, provided, total)
         return total
 
     def _interface_object_cost(
@@ -606,6 +612,7 @@ class QueryPlanner:
     # -- building -----------------------------------------------------------------------------
 
     def plan(self, operation: Operation) -> QueryPlan:
+        self._cost_cache.clear()  # costs are per operation (keyed by its objects' ids)
         state = _PlanState()
         root = operation.root_type
         fields = [
