@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import httpx
 import orjson
 
-from router.executor.transport import new_http_client
+from router.executor.transport import FastHTTPTransport, RawResponse, new_http_client
 
 JSON_HEADERS = {
     "content-type": "application/json",
@@ -154,6 +154,9 @@ class SubgraphClient:
         self.urls = dict(urls)
         self._own_client = client is None
         self.client = client or new_http_client(timeout)
+        # the lean transport's direct POST skips httpx's request/response objects
+        transport = getattr(self.client, "_transport", None)
+        self._fast = transport if isinstance(transport, FastHTTPTransport) else None
         self.default_policy = default_policy or SubgraphPolicy(timeout=timeout)
         self.policies = dict(policies or {})
         self.breakers = breakers
@@ -221,9 +224,12 @@ class SubgraphClient:
                 )
             last = attempt == attempts - 1
             try:
-                response = await self.client.post(
-                    url, content=content, headers=headers, timeout=policy.timeout
-                )
+                if self._fast is not None:
+                    response = await self._fast.post(url, content, headers, policy.timeout)
+                else:
+                    response = await self.client.post(
+                        url, content=content, headers=headers, timeout=policy.timeout
+                    )
             except httpx.TimeoutException as error:
                 if breaker is not None:
                     breaker.record(False)
@@ -262,7 +268,7 @@ def _never_reached(error: httpx.HTTPError) -> bool:
     return isinstance(error, httpx.ConnectError | httpx.RemoteProtocolError)
 
 
-def _payload(service: str, response: httpx.Response) -> dict[str, Any]:
+def _payload(service: str, response: httpx.Response | RawResponse) -> dict[str, Any]:
     try:
         payload = orjson.loads(response.content)
     except orjson.JSONDecodeError:

@@ -107,18 +107,41 @@ def _timeout(request: httpx.Request, kind: str) -> float | None:
     return timeouts.get(kind, _DEFAULT_TIMEOUT)
 
 
+class RawResponse:
+    """What `FastHTTPTransport.post` returns: just what a GraphQL client reads."""
+
+    __slots__ = ("content", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: list[tuple[bytes, bytes]], content: bytes):
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+
+    @property
+    def reason_phrase(self) -> str:
+        return httpx.codes.get_reason_phrase(self.status_code)
+
+
 class FastHTTPTransport(httpx.AsyncBaseTransport):
     def __init__(self, max_idle_per_origin: int = 64) -> None:
         self.max_idle = max_idle_per_origin
         self._idle: dict[tuple[str, str, int], deque[_Connection]] = {}
         self._tls = httpx.AsyncHTTPTransport()
+        self._targets: dict[str, tuple[tuple[str, str, int], bytes, bytes]] = {}
 
-    async def _connect(self, request: httpx.Request, origin: tuple[str, str, int]) -> _Connection:
+    async def _connect(
+        self,
+        origin: tuple[str, str, int],
+        timeout: float | None,
+        request: httpx.Request | None,
+    ) -> _Connection:
         loop = asyncio.get_running_loop()
+        if request is not None:
+            timeout = _timeout(request, "connect")
         try:
             _, connection = await asyncio.wait_for(
                 loop.create_connection(lambda: _Connection(origin), origin[1], origin[2]),
-                _timeout(request, "connect"),
+                timeout,
             )
         except TimeoutError as error:
             raise httpx.ConnectTimeout("timed out connecting", request=request) from error
@@ -158,21 +181,53 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
         lines.append(request.content)
         return b"".join(lines)
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        if url.scheme != "http":
-            return await self._tls.handle_async_request(request)
-        port = url.port or 80
-        origin = ("http", url.host, port)
-        if isinstance(request.stream, httpx.AsyncByteStream) and not hasattr(request, "_content"):
-            await request.aread()
-        payload = self._serialize(request, url.netloc.decode("ascii"))
-        read_timeout = _timeout(request, "read")
+    def _target(self, url: str) -> tuple[tuple[str, str, int], bytes, bytes] | None:
+        target = self._targets.get(url)
+        if target is None:
+            parsed = httpx.URL(url)
+            if parsed.scheme != "http":
+                return None
+            origin = ("http", parsed.host, parsed.port or 80)
+            target = (origin, parsed.raw_path, parsed.netloc)
+            self._targets[url] = target
+        return target
+
+    async def post(
+        self, url: str, content: bytes, headers: dict[str, str], timeout: float | None
+    ) -> RawResponse | httpx.Response:
+        """POST without building httpx Request/Response objects (the router's hot path).
+
+        Raises the same httpx exceptions as going through an `httpx.AsyncClient`."""
+        target = self._target(url)
+        if target is None:  # https: the regular way
+            request = httpx.Request("POST", url, content=content, headers=headers)
+            request.extensions["timeout"] = {"connect": timeout, "read": timeout}
+            response = await self._tls.handle_async_request(request)
+            await response.aread()
+            return response
+        origin, path, host = target
+        head = [b"POST ", path, b" HTTP/1.1\r\nhost: ", host, b"\r\ncontent-length: "]
+        head.append(str(len(content)).encode())
+        head.append(b"\r\n")
+        for name, value in headers.items():
+            head += [name.encode("latin-1"), b": ", value.encode("latin-1"), b"\r\n"]
+        head.append(b"\r\n")
+        head.append(content)
+        exchange = await self._exchange(origin, b"".join(head), timeout, None)
+        return RawResponse(exchange.status, exchange.headers, b"".join(exchange.body))
+
+    async def _exchange(
+        self,
+        origin: tuple[str, str, int],
+        payload: bytes,
+        read_timeout: float | None,
+        request: httpx.Request | None,
+    ) -> _Exchange:
         for attempt in range(2):
             connection = self._checkout(origin)
             reused = connection is not None
             if connection is None:
-                connection = await self._connect(request, origin)
+                connection = await self._connect(origin, read_timeout, request)
             exchange = connection.send(payload)
             assert exchange.complete is not None
             try:
@@ -195,14 +250,26 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
                 self._checkin(connection)
             else:
                 connection.close()
-            return httpx.Response(
-                exchange.status,
-                headers=exchange.headers,
-                content=b"".join(exchange.body),
-                extensions={"http_version": b"HTTP/1.1"},
-                request=request,
-            )
+            return exchange
         raise httpx.RemoteProtocolError("connection closed", request=request)  # pragma: no cover
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        if url.scheme != "http":
+            return await self._tls.handle_async_request(request)
+        port = url.port or 80
+        origin = ("http", url.host, port)
+        if isinstance(request.stream, httpx.AsyncByteStream) and not hasattr(request, "_content"):
+            await request.aread()
+        payload = self._serialize(request, url.netloc.decode("ascii"))
+        exchange = await self._exchange(origin, payload, _timeout(request, "read"), request)
+        return httpx.Response(
+            exchange.status,
+            headers=exchange.headers,
+            content=b"".join(exchange.body),
+            extensions={"http_version": b"HTTP/1.1"},
+            request=request,
+        )
 
     async def aclose(self) -> None:
         for idle in self._idle.values():

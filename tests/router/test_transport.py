@@ -172,3 +172,40 @@ async def test_the_router_uses_this_transport_for_subgraph_calls(tmp_path):
     app = build_app({"supergraph": str(scenario("keys-single").supergraph_path)})
     assert isinstance(app.router.client.client._transport, FastHTTPTransport)
     await app.router.aclose()
+
+
+async def test_direct_post_path_sends_headers_and_reuses_the_connection():
+    server = RawServer(lambda request: ok(b'{"data":{"ok":true}}'))
+    transport = FastHTTPTransport()
+    async with server as base:
+        for _ in range(3):
+            response = await transport.post(
+                f"{base}/graphql", b'{"query":"{ok}"}', {"authorization": "Bearer t"}, 2.0
+            )
+            assert response.status_code == 200
+            assert response.content == b'{"data":{"ok":true}}'
+            assert response.reason_phrase == "OK"
+    await transport.aclose()
+    assert server.connections == 1
+    head, _, body = server.requests[0].partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    assert lines[0] == b"POST /graphql HTTP/1.1"
+    assert b"authorization: Bearer t" in lines
+    assert b"content-length: 16" in lines
+    assert body == b'{"query":"{ok}"}'
+
+
+async def test_direct_post_timeout_and_refusal_raise_httpx_errors():
+    async def never(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(5)
+
+    server = await asyncio.start_server(never, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    transport = FastHTTPTransport()
+    with pytest.raises(httpx.ReadTimeout):
+        await transport.post(f"http://127.0.0.1:{port}/g", b"{}", {}, 0.2)
+    server.close()
+    await server.wait_closed()
+    with pytest.raises(httpx.ConnectError):
+        await transport.post(f"http://127.0.0.1:{port}/g", b"{}", {}, 0.2)
+    await transport.aclose()
