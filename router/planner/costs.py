@@ -1,0 +1,478 @@
+"""What each subgraph can resolve, and what it costs to resolve a selection there.
+
+Costs are "number of extra fetches", computed with the same rules the builder
+uses, so choices (which subgraph for a shared root field, which subgraph to jump
+to, which key) prefer the fewest fetches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from graphql import (
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLOutputType,
+    SelectionSetNode,
+    print_ast,
+)
+
+from router.operation import Field, SelectionSet, _Normalizer
+from router.planner.groups import Jump, PlanState
+from router.planner.provided import Provided
+from router.supergraph.model import Kind, Supergraph
+
+INF = 1 << 30
+MAX_HOPS = 4
+
+
+class PlanningError(Exception):
+    """The operation cannot be planned with this supergraph."""
+
+
+def signature(f: Field) -> tuple[str, str]:
+    return f.name, "".join(print_ast(a) for a in f.arguments)
+
+
+def list_depth(t: GraphQLOutputType) -> int:
+    depth = 0
+    while True:
+        if isinstance(t, GraphQLNonNull):
+            t = t.of_type
+        elif isinstance(t, GraphQLList):
+            depth += 1
+            t = t.of_type
+        else:
+            return depth
+
+
+def count_fields(selection: SelectionSet) -> int:
+    return sum(1 for fields in selection.by_type.values() for f in fields if not f.is_typename)
+
+
+def named(type_ref: str) -> str:
+    return type_ref.replace("[", "").replace("]", "").replace("!", "").strip()
+
+
+class SubgraphCosts:
+    """Schema questions and costs, per subgraph; planning builds on them."""
+
+    def __init__(self, supergraph: Supergraph) -> None:
+        self.sg = supergraph
+        self.graph_order = {name: i for i, name in enumerate(supergraph.graphs)}
+        self._fieldset_normalizer = _Normalizer(supergraph.schema, {})
+        # keyed by object ids: each entry also holds its objects, so that an id cannot
+        # be reused by a new object while the entry exists
+        self._fieldset_cache: dict[tuple[str, int], tuple[SelectionSetNode, SelectionSet]] = {}
+        self._cost_cache: dict[tuple[Any, ...], tuple[Any, Any, int]] = {}
+        self._api_interfaces: dict[str, tuple[str, ...]] = {}
+
+    # -- schema questions -----------------------------------------------------------------
+
+    def type_matches(self, type_name: str, condition: str) -> bool:
+        if type_name == condition:
+            return True
+        cond = self.sg.types.get(condition)
+        t = self.sg.types.get(type_name)
+        if cond is None or t is None:
+            return False
+        if cond.kind == Kind.UNION:
+            return any(type_name in m for m in cond.members.values())
+        if cond.kind == Kind.INTERFACE:
+            return any(condition in i for i in t.implements.values()) or (
+                t.kind == Kind.INTERFACE and condition == type_name
+            )
+        return False
+
+    def interfaces_of(self, type_name: str) -> tuple[str, ...]:
+        cached = self._api_interfaces.get(type_name)
+        if cached is None:
+            t = self.sg.types.get(type_name)
+            names: set[str] = set()
+            if t is not None:
+                for group in t.implements.values():
+                    names.update(group)
+            gtype = self.sg.schema.get_type(type_name)
+            names.update(i.name for i in getattr(gtype, "interfaces", ()) or ())
+            cached = tuple(sorted(names))
+            self._api_interfaces[type_name] = cached
+        return cached
+
+    def possible(self, subgraph: str, s_decl: str) -> frozenset[str]:
+        t = self.sg.types.get(s_decl)
+        if t is None:
+            return frozenset()
+        if t.kind == Kind.OBJECT:
+            return frozenset({s_decl})
+        return self.sg.possible_types_in(s_decl, subgraph)
+
+    def type_ref(self, subgraph: str, s_type: str, name: str) -> str:
+        """The field's type as `subgraph` declares it, e.g. "[Product!]"."""
+        fdef = self.sg.field(s_type, name)
+        if fdef is None:
+            return ""
+        placement = fdef.placements.get(subgraph)
+        if placement is not None and placement.type_ref:
+            return placement.type_ref
+        return fdef.type_ref
+
+    def child_type(self, subgraph: str, s_type: str, name: str) -> str:
+        fdef = self.sg.field(s_type, name)
+        if fdef is None:
+            raise PlanningError(f"unknown field {s_type}.{name}")
+        placement = fdef.placements.get(subgraph)
+        if placement is not None and placement.type_ref:
+            return named(placement.type_ref)
+        return named(fdef.type_ref)
+
+    def defined_locally(
+        self, subgraph: str, s_type: str, name: str, provided: Provided | None
+    ) -> bool:
+        fdef = self.sg.field(s_type, name)
+        if fdef is None:
+            return False
+        placement = fdef.placements.get(subgraph)
+        if placement is None:
+            return False
+        if not placement.external and not placement.used_overridden:
+            return True
+        if provided is not None and provided.has(s_type, name):
+            return True
+        # Fed1 extensions mark key fields @external; the subgraph still knows them.
+        return placement.external and name in self.sg.key_field_names(s_type, subgraph)
+
+    def child_provided(
+        self, subgraph: str, s_type: str, name: str, provided: Provided | None
+    ) -> Provided | None:
+        nodes: list[SelectionSetNode] = []
+        placement = self.sg.placement(s_type, name, subgraph)
+        if placement is not None and placement.provides is not None:
+            nodes.append(placement.provides)
+        if provided is not None:
+            inner = provided.child(s_type, name)
+            if inner is not None:
+                nodes.extend(inner.nodes)
+        return Provided(self.type_matches, tuple(nodes)) if nodes else None
+
+    def resolvers(self, type_name: str, name: str) -> list[tuple[str, str]]:
+        """(subgraph, type name there) pairs that can resolve `type_name.name`."""
+        out: list[tuple[str, str]] = []
+        fdef = self.sg.field(type_name, name)
+        if fdef is not None:
+            out.extend((g, type_name) for g in fdef.resolvable_in)
+        for interface in self.interfaces_of(type_name):
+            itype = self.sg.types.get(interface)
+            if itype is None or not itype.interface_object_in:
+                continue
+            ifield = itype.fields.get(name)
+            if ifield is None:
+                continue
+            out.extend(
+                (g, interface) for g in itype.interface_object_in if g in ifield.resolvable_in
+            )
+        out.sort(key=lambda p: self.graph_order.get(p[0], 0))
+        return out
+
+    def fieldset_fields(self, type_name: str, node: SelectionSetNode) -> tuple[Field, ...]:
+        key = (type_name, id(node))
+        entry = self._fieldset_cache.get(key)
+        if entry is None:
+            gtype = self.sg.schema.get_type(type_name)
+            if gtype is None:
+                raise PlanningError(f"unknown type {type_name} in a field set")
+            entry = (node, self._fieldset_normalizer.selection_set(gtype, [(node, ())]))
+            self._fieldset_cache[key] = entry
+        cached = entry[1]
+        fields = cached.fields_for(type_name)
+        if not fields and cached.uniform:
+            fields = cached.uniform
+        return fields
+
+    # -- costs ------------------------------------------------------------------------------
+
+    def field_cost(
+        self,
+        subgraph: str,
+        s_type: str,
+        f: Field,
+        provided: Provided | None,
+        depth: int = 0,
+        requires_met: bool = False,
+    ) -> int:
+        """Extra fetches needed to resolve `f` (and its selection) in `subgraph`; INF if
+        it cannot be resolved there at all. A field with @requires is only resolvable
+        where its requirements were sent along (`requires_met`: an entity-fetch entry)."""
+        if f.is_typename:
+            return 0
+        if not self.defined_locally(subgraph, s_type, f.name, provided):
+            return INF
+        if not requires_met:
+            placement = self.sg.placement(s_type, f.name, subgraph)
+            if placement is not None and placement.requires is not None:
+                return INF
+        if f.selection is None:
+            return 0
+        child_decl = self.child_type(subgraph, s_type, f.name)
+        child_provided = self.child_provided(subgraph, s_type, f.name, provided)
+        return self.selection_cost(subgraph, child_decl, f.selection, child_provided, depth)
+
+    def selection_cost(
+        self,
+        subgraph: str,
+        s_decl: str,
+        selection: SelectionSet,
+        provided: Provided | None,
+        depth: int = 0,
+    ) -> int:
+        key = (subgraph, s_decl, id(selection), provided.key if provided else (), depth)
+        cached = self._cost_cache.get(key)
+        if cached is not None:
+            return cached[2]
+        # INF meanwhile: guards against recursion through the same position
+        self._cost_cache[key] = (selection, provided, INF)
+        total = 0
+        if self.sg.is_interface_object(s_decl, subgraph):
+            total = self._interface_object_cost(subgraph, s_decl, selection, provided, depth)
+        else:
+            possible = self.possible(subgraph, s_decl)
+            for type_name, fields in selection.by_type.items():
+                if type_name not in possible:
+                    continue
+                remote: list[Field] = []
+                for f in fields:
+                    c = self.field_cost(subgraph, type_name, f, provided, depth)
+                    if c < INF:
+                        total += c
+                        continue
+                    here, there = self._split(subgraph, type_name, f, provided, deep=True)
+                    if here is None or there is None:
+                        remote.append(f)
+                    else:
+                        total += self.field_cost(subgraph, type_name, here, provided, depth)
+                        remote.append(there)
+                if remote:
+                    total += self.remote_cost(subgraph, type_name, type_name, remote, depth)
+                if total >= INF:
+                    break
+        total = min(total, INF)
+        self._cost_cache[key] = (selection, provided, total)
+        return total
+
+    def _interface_object_cost(
+        self,
+        subgraph: str,
+        s_decl: str,
+        selection: SelectionSet,
+        provided: Provided | None,
+        depth: int,
+    ) -> int:
+        total = 0
+        needs_owner = False
+        for fields in selection.by_type.values():
+            for f in fields:
+                if f.is_typename:
+                    needs_owner = True
+                    continue
+                c = self.field_cost(subgraph, s_decl, f, provided, depth)
+                if c >= INF:
+                    needs_owner = True
+                else:
+                    total += c
+        if needs_owner:
+            if self._interface_owner(subgraph, s_decl) is None:
+                return INF
+            total += 1
+        return total
+
+    def remote_cost(
+        self, subgraph: str, type_name: str, s_type: str, fields: list[Field], depth: int
+    ) -> int:
+        if depth >= MAX_HOPS:
+            return INF
+        total = 0
+        remaining = list(fields)
+        while remaining:
+            jump = self.choose_jump(subgraph, type_name, s_type, remaining, depth, None)
+            if jump is None:
+                return INF
+            total += 1 + jump.cost
+            remaining = jump.remaining(remaining)
+        return total
+
+    def fieldset_cost(
+        self, subgraph: str, type_name: str, s_type: str, node: SelectionSetNode, depth: int
+    ) -> int:
+        fields = self.fieldset_fields(type_name, node)
+        total = 0
+        remote: list[Field] = []
+        for f in fields:
+            c = self.field_cost(subgraph, s_type, f, None, depth + 1)
+            if c >= INF:
+                remote.append(f)
+            else:
+                total += c
+        if remote:
+            total += self.remote_cost(subgraph, type_name, s_type, remote, depth + 1)
+        return min(total, INF)
+
+    def choose_jump(
+        self,
+        subgraph: str,
+        type_name: str,
+        s_type: str,
+        fields: list[Field],
+        depth: int,
+        state: PlanState | None,
+        path: tuple[str, ...] = (),
+    ) -> Jump | None:
+        candidates: dict[tuple[str, str], list[Field]] = {}
+        for f in fields:
+            if f.is_typename:
+                continue
+            for target in self.resolvers(type_name, f.name):
+                if target == (subgraph, s_type):
+                    # back into the same subgraph only to bring a field its requirements
+                    placement = self.sg.placement(s_type, f.name, subgraph)
+                    if placement is None or placement.requires is None:
+                        continue
+                candidates.setdefault(target, []).append(f)
+        best: tuple[tuple[int, ...], Jump] | None = None
+        for (target, target_type), target_fields in candidates.items():
+            ttype = self.sg.types[target_type]
+            keys = ttype.resolvable_keys(target)
+            if not keys:
+                continue
+            covered: list[Field] = []
+            consumed: set[int] = set()
+            leftovers: list[Field] = []
+            cost = 0
+            for f in target_fields:
+                # the query's own depth is finite: only key hops count towards MAX_HOPS
+                c = self.field_cost(target, target_type, f, None, requires_met=True)
+                if c >= INF:
+                    # a value type spread over subgraphs: take the part the target has
+                    here, there = self._split(target, target_type, f, None, deep=True)
+                    if here is None or there is None:
+                        continue
+                    covered.append(here)
+                    consumed.add(id(f))
+                    leftovers.append(there)
+                    cost += self.field_cost(target, target_type, here, None, requires_met=True)
+                    continue
+                placement = self.sg.placement(target_type, f.name, target)
+                if placement is not None and placement.requires is not None:
+                    rc = self.fieldset_cost(subgraph, type_name, s_type, placement.requires, depth)
+                    if rc >= INF:
+                        continue
+                    c += rc
+                covered.append(f)
+                consumed.add(id(f))
+                cost += c
+            if not covered:
+                continue
+            key_choice: tuple[int, Any] | None = None
+            for key in keys:
+                kc = self.fieldset_cost(subgraph, type_name, s_type, key.selection, depth)
+                if kc < INF and (key_choice is None or kc < key_choice[0]):
+                    key_choice = (kc, key)
+            if key_choice is None:
+                continue
+            reuse = 0
+            if state is not None and any(
+                g.entity and g.subgraph == target and g.path == path for g in state.groups
+            ):
+                reuse = -1
+            score = (
+                -len(covered),
+                cost + key_choice[0],
+                reuse,
+                self.graph_order.get(target, 0),
+            )
+            if best is None or score < best[0]:
+                best = (
+                    score,
+                    Jump(
+                        target,
+                        target_type,
+                        key_choice[1],
+                        tuple(covered),
+                        cost + key_choice[0],
+                        frozenset(consumed),
+                        tuple(leftovers),
+                    ),
+                )
+        return best[1] if best else None
+
+    def _interface_owner(self, subgraph: str, interface: str) -> tuple[str, Any] | None:
+        itype = self.sg.types[interface]
+        for owner in sorted(itype.graphs, key=lambda g: self.graph_order.get(g, 0)):
+            if owner == subgraph or owner in itype.interface_object_in:
+                continue
+            for key in itype.resolvable_keys(owner):
+                fields = self.fieldset_fields(interface, key.selection)
+                if all(self.field_cost(subgraph, interface, f, None) < INF for f in fields):
+                    return owner, key
+        return None
+
+    def _split(
+        self,
+        subgraph: str,
+        s_type: str,
+        f: Field,
+        provided: Provided | None,
+        deep: bool = False,
+    ) -> tuple[Field | None, Field | None]:
+        """`f` cut in two: the sub-fields `subgraph` resolves without fetching, the rest.
+
+        With `deep`, the part it resolves at all (jumps included), cutting nested
+        value-type fields the same way: what a shared (key-less) type offers in
+        several subgraphs is then fetched from each of them and merged.
+        """
+        selection = f.selection
+        if selection is None:
+            return None, None
+        placement = self.sg.placement(s_type, f.name, subgraph)
+        if placement is None or placement.requires is not None:
+            return None, None
+        if deep and not self.defined_locally(subgraph, s_type, f.name, provided):
+            return None, None
+        child_decl = self.child_type(subgraph, s_type, f.name)
+        if self.sg.is_interface_object(child_decl, subgraph):
+            return None, None
+        provided = self.child_provided(subgraph, s_type, f.name, provided)
+        possible = self.possible(subgraph, child_decl)
+        here: dict[str, tuple[Field, ...]] = {}
+        there: dict[str, tuple[Field, ...]] = {}
+        for type_name, fields in selection.by_type.items():
+            if type_name not in possible:
+                there[type_name] = fields
+                continue
+            mine: list[Field] = []
+            rest: list[Field] = []
+            for g in fields:
+                if g.is_typename:
+                    mine.append(g)
+                    rest.append(g)
+                    continue
+                cost = self.field_cost(subgraph, type_name, g, provided)
+                if cost == 0 or (deep and cost < INF):
+                    mine.append(g)
+                    continue
+                if deep and g.selection is not None:
+                    g_here, g_there = self._split(subgraph, type_name, g, provided, deep=True)
+                    if g_here is not None and g_there is not None:
+                        mine.append(g_here)
+                        rest.append(g_there)
+                        continue
+                rest.append(g)
+            here[type_name] = tuple(mine)
+            there[type_name] = tuple(rest)
+        if not any(any(not g.is_typename for g in fs) for fs in here.values()) or not any(
+            any(not g.is_typename for g in fs) for fs in there.values()
+        ):
+            return None, None
+        return (
+            replace(f, selection=SelectionSet(selection.type_name, here)),
+            replace(f, selection=SelectionSet(selection.type_name, there)),
+        )

@@ -1,0 +1,116 @@
+"""From fetch groups to the plan tree: Fetch/Flatten nodes layered into Sequence/Parallel."""
+
+from __future__ import annotations
+
+from graphql import (
+    VariableDefinitionNode,
+    print_ast,
+)
+
+from router.operation import Operation
+from router.planner.costs import PlanningError
+from router.planner.groups import Group, PlanState
+from router.planner.nodes import (
+    Condition,
+    Fetch,
+    Flatten,
+    Parallel,
+    PlanNode,
+    Sequence,
+)
+
+
+def _print_variable(definition: VariableDefinitionNode) -> str:
+    text = f"${definition.variable.name.value}: {print_ast(definition.type)}"
+    if definition.default_value is not None:
+        text += f" = {print_ast(definition.default_value)}"
+    return text
+
+
+def fetch_node(group: Group, operation: Operation) -> Fetch:
+    variables: set[str] = set()
+    group.selection.variables(variables)
+    usages = tuple(v for v in operation.variable_definitions if v in variables)
+    var_defs = [_print_variable(operation.variable_definitions[v]) for v in usages]
+    name = ""
+    if operation.name:
+        name = f"{operation.name}__{group.subgraph}__{group.id}"
+    if group.entity:
+        var_defs.insert(0, "$representations: [_Any!]!")
+        body = group.selection.print("  ")
+        selection = "{\n  _entities(representations: $representations) " + body + "\n}"
+        kind = "query"
+    else:
+        selection = group.selection.print()
+        kind = "mutation" if operation.kind == "mutation" else "query"
+    header = kind
+    if name:
+        header += " " + name
+    if var_defs:
+        header += "(" + ", ".join(var_defs) + ")"
+    text = selection if header == "query" else f"{header} {selection}"
+    return Fetch(
+        id=group.id,
+        service=group.subgraph,
+        operation=text,
+        operation_kind=kind,
+        variable_usages=usages,
+        requires=dict(group.inputs),
+        type_map=dict(group.type_map),
+        renames=group.selection.renames(),
+    )
+
+
+def plan_node(group: Group, operation: Operation) -> PlanNode:
+    fetch = fetch_node(group, operation)
+    node: PlanNode = Flatten(group.path, fetch) if group.entity else fetch
+    # a fetch all of whose fields are skipped is not sent at all
+    for variable, want in reversed(group.common_condition()):
+        node = Condition(variable, node, None) if want else Condition(variable, None, node)
+    return node
+
+
+def layers(groups: list[Group]) -> list[list[Group]]:
+    """Groups in dependency order: each layer only needs what earlier layers fetched."""
+    remaining = [g for g in groups if not g.selection.is_empty()]
+    ids = {g.id for g in remaining}
+    done: set[int] = set()
+    ordered: list[list[Group]] = []
+    while remaining:
+        layer = [
+            g
+            for g in remaining
+            if all(d.id in done or d.id not in ids for d in g.depends_on if d is not g)
+        ]
+        if not layer:
+            raise PlanningError("circular dependency between fetches")
+        ordered.append(layer)
+        done.update(g.id for g in layer)
+        remaining = [g for g in remaining if g.id not in done]
+    return ordered
+
+
+def sequence(layered: list[list[Group]], operation: Operation) -> PlanNode | None:
+    steps: list[PlanNode] = []
+    for layer in layered:
+        nodes = [plan_node(g, operation) for g in layer]
+        steps.append(nodes[0] if len(nodes) == 1 else Parallel(tuple(nodes)))
+    if not steps:
+        return None
+    return steps[0] if len(steps) == 1 else Sequence(tuple(steps))
+
+
+def build_tree(state: PlanState, operation: Operation) -> PlanNode | None:
+    if operation.kind != "mutation":
+        return sequence(layers(state.groups), operation)
+    by_root: dict[int, list[Group]] = {}
+    for g in state.groups:
+        by_root.setdefault(g.root_index, []).append(g)
+    parts = [
+        node
+        for _, groups in sorted(by_root.items())
+        if (node := sequence(layers(groups), operation)) is not None
+    ]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else Sequence(tuple(parts))
