@@ -237,20 +237,25 @@ async def _entity_fetch(node: Flatten, run: _Run) -> None:
 
 
 def merge(target: dict[str, Any], source: dict[str, Any]) -> None:
+    """Deep-merge one subgraph's answer into the response data, in place."""
     for key, value in source.items():
         current = target.get(key)
         if current is None:
             target[key] = value
-        elif value is None:
-            continue
-        elif isinstance(current, dict) and isinstance(value, dict):
-            merge(current, value)
-        elif isinstance(current, list) and isinstance(value, list) and len(current) == len(value):
-            for i, item in enumerate(value):
-                existing = current[i]
-                if isinstance(existing, dict) and isinstance(item, dict):
-                    merge(existing, item)
-                elif existing is None:
-                    current[i] = item
-        else:
-            target[key] = value
+        elif value is not None:
+            target[key] = _merge_value(current, value)
+
+
+def _merge_value(current: Any, value: Any) -> Any:
+    if isinstance(current, dict) and isinstance(value, dict):
+        merge(current, value)
+        return current
+    if isinstance(current, list) and isinstance(value, list) and len(current) == len(value):
+        for index, item in enumerate(value):
+            existing = current[index]
+            if existing is None:
+                current[index] = item
+            elif item is not None:
+                current[index] = _merge_value(existing, item)
+        return current
+    return value

@@ -1,0 +1,94 @@
+"""The executor's data plumbing, on plain data: collecting objects at a path, building
+representations, merging answers, renaming aliased keys back."""
+
+from __future__ import annotations
+
+from router.executor.execute import _MISSING, build_representation, collect, merge
+from router.planner.inputs import InputField, InputSelection
+from router.planner.subquery import apply_renames
+
+
+def test_collect_walks_lists_and_keeps_response_paths():
+    data = {
+        "shelves": [
+            {"books": [{"id": 1}, None, {"id": 2}]},
+            None,
+            {"books": [[{"id": 3}], [{"id": 4}, {"id": 5}]]},
+        ]
+    }
+    found = collect(data, ("shelves", "@", "books", "@"))
+    assert [(obj.get("id"), path) for obj, path in found] == [
+        (1, ("shelves", 0, "books", 0)),
+        (2, ("shelves", 0, "books", 2)),
+        # a nested list the path did not walk into is flattened one level
+        (3, ("shelves", 2, "books", 0, 0)),
+        (4, ("shelves", 2, "books", 1, 0)),
+        (5, ("shelves", 2, "books", 1, 1)),
+    ]
+
+
+def test_representation_copies_keys_requirements_and_nested_objects():
+    selection = InputSelection(
+        (
+            InputField("__typename", "__typename"),
+            InputField("id", "id"),
+            InputField("price", "price__1"),  # fetched under an alias
+            InputField("dims", "dims", InputSelection((InputField("w", "w"),))),
+        )
+    )
+    obj = {"__typename": "P", "id": "p1", "price": 5, "price__1": 7, "dims": {"w": 2, "h": 9}}
+    assert build_representation(obj, selection) == {
+        "__typename": "P",
+        "id": "p1",
+        "price": 7,
+        "dims": {"w": 2},
+    }
+    # a key the data lacks (its fetch failed) means no representation at all
+    assert build_representation({"__typename": "P"}, selection) is _MISSING
+
+
+def test_representation_includes_type_specific_requirements():
+    selection = InputSelection(
+        (InputField("__typename", "__typename"),),
+        (("Book", (InputField("pages", "pages"),)), ("Film", (InputField("minutes", "minutes"),))),
+    )
+    book = {"__typename": "Book", "pages": 300, "minutes": None}
+    assert build_representation(book, selection) == {"__typename": "Book", "pages": 300}
+
+
+def test_merge_is_deep_and_keeps_values_a_null_does_not_replace():
+    target = {
+        "a": {"x": 1, "list": [{"id": 1}, None, [{"k": 1}]]},
+        "b": "kept",
+    }
+    merge(
+        target,
+        {"a": {"y": 2, "list": [{"name": "one"}, {"id": 2}, [{"v": 2}]]}, "b": None, "c": 3},
+    )
+    assert target == {
+        "a": {"x": 1, "y": 2, "list": [{"id": 1, "name": "one"}, {"id": 2}, [{"k": 1, "v": 2}]]},
+        "b": "kept",
+        "c": 3,
+    }
+
+
+def test_renames_restore_client_keys_at_any_depth():
+    response = {
+        "members": [
+            {"__typename": "Person", "id": "p1", "similar": [{"id__alias_0": "x"}]},
+            {"__typename": "Bot", "id__alias_0": "b1"},
+        ]
+    }
+    renames = {
+        "members": (
+            "members",
+            {"id__alias_0": ("id", None), "similar": ("similar", {"id__alias_0": ("id", None)})},
+        )
+    }
+    apply_renames(response, renames)
+    assert response == {
+        "members": [
+            {"__typename": "Person", "id": "p1", "similar": [{"id": "x"}]},
+            {"__typename": "Bot", "id": "b1"},
+        ]
+    }
