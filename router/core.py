@@ -23,6 +23,7 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
+from router.astnodes import copy_node
 from router.executor import ResponseShape, SubgraphClient, compile_shape, execute_plan
 from router.operation import Operation, OperationError, normalize
 from router.planner.build import PlanningError, QueryPlanner
@@ -230,23 +231,12 @@ def _introspection_document(
     document: DocumentNode, operation: OperationDefinitionNode
 ) -> DocumentNode:
     """The operation reduced to its root `__schema` / `__type` fields."""
-    from dataclasses import is_dataclass, replace
-
     selections = tuple(
         s
         for s in operation.selection_set.selections
         if isinstance(s, FieldNode) and s.name.value in ("__schema", "__type")
     )
-
-    def copy(node: Any, **changes: Any) -> Any:
-        if is_dataclass(node):
-            return replace(node, **changes)
-        new = node.__class__.__new__(node.__class__)
-        for key in node.keys:
-            setattr(new, key, changes.get(key, getattr(node, key)))
-        return new
-
-    selection_set = copy(operation.selection_set, selections=selections)
-    reduced = copy(operation, selection_set=selection_set)
+    selection_set = copy_node(operation.selection_set, selections=selections)
+    reduced = copy_node(operation, selection_set=selection_set)
     definitions = tuple(reduced if d is operation else d for d in document.definitions)
-    return copy(document, definitions=definitions)
+    return copy_node(document, definitions=definitions)

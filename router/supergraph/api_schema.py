@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import is_dataclass, replace
 from typing import Any
 
 from graphql import (
@@ -32,6 +31,7 @@ from graphql import (
     build_ast_schema,
 )
 
+from router.astnodes import copy_node
 from router.supergraph.links import Links
 
 _TYPE_NODES = (
@@ -61,16 +61,6 @@ _DEPRECATED = GraphQLDirective(
     args=GraphQLDeprecatedDirective.args,
     description=GraphQLDeprecatedDirective.description,
 )
-
-
-def _copy(node: Any, **changes: Any) -> Any:
-    """Copy an AST node with some attributes replaced (graphql-core 3.3 nodes are frozen)."""
-    if is_dataclass(node):
-        return replace(node, **changes)
-    new = node.__class__.__new__(node.__class__)
-    for key in node.keys:
-        setattr(new, key, changes.get(key, getattr(node, key)))
-    return new
 
 
 def _named(type_node: Any) -> str:
@@ -107,7 +97,7 @@ def build_api_schema(document: DocumentNode, links: Links) -> GraphQLSchema:
 
     def clean_args(args: Any) -> tuple[Any, ...]:
         return tuple(
-            _copy(a, directives=keep_directives(a))
+            copy_node(a, directives=keep_directives(a))
             for a in args or ()
             if not is_hidden(a) and _named(a.type) not in removed_types
         )
@@ -120,14 +110,14 @@ def build_api_schema(document: DocumentNode, links: Links) -> GraphQLSchema:
                 for op in definition.operation_types or ()
                 if op.type.name.value not in removed_types
             )
-            definitions.append(_copy(definition, directives=(), operation_types=ops))
+            definitions.append(copy_node(definition, directives=(), operation_types=ops))
             continue
         if isinstance(definition, DirectiveDefinitionNode):
             if definition.name.value in hidden_directives or definition.name.value.startswith(
                 prefixes
             ):
                 continue
-            definitions.append(_copy(definition, arguments=clean_args(definition.arguments)))
+            definitions.append(copy_node(definition, arguments=clean_args(definition.arguments)))
             continue
         if not isinstance(definition, (TypeDefinitionNode, *_TYPE_NODES)):
             continue
@@ -136,7 +126,7 @@ def build_api_schema(document: DocumentNode, links: Links) -> GraphQLSchema:
         changes: dict[str, Any] = {"directives": keep_directives(definition)}
         if isinstance(definition, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
             changes["fields"] = tuple(
-                _copy(f, directives=keep_directives(f), arguments=clean_args(f.arguments))
+                copy_node(f, directives=keep_directives(f), arguments=clean_args(f.arguments))
                 for f in definition.fields or ()
                 if not is_hidden(f) and _named(f.type) not in removed_types
             )
@@ -149,17 +139,17 @@ def build_api_schema(document: DocumentNode, links: Links) -> GraphQLSchema:
             )
         elif isinstance(definition, EnumTypeDefinitionNode):
             changes["values"] = tuple(
-                _copy(v, directives=keep_directives(v))
+                copy_node(v, directives=keep_directives(v))
                 for v in definition.values or ()
                 if not is_hidden(v)
             )
         elif isinstance(definition, InputObjectTypeDefinitionNode):
             changes["fields"] = tuple(
-                _copy(f, directives=keep_directives(f))
+                copy_node(f, directives=keep_directives(f))
                 for f in definition.fields or ()
                 if not is_hidden(f) and _named(f.type) not in removed_types
             )
-        definitions.append(_copy(definition, **changes))
+        definitions.append(copy_node(definition, **changes))
     api_document = DocumentNode(definitions=tuple(definitions))
     schema = build_ast_schema(api_document, assume_valid_sdl=True)
     # graphql-core 3.3 also allows @deprecated on directive definitions; introspection
