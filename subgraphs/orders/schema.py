@@ -6,23 +6,30 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
-from typing import Any, cast
+from typing import cast
 
 import strawberry
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from strawberry.federation.schema_directives import Key
 
 from subgraphs.common.auth import Viewer
 from subgraphs.common.context import Context
 from subgraphs.common.errors import BadUserInput, Forbidden
-from subgraphs.common.pagination import Connection, PageQuery, SortKey, build_connection
+from subgraphs.common.pagination import (
+    Connection,
+    PageQuery,
+    build_connection,
+    decode_cursor,
+    page_size,
+)
 from subgraphs.common.types import Money, UserError
 
 from . import cart as carts
 from . import checkout as checkouts
-from . import lifecycle
+from . import lifecycle, user_orders
 from .models import OrderLineRow, OrderRow
 from .services import OrdersServices
+from .user_orders import NEWEST_FIRST
 
 Info = strawberry.Info[Context, None]
 
@@ -178,10 +185,8 @@ class Order:
         return sum(line.quantity for line in await _order_lines(info.context, self.row))
 
 
-_ORDER_KEYS = (
-    SortKey(OrderRow.created_at, True, encode=datetime.isoformat, decode=datetime.fromisoformat),
-    SortKey(OrderRow.id, True, decode=uuid.UUID),
-)
+def _sort_key_values(row: OrderRow) -> tuple[datetime, uuid.UUID]:
+    return row.created_at, row.id
 
 
 async def _order_connection(
@@ -191,24 +196,54 @@ async def _order_connection(
     after: str | None,
     status: OrderStatus | None,
 ) -> Connection[Order]:
-    def filtered(stmt: Select[Any]) -> Select[Any]:
-        if owner is not None:
-            stmt = stmt.where(OrderRow.user_id == owner)
-        if status is not None:
-            stmt = stmt.where(OrderRow.status == status.value)
-        return stmt
-
-    stmt, size = PageQuery(filtered(select(OrderRow)), _ORDER_KEYS, first, after).statement()
+    state = status.value if status else None
+    stmt, size = PageQuery(
+        user_orders.filtered(select(OrderRow), owner, state), NEWEST_FIRST, first, after
+    ).statement()
     db = info.context.db
     async with db.session() as session:
         rows = (await session.scalars(stmt)).all()
 
     async def count() -> int:
+        counted = user_orders.filtered(select(func.count(OrderRow.id)), owner, state)
         async with db.session() as session:
-            return int(await session.scalar(filtered(select(func.count(OrderRow.id)))) or 0)
+            return int(await session.scalar(counted) or 0)
 
     return build_connection(
-        rows, size, after, lambda r: (r.created_at, r.id), _ORDER_KEYS, Order.from_row, count
+        rows, size, after, _sort_key_values, NEWEST_FIRST, Order.from_row, count
+    )
+
+
+async def _user_order_connection(
+    context: Context,
+    owner: uuid.UUID,
+    first: int | None,
+    after: str | None,
+    status: OrderStatus | None,
+) -> Connection[Order]:
+    """One user's orders through the request's loaders, so N users cost the SQL of one."""
+    size = page_size(first)
+    if after is not None:
+        decode_cursor(after, NEWEST_FIRST)  # a bad cursor fails this field, not the batch
+    state = status.value if status else None
+
+    async def load_pages(requests: Sequence[user_orders.PageRequest]) -> list[list[OrderRow]]:
+        return await user_orders.load_pages(context.db, requests)
+
+    async def load_counts(requests: Sequence[user_orders.CountRequest]) -> list[int]:
+        return await user_orders.load_counts(context.db, requests)
+
+    rows = await context.loader("user_order_pages", load_pages).load(
+        user_orders.PageRequest(owner, first, after, state)
+    )
+
+    async def count() -> int:
+        return await context.loader("user_order_counts", load_counts).load(
+            user_orders.CountRequest(owner, state)
+        )
+
+    return build_connection(
+        rows, size, after, _sort_key_values, NEWEST_FIRST, Order.from_row, count
     )
 
 
@@ -232,7 +267,7 @@ class User:
         owner = parse_uuid(str(self.id))
         if owner is None:
             raise BadUserInput("User id must be a UUID")
-        return await _order_connection(info, owner, first, after, status)
+        return await _user_order_connection(info.context, owner, first, after, status)
 
 
 @strawberry.type
