@@ -137,10 +137,9 @@ class SubgraphCosts:
             return False
         if not placement.external and not placement.used_overridden:
             return True
-        if provided is not None and provided.has(s_type, name):
-            return True
-        # Fed1 extensions mark key fields @external; the subgraph still knows them.
-        return placement.external and name in self.sg.key_field_names(s_type, subgraph)
+        # An @external field is only resolvable where a @provides covers it. (Key
+        # fields of Fed1 extensions are not marked external by composition.)
+        return provided is not None and provided.has(s_type, name)
 
     def child_provided(
         self, subgraph: str, s_type: str, name: str, provided: Provided | None
@@ -465,6 +464,10 @@ class SubgraphCosts:
                         mine.append(g_here)
                         rest.append(g_there)
                         continue
+                if deep and self.sg.types[type_name].is_entity:
+                    # an entity's fields are reached through its keys; when that fails
+                    # here, fetching the field elsewhere and merging would be a guess
+                    return None, None
                 rest.append(g)
             here[type_name] = tuple(mine)
             there[type_name] = tuple(rest)
