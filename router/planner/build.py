@@ -308,6 +308,11 @@ class QueryPlanner(SubgraphCosts):
             api_type is not None and api_type.is_abstract
         ):
             sub.add(None, "__typename", "__typename")
+        if not selection.by_type and selection.uniform:
+            # an interface no object type implements: only its own fields can be asked
+            return touched | self.plan_fields(
+                state, group, sub, None, path, s_decl, s_decl, selection.uniform, provided
+            )
         possible = self.possible(subgraph, s_decl)
         for type_name, fields in selection.by_type.items():
             if type_name not in possible or not fields:
@@ -328,27 +333,51 @@ class QueryPlanner(SubgraphCosts):
         interface: str,
         provided: Provided | None,
     ) -> set[Group]:
-        """A position where this subgraph only knows the interface (@interfaceObject)."""
+        """A position where this subgraph only knows the interface (@interfaceObject).
+
+        Fields of the interface it resolves come from here for every object; the
+        concrete type (`__typename`, fields under a type condition, fields it lacks)
+        comes from a subgraph that owns the interface, through its key.
+        """
         subgraph = group.subgraph
         touched: set[Group] = {group}
         needs: dict[str, list[Field]] = {}
         local: dict[str, Field] = {}
+        needs_typename = selection.uniform is None  # type conditions need the real type
+        missing: set[str] = set()
+        for f in selection.uniform or ():
+            if f.is_typename:
+                needs_typename = True
+            elif self.field_cost(subgraph, interface, f, provided) < INF:
+                local.setdefault(f.response_key, f)
+            else:
+                missing.add(f.response_key)
         for type_name, fields in selection.by_type.items():
             for f in fields:
-                if not f.is_typename and self.field_cost(subgraph, interface, f, provided) < INF:
-                    if f.response_key not in local:
-                        local[f.response_key] = replace(f, parent_type=interface)
+                if f.is_typename:
+                    continue
+                if selection.uniform is not None:
+                    if f.response_key in missing:
+                        needs.setdefault(type_name, []).append(f)
+                elif self.field_cost(subgraph, interface, f, provided) < INF:
+                    local.setdefault(f.response_key, replace(f, parent_type=interface))
                 else:
                     needs.setdefault(type_name, []).append(f)
+        if missing and not selection.by_type:
+            names = ", ".join(sorted(missing))
+            raise PlanningError(f"cannot plan {interface}.{names}: no subgraph resolves it")
         if local:
             touched |= self.plan_fields(
                 state, group, sub, None, path, interface, interface, local.values(), provided
             )
-        if not needs:
+        if not needs and not needs_typename:
             return touched
         owner = self._interface_owner(subgraph, interface)
         if owner is None:
-            return touched  # nothing can tell the concrete type; the shaper falls back
+            raise PlanningError(
+                f"cannot plan {interface} from {subgraph!r}: the query needs the concrete "
+                "type, and no subgraph that knows it can be reached by key"
+            )
         owner_graph, key = owner
         key_fields = self._internal_fields(state, path, interface, key.selection)
         producers = self.plan_fields(

@@ -235,6 +235,9 @@ class SubgraphCosts:
             total = self._interface_object_cost(subgraph, s_decl, selection, provided, depth)
         else:
             possible = self.possible(subgraph, s_decl)
+            if not selection.by_type and selection.uniform:
+                for f in selection.uniform:
+                    total += self.field_cost(subgraph, s_decl, f, provided, depth)
             for type_name, fields in selection.by_type.items():
                 if type_name not in possible:
                     continue
@@ -267,14 +270,17 @@ class SubgraphCosts:
         depth: int,
     ) -> int:
         total = 0
-        needs_owner = False
-        for fields in selection.by_type.values():
+        needs_owner = selection.uniform is None  # type conditions need the concrete type
+        groups = [selection.uniform] if selection.uniform is not None else []
+        for fields in groups or selection.by_type.values():
             for f in fields:
                 if f.is_typename:
                     needs_owner = True
                     continue
                 c = self.field_cost(subgraph, s_decl, f, provided, depth)
                 if c >= INF:
+                    if not selection.by_type:
+                        return INF
                     needs_owner = True
                 else:
                     total += c

@@ -91,3 +91,61 @@ def test_shared_root_field_goes_where_the_type_condition_can_be_answered(router)
 def test_typename_alone_stays_in_one_fetch(router):
     plan = router.plan('{ a: node(id: "p1") { __typename } b: node(id: "r1") { __typename } }')
     assert [fetch.service for fetch in plan.fetches()] == ["people"]
+
+
+# Interface objects: `Node` is an interface nobody implements in "catalog" and a
+# non-resolvable @interfaceObject in "bakery"; `Product` is an interface owned by
+# "bakery" (with `Bread`) and an @interfaceObject in "catalog".
+IO_LINK = (
+    'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", '
+    'import: ["@key", "@interfaceObject"])\n'
+)
+CATALOG = IO_LINK + """
+type Query { a: Node product: Product }
+interface Node { id: ID! }
+type Product @key(fields: "id") @interfaceObject { id: ID! }
+"""
+BAKERY = IO_LINK + """
+type Query { b: Node }
+type Node @key(fields: "id", resolvable: false) @interfaceObject { id: ID! field: String }
+interface Product @key(fields: "id") { id: ID! name: String }
+type Bread implements Product @key(fields: "id") { id: ID! name: String }
+"""
+
+
+@pytest.fixture(scope="module")
+def io_router() -> Router:
+    result = compose(
+        [
+            SubgraphSource("catalog", "http://catalog.invalid", CATALOG),
+            SubgraphSource("bakery", "http://bakery.invalid", BAKERY),
+        ]
+    )
+    assert result.supergraph_sdl is not None, result.errors
+    return Router.from_supergraph(result.supergraph_sdl)
+
+
+def _fetched(router: Router, query: str) -> list[tuple[str, str]]:
+    return [(f.service, " ".join(f.operation.split())) for f in router.plan(query).fetches()]
+
+
+def test_interface_object_fields_without_type_conditions_come_from_it_directly(io_router):
+    assert _fetched(io_router, "{ b { id field } }") == [("bakery", "{ b { id field } }")]
+
+
+def test_interface_fields_of_an_interface_nobody_implements(io_router):
+    assert _fetched(io_router, "{ a { id } }") == [("catalog", "{ a { __typename id } }")]
+    with pytest.raises(RequestError) as raised:
+        io_router.plan("{ a { field } }")  # only bakery has it, behind a non-resolvable key
+    assert raised.value.errors[0]["extensions"]["code"] == "QUERY_PLANNING_FAILED"
+
+
+def test_type_condition_on_an_interface_object_asks_the_owner_for_the_type(io_router):
+    assert _fetched(io_router, "{ product { ... on Bread { id } } }") == [
+        ("catalog", "{ product { id __typename } }"),
+        (
+            "bakery",
+            "query($representations: [_Any!]!) { _entities(representations: "
+            "$representations) { ... on Product { __typename } } }",
+        ),
+    ]
