@@ -201,6 +201,8 @@ class RouterConfig:
     listen: str = "127.0.0.1:4000"
     supergraph: str | None = None
     plan_cache_size: int = 1024
+    # progressive @override labels to enable (percent(n) labels roll by themselves)
+    override_labels: list[str] = field(default_factory=list)
     traffic: TrafficConfig = field(default_factory=TrafficConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)

@@ -6,8 +6,10 @@ response = await router.execute("{ topProducts { name inStock } }")
 
 from __future__ import annotations
 
+import random
+import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +31,29 @@ from router.operation import Operation, OperationError, normalize
 from router.planner.build import PlanningError, QueryPlanner
 from router.planner.nodes import QueryPlan
 from router.supergraph import Supergraph, load_supergraph
+
+
+class _LabelPolicy:
+    """Which progressive-override labels are enabled: `percent(n)` for n % of the
+    requests, any other label when the configuration enables it."""
+
+    def __init__(self, labels: frozenset[str], enabled: frozenset[str]) -> None:
+        self.enabled = frozenset(label for label in labels if label in enabled)
+        self.percents: list[tuple[str, float]] = []
+        for label in labels:
+            match = re.fullmatch(r"percent\((\d+(?:\.\d+)?)\)", label)
+            if match:
+                self.percents.append((label, float(match.group(1))))
+
+    def roll(self) -> frozenset[str]:
+        if not self.percents:
+            return self.enabled
+        return self.enabled | {
+            label for label, percent in self.percents if random.random() * 100 < percent
+        }
+
+    def settled(self) -> frozenset[str]:
+        return self.enabled | {label for label, percent in self.percents if percent >= 100}
 
 
 class RequestError(Exception):
@@ -78,6 +103,7 @@ class Router:
         http_client: httpx.AsyncClient | None = None,
         plan_cache_size: int = 1024,
         subgraph_timeout: float = 30.0,
+        override_labels: Iterable[str] = (),
     ) -> None:
         self.supergraph = supergraph
         self.planner = QueryPlanner(supergraph)
@@ -88,6 +114,7 @@ class Router:
             OrderedDict()
         )
         self._cache_size = plan_cache_size
+        self._labels = _LabelPolicy(supergraph.override_labels, frozenset(override_labels))
         self.cache_hits = 0
         self.cache_misses = 0
 
@@ -106,8 +133,17 @@ class Router:
 
     # -- preparation (cached) -----------------------------------------------------------
 
-    def prepare(self, query: str, operation_name: str | None = None) -> PreparedOperation:
-        key = (query, operation_name)
+    def prepare(
+        self,
+        query: str,
+        operation_name: str | None = None,
+        labels: frozenset[str] | None = None,
+    ) -> PreparedOperation:
+        """Parse, validate, normalize and plan, cached per (query, operationName, the
+        progressive-override labels in force — rolled per call for `percent(n)`)."""
+        if labels is None:
+            labels = self._labels.roll()
+        key = (query, operation_name, labels)
         cached = self._cache.get(key)
         if cached is not None:
             self.cache_hits += 1
@@ -115,7 +151,7 @@ class Router:
         else:
             self.cache_misses += 1
             try:
-                cached = self._prepare(query, operation_name)
+                cached = self._prepare(query, operation_name, labels)
             except RequestError as error:
                 cached = error
             self._cache[key] = cached
@@ -125,7 +161,9 @@ class Router:
             raise cached
         return cached
 
-    def _prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
+    def _prepare(
+        self, query: str, operation_name: str | None, labels: frozenset[str]
+    ) -> PreparedOperation:
         try:
             document = parse(query)
         except GraphQLError as error:
@@ -148,7 +186,7 @@ class Router:
                 ]
             )
         try:
-            plan = self.planner.plan(operation)
+            plan = self.planner.plan(operation, labels)
         except PlanningError as error:
             raise RequestError([_error(str(error), "QUERY_PLANNING_FAILED")]) from error
         introspection_document = None
@@ -158,11 +196,18 @@ class Router:
             document, operation, plan, compile_shape(operation), introspection_document
         )
 
-    def plan(self, query: str, operation_name: str | None = None) -> QueryPlan:
-        return self.prepare(query, operation_name).plan
+    def plan(
+        self, query: str, operation_name: str | None = None, labels: frozenset[str] | None = None
+    ) -> QueryPlan:
+        """The plan; without `labels`, the deterministic one (percent labels at 0 or 100)."""
+        if labels is None:
+            labels = self._labels.settled()
+        return self.prepare(query, operation_name, labels).plan
 
-    def plan_text(self, query: str, operation_name: str | None = None) -> str:
-        return str(self.plan(query, operation_name))
+    def plan_text(
+        self, query: str, operation_name: str | None = None, labels: frozenset[str] | None = None
+    ) -> str:
+        return str(self.plan(query, operation_name, labels))
 
     # -- execution --------------------------------------------------------------------------
 

@@ -76,6 +76,7 @@ def build_app(options: dict[str, Any]) -> Any:
             subgraph_urls=urls,
             http_client=client,
             plan_cache_size=config.plan_cache_size,
+            override_labels=config.override_labels,
             subgraph_timeout=config.traffic.subgraph_timeout,
         )
 

@@ -65,8 +65,10 @@ def _condition_directives(f: Field) -> tuple[DirectiveNode, ...]:
 class QueryPlanner(SubgraphCosts):
     # -- building -----------------------------------------------------------------------------
 
-    def plan(self, operation: Operation) -> QueryPlan:
+    def plan(self, operation: Operation, labels: frozenset[str] = frozenset()) -> QueryPlan:
+        """The plan for `operation`, with these progressive-override labels enabled."""
         self._cost_cache.clear()  # costs are per operation (keyed by its objects' ids)
+        self.labels = labels
         state = PlanState()
         root = operation.root_type
         fields = [
@@ -109,7 +111,9 @@ class QueryPlanner(SubgraphCosts):
         fdef = self.sg.field(root, f.name)
         if fdef is None:
             raise PlanningError(f"unknown root field {root}.{f.name}")
-        candidates = sorted(fdef.resolvable_in, key=lambda g: self.graph_order.get(g, 0))
+        candidates = sorted(
+            fdef.resolvable_with(self.labels), key=lambda g: self.graph_order.get(g, 0)
+        )
         if not candidates:
             raise PlanningError(f"no subgraph resolves {root}.{f.name}")
         used = {g.subgraph for g in existing}

@@ -67,6 +67,8 @@ class SubgraphCosts:
         self._fieldset_cache: dict[tuple[str, int], tuple[SelectionSetNode, SelectionSet]] = {}
         self._cost_cache: dict[tuple[Any, ...], tuple[Any, Any, int]] = {}
         self._api_interfaces: dict[str, tuple[str, ...]] = {}
+        # progressive-override labels enabled for the plan being built
+        self.labels: frozenset[str] = frozenset()
 
     # -- schema questions -----------------------------------------------------------------
 
@@ -135,8 +137,10 @@ class SubgraphCosts:
         placement = fdef.placements.get(subgraph)
         if placement is None:
             return False
-        if not placement.external and not placement.used_overridden:
+        if placement.serves(self.labels):
             return True
+        if placement.override_label is not None and not placement.external:
+            return False  # not while its override label says otherwise
         # An @external field is only resolvable where a @provides covers it. (Key
         # fields of Fed1 extensions are not marked external by composition.)
         return provided is not None and provided.has(s_type, name)
@@ -159,7 +163,7 @@ class SubgraphCosts:
         out: list[tuple[str, str]] = []
         fdef = self.sg.field(type_name, name)
         if fdef is not None:
-            out.extend((g, type_name) for g in fdef.resolvable_in)
+            out.extend((g, type_name) for g in fdef.resolvable_with(self.labels))
         for interface in self.interfaces_of(type_name):
             itype = self.sg.types.get(interface)
             if itype is None or not itype.interface_object_in:
@@ -168,7 +172,9 @@ class SubgraphCosts:
             if ifield is None:
                 continue
             out.extend(
-                (g, interface) for g in itype.interface_object_in if g in ifield.resolvable_in
+                (g, interface)
+                for g in itype.interface_object_in
+                if g in ifield.resolvable_with(self.labels)
             )
         out.sort(key=lambda p: self.graph_order.get(p[0], 0))
         return out

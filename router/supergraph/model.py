@@ -56,6 +56,14 @@ class FieldPlacement:
     override_from: str | None = None
     override_label: str | None = None
 
+    def serves(self, labels: frozenset[str]) -> bool:
+        if self.external or self.used_overridden:
+            return False
+        if self.override_label is None:
+            return True
+        enabled = self.override_label in labels
+        return enabled if self.override_from else not enabled
+
 
 @dataclass(frozen=True)
 class FieldDef:
@@ -66,9 +74,16 @@ class FieldDef:
 
     @cached_property
     def resolvable_in(self) -> frozenset[str]:
-        return frozenset(
-            g for g, p in self.placements.items() if not p.external and not p.used_overridden
-        )
+        """Subgraphs that resolve the field with no progressive-override label enabled."""
+        return self.resolvable_with(frozenset())
+
+    def resolvable_with(self, labels: frozenset[str]) -> frozenset[str]:
+        """Subgraphs that resolve the field when `labels` are the enabled override labels.
+
+        A progressive `@override(from:, label:)` keeps both placements: the overriding
+        one serves while the label is enabled, the overridden one while it is not.
+        """
+        return frozenset(g for g, p in self.placements.items() if p.serves(labels))
 
 
 @dataclass(frozen=True)
@@ -114,6 +129,17 @@ class Supergraph:
     mutation_type: str | None = None
     subscription_type: str | None = None
     _possible: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def override_labels(self) -> frozenset[str]:
+        """Every progressive-override label the supergraph uses."""
+        return frozenset(
+            p.override_label
+            for t in self.types.values()
+            for f in t.fields.values()
+            for p in f.placements.values()
+            if p.override_label
+        )
 
     # -- types ----------------------------------------------------------------------------
 

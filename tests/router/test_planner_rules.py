@@ -3,6 +3,8 @@ composed by our composer."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from router import RequestError, Router
@@ -14,18 +16,24 @@ LINK = (
 )
 # A shared `node(id:)` whose subgraphs each resolve the id of only their own type:
 # the other type's key field is @external there (the "corrupted node id" pattern).
-PEOPLE = LINK + """
+PEOPLE = (
+    LINK
+    + """
 type Query { node(id: ID!): Node @shareable person(id: ID!): Person }
 interface Node { id: ID! }
 type Person implements Node @key(fields: "id") { id: ID! name: String! }
 type Room implements Node @key(fields: "id") { id: ID! @external owner: Person! }
 """
-ROOMS = LINK + """
+)
+ROOMS = (
+    LINK
+    + """
 type Query { node(id: ID!): Node @shareable room(id: ID!): Room }
 interface Node { id: ID! }
 type Person implements Node @key(fields: "id") { id: ID! @external rooms: [Room!]! }
 type Room implements Node @key(fields: "id") { id: ID! topic: String! }
 """
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +70,9 @@ def test_shared_root_field_goes_where_the_type_condition_can_be_answered(router)
     plan = router.plan_text(
         '{ a: node(id: "p1") { ... on Room { id } } b: node(id: "r1") { ... on Person { id } } }'
     )
-    assert plan == """QueryPlan {
+    assert (
+        plan
+        == """QueryPlan {
   Parallel {
     Fetch(service: "rooms") {
       {
@@ -86,6 +96,7 @@ def test_shared_root_field_goes_where_the_type_condition_can_be_answered(router)
     }
   }
 }"""
+    )
 
 
 def test_typename_alone_stays_in_one_fetch(router):
@@ -100,17 +111,23 @@ IO_LINK = (
     'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", '
     'import: ["@key", "@interfaceObject"])\n'
 )
-CATALOG = IO_LINK + """
+CATALOG = (
+    IO_LINK
+    + """
 type Query { a: Node product: Product }
 interface Node { id: ID! }
 type Product @key(fields: "id") @interfaceObject { id: ID! }
 """
-BAKERY = IO_LINK + """
+)
+BAKERY = (
+    IO_LINK
+    + """
 type Query { b: Node }
 type Node @key(fields: "id", resolvable: false) @interfaceObject { id: ID! field: String }
 interface Product @key(fields: "id") { id: ID! name: String }
 type Bread implements Product @key(fields: "id") { id: ID! name: String }
 """
+)
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +166,54 @@ def test_type_condition_on_an_interface_object_asks_the_owner_for_the_type(io_ro
             "$representations) { ... on Product { __typename } } }",
         ),
     ]
+
+
+# Progressive override: `Item.stock` moves from "legacy" to "modern" under a label.
+def _override_router(label: str, **options: object) -> Router:
+    link = (
+        'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", '
+        'import: ["@key", "@override"])\n'
+    )
+    legacy = (
+        link + 'type Query { items: [Item!]! } type Item @key(fields: "id") { id: ID! stock: Int! }'
+    )
+    modern = link + (
+        'type Item @key(fields: "id") { id: ID! '
+        f'stock: Int! @override(from: "legacy", label: "{label}") }}'
+    )
+    result = compose(
+        [
+            SubgraphSource("legacy", "http://legacy.invalid", legacy),
+            SubgraphSource("modern", "http://modern.invalid", modern),
+        ]
+    )
+    assert result.supergraph_sdl is not None, result.errors
+    return Router.from_supergraph(result.supergraph_sdl, **options)
+
+
+def _services(router: Router, **kwargs: object) -> list[str]:
+    return [f.service for f in router.plan("{ items { stock } }", **kwargs).fetches()]
+
+
+def test_progressive_override_percentages():
+    assert _services(_override_router("percent(0)")) == ["legacy"]
+    assert _services(_override_router("percent(100)")) == ["legacy", "modern"]
+
+
+def test_progressive_override_custom_label_is_off_unless_configured():
+    assert _services(_override_router("use-modern")) == ["legacy"]
+    assert _services(_override_router("use-modern", override_labels=["use-modern"])) == [
+        "legacy",
+        "modern",
+    ]
+
+
+def test_percent_label_is_rolled_per_request_and_plans_are_cached_per_label_set():
+    router = _override_router("percent(50)")
+    random.seed(7)
+    seen = {
+        tuple(f.service for f in router.prepare("{ items { stock } }").plan.fetches())
+        for _ in range(200)
+    }
+    assert seen == {("legacy",), ("legacy", "modern")}
+    assert router.cache_misses == 2  # one plan per label set, then cache hits
