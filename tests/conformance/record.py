@@ -73,6 +73,8 @@ def record_scenario(
     try:
         with httpx.Client(timeout=30) as client:
             for case in scenario.cases:
+                if case.hand_expected is not None:
+                    continue  # the gateway gets this one wrong; checked by hand instead
                 server.reset(scenario.name)
                 payload: dict[str, Any] = {"query": case.query}
                 if case.variables is not None:
