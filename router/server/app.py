@@ -408,11 +408,11 @@ class RouterApp:
             await _send_error(send, error.status, error.message, APPLICATION_JSON)
             return
         try:
-            prepared = self.router.prepare(request.query, request.operation_name)
+            # the deterministic plan: percent(n) override labels taken at 0 or 100 %
+            text = str(self.router.plan(request.query, request.operation_name))
         except RequestError as error:
             await _send(send, 400, orjson.dumps({"errors": error.errors}), APPLICATION_JSON)
             return
-        text = str(prepared.plan)
         await _send(send, 200, orjson.dumps({"plan": text}), APPLICATION_JSON)
 
     async def _ready(self, send: Send) -> None:
