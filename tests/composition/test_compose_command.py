@@ -6,7 +6,7 @@ import pytest
 
 from router.cli import main
 from router.commands.compose import read_config, sources_from_files
-from router.composition import compose
+from router.composition import SubgraphSource, compose
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "schema"
@@ -67,3 +67,35 @@ def test_compose_reports_missing_snapshot(tmp_path, capsys):
     (tmp_path / "subgraphs.yaml").write_text("subgraphs:\n  - name: x\n    url: http://x\n")
     assert main(["compose", "--schema-dir", str(tmp_path)]) == 2
     assert "x.graphql" in capsys.readouterr().err
+
+
+def test_compose_from_live_subgraphs_over_http(tmp_path, capsys):
+    """`--url NAME=URL` asks each running subgraph for `_service { sdl }`."""
+    from tests.conformance.kit import SubgraphServer
+    from tests.conformance.scenarios import load_scenarios
+
+    scenario = load_scenarios(["keys-single"])[0]
+    out = tmp_path / "supergraph.graphql"
+    with SubgraphServer() as server:
+        for name, resolvers in scenario.resolvers.items():
+            server.mount("live", name, scenario.subgraph_sdls[name], resolvers)
+        urls = server.subgraph_urls("live")
+        args = ["compose", "--out", str(out), "--no-hints"]
+        for name, url in urls.items():
+            args += ["--url", f"{name}={url}"]
+        assert main(args) == 0, capsys.readouterr().err
+    expected = compose(
+        [SubgraphSource(n, urls[n], scenario.subgraph_sdls[n]) for n in urls]
+    ).supergraph_sdl
+    assert out.read_text() == expected
+    for name, url in urls.items():
+        assert f'@join__graph(name: "{name}", url: "{url}")' in expected
+
+
+def test_compose_reports_an_unreachable_subgraph(tmp_path, capsys):
+    out = tmp_path / "supergraph.graphql"
+    code = main(["compose", "--out", str(out), "--url", "gone=http://127.0.0.1:9/graphql"])
+    assert code != 0
+    err = capsys.readouterr().err
+    assert "http://127.0.0.1:9/graphql" in err
+    assert not out.exists()
