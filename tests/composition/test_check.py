@@ -135,3 +135,27 @@ def test_check_command_exits_0_on_safe_change(tmp_path, capsys):
     code = main(["check", "--schema-dir", str(folder), "--dir", str(current)])
     assert code == 0
     assert "SAFE      FIELD_ADDED" in capsys.readouterr().out
+
+
+def test_the_shops_subgraphs_match_their_committed_contracts(capsys):
+    """`shopgraph check` on this repository: the code's SDL equals schema/ (what CI enforces)."""
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out
+    for name in ("accounts", "products", "inventory", "orders"):
+        assert f"{name}: no change" in out
+
+
+def test_check_against_a_live_subgraph_over_http(tmp_path, capsys):
+    from tests.conformance.kit import SubgraphServer
+    from tests.conformance.scenarios import load_scenarios
+
+    scenario = load_scenarios(["keys-single"])[0]
+    folder = _schema_dir(tmp_path, {"products": scenario.subgraph_sdls["products"]})
+    with SubgraphServer() as server:
+        live = scenario.subgraph_sdls["products"] + "\nextend type Query { featured: Product }\n"
+        server.mount("live", "products", live, scenario.resolvers["products"])
+        url = server.url("live", "products")
+        code = main(["check", "--schema-dir", str(folder), "--url", f"products={url}"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "SAFE      FIELD_ADDED" in out and "Query.featured" in out
