@@ -103,3 +103,49 @@ def test_plan_command_prints_the_plan(tmp_path: Path, keys_single: Scenario):
     assert done.stdout.startswith("QueryPlan {\n  Sequence {\n")
     assert 'Fetch(service: "products")' in done.stdout
     assert 'Flatten(path: "product")' in done.stdout
+
+
+def test_router_serves_with_two_worker_processes(
+    tmp_path: Path, keys_single: Scenario, keys_server: SubgraphServer
+):
+    config = tmp_path / "router.yaml"
+    urls = keys_server.subgraph_urls(keys_single.name)
+    config.write_text(yaml.safe_dump({"subgraphs": {n: {"url": u} for n, u in urls.items()}}))
+    port = _free_port()
+    process = subprocess.Popen(
+        _shopgraph(
+            "router",
+            "--supergraph",
+            str(keys_single.supergraph_path),
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--config",
+            str(config),
+            "--workers",
+            "2",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 40
+        while True:
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stderr.read().decode()
+            assert time.monotonic() < deadline, "router did not become healthy in 40 s"
+            time.sleep(0.2)
+        case = next(c for c in keys_single.cases if c.name == "list-one-batch")
+        with httpx.Client() as client:
+            answers = [
+                client.post(f"{base}/graphql", json={"query": case.query}).json() for _ in range(6)
+            ]
+        assert answers == [keys_single.expected[case.name]] * 6
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
