@@ -94,6 +94,8 @@ class TrafficConfig:
     max_body_bytes: int = 2 * 1024 * 1024
     retries: int = 2  # extra attempts for queries whose subgraph request failed to connect
     retry_backoff: float = 0.05  # seconds before the first retry, doubled for each next one
+    # identical subgraph queries in flight at once (same body and headers) share one call
+    deduplicate_queries: bool = True
     circuit_breaker: CircuitBreakerConfig = field(default_factory=CircuitBreakerConfig)
 
     def problems(self) -> Problems:

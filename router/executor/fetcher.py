@@ -150,8 +150,14 @@ class SubgraphClient:
         breakers: CircuitBreakers | None = None,
         propagate: Propagate | None = None,
         observer: FetchObserver | None = None,
+        deduplicate: bool = True,
     ) -> None:
         self.urls = dict(urls)
+        # Identical queries in flight at the same time (same subgraph, body and headers)
+        # share one HTTP call; each caller parses its own copy of the answer.
+        self.deduplicate = deduplicate
+        self.deduplicated = 0
+        self._inflight: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
         self._own_client = client is None
         self.client = client or new_http_client(timeout)
         # the lean transport's direct POST skips httpx's request/response objects
@@ -191,26 +197,49 @@ class SubgraphClient:
         if operation_name:
             body["operationName"] = operation_name
         send_headers = self._headers(service, headers)
+        content = orjson.dumps(body)
+        shared: asyncio.Future[bytes] | None = None
+        key: tuple[Any, ...] = ()
+        if idempotent and self.deduplicate:
+            key = (service, content, tuple(send_headers.items()))
+            running = self._inflight.get(key)
+            if running is not None:
+                self.deduplicated += 1
+                return orjson.loads(await asyncio.shield(running))  # type: ignore[no-any-return]
+            shared = asyncio.get_running_loop().create_future()
+            shared.add_done_callback(_retrieve)
+            self._inflight[key] = shared
         observer = self.observer
         token = observer.started(service, url, send_headers) if observer else None
         started = time.perf_counter()
         try:
-            payload, status = await self._send(
-                service, url, orjson.dumps(body), send_headers, idempotent
-            )
+            payload, status, raw = await self._send(service, url, content, send_headers, idempotent)
         except SubgraphRequestError as error:
             if observer:
                 observer.finished(
                     token, service, time.perf_counter() - started, error.code, error.status
                 )
+            if shared is not None:
+                shared.set_exception(error)
             raise
+        except BaseException:
+            if shared is not None and not shared.done():
+                shared.set_exception(
+                    SubgraphRequestError(service, f"request to subgraph '{service}' was cancelled")
+                )
+            raise
+        finally:
+            if shared is not None:
+                self._inflight.pop(key, None)
+        if shared is not None:
+            shared.set_result(raw)
         if observer:
             observer.finished(token, service, time.perf_counter() - started, "ok", status)
         return payload
 
     async def _send(
         self, service: str, url: str, content: bytes, headers: dict[str, str], idempotent: bool
-    ) -> tuple[dict[str, Any], int]:
+    ) -> tuple[dict[str, Any], int, bytes]:
         policy = self.policy(service)
         breaker = self.breakers.get(service) if self.breakers else None
         attempts = 1 + (policy.retries if idempotent else 0)
@@ -256,12 +285,18 @@ class SubgraphClient:
             if response.status_code in _RETRY_STATUSES and not last:
                 await asyncio.sleep(policy.retry_backoff * 2**attempt)
                 continue
-            return _payload(service, response), response.status_code
+            return _payload(service, response), response.status_code, response.content
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def aclose(self) -> None:
         if self._own_client:
             await self.client.aclose()
+
+
+def _retrieve(future: asyncio.Future[bytes]) -> None:
+    """Mark a shared request's failure as seen even when nobody else waited for it."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _never_reached(error: httpx.HTTPError) -> bool:

@@ -139,6 +139,7 @@ class RouterApp:
             for name, sub in self.config.subgraphs.items()
         }
         client.breakers = self.breakers
+        client.deduplicate = traffic.deduplicate_queries
         client.propagate = self.propagation
         client.observer = self.observer
         return router
