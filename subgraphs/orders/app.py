@@ -1,4 +1,4 @@
-"""The orders subgraph as a Quart app; it also expires unpaid orders."""
+"""The orders subgraph as a Quart app; it also expires unpaid orders and settles stale payments."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from subgraphs.common.app import PeriodicJob, SubgraphSpec, create_subgraph_app
 from subgraphs.common.auth import TokenCodec
 from subgraphs.common.database import Database
 
-from . import lifecycle
+from . import lifecycle, paying
 from .clients import CatalogClient, GraphQLClient, InventoryClient
 from .payments import FakePaymentProvider, PaymentProvider
 from .schema import schema
@@ -32,6 +32,8 @@ def create_app(
     reservation_ttl: timedelta | None = None,
     upstream_timeout: float | None = None,
     sweep_interval: float | None = None,
+    payment_timeout: float | None = None,
+    payment_claim_ttl: timedelta | None = None,
 ) -> Quart:
     """Unset arguments come from the environment (SHOPGRAPH_INVENTORY_URL, ...)."""
     env = os.environ
@@ -55,12 +57,21 @@ def create_app(
         payments=payments or FakePaymentProvider(),
         reservation_ttl=reservation_ttl
         or timedelta(seconds=int(env.get("SHOPGRAPH_RESERVATION_TTL_SECONDS", "900"))),
+        payment_timeout=payment_timeout or float(env.get("SHOPGRAPH_PAYMENT_TIMEOUT", "10")),
+        payment_claim_ttl=payment_claim_ttl
+        or timedelta(seconds=float(env.get("SHOPGRAPH_PAYMENT_CLAIM_TTL_SECONDS", "120"))),
     )
+    if services.payment_claim_ttl.total_seconds() <= services.claim_wait:
+        raise ValueError(
+            f"the payment claim TTL must exceed {services.claim_wait:g}s, the longest a "
+            "payment can legitimately take with these timeouts"
+        )
     if sweep_interval is None:
         sweep_interval = float(env.get("SHOPGRAPH_SWEEP_SECONDS", "10"))
     db = Database(database_url)
 
     async def expire() -> None:
+        await paying.recover_stale_claims(db, services)
         await lifecycle.expire_orders(db, services)
 
     spec = SubgraphSpec(

@@ -1,7 +1,12 @@
-"""An order after checkout: PENDING_PAYMENT -> PAID -> FULFILLED, or CANCELLED."""
+"""An order after checkout: PENDING_PAYMENT -> PAID -> FULFILLED, or CANCELLED.
+
+Paying is in paying.py; while a payment is in flight the order carries a
+payment claim, which cancelling waits for and expiry leaves alone.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -15,11 +20,9 @@ from subgraphs.common.errors import Forbidden
 from subgraphs.common.types import UserError, UserErrorCode, user_error
 
 from .checkout import release_quietly
-from .clients import UpstreamError
 from .models import (
     CANCELLED,
     CAPTURED,
-    DECLINED,
     FULFILLED,
     PAID,
     PENDING_PAYMENT,
@@ -27,14 +30,12 @@ from .models import (
     OrderRow,
     PaymentRow,
 )
-from .payments import PaymentProviderError
 from .services import OrdersServices
 
 logger = logging.getLogger("shopgraph.orders.lifecycle")
 
 EXPIRE_BATCH = 100
 EXPIRED = "EXPIRED"
-MAX_KEY_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,31 @@ class OrderResult:
     errors: tuple[UserError, ...] = ()
 
 
-def _order_not_found(order: str) -> OrderResult:
+class ClaimWait:
+    """Polls for a payment claim to clear, holding no connection between polls.
+
+    Waiting on a row lock instead would keep a transaction (and a pooled
+    connection) open for as long as the provider takes.
+    """
+
+    FIRST_DELAY = 0.02
+    MAX_DELAY = 0.25
+
+    def __init__(self, budget: float) -> None:
+        self._deadline = asyncio.get_running_loop().time() + budget
+        self._delay = self.FIRST_DELAY
+
+    async def wait(self) -> bool:
+        """Sleep a little; False once the budget is spent (then do not look again)."""
+        remaining = self._deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            return False
+        await asyncio.sleep(min(self._delay, remaining))
+        self._delay = min(self._delay * 2, self.MAX_DELAY)
+        return True
+
+
+def order_not_found(order: str) -> OrderResult:
     return OrderResult(
         None,
         (
@@ -74,137 +99,48 @@ def _cancel(row: OrderRow, reason: str) -> None:
     row.updated_at = func.now()
 
 
-async def pay(
-    db: Database,
-    services: OrdersServices,
-    viewer: Viewer,
-    order: str,
-    payment_token: str,
-    idempotency_key: str,
-) -> OrderResult:
-    key = idempotency_key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH:
-        return OrderResult(
-            None,
-            (
-                user_error(
-                    UserErrorCode.INVALID_INPUT,
-                    f"idempotencyKey must be 1-{MAX_KEY_LENGTH} characters",
-                    "input",
-                    "idempotencyKey",
-                ),
-            ),
-        )
-    release_after = False
-    async with db.session() as session, session.begin():
-        row = await _lock_order(session, viewer, order)
-        if row is None:
-            return _order_not_found(order)
-        previous = await session.scalar(
-            select(PaymentRow).where(
-                PaymentRow.order_id == row.id, PaymentRow.idempotency_key == key
-            )
-        )
-        if previous is not None:
-            return OrderResult(row.id, _replayed_errors(previous.status))
-        if row.status != PENDING_PAYMENT:
+def payment_in_progress(message: str) -> OrderResult:
+    return OrderResult(None, (user_error(UserErrorCode.SERVICE_UNAVAILABLE, message),))
+
+
+async def cancel(db: Database, services: OrdersServices, viewer: Viewer, order: str) -> OrderResult:
+    """Customers cancel unpaid orders; admins also paid ones (refunded, restocked).
+
+    An order with a payment in flight is cancelled once that payment settles
+    (by then it may be PAID, which a customer can no longer cancel).
+    """
+    claim_wait = ClaimWait(services.claim_wait)
+    while True:
+        result = await _cancel_unclaimed(db, services, viewer, order)
+        if result is not None:
+            break
+        if not await claim_wait.wait():
             return OrderResult(
-                row.id,
+                None,
                 (
                     user_error(
-                        UserErrorCode.ORDER_NOT_PAYABLE,
-                        f"Order is {row.status}",
+                        UserErrorCode.INVALID_STATUS_TRANSITION,
+                        "A payment for this order is in progress; try again shortly",
                         "input",
                         "orderId",
                     ),
                 ),
             )
-        now = await session.scalar(select(func.now()))
-        if row.expires_at <= now:
-            _cancel(row, EXPIRED)
-            release_after = True
-            result = OrderResult(row.id, (_expired(),))
-        else:
-            result = await _charge_and_commit(session, services, row, payment_token, key)
-            release_after = row.status == CANCELLED
-    if release_after:
-        await release_quietly(services, row.id)
+    if result.order_id is not None and not result.errors:
+        await release_quietly(services, result.order_id)
     return result
 
 
-def _expired() -> UserError:
-    return user_error(
-        UserErrorCode.ORDER_EXPIRED, "The order expired before it was paid", "input", "orderId"
-    )
-
-
-def _replayed_errors(status: str) -> tuple[UserError, ...]:
-    if status == CAPTURED:
-        return ()
-    if status == DECLINED:
-        return (user_error(UserErrorCode.PAYMENT_DECLINED, "The payment was declined"),)
-    return (
-        user_error(
-            UserErrorCode.SERVICE_UNAVAILABLE,
-            "The payment was refunded because stock could not be confirmed; "
-            "pay again with a new key",
-        ),
-    )
-
-
-async def _charge_and_commit(
-    session: AsyncSession, services: OrdersServices, row: OrderRow, token: str, key: str
-) -> OrderResult:
-    try:
-        charge = await services.payments.charge(
-            amount=row.total,
-            currency=row.currency_code,
-            token=token,
-            idempotency_key=f"{row.id}:{key}",
-        )
-    except PaymentProviderError:
-        logger.exception("payment provider failed for order %s", row.id)
-        return OrderResult(
-            row.id,
-            (user_error(UserErrorCode.SERVICE_UNAVAILABLE, "Payments are unavailable; try again"),),
-        )
-    payment = PaymentRow(
-        id=uuid.uuid4(),
-        order_id=row.id,
-        idempotency_key=key,
-        amount=row.total,
-        currency_code=row.currency_code,
-        status=DECLINED,
-        provider_reference=charge.reference,
-    )
-    session.add(payment)
-    if not charge.approved:
-        return OrderResult(row.id, _replayed_errors(DECLINED))
-    try:
-        outcome = await services.inventory.commit(row.id)
-    except UpstreamError:
-        logger.exception("committing stock for order %s failed; refunding", row.id)
-        outcome = None
-    if outcome is None or not outcome.ok:
-        await services.payments.refund(charge.reference)
-        payment.status = REFUNDED
-        if outcome is not None:  # inventory says the reservation is gone: the order cannot be paid
-            _cancel(row, EXPIRED)
-            return OrderResult(row.id, (_expired(),))
-        return OrderResult(row.id, _replayed_errors(REFUNDED))
-    payment.status = CAPTURED
-    row.status = PAID
-    row.paid_at = func.now()
-    row.updated_at = func.now()
-    return OrderResult(row.id)
-
-
-async def cancel(db: Database, services: OrdersServices, viewer: Viewer, order: str) -> OrderResult:
-    """Customers cancel unpaid orders; admins also paid ones (refunded, restocked)."""
+async def _cancel_unclaimed(
+    db: Database, services: OrdersServices, viewer: Viewer, order: str
+) -> OrderResult | None:
+    """None while a payment is in flight."""
     async with db.session() as session, session.begin():
         row = await _lock_order(session, viewer, order)
         if row is None:
-            return _order_not_found(order)
+            return order_not_found(order)
+        if row.payment_claim is not None:
+            return None
         allowed = {PENDING_PAYMENT, PAID} if viewer.is_admin else {PENDING_PAYMENT}
         if row.status not in allowed:
             return OrderResult(
@@ -230,7 +166,6 @@ async def cancel(db: Database, services: OrdersServices, viewer: Viewer, order: 
                 await services.payments.refund(payment.provider_reference or "")
                 payment.status = REFUNDED
         _cancel(row, "ADMIN" if viewer.is_admin else "CUSTOMER")
-    await release_quietly(services, row.id)
     return OrderResult(row.id)
 
 
@@ -238,7 +173,7 @@ async def fulfill(db: Database, order: str, viewer: Viewer) -> OrderResult:
     async with db.session() as session, session.begin():
         row = await _lock_order(session, viewer, order)
         if row is None:
-            return _order_not_found(order)
+            return order_not_found(order)
         if row.status != PAID:
             return OrderResult(
                 row.id,
@@ -271,6 +206,8 @@ async def expire_orders(db: Database, services: OrdersServices) -> int:
                             .where(
                                 OrderRow.status == PENDING_PAYMENT,
                                 OrderRow.expires_at <= func.now(),
+                                # a payment in flight settles first (paying.py)
+                                OrderRow.payment_claim.is_(None),
                             )
                             .limit(EXPIRE_BATCH)
                             .with_for_update(skip_locked=True)

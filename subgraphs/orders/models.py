@@ -58,6 +58,10 @@ class OrderRow(Base):
     fulfilled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancel_reason: Mapped[str | None] = mapped_column(String(20))
+    # Set while a `pay` is talking to the provider and inventory (see paying.py).
+    payment_claim: Mapped[uuid.UUID | None]
+    payment_claim_key: Mapped[str | None] = mapped_column(String(200))
+    payment_claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class OrderLineRow(Base):

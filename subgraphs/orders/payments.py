@@ -7,6 +7,7 @@ behaves like a card processor's test mode: the token decides the outcome.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,6 +22,7 @@ class Charge:
     reference: str
     approved: bool
     decline_reason: str | None = None
+    refunded: bool = False
 
 
 class PaymentProviderError(Exception):
@@ -30,7 +32,13 @@ class PaymentProviderError(Exception):
 class PaymentProvider(Protocol):
     async def charge(
         self, *, amount: Decimal, currency: str, token: str, idempotency_key: str
-    ) -> Charge: ...
+    ) -> Charge:
+        """Charge once per `idempotency_key`: repeating a key returns the first charge."""
+        ...
+
+    async def find_charge(self, idempotency_key: str) -> Charge | None:
+        """The charge made under `idempotency_key`, or None if the provider has none."""
+        ...
 
     async def refund(self, reference: str) -> None: ...
 
@@ -42,14 +50,23 @@ class FakeCharge:
     currency: str
     refunded: bool = False
 
+    def current(self) -> Charge:
+        return dataclasses.replace(self.charge, refunded=self.refunded)
+
 
 class FakePaymentProvider:
-    """Approves every token except `tok_declined` (declined) and `tok_error` (fails)."""
+    """Approves every token except `tok_declined` (declined) and `tok_error` (fails).
+
+    `response_gate` imitates a slow provider: while it is set and not yet
+    open, a charge is recorded but its answer waits for the gate.
+    """
 
     def __init__(self) -> None:
         self.charges: dict[str, FakeCharge] = {}
         self._by_reference: dict[str, FakeCharge] = {}
         self._lock = asyncio.Lock()
+        self.response_gate: asyncio.Event | None = None
+        self.held = 0  # charges waiting at the gate right now
 
     async def charge(
         self, *, amount: Decimal, currency: str, token: str, idempotency_key: str
@@ -57,19 +74,30 @@ class FakePaymentProvider:
         if token == ERROR_TOKEN:
             raise PaymentProviderError("payment provider unavailable")
         async with self._lock:
-            previous = self.charges.get(idempotency_key)
-            if previous is not None:
-                return previous.charge
-            approved = token != DECLINED_TOKEN
-            charge = Charge(
-                reference=f"fake_{uuid.uuid4().hex}",
-                approved=approved,
-                decline_reason=None if approved else "card_declined",
-            )
-            record = FakeCharge(charge, amount, currency)
-            self.charges[idempotency_key] = record
-            self._by_reference[charge.reference] = record
-            return charge
+            record = self.charges.get(idempotency_key)
+            if record is None:
+                approved = token != DECLINED_TOKEN
+                charge = Charge(
+                    reference=f"fake_{uuid.uuid4().hex}",
+                    approved=approved,
+                    decline_reason=None if approved else "card_declined",
+                )
+                record = FakeCharge(charge, amount, currency)
+                self.charges[idempotency_key] = record
+                self._by_reference[charge.reference] = record
+        gate = self.response_gate
+        if gate is not None:
+            self.held += 1
+            try:
+                await gate.wait()
+            finally:
+                self.held -= 1
+        return record.current()
+
+    async def find_charge(self, idempotency_key: str) -> Charge | None:
+        async with self._lock:
+            record = self.charges.get(idempotency_key)
+            return record.current() if record else None
 
     async def refund(self, reference: str) -> None:
         async with self._lock:

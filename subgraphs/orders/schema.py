@@ -26,7 +26,7 @@ from subgraphs.common.types import Money, UserError
 
 from . import cart as carts
 from . import checkout as checkouts
-from . import lifecycle, user_orders
+from . import lifecycle, paying, user_orders
 from .models import OrderLineRow, OrderRow
 from .services import OrdersServices
 from .user_orders import NEWEST_FIRST
@@ -439,7 +439,7 @@ class Mutation:
     @strawberry.mutation(description="Pays a PENDING_PAYMENT order through the payment provider.")
     async def pay(self, info: Info, input: PayInput) -> OrderPayload:
         viewer = info.context.auth.require_viewer()
-        result = await lifecycle.pay(
+        result = await paying.pay(
             info.context.db,
             _services(info),
             viewer,
