@@ -201,7 +201,11 @@ class SubgraphClient:
         shared: asyncio.Future[bytes] | None = None
         key: tuple[Any, ...] = ()
         if idempotent and self.deduplicate:
-            key = (service, content, tuple(send_headers.items()))
+            key = (
+                service,
+                content,
+                tuple(kv for kv in send_headers.items() if kv[0].lower() not in _PER_REQUEST),
+            )
             running = self._inflight.get(key)
             if running is not None:
                 self.deduplicated += 1
@@ -291,6 +295,11 @@ class SubgraphClient:
     async def aclose(self) -> None:
         if self._own_client:
             await self.client.aclose()
+
+
+# Headers that only identify or trace the client request: they do not change the
+# subgraph's answer, so they do not keep identical queries from sharing a call.
+_PER_REQUEST = frozenset({"x-request-id", "traceparent", "tracestate", "baggage"})
 
 
 def _retrieve(future: asyncio.Future[bytes]) -> None:

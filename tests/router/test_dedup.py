@@ -57,6 +57,19 @@ async def test_identical_concurrent_queries_share_one_subgraph_call(server):
     await router.aclose()
 
 
+async def test_request_ids_and_trace_headers_do_not_prevent_sharing(server):
+    router = _router(server)
+    answers = await asyncio.gather(
+        *(
+            router.execute("{ slow }", headers={"x-request-id": f"r{i}", "traceparent": f"t{i}"})
+            for i in range(3)
+        )
+    )
+    assert answers == [{"data": {"slow": 7}}] * 3
+    assert server.counts("d") == {"only": 1}
+    await router.aclose()
+
+
 async def test_different_headers_are_never_shared(server):
     router = _router(server)
     answers = await asyncio.gather(
