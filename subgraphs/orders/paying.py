@@ -193,10 +193,24 @@ async def pay(
     return await asyncio.shield(task)
 
 
+class _Undo(Exception):
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+
+
 async def claim(
     db: Database, viewer: Viewer, order_id: uuid.UUID, key: str
 ) -> Claim | Answer | None:
     """Step 1: a Claim if this caller charges, an Answer if not, None while another claim is on."""
+    try:
+        return await _claim(db, viewer, order_id, key)
+    except _Undo as undo:  # raised inside the transaction, so the claim is rolled back
+        return undo.answer
+
+
+async def _claim(
+    db: Database, viewer: Viewer, order_id: uuid.UUID, key: str
+) -> Claim | Answer | None:
     async with db.session() as session, session.begin():
         row = await session.get(OrderRow, order_id)
         if row is None:
@@ -236,8 +250,7 @@ async def claim(
         # Our UPDATE waited for any settling transaction, so its payments row is visible now.
         replay = await _replay(session, order_id, key)
         if replay is not None:
-            await session.rollback()
-            return replay
+            raise _Undo(replay)
         if expired:
             await session.execute(
                 update(OrderRow)
