@@ -304,3 +304,33 @@ async def test_stale_claims_are_settled_by_the_sweep(stack: Stack) -> None:
     assert await lifecycle.expire_orders(db, services) == 1
     assert await _order_state(stack, uncharged_id) == ("CANCELLED", False)
     assert await stock_of(stack, item["id"]) == (4, 0)
+
+
+async def test_a_stale_charged_claim_whose_stock_is_gone_is_refunded(stack: Stack) -> None:
+    services: OrdersServices = stack.servers["orders"].app.config["SHOPGRAPH_SPEC"].services
+    db = stack.app_db("orders")
+    user = str(uuid.uuid4())
+    item = await make_product(stack, price="5.00", stock=3)
+    order_id = await _new_order(stack, customer_token(user), item["id"], 2, "c1")
+    taken = await paying.claim(db, Viewer(user, CUSTOMER), uuid.UUID(order_id), "p1")
+    assert isinstance(taken, paying.Claim)
+    charge = await stack.payments.charge(
+        amount=taken.amount,
+        currency=taken.currency,
+        token="tok_visa",
+        idempotency_key=taken.provider_key,
+    )
+    released = await services.inventory.release(uuid.UUID(order_id))  # e.g. it expired
+    assert released.status == "RELEASED"
+    await stack.sql(
+        "orders",
+        "UPDATE orders SET payment_claimed_at = now() - interval '1 hour' "
+        "WHERE id = CAST(:id AS uuid)",
+        id=order_id,
+    )
+
+    assert await paying.recover_stale_claims(db, services) == 1
+    assert await _order_state(stack, order_id) == ("CANCELLED", False)
+    assert await _payments(stack, order_id) == [("p1", "REFUNDED", charge.reference)]
+    assert [c.refunded for c in stack.payments.charges.values()] == [True]
+    assert await stock_of(stack, item["id"]) == (3, 0)
