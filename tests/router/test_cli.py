@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -26,45 +28,50 @@ def _shopgraph(*args: str) -> list[str]:
     return [sys.executable, "-m", "router.cli", *args]
 
 
-def test_router_serves_a_supergraph_file(
-    tmp_path: Path, keys_single: Scenario, keys_server: SubgraphServer
-):
+def _config_for(tmp_path: Path, urls: dict[str, str]) -> Path:
     config = tmp_path / "router.yaml"
-    urls = keys_server.subgraph_urls(keys_single.name)
     config.write_text(yaml.safe_dump({"subgraphs": {n: {"url": u} for n, u in urls.items()}}))
+    return config
+
+
+@contextmanager
+def running_router(*args: str, timeout: float = 30.0) -> Iterator[str]:
+    """`shopgraph router ARGS --listen <free port>` until healthy; yields its base URL."""
     port = _free_port()
     process = subprocess.Popen(
-        _shopgraph(
-            "router",
-            "--supergraph",
-            str(keys_single.supergraph_path),
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--config",
-            str(config),
-        ),
+        _shopgraph("router", *args, "--listen", f"127.0.0.1:{port}"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+    base = f"http://127.0.0.1:{port}"
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + timeout
         while True:
             try:
                 if httpx.get(f"{base}/health").status_code == 200:
                     break
             except httpx.TransportError:
                 pass
-            assert process.poll() is None, process.stderr.read().decode()
-            assert time.monotonic() < deadline, "router did not become healthy in 30 s"
+            assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, f"router did not become healthy in {timeout} s"
             time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_router_serves_a_supergraph_file(
+    tmp_path: Path, keys_single: Scenario, keys_server: SubgraphServer
+):
+    config = _config_for(tmp_path, keys_server.subgraph_urls(keys_single.name))
+    with running_router(
+        "--supergraph", str(keys_single.supergraph_path), "--config", str(config)
+    ) as base:
         case = next(c for c in keys_single.cases if c.name == "jump-to-reviews")
         response = httpx.post(f"{base}/graphql", json={"query": case.query})
         assert response.json() == keys_single.expected[case.name]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_router_reports_a_bad_supergraph(tmp_path: Path):
@@ -108,44 +115,19 @@ def test_plan_command_prints_the_plan(tmp_path: Path, keys_single: Scenario):
 def test_router_serves_with_two_worker_processes(
     tmp_path: Path, keys_single: Scenario, keys_server: SubgraphServer
 ):
-    config = tmp_path / "router.yaml"
-    urls = keys_server.subgraph_urls(keys_single.name)
-    config.write_text(yaml.safe_dump({"subgraphs": {n: {"url": u} for n, u in urls.items()}}))
-    port = _free_port()
-    process = subprocess.Popen(
-        _shopgraph(
-            "router",
-            "--supergraph",
-            str(keys_single.supergraph_path),
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--config",
-            str(config),
-            "--workers",
-            "2",
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 40
-        while True:
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stderr.read().decode()
-            assert time.monotonic() < deadline, "router did not become healthy in 40 s"
-            time.sleep(0.2)
+    config = _config_for(tmp_path, keys_server.subgraph_urls(keys_single.name))
+    with running_router(
+        "--supergraph",
+        str(keys_single.supergraph_path),
+        "--config",
+        str(config),
+        "--workers",
+        "2",
+        timeout=40,
+    ) as base:
         case = next(c for c in keys_single.cases if c.name == "list-one-batch")
         with httpx.Client() as client:
             answers = [
                 client.post(f"{base}/graphql", json={"query": case.query}).json() for _ in range(6)
             ]
         assert answers == [keys_single.expected[case.name]] * 6
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
