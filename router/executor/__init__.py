@@ -2,7 +2,7 @@
 
 from router.executor.execute import execute_plan
 from router.executor.fetcher import SubgraphClient, SubgraphRequestError
-from router.executor.shape import ResponseShape, compile_shape, shape_response
+from router.executor.shape import ResponseShape, compile_shape
 
 __all__ = [
     "ResponseShape",
@@ -10,5 +10,4 @@ __all__ = [
     "SubgraphRequestError",
     "compile_shape",
     "execute_plan",
-    "shape_response",
 ]

@@ -237,13 +237,3 @@ class ResponseShape:
 
 def compile_shape(operation: Operation) -> ResponseShape:
     return ResponseShape(operation)
-
-
-def shape_response(
-    operation: Operation,
-    data: dict[str, Any] | None,
-    variables: Mapping[str, Any],
-    introspection: Mapping[str, Any] | None = None,
-) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """One-off projection (compiles the operation's shape each time)."""
-    return ResponseShape(operation).shape(data, variables, introspection)

@@ -72,11 +72,6 @@ class FieldDef:
     type_ref: str  # the supergraph type, e.g. "[Product!]!"
     placements: Mapping[str, FieldPlacement]
 
-    @cached_property
-    def resolvable_in(self) -> frozenset[str]:
-        """Subgraphs that resolve the field with no progressive-override label enabled."""
-        return self.resolvable_with(frozenset())
-
     def resolvable_with(self, labels: frozenset[str]) -> frozenset[str]:
         """Subgraphs that resolve the field when `labels` are the enabled override labels.
 
@@ -158,21 +153,6 @@ class Supergraph:
         t = self.types.get(type_name)
         return t is not None and graph in t.interface_object_in
 
-    def api_possible_types(self, type_name: str) -> frozenset[str]:
-        """Concrete object types a value of `type_name` may have, as clients see it."""
-        cached = self._possible.get(("", type_name))
-        if cached is not None:
-            return cached
-        gtype = self.api_schema.get_type(type_name)
-        if gtype is None:
-            result: frozenset[str] = frozenset()
-        elif self.types[type_name].is_abstract:
-            result = frozenset(t.name for t in self.api_schema.get_possible_types(gtype))  # type: ignore[arg-type]
-        else:
-            result = frozenset({type_name})
-        self._possible[("", type_name)] = result
-        return result
-
     def possible_types_in(self, type_name: str, graph: str) -> frozenset[str]:
         """Object types a subgraph may return where it declares `type_name`."""
         key = (graph, type_name)
@@ -203,18 +183,3 @@ class Supergraph:
     def placement(self, type_name: str, field_name: str, graph: str) -> FieldPlacement | None:
         fdef = self.field(type_name, field_name)
         return fdef.placements.get(graph) if fdef else None
-
-    def key_field_names(self, type_name: str, graph: str) -> frozenset[str]:
-        t = self.types.get(type_name)
-        if t is None:
-            return frozenset()
-        cached = self._possible.get(("key-fields:" + graph, type_name))
-        if cached is None:
-            names: set[str] = set()
-            for key in t.keys.get(graph, ()):
-                names.update(
-                    sel.name.value for sel in key.selection.selections if hasattr(sel, "name")
-                )
-            cached = frozenset(names)
-            self._possible[("key-fields:" + graph, type_name)] = cached
-        return cached
