@@ -5,9 +5,13 @@ A scenario folder holds one `<subgraph>.graphql` per subgraph, `subgraphs.py`
 `cases.yaml` and the recorded `expected.json`.
 
 `router_errors.json` (optional) lists the cases where shopgraph deliberately reports
-errors in other words than Apollo Gateway: {case: {"reason": ..., "errors": [...]}}.
+errors in other words than Apollo Gateway:
+{case: {"reason": ..., "code_reason": ..., "errors": [...]}}.
 Only the `errors` entries are replaced; data must still equal the recording, and the
-runner checks that each replacement error keeps the recorded path and locations.
+runner checks that each replacement error keeps the recorded path and locations and
+carries `extensions.code` as the router returns it. `reason` says, for that case, what
+differs; `code_reason` is required exactly when some error's code is not the recorded
+one, and says why. A reason repeated across cases of a scenario fails the run.
 
 `python -m tests.conformance.scenarios --summary` prints the case count per semantic.
 """

@@ -50,6 +50,8 @@ def _params() -> list[Any]:
             )
             params.append(pytest.param(case, source, id=f"{case.id}@{source}", marks=marks))
     return params
+
+
 _BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}
 
 
@@ -130,16 +132,48 @@ def _dump(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
+def _code(error: Any) -> Any:
+    extensions = error.get("extensions") if isinstance(error, dict) else None
+    return extensions.get("code") if isinstance(extensions, dict) else None
+
+
+_ROUTER_ERRORS_KEYS = {"reason", "code_reason", "errors"}
+
+
 def _with_router_errors(recorded: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """The recording with shopgraph's wording of the same errors (see scenarios.py)."""
-    assert override.get("reason"), "a router_errors.json entry must say why it differs"
+    """The recording with shopgraph's wording of the same errors (see scenarios.py).
+
+    Every replacement error carries extensions.code exactly as the router returns it (the
+    response is compared with it like any other field). Where that code is not the
+    recorded one, the entry must say why in `code_reason`; where it is, it must not.
+    """
+    unknown = set(override) - _ROUTER_ERRORS_KEYS
+    assert not unknown, f"router_errors.json: unknown keys {sorted(unknown)}"
+    assert isinstance(override.get("reason"), str) and override["reason"].strip(), (
+        "a router_errors.json entry must say why its errors differ (reason)"
+    )
     ours, theirs = override["errors"], recorded.get("errors", [])
     assert len(ours) == len(theirs), "router_errors.json must keep the number of errors"
-    for mine, recorded_error in zip(ours, theirs, strict=True):
+    differing = []
+    for index, (mine, recorded_error) in enumerate(zip(ours, theirs, strict=True)):
         for key in ("path", "locations"):
             assert mine.get(key) == recorded_error.get(key), (
                 f"router_errors.json must keep each error's {key}"
             )
+        assert isinstance(_code(mine), str) and _code(mine), (
+            f"router_errors.json: error {index} must carry extensions.code as the router returns it"
+        )
+        if _code(mine) != _code(recorded_error):
+            differing.append(f"error {index}: {_code(mine)} (recorded {_code(recorded_error)})")
+    if differing:
+        assert isinstance(override.get("code_reason"), str) and override["code_reason"].strip(), (
+            "router_errors.json: extensions.code differs from the recording"
+            f" ({'; '.join(differing)}); say why in code_reason"
+        )
+    else:
+        assert "code_reason" not in override, (
+            "router_errors.json: code_reason given but every extensions.code equals the recording"
+        )
     return {**recorded, "errors": ours}
 
 
@@ -167,6 +201,12 @@ async def test_case(
     received = subgraph_server.requests(case.scenario)
     response = _without_ports(response)
 
+    codes = [_code(error) for error in response.get("errors", [])]
+    want_codes = [_code(error) for error in expected.get("errors", [])]
+    assert codes == want_codes, (
+        f"extensions.code {codes} != {want_codes}\nresponse:\n{_dump(response)}"
+        f"\nexpected:\n{_dump(expected)}"
+    )
     assert response == expected, f"response:\n{_dump(response)}\nexpected:\n{_dump(expected)}"
     assert _key_order(response.get("data")) == _key_order(expected.get("data")), (
         "fields are not in request order"
@@ -183,3 +223,18 @@ async def test_case(
         )
     if case.plan is not None:
         assert router.plan_text(case.query, case.operation_name).strip() == case.plan.strip()
+
+
+@pytest.mark.parametrize(
+    "scenario", [s for s in SCENARIOS if s.router_errors], ids=lambda s: s.name
+)
+def test_router_errors_entries(scenario: Scenario) -> None:
+    """router_errors.json overrides existing cases only, and says why case by case: a
+    reason (or code_reason) repeated across cases is a blanket sentence, not a reason."""
+    cases = {case.name for case in scenario.cases}
+    stale = sorted(set(scenario.router_errors) - cases)
+    assert not stale, f"router_errors.json names no such case: {stale}"
+    for key in ("reason", "code_reason"):
+        texts = [entry[key] for entry in scenario.router_errors.values() if key in entry]
+        repeated = sorted({text for text in texts if texts.count(text) > 1})
+        assert not repeated, f"router_errors.json: the same {key} for several cases: {repeated}"
