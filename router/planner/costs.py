@@ -476,7 +476,7 @@ class SubgraphCosts:
                         mine.append(g_here)
                         rest.append(g_there)
                         continue
-                if deep and self.sg.types[type_name].is_entity:
+                if deep and self.sg.types[type_name].is_entity and type_name != selection.type_name:
                     # an entity's fields are reached through its keys; when that fails
                     # here, fetching the field elsewhere and merging would be a guess
                     return None, None
