@@ -74,7 +74,9 @@ SUBGRAPHS = {
             ),
         },
     ),
-    "catalog": Resolvers(entities={"Book": _catalog_book, "Publisher": lambda rep: {"id": rep["id"]}}),
+    "catalog": Resolvers(
+        entities={"Book": _catalog_book, "Publisher": lambda rep: {"id": rep["id"]}}
+    ),
     "houses": Resolvers(
         entities={
             "Book": lambda rep: (
@@ -82,7 +84,9 @@ SUBGRAPHS = {
                 if rep["id"] in BOOKS
                 else None
             ),
-            "Publisher": lambda rep: _houses_publisher(rep["id"]) if rep["id"] in PUBLISHERS else None,
+            "Publisher": lambda rep: (
+                _houses_publisher(rep["id"]) if rep["id"] in PUBLISHERS else None
+            ),
             "Journal": lambda rep: _journal(rep, _houses_publisher),
         }
     ),
