@@ -82,6 +82,10 @@ class SelectionSet:
     occurrence_order: Mapping[str, tuple[tuple[str, Conjunction], ...]] = field(
         default_factory=dict
     )
+    # Response keys selected on the interface itself (not under a narrower type
+    # condition) where the selection also has type conditions: a subgraph that sees
+    # the interface as an object may serve them without knowing the concrete type.
+    interface_keys: frozenset[str] = frozenset()
 
     def fields_for(self, type_name: str) -> tuple[Field, ...]:
         return self.by_type.get(type_name, ())
@@ -276,9 +280,41 @@ class _Normalizer:
             if any(len({c for _, c in nodes}) > 1 for nodes in collected.values()):
                 orders[object_type.name] = tuple(order)
         uniform: tuple[Field, ...] | None = None
+        interface_keys: frozenset[str] = frozenset()
         if is_abstract_type(parent) and all(self._is_uniform(parent, s) for s, _ in occurrences):
             uniform = self._uniform_fields(parent, occurrences)
-        return SelectionSet(parent.name, by_type, uniform, orders)
+        elif isinstance(parent, GraphQLInterfaceType):
+            interface_keys = self._interface_keys(parent, occurrences)
+        return SelectionSet(parent.name, by_type, uniform, orders, interface_keys)
+
+    def _interface_keys(
+        self, parent: GraphQLInterfaceType, occurrences: list[tuple[SelectionSetNode, Conjunction]]
+    ) -> frozenset[str]:
+        """Keys selected only on the interface (or an interface it implements)."""
+        wide: set[str] = set()
+        narrow: set[str] = set()
+        widening = {parent.name, *(i.name for i in parent.interfaces)}
+        pending: list[tuple[SelectionSetNode, bool]] = [(s, True) for s, _ in occurrences]
+        seen: set[tuple[str, bool]] = set()
+        while pending:
+            selection_set, on_interface = pending.pop()
+            for selection in selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    key = selection.alias.value if selection.alias else selection.name.value
+                    (wide if on_interface else narrow).add(key)
+                    continue
+                if isinstance(selection, InlineFragmentNode):
+                    tc = selection.type_condition.name.value if selection.type_condition else None
+                    inner = selection.selection_set
+                else:
+                    name = selection.name.value
+                    fragment = self.fragments.get(name)
+                    if fragment is None or (name, on_interface) in seen:
+                        continue
+                    seen.add((name, on_interface))  # each fragment read at most twice
+                    tc, inner = fragment.type_condition.name.value, fragment.selection_set
+                pending.append((inner, on_interface and (tc is None or tc in widening)))
+        return frozenset(wide - narrow)
 
     def _uniform_fields(
         self, parent: GraphQLNamedType, occurrences: list[tuple[SelectionSetNode, Conjunction]]

@@ -347,32 +347,52 @@ class QueryPlanner(SubgraphCosts):
         touched: set[Group] = {group}
         needs: dict[str, list[Field]] = {}
         local: dict[str, Field] = {}
+        shared: dict[str, Field] = {}
+        # where each field selected on the interface itself comes from
+        placed: dict[str, str] = {}
         needs_typename = selection.uniform is None  # type conditions need the real type
-        missing: set[str] = set()
+
+        def place(f: Field) -> str:
+            key = f.response_key
+            if key not in placed:
+                if self.field_cost(subgraph, interface, f, provided) < INF:
+                    placed[key], local[key] = "local", f
+                elif self._served_by_interface_object(subgraph, interface, f):
+                    # another subgraph that sees the interface as an object answers
+                    # it by key, without learning the concrete type
+                    placed[key], shared[key] = "shared", f
+                else:
+                    placed[key] = "owner"
+            return placed[key]
+
         for f in selection.uniform or ():
             if f.is_typename:
                 needs_typename = True
-            elif self.field_cost(subgraph, interface, f, provided) < INF:
-                local.setdefault(f.response_key, f)
             else:
-                missing.add(f.response_key)
+                place(f)
         for type_name, fields in selection.by_type.items():
             for f in fields:
                 if f.is_typename:
                     continue
-                if selection.uniform is not None:
-                    if f.response_key in missing:
+                if selection.uniform is not None or f.response_key in selection.interface_keys:
+                    where = place(replace(f, parent_type=interface))
+                    if where == "owner":
                         needs.setdefault(type_name, []).append(f)
                 elif self.field_cost(subgraph, interface, f, provided) < INF:
                     local.setdefault(f.response_key, replace(f, parent_type=interface))
                 else:
                     needs.setdefault(type_name, []).append(f)
+        missing = {key for key, where in placed.items() if where == "owner"}
         if missing and not selection.by_type:
             names = ", ".join(sorted(missing))
             raise PlanningError(f"cannot plan {interface}.{names}: no subgraph resolves it")
         if local:
             touched |= self.plan_fields(
                 state, group, sub, None, path, interface, interface, local.values(), provided
+            )
+        if shared:
+            touched |= self.plan_remote(
+                state, group, sub, None, path, interface, interface, list(shared.values()), provided
             )
         if not needs and not needs_typename:
             return touched
@@ -411,6 +431,16 @@ class QueryPlanner(SubgraphCosts):
                 None,
             )
         return touched
+
+    def _served_by_interface_object(self, subgraph: str, interface: str, f: Field) -> bool:
+        """Whether another subgraph that sees `interface` as an object resolves `f`."""
+        return any(
+            target != subgraph
+            and target_type == interface
+            and self.sg.is_interface_object(interface, target)
+            and self.field_cost(target, interface, f, None, requires_met=True) < INF
+            for target, target_type in self.resolvers(interface, f.name)
+        )
 
     @staticmethod
     def _merge_input(current: InputSelection | None, new: InputSelection) -> InputSelection:
