@@ -157,6 +157,8 @@ def build_representation(obj: dict[str, Any], selection: InputSelection) -> Any:
     for f in selection.fields:
         value = obj.get(f.data_key, _MISSING)
         if value is _MISSING:
+            if f.optional:
+                continue
             return _MISSING
         copied = _copy_input(value, f.selection)
         if copied is _MISSING:

@@ -187,7 +187,7 @@ class QueryPlanner(SubgraphCosts):
                             (t, self._to_input(fs).fields) for t, fs in sel.by_type.items() if fs
                         ),
                     )
-            out.append(InputField(f.name, f.response_key, sub))
+            out.append(InputField(f.name, f.response_key, sub, f.conditions is not None))
         return InputSelection(tuple(out))
 
     def plan_fields(

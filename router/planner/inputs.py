@@ -16,6 +16,9 @@ class InputField:
     name: str
     data_key: str
     selection: InputSelection | None = None
+    # required only under the client's @skip/@include: when absent from the data, the
+    # field needing it was excluded too, and the representation goes without it
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,14 @@ class InputSelection:
             if index is None:
                 seen[(f.name, f.data_key)] = len(fields)
                 fields.append(f)
-            elif f.selection is not None:
-                current = fields[index]
-                sub = current.selection.merged(f.selection) if current.selection else f.selection
-                fields[index] = InputField(f.name, f.data_key, sub)
+                continue
+            current = fields[index]
+            sub = current.selection
+            if f.selection is not None:
+                sub = sub.merged(f.selection) if sub else f.selection
+            optional = current.optional and f.optional
+            if sub is not current.selection or optional != current.optional:
+                fields[index] = InputField(f.name, f.data_key, sub, optional)
         by_type = dict(self.by_type)
         for type_name, tfields in other.by_type:
             if type_name in by_type:
