@@ -210,8 +210,9 @@ class SubgraphCosts:
         requires_met: bool = False,
     ) -> int:
         """Extra fetches (FETCH each) needed to resolve `f` (and its selection) in `subgraph`,
-        plus the fields they fetch; INF if it cannot be resolved there at all. A field with @requires is only resolvable
-        where its requirements were sent along (`requires_met`: an entity-fetch entry)."""
+        plus the fields they fetch; INF if it cannot be resolved there at all. A field with
+        @requires is only resolvable where its requirements were sent along (`requires_met`:
+        an entity-fetch entry)."""
         if f.is_typename:
             return 0
         if not self.defined_locally(subgraph, s_type, f.name, provided):
