@@ -48,6 +48,11 @@ def _condition_directives(f: Field) -> tuple[DirectiveNode, ...]:
     if f.conditions is None or len(f.conditions) != 1:
         return f.directives
     (conjunction,) = tuple(f.conditions)
+    # @skip and @include are not repeatable: one of each goes to the subgraph (it may
+    # fetch a field the client excludes; the response shaper applies every condition)
+    chosen: dict[bool, str] = {}
+    for var, want in conjunction:
+        chosen.setdefault(want, var)
     out = [
         DirectiveNode(
             name=NameNode(value="include" if want else "skip"),
@@ -57,7 +62,7 @@ def _condition_directives(f: Field) -> tuple[DirectiveNode, ...]:
                 ),
             ),
         )
-        for var, want in conjunction
+        for want, var in sorted(chosen.items(), reverse=True)
     ]
     return tuple(out) + f.directives
 
