@@ -82,3 +82,13 @@ def verdict(apollo: Any, hive: Any, ours: dict[str, Any]) -> tuple[Verdict, list
     differing = [source for source, response in ours.items()
                  if not outcome(response).same_as(reference)]
     return (Verdict.DISAGREE if differing else Verdict.AGREE), differing
+
+
+def split_side(apollo: Any, hive: Any, ours: Any) -> str:
+    """Which reference ours answers like when they disagree: apollo, hive or neither."""
+    mine = outcome(ours)
+    if mine.same_as(outcome(apollo)):
+        return "apollo"
+    if mine.same_as(outcome(hive)):
+        return "hive"
+    return "neither"

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from bench.differential import gateways
-from bench.differential.compare import Verdict, verdict
+from bench.differential.compare import Verdict, split_side, verdict
 from bench.differential.generate import GenerationStats, Operation, generate_operations
 from bench.differential.values import build_pool
 from tests.conformance.kit import SubgraphServer
@@ -38,6 +38,14 @@ class OperationResult:
     verdict: Verdict
     differing: list[str]  # supergraph sources on which ours differs from the references
     responses: dict[str, Any]  # target (TARGETS) -> response
+    # on a reference split: per supergraph source, which reference ours answers like
+    sides: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def side(self) -> str:
+        """On a split: apollo, hive or neither (`mixed` when the two sources differ)."""
+        found = set(self.sides.values())
+        return found.pop() if len(found) == 1 else "mixed"
 
     @property
     def id(self) -> str:
@@ -88,7 +96,11 @@ async def _judge(
     responses = dict(zip(TARGETS, answers, strict=True))
     ours = {source: responses[f"ours@{source}"] for source in gateways.OUR_SOURCES}
     kind, differing = verdict(responses["apollo"], responses["hive"], ours)
-    return OperationResult(index, operation, kind, differing, responses)
+    sides = (
+        {s: split_side(responses["apollo"], responses["hive"], r) for s, r in ours.items()}
+        if kind is Verdict.SPLIT else {}
+    )
+    return OperationResult(index, operation, kind, differing, responses, sides)
 
 
 async def run_scenario(

@@ -21,6 +21,13 @@ def totals(results: Sequence[ScenarioResult]) -> dict[str, int]:
         "agreements": sum(r.count(Verdict.AGREE) for r in results),
         "disagreements": sum(r.count(Verdict.DISAGREE) for r in results),
         "reference_splits": sum(r.count(Verdict.SPLIT) for r in results),
+        **{
+            f"splits_ours_like_{side}": sum(
+                o.verdict is Verdict.SPLIT and o.side == side
+                for r in results for o in r.operations
+            )
+            for side in ("apollo", "hive", "neither", "mixed")
+        },
         "reference_unavailable": sum(r.count(Verdict.UNAVAILABLE) for r in results),
         "gateway_crashes": sum(len(c) for r in results for c in r.crashes.values()),
     }
@@ -53,6 +60,10 @@ def summary(results: Sequence[ScenarioResult], seed: int, count: int, seconds: f
         f"  agreements        {total['agreements']}",
         f"  disagreements     {total['disagreements']}  (references agree, ours differs)",
         f"  reference splits  {total['reference_splits']}  (Apollo and Hive differ; informational)",
+        f"    ours answers like Apollo {total['splits_ours_like_apollo']},"
+        f" like Hive {total['splits_ours_like_hive']},"
+        f" like neither {total['splits_ours_like_neither']}"
+        + (f", mixed {total['splits_ours_like_mixed']}" if total["splits_ours_like_mixed"] else ""),
     ]
     if total["reference_unavailable"]:
         lines.append(
@@ -68,7 +79,8 @@ def summary(results: Sequence[ScenarioResult], seed: int, count: int, seconds: f
         width = max(len(r.name) for r in noted)
         lines.append("")
         lines.append(
-            f"  {'scenario':<{width}}  disagree  split  unjudged  (sources where ours differs)"
+            f"  {'scenario':<{width}}  disagree  split (ours like neither)  unjudged"
+            "  sources where ours differs"
         )
         for r in noted:
             if r.error:
@@ -77,9 +89,16 @@ def summary(results: Sequence[ScenarioResult], seed: int, count: int, seconds: f
             sources = sorted({s for o in r.operations for s in o.differing})
             lines.append(
                 f"  {r.name:<{width}}  {r.count(Verdict.DISAGREE):>8}  {r.count(Verdict.SPLIT):>5}"
-                f"  {r.count(Verdict.UNAVAILABLE):>8}  {', '.join(sources)}"
+                f" {f'({_unlike_both(r)})':>19}  {r.count(Verdict.UNAVAILABLE):>8}"
+                f"  {', '.join(sources)}"
             )
     return "\n".join(lines)
+
+
+def _unlike_both(result: ScenarioResult) -> int:
+    return sum(
+        o.verdict is Verdict.SPLIT and o.side not in ("apollo", "hive") for o in result.operations
+    )
 
 
 def _operation_entry(scenario: str, result: OperationResult) -> dict[str, Any]:
@@ -92,6 +111,8 @@ def _operation_entry(scenario: str, result: OperationResult) -> dict[str, Any]:
     }
     if result.verdict is Verdict.DISAGREE:
         entry["ours_differs_on"] = result.differing
+    if result.sides:
+        entry["ours_like"] = {f"{source}-supergraph": side for source, side in result.sides.items()}
     entry.update({
         "apollo": responses["apollo"],
         "hive": responses["hive"],
@@ -126,6 +147,7 @@ def write_json(
                 "agreements": r.count(Verdict.AGREE),
                 "disagreements": r.count(Verdict.DISAGREE),
                 "reference_splits": r.count(Verdict.SPLIT),
+                "splits_ours_like_neither": _unlike_both(r),
                 "reference_unavailable": r.count(Verdict.UNAVAILABLE),
                 "gateway_crashes": r.crashes,
                 "seconds": round(r.seconds, 1),

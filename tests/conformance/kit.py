@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -435,7 +436,7 @@ class SubgraphServer:
             self._subgraphs[(scenario, name)] = _Subgraph(schema, resolvers)
 
     def start(self) -> SubgraphServer:
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        httpd = _QuietServer(("127.0.0.1", 0), _make_handler(self))
         httpd.daemon_threads = True
         self._httpd = httpd
         self._thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -513,6 +514,14 @@ class SubgraphServer:
             field_resolver=_default_field_resolver,
         )
         return 200, "application/json", json.dumps(result.formatted).encode()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that drops its connection (a gateway process killed mid-run) is no error."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _make_handler(server: SubgraphServer) -> type[BaseHTTPRequestHandler]:
