@@ -48,6 +48,7 @@ SUBGRAPHS = {
             "shelf": lambda info: [_library(i) for i in TITLES],
             "title": lambda info, id: _library(id),
         },
+        entities={"Title": lambda rep: _library(rep["id"])},
     ),
     "ratings": Resolvers(entities={"Title": _ratings}),
     "studio": Resolvers(entities={"Title": _studio, "Film": _studio, "Episode": _studio}),
