@@ -26,6 +26,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--scenario", action="append", default=[], metavar="NAME",
                         help="run only this scenario (repeatable; default: all)")
+    parser.add_argument("--scenarios-dir", type=Path, default=None, metavar="DIR",
+                        help="scenario folders to run (default tests/conformance/scenarios)")
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
     parser.add_argument("--count", type=int, default=None,
                         help="operations per scenario (default 50; with --record-slice"
@@ -72,7 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.update_known_failures:
         return update_known_failures()
-    scenarios = load_scenarios(args.scenario)
+    scenarios = (
+        load_scenarios(args.scenario, root=args.scenarios_dir)
+        if args.scenarios_dir else load_scenarios(args.scenario)
+    )
     print(f"seed {args.seed} (repeat with --seed {args.seed}), {args.count} operations"
           f" per scenario, {len(scenarios)} scenarios", flush=True)
 

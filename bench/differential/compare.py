@@ -11,9 +11,16 @@ between gateways. A missing `data` counts as `data: null`. Numbers compare by va
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
+
+import yaml
+
+REFERENCE_BUGS_FILE = Path(__file__).with_name("reference_bugs.yaml")
 
 NO_PATH = "-"  # stands for the path of an error that has none (request errors)
 # set by the harness on the stand-in answer of a reference gateway that gave none
@@ -68,12 +75,48 @@ class Verdict(StrEnum):
 
     AGREE = "agree"  # the references agree and so does ours, on every supergraph
     DISAGREE = "disagree"  # the references agree; ours differs on some supergraph
+    # the references agree on an answer known to be wrong (reference_bugs.yaml)
+    REFERENCE_BUG = "reference-bug"
     SPLIT = "reference-split"  # the references disagree with each other
     UNAVAILABLE = "reference-unavailable"  # a reference gave no answer (crashed, ...)
 
 
-def verdict(apollo: Any, hive: Any, ours: dict[str, Any]) -> tuple[Verdict, list[str]]:
-    """The verdict, and the supergraph sources (keys of `ours`) where ours differs."""
+@dataclass(frozen=True)
+class ReferenceBug:
+    """Both references are wrong where their answers carry this error (checked by hand)."""
+
+    scenario: str
+    error: re.Pattern[str]
+    case: str
+    why: str
+
+    def matches(self, response: Any) -> bool:
+        errors = response.get("errors") if isinstance(response, dict) else None
+        return any(
+            isinstance(e, dict) and self.error.search(str(e.get("message", "")))
+            for e in errors or ()
+        )
+
+
+def load_reference_bugs(path: Path = REFERENCE_BUGS_FILE) -> dict[str, list[ReferenceBug]]:
+    """The hand-checked reference bugs, by scenario."""
+    out: dict[str, list[ReferenceBug]] = {}
+    for entry in yaml.safe_load(path.read_text()) or ():
+        if not entry.get("why") or not entry.get("case"):
+            raise ValueError(f"{path.name}: every entry needs a case and a why: {entry}")
+        bug = ReferenceBug(entry["scenario"], re.compile(entry["error"]), entry["case"],
+                           entry["why"])
+        out.setdefault(bug.scenario, []).append(bug)
+    return out
+
+
+def verdict(
+    apollo: Any, hive: Any, ours: dict[str, Any], known: Sequence[ReferenceBug] = ()
+) -> tuple[Verdict, list[str]]:
+    """The verdict, and the supergraph sources (keys of `ours`) where ours differs.
+
+    `known` are the scenario's hand-checked reference bugs.
+    """
     if any(isinstance(r, dict) and r.get(UNAVAILABLE) for r in (apollo, hive)):
         return Verdict.UNAVAILABLE, []
     reference = outcome(apollo)
@@ -81,6 +124,10 @@ def verdict(apollo: Any, hive: Any, ours: dict[str, Any]) -> tuple[Verdict, list
         return Verdict.SPLIT, []
     differing = [source for source, response in ours.items()
                  if not outcome(response).same_as(reference)]
+    # the references agree, so one of them naming the subgraph's error is enough (Hive
+    # Gateway masks subgraph messages as "Unexpected error.")
+    if differing and any(bug.matches(apollo) or bug.matches(hive) for bug in known):
+        return Verdict.REFERENCE_BUG, differing
     return (Verdict.DISAGREE if differing else Verdict.AGREE), differing
 
 

@@ -20,7 +20,13 @@ from typing import Any
 import httpx
 
 from bench.differential import gateways
-from bench.differential.compare import Verdict, split_side, verdict
+from bench.differential.compare import (
+    ReferenceBug,
+    Verdict,
+    load_reference_bugs,
+    split_side,
+    verdict,
+)
 from bench.differential.generate import GenerationStats, Operation, generate_operations
 from bench.differential.values import build_pool
 from tests.conformance.kit import SubgraphServer
@@ -88,14 +94,17 @@ def scenario_operations(
 
 
 async def _judge(
-    index: int, operation: Operation, targets: dict[str, gateways.Target]
+    index: int,
+    operation: Operation,
+    targets: dict[str, gateways.Target],
+    known: Sequence[ReferenceBug] = (),
 ) -> OperationResult:
     answers = await asyncio.gather(
         *(targets[name].execute(operation.query, operation.variables) for name in TARGETS)
     )
     responses = dict(zip(TARGETS, answers, strict=True))
     ours = {source: responses[f"ours@{source}"] for source in gateways.OUR_SOURCES}
-    kind, differing = verdict(responses["apollo"], responses["hive"], ours)
+    kind, differing = verdict(responses["apollo"], responses["hive"], ours, known)
     sides = (
         {s: split_side(responses["apollo"], responses["hive"], r) for s, r in ours.items()}
         if kind is Verdict.SPLIT else {}
@@ -121,6 +130,7 @@ async def run_scenario(
     operations, result.stats = scenario_operations(scenario, seed, count)
     urls = server.subgraph_urls(scenario.name)
     ours = gateways.our_routers(scenario.name, scenario.supergraph, scenario.subgraph_sdls, urls)
+    known = load_reference_bugs().get(scenario.name, [])
     try:
         running = await references.ready()
         when_ready()
@@ -129,7 +139,7 @@ async def run_scenario(
             **{f"ours@{source}": router for source, router in ours.items()},
         }
         for index, operation in enumerate(operations, start=1):
-            result.operations.append(await _judge(index, operation, targets))
+            result.operations.append(await _judge(index, operation, targets, known))
             server.reset(scenario.name)  # drop the recorded request bodies
     finally:
         result.crashes = references.crashes

@@ -20,6 +20,7 @@ def totals(results: Sequence[ScenarioResult]) -> dict[str, int]:
         "discarded_invalid": sum(r.stats.invalid for r in results),
         "agreements": sum(r.count(Verdict.AGREE) for r in results),
         "disagreements": sum(r.count(Verdict.DISAGREE) for r in results),
+        "reference_bugs": sum(r.count(Verdict.REFERENCE_BUG) for r in results),
         "reference_splits": sum(r.count(Verdict.SPLIT) for r in results),
         **{
             f"splits_ours_like_{side}": sum(
@@ -43,6 +44,7 @@ def progress_line(result: ScenarioResult) -> str:
     return (
         f"  {result.name}: {len(result.operations)} ops, {result.count(Verdict.AGREE)} agree,"
         f" {result.count(Verdict.DISAGREE)} disagree, {result.count(Verdict.SPLIT)} split"
+        + (f", {bugs} reference bugs" if (bugs := result.count(Verdict.REFERENCE_BUG)) else "")
         + (f", {unavailable} unjudged ({crashes or 'no answer'})" if unavailable else "")
         + f" ({result.seconds:.1f}s){flag}"
     )
@@ -59,6 +61,8 @@ def summary(results: Sequence[ScenarioResult], seed: int, count: int, seconds: f
         f" (+{total['discarded_invalid']} drafts discarded as invalid)",
         f"  agreements        {total['agreements']}",
         f"  disagreements     {total['disagreements']}  (references agree, ours differs)",
+        f"  reference bugs    {total['reference_bugs']}  (both references wrong alike, checked"
+        " by hand: bench/differential/reference_bugs.yaml)",
         f"  reference splits  {total['reference_splits']}  (Apollo and Hive differ; informational)",
         f"    ours answers like Apollo {total['splits_ours_like_apollo']},"
         f" like Hive {total['splits_ours_like_hive']},"
@@ -73,7 +77,7 @@ def summary(results: Sequence[ScenarioResult], seed: int, count: int, seconds: f
     noted = [
         r for r in results
         if r.error or r.count(Verdict.DISAGREE) or r.count(Verdict.SPLIT)
-        or r.count(Verdict.UNAVAILABLE)
+        or r.count(Verdict.UNAVAILABLE) or r.count(Verdict.REFERENCE_BUG)
     ]
     if noted:
         width = max(len(r.name) for r in noted)
@@ -109,7 +113,7 @@ def _operation_entry(scenario: str, result: OperationResult) -> dict[str, Any]:
         "query": result.operation.query,
         "variables": result.operation.variables,
     }
-    if result.verdict is Verdict.DISAGREE:
+    if result.verdict in (Verdict.DISAGREE, Verdict.REFERENCE_BUG):
         entry["ours_differs_on"] = result.differing
     if result.sides:
         entry["ours_like"] = {f"{source}-supergraph": side for source, side in result.sides.items()}
@@ -146,6 +150,7 @@ def write_json(
                 "discarded_invalid": r.stats.invalid,
                 "agreements": r.count(Verdict.AGREE),
                 "disagreements": r.count(Verdict.DISAGREE),
+                "reference_bugs": r.count(Verdict.REFERENCE_BUG),
                 "reference_splits": r.count(Verdict.SPLIT),
                 "splits_ours_like_neither": _unlike_both(r),
                 "reference_unavailable": r.count(Verdict.UNAVAILABLE),
@@ -158,6 +163,10 @@ def write_json(
         "disagreements": [
             _operation_entry(r.name, o)
             for r in results for o in r.operations if o.verdict is Verdict.DISAGREE
+        ],
+        "reference_bugs": [
+            _operation_entry(r.name, o)
+            for r in results for o in r.operations if o.verdict is Verdict.REFERENCE_BUG
         ],
         "reference_splits": [
             _operation_entry(r.name, o)

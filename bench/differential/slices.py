@@ -99,7 +99,7 @@ def record(results: Sequence[ScenarioResult], *, seed: int, versions: dict[str, 
             continue
         entries, splits, large = [], [], []
         for op in result.operations:
-            if op.verdict in (Verdict.SPLIT, Verdict.UNAVAILABLE):
+            if op.verdict in (Verdict.SPLIT, Verdict.UNAVAILABLE, Verdict.REFERENCE_BUG):
                 splits.append(op.id)
                 continue
             reference = outcome(op.responses["apollo"])

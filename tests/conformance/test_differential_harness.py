@@ -7,7 +7,7 @@ import random
 import pytest
 from graphql import build_schema
 
-from bench.differential.compare import Verdict, outcome, verdict
+from bench.differential.compare import Verdict, load_reference_bugs, outcome, verdict
 from bench.differential.generate import check, generate_operations
 from bench.differential.harness import scenario_operations
 from bench.differential.values import build_pool, literal
@@ -84,3 +84,30 @@ def test_verdicts() -> None:
     assert verdict(ok, bad, {"apollo": ok, "shopgraph": ok}) == (Verdict.SPLIT, [])
     gone = {"errors": [{"message": "down"}], "differential:unavailable": True}
     assert verdict(ok, gone, {"apollo": ok, "shopgraph": ok}) == (Verdict.UNAVAILABLE, [])
+
+
+def test_a_hand_checked_reference_bug_is_not_a_disagreement():
+    wrong = {"data": {"recipe": None}, "errors": [
+        {"message": "forBeginners needs chef { yearsCooking }", "path": ["recipe", "forBeginners"]}
+    ]}
+    right = {"data": {"recipe": {"forBeginners": False}}}
+    known = load_reference_bugs()["pattern-requires-circular"]
+    assert verdict(wrong, wrong, {"apollo": right, "shopgraph": right}, known) == (
+        Verdict.REFERENCE_BUG, ["apollo", "shopgraph"]
+    )
+    # elsewhere, or when the references' error is another one, it stays a disagreement
+    assert verdict(wrong, wrong, {"apollo": right, "shopgraph": wrong}, ()) == (
+        Verdict.DISAGREE, ["apollo"]
+    )
+    other = {"data": {"recipe": None}, "errors": [{"message": "boom", "path": ["recipe"]}]}
+    assert verdict(other, other, {"apollo": right, "shopgraph": right}, known)[0] is (
+        Verdict.DISAGREE
+    )
+
+
+def test_every_reference_bug_names_a_hand_checked_conformance_case():
+    scenarios = {s.name: s for s in load_scenarios()}
+    for name, bugs in load_reference_bugs().items():
+        for bug in bugs:
+            case = next(c for c in scenarios[name].cases if c.name == bug.case)
+            assert case.hand_expected is not None and bug.why
