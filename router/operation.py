@@ -82,10 +82,11 @@ class SelectionSet:
     occurrence_order: Mapping[str, tuple[tuple[str, Conjunction], ...]] = field(
         default_factory=dict
     )
-    # Response keys selected on the interface itself (not under a narrower type
-    # condition) where the selection also has type conditions: a subgraph that sees
-    # the interface as an object may serve them without knowing the concrete type.
-    interface_keys: frozenset[str] = frozenset()
+    # Where the selection also has type conditions, per object type the response keys
+    # selected for it on the interface itself only (no type condition naming it): a
+    # subgraph that sees the interface as an object may serve them without knowing the
+    # concrete type.
+    interface_keys: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def fields_for(self, type_name: str) -> tuple[Field, ...]:
         return self.by_type.get(type_name, ())
@@ -280,7 +281,7 @@ class _Normalizer:
             if any(len({c for _, c in nodes}) > 1 for nodes in collected.values()):
                 orders[object_type.name] = tuple(order)
         uniform: tuple[Field, ...] | None = None
-        interface_keys: frozenset[str] = frozenset()
+        interface_keys: Mapping[str, frozenset[str]] = {}
         if is_abstract_type(parent) and all(self._is_uniform(parent, s) for s, _ in occurrences):
             uniform = self._uniform_fields(parent, occurrences)
         elif isinstance(parent, GraphQLInterfaceType):
@@ -289,19 +290,23 @@ class _Normalizer:
 
     def _interface_keys(
         self, parent: GraphQLInterfaceType, occurrences: list[tuple[SelectionSetNode, Conjunction]]
-    ) -> frozenset[str]:
-        """Keys selected only on the interface (or an interface it implements)."""
+    ) -> Mapping[str, frozenset[str]]:
+        """Per object type, the keys selected for it only on the interface itself (or an
+        interface the interface implements), not under a type condition naming it."""
         wide: set[str] = set()
-        narrow: set[str] = set()
+        narrow: list[tuple[tuple[str, ...], str]] = []  # (type conditions, key)
         widening = {parent.name, *(i.name for i in parent.interfaces)}
-        pending: list[tuple[SelectionSetNode, bool]] = [(s, True) for s, _ in occurrences]
-        seen: set[tuple[str, bool]] = set()
+        pending: list[tuple[SelectionSetNode, tuple[str, ...]]] = [(s, ()) for s, _ in occurrences]
+        seen: set[tuple[str, tuple[str, ...]]] = set()
         while pending:
-            selection_set, on_interface = pending.pop()
+            selection_set, conditions = pending.pop()
             for selection in selection_set.selections:
                 if isinstance(selection, FieldNode):
                     key = selection.alias.value if selection.alias else selection.name.value
-                    (wide if on_interface else narrow).add(key)
+                    if conditions:
+                        narrow.append((conditions, key))
+                    else:
+                        wide.add(key)
                     continue
                 if isinstance(selection, InlineFragmentNode):
                     tc = selection.type_condition.name.value if selection.type_condition else None
@@ -309,12 +314,25 @@ class _Normalizer:
                 else:
                     name = selection.name.value
                     fragment = self.fragments.get(name)
-                    if fragment is None or (name, on_interface) in seen:
+                    if fragment is None or (name, conditions) in seen:
                         continue
-                    seen.add((name, on_interface))  # each fragment read at most twice
+                    seen.add((name, conditions))  # fragment weights are bounded beforehand
                     tc, inner = fragment.type_condition.name.value, fragment.selection_set
-                pending.append((inner, on_interface and (tc is None or tc in widening)))
-        return frozenset(wide - narrow)
+                if tc is not None and tc not in widening and tc not in conditions:
+                    pending.append((inner, (*conditions, tc)))
+                else:
+                    pending.append((inner, conditions))
+        if not wide:
+            return {}
+        out: dict[str, frozenset[str]] = {}
+        for object_type in self.schema.get_possible_types(parent):
+            named = {
+                key
+                for conditions, key in narrow
+                if all(self._applies(tc, object_type) for tc in conditions)
+            }
+            out[object_type.name] = frozenset(wide - named)
+        return out
 
     def _uniform_fields(
         self, parent: GraphQLNamedType, occurrences: list[tuple[SelectionSetNode, Conjunction]]

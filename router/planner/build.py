@@ -67,6 +67,17 @@ def _condition_directives(f: Field) -> tuple[DirectiveNode, ...]:
     return tuple(out) + f.directives
 
 
+def _field_shape(f: Field) -> tuple:
+    """What a field asks for (arguments, conditions, sub-selection), for deduplication."""
+    sub: tuple = ()
+    if f.selection is not None:
+        sub = tuple(
+            (type_name, tuple(_field_shape(g) for g in fields))
+            for type_name, fields in f.selection.by_type.items()
+        )
+    return (f.response_key, f.name, signature(f)[1], f.conditions, sub)
+
+
 class QueryPlanner(SubgraphCosts):
     # -- building -----------------------------------------------------------------------------
 
@@ -351,7 +362,9 @@ class QueryPlanner(SubgraphCosts):
         subgraph = group.subgraph
         touched: set[Group] = {group}
         needs: dict[str, list[Field]] = {}
-        local: dict[str, Field] = {}
+        # fields this subgraph answers on the interface; one key may come from several
+        # type conditions with other sub-selections or @skip/@include: all are planned
+        local: dict[tuple, Field] = {}
         shared: dict[str, Field] = {}
         # where each field selected on the interface itself comes from
         placed: dict[str, str] = {}
@@ -361,7 +374,7 @@ class QueryPlanner(SubgraphCosts):
             key = f.response_key
             if key not in placed:
                 if self.field_cost(subgraph, interface, f, provided) < INF:
-                    placed[key], local[key] = "local", f
+                    placed[key], local[_field_shape(f)] = "local", f
                 elif self._served_by_interface_object(subgraph, interface, f):
                     # another subgraph that sees the interface as an object answers
                     # it by key, without learning the concrete type
@@ -376,15 +389,15 @@ class QueryPlanner(SubgraphCosts):
             else:
                 place(f)
         for type_name, fields in selection.by_type.items():
+            wide = selection.interface_keys.get(type_name, ())
             for f in fields:
                 if f.is_typename:
                     continue
-                if selection.uniform is not None or f.response_key in selection.interface_keys:
-                    where = place(replace(f, parent_type=interface))
-                    if where == "owner":
+                if selection.uniform is not None or f.response_key in wide:
+                    if place(replace(f, parent_type=interface)) == "owner":
                         needs.setdefault(type_name, []).append(f)
                 elif self.field_cost(subgraph, interface, f, provided) < INF:
-                    local.setdefault(f.response_key, replace(f, parent_type=interface))
+                    local.setdefault(_field_shape(f), replace(f, parent_type=interface))
                 else:
                     needs.setdefault(type_name, []).append(f)
         missing = {key for key, where in placed.items() if where == "owner"}
@@ -395,10 +408,18 @@ class QueryPlanner(SubgraphCosts):
             touched |= self.plan_fields(
                 state, group, sub, None, path, interface, interface, local.values(), provided
             )
+        shared_groups: set[Group] = set()
         if shared:
+            before = len(state.groups)
             touched |= self.plan_remote(
                 state, group, sub, None, path, interface, interface, list(shared.values()), provided
             )
+            # a key also asked under a type condition is answered by the owner for that
+            # type: its fetch runs after the interface object's, so its value is the one
+            # kept, whatever the subgraphs' timing
+            narrowed = {f.response_key for fields in needs.values() for f in fields}
+            if narrowed & shared.keys():
+                shared_groups = {g for g in state.groups[before:] if g.path == path}
         if not needs and not needs_typename:
             return touched
         owner = self._interface_owner(subgraph, interface)
@@ -413,7 +434,7 @@ class QueryPlanner(SubgraphCosts):
             state, group, sub, None, path, interface, interface, key_fields, provided
         )
         sub.add(None, "__typename", "__typename")
-        child = state.entity_group(owner_graph, path, group, producers)
+        child = state.entity_group(owner_graph, path, group, producers | shared_groups)
         child.inputs[interface] = self._merge_input(
             child.inputs.get(interface),
             InputSelection((InputField("__typename", "__typename"),)).merged(
