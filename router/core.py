@@ -27,6 +27,7 @@ from graphql.execution.values import get_variable_values
 
 from router.astnodes import copy_node
 from router.executor import ResponseShape, SubgraphClient, compile_shape, execute_plan
+from router.executor.shape import abstract_names
 from router.operation import Operation, OperationError, normalize
 from router.planner.build import PlanningError, QueryPlanner
 from router.planner.nodes import QueryPlan
@@ -107,6 +108,7 @@ class Router:
     ) -> None:
         self.supergraph = supergraph
         self.planner = QueryPlanner(supergraph)
+        self._abstract_names = abstract_names(supergraph.api_schema)
         urls = {name: graph.url for name, graph in supergraph.graphs.items()}
         urls.update(subgraph_urls or {})
         self.client = SubgraphClient(urls, client=http_client, timeout=subgraph_timeout)
@@ -193,7 +195,11 @@ class Router:
         if operation.introspection:
             introspection_document = _introspection_document(document, operation.definition)
         return PreparedOperation(
-            document, operation, plan, compile_shape(operation), introspection_document
+            document,
+            operation,
+            plan,
+            compile_shape(operation, self._abstract_names),
+            introspection_document,
         )
 
     def plan(

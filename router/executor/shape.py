@@ -14,11 +14,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from graphql import GraphQLEnumType, GraphQLList, GraphQLNonNull, GraphQLOutputType
+from graphql import (
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLOutputType,
+    GraphQLSchema,
+    is_abstract_type,
+)
 
 from router.operation import Conditions, Field, Operation, SelectionSet
 
 _BUBBLE = object()  # a non-null violation travelling up to the nearest nullable parent
+_INVALID = object()  # an object whose __typename clients cannot see at its position
 
 # A response path as a linked list: (parent, key); materialised only for errors.
 PathNode = tuple[Any, str | int] | None
@@ -46,11 +54,13 @@ def _materialise(path: PathNode, key: str | int) -> list[str | int]:
 
 
 class _Run:
-    __slots__ = ("completion", "variables")
+    __slots__ = ("completion", "invalid", "variables")
 
     def __init__(self, variables: Mapping[str, Any]) -> None:
         self.variables = variables
         self.completion: list[dict[str, Any]] = []
+        # where the last invalid object was nulled: that null needs no second note
+        self.invalid: tuple[PathNode, str | int] | None = None
 
     def problem(self, message: str, path: PathNode, key: str | int) -> None:
         self.completion.append(
@@ -63,13 +73,16 @@ class _Run:
 
 
 class _CompiledSelection:
-    __slots__ = ("by_type", "orders", "type_name", "uniform")
+    __slots__ = ("abstract", "by_type", "orders", "type_name", "uniform")
 
     def __init__(self) -> None:
         self.type_name = ""
         self.by_type: dict[str, tuple[FieldStep, ...]] = {}
         self.uniform: tuple[FieldStep, ...] | None = None
         self.orders: Mapping[str, tuple[tuple[str, Any], ...]] = {}
+        # the API schema's interfaces and unions (an @interfaceObject answers with the
+        # interface's name): any other __typename outside by_type is not a possible type
+        self.abstract: frozenset[str] | None = None
 
 
 def _shape_object(
@@ -78,6 +91,9 @@ def _shape_object(
     typename = value.get("__typename") or compiled.type_name
     steps = compiled.by_type.get(typename)
     if steps is None:
+        abstract = compiled.abstract
+        if abstract is not None and compiled.by_type and typename not in abstract:
+            return _INVALID  # e.g. an @inaccessible type: no client may see it
         steps = compiled.uniform
         if steps is None:
             return None
@@ -112,8 +128,9 @@ def _reorder(
 
 
 class _Compiler:
-    def __init__(self) -> None:
+    def __init__(self, abstract: frozenset[str] | None = None) -> None:
         self._selections: dict[int, _CompiledSelection] = {}
+        self._abstract = abstract
 
     def selection(self, selection: SelectionSet) -> _CompiledSelection:
         compiled = self._selections.get(id(selection))
@@ -122,6 +139,7 @@ class _Compiler:
         compiled = _CompiledSelection()
         self._selections[id(selection)] = compiled
         compiled.type_name = selection.type_name
+        compiled.abstract = self._abstract
         compiled.by_type = {t: self.steps(fields) for t, fields in selection.by_type.items()}
         compiled.orders = selection.occurrence_order
         if selection.uniform is not None:
@@ -145,7 +163,8 @@ class _Compiler:
         if isinstance(ftype, GraphQLList):
             return self._list(self.completer(field, ftype.of_type))
         if field.selection is not None:
-            return self._object(self.selection(field.selection))
+            where = f"field {field.parent_type}.{field.name}"
+            return self._object(self.selection(field.selection), where, field.named_type)
         if isinstance(ftype, GraphQLEnumType):
             return self._enum(ftype)
         return None  # a nullable scalar: copied as is
@@ -157,7 +176,9 @@ class _Compiler:
         def complete(run: _Run, value: Any, path: PathNode, key: str | int) -> Any:
             result = value if inner is None or value is None else inner(run, value, path, key)
             if result is None:
-                run.problem(message, path, key)
+                invalid = run.invalid
+                if invalid is None or invalid[0] is not path or invalid[1] != key:
+                    run.problem(message, path, key)
                 return _BUBBLE
             return result
 
@@ -183,11 +204,21 @@ class _Compiler:
         return complete
 
     @staticmethod
-    def _object(compiled: _CompiledSelection) -> Completer:
+    def _object(compiled: _CompiledSelection, where: str, type_name: str) -> Completer:
         def complete(run: _Run, value: Any, path: PathNode, key: str | int) -> Any:
             if not isinstance(value, dict):
                 return None
             result = _shape_object(run, compiled, value, (path, key))
+            if result is _INVALID:
+                # worded as Apollo's gateways word it
+                at = (
+                    f"array element of type {type_name} at index {key}"
+                    if isinstance(key, int)
+                    else where
+                )
+                run.problem(f"Invalid __typename found for object at {at}.", path, key)
+                run.invalid = (path, key)
+                return None
             return None if result is _BUBBLE else result
 
         return complete
@@ -209,8 +240,8 @@ class _Compiler:
 class ResponseShape:
     """The compiled projection of one operation; immutable and shared across requests."""
 
-    def __init__(self, operation: Operation) -> None:
-        compiler = _Compiler()
+    def __init__(self, operation: Operation, abstract: frozenset[str] | None = None) -> None:
+        compiler = _Compiler(abstract)
         self.root_type = operation.root_type
         self.root = compiler.selection(operation.selection)
 
@@ -235,5 +266,13 @@ class ResponseShape:
         return (None if result is _BUBBLE else result), run.completion
 
 
-def compile_shape(operation: Operation) -> ResponseShape:
-    return ResponseShape(operation)
+def compile_shape(operation: Operation, abstract: frozenset[str] | None = None) -> ResponseShape:
+    """The projection of `operation`. Given the API schema's `abstract_names`, an object
+    whose __typename is not a possible type of its position (an @inaccessible type, say)
+    completes to null, as in GraphQL execution."""
+    return ResponseShape(operation, abstract)
+
+
+def abstract_names(schema: GraphQLSchema) -> frozenset[str]:
+    """The names of the schema's interfaces and unions."""
+    return frozenset(name for name, t in schema.type_map.items() if is_abstract_type(t))
