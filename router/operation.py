@@ -87,6 +87,9 @@ class SelectionSet:
     # subgraph that sees the interface as an object may serve them without knowing the
     # concrete type.
     interface_keys: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # the response keys with any occurrence on the interface itself: every type the
+    # subgraph may return there must answer them
+    wide_keys: frozenset[str] = frozenset()
 
     def fields_for(self, type_name: str) -> tuple[Field, ...]:
         return self.by_type.get(type_name, ())
@@ -282,17 +285,19 @@ class _Normalizer:
                 orders[object_type.name] = tuple(order)
         uniform: tuple[Field, ...] | None = None
         interface_keys: Mapping[str, frozenset[str]] = {}
+        wide: frozenset[str] = frozenset()
         if is_abstract_type(parent) and all(self._is_uniform(parent, s) for s, _ in occurrences):
             uniform = self._uniform_fields(parent, occurrences)
         elif isinstance(parent, GraphQLInterfaceType):
-            interface_keys = self._interface_keys(parent, occurrences)
-        return SelectionSet(parent.name, by_type, uniform, orders, interface_keys)
+            wide, interface_keys = self._interface_keys(parent, occurrences)
+        return SelectionSet(parent.name, by_type, uniform, orders, interface_keys, wide)
 
     def _interface_keys(
         self, parent: GraphQLInterfaceType, occurrences: list[tuple[SelectionSetNode, Conjunction]]
-    ) -> Mapping[str, frozenset[str]]:
-        """Per object type, the keys selected for it only on the interface itself (or an
-        interface the interface implements), not under a type condition naming it."""
+    ) -> tuple[frozenset[str], Mapping[str, frozenset[str]]]:
+        """The keys selected on the interface itself (or an interface it implements), and
+        per object type those selected for it there only, under no type condition
+        naming it."""
         wide: set[str] = set()
         narrow: list[tuple[tuple[str, ...], str]] = []  # (type conditions, key)
         widening = {parent.name, *(i.name for i in parent.interfaces)}
@@ -323,7 +328,7 @@ class _Normalizer:
                 else:
                     pending.append((inner, conditions))
         if not wide:
-            return {}
+            return frozenset(), {}
         out: dict[str, frozenset[str]] = {}
         for object_type in self.schema.get_possible_types(parent):
             named = {
@@ -332,7 +337,7 @@ class _Normalizer:
                 if all(self._applies(tc, object_type) for tc in conditions)
             }
             out[object_type.name] = frozenset(wide - named)
-        return out
+        return frozenset(wide), out
 
     def _uniform_fields(
         self, parent: GraphQLNamedType, occurrences: list[tuple[SelectionSetNode, Conjunction]]

@@ -7,6 +7,7 @@ to, which key) prefer the fewest fetches.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -49,6 +50,17 @@ def list_depth(t: GraphQLOutputType) -> int:
             t = t.of_type
         else:
             return depth
+
+
+def weight(fields: Iterable[Field]) -> int:
+    """How many fields a fetch of `fields` returns, sub-selections included."""
+    total = 0
+    for f in fields:
+        total += 1
+        if f.selection is not None:
+            for sub in f.selection.by_type.values():
+                total += weight(sub)
+    return total
 
 
 def count_fields(selection: SelectionSet) -> int:
@@ -312,7 +324,7 @@ class SubgraphCosts:
             jump = self.choose_jump(subgraph, type_name, s_type, remaining, depth, None)
             if jump is None:
                 return INF
-            total += FETCH + len(jump.covered) + jump.cost
+            total += FETCH + weight(jump.covered) + jump.cost
             remaining = jump.remaining(remaining)
         return total
 
@@ -481,9 +493,16 @@ class SubgraphCosts:
                         mine.append(g_here)
                         rest.append(g_there)
                         continue
-                if deep and self.sg.types[type_name].is_entity and type_name != selection.type_name:
-                    # an entity's fields are reached through its keys; when that fails
-                    # here, fetching the field elsewhere and merging would be a guess
+                if (
+                    deep
+                    and type_name != selection.type_name
+                    and self.sg.types[type_name].is_entity
+                    and (
+                        selection.uniform is not None or g.response_key in selection.wide_keys
+                    )
+                ):
+                    # a field asked of the interface must be answered for every type the
+                    # subgraph may return here; another subgraph's copy would be a guess
                     return None, None
                 rest.append(g)
             here[type_name] = tuple(mine)
