@@ -22,6 +22,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLArgument,
     GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLNonNull,
@@ -31,10 +32,14 @@ from graphql import (
     GraphQLString,
     GraphQLUnionType,
     InlineFragmentNode,
+    NameNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    Undefined,
+    ValueNode,
     VariableDefinitionNode,
     VariableNode,
+    ast_from_value,
     get_named_type,
     is_abstract_type,
     is_composite_type,
@@ -188,8 +193,13 @@ def _and(a: Conjunction, b: Conjunction) -> Conjunction | None:
     return tuple(sorted(merged.items()))
 
 
-def _forwarded(directives: tuple[DirectiveNode, ...] | None) -> tuple[DirectiveNode, ...]:
-    return tuple(d for d in directives or () if d.name.value not in ("skip", "include"))
+def _default_literal(arg: GraphQLArgument) -> ValueNode | None:
+    """An argument's default value as a literal (None when it has none)."""
+    if arg.ast_node is not None and arg.ast_node.default_value is not None:
+        return arg.ast_node.default_value
+    if arg.default_value is Undefined:
+        return None
+    return ast_from_value(arg.default_value, arg.type)
 
 
 class _Normalizer:
@@ -199,6 +209,27 @@ class _Normalizer:
         self.schema = schema
         self.fragments = fragments
         self.condition_variables: set[str] = set()
+
+    def _forwarded(self, directives: tuple[DirectiveNode, ...] | None) -> tuple[DirectiveNode, ...]:
+        """The client's executable directives (not @skip/@include) for the subgraphs, with
+        the supergraph's argument defaults spelled out: a subgraph may declare the
+        directive without them."""
+        out: list[DirectiveNode] = []
+        for node in directives or ():
+            name = node.name.value
+            if name in ("skip", "include"):
+                continue
+            definition = self.schema.get_directive(name)
+            given = {a.name.value for a in node.arguments or ()}
+            defaults = [
+                ArgumentNode(name=NameNode(value=arg_name), value=value)
+                for arg_name, arg in (definition.args.items() if definition else ())
+                if arg_name not in given and (value := _default_literal(arg)) is not None
+            ]
+            if defaults:
+                node = DirectiveNode(name=node.name, arguments=(*(node.arguments or ()), *defaults))
+            out.append(node)
+        return tuple(out)
 
     def _applies(self, type_condition: str | None, object_type: GraphQLObjectType) -> bool:
         if type_condition is None or type_condition == object_type.name:
@@ -417,7 +448,7 @@ class _Normalizer:
             selection = self.selection_set(named, occurrences)
         directives: tuple[DirectiveNode, ...] = ()
         for node, _ in nodes:
-            directives += _forwarded(node.directives)
+            directives += self._forwarded(node.directives)
         return Field(
             response_key=key,
             name=name,
