@@ -319,6 +319,9 @@ class _Normalizer:
         wide: frozenset[str] = frozenset()
         if is_abstract_type(parent) and all(self._is_uniform(parent, s) for s, _ in occurrences):
             uniform = self._uniform_fields(parent, occurrences)
+            if orders:
+                # the same for every type; an @interfaceObject answers as the interface
+                orders[parent.name] = next(iter(orders.values()))
         elif isinstance(parent, GraphQLInterfaceType):
             wide, interface_keys = self._interface_keys(parent, occurrences)
         return SelectionSet(parent.name, by_type, uniform, orders, interface_keys, wide)

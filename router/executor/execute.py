@@ -12,7 +12,7 @@ import orjson
 from router.executor.fetcher import SubgraphClient, SubgraphRequestError
 from router.planner.inputs import InputSelection
 from router.planner.nodes import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
-from router.planner.subquery import apply_renames
+from router.planner.subquery import apply_renames, renamed_path
 
 Path = tuple[str | int, ...]
 
@@ -107,8 +107,16 @@ async def _root_fetch(fetch: Fetch, run: _Run) -> None:
         if fetch.renames:
             apply_renames(data, fetch.renames)  # type: ignore[arg-type]
         merge(run.data, data)
+    seen: set[tuple[str, tuple[str | int, ...]]] = set()
     for error in response.get("errors") or ():
         path = error.get("path") if isinstance(error, dict) else None
+        if isinstance(path, list) and fetch.renames:
+            path = renamed_path(path, fetch.renames)  # type: ignore[arg-type]
+            # copies of one field under alternative conditions fail alike: report it once
+            mark = (str(error.get("message")), tuple(path))
+            if mark in seen:
+                continue
+            seen.add(mark)
         run.errors.append(_subgraph_error(error, fetch.service, path))
 
 
@@ -222,6 +230,7 @@ async def _entity_fetch(node: Flatten, run: _Run) -> None:
             if isinstance(entity, dict):
                 for obj in targets[index]:
                     merge(obj, entity)
+    seen: set[tuple[str, tuple[str | int, ...]]] = set()
     for error in response.get("errors") or ():
         path = error.get("path") if isinstance(error, dict) else None
         if (
@@ -232,6 +241,12 @@ async def _entity_fetch(node: Flatten, run: _Run) -> None:
             and path[1] < len(owners)
         ):
             rest = path[2:]
+            if fetch.renames:
+                rest = renamed_path(rest, fetch.renames)  # type: ignore[arg-type]
+                mark = (str(error.get("message")), (path[1], *rest))
+                if mark in seen:
+                    continue  # copies of one field under alternative conditions
+                seen.add(mark)
             for where in owners[path[1]]:
                 run.errors.append(_subgraph_error(error, fetch.service, [*where, *rest]))
         else:

@@ -25,7 +25,7 @@ from graphql import (
     VariableNode,
 )
 
-from router.operation import Field, Operation, SelectionSet
+from router.operation import Conjunction, Field, Operation, SelectionSet
 from router.planner.costs import (
     INF,
     PlanningError,
@@ -48,6 +48,10 @@ def _condition_directives(f: Field) -> tuple[DirectiveNode, ...]:
     if f.conditions is None or len(f.conditions) != 1:
         return f.directives
     (conjunction,) = tuple(f.conditions)
+    return _conjunction_directives(conjunction) + f.directives
+
+
+def _conjunction_directives(conjunction: Conjunction) -> tuple[DirectiveNode, ...]:
     # @skip and @include are not repeatable: one of each goes to the subgraph (it may
     # fetch a field the client excludes; the response shaper applies every condition)
     chosen: dict[bool, str] = {}
@@ -64,7 +68,7 @@ def _condition_directives(f: Field) -> tuple[DirectiveNode, ...]:
         )
         for want, var in sorted(chosen.items(), reverse=True)
     ]
-    return tuple(out) + f.directives
+    return tuple(out)
 
 
 def _field_shape(f: Field) -> tuple:
@@ -240,6 +244,9 @@ class QueryPlanner(SubgraphCosts):
         if remote and any(cost for _, cost in local):
             local = self._ride_along(subgraph, type_name, s_type, local, remote, provided)
         for f, _ in local:
+            if f.selection is None and f.conditions is not None and len(f.conditions) > 1:
+                self._add_alternatives(sub, frag, s_type, subgraph, f)
+                continue
             sf = sub.add(
                 frag,
                 f.response_key,
@@ -261,6 +268,26 @@ class QueryPlanner(SubgraphCosts):
                 state, group, sub, frag, path, type_name, s_type, remote, provided
             )
         return touched
+
+    def _add_alternatives(
+        self, sub: SubSelection, frag: str | None, s_type: str, subgraph: str, f: Field
+    ) -> None:
+        """A leaf the client selected under several alternative @skip/@include conditions:
+        one copy per alternative (aliased, read back into the same key), so the subgraph
+        resolves it only when the client includes it."""
+        type_ref = self.type_ref(subgraph, s_type, f.name)
+        for index, conjunction in enumerate(sorted(f.conditions or ())):
+            key = f.response_key if index == 0 else f"{f.response_key}__if{index}"
+            directives = _conjunction_directives(conjunction) + f.directives
+            sub.add(
+                frag,
+                key,
+                f.name,
+                f.arguments,
+                directives,
+                type_ref=type_ref,
+                data_key=f.response_key,
+            )
 
     def _ride_along(
         self,

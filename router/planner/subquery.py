@@ -70,8 +70,9 @@ class SubSelection:
         directives: tuple[DirectiveNode, ...] = (),
         composite: bool = False,
         type_ref: str | None = None,
+        data_key: str | None = None,
     ) -> SubField:
-        data_key = response_key
+        data_key = data_key or response_key
         if type_ref is not None:
             first = self.shapes.setdefault(response_key, type_ref)
             if first != type_ref:
@@ -158,6 +159,21 @@ def apply_renames(value: object, renames: Renames) -> None:
             apply_renames(child, nested)
         if key != data_key:
             value[data_key] = child
+
+
+def renamed_path(path: list[str | int], renames: Renames) -> list[str | int]:
+    """A subgraph error's path with the client's keys in place of the planner's aliases."""
+    out: list[str | int] = []
+    level: Renames | None = renames
+    for step in path:
+        if isinstance(step, str) and level is not None and step in level:
+            data_key, level = level[step]
+            out.append(data_key)
+        else:
+            if isinstance(step, str):
+                level = None  # below a key the planner did not alias: nothing to rename
+            out.append(step)
+    return out
 
 
 class _VariableCollector(Visitor):
