@@ -95,6 +95,9 @@ class SelectionSet:
     # the response keys with any occurrence on the interface itself: every type the
     # subgraph may return there must answer them
     wide_keys: frozenset[str] = frozenset()
+    # per object type, fields an @skip/@include literal excludes for sure: never fetched
+    # nor shaped, but the reference planners choose subgraphs with them in the selection
+    excluded: Mapping[str, tuple[Field, ...]] = field(default_factory=dict)
 
     def fields_for(self, type_name: str) -> tuple[Field, ...]:
         return self.by_type.get(type_name, ())
@@ -247,34 +250,41 @@ class _Normalizer:
         out: dict[str, list[tuple[FieldNode, Conjunction]]],
         visited: frozenset[str] = frozenset(),
         order: list[tuple[str, Conjunction]] | None = None,
+        excluded: dict[str, list[tuple[FieldNode, Conjunction]]] | None = None,
     ) -> None:
         for selection in selection_set.selections:
             own = _directive_condition(selection.directives)
-            if own is None:
-                continue
-            for var, _ in own:
+            cond = None if own is None else _and(condition, own)
+            for var, _ in own or ():
                 self.condition_variables.add(var)
-            cond = _and(condition, own)
             if cond is None:
-                continue
+                if excluded is None:
+                    continue
+                # excluded for sure: kept aside, it still guides the choice of subgraph
+                out_here, cond, order_here = excluded, (), None
+            else:
+                out_here, order_here = out, order
             if isinstance(selection, FieldNode):
                 key = selection.alias.value if selection.alias else selection.name.value
-                out.setdefault(key, []).append((selection, cond))
-                if order is not None:
-                    order.append((key, cond))
-            elif isinstance(selection, InlineFragmentNode):
+                out_here.setdefault(key, []).append((selection, cond))
+                if order_here is not None:
+                    order_here.append((key, cond))
+                continue
+            if isinstance(selection, InlineFragmentNode):
                 tc = selection.type_condition.name.value if selection.type_condition else None
-                if self._applies(tc, object_type):
-                    self._collect(object_type, selection.selection_set, cond, out, visited, order)
-            elif isinstance(selection, FragmentSpreadNode):
+                inner, names = selection.selection_set, visited
+            else:
                 name = selection.name.value
                 fragment = self.fragments.get(name)
                 if fragment is None or name in visited:
                     continue
-                if self._applies(fragment.type_condition.name.value, object_type):
-                    self._collect(
-                        object_type, fragment.selection_set, cond, out, visited | {name}, order
-                    )
+                tc, inner, names = (
+                    fragment.type_condition.name.value,
+                    fragment.selection_set,
+                    (visited | {name}),
+                )
+            if self._applies(tc, object_type):
+                self._collect(object_type, inner, cond, out_here, names, order_here, excluded)
 
     def _is_uniform(self, parent: GraphQLNamedType, selection_set: SelectionSetNode) -> bool:
         for selection in selection_set.selections:
@@ -304,14 +314,24 @@ class _Normalizer:
             object_types = list(self.schema.get_possible_types(parent))
         by_type: dict[str, tuple[Field, ...]] = {}
         orders: dict[str, tuple[tuple[str, Conjunction], ...]] = {}
+        excluded: dict[str, tuple[Field, ...]] = {}
         for object_type in object_types:
             collected: dict[str, list[tuple[FieldNode, Conjunction]]] = {}
             order: list[tuple[str, Conjunction]] = []
+            ghosts: dict[str, list[tuple[FieldNode, Conjunction]]] = {}
             for selection_set, cond in occurrences:
-                self._collect(object_type, selection_set, cond, collected, order=order)
+                self._collect(
+                    object_type, selection_set, cond, collected, order=order, excluded=ghosts
+                )
             by_type[object_type.name] = tuple(
                 self._field(object_type, key, nodes) for key, nodes in collected.items()
             )
+            if any(key not in collected for key in ghosts):
+                excluded[object_type.name] = tuple(
+                    self._field(object_type, key, nodes)
+                    for key, nodes in ghosts.items()
+                    if key not in collected
+                )
             if any(len({c for _, c in nodes}) > 1 for nodes in collected.values()):
                 orders[object_type.name] = tuple(order)
         uniform: tuple[Field, ...] | None = None
@@ -324,7 +344,7 @@ class _Normalizer:
                 orders[parent.name] = next(iter(orders.values()))
         elif isinstance(parent, GraphQLInterfaceType):
             wide, interface_keys = self._interface_keys(parent, occurrences)
-        return SelectionSet(parent.name, by_type, uniform, orders, interface_keys, wide)
+        return SelectionSet(parent.name, by_type, uniform, orders, interface_keys, wide, excluded)
 
     def _interface_keys(
         self, parent: GraphQLInterfaceType, occurrences: list[tuple[SelectionSetNode, Conjunction]]

@@ -71,6 +71,23 @@ def _conjunction_directives(conjunction: Conjunction) -> tuple[DirectiveNode, ..
     return tuple(out)
 
 
+def with_excluded(f: Field) -> Field:
+    """`f` with the fields @skip/@include literals excluded put back, at every depth
+    (`f` itself when there are none)."""
+    selection = f.selection
+    if selection is None:
+        return f
+    changed = bool(selection.excluded)
+    by_type: dict[str, tuple[Field, ...]] = {}
+    for type_name, fields in selection.by_type.items():
+        inner = tuple(with_excluded(g) for g in fields)
+        changed = changed or any(a is not b for a, b in zip(inner, fields, strict=True))
+        by_type[type_name] = inner + selection.excluded.get(type_name, ())
+    if not changed:
+        return f
+    return replace(f, selection=replace(selection, by_type=by_type, uniform=None))
+
+
 def _field_shape(f: Field) -> tuple:
     """What a field asks for (arguments, conditions, sub-selection), for deduplication."""
     sub: tuple = ()
@@ -98,11 +115,14 @@ class QueryPlanner(SubgraphCosts):
         ]
         self._record_keys(state, (), root, fields)
         root_groups: list[Group] = []
+        votes = self._root_votes(root, fields) if operation.kind != "mutation" else None
         for index, f in enumerate(fields):
             pending = [f]
             while pending:
                 part = pending.pop(0)
-                subgraph = self._choose_root_subgraph(root, part, root_groups, operation.kind)
+                subgraph = self._choose_root_subgraph(
+                    root, part, root_groups, operation.kind, votes
+                )
                 if self.field_cost(subgraph, root, part, None) >= INF:
                     # a shared root field whose (key-less) result no subgraph has in full:
                     # each subgraph answers its part of the same field, merged afterwards
@@ -127,34 +147,67 @@ class QueryPlanner(SubgraphCosts):
         node = build_tree(state, operation)
         return QueryPlan(node)
 
-    def _choose_root_subgraph(self, root: str, f: Field, existing: list[Group], kind: str) -> str:
+    def _root_ranks(self, root: str, f: Field) -> dict[str, tuple[int, ...]]:
+        """How well each subgraph that has the root field answers it (lower is better)."""
         fdef = self.sg.field(root, f.name)
         if fdef is None:
             raise PlanningError(f"unknown root field {root}.{f.name}")
-        candidates = sorted(
-            fdef.resolvable_with(self.labels), key=lambda g: self.graph_order.get(g, 0)
-        )
+        candidates = fdef.resolvable_with(self.labels)
         if not candidates:
             raise PlanningError(f"no subgraph resolves {root}.{f.name}")
-        used = {g.subgraph for g in existing}
-        if kind == "mutation" and existing:
-            used = {existing[-1].subgraph}
-
-        def rank(graph: str) -> tuple[int, int, int, int, int]:
+        whole = with_excluded(f)
+        ranks: dict[str, tuple[int, ...]] = {}
+        for graph in candidates:
             cost = self.field_cost(graph, root, f, None)
             covered = 0
             if cost >= INF:  # how much of the selection it could answer
                 here, _ = self._split(graph, root, f, None, deep=True)
                 covered = count_fields(here.selection) if here and here.selection else 0
-            return (
+            ranks[graph] = (
                 cost >= INF,
                 self._unreachable_types(graph, root, f),
                 cost,
+                # between equals, as the reference planners choose: with the fields an
+                # @skip/@include literal excludes still in the selection
+                cost if whole is f else self.field_cost(graph, root, whole, None),
                 -covered,
-                (0 if graph in used else 1) * 1000 + self.graph_order.get(graph, 0),
+            )
+        return ranks
+
+    def _root_votes(self, root: str, fields: list[Field]) -> dict[str, int]:
+        """For each subgraph, how many of the root fields it answers best: between equals,
+        a field goes where the others go, so they share one fetch."""
+        votes: dict[str, int] = {}
+        for f in fields:
+            ranks = self._root_ranks(root, f)
+            best = min(ranks.values())
+            for graph, rank in ranks.items():
+                if rank == best:
+                    votes[graph] = votes.get(graph, 0) + 1
+        return votes
+
+    def _choose_root_subgraph(
+        self,
+        root: str,
+        f: Field,
+        existing: list[Group],
+        kind: str,
+        votes: dict[str, int] | None = None,
+    ) -> str:
+        ranks = self._root_ranks(root, f)
+        used = {g.subgraph for g in existing}
+        if kind == "mutation" and existing:
+            used = {existing[-1].subgraph}
+
+        def rank(graph: str) -> tuple[int, ...]:
+            return (
+                *ranks[graph],
+                0 if graph in used else 1,
+                -(votes or {}).get(graph, 0),
+                self.graph_order.get(graph, 0),
             )
 
-        return min(candidates, key=rank)
+        return min(ranks, key=rank)
 
     def _unreachable_types(self, graph: str, root: str, f: Field) -> int:
         """Concrete types the query asks fields of that `graph` can never return here
