@@ -71,6 +71,11 @@ def _conjunction_directives(conjunction: Conjunction) -> tuple[DirectiveNode, ..
     return tuple(out)
 
 
+# Past this many alternative conditions a leaf is fetched unconditionally (the shaper
+# still applies them): one aliased copy each would let a document grow subgraph queries.
+MAX_ALTERNATIVES = 8
+
+
 def with_excluded(f: Field) -> Field:
     """`f` with the fields @skip/@include literals excluded put back, at every depth
     (`f` itself when there are none)."""
@@ -297,7 +302,11 @@ class QueryPlanner(SubgraphCosts):
         if remote and any(cost for _, cost in local):
             local = self._ride_along(subgraph, type_name, s_type, local, remote, provided)
         for f, _ in local:
-            if f.selection is None and f.conditions is not None and len(f.conditions) > 1:
+            if (
+                f.selection is None
+                and f.conditions is not None
+                and 1 < len(f.conditions) <= MAX_ALTERNATIVES
+            ):
                 self._add_alternatives(sub, frag, s_type, subgraph, f)
                 continue
             sf = sub.add(
