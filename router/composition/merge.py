@@ -111,6 +111,7 @@ class Merger:
         kinds = self.add_types_shallow()
         if len(self.report.errors) > before:
             return None
+        self.note_directive_enum_usage()
         out = self.out
         for name in kinds:
             st = out.types[name]
@@ -1113,6 +1114,22 @@ class Merger:
                         },
                         d.description,
                     )
+
+    def note_directive_enum_usage(self) -> None:
+        """Enums in the arguments of directives the supergraph keeps (composed ones, and
+        executable ones every subgraph defines) are used, as input types."""
+        kept = set(self.out.directive_defs)
+        for name in {n for sg in self.subgraphs for n in sg.directive_defs}:
+            defs = [sg.directive_defs.get(name) for sg in self.subgraphs]
+            if all(d is not None and EXECUTABLE_LOCATIONS.intersection(d.locations) for d in defs):
+                kept.add(name)
+        for sg in self.subgraphs:
+            for name in kept & sg.directive_defs.keys():
+                for arg in sg.directive_defs[name].args.values():
+                    base = named_type(arg.type)
+                    enum_type = self.out.types.get(base)
+                    if enum_type is not None and enum_type.kind == "ENUM":
+                        self.enum_usage.setdefault(base, ("Input", f"@{name}({arg.name}:)", None))
 
     def merge_directive_definitions(self) -> None:
         """Executable directives defined in every subgraph, on their common locations."""

@@ -105,11 +105,15 @@ def _field_shape(f: Field) -> tuple:
 
 
 class QueryPlanner(SubgraphCosts):
+    # the root-field ranks of the operation being planned (reset by plan())
+    _rank_memo: dict[int, tuple[Field, dict[str, tuple[int, ...]]]]
+
     # -- building -----------------------------------------------------------------------------
 
     def plan(self, operation: Operation, labels: frozenset[str] = frozenset()) -> QueryPlan:
         """The plan for `operation`, with these progressive-override labels enabled."""
         self._cost_cache.clear()  # costs are per operation (keyed by its objects' ids)
+        self._rank_memo = {}
         self.labels = labels
         state = PlanState()
         root = operation.root_type
@@ -154,6 +158,14 @@ class QueryPlanner(SubgraphCosts):
 
     def _root_ranks(self, root: str, f: Field) -> dict[str, tuple[int, ...]]:
         """How well each subgraph that has the root field answers it (lower is better)."""
+        cached = self._rank_memo.get(id(f))
+        if cached is not None and cached[0] is f:
+            return cached[1]
+        ranks = self._compute_root_ranks(root, f)
+        self._rank_memo[id(f)] = (f, ranks)
+        return ranks
+
+    def _compute_root_ranks(self, root: str, f: Field) -> dict[str, tuple[int, ...]]:
         fdef = self.sg.field(root, f.name)
         if fdef is None:
             raise PlanningError(f"unknown root field {root}.{f.name}")
