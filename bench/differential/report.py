@@ -160,22 +160,18 @@ def write_json(
             }
             for r in results
         },
-        "disagreements": [
-            _operation_entry(r.name, o)
-            for r in results for o in r.operations if o.verdict is Verdict.DISAGREE
-        ],
-        "reference_bugs": [
-            _operation_entry(r.name, o)
-            for r in results for o in r.operations if o.verdict is Verdict.REFERENCE_BUG
-        ],
-        "reference_splits": [
-            _operation_entry(r.name, o)
-            for r in results for o in r.operations if o.verdict is Verdict.SPLIT
-        ],
-        "reference_unavailable": [
-            _operation_entry(r.name, o)
-            for r in results for o in r.operations if o.verdict is Verdict.UNAVAILABLE
-        ],
+        **{
+            key: [
+                _operation_entry(r.name, o)
+                for r in results for o in r.operations if o.verdict is kind
+            ]
+            for key, kind in (
+                ("disagreements", Verdict.DISAGREE),
+                ("reference_bugs", Verdict.REFERENCE_BUG),
+                ("reference_splits", Verdict.SPLIT),
+                ("reference_unavailable", Verdict.UNAVAILABLE),
+            )
+        },
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
