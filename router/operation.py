@@ -276,7 +276,9 @@ class _Normalizer:
             else:
                 name = selection.name.value
                 fragment = self.fragments.get(name)
-                if fragment is None or name in visited:
+                if fragment is None or name in visited or out_here is excluded:
+                    # excluded parts are read once, without fragments: they cost no more
+                    # than their own text
                     continue
                 tc, inner, names = (
                     fragment.type_condition.name.value,
@@ -328,7 +330,7 @@ class _Normalizer:
             )
             if any(key not in collected for key in ghosts):
                 excluded[object_type.name] = tuple(
-                    self._field(object_type, key, nodes)
+                    self._excluded_field(object_type, key, nodes[0][0])
                     for key, nodes in ghosts.items()
                     if key not in collected
                 )
@@ -432,6 +434,21 @@ class _Normalizer:
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = self.fragments[selection.name.value]
                 self._collect_uniform(parent, fragment.selection_set, cond, out)
+
+    def _excluded_field(self, parent: GraphQLObjectType, key: str, node: FieldNode) -> Field:
+        """A field a literal @skip/@include excludes: its name and arguments only (it is
+        never fetched; it only weighs in the choice of subgraph)."""
+        name = node.name.value
+        definition = parent.fields.get(name)
+        ftype: GraphQLOutputType = definition.type if definition else _TYPENAME_TYPE
+        return Field(
+            response_key=key,
+            name=name,
+            parent_type=parent.name,
+            type=ftype,
+            named_type=get_named_type(ftype).name,
+            arguments=tuple(node.arguments or ()),
+        )
 
     def _field(
         self,

@@ -111,7 +111,6 @@ class Merger:
         kinds = self.add_types_shallow()
         if len(self.report.errors) > before:
             return None
-        self.note_directive_enum_usage()
         out = self.out
         for name in kinds:
             st = out.types[name]
@@ -122,6 +121,7 @@ class Merger:
             for name in kinds:
                 if out.types[name].kind == kind:
                     self.merge_type(out.types[name])
+        self.note_directive_enum_usage()  # after the fields: they give the examples
         for name in list(kinds):
             if out.types[name].kind == "ENUM":
                 self.merge_type(out.types[name])
@@ -1124,7 +1124,7 @@ class Merger:
             if all(d is not None and EXECUTABLE_LOCATIONS.intersection(d.locations) for d in defs):
                 kept.add(name)
         for sg in self.subgraphs:
-            for name in kept & sg.directive_defs.keys():
+            for name in sorted(kept & sg.directive_defs.keys()):
                 for arg in sg.directive_defs[name].args.values():
                     base = named_type(arg.type)
                     enum_type = self.out.types.get(base)

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from router.executor.fetcher import SubgraphClient, SubgraphRequestError
+from router.executor.shape import included
 from router.planner.inputs import InputSelection
 from router.planner.nodes import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
 from router.planner.subquery import apply_renames, renamed_path
@@ -110,7 +111,7 @@ async def _root_fetch(fetch: Fetch, run: _Run) -> None:
     seen: set[tuple[str, tuple[str | int, ...]]] = set()
     for error in response.get("errors") or ():
         path = error.get("path") if isinstance(error, dict) else None
-        if isinstance(path, list) and fetch.renames:
+        if _plain_path(path) and fetch.renames:
             path = renamed_path(path, fetch.renames)  # type: ignore[arg-type]
             # copies of one field under alternative conditions fail alike: report it once
             mark = (str(error.get("message")), tuple(path))
@@ -118,6 +119,12 @@ async def _root_fetch(fetch: Fetch, run: _Run) -> None:
                 continue
             seen.add(mark)
         run.errors.append(_subgraph_error(error, fetch.service, path))
+
+
+def _plain_path(path: Any) -> bool:
+    """Whether a subgraph error's path is a list of keys and indexes (it is not checked
+    by anyone before us)."""
+    return isinstance(path, list) and all(isinstance(step, str | int) for step in path)
 
 
 def collect(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], Path]]:
@@ -160,12 +167,16 @@ def _copy_input(value: Any, selection: InputSelection | None) -> Any:
     return build_representation(value, selection)
 
 
-def build_representation(obj: dict[str, Any], selection: InputSelection) -> Any:
+def build_representation(
+    obj: dict[str, Any], selection: InputSelection, variables: Mapping[str, Any] | None = None
+) -> Any:
+    """The representation of `obj` for an entity fetch; _MISSING when it lacks a field it
+    needs (a field required only under @skip/@include the `variables` exclude is left out)."""
     out: dict[str, Any] = {}
     for f in selection.fields:
         value = obj.get(f.data_key, _MISSING)
         if value is _MISSING:
-            if f.optional:
+            if f.conditions is not None and not included(f.conditions, variables or {}):
                 continue
             return _MISSING
         copied = _copy_input(value, f.selection)
@@ -196,7 +207,7 @@ async def _entity_fetch(node: Flatten, run: _Run) -> None:
         selection = fetch.requires.get(s_type)
         if selection is None:
             continue
-        rep = build_representation(obj, selection)
+        rep = build_representation(obj, selection, run.variables)
         if rep is _MISSING:
             continue
         rep["__typename"] = s_type
@@ -241,7 +252,7 @@ async def _entity_fetch(node: Flatten, run: _Run) -> None:
             and path[1] < len(owners)
         ):
             rest = path[2:]
-            if fetch.renames:
+            if fetch.renames and _plain_path(rest):
                 rest = renamed_path(rest, fetch.renames)  # type: ignore[arg-type]
                 mark = (str(error.get("message")), (path[1], *rest))
                 if mark in seen:

@@ -40,6 +40,7 @@ from router.planner.nodes import QueryPlan
 from router.planner.provided import Provided
 from router.planner.subquery import SubSelection
 from router.planner.tree import build_tree
+from router.supergraph.model import Supergraph
 
 __all__ = ["PlanningError", "QueryPlanner"]
 
@@ -90,7 +91,12 @@ def with_excluded(f: Field) -> Field:
         by_type[type_name] = inner + selection.excluded.get(type_name, ())
     if not changed:
         return f
-    return replace(f, selection=replace(selection, by_type=by_type, uniform=None))
+    uniform = selection.uniform
+    if uniform is not None:
+        # no type conditions: the excluded fields are the same for every type
+        extra = next(iter(selection.excluded.values()), ())
+        uniform = tuple(with_excluded(g) for g in uniform) + extra
+    return replace(f, selection=replace(selection, by_type=by_type, uniform=uniform))
 
 
 def _field_shape(f: Field) -> tuple:
@@ -105,8 +111,10 @@ def _field_shape(f: Field) -> tuple:
 
 
 class QueryPlanner(SubgraphCosts):
-    # the root-field ranks of the operation being planned (reset by plan())
-    _rank_memo: dict[int, tuple[Field, dict[str, tuple[int, ...]]]]
+    def __init__(self, supergraph: Supergraph) -> None:
+        super().__init__(supergraph)
+        # the root-field ranks of the operation being planned (reset by plan())
+        self._rank_memo: dict[int, tuple[Field, dict[str, tuple[int, ...]]]] = {}
 
     # -- building -----------------------------------------------------------------------------
 
@@ -277,7 +285,7 @@ class QueryPlanner(SubgraphCosts):
                             (t, self._to_input(fs).fields) for t, fs in sel.by_type.items() if fs
                         ),
                     )
-            out.append(InputField(f.name, f.response_key, sub, f.conditions is not None))
+            out.append(InputField(f.name, f.response_key, sub, f.conditions))
         return InputSelection(tuple(out))
 
     def plan_fields(
@@ -319,7 +327,7 @@ class QueryPlanner(SubgraphCosts):
                 and f.conditions is not None
                 and 1 < len(f.conditions) <= MAX_ALTERNATIVES
             ):
-                self._add_alternatives(sub, frag, s_type, subgraph, f)
+                self._add_alternatives(state, path, type_name, sub, frag, s_type, f, subgraph)
                 continue
             sf = sub.add(
                 frag,
@@ -344,14 +352,29 @@ class QueryPlanner(SubgraphCosts):
         return touched
 
     def _add_alternatives(
-        self, sub: SubSelection, frag: str | None, s_type: str, subgraph: str, f: Field
+        self,
+        state: PlanState,
+        path: tuple[str, ...],
+        type_name: str,
+        sub: SubSelection,
+        frag: str | None,
+        s_type: str,
+        f: Field,
+        subgraph: str,
     ) -> None:
         """A leaf the client selected under several alternative @skip/@include conditions:
         one copy per alternative (aliased, read back into the same key), so the subgraph
         resolves it only when the client includes it."""
         type_ref = self.type_ref(subgraph, s_type, f.name)
+        keys = state.position_keys.setdefault((path, type_name), {})
+        n = 0
         for index, conjunction in enumerate(sorted(f.conditions or ())):
-            key = f.response_key if index == 0 else f"{f.response_key}__if{index}"
+            key = f.response_key
+            if index:
+                while key in keys:  # never a key the client (or a requirement) uses here
+                    n += 1
+                    key = f"{f.response_key}__if{n}"
+                keys[key] = signature(f)
             directives = _conjunction_directives(conjunction) + f.directives
             sub.add(
                 frag,

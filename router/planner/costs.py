@@ -324,7 +324,8 @@ class SubgraphCosts:
             jump = self.choose_jump(subgraph, type_name, s_type, remaining, depth, None)
             if jump is None:
                 return INF
-            total += FETCH + weight(jump.covered) + jump.cost
+            # the fields weigh less than one fetch, however many there are
+            total += FETCH + min(weight(jump.covered), FETCH - 1) + jump.cost
             remaining = jump.remaining(remaining)
         return total
 

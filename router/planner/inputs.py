@@ -10,15 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from router.operation import Conditions
+
+
+def _either(a: Conditions, b: Conditions) -> Conditions:
+    """Needed when either is: the union of two sets of alternative conditions."""
+    return None if a is None or b is None else a | b
+
 
 @dataclass(frozen=True)
 class InputField:
     name: str
     data_key: str
     selection: InputSelection | None = None
-    # required only under the client's @skip/@include: when absent from the data, the
-    # field needing it was excluded too, and the representation goes without it
-    optional: bool = False
+    # required only under these client @skip/@include conditions (None: always): when
+    # the conditions exclude it, the representation goes without it
+    conditions: Conditions = None
 
 
 @dataclass(frozen=True)
@@ -53,9 +60,9 @@ class InputSelection:
             sub = current.selection
             if f.selection is not None:
                 sub = sub.merged(f.selection) if sub else f.selection
-            optional = current.optional and f.optional
-            if sub is not current.selection or optional != current.optional:
-                fields[index] = InputField(f.name, f.data_key, sub, optional)
+            conditions = _either(current.conditions, f.conditions)
+            if sub is not current.selection or conditions != current.conditions:
+                fields[index] = InputField(f.name, f.data_key, sub, conditions)
         by_type = dict(self.by_type)
         for type_name, tfields in other.by_type:
             if type_name in by_type:

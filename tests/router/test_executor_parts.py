@@ -3,9 +3,9 @@ representations, merging answers, renaming aliased keys back."""
 
 from __future__ import annotations
 
-from router.executor.execute import _MISSING, build_representation, collect, merge
+from router.executor.execute import _MISSING, _plain_path, build_representation, collect, merge
 from router.planner.inputs import InputField, InputSelection
-from router.planner.subquery import apply_renames
+from router.planner.subquery import apply_renames, renamed_path
 
 
 def test_collect_walks_lists_and_keeps_response_paths():
@@ -56,6 +56,21 @@ def test_representation_includes_type_specific_requirements():
     assert build_representation(book, selection) == {"__typename": "Book", "pages": 300}
 
 
+def test_a_requirement_excluded_by_the_clients_conditions_is_left_out():
+    # `price` is required only under @include(if: $withShipping)
+    price = InputField("price", "price", conditions=frozenset({(("withShipping", True),)}))
+    selection = InputSelection(
+        (InputField("__typename", "__typename"), InputField("id", "id"), price)
+    )
+    obj = {"__typename": "P", "id": "p1"}
+    assert build_representation(obj, selection, {"withShipping": False}) == {
+        "__typename": "P",
+        "id": "p1",
+    }
+    # included, yet absent (the fetch that brings it failed): no representation
+    assert build_representation(obj, selection, {"withShipping": True}) is _MISSING
+
+
 def test_merge_is_deep_and_keeps_values_a_null_does_not_replace():
     target = {
         "a": {"x": 1, "list": [{"id": 1}, None, [{"k": 1}]]},
@@ -92,3 +107,23 @@ def test_renames_restore_client_keys_at_any_depth():
             {"__typename": "Bot", "id": "b1"},
         ]
     }
+
+
+def test_error_paths_get_the_clients_keys_back():
+    renames = {"audit__if1": ("audit", None), "box": ("box", {"w__alias_0": ("w", None)})}
+    assert renamed_path(["entries", 1, "audit__if1"], {"entries": ("entries", renames)}) == [
+        "entries",
+        1,
+        "audit",
+    ]
+    assert renamed_path(["box", "w__alias_0"], renames) == ["box", "w"]
+    # below a key the planner did not alias, nothing is renamed
+    assert renamed_path(["other", "audit__if1"], renames) == ["other", "audit__if1"]
+
+
+def test_only_plain_error_paths_are_renamed_and_deduplicated():
+    # a subgraph's error path is not checked by anyone before the router: a step that
+    # is not a key or an index must not crash the request (it was hashed)
+    assert _plain_path(["entries", 0, "audit"])
+    assert not _plain_path(["entries", 0, {"weird": 1}])
+    assert not _plain_path("entries.0")
