@@ -190,7 +190,9 @@ class _Draft:
         if self.fragment_nesting >= self.limits.max_fragment_nesting:
             return None
         conditions = self._conditions(parent)
-        if self.rng.random() < 0.06:  # no type condition, usually with a directive
+        if not conditions or self.rng.random() < 0.06:
+            # no type condition (an interface without implementations has no other),
+            # usually with a directive
             self.fragment_nesting += 1
             body = self.selection_set(parent, depth)
             self.fragment_nesting -= 1

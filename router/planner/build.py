@@ -453,9 +453,14 @@ class QueryPlanner(SubgraphCosts):
         ):
             sub.add(None, "__typename", "__typename")
         if not selection.by_type and selection.uniform:
-            # an interface no object type implements: only its own fields can be asked
+            # an interface no object type implements: only its own fields can be asked,
+            # and those no subgraph reaches from here are dropped, not refused: no object
+            # can ever need them (the subgraph's answer, or its error, says the rest)
+            answerable = [
+                f for f in selection.uniform if self.field_cost(subgraph, s_decl, f, provided) < INF
+            ]
             return touched | self.plan_fields(
-                state, group, sub, None, path, s_decl, s_decl, selection.uniform, provided
+                state, group, sub, None, path, s_decl, s_decl, answerable, provided
             )
         possible = self.possible(subgraph, s_decl)
         for type_name, fields in selection.by_type.items():

@@ -259,8 +259,12 @@ class SubgraphCosts:
         else:
             possible = self.possible(subgraph, s_decl)
             if not selection.by_type and selection.uniform:
+                # no object type can be returned here: a field no subgraph reaches is
+                # never needed (see QueryPlanner.plan_selection)
                 for f in selection.uniform:
-                    total += self.field_cost(subgraph, s_decl, f, provided, depth)
+                    c = self.field_cost(subgraph, s_decl, f, provided, depth)
+                    if c < INF:
+                        total += c
             for type_name, fields in selection.by_type.items():
                 if type_name not in possible:
                     continue
@@ -498,9 +502,7 @@ class SubgraphCosts:
                     deep
                     and type_name != selection.type_name
                     and self.sg.types[type_name].is_entity
-                    and (
-                        selection.uniform is not None or g.response_key in selection.wide_keys
-                    )
+                    and (selection.uniform is not None or g.response_key in selection.wide_keys)
                 ):
                     # a field asked of the interface must be answered for every type the
                     # subgraph may return here; another subgraph's copy would be a guess
