@@ -459,6 +459,9 @@ class QueryPlanner(SubgraphCosts):
             answerable = [
                 f for f in selection.uniform if self.field_cost(subgraph, s_decl, f, provided) < INF
             ]
+            if not answerable:
+                # nothing at all can be asked there: refused, as the references refuse it
+                answerable = list(selection.uniform)
             return touched | self.plan_fields(
                 state, group, sub, None, path, s_decl, s_decl, answerable, provided
             )

@@ -261,10 +261,11 @@ class SubgraphCosts:
             if not selection.by_type and selection.uniform:
                 # no object type can be returned here: a field no subgraph reaches is
                 # never needed (see QueryPlanner.plan_selection)
-                for f in selection.uniform:
-                    c = self.field_cost(subgraph, s_decl, f, provided, depth)
-                    if c < INF:
-                        total += c
+                costs = [
+                    self.field_cost(subgraph, s_decl, f, provided, depth) for f in selection.uniform
+                ]
+                reachable = [c for c in costs if c < INF]
+                total += sum(reachable) if reachable else INF
             for type_name, fields in selection.by_type.items():
                 if type_name not in possible:
                     continue

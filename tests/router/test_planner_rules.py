@@ -156,7 +156,10 @@ def test_interface_fields_of_an_interface_nobody_implements(io_router):
     # returned here, so nothing needs it: planned without it, as the references do
     # (catalog's answer, or its error, is the response), not refused
     assert _fetched(io_router, "{ a { id field } }") == [("catalog", "{ a { __typename id } }")]
-    assert _fetched(io_router, "{ a { field } }") == [("catalog", "{ a { __typename } }")]
+    # ... unless nothing at all can be asked there
+    with pytest.raises(RequestError) as raised:
+        io_router.plan("{ a { field } }")
+    assert raised.value.errors[0]["extensions"]["code"] == "QUERY_PLANNING_FAILED"
 
 
 def test_type_condition_on_an_interface_object_asks_the_owner_for_the_type(io_router):
