@@ -336,6 +336,11 @@ class _Normalizer:
                 )
             if any(len({c for _, c in nodes}) > 1 for nodes in collected.values()):
                 orders[object_type.name] = tuple(order)
+        if not object_types and isinstance(parent, GraphQLInterfaceType):
+            # no implementations: what a literal excludes is kept under the interface
+            ghosts = self._excluded_on_interface(parent, occurrences)
+            if ghosts:
+                excluded[parent.name] = ghosts
         uniform: tuple[Field, ...] | None = None
         interface_keys: Mapping[str, frozenset[str]] = {}
         wide: frozenset[str] = frozenset()
@@ -434,6 +439,24 @@ class _Normalizer:
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = self.fragments[selection.name.value]
                 self._collect_uniform(parent, fragment.selection_set, cond, out)
+
+    def _excluded_on_interface(
+        self, parent: GraphQLInterfaceType, occurrences: list[tuple[SelectionSetNode, Conjunction]]
+    ) -> tuple[Field, ...]:
+        """The interface's own fields a literal @skip/@include excludes (shallow, no named
+        fragments), for an interface no object type implements."""
+        found: dict[str, Field] = {}
+        pending = [(s, False) for s, _ in occurrences]
+        while pending:
+            selection_set, excluded = pending.pop()
+            for selection in selection_set.selections:
+                out = excluded or _directive_condition(selection.directives) is None
+                if isinstance(selection, InlineFragmentNode):
+                    pending.append((selection.selection_set, out))
+                elif isinstance(selection, FieldNode) and out:
+                    key = selection.alias.value if selection.alias else selection.name.value
+                    found.setdefault(key, self._excluded_field(parent, key, selection))
+        return tuple(found.values())
 
     def _excluded_field(self, parent: GraphQLObjectType, key: str, node: FieldNode) -> Field:
         """A field a literal @skip/@include excludes: its name and arguments only (it is

@@ -459,7 +459,7 @@ class QueryPlanner(SubgraphCosts):
             answerable = [
                 f for f in selection.uniform if self.field_cost(subgraph, s_decl, f, provided) < INF
             ]
-            if not answerable:
+            if not answerable and not self._any_excluded_reachable(subgraph, s_decl, selection):
                 # nothing at all can be asked there: refused, as the references refuse it
                 answerable = list(selection.uniform)
             return touched | self.plan_fields(

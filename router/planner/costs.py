@@ -265,7 +265,10 @@ class SubgraphCosts:
                     self.field_cost(subgraph, s_decl, f, provided, depth) for f in selection.uniform
                 ]
                 reachable = [c for c in costs if c < INF]
-                total += sum(reachable) if reachable else INF
+                if reachable or self._any_excluded_reachable(subgraph, s_decl, selection):
+                    total += sum(reachable)
+                else:
+                    total += INF
             for type_name, fields in selection.by_type.items():
                 if type_name not in possible:
                     continue
@@ -288,6 +291,14 @@ class SubgraphCosts:
         total = min(total, INF)
         self._cost_cache[key] = (selection, provided, total)
         return total
+
+    def _any_excluded_reachable(self, subgraph: str, s_decl: str, selection: SelectionSet) -> bool:
+        """Whether a field a literal @skip/@include excludes could be asked here: the
+        reference planners then plan the selection (and ask the subgraph) all the same."""
+        return any(
+            self.field_cost(subgraph, s_decl, f, None) < INF
+            for f in selection.excluded.get(s_decl, ())
+        )
 
     def _interface_object_cost(
         self,

@@ -222,3 +222,11 @@ def test_percent_label_is_rolled_per_request_and_plans_are_cached_per_label_set(
     }
     assert seen == {("legacy",), ("legacy", "modern")}
     assert router.cache_misses == 2  # one plan per label set, then cache hits
+
+
+def test_a_literally_excluded_field_is_enough_to_ask_the_subgraph(io_router):
+    # the references plan `a` (and report catalog's answer) when the selection holds a
+    # field catalog could answer, even one a literal @include excludes
+    assert _fetched(io_router, "{ a { field id @include(if: false) } }") == [
+        ("catalog", "{ a { __typename } }")
+    ]
