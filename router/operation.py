@@ -234,7 +234,9 @@ class _Normalizer:
             out.append(node)
         return tuple(out)
 
-    def _applies(self, type_condition: str | None, object_type: GraphQLObjectType) -> bool:
+    def _applies(
+        self, type_condition: str | None, object_type: GraphQLObjectType | GraphQLInterfaceType
+    ) -> bool:
         if type_condition is None or type_condition == object_type.name:
             return True
         cond_type = self.schema.get_type(type_condition)
@@ -244,7 +246,7 @@ class _Normalizer:
 
     def _collect(
         self,
-        object_type: GraphQLObjectType,
+        object_type: GraphQLObjectType | GraphQLInterfaceType,
         selection_set: SelectionSetNode,
         condition: Conjunction,
         out: dict[str, list[tuple[FieldNode, Conjunction]]],
@@ -328,19 +330,17 @@ class _Normalizer:
             by_type[object_type.name] = tuple(
                 self._field(object_type, key, nodes) for key, nodes in collected.items()
             )
-            if any(key not in collected for key in ghosts):
-                excluded[object_type.name] = tuple(
-                    self._excluded_field(object_type, key, nodes[0][0])
-                    for key, nodes in ghosts.items()
-                    if key not in collected
-                )
+            if ghosts.keys() - collected.keys():
+                excluded[object_type.name] = self._excluded_fields(object_type, ghosts, collected)
             if any(len({c for _, c in nodes}) > 1 for nodes in collected.values()):
                 orders[object_type.name] = tuple(order)
         if not object_types and isinstance(parent, GraphQLInterfaceType):
             # no implementations: what a literal excludes is kept under the interface
-            ghosts = self._excluded_on_interface(parent, occurrences)
-            if ghosts:
-                excluded[parent.name] = ghosts
+            collected, ghosts = {}, {}
+            for selection_set, cond in occurrences:
+                self._collect(parent, selection_set, cond, collected, excluded=ghosts)
+            if ghosts.keys() - collected.keys():
+                excluded[parent.name] = self._excluded_fields(parent, ghosts, collected)
         uniform: tuple[Field, ...] | None = None
         interface_keys: Mapping[str, frozenset[str]] = {}
         wide: frozenset[str] = frozenset()
@@ -382,7 +382,7 @@ class _Normalizer:
                     fragment = self.fragments.get(name)
                     if fragment is None or (name, conditions) in seen:
                         continue
-                    seen.add((name, conditions))  # fragment weights are bounded beforehand
+                    seen.add((name, conditions))  # each fragment once per set of conditions
                     tc, inner = fragment.type_condition.name.value, fragment.selection_set
                 if tc is not None and tc not in widening and tc not in conditions:
                     pending.append((inner, (*conditions, tc)))
@@ -440,25 +440,22 @@ class _Normalizer:
                 fragment = self.fragments[selection.name.value]
                 self._collect_uniform(parent, fragment.selection_set, cond, out)
 
-    def _excluded_on_interface(
-        self, parent: GraphQLInterfaceType, occurrences: list[tuple[SelectionSetNode, Conjunction]]
+    def _excluded_fields(
+        self,
+        parent: GraphQLObjectType | GraphQLInterfaceType,
+        ghosts: Mapping[str, list[tuple[FieldNode, Conjunction]]],
+        collected: Mapping[str, object],
     ) -> tuple[Field, ...]:
-        """The interface's own fields a literal @skip/@include excludes (shallow, no named
-        fragments), for an interface no object type implements."""
-        found: dict[str, Field] = {}
-        pending = [(s, False) for s, _ in occurrences]
-        while pending:
-            selection_set, excluded = pending.pop()
-            for selection in selection_set.selections:
-                out = excluded or _directive_condition(selection.directives) is None
-                if isinstance(selection, InlineFragmentNode):
-                    pending.append((selection.selection_set, out))
-                elif isinstance(selection, FieldNode) and out:
-                    key = selection.alias.value if selection.alias else selection.name.value
-                    found.setdefault(key, self._excluded_field(parent, key, selection))
-        return tuple(found.values())
+        """The excluded keys no included occurrence selects, as fields."""
+        return tuple(
+            self._excluded_field(parent, key, nodes[0][0])
+            for key, nodes in ghosts.items()
+            if key not in collected
+        )
 
-    def _excluded_field(self, parent: GraphQLObjectType, key: str, node: FieldNode) -> Field:
+    def _excluded_field(
+        self, parent: GraphQLObjectType | GraphQLInterfaceType, key: str, node: FieldNode
+    ) -> Field:
         """A field a literal @skip/@include excludes: its name and arguments only (it is
         never fetched; it only weighs in the choice of subgraph)."""
         name = node.name.value

@@ -121,7 +121,9 @@ class Merger:
             for name in kinds:
                 if out.types[name].kind == kind:
                     self.merge_type(out.types[name])
-        self.note_directive_enum_usage()  # after the fields: they give the examples
+        # before the enums, like the fields: directive arguments use enums too
+        self.merge_directive_definitions()
+        self.note_composed_directive_enum_usage()
         for name in list(kinds):
             if out.types[name].kind == "ENUM":
                 self.merge_type(out.types[name])
@@ -134,7 +136,6 @@ class Merger:
                 "NO_QUERIES",
                 "No queries found in any subgraph: a supergraph must have a query root type.",
             )
-        self.merge_directive_definitions()
         self.add_interface_object_fields()
         if len(self.report.errors) == before:
             self.post_merge_validations()
@@ -1115,16 +1116,11 @@ class Merger:
                         d.description,
                     )
 
-    def note_directive_enum_usage(self) -> None:
-        """Enums in the arguments of directives the supergraph keeps (composed ones, and
-        executable ones every subgraph defines) are used, as input types."""
-        kept = set(self.out.directive_defs)
-        for name in {n for sg in self.subgraphs for n in sg.directive_defs}:
-            defs = [sg.directive_defs.get(name) for sg in self.subgraphs]
-            if all(d is not None and EXECUTABLE_LOCATIONS.intersection(d.locations) for d in defs):
-                kept.add(name)
+    def note_composed_directive_enum_usage(self) -> None:
+        """Enums in the arguments of composed directives are used, as input types (the
+        executable directives' arguments are merged like fields' and noted there)."""
         for sg in self.subgraphs:
-            for name in sorted(kept & sg.directive_defs.keys()):
+            for name in sorted(self.composed.keys() & sg.directive_defs.keys()):
                 for arg in sg.directive_defs[name].args.values():
                     base = named_type(arg.type)
                     enum_type = self.out.types.get(base)

@@ -108,23 +108,37 @@ async def _root_fetch(fetch: Fetch, run: _Run) -> None:
         if fetch.renames:
             apply_renames(data, fetch.renames)  # type: ignore[arg-type]
         merge(run.data, data)
-    seen: set[tuple[str, tuple[str | int, ...]]] = set()
+    seen: set[tuple[Any, ...]] = set()
     for error in response.get("errors") or ():
         path = error.get("path") if isinstance(error, dict) else None
-        if _plain_path(path) and fetch.renames:
-            path = renamed_path(path, fetch.renames)  # type: ignore[arg-type]
-            # copies of one field under alternative conditions fail alike: report it once
-            mark = (str(error.get("message")), tuple(path))
-            if mark in seen:
-                continue
-            seen.add(mark)
-        run.errors.append(_subgraph_error(error, fetch.service, path))
+        path = _client_path(error, path, fetch, seen)
+        if path is not _REPORTED:
+            run.errors.append(_subgraph_error(error, fetch.service, path))
+
+
+_REPORTED = object()  # an error already reported for another copy of the same field
 
 
 def _plain_path(path: Any) -> bool:
     """Whether a subgraph error's path is a list of keys and indexes (it is not checked
     by anyone before us)."""
     return isinstance(path, list) and all(isinstance(step, str | int) for step in path)
+
+
+def _client_path(
+    error: Any, path: Any, fetch: Fetch, seen: set[tuple[Any, ...]], *where: Any
+) -> Any:
+    """A subgraph error's path with the client's keys in place of the planner's aliases;
+    _REPORTED for the copy of a field under alternative conditions that already failed
+    alike (`where` tells entities apart). Paths that are not plain are left as they are."""
+    if not fetch.renames or not _plain_path(path):
+        return path
+    path = renamed_path(path, fetch.renames)  # type: ignore[arg-type]
+    mark = (str(error.get("message")), *where, *path)
+    if mark in seen:
+        return _REPORTED
+    seen.add(mark)
+    return path
 
 
 def collect(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], Path]]:
@@ -241,7 +255,7 @@ async def _entity_fetch(node: Flatten, run: _Run) -> None:
             if isinstance(entity, dict):
                 for obj in targets[index]:
                     merge(obj, entity)
-    seen: set[tuple[str, tuple[str | int, ...]]] = set()
+    seen: set[tuple[Any, ...]] = set()
     for error in response.get("errors") or ():
         path = error.get("path") if isinstance(error, dict) else None
         if (
@@ -251,13 +265,9 @@ async def _entity_fetch(node: Flatten, run: _Run) -> None:
             and isinstance(path[1], int)
             and path[1] < len(owners)
         ):
-            rest = path[2:]
-            if fetch.renames and _plain_path(rest):
-                rest = renamed_path(rest, fetch.renames)  # type: ignore[arg-type]
-                mark = (str(error.get("message")), (path[1], *rest))
-                if mark in seen:
-                    continue  # copies of one field under alternative conditions
-                seen.add(mark)
+            rest = _client_path(error, path[2:], fetch, seen, path[1])
+            if rest is _REPORTED:
+                continue
             for where in owners[path[1]]:
                 run.errors.append(_subgraph_error(error, fetch.service, [*where, *rest]))
         else:

@@ -114,7 +114,7 @@ class QueryPlanner(SubgraphCosts):
     def __init__(self, supergraph: Supergraph) -> None:
         super().__init__(supergraph)
         # the root-field ranks of the operation being planned (reset by plan())
-        self._rank_memo: dict[int, tuple[Field, dict[str, tuple[int, ...]]]] = {}
+        self._rank_memo: dict[Field, dict[str, tuple[int, ...]]] = {}
 
     # -- building -----------------------------------------------------------------------------
 
@@ -166,11 +166,9 @@ class QueryPlanner(SubgraphCosts):
 
     def _root_ranks(self, root: str, f: Field) -> dict[str, tuple[int, ...]]:
         """How well each subgraph that has the root field answers it (lower is better)."""
-        cached = self._rank_memo.get(id(f))
-        if cached is not None and cached[0] is f:
-            return cached[1]
-        ranks = self._compute_root_ranks(root, f)
-        self._rank_memo[id(f)] = (f, ranks)
+        ranks = self._rank_memo.get(f)  # fields hash by identity
+        if ranks is None:
+            ranks = self._rank_memo[f] = self._compute_root_ranks(root, f)
         return ranks
 
     def _compute_root_ranks(self, root: str, f: Field) -> dict[str, tuple[int, ...]]:
