@@ -19,7 +19,7 @@ from .auth import Auth, TokenCodec
 from .context import Context
 from .database import Database, ensure_database
 from .endpoint import GraphQLEndpoint, RequestError
-from .errors import error_body
+from .errors import error_body, log_unexpected
 from .migrations import migrate
 
 logger = logging.getLogger("shopgraph.app")
@@ -57,8 +57,8 @@ async def _run_periodically(job: PeriodicJob) -> None:
         await asyncio.sleep(job.interval)
         try:
             await job.run()
-        except Exception:
-            logger.exception("periodic job %s failed", job.name)
+        except Exception as exc:
+            log_unexpected(logger, "periodic job %s failed", job.name, error=exc)
 
 
 def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart:
@@ -138,7 +138,7 @@ def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart
         if isinstance(error, HTTPException):
             code = error.code or 500
             return _json({"errors": [error_body(error.name, "BAD_REQUEST")]}, code)
-        logger.exception("unhandled error in %s", spec.name, exc_info=error)
+        log_unexpected(logger, "unhandled error in %s", spec.name, error=error)
         return _json(
             {"errors": [error_body("Internal server error", "INTERNAL_SERVER_ERROR")]}, 500
         )

@@ -29,6 +29,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from .errors import log_unexpected
+
 logger = logging.getLogger("shopgraph.database")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -122,6 +124,8 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> A
         max_overflow=max_overflow,
         pool_pre_ping=False,
         pool_recycle=1800,
+        # Parameters are user data (emails, password hashes): never in error messages or logs.
+        hide_parameters=True,
     )
 
 
@@ -141,8 +145,8 @@ class Database:
             async with asyncio.timeout(2), self.engine.connect() as conn:
                 await conn.exec_driver_sql("SELECT 1")
             return True
-        except Exception:
-            logger.exception("database health check failed")
+        except Exception as exc:
+            log_unexpected(logger, "database health check failed", error=exc)
             return False
 
     async def dispose(self) -> None:

@@ -2,7 +2,8 @@
 
 Strawberry builds the schema; execution goes straight to graphql-core so the
 parsed and validated document can be cached per operation text and errors
-formatted in one place (`errors.py`).
+formatted in one place (`errors.py`). Every field's arguments pass the
+input guard (`inputs.py`) before its resolver runs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from graphql import (
     DocumentNode,
     GraphQLError,
     GraphQLSchema,
+    MiddlewareManager,
     OperationDefinitionNode,
     OperationType,
     execute,
@@ -24,6 +26,7 @@ from graphql import (
 )
 
 from .errors import error_body, format_execution_error, format_request_error
+from .inputs import InputGuard
 
 CACHE_SIZE = 512
 
@@ -46,6 +49,8 @@ class GraphQLEndpoint:
     def __init__(self, schema: strawberry.federation.Schema) -> None:
         self.schema: GraphQLSchema = schema._schema
         self._prepared: OrderedDict[str, Prepared] = OrderedDict()
+        # One manager for the endpoint's life: it caches the wrapped resolvers.
+        self._middleware = MiddlewareManager(InputGuard())
 
     def prepare(self, query: str) -> Prepared:
         cached = self._prepared.get(query)
@@ -94,6 +99,7 @@ class GraphQLEndpoint:
             variable_values=variables,
             operation_name=operation_name,
             context_value=context,
+            middleware=self._middleware,
         )
         if not isinstance(result, dict) and hasattr(result, "__await__"):
             result = await result  # type: ignore[misc]

@@ -4,11 +4,14 @@ Resolvers raise `ApiError` subclasses for request-level failures (auth, unknown
 ids, malformed arguments). Anything else that escapes a resolver is a bug: it
 is logged with its traceback and reported to the client only as
 INTERNAL_SERVER_ERROR, so no stack trace, SQL or secret ever leaves the process.
+The log line itself withholds the messages of database errors: they quote SQL
+parameters (a password hash, an email) and PostgreSQL's messages quote values.
 """
 
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any, ClassVar
 
 from graphql import GraphQLError
@@ -21,9 +24,11 @@ INTERNAL_MESSAGE = "Internal server error"
 class ApiError(Exception):
     code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: list[str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # the input path at fault, as in userErrors: ["input", "email"]
+        self.field = field
 
 
 class Unauthenticated(ApiError):
@@ -40,6 +45,58 @@ class BadUserInput(ApiError):
 
 class NotFound(ApiError):
     code = "NOT_FOUND"
+
+
+# Exceptions from these libraries may quote SQL parameters or the values PostgreSQL
+# rejected, in their message or their chained causes.
+_DATABASE_LIBRARIES = frozenset({"sqlalchemy", "asyncpg"})
+_MAX_CHAIN = 16  # causes shown per log line
+
+
+def _summary(error: BaseException) -> str:
+    kind = f"{type(error).__module__}.{type(error).__qualname__}"
+    if type(error).__module__.split(".")[0] not in _DATABASE_LIBRARIES:
+        try:
+            return f"{kind}: {error}"
+        except Exception:  # a broken __str__ must not break the log line
+            return f"{kind}: <unprintable>"
+    details = []
+    sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+    if isinstance(sqlstate, str):
+        details.append(f"sqlstate {sqlstate}")
+    statement = getattr(error, "statement", None)
+    if isinstance(statement, str):
+        details.append("SQL: " + " ".join(statement.split()))
+    details.append("message withheld (it may quote SQL parameters)")
+    return f"{kind}: {'; '.join(details)}"
+
+
+def describe_exception(error: BaseException) -> str:
+    """`error`'s traceback and causes for a log line, without database error messages.
+
+    Frames and source lines as `traceback` prints them; database errors show
+    their type, SQLSTATE and statement (no parameters, no message).
+    """
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and len(chain) < _MAX_CHAIN and all(c is not current for c in chain):
+        chain.append(current)
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    parts: list[str] = []
+    for exc in reversed(chain):
+        if parts:
+            parts.append("\nwhich led to:\n")
+        parts.append("Traceback (most recent call last):\n")
+        parts.extend(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+        parts.append(_summary(exc) + "\n")
+    return "".join(parts).rstrip()
+
+
+def log_unexpected(log: logging.Logger, message: str, *args: Any, error: BaseException) -> None:
+    """Log a bug at ERROR with a traceback safe for logs (see `describe_exception`)."""
+    log.error(message + "\n%s", *args, describe_exception(error))
 
 
 def error_body(message: str, code: str) -> dict[str, Any]:
@@ -61,8 +118,11 @@ def format_execution_error(error: GraphQLError) -> dict[str, Any]:
     """An error raised while resolving fields; unexpected ones are masked and logged."""
     original = error.original_error
     message = error.message
+    extensions: dict[str, Any] = {}
     if isinstance(original, ApiError):
         code = original.code
+        if original.field is not None:
+            extensions["field"] = original.field
     elif isinstance(original, GraphQLError) or (original is None and error.path is None):
         # Input coercion failures: the client sent a value the schema rejects.
         code = "BAD_USER_INPUT"
@@ -73,11 +133,7 @@ def format_execution_error(error: GraphQLError) -> dict[str, Any]:
     else:
         code = "INTERNAL_SERVER_ERROR"
         message = INTERNAL_MESSAGE
-        logger.error(
-            "Unexpected error at %s",
-            error.path,
-            exc_info=(type(original), original, original.__traceback__),
-        )
+        log_unexpected(logger, "Unexpected error at %s", error.path, error=original)
     formatted: dict[str, Any] = {"message": message}
     if error.locations:
         formatted["locations"] = [
@@ -85,5 +141,5 @@ def format_execution_error(error: GraphQLError) -> dict[str, Any]:
         ]
     if error.path is not None:
         formatted["path"] = list(error.path)
-    formatted["extensions"] = {"code": code}
+    formatted["extensions"] = {"code": code, **extensions}
     return formatted

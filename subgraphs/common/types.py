@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 
 CENTS = Decimal("0.01")
+ECHO_LENGTH = 64
 
 
 @strawberry.enum(description="ISO 4217 currency code.")
@@ -62,3 +63,8 @@ class UserError:
 
 def user_error(code: UserErrorCode, message: str, *field: str) -> UserError:
     return UserError(code=code, field=list(field) or None, message=message)
+
+
+def echo(value: str, limit: int = ECHO_LENGTH) -> str:
+    """Client input quoted in a message: at most `limit` characters, then "…"."""
+    return value if len(value) <= limit else value[:limit] + "…"

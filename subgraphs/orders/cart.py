@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.database import Database
-from subgraphs.common.types import UserError, UserErrorCode, user_error
+from subgraphs.common.types import UserError, UserErrorCode, echo, user_error
 
 from .clients import UpstreamError
 from .models import CartLineRow, CartRow
@@ -101,7 +101,7 @@ async def add_to_cart(
             0,
             user_error(
                 UserErrorCode.PRODUCT_NOT_FOUND,
-                f"No product with id {product}",
+                f"No product with id {echo(product)}",
                 "input",
                 "productId",
             ),
@@ -165,5 +165,8 @@ async def remove_from_cart(db: Database, user_id: uuid.UUID, product: str) -> li
 
 def _not_in_cart(product: str) -> UserError:
     return user_error(
-        UserErrorCode.NOT_IN_CART, f"Product {product} is not in the cart", "input", "productId"
+        UserErrorCode.NOT_IN_CART,
+        f"Product {echo(product)} is not in the cart",
+        "input",
+        "productId",
     )

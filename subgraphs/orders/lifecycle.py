@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common.auth import Viewer
 from subgraphs.common.database import Database
 from subgraphs.common.errors import Forbidden
-from subgraphs.common.types import UserError, UserErrorCode, user_error
+from subgraphs.common.types import UserError, UserErrorCode, echo, user_error
 
 from .checkout import release_quietly
 from .models import (
@@ -73,7 +73,7 @@ def order_not_found(order: str) -> OrderResult:
         None,
         (
             user_error(
-                UserErrorCode.ORDER_NOT_FOUND, f"No order with id {order}", "input", "orderId"
+                UserErrorCode.ORDER_NOT_FOUND, f"No order with id {echo(order)}", "input", "orderId"
             ),
         ),
     )

@@ -328,8 +328,9 @@ async def _charge_and_commit(services: OrdersServices, claim: Claim, token: str)
                 idempotency_key=claim.provider_key,
             ),
         )
-    except PaymentProviderError:
-        logger.exception("payment provider failed for order %s", claim.order_id)
+    except PaymentProviderError as exc:
+        # The provider's refusal is a business outcome (the customer may retry), not our bug.
+        logger.warning("payment provider failed for order %s: %s", claim.order_id, exc)
         return NOTHING_CHARGED
     except TimeoutError:
         # The charge may have gone through after all: find it and give the money back,

@@ -15,6 +15,7 @@ from strawberry.federation.schema_directives import Key
 from subgraphs.common.auth import Viewer
 from subgraphs.common.context import Context
 from subgraphs.common.errors import BadUserInput, Forbidden
+from subgraphs.common.inputs import max_length
 from subgraphs.common.pagination import (
     Connection,
     PageQuery,
@@ -32,6 +33,8 @@ from .services import OrdersServices
 from .user_orders import NEWEST_FIRST
 
 Info = strawberry.Info[Context, None]
+# Providers' card tokens are a few dozen characters; longer is not a token.
+PAYMENT_TOKEN_LENGTH = 255
 
 
 def _services(info: Info) -> OrdersServices:
@@ -328,7 +331,9 @@ class PayInput:
     order_id: strawberry.ID
     idempotency_key: str
     payment_token: str = strawberry.field(
-        default="tok_visa", description="From the payment provider's client SDK."
+        default="tok_visa",
+        description="From the payment provider's client SDK.",
+        metadata=max_length(PAYMENT_TOKEN_LENGTH),
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Select, delete, func, select
@@ -15,13 +15,26 @@ from sqlalchemy.exc import IntegrityError
 
 from subgraphs.common.context import Context
 from subgraphs.common.errors import BadUserInput
+from subgraphs.common.inputs import max_length
 from subgraphs.common.pagination import Connection, PageQuery, SortKey, build_connection
-from subgraphs.common.types import CENTS, CurrencyCode, Money, UserError, UserErrorCode, user_error
+from subgraphs.common.types import (
+    CENTS,
+    CurrencyCode,
+    Money,
+    UserError,
+    UserErrorCode,
+    echo,
+    user_error,
+)
 
 from .models import ProductRow
 
 Info = strawberry.Info[Context, None]
 MAX_PRICE = Decimal("9999999999.99")
+SKU_LENGTH = 64
+NAME_LENGTH = 200
+CATEGORY_LENGTH = 100
+DESCRIPTION_LENGTH = 10_000
 
 
 def parse_uuid(value: str) -> uuid.UUID | None:
@@ -119,10 +132,14 @@ _SORT_VALUES: dict[ProductSort, Any] = {
 }
 
 
+# Filters are compared with stored names (at most 200) and categories (at most 100):
+# anything longer cannot match, so it is refused before it costs a scan.
 @strawberry.input
 class ProductFilter:
-    category: str | None = None
-    search: str | None = strawberry.field(default=None, description="Substring of the name.")
+    category: str | None = strawberry.field(default=None, metadata=max_length(CATEGORY_LENGTH))
+    search: str | None = strawberry.field(
+        default=None, description="Substring of the name.", metadata=max_length(NAME_LENGTH)
+    )
     min_price: Decimal | None = None
     max_price: Decimal | None = None
 
@@ -225,7 +242,7 @@ def _price_errors(price: MoneyInput | None) -> list[UserError]:
 
 def _not_found(product_id: str) -> UserError:
     return user_error(
-        UserErrorCode.PRODUCT_NOT_FOUND, f"No product with id {product_id}", "input", "id"
+        UserErrorCode.PRODUCT_NOT_FOUND, f"No product with id {echo(product_id)}", "input", "id"
     )
 
 
@@ -233,7 +250,10 @@ def _not_found(product_id: str) -> UserError:
 class Query:
     @strawberry.field(description="A product by exactly one of `id` or `sku`.")
     async def product(
-        self, info: Info, id: strawberry.ID | None = None, sku: str | None = None
+        self,
+        info: Info,
+        id: strawberry.ID | None = None,
+        sku: Annotated[str | None, strawberry.argument(metadata=max_length(SKU_LENGTH))] = None,
     ) -> Product | None:
         if (id is None) == (sku is None):
             raise BadUserInput("Pass exactly one of `id` or `sku`")
@@ -279,10 +299,10 @@ class Mutation:
     async def create_product(self, info: Info, input: CreateProductInput) -> ProductPayload:
         info.context.auth.require_admin()
         errors = [
-            *_text_errors("sku", input.sku, 64),
-            *_text_errors("name", input.name, 200),
-            *_text_errors("category", input.category, 100),
-            *_text_errors("description", input.description, 10_000, required=False),
+            *_text_errors("sku", input.sku, SKU_LENGTH),
+            *_text_errors("name", input.name, NAME_LENGTH),
+            *_text_errors("category", input.category, CATEGORY_LENGTH),
+            *_text_errors("description", input.description, DESCRIPTION_LENGTH, required=False),
             *_price_errors(input.price),
         ]
         if errors:
@@ -302,7 +322,9 @@ class Mutation:
         except IntegrityError:
             return ProductPayload(
                 user_errors=[
-                    user_error(UserErrorCode.SKU_TAKEN, f"SKU {row.sku} is taken", "input", "sku")
+                    user_error(
+                        UserErrorCode.SKU_TAKEN, f"SKU {echo(row.sku)} is taken", "input", "sku"
+                    )
                 ]
             )
         return ProductPayload(product=Product.from_row(row))
@@ -312,11 +334,13 @@ class Mutation:
         info.context.auth.require_admin()
         errors: list[UserError] = []
         if input.name is not strawberry.UNSET:
-            errors += _text_errors("name", input.name, 200)
+            errors += _text_errors("name", input.name, NAME_LENGTH)
         if input.category is not strawberry.UNSET:
-            errors += _text_errors("category", input.category, 100)
+            errors += _text_errors("category", input.category, CATEGORY_LENGTH)
         if input.description is not strawberry.UNSET:
-            errors += _text_errors("description", input.description, 10_000, required=False)
+            errors += _text_errors(
+                "description", input.description, DESCRIPTION_LENGTH, required=False
+            )
         if input.price is not strawberry.UNSET:
             errors += _price_errors(input.price)
         product_id = parse_uuid(str(input.id))
