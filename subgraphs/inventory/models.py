@@ -51,6 +51,22 @@ class ReservationLineRow(Base):
     quantity: Mapped[int] = mapped_column(Integer)
 
 
+class AbandonedCommitRow(Base):
+    """A commit attempt its caller gave up on while the reservation was ACTIVE.
+
+    A commit that carries this attempt id and arrives later changes nothing
+    (see stock.abandon_commit).
+    """
+
+    __tablename__ = "abandoned_commits"
+
+    reservation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reservations.id", ondelete="CASCADE"), primary_key=True
+    )
+    attempt_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class StockAdjustmentRow(Base):
     __tablename__ = "stock_adjustments"
 

@@ -1,6 +1,6 @@
 """inventory: stock levels on Product, reservations for orders, admin adjustments.
 
-reserveStock / commitReservation / releaseReservation are @inaccessible: the
+reserveStock / commitReservation / abandonCommit / releaseReservation are @inaccessible: the
 orders subgraph calls them directly with a service token; they are not part
 of the public (router) API.
 """
@@ -16,6 +16,7 @@ import strawberry
 
 from subgraphs.common.context import Context
 from subgraphs.common.errors import BadUserInput
+from subgraphs.common.internal import require_service
 from subgraphs.common.types import UserError, UserErrorCode, user_error
 
 from . import stock
@@ -150,6 +151,21 @@ class ReservationIdInput:
     reservation_id: strawberry.ID
 
 
+@strawberry.federation.input(inaccessible=True)
+class CommitReservationInput:
+    reservation_id: strawberry.ID
+    attempt_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The caller's attempt (a UUID); abandonCommit with it fences this commit.",
+    )
+
+
+@strawberry.federation.input(inaccessible=True)
+class AbandonCommitInput:
+    reservation_id: strawberry.ID
+    attempt_id: strawberry.ID
+
+
 @strawberry.federation.type(inaccessible=True)
 class ReservationPayload:
     reservation: Reservation | None = None
@@ -163,12 +179,26 @@ def _reservation_id(value: strawberry.ID) -> uuid.UUID:
     return parsed
 
 
+def _attempt_id(value: strawberry.ID) -> uuid.UUID:
+    parsed = parse_uuid(str(value))
+    if parsed is None:
+        raise BadUserInput("attemptId must be a UUID")
+    return parsed
+
+
 def _payload(result: stock.ReservationResult) -> ReservationPayload:
     reservation = Reservation.of(result.reservation) if result.reservation else None
     if result.failure is None:
         return ReservationPayload(reservation=reservation)
     if result.failure is Failure.NOT_FOUND:
         error = user_error(UserErrorCode.RESERVATION_NOT_FOUND, "No such reservation")
+    elif result.failure is Failure.ABANDONED:
+        error = user_error(
+            UserErrorCode.RESERVATION_NOT_ACTIVE,
+            "This commit attempt was abandoned by its caller; nothing was changed",
+            "input",
+            "attemptId",
+        )
     elif result.failure is Failure.KEY_REUSED:
         error = user_error(
             UserErrorCode.IDEMPOTENCY_KEY_REUSED,
@@ -275,7 +305,7 @@ class Mutation:
 
     @strawberry.federation.mutation(inaccessible=True)
     async def reserve_stock(self, info: Info, input: ReserveStockInput) -> ReservationPayload:
-        info.context.auth.require_service_or_admin()
+        require_service(info.context.auth)
         reservation_id = _reservation_id(input.reservation_id)
         errors = []
         lines = []
@@ -344,15 +374,31 @@ class Mutation:
         return _payload(result)
 
     @strawberry.federation.mutation(inaccessible=True)
-    async def commit_reservation(self, info: Info, input: ReservationIdInput) -> ReservationPayload:
-        info.context.auth.require_service_or_admin()
-        return _payload(await stock.commit(info.context.db, _reservation_id(input.reservation_id)))
+    async def commit_reservation(
+        self, info: Info, input: CommitReservationInput
+    ) -> ReservationPayload:
+        require_service(info.context.auth)
+        reservation_id = _reservation_id(input.reservation_id)
+        attempt = None if input.attempt_id is None else _attempt_id(input.attempt_id)
+        return _payload(await stock.commit(info.context.db, reservation_id, attempt))
+
+    @strawberry.federation.mutation(
+        inaccessible=True,
+        description="The caller stopped waiting for commitReservation(attemptId): a commit "
+        "with that attempt that has not run yet never will. The reservation's status says "
+        "which happened (COMMITTED: it ran first).",
+    )
+    async def abandon_commit(self, info: Info, input: AbandonCommitInput) -> ReservationPayload:
+        require_service(info.context.auth)
+        reservation_id = _reservation_id(input.reservation_id)
+        attempt = _attempt_id(input.attempt_id)
+        return _payload(await stock.abandon_commit(info.context.db, reservation_id, attempt))
 
     @strawberry.federation.mutation(inaccessible=True)
     async def release_reservation(
         self, info: Info, input: ReservationIdInput
     ) -> ReservationPayload:
-        info.context.auth.require_service_or_admin()
+        require_service(info.context.auth)
         return _payload(await stock.release(info.context.db, _reservation_id(input.reservation_id)))
 
 

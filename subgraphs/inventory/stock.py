@@ -26,6 +26,7 @@ from .models import (
     COMMITTED,
     EXPIRED,
     RELEASED,
+    AbandonedCommitRow,
     ReservationLineRow,
     ReservationRow,
     StockAdjustmentRow,
@@ -40,6 +41,7 @@ class Failure(Enum):
     NOT_FOUND = "NOT_FOUND"
     NOT_ACTIVE = "NOT_ACTIVE"
     KEY_REUSED = "KEY_REUSED"
+    ABANDONED = "ABANDONED"  # the commit's caller gave up on it first
 
 
 @dataclass(frozen=True)
@@ -201,24 +203,77 @@ async def reserve(
         return rollback.result
 
 
-async def commit(db: Database, reservation_id: uuid.UUID) -> ReservationResult:
-    """Turn held units into sold ones (on_hand and reserved both drop)."""
+async def commit(
+    db: Database, reservation_id: uuid.UUID, attempt_id: uuid.UUID | None = None
+) -> ReservationResult:
+    """Turn held units into sold ones (on_hand and reserved both drop).
+
+    `attempt_id` names the caller's attempt; once `abandon_commit` has fenced
+    it, this changes nothing and fails with ABANDONED.
+    """
     async with db.session() as session, session.begin():
         existing = await _reservation(session, reservation_id, lock=True)
         if existing is None:
             return ReservationResult(None, Failure.NOT_FOUND)
+        if attempt_id is not None and await _abandoned(session, reservation_id, attempt_id):
+            return ReservationResult(existing, Failure.ABANDONED)
         if existing.status == COMMITTED:
             return ReservationResult(existing)
+        existing = await _expire_if_overdue(session, existing)
         if existing.status != ACTIVE:
             return ReservationResult(existing, Failure.NOT_ACTIVE)
-        now = await session.scalar(select(func.now()))
-        if existing.expires_at <= now:
-            await _move_stock(session, existing.lines, on_hand=0, reserved=-1)
-            await _set_status(session, reservation_id, EXPIRED)
-            return ReservationResult(_with_status(existing, EXPIRED), Failure.NOT_ACTIVE)
         await _move_stock(session, existing.lines, on_hand=-1, reserved=-1)
         await _set_status(session, reservation_id, COMMITTED)
         return ReservationResult(_with_status(existing, COMMITTED))
+
+
+async def abandon_commit(
+    db: Database, reservation_id: uuid.UUID, attempt_id: uuid.UUID
+) -> ReservationResult:
+    """Fence off a commit attempt whose caller stopped waiting; returns the reservation now.
+
+    Both this and `commit` hold the reservation's row lock, so exactly one of
+    two things happened: the commit ran first (the reservation is COMMITTED and
+    the caller keeps the sale), or it has not and never will (the reservation
+    is returned ACTIVE, still holding its units for the order). Safe to repeat.
+    """
+    async with db.session() as session, session.begin():
+        existing = await _reservation(session, reservation_id, lock=True)
+        if existing is None:
+            return ReservationResult(None, Failure.NOT_FOUND)
+        existing = await _expire_if_overdue(session, existing)
+        if existing.status == ACTIVE:
+            await session.execute(
+                insert(AbandonedCommitRow)
+                .values(reservation_id=reservation_id, attempt_id=attempt_id)
+                .on_conflict_do_nothing()
+            )
+        return ReservationResult(existing)
+
+
+async def _abandoned(
+    session: AsyncSession, reservation_id: uuid.UUID, attempt_id: uuid.UUID
+) -> bool:
+    found = await session.scalar(
+        select(AbandonedCommitRow.attempt_id).where(
+            AbandonedCommitRow.reservation_id == reservation_id,
+            AbandonedCommitRow.attempt_id == attempt_id,
+        )
+    )
+    return found is not None
+
+
+async def _expire_if_overdue(session: AsyncSession, existing: Reservation) -> Reservation:
+    """An ACTIVE reservation past its expiry is expired now (units returned), as the sweep does."""
+    if existing.status != ACTIVE:
+        return existing
+    # clock_timestamp, not now(): the row lock may have been waited for since the transaction began.
+    now = await session.scalar(select(func.clock_timestamp()))
+    if existing.expires_at > now:
+        return existing
+    await _move_stock(session, existing.lines, on_hand=0, reserved=-1)
+    await _set_status(session, existing.id, EXPIRED)
+    return _with_status(existing, EXPIRED)
 
 
 async def release(db: Database, reservation_id: uuid.UUID) -> ReservationResult:

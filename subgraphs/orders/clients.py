@@ -122,6 +122,16 @@ class ReservationOutcome:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def committed(self) -> bool:
+        """The units are sold to the order."""
+        return self.status == "COMMITTED"
+
+    @property
+    def held(self) -> bool:
+        """The units are still reserved for the order, not sold."""
+        return self.status == "ACTIVE"
+
 
 _RESERVATION_FIELDS = "reservation { id status } userErrors { code field message }"
 _RESERVE = f"""
@@ -130,8 +140,13 @@ mutation Reserve($input: ReserveStockInput!) {{
 }}
 """
 _COMMIT = f"""
-mutation Commit($input: ReservationIdInput!) {{
+mutation Commit($input: CommitReservationInput!) {{
   commitReservation(input: $input) {{ {_RESERVATION_FIELDS} }}
+}}
+"""
+_ABANDON_COMMIT = f"""
+mutation AbandonCommit($input: AbandonCommitInput!) {{
+  abandonCommit(input: $input) {{ {_RESERVATION_FIELDS} }}
 }}
 """
 _RELEASE = f"""
@@ -166,9 +181,26 @@ class InventoryClient:
         }
         return await self._call(_RESERVE, "reserveStock", payload)
 
-    async def commit(self, reservation_id: uuid.UUID) -> ReservationOutcome:
+    async def commit(self, reservation_id: uuid.UUID, attempt_id: uuid.UUID) -> ReservationOutcome:
+        """Sell the reserved units; `attempt_id` lets `abandon_commit` fence this call."""
         return await self._call(
-            _COMMIT, "commitReservation", {"reservationId": str(reservation_id)}
+            _COMMIT,
+            "commitReservation",
+            {"reservationId": str(reservation_id), "attemptId": str(attempt_id)},
+        )
+
+    async def abandon_commit(
+        self, reservation_id: uuid.UUID, attempt_id: uuid.UUID
+    ) -> ReservationOutcome:
+        """After giving up on commit(attempt_id): make sure it never lands later.
+
+        The outcome's status is COMMITTED if it had already landed; ACTIVE if
+        it had not (the units are still held for the order).
+        """
+        return await self._call(
+            _ABANDON_COMMIT,
+            "abandonCommit",
+            {"reservationId": str(reservation_id), "attemptId": str(attempt_id)},
         )
 
     async def release(self, reservation_id: uuid.UUID) -> ReservationOutcome:

@@ -10,14 +10,21 @@
    same key replays the recorded result, another key sees the new state.
 2. Charge the provider, then commit the stock in inventory, with no
    transaction and no pooled connection held, each call under a timeout.
+   The commit carries the claim token as its attempt id. If its answer does
+   not come, inventory is told to abandon that attempt: from then on it can
+   no longer land, and the answer says whether it already had (the sale
+   stands) or not (the charge is refunded, the units stay held for the still
+   payable order). A refund without that fence would let a late commit sell
+   the units of an order that stays unpaid.
 3. Record the outcome in one short transaction, only if our claim token is
    still on the order; that clears the claim.
 
 The order's status stays PENDING_PAYMENT while claimed, so the API does not
 change; the expiry sweep skips claimed orders and cancelling waits for them.
 
-When the outcome cannot be established (the provider lookup or a refund
-fails or times out, the process dies mid-payment) the claim stays, and
+When the outcome cannot be established (the provider lookup, a refund or
+the abandon call fails or times out, the process dies mid-payment) the claim
+stays, and
 `recover_stale_claims` settles it once it is older than `payment_claim_ttl`.
 """
 
@@ -118,7 +125,7 @@ class Answer:
     release_stock: bool = False
 
 
-OnInventoryError = Callable[[OrdersServices, Charge], Awaitable[Outcome]]
+OnInventoryError = Callable[[OrdersServices, Claim, Charge], Awaitable[Outcome]]
 
 
 def _expired() -> UserError:
@@ -340,7 +347,7 @@ async def _charge_and_commit(services: OrdersServices, claim: Claim, token: str)
         if found is None:
             return NOTHING_CHARGED
         return await _undo(services, found)
-    return await _complete(services, claim, charge, on_inventory_error=_undo)
+    return await _complete(services, claim, charge, on_inventory_error=_abandon_commit)
 
 
 async def _find_charge(services: OrdersServices, claim: Claim) -> Charge | None:
@@ -368,8 +375,31 @@ async def _undo(services: OrdersServices, charge: Charge) -> Outcome:
     return Outcome(REFUNDED, charge.reference)
 
 
-async def _keep_claim(services: OrdersServices, charge: Charge) -> Outcome:
+async def _keep_claim(services: OrdersServices, claim: Claim, charge: Charge) -> Outcome:
     raise Unsettled(f"inventory unreachable while settling {charge.reference}")
+
+
+async def _abandon_commit(services: OrdersServices, claim: Claim, charge: Charge) -> Outcome:
+    """The commit's answer never came: fence it off in inventory, then settle by what it did."""
+    try:
+        fenced = await _within(
+            services.inventory_timeout,
+            services.inventory.abandon_commit(claim.order_id, claim.token),
+        )
+    except (UpstreamError, TimeoutError) as exc:
+        # The commit may still land: keep the claim, the sweep completes the order.
+        raise Unsettled(f"cannot abandon the stock commit of order {claim.order_id}") from exc
+    if fenced.committed:  # it landed before the fence: the customer has paid and the units are sold
+        return Outcome(CAPTURED, charge.reference, paid=True)
+    if fenced.held:  # it never will land: the order stays payable with its units held
+        return await _undo(services, charge)
+    return await _refund_expired(services, charge)
+
+
+async def _refund_expired(services: OrdersServices, charge: Charge) -> Outcome:
+    """Inventory no longer holds the order's stock: give the money back, the order is cancelled."""
+    await _refund(services, charge)
+    return Outcome(REFUNDED, charge.reference, expired=True)
 
 
 async def _complete(
@@ -386,14 +416,15 @@ async def _complete(
         return Outcome(REFUNDED, charge.reference)
     try:
         committed = await _within(
-            services.inventory_timeout, services.inventory.commit(claim.order_id)
+            services.inventory_timeout, services.inventory.commit(claim.order_id, claim.token)
         )
-    except (UpstreamError, TimeoutError):
-        logger.exception("committing stock for order %s failed", claim.order_id)
-        return await on_inventory_error(services, charge)
+    except (UpstreamError, TimeoutError) as exc:
+        logger.warning(
+            "committing stock for order %s failed: %s", claim.order_id, exc or type(exc).__name__
+        )
+        return await on_inventory_error(services, claim, charge)
     if not committed.ok:  # inventory says the reservation is gone: the order cannot be paid
-        await _refund(services, charge)
-        return Outcome(REFUNDED, charge.reference, expired=True)
+        return await _refund_expired(services, charge)
     return Outcome(CAPTURED, charge.reference, paid=True)
 
 
@@ -452,6 +483,9 @@ async def recover_stale_claims(db: Database, services: OrdersServices) -> int:
     Anything that cannot be established now (provider or inventory unreachable)
     keeps the claim, re-stamped, for a later sweep; inventory's reservation
     expiry guarantees such an order eventually settles one way or the other.
+    A live `pay` whose stock commit and the abandoning of it both went
+    unanswered ends here too: its commit may have landed, so completing
+    (rather than refunding) is the only outcome that is right either way.
     """
     async with db.session() as session, session.begin():
         stale = (

@@ -29,7 +29,8 @@ class OrdersServices:
     def claim_wait(self) -> float:
         """How long to wait for another caller's payment to settle.
 
-        A live `pay` takes at most: charge, then a lookup or the stock commit,
-        then a refund, each under its own timeout.
+        A live `pay` takes at most: charge, then a lookup or the stock commit
+        (and, if that times out, abandoning it), then a refund, each under its
+        own timeout.
         """
-        return 3 * self.payment_timeout + self.inventory_timeout + 1.0
+        return 3 * self.payment_timeout + 2 * self.inventory_timeout + 1.0

@@ -1,7 +1,8 @@
 """A fault-injecting HTTP hop in front of the real inventory subgraph.
 
-Only reserveStock calls are disturbed; everything else (release, /health)
-passes straight through, so the compensation path runs for real.
+Only calls of one field (reserveStock unless told otherwise) are disturbed;
+everything else (release, /health) passes straight through, so the
+compensation path runs for real.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ SLOW_REQUEST = "slow-request"  # wait `delay`, then forward: arrives after the c
 
 
 class FaultProxy:
-    def __init__(self, target: str, delay: float = 1.5) -> None:
+    def __init__(self, target: str, delay: float = 1.5, field: bytes = b"reserveStock") -> None:
         self.name = "inventory-fault-proxy"
+        self.field = field
         self.target = target.rstrip("/")
         self.delay = delay
         self.mode = PASS
@@ -51,7 +53,7 @@ class FaultProxy:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        disturbed = b"reserveStock" in body and self.mode != PASS
+        disturbed = self.field in body and self.mode != PASS
         if disturbed and self.mode == REFUSE:
             await self._respond(send, 503, b"unavailable")
             return
@@ -68,7 +70,7 @@ class FaultProxy:
         await self._respond(send, status, content)
 
     async def _forward(self, scope: dict[str, Any], body: bytes) -> tuple[int, bytes]:
-        if b"reserveStock" in body and self.mode == SLOW_REQUEST:
+        if self.field in body and self.mode == SLOW_REQUEST:
             await asyncio.sleep(self.delay)
         headers = {
             k.decode(): v.decode()

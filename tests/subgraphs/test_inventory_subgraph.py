@@ -24,7 +24,7 @@ mutation Reserve($input: ReserveStockInput!) {
 }
 """
 COMMIT = """
-mutation ($input: ReservationIdInput!) {
+mutation ($input: CommitReservationInput!) {
   commitReservation(input: $input) { reservation { id status } userErrors { code message } }
 }
 """
