@@ -2,8 +2,9 @@
 
 Strawberry builds the schema; execution goes straight to graphql-core so the
 parsed and validated document can be cached per operation text and errors
-formatted in one place (`errors.py`). Every field's arguments pass the
-input guard (`inputs.py`) before its resolver runs.
+formatted in one place (`errors.py`). Before a field's resolver runs, an
+internal root field checks the service role (`internal.py`) and every argument
+passes the input guard (`inputs.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from graphql import (
 
 from .errors import error_body, format_execution_error, format_request_error
 from .inputs import InputGuard
+from .internal import InternalFieldGuard
 
 CACHE_SIZE = 512
 
@@ -49,8 +51,9 @@ class GraphQLEndpoint:
     def __init__(self, schema: strawberry.federation.Schema) -> None:
         self.schema: GraphQLSchema = schema._schema
         self._prepared: OrderedDict[str, Prepared] = OrderedDict()
-        # One manager for the endpoint's life: it caches the wrapped resolvers.
-        self._middleware = MiddlewareManager(InputGuard())
+        # One manager for the endpoint's life: it caches the wrapped resolvers. The last
+        # middleware runs first: a caller without the role learns nothing about inputs.
+        self._middleware = MiddlewareManager(InputGuard(), InternalFieldGuard(self.schema))
 
     def prepare(self, query: str) -> Prepared:
         cached = self._prepared.get(query)
