@@ -15,6 +15,8 @@ from typing import Any, Literal, get_type_hints
 
 import yaml
 
+from router.http_fields import name_problem, value_problem
+
 
 class ConfigError(ValueError):
     pass
@@ -46,7 +48,20 @@ class HeaderRule:
         kinds = [k for k in ("propagate", "insert", "remove") if getattr(self, k) is not None]
         if len(kinds) != 1:
             return [("", "a header rule needs exactly one of propagate, insert, remove")]
-        out: Problems = []
+        # what could never go on the wire is refused here, not at the first request
+        out: Problems = [
+            (key, problem)
+            for key, check in (
+                ("propagate", name_problem),
+                ("rename", name_problem),
+                ("insert", name_problem),
+                ("remove", name_problem),
+                ("value", value_problem),
+                ("default", value_problem),
+            )
+            if getattr(self, key) is not None
+            and (problem := check(getattr(self, key))) is not None
+        ]
         if self.insert is not None and (self.value is None) == (self.from_claim is None):
             out.append(("insert", "give exactly one of value, from_claim"))
         if self.propagate is None and (self.rename is not None or self.default is not None):
@@ -57,7 +72,12 @@ class HeaderRule:
 
 
 def _default_header_rules() -> list[HeaderRule]:
-    return [HeaderRule(propagate="authorization"), HeaderRule(propagate="x-request-id")]
+    return [
+        HeaderRule(propagate="authorization"),
+        HeaderRule(propagate="x-request-id"),
+        # with the client's address appended by the router (accounts throttles by it)
+        HeaderRule(propagate="x-forwarded-for"),
+    ]
 
 
 @dataclass(frozen=True)
@@ -90,8 +110,12 @@ class CircuitBreakerConfig:
 
 @dataclass(frozen=True)
 class TrafficConfig:
-    subgraph_timeout: float = 30.0
+    # seconds per subgraph request, waiting for a free connection included
+    subgraph_timeout: float = 10.0
     max_body_bytes: int = 2 * 1024 * 1024
+    # sockets open to one subgraph origin (scheme, host, port); more requests wait their turn
+    max_connections_per_origin: int = 100
+    max_subgraph_response_bytes: int = 64 * 1024 * 1024  # a larger subgraph answer is an error
     retries: int = 2  # extra attempts for queries whose subgraph request failed to connect
     retry_backoff: float = 0.05  # seconds before the first retry, doubled for each next one
     # identical subgraph queries in flight at once (same body and headers) share one call
@@ -102,9 +126,21 @@ class TrafficConfig:
         out: Problems = []
         if self.subgraph_timeout <= 0:
             out.append(("subgraph_timeout", f"must be > 0, got {self.subgraph_timeout!r}"))
-        _at_least(out, self, 1, "max_body_bytes")
+        _at_least(
+            out,
+            self,
+            1,
+            "max_body_bytes",
+            "max_connections_per_origin",
+            "max_subgraph_response_bytes",
+        )
         _at_least(out, self, 0, "retries", "retry_backoff")
         return out
+
+
+# Nesting beyond this would overflow the interpreter's stack in later stages, so no
+# configuration may lift the limit past it.
+NESTING_CEILING = 128
 
 
 @dataclass(frozen=True)
@@ -113,10 +149,22 @@ class LimitsConfig:
     max_aliases: int = 64  # 0 = no limit
     max_root_fields: int = 32  # 0 = no limit
     introspection: bool = True
+    max_tokens: int = 15_000  # lexical tokens of the query text
+    max_nesting: int = 64  # selection sets, fragment spreads and list/object values
+    max_fields: int = 4_000  # fields once every fragment is expanded (0 = no limit)
+    max_fragments: int = 256  # fragment definitions in one document
+    planning_budget: float = 2.0  # CPU seconds to validate, normalize and plan one operation
 
     def problems(self) -> Problems:
         out: Problems = []
-        _at_least(out, self, 0, "max_depth", "max_aliases", "max_root_fields")
+        _at_least(out, self, 0, "max_depth", "max_aliases", "max_root_fields", "max_fields")
+        _at_least(out, self, 1, "max_tokens", "max_nesting", "max_fragments")
+        if self.max_nesting > NESTING_CEILING:
+            out.append(
+                ("max_nesting", f"must be at most {NESTING_CEILING}, got {self.max_nesting}")
+            )
+        if self.planning_budget <= 0:
+            out.append(("planning_budget", f"must be > 0, got {self.planning_budget!r}"))
         return out
 
 

@@ -6,12 +6,15 @@ response = await router.execute("{ topProducts { name inStock } }")
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
+import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 from graphql import (
@@ -20,14 +23,16 @@ from graphql import (
     GraphQLError,
     OperationDefinitionNode,
     execute_sync,
-    parse,
     validate,
 )
 from graphql.execution.values import get_variable_values
 
 from router.astnodes import copy_node
+from router.budget import Budget, BudgetExceeded
+from router.config import LimitsConfig
 from router.executor import ResponseShape, SubgraphClient, compile_shape, execute_plan
 from router.executor.shape import abstract_names
+from router.measure import LimitError, inspect_document, parse_bounded, variables_nesting
 from router.operation import Operation, OperationError, normalize
 from router.planner.build import PlanningError, QueryPlanner
 from router.planner.nodes import QueryPlan
@@ -93,6 +98,48 @@ class PreparedOperation:
     plan: QueryPlan
     shape: ResponseShape
     introspection_document: DocumentNode | None
+    weight: int = 1  # the document's fields, fragments expanded: its share of the cache
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class LruCache(Generic[K, V]):
+    """Least-recently-used entries, bounded both in count and in total weight."""
+
+    def __init__(self, max_entries: int, max_weight: int) -> None:
+        self.max_entries = max_entries
+        self.max_weight = max_weight
+        self.weight = 0
+        self._entries: OrderedDict[K, tuple[V, int]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: K) -> V | None:
+        """The entry for `key`, now the most recently used; None when absent."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        self._entries.move_to_end(key)
+        return entry[0]
+
+    def put(self, key: K, value: V, weight: int = 1) -> None:
+        """Keep `value` (unless it alone outweighs the cache), evicting the oldest."""
+        if weight > self.max_weight or self.max_entries < 1:
+            return
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.weight -= old[1]
+        self._entries[key] = (value, weight)
+        self.weight += weight
+        while len(self._entries) > self.max_entries or self.weight > self.max_weight:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self.weight -= dropped
+
+
+CacheKey = tuple[str, str | None, frozenset[str]]
 
 
 class Router:
@@ -103,20 +150,29 @@ class Router:
         subgraph_urls: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         plan_cache_size: int = 1024,
-        subgraph_timeout: float = 30.0,
+        plan_cache_fields: int = 250_000,
+        subgraph_timeout: float = 10.0,  # seconds; traffic.subgraph_timeout's default
         override_labels: Iterable[str] = (),
+        limits: LimitsConfig | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.planner = QueryPlanner(supergraph)
+        self.limits = limits or LimitsConfig()
         self._abstract_names = abstract_names(supergraph.api_schema)
         urls = {name: graph.url for name, graph in supergraph.graphs.items()}
         urls.update(subgraph_urls or {})
         self.client = SubgraphClient(urls, client=http_client, timeout=subgraph_timeout)
-        self._cache: OrderedDict[tuple[str, str | None], PreparedOperation | RequestError] = (
-            OrderedDict()
+        # rejected operations are never kept: only prepared ones, weighed by their size
+        self._cache: LruCache[CacheKey, PreparedOperation] = LruCache(
+            plan_cache_size, plan_cache_fields
         )
-        self._cache_size = plan_cache_size
         self._labels = _LabelPolicy(supergraph.override_labels, frozenset(override_labels))
+        # One thread prepares cold operations, so a costly one never holds the event loop
+        # (cached ones are answered without it); the planner keeps per-operation state,
+        # hence the lock for callers preparing synchronously.
+        self._planning = threading.Lock()
+        self._planner_thread = ThreadPoolExecutor(1, thread_name_prefix="shopgraph-planner")
+        self._inflight: dict[CacheKey, asyncio.Future[PreparedOperation]] = {}
         self.cache_hits = 0
         self.cache_misses = 0
 
@@ -131,6 +187,7 @@ class Router:
         await self.aclose()
 
     async def aclose(self) -> None:
+        self._planner_thread.shutdown(wait=False, cancel_futures=True)
         await self.client.aclose()
 
     # -- preparation (cached) -----------------------------------------------------------
@@ -141,41 +198,95 @@ class Router:
         operation_name: str | None = None,
         labels: frozenset[str] | None = None,
     ) -> PreparedOperation:
-        """Parse, validate, normalize and plan, cached per (query, operationName, the
-        progressive-override labels in force — rolled per call for `percent(n)`)."""
-        if labels is None:
-            labels = self._labels.roll()
-        key = (query, operation_name, labels)
-        cached = self._cache.get(key)
-        if cached is not None:
-            self.cache_hits += 1
-            self._cache.move_to_end(key)
-        else:
+        """Parse, measure, validate, normalize and plan, cached per (query,
+        operationName, the progressive-override labels in force — rolled per call for
+        `percent(n)`). Raises RequestError; nothing refused is cached."""
+        key = self._key(query, operation_name, labels)
+        prepared = self._cached(key)
+        if prepared is None:
+            prepared = self._prepare(*key)
+            self._cache.put(key, prepared, prepared.weight)
+        return prepared
+
+    async def prepare_async(
+        self,
+        query: str,
+        operation_name: str | None = None,
+        labels: frozenset[str] | None = None,
+    ) -> PreparedOperation:
+        """`prepare` for the event loop: a cold operation is prepared on the planner
+        thread, once however many requests ask for it meanwhile."""
+        key = self._key(query, operation_name, labels)
+        prepared = self._cached(key)
+        if prepared is not None:
+            return prepared
+        pending = self._inflight.get(key)
+        if pending is None:
+            loop = asyncio.get_running_loop()
+            pending = loop.run_in_executor(self._planner_thread, self._prepare, *key)
+            self._inflight[key] = pending
+            pending.add_done_callback(lambda done: self._settle(key, done))
+        return await asyncio.shield(pending)
+
+    def _key(
+        self, query: str, operation_name: str | None, labels: frozenset[str] | None
+    ) -> CacheKey:
+        return (query, operation_name, self._labels.roll() if labels is None else labels)
+
+    def _cached(self, key: CacheKey) -> PreparedOperation | None:
+        prepared = self._cache.get(key)
+        if prepared is None:
             self.cache_misses += 1
-            try:
-                cached = self._prepare(query, operation_name, labels)
-            except RequestError as error:
-                cached = error
-            self._cache[key] = cached
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        if isinstance(cached, RequestError):
-            raise cached
-        return cached
+        else:
+            self.cache_hits += 1
+        return prepared
+
+    def _settle(self, key: CacheKey, done: asyncio.Future[PreparedOperation]) -> None:
+        self._inflight.pop(key, None)
+        if not done.cancelled() and done.exception() is None:
+            prepared = done.result()
+            self._cache.put(key, prepared, prepared.weight)
 
     def _prepare(
         self, query: str, operation_name: str | None, labels: frozenset[str]
     ) -> PreparedOperation:
+        limits = self.limits
         try:
-            document = parse(query)
-        except GraphQLError as error:
-            raise RequestError([_graphql_error(error, "GRAPHQL_PARSE_FAILED")]) from error
+            document = parse_bounded(query, limits)
+            refused, weight = inspect_document(document, operation_name, limits)
+        except LimitError as error:
+            raise RequestError(error.errors) from None
+        if refused:
+            raise RequestError(refused)
+        with self._planning:
+            budget = Budget(limits.planning_budget)
+            try:
+                return self._plan_document(document, operation_name, labels, budget, weight)
+            except BudgetExceeded as error:
+                raise RequestError(
+                    [
+                        _error(
+                            f"The operation needs {error}: more than this router's planning "
+                            "budget allows. Simplify it or split it.",
+                            "PLANNING_BUDGET_EXCEEDED",
+                        )
+                    ]
+                ) from None
+
+    def _plan_document(
+        self,
+        document: DocumentNode,
+        operation_name: str | None,
+        labels: frozenset[str],
+        budget: Budget,
+        weight: int,
+    ) -> PreparedOperation:
         schema = self.supergraph.api_schema
         errors = validate(schema, document)
         if errors:
             raise RequestError([_graphql_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors])
         try:
-            operation = normalize(schema, document, operation_name)
+            operation = normalize(schema, document, operation_name, budget)
         except OperationError as error:
             raise RequestError([_error(error.message, error.code)]) from error
         if operation.kind == "subscription":
@@ -188,7 +299,7 @@ class Router:
                 ]
             )
         try:
-            plan = self.planner.plan(operation, labels)
+            plan = self.planner.plan(operation, labels, budget)
         except PlanningError as error:
             raise RequestError([_error(str(error), "QUERY_PLANNING_FAILED")]) from error
         introspection_document = None
@@ -200,7 +311,12 @@ class Router:
             plan,
             compile_shape(operation, self._abstract_names),
             introspection_document,
+            max(weight, 1),
         )
+
+    def settled_labels(self) -> frozenset[str]:
+        """The override labels of the deterministic plan (percent labels at 0 or 100)."""
+        return self._labels.settled()
 
     def plan(
         self, query: str, operation_name: str | None = None, labels: frozenset[str] | None = None
@@ -223,6 +339,18 @@ class Router:
         definitions = prepared.operation.definition.variable_definitions or ()
         if not definitions:
             return {}
+        limit = self.limits.max_nesting
+        if variables and variables_nesting(variables, limit) > limit:
+            # coercion recurses through the values: refuse before it could overflow
+            raise RequestError(
+                [
+                    _error(
+                        f"Maximum nesting limit exceeded: the variables nest deeper than "
+                        f"{limit} levels.",
+                        "MAX_NESTING_LIMIT",
+                    )
+                ]
+            )
         coerced = get_variable_values(
             self.supergraph.api_schema, definitions, dict(variables or {})
         )

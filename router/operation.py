@@ -47,6 +47,8 @@ from graphql import (
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
+from router.budget import UNLIMITED, Budget
+
 _TYPENAME_TYPE = GraphQLNonNull(GraphQLString)
 
 # A conjunction of variable conditions: ((name, required_value), ...). The field is
@@ -137,8 +139,13 @@ def select_operation(document: DocumentNode, operation_name: str | None) -> Oper
 
 
 def normalize(
-    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None = None
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None = None,
+    budget: Budget = UNLIMITED,
 ) -> Operation:
+    """The operation `operation_name` of a validated document, normalized (module
+    docstring); BudgetExceeded when it takes longer than `budget`."""
     definition = select_operation(document, operation_name)
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -147,7 +154,7 @@ def normalize(
     root = schema.get_root_type(definition.operation)
     if root is None:
         raise OperationError(f"Schema is not configured to execute {kind} operation.")
-    normalizer = _Normalizer(schema, fragments)
+    normalizer = _Normalizer(schema, fragments, budget)
     selection = normalizer.selection_set(root, [(definition.selection_set, ())])
     fields = selection.fields_for(root.name)
     introspection = tuple(f for f in fields if f.name in ("__schema", "__type"))
@@ -207,10 +214,14 @@ def _default_literal(arg: GraphQLArgument) -> ValueNode | None:
 
 class _Normalizer:
     def __init__(
-        self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode]
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        budget: Budget,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
+        self.budget = budget
         self.condition_variables: set[str] = set()
 
     def _forwarded(self, directives: tuple[DirectiveNode, ...] | None) -> tuple[DirectiveNode, ...]:
@@ -476,6 +487,7 @@ class _Normalizer:
         key: str,
         nodes: list[tuple[FieldNode, Conjunction]],
     ) -> Field:
+        self.budget.check()
         first = nodes[0][0]
         name = first.name.value
         if name == "__typename":

@@ -77,6 +77,7 @@ def build_app(options: dict[str, Any]) -> Any:
             http_client=client,
             plan_cache_size=config.plan_cache_size,
             override_labels=config.override_labels,
+            limits=config.limits,
             subgraph_timeout=config.traffic.subgraph_timeout,
         )
 

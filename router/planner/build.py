@@ -25,6 +25,7 @@ from graphql import (
     VariableNode,
 )
 
+from router.budget import UNLIMITED, Budget
 from router.operation import Conjunction, Field, Operation, SelectionSet
 from router.planner.costs import (
     INF,
@@ -115,14 +116,22 @@ class QueryPlanner(SubgraphCosts):
         super().__init__(supergraph)
         # the root-field ranks of the operation being planned (reset by plan())
         self._rank_memo: dict[Field, dict[str, tuple[int, ...]]] = {}
+        self._budget = UNLIMITED
 
     # -- building -----------------------------------------------------------------------------
 
-    def plan(self, operation: Operation, labels: frozenset[str] = frozenset()) -> QueryPlan:
-        """The plan for `operation`, with these progressive-override labels enabled."""
+    def plan(
+        self,
+        operation: Operation,
+        labels: frozenset[str] = frozenset(),
+        budget: Budget = UNLIMITED,
+    ) -> QueryPlan:
+        """The plan for `operation`, with these progressive-override labels enabled;
+        BudgetExceeded when planning takes longer than `budget`."""
         self._cost_cache.clear()  # costs are per operation (keyed by its objects' ids)
         self._rank_memo = {}
         self.labels = labels
+        self._budget = budget
         state = PlanState()
         root = operation.root_type
         fields = [
@@ -304,6 +313,7 @@ class QueryPlanner(SubgraphCosts):
         remote: list[Field] = []
         local: list[tuple[Field, int]] = []
         for f in fields:
+            self._budget.check()
             if f.is_typename:
                 sub.add(frag, f.response_key, "__typename", (), _condition_directives(f))
                 continue

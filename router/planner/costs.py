@@ -19,6 +19,7 @@ from graphql import (
     print_ast,
 )
 
+from router.budget import UNLIMITED
 from router.operation import Field, SelectionSet, _Normalizer
 from router.planner.groups import Jump, PlanState
 from router.planner.provided import Provided
@@ -77,7 +78,7 @@ class SubgraphCosts:
     def __init__(self, supergraph: Supergraph) -> None:
         self.sg = supergraph
         self.graph_order = {name: i for i, name in enumerate(supergraph.graphs)}
-        self._fieldset_normalizer = _Normalizer(supergraph.schema, {})
+        self._fieldset_normalizer = _Normalizer(supergraph.schema, {}, UNLIMITED)
         # keyed by object ids: each entry also holds its objects, so that an id cannot
         # be reused by a new object while the entry exists
         self._fieldset_cache: dict[tuple[str, int], tuple[SelectionSetNode, SelectionSet]] = {}

@@ -30,7 +30,6 @@ from router.executor.fetcher import (
 )
 from router.server.auth import AuthError, JwtValidator
 from router.server.headers import ClientRequest, HeaderPropagation
-from router.server.limits import OperationLimits
 from router.server.logs import request_id as current_request_id
 from router.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from router.server.metrics import RouterMetrics
@@ -105,7 +104,6 @@ class RouterApp:
             config = replace(config, traffic=replace(config.traffic, max_body_bytes=max_body_bytes))
         self.config = config
         self.max_body_bytes = config.traffic.max_body_bytes
-        self.limits = OperationLimits(config.limits, cache_size=config.plan_cache_size)
         self.propagation = HeaderPropagation(
             config.headers, {name: sub.headers for name, sub in config.subgraphs.items()}
         )
@@ -139,6 +137,11 @@ class RouterApp:
             for name, sub in self.config.subgraphs.items()
         }
         client.breakers = self.breakers
+        if self.breakers is not None:  # a reload: forget breakers of moved or vanished subgraphs
+            self.breakers.follow(client.urls)
+        client.limit_transport(
+            traffic.max_connections_per_origin, traffic.max_subgraph_response_bytes
+        )
         client.deduplicate = traffic.deduplicate_queries
         client.propagate = self.propagation
         client.observer = self.observer
@@ -335,20 +338,13 @@ class RouterApp:
         allow_mutation: bool,
     ) -> Reply:
         router = self.router
-        claims = None
-        if self.auth is not None:
-            try:
-                claims = await self.auth.claims(headers)
-            except AuthError as error:
-                return Reply(
-                    401,
-                    {"errors": [_error(error.message, "UNAUTHENTICATED")]},
-                    [(b"www-authenticate", b'Bearer error="invalid_token"')],
-                    request.operation_name,
-                )
+        try:
+            claims = await self._claims(headers)
+        except AuthError as error:
+            return _unauthenticated(error, request.operation_name)
         prepared: PreparedOperation | None = None
         try:
-            prepared = router.prepare(request.query, request.operation_name)
+            prepared = await router.prepare_async(request.query, request.operation_name)
             if not allow_mutation and prepared.operation.kind != "query":
                 return Reply(
                     405,
@@ -363,13 +359,6 @@ class RouterApp:
                     [(b"allow", b"POST")],
                     prepared.operation.name,
                 )
-            violations = self.limits.check(
-                (request.query, request.operation_name),
-                prepared.document,
-                prepared.operation.definition,
-            )
-            if violations:
-                raise RequestError(violations)
             variables = router.coerce_variables(prepared, request.variables)
         except RequestError as error:
             status = 400 if media == GRAPHQL_RESPONSE_JSON else 200
@@ -387,6 +376,11 @@ class RouterApp:
                 "data": None,
             }
         return Reply(200, response, None, prepared.operation.name)
+
+    async def _claims(self, headers: dict[str, str]) -> dict[str, Any] | None:
+        """The caller's verified JWT claims (None without edge auth or a token);
+        AuthError for an invalid token, or a missing one when tokens are required."""
+        return None if self.auth is None else await self.auth.claims(headers)
 
     # -- plan, readiness ---------------------------------------------------------------
 
@@ -409,12 +403,22 @@ class RouterApp:
             await _send_error(send, error.status, error.message, APPLICATION_JSON)
             return
         try:
+            await self._claims(headers)  # the same gate as /graphql: plans show the schema
+        except AuthError as error:
+            reply = _unauthenticated(error, request.operation_name)
+            body = orjson.dumps(reply.body)
+            await _send(send, reply.status, body, APPLICATION_JSON, reply.headers)
+            return
+        router = self.router
+        try:
             # the deterministic plan: percent(n) override labels taken at 0 or 100 %
-            text = str(self.router.plan(request.query, request.operation_name))
+            prepared = await router.prepare_async(
+                request.query, request.operation_name, router.settled_labels()
+            )
         except RequestError as error:
             await _send(send, 400, orjson.dumps({"errors": error.errors}), APPLICATION_JSON)
             return
-        await _send(send, 200, orjson.dumps({"plan": text}), APPLICATION_JSON)
+        await _send(send, 200, orjson.dumps({"plan": str(prepared.plan)}), APPLICATION_JSON)
 
     async def _ready(self, send: Send) -> None:
         client = self.router.client
@@ -443,8 +447,26 @@ class RouterApp:
         await _send(send, 200 if ready else 503, orjson.dumps(body), APPLICATION_JSON)
 
 
+def _unauthenticated(error: AuthError, operation: str | None) -> Reply:
+    return Reply(
+        401,
+        {"errors": [_error(error.message, "UNAUTHENTICATED")]},
+        [(b"www-authenticate", b'Bearer error="invalid_token"')],
+        operation,
+    )
+
+
 def _headers(scope: Scope) -> dict[str, str]:
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
+    """The request's headers, with the client's address appended to `x-forwarded-for`."""
+    raw = scope.get("headers", ())
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
+    client = scope.get("client")
+    if client:
+        # As a proxy does: subgraphs that trust the router take the last entry as the
+        # client (accounts throttles sign-ins per address); earlier ones are the client's word.
+        given = [v.decode("latin-1") for k, v in raw if k.lower() == b"x-forwarded-for"]
+        headers["x-forwarded-for"] = ", ".join([*given, str(client[0])])
+    return headers
 
 
 def _with_request_id(send: Send, rid: str) -> Send:

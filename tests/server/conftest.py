@@ -31,8 +31,9 @@ async def serve(
     urls: dict[str, str] | None = None,
     **options: Any,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, RouterApp]]:
-    router = echo.router(urls)
-    app = create_app(router, config=parse_config(config or {}), **options)
+    parsed = parse_config(config or {})
+    router = echo.router(urls, limits=parsed.limits)
+    app = create_app(router, config=parsed, **options)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://router") as client:
         yield client, app

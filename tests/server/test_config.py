@@ -20,8 +20,9 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
     [
         (
             {"limits": {"max_depht": 3}},
-            "limits.max_depht: unknown option (known: introspection, "
-            "max_aliases, max_depth, max_root_fields)",
+            "limits.max_depht: unknown option (known: introspection, max_aliases, max_depth, "
+            "max_fields, max_fragments, max_nesting, max_root_fields, max_tokens, "
+            "planning_budget)",
         ),
         ({"traffic": {"retries": -1}}, "traffic.retries: must be >= 0, got -1"),
         (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from graphql import parse
 
-from router.server.limits import OperationShape, measure
+from router.measure import OperationShape, measure
 from tests.server.conftest import serve
 from tests.server.echo_subgraph import EchoSubgraphs
 
@@ -24,8 +24,10 @@ def test_measure_counts_through_fragments():
     query Q { a: alphaHeaders ...F ... on Query { c: betaHeaders } }
     fragment F on Query { b: alphaHeaders __schema { types { name } } }
     """
-    assert _shape(query) == OperationShape(depth=3, aliases=3, root_fields=4, introspection=True)
-    assert _shape("{ __typename }") == OperationShape(1, 0, 1, False)
+    assert _shape(query) == OperationShape(
+        depth=3, aliases=3, root_fields=4, introspection=True, fields=6, nesting=4
+    )
+    assert _shape("{ __typename }") == OperationShape(1, 0, 1, False, fields=1, nesting=1)
 
 
 @pytest.mark.parametrize(
@@ -90,16 +92,21 @@ async def test_introspection_can_be_disabled(echo: EchoSubgraphs):
     assert typename == {"data": {"__typename": "Query"}}
 
 
-async def test_measured_once_per_operation(echo: EchoSubgraphs):
+async def test_prepared_once_and_refusals_never_cached(echo: EchoSubgraphs):
     query = "{ a: alphaHeaders }"
+    refused = "{ a: alphaHeaders b: alphaHeaders c: betaHeaders }"  # 3 aliases, limit 2
     async with serve(echo, {"limits": LIMITS}) as (client, app):
         for _ in range(3):
             await client.post("/graphql", json={"query": query})
-        first = app.limits._cache[(query, None)]
-        await client.post("/graphql", json={"query": query})
-        assert app.limits._cache[(query, None)] is first
-        assert len(app.limits._cache) == 1
-        assert (app.router.cache_misses, app.router.cache_hits) == (1, 3)
+        codes = [
+            (await client.post("/graphql", json={"query": refused})).json()["errors"][0][
+                "extensions"
+            ]["code"]
+            for _ in range(3)
+        ]
+        assert codes == ["MAX_ALIASES_LIMIT"] * 3
+        assert len(app.router._cache) == 1
+        assert (app.router.cache_misses, app.router.cache_hits) == (4, 2)
 
 
 async def test_body_limit(echo: EchoSubgraphs):
