@@ -4,10 +4,23 @@ Flatten path (deduplicated, one `_entities` request per node), results merged in
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import orjson
+from graphql import (
+    BooleanValueNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    parse,
+)
 
 from router.executor.fetcher import SubgraphClient, SubgraphRequestError
 from router.executor.shape import included
@@ -80,14 +93,109 @@ def _subgraph_error(error: Any, service: str, path: list[str | int] | None) -> d
     return out
 
 
-def _request_failed(run: _Run, error: SubgraphRequestError, path: Path | None) -> None:
-    entry: dict[str, Any] = {
-        "message": error.message,
-        "extensions": {"code": error.code, "serviceName": error.service},
-    }
+def _request_failed(run: _Run, error: SubgraphRequestError, paths: list[Path]) -> None:
+    """Report a failed fetch. One that got no HTTP answer (timeout, connection failure,
+    open circuit, refused header, oversized answer) names the response `paths` of what
+    it was to provide, one error each; a subgraph's HTTP error status is reported once
+    without a path, as Apollo Gateway reports it (the conformance recordings)."""
+    extensions: dict[str, Any] = {"code": error.code, "serviceName": error.service}
     if error.status is not None:
-        entry["extensions"]["http"] = {"status": error.status}
-    run.errors.append(entry)
+        extensions["http"] = {"status": error.status}
+        paths = []
+    if not paths:
+        run.errors.append({"message": error.message, "extensions": extensions})
+    for path in paths:
+        run.errors.append(
+            {"message": error.message, "path": list(path), "extensions": dict(extensions)}
+        )
+
+
+# A root field of a subgraph operation: its response key and its @skip/@include
+# conditions as (directive name, literal or variable name).
+_RootField = tuple[str, tuple[tuple[str, bool | str], ...]]
+
+
+@lru_cache(maxsize=256)
+def _root_fields(operation: str) -> tuple[_RootField, ...]:
+    """The root fields a subgraph operation asks for (parsed only when a fetch fails)."""
+    try:
+        document = parse(operation, no_location=True)
+    except GraphQLError:
+        return ()
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    found: list[_RootField] = []
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            _gather(definition.selection_set, fragments, (), found, frozenset())
+    return tuple(found)
+
+
+def _gather(
+    selection_set: SelectionSetNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    conditions: tuple[tuple[str, bool | str], ...],
+    found: list[_RootField],
+    spread: frozenset[str],
+) -> None:
+    for selection in selection_set.selections:
+        here = conditions + _conditions(selection.directives or ())
+        if isinstance(selection, FieldNode):
+            key = (selection.alias or selection.name).value
+            if key != "__typename":
+                found.append((key, here))
+        elif isinstance(selection, InlineFragmentNode):
+            _gather(selection.selection_set, fragments, here, found, spread)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is not None and name not in spread:
+                _gather(fragment.selection_set, fragments, here, found, spread | {name})
+
+
+def _conditions(directives: Iterable[Any]) -> tuple[tuple[str, bool | str], ...]:
+    out: list[tuple[str, bool | str]] = []
+    for directive in directives:
+        kind = directive.name.value
+        if kind not in ("skip", "include"):
+            continue
+        for argument in directive.arguments or ():
+            value = argument.value
+            if isinstance(value, BooleanValueNode):
+                out.append((kind, value.value))
+            elif isinstance(value, VariableNode):
+                out.append((kind, value.name.value))
+    return tuple(out)
+
+
+def _root_paths(fetch: Fetch, run: _Run) -> list[Path]:
+    """The client's response paths of the root fields a root fetch provides."""
+    keys: list[str | int] = []
+    for key, conditions in _root_fields(fetch.operation):
+        if not all(
+            bool(run.variables.get(value) if isinstance(value, str) else value)
+            == (kind == "include")
+            for kind, value in conditions
+        ):
+            continue  # skipped: not in the response, so no error there
+        client_key = renamed_path([key], fetch.renames)[0] if fetch.renames else key  # type: ignore[arg-type]
+        if client_key not in keys:
+            keys.append(client_key)
+    return [(key,) for key in keys]
+
+
+def _common_path(paths: list[Path]) -> Path:
+    """The deepest response path every one of `paths` lies under."""
+    common = paths[0]
+    for path in paths[1:]:
+        size = 0
+        for mine, theirs in zip(common, path, strict=False):
+            if mine != theirs:
+                break
+            size += 1
+        common = common[:size]
+    return common
 
 
 async def _root_fetch(fetch: Fetch, run: _Run) -> None:
@@ -101,7 +209,7 @@ async def _root_fetch(fetch: Fetch, run: _Run) -> None:
             idempotent=fetch.operation_kind == "query",
         )
     except SubgraphRequestError as error:
-        _request_failed(run, error, None)
+        _request_failed(run, error, _root_paths(fetch, run))
         return
     data = response.get("data")
     if isinstance(data, dict):
@@ -244,7 +352,10 @@ async def _entity_fetch(node: Flatten, run: _Run) -> None:
             fetch.service, fetch.operation, variables, None, run.headers, idempotent=True
         )
     except SubgraphRequestError as error:
-        _request_failed(run, error, None)
+        # one error at the deepest position all its entities share: a list of a
+        # thousand entities is one error at the list, not a thousand
+        common = _common_path([where for positions in owners for where in positions])
+        _request_failed(run, error, [common] if common else [])
         return
     data = response.get("data")
     entities = data.get("_entities") if isinstance(data, dict) else None

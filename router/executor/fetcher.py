@@ -3,13 +3,16 @@
 Per subgraph: a timeout, limited retries for idempotent requests that never
 reached the subgraph (connection refused or reset, 502/503/504), and a
 circuit breaker that fails fast while the subgraph keeps failing. Which headers
-each subgraph receives is decided by an optional `propagate` function; an
+each subgraph receives is decided by an optional `propagate` function; a header
+the wire cannot carry (CR, LF, NUL, not latin-1, a name that is no token) refuses
+that fetch with SUBREQUEST_INVALID_HEADER and a log line naming the header. An
 optional observer sees every fetch (metrics, tracing).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,7 +21,17 @@ from typing import Any, Protocol
 import httpx
 import orjson
 
-from router.executor.transport import FastHTTPTransport, RawResponse, new_http_client
+from router.executor.transport import (
+    DEFAULT_TIMEOUT,
+    FastHTTPTransport,
+    InvalidHeader,
+    RawResponse,
+    ResponseTooLarge,
+    new_http_client,
+)
+from router.http_fields import header_problem
+
+log = logging.getLogger("shopgraph.router.fetch")
 
 JSON_HEADERS = {
     "content-type": "application/json",
@@ -28,6 +41,7 @@ JSON_HEADERS = {
 HTTP_ERROR = "SUBREQUEST_HTTP_ERROR"
 TIMEOUT = "SUBREQUEST_TIMEOUT"
 CIRCUIT_OPEN = "SUBREQUEST_CIRCUIT_OPEN"
+INVALID_HEADER = "SUBREQUEST_INVALID_HEADER"
 
 # Statuses that mean "the request did not reach a working subgraph": safe to retry a query.
 _RETRY_STATUSES = frozenset({502, 503, 504})
@@ -54,14 +68,18 @@ class SubgraphRequestError(Exception):
 class SubgraphPolicy:
     """How requests to one subgraph behave."""
 
-    timeout: float = 30.0
+    timeout: float = DEFAULT_TIMEOUT
     retries: int = 0  # extra attempts for idempotent requests that did not reach the subgraph
     retry_backoff: float = 0.05  # seconds before the first retry, doubled each time
 
 
 class CircuitBreaker:
     """Closed -> (failure_threshold consecutive failures) -> open: fail fast for
-    open_seconds -> half-open: one trial request; success closes, failure reopens."""
+    open_seconds -> half-open: one trial request; success closes, failure reopens.
+
+    Every request `admit` lets through ends in `record` (it said something about the
+    subgraph) or `release` (cancelled, or refused before it was sent), so the trial
+    is always given back, whatever happens to the task that carried it."""
 
     def __init__(
         self,
@@ -84,17 +102,25 @@ class CircuitBreaker:
             return "open"
         return "half_open"
 
-    def allow(self) -> bool:
+    def admit(self) -> bool | None:
+        """None: refused (open, or half-open with the trial running). Otherwise whether
+        the request admitted is the half-open trial (pass it to record/release)."""
         state = self.state
         if state == "closed":
-            return True
+            return False
         if state == "half_open" and not self._trial_running:
             self._trial_running = True
             return True
-        return False
+        return None
 
-    def record(self, ok: bool) -> None:
-        self._trial_running = False
+    def release(self, trial: bool) -> None:
+        """An admitted request ended without an outcome: the next one may be the trial."""
+        if trial:
+            self._trial_running = False
+
+    def record(self, ok: bool, trial: bool = False) -> None:
+        """The outcome of an admitted request: `ok` closes, a failure counts (or reopens)."""
+        self.release(trial)
         if ok:
             self.failures = 0
             self.opened_at = None
@@ -105,12 +131,22 @@ class CircuitBreaker:
 
 
 class CircuitBreakers:
-    """One breaker per subgraph name; outlives routers swapped in by a reload."""
+    """One breaker per subgraph name; outlives routers swapped in by a reload, as long
+    as the subgraph keeps its URL (`follow`)."""
 
     def __init__(self, failure_threshold: int = 5, open_seconds: float = 10.0) -> None:
         self.failure_threshold = failure_threshold
         self.open_seconds = open_seconds
         self._breakers: dict[str, CircuitBreaker] = {}
+        self._urls: dict[str, str] = {}
+
+    def follow(self, urls: Mapping[str, str]) -> None:
+        """The subgraphs are now served at `urls`: forget the breakers of those that
+        moved or vanished (their failures said nothing about the new server)."""
+        for name in list(self._breakers):
+            if self._urls.get(name) != urls.get(name):
+                del self._breakers[name]
+        self._urls = dict(urls)
 
     def get(self, service: str) -> CircuitBreaker:
         breaker = self._breakers.get(service)
@@ -120,6 +156,7 @@ class CircuitBreakers:
         return breaker
 
     def states(self) -> dict[str, str]:
+        """Each known subgraph's breaker state: closed, open or half_open."""
         return {name: breaker.state for name, breaker in self._breakers.items()}
 
 
@@ -144,7 +181,7 @@ class SubgraphClient:
         urls: Mapping[str, str],
         *,
         client: httpx.AsyncClient | None = None,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
         policies: Mapping[str, SubgraphPolicy] | None = None,
         default_policy: SubgraphPolicy | None = None,
         breakers: CircuitBreakers | None = None,
@@ -170,12 +207,26 @@ class SubgraphClient:
         self.observer = observer
 
     def policy(self, service: str) -> SubgraphPolicy:
+        """How requests to `service` behave (its own policy or the default)."""
         return self.policies.get(service, self.default_policy)
+
+    def limit_transport(self, max_connections: int, max_response_bytes: int) -> None:
+        """Per-origin connection cap and response size bound of the router's transport."""
+        if self._fast is not None:
+            self._fast.set_limits(
+                max_connections=max_connections, max_response_bytes=max_response_bytes
+            )
 
     def _headers(self, service: str, headers: Mapping[str, str] | None) -> dict[str, str]:
         if self.propagate is not None:
-            return {**JSON_HEADERS, **self.propagate(service, headers)}
-        return {**JSON_HEADERS, **headers} if headers else dict(JSON_HEADERS)
+            out = {**JSON_HEADERS, **self.propagate(service, headers)}
+        else:
+            out = {**JSON_HEADERS, **headers} if headers else dict(JSON_HEADERS)
+        for name, value in out.items():
+            problem = header_problem(name, value)
+            if problem is not None:
+                raise _refused_header(service, name, problem)
+        return out
 
     async def request(
         self,
@@ -241,6 +292,48 @@ class SubgraphClient:
             observer.finished(token, service, time.perf_counter() - started, "ok", status)
         return payload
 
+    async def _post(
+        self, url: str, content: bytes, headers: dict[str, str], timeout: float
+    ) -> httpx.Response | RawResponse:
+        if self._fast is not None:
+            return await self._fast.post(url, content, headers, timeout)
+        return await self.client.post(url, content=content, headers=headers, timeout=timeout)
+
+    async def _attempt(
+        self,
+        service: str,
+        url: str,
+        content: bytes,
+        headers: dict[str, str],
+        timeout: float,
+        breaker: CircuitBreaker | None,
+    ) -> httpx.Response | RawResponse:
+        """One HTTP exchange, with the breaker's say before and its record after."""
+        if breaker is None:
+            return await self._post(url, content, headers, timeout)
+        trial = breaker.admit()
+        if trial is None:
+            raise SubgraphRequestError(
+                service,
+                f"subgraph '{service}' is failing; requests to it are paused "
+                "(circuit breaker open)",
+                code=CIRCUIT_OPEN,
+            )
+        settled = False
+        try:
+            response = await self._post(url, content, headers, timeout)
+        except InvalidHeader:
+            raise  # never sent: says nothing about the subgraph
+        except httpx.HTTPError:
+            breaker.record(False, trial)
+            settled = True
+            raise
+        finally:
+            if not settled:  # success is recorded below; cancellation and the rest release
+                breaker.release(trial)
+        breaker.record(response.status_code < 500, trial)
+        return response
+
     async def _send(
         self, service: str, url: str, content: bytes, headers: dict[str, str], idempotent: bool
     ) -> tuple[dict[str, Any], int, bytes]:
@@ -248,24 +341,14 @@ class SubgraphClient:
         breaker = self.breakers.get(service) if self.breakers else None
         attempts = 1 + (policy.retries if idempotent else 0)
         for attempt in range(attempts):
-            if breaker is not None and not breaker.allow():
-                raise SubgraphRequestError(
-                    service,
-                    f"subgraph '{service}' is failing; requests to it are paused "
-                    "(circuit breaker open)",
-                    code=CIRCUIT_OPEN,
-                )
             last = attempt == attempts - 1
             try:
-                if self._fast is not None:
-                    response = await self._fast.post(url, content, headers, policy.timeout)
-                else:
-                    response = await self.client.post(
-                        url, content=content, headers=headers, timeout=policy.timeout
-                    )
+                response = await self._attempt(
+                    service, url, content, headers, policy.timeout, breaker
+                )
+            except InvalidHeader as error:
+                raise _refused_header(service, error.name, error.reason) from error
             except httpx.TimeoutException as error:
-                if breaker is not None:
-                    breaker.record(False)
                 # A connect timeout never reached the subgraph; a read timeout may have.
                 if isinstance(error, httpx.ConnectTimeout) and not last:
                     await asyncio.sleep(policy.retry_backoff * 2**attempt)
@@ -275,17 +358,19 @@ class SubgraphClient:
                     f"request to subgraph '{service}' timed out after {policy.timeout:g} s",
                     code=TIMEOUT,
                 ) from error
+            except ResponseTooLarge as error:
+                raise SubgraphRequestError(
+                    service,
+                    f"response {error.part} from subgraph '{service}' is larger than "
+                    f"{error.limit} bytes",
+                ) from error
             except httpx.HTTPError as error:
-                if breaker is not None:
-                    breaker.record(False)
                 if _never_reached(error) and not last:
                     await asyncio.sleep(policy.retry_backoff * 2**attempt)
                     continue
                 raise SubgraphRequestError(
                     service, f"HTTP fetch failed from '{service}': {type(error).__name__}"
                 ) from error
-            if breaker is not None:
-                breaker.record(response.status_code < 500)
             if response.status_code in _RETRY_STATUSES and not last:
                 await asyncio.sleep(policy.retry_backoff * 2**attempt)
                 continue
@@ -299,7 +384,20 @@ class SubgraphClient:
 
 # Headers that only identify or trace the client request: they do not change the
 # subgraph's answer, so they do not keep identical queries from sharing a call.
-_PER_REQUEST = frozenset({"x-request-id", "traceparent", "tracestate", "baggage"})
+_PER_REQUEST = frozenset(
+    {"x-request-id", "traceparent", "tracestate", "baggage", "x-forwarded-for"}
+)
+
+
+def _refused_header(service: str, name: str, problem: str) -> SubgraphRequestError:
+    """The fetch's error for a header the wire cannot carry; the log names the header
+    and why, never its value (a token, a claim)."""
+    log.warning("refused to send header %r to subgraph '%s': %s", name, service, problem)
+    return SubgraphRequestError(
+        service,
+        f"header '{name}' cannot be sent to subgraph '{service}': {problem}",
+        code=INVALID_HEADER,
+    )
 
 
 def _retrieve(future: asyncio.Future[bytes]) -> None:

@@ -6,40 +6,90 @@ call than the router spends planning and shaping. This transport keeps httpx's
 client API (timeouts, headers, errors) and replaces only the wire: asyncio
 protocols, the httptools parser (C, from uvicorn's stack) and a per-origin pool
 of idle connections. HTTPS goes to httpx's default transport.
+
+What one subgraph can cost the router is bounded: at most `max_connections`
+requests in flight per origin (others wait, and the wait counts against their
+timeout), one deadline for the whole exchange (so a body that trickles times
+out), and at most `max_response_bytes` of response body (64 KiB of headers).
+No header with an invalid name or a value holding CR, LF, NUL or characters
+outside latin-1 is ever written: `InvalidHeader` is raised instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Iterable, Mapping
 
 import httptools
 import httpx
 
-_DEFAULT_TIMEOUT = 30.0
+from router.http_fields import header_problem
+
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_CONNECTIONS = 100
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+# a status line and headers longer than this are not a GraphQL server's answer
+MAX_HEAD_BYTES = 64 * 1024
+
+Origin = tuple[str, str, int]
+
+
+class InvalidHeader(httpx.LocalProtocolError):
+    """A header that must not be written; `name` is safe to log, the value never is."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"header {name!r} refused: {reason}")
+        self.name = name
+        self.reason = reason
+
+
+class ResponseTooLarge(httpx.TransportError):
+    """The subgraph's response exceeded the transport's size bound (`part`: head or body)."""
+
+    def __init__(self, part: str, limit: int) -> None:
+        super().__init__(f"response {part} larger than {limit} bytes")
+        self.part = part
+        self.limit = limit
+
+
+def encode_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Headers as bytes for the wire; raises InvalidHeader instead of writing a bad one."""
+    out: list[tuple[bytes, bytes]] = []
+    for name, value in headers:
+        problem = header_problem(name, value)
+        if problem is not None:
+            raise InvalidHeader(name, problem)
+        out.append((name.encode("ascii"), value.encode("latin-1")))
+    return out
 
 
 class _Exchange:
-    __slots__ = ("body", "complete", "headers", "keep_alive", "status")
+    __slots__ = ("body", "complete", "headers", "keep_alive", "limit", "size", "status")
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int) -> None:
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
         self.body: list[bytes] = []
         self.complete: asyncio.Future[None] | None = None
         self.keep_alive = True
+        self.limit = limit
+        self.size = 0  # bytes received: the head until it completes, then the body
+
+    @property
+    def open(self) -> bool:
+        return self.complete is not None and not self.complete.done()
 
 
 class _Connection(asyncio.Protocol):
     """One HTTP/1.1 connection; carries one request at a time."""
 
-    def __init__(self, origin: tuple[str, str, int]) -> None:
+    def __init__(self, origin: Origin) -> None:
         self.origin = origin
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.exchange: _Exchange | None = None
         self.parser = httptools.HttpResponseParser(self)
-        self.error: BaseException | None = None
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -48,7 +98,8 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         exchange = self.exchange
-        if exchange is not None and exchange.complete is not None and not exchange.complete.done():
+        if exchange is not None and exchange.open:
+            assert exchange.complete is not None
             exchange.complete.set_exception(
                 httpx.RemoteProtocolError("server closed the connection before responding")
                 if exc is None
@@ -56,41 +107,65 @@ class _Connection(asyncio.Protocol):
             )
 
     def data_received(self, data: bytes) -> None:
+        exchange = self.exchange
+        if exchange is None:  # bytes on an idle connection: nothing sane can follow
+            self.close()
+            return
+        if exchange.status == 0:
+            exchange.size += len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:  # pragma: no cover - never asked for
             self._fail(httpx.RemoteProtocolError("unexpected protocol upgrade"))
         except httptools.HttpParserError as error:
             self._fail(httpx.RemoteProtocolError(f"invalid HTTP response: {error}"))
+        else:
+            # still no end of the head after this many bytes: a header that never ends
+            if exchange.status == 0 and exchange.size > MAX_HEAD_BYTES:
+                self._fail(ResponseTooLarge("head", MAX_HEAD_BYTES))
 
     def _fail(self, error: Exception) -> None:
         exchange = self.exchange
-        if exchange is not None and exchange.complete is not None and not exchange.complete.done():
+        if exchange is not None and exchange.open:
+            assert exchange.complete is not None
             exchange.complete.set_exception(error)
         self.close()
 
-    # httptools callbacks
+    # httptools callbacks (they must not raise: failures go through _fail)
     def on_header(self, name: bytes, value: bytes) -> None:
-        if self.exchange is not None:
-            self.exchange.headers.append((name, value))
+        exchange = self.exchange
+        if exchange is not None and exchange.open:
+            exchange.headers.append((name, value))
+            # a declared length over the bound is refused before a byte of the body is read
+            if name.lower() == b"content-length" and _declared(value) > exchange.limit:
+                self._fail(_too_large(exchange.limit))
 
     def on_headers_complete(self) -> None:
-        if self.exchange is not None:
-            self.exchange.status = self.parser.get_status_code()
-            self.exchange.keep_alive = self.parser.should_keep_alive()
+        exchange = self.exchange
+        if exchange is not None and exchange.open:
+            exchange.status = self.parser.get_status_code()
+            exchange.keep_alive = self.parser.should_keep_alive()
+            exchange.size = 0
 
     def on_body(self, body: bytes) -> None:
-        if self.exchange is not None:
-            self.exchange.body.append(body)
+        exchange = self.exchange
+        if exchange is not None and exchange.open:
+            exchange.size += len(body)
+            if exchange.size > exchange.limit:
+                exchange.body.clear()
+                self._fail(_too_large(exchange.limit))
+            else:
+                exchange.body.append(body)
 
     def on_message_complete(self) -> None:
         exchange = self.exchange
-        if exchange is not None and exchange.complete is not None and not exchange.complete.done():
+        if exchange is not None and exchange.open:
+            assert exchange.complete is not None
             exchange.complete.set_result(None)
 
-    def send(self, payload: bytes) -> _Exchange:
+    def send(self, payload: bytes, limit: int) -> _Exchange:
         assert self.transport is not None
-        exchange = _Exchange()
+        exchange = _Exchange(limit)
         exchange.complete = asyncio.get_running_loop().create_future()
         self.exchange = exchange
         self.transport.write(payload)
@@ -102,9 +177,48 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
 
 
-def _timeout(request: httpx.Request, kind: str) -> float | None:
+def _declared(value: bytes) -> int:
+    """A content-length header's number (0 when it is not one: the parser rejects it)."""
+    value = value.strip()
+    return int(value) if value.isdigit() else 0
+
+
+def _too_large(limit: int) -> ResponseTooLarge:
+    return ResponseTooLarge("body", limit)
+
+
+class _Pool:
+    """One origin's idle connections and the requests in flight to it."""
+
+    __slots__ = ("busy", "idle", "waiters")
+
+    def __init__(self) -> None:
+        self.idle: deque[_Connection] = deque()
+        self.busy = 0  # requests holding a slot (each uses at most one connection)
+        self.waiters: deque[asyncio.Future[None]] = deque()
+
+
+class _Deadline:
+    """Which step of an exchange was running when its deadline passed."""
+
+    __slots__ = ("step",)
+
+    def __init__(self) -> None:
+        self.step = "pool"
+
+    def error(self, request: httpx.Request | None) -> httpx.TimeoutException:
+        if self.step == "pool":
+            return httpx.PoolTimeout(
+                "timed out waiting for a free connection to the subgraph", request=request
+            )
+        if self.step == "connect":
+            return httpx.ConnectTimeout("timed out connecting", request=request)
+        return httpx.ReadTimeout("timed out waiting for the response", request=request)
+
+
+def _timeout(request: httpx.Request) -> float | None:
     timeouts = request.extensions.get("timeout") or {}
-    return timeouts.get(kind, _DEFAULT_TIMEOUT)
+    return timeouts.get("read", DEFAULT_TIMEOUT)
 
 
 class RawResponse:
@@ -123,94 +237,112 @@ class RawResponse:
 
 
 class FastHTTPTransport(httpx.AsyncBaseTransport):
-    def __init__(self, max_idle_per_origin: int = 64) -> None:
-        self.max_idle = max_idle_per_origin
-        self._idle: dict[tuple[str, str, int], deque[_Connection]] = {}
-        self._tls = httpx.AsyncHTTPTransport()
-        self._targets: dict[str, tuple[tuple[str, str, int], bytes, bytes]] = {}
+    """httpx transport: plain HTTP on our own pool, HTTPS through httpx's own."""
 
-    async def _connect(
+    def __init__(
         self,
-        origin: tuple[str, str, int],
-        timeout: float | None,
-        request: httpx.Request | None,
-    ) -> _Connection:
-        loop = asyncio.get_running_loop()
-        if request is not None:
-            timeout = _timeout(request, "connect")
+        max_idle_per_origin: int = 64,
+        *,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        self.max_idle = max_idle_per_origin
+        self.max_connections = max_connections
+        self.max_response_bytes = max_response_bytes
+        self._pools: dict[Origin, _Pool] = {}
+        self._tls = httpx.AsyncHTTPTransport()
+        self._targets: dict[str, tuple[Origin, bytes, bytes]] = {}
+
+    def set_limits(self, *, max_connections: int, max_response_bytes: int) -> None:
+        """Change the per-origin connection cap and the response size bound (a reload may)."""
+        self.max_connections = max_connections
+        self.max_response_bytes = max_response_bytes
+
+    def _pool(self, origin: Origin) -> _Pool:
+        pool = self._pools.get(origin)
+        if pool is None:
+            pool = self._pools[origin] = _Pool()
+        return pool
+
+    async def _acquire(self, pool: _Pool) -> None:
+        waiters = pool.waiters
+        while waiters and waiters[0].done():  # cancelled, its task not yet resumed
+            waiters.popleft()
+        if pool.busy < self.max_connections and not waiters:
+            pool.busy += 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiters.append(waiter)
         try:
-            _, connection = await asyncio.wait_for(
-                loop.create_connection(lambda: _Connection(origin), origin[1], origin[2]),
-                timeout,
+            await waiter  # _release hands its slot over: `busy` already counts us
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self._release(pool)  # granted, then cancelled: pass the slot on
+            elif waiter in waiters:
+                waiters.remove(waiter)
+            raise
+
+    def _release(self, pool: _Pool) -> None:
+        while pool.waiters and pool.busy <= self.max_connections:
+            waiter = pool.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        pool.busy -= 1
+
+    async def _connect(self, origin: Origin, request: httpx.Request | None) -> _Connection:
+        loop = asyncio.get_running_loop()
+        try:
+            _, connection = await loop.create_connection(
+                lambda: _Connection(origin), origin[1], origin[2]
             )
-        except TimeoutError as error:
-            raise httpx.ConnectTimeout("timed out connecting", request=request) from error
         except OSError as error:
             raise httpx.ConnectError(str(error), request=request) from error
         return connection
 
-    def _checkout(self, origin: tuple[str, str, int]) -> _Connection | None:
-        idle = self._idle.get(origin)
+    def _checkout(self, pool: _Pool) -> _Connection | None:
+        idle = pool.idle
         while idle:
             connection = idle.pop()
             if not connection.closed:
                 return connection
         return None
 
-    def _checkin(self, connection: _Connection) -> None:
-        idle = self._idle.setdefault(connection.origin, deque())
-        if len(idle) < self.max_idle:
+    def _checkin(self, pool: _Pool, connection: _Connection) -> None:
+        if len(pool.idle) < min(self.max_idle, self.max_connections):
             connection.exchange = None
-            idle.append(connection)
+            pool.idle.append(connection)
         else:
             connection.close()
 
-    @staticmethod
-    def _serialize(request: httpx.Request, host: str) -> bytes:
-        url = request.url
-        target = url.raw_path
-        lines = [request.method.encode(), b" ", target, b" HTTP/1.1\r\n"]
-        has_host = False
-        for name, value in request.headers.raw:
-            if name.lower() == b"host":
-                has_host = True
-            lines += [name, b": ", value, b"\r\n"]
-        if not has_host:
-            lines += [b"host: ", host.encode(), b"\r\n"]
-        lines.append(b"\r\n")
-        lines.append(request.content)
-        return b"".join(lines)
-
-    def _target(self, url: str) -> tuple[tuple[str, str, int], bytes, bytes] | None:
+    def _target(self, url: str) -> tuple[Origin, bytes, bytes]:
         target = self._targets.get(url)
         if target is None:
             parsed = httpx.URL(url)
-            if parsed.scheme != "http":
-                return None
-            origin = ("http", parsed.host, parsed.port or 80)
+            default_port = 443 if parsed.scheme == "https" else 80
+            origin = (parsed.scheme, parsed.host, parsed.port or default_port)
             target = (origin, parsed.raw_path, parsed.netloc)
             self._targets[url] = target
         return target
 
     async def post(
-        self, url: str, content: bytes, headers: dict[str, str], timeout: float | None
+        self, url: str, content: bytes, headers: Mapping[str, str], timeout: float | None
     ) -> RawResponse | httpx.Response:
         """POST without building httpx Request/Response objects (the router's hot path).
 
-        Raises the same httpx exceptions as going through an `httpx.AsyncClient`."""
-        target = self._target(url)
-        if target is None:  # https: the regular way
-            request = httpx.Request("POST", url, content=content, headers=headers)
+        Raises the same httpx exceptions as going through an `httpx.AsyncClient`;
+        `timeout` bounds the whole exchange, waiting for a free connection included."""
+        encoded = encode_headers(headers.items())
+        origin, path, host = self._target(url)
+        if origin[0] != "http":  # https: the regular way
+            request = httpx.Request("POST", url, content=content, headers=encoded)
             request.extensions["timeout"] = {"connect": timeout, "read": timeout}
-            response = await self._tls.handle_async_request(request)
-            await response.aread()
-            return response
-        origin, path, host = target
+            return await self._via_tls(origin, request, timeout)
         head = [b"POST ", path, b" HTTP/1.1\r\nhost: ", host, b"\r\ncontent-length: "]
         head.append(str(len(content)).encode())
         head.append(b"\r\n")
-        for name, value in headers.items():
-            head += [name.encode("latin-1"), b": ", value.encode("latin-1"), b"\r\n"]
+        for name, value in encoded:
+            head += [name, b": ", value, b"\r\n"]
         head.append(b"\r\n")
         head.append(content)
         exchange = await self._exchange(origin, b"".join(head), timeout, None)
@@ -218,51 +350,103 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
 
     async def _exchange(
         self,
-        origin: tuple[str, str, int],
+        origin: Origin,
         payload: bytes,
-        read_timeout: float | None,
+        timeout: float | None,
         request: httpx.Request | None,
     ) -> _Exchange:
+        """One request on a pooled connection, holding one of the origin's slots, all of
+        it (the wait for a slot included) within `timeout`."""
+        pool = self._pool(origin)
+        deadline = _Deadline()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._acquire(pool)
+                try:
+                    return await self._roundtrip(pool, origin, payload, request, deadline)
+                finally:
+                    self._release(pool)
+        except TimeoutError as error:
+            raise deadline.error(request) from error
+
+    async def _roundtrip(
+        self,
+        pool: _Pool,
+        origin: Origin,
+        payload: bytes,
+        request: httpx.Request | None,
+        deadline: _Deadline,
+    ) -> _Exchange:
+        limit = self.max_response_bytes
         for attempt in range(2):
-            connection = self._checkout(origin)
+            connection = self._checkout(pool)
             reused = connection is not None
             if connection is None:
-                connection = await self._connect(origin, read_timeout, request)
-            exchange = connection.send(payload)
+                deadline.step = "connect"
+                connection = await self._connect(origin, request)
+            deadline.step = "read"
+            exchange = connection.send(payload, limit)
             assert exchange.complete is not None
             try:
-                await asyncio.wait_for(exchange.complete, read_timeout)
-            except TimeoutError as error:
-                connection.close()
-                raise httpx.ReadTimeout(
-                    "timed out waiting for the response", request=request
-                ) from error
+                await exchange.complete
             except (httpx.RemoteProtocolError, httpx.ReadError):
                 connection.close()
                 # an idle keep-alive connection the server had already closed: retry once
                 if reused and attempt == 0 and exchange.status == 0:
                     continue
                 raise
-            except asyncio.CancelledError:
+            except BaseException:  # timed out, cancelled, too large: the socket is spent
                 connection.close()
                 raise
             if exchange.keep_alive and not connection.closed:
-                self._checkin(connection)
+                self._checkin(pool, connection)
             else:
                 connection.close()
             return exchange
         raise httpx.RemoteProtocolError("connection closed", request=request)  # pragma: no cover
 
+    async def _via_tls(
+        self, origin: Origin, request: httpx.Request, timeout: float | None
+    ) -> httpx.Response:
+        """An HTTPS request through httpx's transport, under the same slots and bounds."""
+        pool = self._pool(origin)
+        deadline = _Deadline()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._acquire(pool)
+                try:
+                    deadline.step = "read"
+                    response = await self._tls.handle_async_request(request)
+                    try:
+                        content = await _read_bounded(response, self.max_response_bytes)
+                    finally:
+                        await response.aclose()
+                finally:
+                    self._release(pool)
+        except TimeoutError as error:
+            raise deadline.error(request) from error
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=content,
+            extensions=response.extensions,
+            request=request,
+        )
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """httpx's transport entry point (used by `httpx.AsyncClient`)."""
         url = request.url
+        timeout = _timeout(request)
+        encode_headers(
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw
+        )
         if url.scheme != "http":
-            return await self._tls.handle_async_request(request)
-        port = url.port or 80
-        origin = ("http", url.host, port)
+            return await self._via_tls((url.scheme, url.host, url.port or 443), request, timeout)
+        origin = ("http", url.host, url.port or 80)
         if isinstance(request.stream, httpx.AsyncByteStream) and not hasattr(request, "_content"):
             await request.aread()
-        payload = self._serialize(request, url.netloc.decode("ascii"))
-        exchange = await self._exchange(origin, payload, _timeout(request, "read"), request)
+        payload = _serialize(request, url.netloc.decode("ascii"))
+        exchange = await self._exchange(origin, payload, timeout, request)
         return httpx.Response(
             exchange.status,
             headers=exchange.headers,
@@ -272,13 +456,46 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        for idle in self._idle.values():
-            for connection in idle:
+        for pool in self._pools.values():
+            for connection in pool.idle:
                 connection.close()
-        self._idle.clear()
+            pool.idle.clear()
         await self._tls.aclose()
 
 
-def new_http_client(timeout: float = 30.0) -> httpx.AsyncClient:
+def _serialize(request: httpx.Request, host: str) -> bytes:
+    lines = [request.method.encode(), b" ", request.url.raw_path, b" HTTP/1.1\r\n"]
+    has_host = False
+    for name, value in request.headers.raw:
+        if name.lower() == b"host":
+            has_host = True
+        lines += [name, b": ", value, b"\r\n"]
+    if not has_host:
+        lines += [b"host: ", host.encode(), b"\r\n"]
+    lines.append(b"\r\n")
+    lines.append(request.content)
+    return b"".join(lines)
+
+
+async def _read_bounded(response: httpx.Response, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_raw():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def new_http_client(
+    timeout: float = DEFAULT_TIMEOUT,
+    *,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+) -> httpx.AsyncClient:
     """The pooled keep-alive httpx client the router uses for subgraph calls."""
-    return httpx.AsyncClient(timeout=httpx.Timeout(timeout), transport=FastHTTPTransport())
+    transport = FastHTTPTransport(
+        max_connections=max_connections, max_response_bytes=max_response_bytes
+    )
+    return httpx.AsyncClient(timeout=httpx.Timeout(timeout), transport=transport)

@@ -26,6 +26,7 @@ from router.core import PreparedOperation, RequestError, Router
 from router.executor.fetcher import (
     JSON_HEADERS,
     CircuitBreakers,
+    SubgraphClient,
     SubgraphPolicy,
 )
 from router.server.auth import AuthError, JwtValidator
@@ -137,11 +138,12 @@ class RouterApp:
             for name, sub in self.config.subgraphs.items()
         }
         client.breakers = self.breakers
-        if self.breakers is not None:  # a reload: forget breakers of moved or vanished subgraphs
-            self.breakers.follow(client.urls)
-        client.limit_transport(
-            traffic.max_connections_per_origin, traffic.max_subgraph_response_bytes
-        )
+        if isinstance(client, SubgraphClient):  # bench's experiment swaps in a bare client
+            if self.breakers is not None:  # a reload: forget moved or vanished subgraphs'
+                self.breakers.follow(client.urls)
+            client.limit_transport(
+                traffic.max_connections_per_origin, traffic.max_subgraph_response_bytes
+            )
         client.deduplicate = traffic.deduplicate_queries
         client.propagate = self.propagation
         client.observer = self.observer

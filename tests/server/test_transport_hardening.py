@@ -1,0 +1,450 @@
+"""Issue 10, findings 4, 5 and 12: what one subgraph or one forwarded header can cost.
+
+The transport never writes an invalid header, caps its connections per origin, bounds
+the response it reads and times out a body that trickles; the circuit breaker's trial
+request is released however it ends, and a reload forgets breakers of subgraphs that
+moved or went away. Real sockets throughout (raw asyncio servers, echo subgraphs)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from router import Router
+from router.config import ConfigError, RouterConfig, parse_config
+from router.executor.fetcher import CircuitBreakers, SubgraphClient, SubgraphPolicy
+from router.executor.transport import FastHTTPTransport, InvalidHeader, ResponseTooLarge
+from tests.server.conftest import serve
+from tests.server.echo_subgraph import EchoSubgraphs
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+SECRET = "transport-test-secret-of-sufficient-length-0123"
+BOTH = "{ alphaHeaders betaHeaders }"
+OK = b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{"data":{}}'
+
+
+class Wire:
+    """What a raw server saw: connections opened, peak concurrency, request heads."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.open = 0
+        self.peak = 0
+        self.heads: list[bytes] = []
+
+
+@asynccontextmanager
+async def raw_server(handle: Handler) -> AsyncIterator[tuple[str, Wire]]:
+    """An asyncio server on loopback: `handle` runs once per request received."""
+    wire = Wire()
+
+    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        wire.connections += 1
+        wire.open += 1
+        wire.peak = max(wire.peak, wire.open)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                wire.heads.append(head)
+                length = next(
+                    (
+                        int(line.split(b":", 1)[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
+                await reader.readexactly(length)
+                await handle(reader, writer)
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            wire.open -= 1
+            writer.close()
+
+    server = await asyncio.start_server(connection, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/graphql", wire
+    finally:
+        server.close()
+
+
+async def answer_ok(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    writer.write(OK)
+    await writer.drain()
+
+
+async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await asyncio.sleep(30)
+
+
+class Records(logging.Handler):
+    """Log lines as their level and message (arguments filled in)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.levelname} {record.getMessage()}")
+
+
+def _token(claims: dict[str, Any]) -> str:
+    payload = {"sub": "user-1", "exp": int(time.time()) + 60, **claims}
+    return jwt.encode(payload, SECRET, algorithm="HS256")
+
+
+# -- headers ----------------------------------------------------------------------------
+
+BAD_HEADERS = [
+    pytest.param("x-note", "a\r\nx-admin: yes", "CR, LF, NUL", id="crlf-value"),
+    pytest.param("x-note", "a\nx-admin: yes", "CR, LF, NUL", id="lf-value"),
+    pytest.param("x-note", "a\x00b", "CR, LF, NUL", id="nul-value"),
+    pytest.param("x-note", "Łukasz 日本", "outside latin-1", id="non-latin-1-value"),
+    pytest.param("x note", "1", "not an HTTP token", id="space-in-name"),
+    pytest.param("x-a:\r\nx-b", "1", "not an HTTP token", id="crlf-in-name"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "reason"), BAD_HEADERS)
+async def test_direct_post_never_writes_an_invalid_header(name: str, value: str, reason: str):
+    transport = FastHTTPTransport()
+    async with raw_server(answer_ok) as (url, wire):
+        with pytest.raises(InvalidHeader) as caught:
+            await transport.post(url, b"{}", {name: value}, 2.0)
+    await transport.aclose()
+    assert caught.value.name == name
+    assert reason in caught.value.reason
+    assert value not in str(caught.value)
+    assert wire.connections == 0 and wire.heads == []
+
+
+@pytest.mark.parametrize(("name", "value", "reason"), BAD_HEADERS[:3])
+async def test_httpx_client_path_never_writes_an_invalid_header(name: str, value: str, reason: str):
+    async with (
+        raw_server(answer_ok) as (url, wire),
+        httpx.AsyncClient(transport=FastHTTPTransport(), timeout=2.0) as client,
+    ):
+        with pytest.raises(InvalidHeader):
+            await client.post(url, content=b"{}", headers={name: value})
+    assert wire.heads == []
+
+
+async def test_valid_latin1_header_values_still_go_through():
+    transport = FastHTTPTransport()
+    async with raw_server(answer_ok) as (url, wire):
+        response = await transport.post(url, b"{}", {"x-name": "Jos\u00e9\tM."}, 2.0)
+    await transport.aclose()
+    assert response.status_code == 200
+    assert b"\r\nx-name: Jos\xe9\tM.\r\n" in wire.heads[0]
+
+
+def _claim_config(claim: str = "name") -> dict[str, Any]:
+    return {
+        "auth": {"jwt": {"secret": SECRET}},
+        "headers": [{"propagate": "x-request-id"}, {"insert": "x-user-name", "from_claim": claim}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("claim", "reason"),
+    [
+        ("alice\r\nx-admin: true", "the value contains CR, LF, NUL or another control character"),
+        ("\u0141ukasz \u65e5\u672c", "the value has characters outside latin-1"),
+    ],
+    ids=["crlf", "non-latin-1"],
+)
+async def test_a_hostile_claim_header_is_refused_per_fetch_never_sent(
+    echo: EchoSubgraphs, claim: str, reason: str
+):
+    headers = {"authorization": f"Bearer {_token({'name': claim})}"}
+    fetch_log = logging.getLogger("shopgraph.router.fetch")
+    records = Records()
+    # on the logger itself: another test may have stopped "shopgraph" propagating
+    fetch_log.addHandler(records)
+    level = fetch_log.level
+    fetch_log.setLevel(logging.WARNING)
+    try:
+        async with serve(echo, _claim_config()) as (client, _):
+            response = await client.post("/graphql", json={"query": BOTH}, headers=headers)
+    finally:
+        fetch_log.removeHandler(records)
+        fetch_log.setLevel(level)
+    assert response.status_code == 200
+    body = response.json()
+    assert body == {
+        "data": {"alphaHeaders": None, "betaHeaders": None},
+        "errors": [
+            {
+                "message": f"header 'x-user-name' cannot be sent to subgraph '{name}': {reason}",
+                "path": [f"{name}Headers"],
+                "extensions": {"code": "SUBREQUEST_INVALID_HEADER", "serviceName": name},
+            }
+            for name in ("alpha", "beta")
+        ],
+    }
+    assert echo.behaviour["alpha"].requests == [] and echo.behaviour["beta"].requests == []
+    assert sorted(records.lines) == [
+        f"WARNING refused to send header 'x-user-name' to subgraph '{name}': {reason}"
+        for name in ("alpha", "beta")
+    ]
+
+
+async def test_a_plain_claim_header_still_reaches_the_subgraph(echo: EchoSubgraphs):
+    headers = {"authorization": "Bearer " + _token({"name": "Jos\u00e9"})}
+    async with serve(echo, _claim_config()) as (client, _):
+        body = (
+            await client.post("/graphql", json={"query": "{ betaHeaders }"}, headers=headers)
+        ).json()
+    assert "errors" not in body
+    assert json.loads(body["data"]["betaHeaders"])["x-user-name"] == "Jos\u00e9"
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"insert": "x user", "value": "1"}, "headers[0].insert: the name is not an HTTP token"),
+        ({"propagate": "a:b"}, "headers[0].propagate: the name is not an HTTP token"),
+        (
+            {"propagate": "x-a", "rename": "x\r\nb"},
+            "headers[0].rename: the name is not an HTTP token",
+        ),
+        ({"remove": ""}, "headers[0].remove: the name is not an HTTP token"),
+        (
+            {"insert": "x-a", "value": "1\r\nx-b: 2"},
+            "headers[0].value: the value contains CR, LF, NUL or another control character",
+        ),
+        (
+            {"propagate": "x-a", "default": "\u65e5"},
+            "headers[0].default: the value has characters outside latin-1",
+        ),
+    ],
+)
+def test_header_rules_with_invalid_names_or_values_are_config_errors(rule, message):
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"headers": [rule]})
+    assert str(caught.value) == message
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"subgraphs": {"beta": {"headers": [rule]}}})
+    assert str(caught.value) == f"subgraphs.beta.{message}"
+
+
+# -- connections, size, time ------------------------------------------------------------
+
+
+async def test_connections_per_origin_are_capped():
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(0.1)
+        await answer_ok(reader, writer)
+
+    transport = FastHTTPTransport(max_connections=3)
+    async with raw_server(slow) as (url, wire):
+        responses = await asyncio.gather(*(transport.post(url, b"{}", {}, 5.0) for _ in range(12)))
+    await transport.aclose()
+    assert [r.status_code for r in responses] == [200] * 12
+    assert wire.connections == 3 and wire.peak == 3
+    assert len(wire.heads) == 12
+
+
+async def test_waiting_for_a_connection_counts_against_the_timeout():
+    transport = FastHTTPTransport(max_connections=1)
+    async with raw_server(hang) as (url, wire):
+        first = asyncio.create_task(transport.post(url, b"{}", {}, 2.0))
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        with pytest.raises(httpx.PoolTimeout):
+            await transport.post(url, b"{}", {}, 0.3)
+        waited = time.monotonic() - started
+        first.cancel()
+    await transport.aclose()
+    assert 0.25 < waited < 1.0
+    assert wire.connections == 1
+
+
+async def test_a_cancelled_request_gives_its_connection_slot_back():
+    calls = {"n": 0}
+
+    async def first_hangs(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            await asyncio.sleep(30)
+        await answer_ok(reader, writer)
+
+    transport = FastHTTPTransport(max_connections=1)
+    async with raw_server(first_hangs) as (url, _):
+        stuck = asyncio.create_task(transport.post(url, b"{}", {}, 30.0))
+        queued = asyncio.create_task(transport.post(url, b"{}", {}, 30.0))
+        await asyncio.sleep(0.1)
+        queued.cancel()  # cancelled while waiting for the slot
+        stuck.cancel()  # cancelled while holding it
+        await asyncio.gather(stuck, queued, return_exceptions=True)
+        response = await transport.post(url, b"{}", {}, 1.0)
+    await transport.aclose()
+    assert response.status_code == 200
+
+
+async def test_an_endless_body_is_cut_at_the_size_bound():
+    async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+        chunk = b"%x\r\n%s\r\n" % (65536, b"x" * 65536)
+        while True:
+            writer.write(chunk)
+            await writer.drain()
+
+    transport = FastHTTPTransport(max_response_bytes=1024 * 1024)
+    async with raw_server(endless) as (url, _):
+        started = time.monotonic()
+        with pytest.raises(ResponseTooLarge, match="response body larger than 1048576 bytes"):
+            await transport.post(url, b"{}", {}, 10.0)
+    await transport.aclose()
+    assert time.monotonic() - started < 2.0
+
+
+async def test_a_declared_oversized_body_is_refused_before_it_is_read():
+    async def huge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 10485760\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(30)
+
+    transport = FastHTTPTransport(max_response_bytes=1024 * 1024)
+    async with raw_server(huge) as (url, _):
+        started = time.monotonic()
+        with pytest.raises(ResponseTooLarge):
+            await transport.post(url, b"{}", {}, 10.0)
+    await transport.aclose()
+    assert time.monotonic() - started < 1.0
+
+
+async def test_an_endless_response_head_is_refused():
+    async def endless_head(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nx-long: ")
+        while True:
+            writer.write(b"a" * 65536)
+            await writer.drain()
+
+    transport = FastHTTPTransport()
+    async with raw_server(endless_head) as (url, _):
+        with pytest.raises(ResponseTooLarge, match="response head larger than 65536 bytes"):
+            await transport.post(url, b"{}", {}, 10.0)
+    await transport.aclose()
+
+
+async def test_a_trickling_body_times_out_within_the_timeout():
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n")
+        while True:
+            writer.write(b"x" * 10)
+            await writer.drain()
+            await asyncio.sleep(0.05)
+
+    transport = FastHTTPTransport()
+    async with raw_server(trickle) as (url, _):
+        started = time.monotonic()
+        with pytest.raises(httpx.ReadTimeout):
+            await transport.post(url, b"{}", {}, 0.5)
+    await transport.aclose()
+    assert 0.45 < time.monotonic() - started < 1.5
+
+
+async def test_traffic_limits_from_the_config_reach_the_transport(echo: EchoSubgraphs):
+    config = {"traffic": {"max_subgraph_response_bytes": 64, "max_connections_per_origin": 7}}
+    async with serve(echo, config) as (client, app):
+        body = (await client.post("/graphql", json={"query": "{ betaHeaders }"})).json()
+        transport = app.router.client.client._transport
+        assert isinstance(transport, FastHTTPTransport)
+        assert (transport.max_connections, transport.max_response_bytes) == (7, 64)
+    assert body == {
+        "data": {"betaHeaders": None},
+        "errors": [
+            {
+                "message": "response body from subgraph 'beta' is larger than 64 bytes",
+                "path": ["betaHeaders"],
+                "extensions": {"code": "SUBREQUEST_HTTP_ERROR", "serviceName": "beta"},
+            }
+        ],
+    }
+
+
+def test_default_subgraph_timeout_is_ten_seconds():
+    assert RouterConfig().traffic.subgraph_timeout == 10.0
+    assert SubgraphPolicy().timeout == 10.0
+    client = SubgraphClient({"a": "http://127.0.0.1:9/graphql"})
+    assert client.default_policy.timeout == 10.0
+    assert client.client.timeout.read == 10.0
+
+
+# -- circuit breaker --------------------------------------------------------------------
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_cancelled_trial_request_does_not_leave_the_circuit_open(echo: EchoSubgraphs):
+    behaviour = echo.behaviour["beta"]
+    breakers = CircuitBreakers(failure_threshold=1, open_seconds=0.2)
+    client = SubgraphClient({"beta": echo.url("beta")}, breakers=breakers, deduplicate=False)
+    try:
+        behaviour.mode = "status"
+        with pytest.raises(Exception, match="500"):
+            await client.request("beta", "{ betaHeaders }", None, idempotent=True)
+        assert breakers.states() == {"beta": "open"}
+        await asyncio.sleep(0.25)
+        assert breakers.states() == {"beta": "half_open"}
+
+        behaviour.mode = "hang"  # the trial request hangs; its client goes away
+        trial = asyncio.create_task(client.request("beta", "{ betaHeaders }", None))
+        await _until(lambda: len(behaviour.requests) == 2)
+        trial.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await trial
+
+        behaviour.mode = "ok"
+        answer = await client.request("beta", "{ betaHeaders }", None)
+    finally:
+        await client.aclose()
+    assert "betaHeaders" in answer["data"]
+    assert breakers.states() == {"beta": "closed"}
+    assert len(behaviour.requests) == 3
+
+
+async def test_a_reload_resets_breakers_of_moved_or_vanished_subgraphs(echo: EchoSubgraphs):
+    moved = EchoSubgraphs("alpha", "beta")
+    only_alpha = EchoSubgraphs("alpha")
+    for subgraphs in (echo, moved):
+        subgraphs.behaviour["alpha"].mode = subgraphs.behaviour["beta"].mode = "status"
+    config = {"traffic": {"retries": 0, "circuit_breaker": {"failure_threshold": 1}}}
+    try:
+        async with serve(echo, config) as (client, app):
+            await client.post("/graphql", json={"query": BOTH})
+            assert app.breakers is not None
+            assert app.breakers.states() == {"alpha": "open", "beta": "open"}
+
+            # beta moves to another server; alpha keeps its URL and its open circuit
+            urls = {"alpha": echo.url("alpha"), "beta": moved.url("beta")}
+            app.swap(echo.router(urls))
+            body = (await client.post("/graphql", json={"query": BOTH})).json()
+            codes = [error["extensions"]["code"] for error in body["errors"]]
+            assert codes == ["SUBREQUEST_CIRCUIT_OPEN", "SUBREQUEST_HTTP_ERROR"]
+            assert len(moved.behaviour["beta"].requests) == 1
+            assert len(echo.behaviour["alpha"].requests) == 1
+
+            # beta vanishes from the supergraph: its breaker goes with it
+            app.swap(Router.from_supergraph(only_alpha.supergraph({"alpha": echo.url("alpha")})))
+            assert app.breakers.states() == {"alpha": "open"}
+    finally:
+        moved.close()
+        only_alpha.close()
