@@ -2,27 +2,54 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
+from argon2 import PasswordHasher
 from quart import Quart
 
-from subgraphs.common.app import SubgraphSpec, create_subgraph_app
+from subgraphs.common.app import PeriodicJob, SubgraphSpec, create_subgraph_app
 from subgraphs.common.auth import TokenCodec
+from subgraphs.common.database import Database
 
+from .client_address import TrustedProxies
+from .passwords import new_hasher
 from .schema import schema
+from .services import AccountsServices
+from .throttle import LoginLimits, LoginThrottle
 
 NAME = "accounts"
 MIGRATIONS = Path(__file__).parent / "migrations"
+PRUNE_INTERVAL = 60.0
 
 
-def create_app(database_url: str, codec: TokenCodec | None = None) -> Quart:
+def create_app(
+    database_url: str,
+    codec: TokenCodec | None = None,
+    *,
+    hasher: PasswordHasher | None = None,
+    login_limits: LoginLimits | None = None,
+    trusted_proxies: TrustedProxies | None = None,
+) -> Quart:
+    """The accounts app; limits and trusted hops default to the environment's settings."""
     codec = codec or TokenCodec.from_env()
+    hasher = hasher or new_hasher()
+    db = Database(database_url)
+    throttle = LoginThrottle(db, login_limits or LoginLimits.from_env())
+    services = AccountsServices(
+        codec=codec,
+        hasher=hasher,
+        dummy_hash=hasher.hash(secrets.token_urlsafe(32)),
+        throttle=throttle,
+        proxies=trusted_proxies or TrustedProxies.from_env(),
+    )
     spec = SubgraphSpec(
         name=NAME,
         schema=schema,
         migrations=MIGRATIONS,
         database_url=database_url,
         codec=codec,
-        services=codec,
+        services=services,
+        jobs=[PeriodicJob("prune-login-failures", PRUNE_INTERVAL, throttle.prune)],
     )
-    return create_subgraph_app(spec)
+    return create_subgraph_app(spec, db)

@@ -10,7 +10,6 @@ from datetime import datetime
 from enum import Enum
 
 import strawberry
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,12 +20,10 @@ from subgraphs.common.errors import NotFound
 from subgraphs.common.types import UserError, UserErrorCode, user_error
 
 from .models import UserRow
+from .passwords import MAX_LOGIN_LENGTH, password_problem
+from .services import AccountsServices
 
-HASHER = PasswordHasher()
-# Verified when the email is unknown so both failures take the same time.
-_DUMMY_HASH = HASHER.hash("not-a-real-password")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD = 8
 
 
 @strawberry.enum
@@ -79,9 +76,33 @@ async def load_user(context: Context, user_id: str) -> User | None:
     return await context.loader("users", load).load(user_id)
 
 
+def _services(info: strawberry.Info[Context, None]) -> AccountsServices:
+    services: AccountsServices = info.context.services
+    return services
+
+
 def _codec(info: strawberry.Info[Context, None]) -> TokenCodec:
-    codec: TokenCodec = info.context.services
-    return codec
+    return _services(info).codec
+
+
+async def _authenticate(
+    context: Context, services: AccountsServices, email: str, password: str
+) -> UserRow | None:
+    """The user with this email and password, or None.
+
+    Exactly one argon2 verification either way (against a dummy hash when the
+    email is unknown), so the answer's timing does not tell which accounts exist.
+    """
+    if len(password) > MAX_LOGIN_LENGTH:
+        return None  # matches no account; refused before any hashing, known email or not
+    async with context.db.session() as session:
+        row = await session.scalar(select(UserRow).where(UserRow.email == email))
+    stored = row.password_hash if row is not None else services.dummy_hash
+    try:
+        await asyncio.to_thread(services.hasher.verify, stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return row
 
 
 @strawberry.input
@@ -134,15 +155,9 @@ class Mutation:
                     UserErrorCode.INVALID_INPUT, "Not a valid email address", "input", "email"
                 )
             )
-        if len(input.password) < MIN_PASSWORD:
-            errors.append(
-                user_error(
-                    UserErrorCode.WEAK_PASSWORD,
-                    f"Password must be at least {MIN_PASSWORD} characters",
-                    "input",
-                    "password",
-                )
-            )
+        problem = password_problem(input.password)
+        if problem is not None:
+            errors.append(user_error(UserErrorCode.WEAK_PASSWORD, problem, "input", "password"))
         name = input.name.strip()
         if not name or len(name) > 200:
             errors.append(
@@ -152,7 +167,7 @@ class Mutation:
             )
         if errors:
             return AuthPayload(user_errors=errors)
-        password_hash = await asyncio.to_thread(HASHER.hash, input.password)
+        password_hash = await asyncio.to_thread(_services(info).hasher.hash, input.password)
         row = UserRow(
             id=uuid.uuid4(), email=email, name=name, role=CUSTOMER, password_hash=password_hash
         )
@@ -174,21 +189,19 @@ class Mutation:
 
     @strawberry.mutation
     async def login(self, info: strawberry.Info[Context, None], input: LoginInput) -> AuthPayload:
+        services = _services(info)
         email = input.email.strip().lower()
-        async with info.context.db.session() as session:
-            row = await session.scalar(select(UserRow).where(UserRow.email == email))
-        try:
-            await asyncio.to_thread(
-                HASHER.verify, row.password_hash if row else _DUMMY_HASH, input.password
-            )
-        except (VerificationError, InvalidHashError):
-            row = None
+        address = services.proxies.client(info.context.peer, info.context.forwarded_for)
+        # The slot is taken before the password is checked, so parallel guesses count.
+        attempt = await services.throttle.begin(email, address)
+        row = await _authenticate(info.context, services, email, input.password)
         if row is None:
             return AuthPayload(
                 user_errors=[
                     user_error(UserErrorCode.INVALID_CREDENTIALS, "Wrong email or password")
                 ]
             )
+        await services.throttle.succeeded(attempt)
         return AuthPayload(token=_codec(info).issue(str(row.id), row.role), user=User.from_row(row))
 
 

@@ -95,6 +95,8 @@ def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart
             db=database,
             auth=Auth.from_header(request.headers.get("Authorization"), spec.codec),
             services=spec.services,
+            peer=request.remote_addr,
+            forwarded_for=", ".join(request.headers.getlist("X-Forwarded-For")) or None,
         )
         try:
             return _json(await endpoint.run(payload, context, allow_mutations=allow_mutations))

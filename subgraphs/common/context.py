@@ -20,6 +20,10 @@ class Context:
     db: Database
     auth: Auth
     services: Any = None
+    # Who sent the request, for per-client rules (accounts' sign-in throttling): the
+    # TCP peer's address and the X-Forwarded-For it sent (trusted only from known hops).
+    peer: str | None = None
+    forwarded_for: str | None = None
     _loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
 
     def loader(

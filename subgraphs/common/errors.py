@@ -29,6 +29,8 @@ class ApiError(Exception):
         self.message = message
         # the input path at fault, as in userErrors: ["input", "email"]
         self.field = field
+        # more entries for the error's `extensions` beside `code` (e.g. retryAfter)
+        self.extensions: dict[str, Any] = {}
 
 
 class Unauthenticated(ApiError):
@@ -123,6 +125,7 @@ def format_execution_error(error: GraphQLError) -> dict[str, Any]:
         code = original.code
         if original.field is not None:
             extensions["field"] = original.field
+        extensions.update(original.extensions)
     elif isinstance(original, GraphQLError) or (original is None and error.path is None):
         # Input coercion failures: the client sent a value the schema rejects.
         code = "BAD_USER_INPUT"

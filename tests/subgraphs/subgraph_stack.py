@@ -19,7 +19,7 @@ CODEC = TokenCodec(
 )
 
 TABLES = {
-    "accounts": ["users"],
+    "accounts": ["users", "login_failures"],
     "products": ["products"],
     "inventory": ["stock_adjustments", "reservation_lines", "reservations", "stock_items"],
     "orders": ["payments", "order_lines", "orders", "cart_lines", "carts"],
