@@ -309,7 +309,9 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
         return None
 
     def _checkin(self, pool: _Pool, connection: _Connection) -> None:
-        if len(pool.idle) < min(self.max_idle, self.max_connections):
+        # kept beyond max_idle while requests queue for a slot: one of them reuses it
+        # (closing it would make that request open a new socket at once)
+        if len(pool.idle) < min(self.max_idle, self.max_connections) or pool.waiters:
             connection.exchange = None
             pool.idle.append(connection)
         else:

@@ -256,6 +256,18 @@ async def test_connections_per_origin_are_capped():
     assert len(wire.heads) == 12
 
 
+async def test_queued_requests_reuse_connections_instead_of_reopening():
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(0.05)
+        await answer_ok(reader, writer)
+
+    transport = FastHTTPTransport(max_idle_per_origin=1, max_connections=4)
+    async with raw_server(slow) as (url, wire):
+        await asyncio.gather(*(transport.post(url, b"{}", {}, 5.0) for _ in range(20)))
+    await transport.aclose()
+    assert wire.connections == 4 and len(wire.heads) == 20
+
+
 async def test_waiting_for_a_connection_counts_against_the_timeout():
     transport = FastHTTPTransport(max_connections=1)
     async with raw_server(hang) as (url, wire):
