@@ -15,6 +15,8 @@ import strawberry
 from quart import Quart, Response, request
 from werkzeug.exceptions import HTTPException
 
+from router.config import LimitsConfig
+
 from .auth import Auth, TokenCodec
 from .context import Context
 from .database import Database, ensure_database
@@ -46,6 +48,8 @@ class SubgraphSpec:
     services: Any = None
     jobs: Sequence[PeriodicJob] = ()
     on_stop: Sequence[Callable[[], Awaitable[None]]] = ()
+    # None: the router's limits (limits.py), or SHOPGRAPH_SUBGRAPH_LIMITS
+    limits: LimitsConfig | None = None
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -64,7 +68,7 @@ async def _run_periodically(job: PeriodicJob) -> None:
 def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart:
     app = Quart(spec.name)
     database = db or Database(spec.database_url)
-    endpoint = GraphQLEndpoint(spec.schema)
+    endpoint = GraphQLEndpoint(spec.schema, spec.limits)
     tasks: list[asyncio.Task[None]] = []
     app.config["SHOPGRAPH_DB"] = database
     app.config["SHOPGRAPH_SPEC"] = spec

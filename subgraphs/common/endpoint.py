@@ -5,10 +5,17 @@ parsed and validated document can be cached per operation text and errors
 formatted in one place (`errors.py`). Before a field's resolver runs, an
 internal root field checks the service role (`internal.py`) and every argument
 passes the input guard (`inputs.py`).
+
+A subgraph's port can be reached without the router, so every document is
+measured with the router's own bounded measurement (`router.measure`: tokens,
+nesting, fragment count, fragment-weighted size, depth, aliases, root fields)
+right after a token-bounded parse and before validation; one over a limit is
+a 400 with the limit's code and is never cached.
 """
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -16,21 +23,30 @@ from typing import Any
 import strawberry
 from graphql import (
     DocumentNode,
-    GraphQLError,
     GraphQLSchema,
     MiddlewareManager,
     OperationDefinitionNode,
     OperationType,
     execute,
-    parse,
     validate,
 )
+
+from router.config import LimitsConfig
+from router.measure import LimitError, parse_bounded, violations
 
 from .errors import error_body, format_execution_error, format_request_error
 from .inputs import InputGuard
 from .internal import InternalFieldGuard
+from .limits import subgraph_limits
 
 CACHE_SIZE = 512
+# Longer texts are prepared every time rather than pinned in the cache (a string
+# literal is one token, so the token limit does not bound a text's size).
+MAX_CACHED_QUERY = 100_000
+
+CacheKey = tuple[str, str | None]
+MAX_NAME = 256
+OPERATION_NAME = re.compile(rf"[_A-Za-z][_0-9A-Za-z]{{0,{MAX_NAME - 1}}}")
 
 
 @dataclass(frozen=True)
@@ -40,40 +56,61 @@ class Prepared:
 
 
 class RequestError(Exception):
-    """The HTTP request itself is malformed (status 400)."""
+    """The HTTP request itself is malformed or over a limit (status 400)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
-        self.body = {"errors": [error_body(message, "BAD_REQUEST")]}
+        self.body = {"errors": errors or [error_body(message, "BAD_REQUEST")]}
+
+    @classmethod
+    def refused(cls, errors: list[dict[str, Any]]) -> RequestError:
+        """A document over one of the operation limits: `errors` carry the limits' codes."""
+        return cls(errors[0]["message"], errors)
 
 
 class GraphQLEndpoint:
-    def __init__(self, schema: strawberry.federation.Schema) -> None:
+    def __init__(
+        self, schema: strawberry.federation.Schema, limits: LimitsConfig | None = None
+    ) -> None:
         self.schema: GraphQLSchema = schema._schema
-        self._prepared: OrderedDict[str, Prepared] = OrderedDict()
+        self.limits = limits or subgraph_limits()
+        self._prepared: OrderedDict[CacheKey, Prepared] = OrderedDict()
         # One manager for the endpoint's life: it caches the wrapped resolvers. The last
         # middleware runs first: a caller without the role learns nothing about inputs.
         self._middleware = MiddlewareManager(InputGuard(), InternalFieldGuard(self.schema))
 
-    def prepare(self, query: str) -> Prepared:
-        cached = self._prepared.get(query)
+    def prepare(self, query: str, operation_name: str | None = None) -> Prepared:
+        """The parsed and validated document for `query` (cached), or its errors.
+
+        Raises RequestError, before any validation, when the document is over a limit.
+        """
+        key = (query, operation_name)
+        cached = self._prepared.get(key)
         if cached is not None:
-            self._prepared.move_to_end(query)
+            self._prepared.move_to_end(key)
             return cached
-        try:
-            document = parse(query)
-        except GraphQLError as error:
-            prepared = Prepared(None, (format_request_error(error, "GRAPHQL_PARSE_FAILED"),))
-        else:
-            errors = validate(self.schema, document)
-            prepared = Prepared(
-                None if errors else document,
-                tuple(format_request_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors),
-            )
-        self._prepared[query] = prepared
-        if len(self._prepared) > CACHE_SIZE:
-            self._prepared.popitem(last=False)
+        prepared = self._prepare(query, operation_name)
+        if len(query) <= MAX_CACHED_QUERY:
+            self._prepared[key] = prepared
+            if len(self._prepared) > CACHE_SIZE:
+                self._prepared.popitem(last=False)
         return prepared
+
+    def _prepare(self, query: str, operation_name: str | None) -> Prepared:
+        try:
+            document = parse_bounded(query, self.limits)
+        except LimitError as error:
+            if error.errors[0]["extensions"]["code"] != "GRAPHQL_PARSE_FAILED":
+                raise RequestError.refused(error.errors) from None
+            return Prepared(None, tuple(error.errors))  # a syntax error, as before
+        refused = violations(document, operation_name, self.limits)
+        if refused:
+            raise RequestError.refused(refused)
+        errors = validate(self.schema, document)
+        return Prepared(
+            None if errors else document,
+            tuple(format_request_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors),
+        )
 
     async def run(
         self, payload: Any, context: Any, *, allow_mutations: bool = True
@@ -89,8 +126,13 @@ class GraphQLEndpoint:
             raise RequestError("`variables` must be a JSON object")
         if operation_name is not None and not isinstance(operation_name, str):
             raise RequestError("`operationName` must be a string")
+        if operation_name is not None and not OPERATION_NAME.fullmatch(operation_name):
+            # never a match for any operation; refused here so no error message echoes it
+            raise RequestError(
+                f"`operationName` must be a GraphQL name of at most {MAX_NAME} characters"
+            )
 
-        prepared = self.prepare(query)
+        prepared = self.prepare(query, operation_name)
         if prepared.document is None:
             return {"errors": list(prepared.errors)}
         if not allow_mutations and _is_mutation(prepared.document, operation_name):

@@ -34,12 +34,18 @@ from graphql import (
 )
 
 from .errors import BadUserInput
+from .types import echo
 
 MAX_LENGTH_KEY = "shopgraph.max_length"
 DEFAULT_MAX_LENGTH = 10_000
 # Ids in this shop are UUIDs; 256 leaves room for other opaque ids without
 # letting an id argument carry a document.
 ID_MAX_LENGTH = 256
+# JSON in a custom scalar (`_Any` representations) nests at most this deep: the
+# router's max_nesting, and far more than any entity key needs.
+MAX_JSON_NESTING = 64
+# How much of a too-deep path an error names.
+SHOWN_PATH = 8
 
 Path = tuple[str, ...]
 
@@ -87,8 +93,9 @@ def _children(
                 yield value[key], field.type, (*path, name), field_limit
     elif isinstance(value, Mapping):  # JSON inside a custom scalar: keys are input too
         for key, item in value.items():
-            yield key, None, (*path, str(key)), limit
-            yield item, None, (*path, str(key)), limit
+            step = echo(str(key))  # a key is client input: named in errors, not echoed whole
+            yield key, None, (*path, step), limit
+            yield item, None, (*path, step), limit
     elif isinstance(value, list | tuple):
         item_type = type_.of_type if isinstance(type_, GraphQLList) else None
         for index, item in enumerate(value):
@@ -96,13 +103,21 @@ def _children(
 
 
 def check_value(value: Any, type_: GraphQLInputType | None, path: Path, limit: int) -> None:
-    """Raise BadUserInput for the first NUL or over-long string anywhere in `value`.
+    """Raise BadUserInput for the first NUL or over-long string anywhere in `value`, or
+    for JSON nested deeper than MAX_JSON_NESTING.
 
-    Iterative, so JSON nested as deep as the HTTP layer allows cannot overflow the stack.
+    Iterative, so JSON nested as deep as the HTTP layer allows cannot overflow the stack
+    here, and refused before a resolver's `str(value)` could.
     """
     pending = [(value, type_, path, limit)]
     while pending:
         current, current_type, current_path, current_limit = pending.pop()
+        if len(current_path) > MAX_JSON_NESTING:
+            shown = list(current_path[:SHOWN_PATH])
+            raise BadUserInput(
+                f"`{'.'.join(shown)}…` nests too deeply: at most {MAX_JSON_NESTING} levels",
+                field=shown,
+            )
         if isinstance(current, str):
             _check_string(current, current_path, current_limit)
         elif current is not None:

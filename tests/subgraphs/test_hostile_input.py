@@ -264,3 +264,36 @@ async def test_a_failing_payment_provider_logs_one_warning(
     assert records[0].getMessage() == (
         f"payment provider failed for order {order['id']}: payment provider unavailable"
     )
+
+
+async def test_deeply_nested_json_in_representations_is_bad_user_input(stack: Stack) -> None:
+    # a representation's id nested 1,000 lists deep crashed str(id) with a RecursionError
+    text = (
+        '{"query": "query ($r: [_Any!]!) { _entities(representations: $r) { __typename } }", '
+        '"variables": {"r": [{"__typename": "Product", "id": ' + "[" * 1000 + "]" * 1000 + "}]}}"
+    )
+    response = await stack.http.post(
+        stack.url("products"), content=text, headers={"Content-Type": "application/json"}
+    )
+    field = ["representations", "0", "id", "0", "0", "0", "0", "0"]
+    refused(
+        response.json(),
+        field,
+        "`representations.0.id.0.0.0.0.0…` nests too deeply: at most 64 levels",
+    )
+
+
+async def test_an_operation_name_that_is_not_a_name_is_refused_unechoed(stack: Stack) -> None:
+    for name in ("x" * 100_000, "no spaces", "N" + NUL):
+        response = await stack.http.post(
+            stack.url("products"), json={"query": "query Q { categories }", "operationName": name}
+        )
+        assert response.status_code == 400
+        assert response.json() == {
+            "errors": [
+                {
+                    "message": "`operationName` must be a GraphQL name of at most 256 characters",
+                    "extensions": {"code": "BAD_REQUEST"},
+                }
+            ]
+        }

@@ -1,0 +1,196 @@
+"""Operation limits on the subgraphs themselves (issue 10, finding 10).
+
+A subgraph reached directly measures every document the router's way before
+validating it: over a limit is a 400 with the limit's code, in milliseconds,
+and never cached; the router's own fetches for operations at its limits pass.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+from orders_helpers import add_to_cart, checkout
+from subgraph_stack import Stack, admin_token, customer_token, make_product
+
+from router import Router
+from router.config import LimitsConfig
+from subgraphs.common.endpoint import GraphQLEndpoint, RequestError
+from subgraphs.common.limits import LimitsSettingError, default_limits, parse_limits
+from subgraphs.sdl import SNAPSHOT_DIR
+from subgraphs.stack import SUBGRAPHS
+
+ROUTER = LimitsConfig()
+
+
+async def _refused(stack: Stack, name: str, query: str) -> tuple[dict[str, Any], float]:
+    started = time.perf_counter()
+    response = await stack.http.post(
+        stack.url(name), json={"query": query}, headers={"Authorization": f"Bearer {admin_token()}"}
+    )
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 400, response.text[:500]
+    return response.json(), elapsed
+
+
+def _codes(body: dict[str, Any]) -> list[str]:
+    return [e["extensions"]["code"] for e in body["errors"]]
+
+
+async def test_thousands_of_aliased_root_fields_are_refused_at_once(stack: Stack) -> None:
+    # 3,900 root fields, each a cart read (5,000 took 9.1 s of the subgraph before the
+    # limits; they are refused for their 30,002 tokens and 10,000 fields now).
+    query = "{ " + " ".join(f"a{i}: cart {{ updatedAt }}" for i in range(3_900)) + " }"
+    body, elapsed = await _refused(stack, "orders", query)
+    assert body == {
+        "errors": [
+            {
+                "message": "Maximum aliases limit exceeded: the operation has 3900 aliases, "
+                "the limit is 128.",
+                "extensions": {"code": "MAX_ALIASES_LIMIT"},
+            },
+            {
+                "message": "Maximum root fields limit exceeded: the operation selects 3900 "
+                "root fields, the limit is 32.",
+                "extensions": {"code": "MAX_ROOT_FIELDS_LIMIT"},
+            },
+        ]
+    }
+    assert elapsed < 1.0
+
+
+async def test_five_thousand_aliases_are_refused(stack: Stack) -> None:
+    query = "{ cart { " + " ".join(f"a{i}: totalQuantity" for i in range(5_000)) + " } }"
+    body, elapsed = await _refused(stack, "orders", query)
+    assert _codes(body) == ["MAX_ALIASES_LIMIT"]
+    assert elapsed < 1.0
+
+
+async def test_a_fragment_bomb_is_refused_without_expanding_it(stack: Stack) -> None:
+    levels = 30  # 2**30 fields once expanded: a kilobyte of text
+    fragments = " ".join(
+        f"fragment B{i} on Product {{ ...B{i + 1} ...B{i + 1} }}" for i in range(levels)
+    )
+    query = (
+        "{ products { nodes { ...B0 } } } " + fragments + f" fragment B{levels} on Product {{ id }}"
+    )
+    body, elapsed = await _refused(stack, "products", query)
+    assert _codes(body) == ["MAX_FIELDS_LIMIT"]
+    assert elapsed < 1.0
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "code"),
+    [
+        (
+            "orders",
+            "{ orders { nodes { "
+            + "customer { orders { nodes { " * 11
+            + "id"
+            + " } } }" * 11
+            + " } } }",
+            "MAX_DEPTH_LIMIT",
+        ),
+        ("products", "{ " + "categories " * 33 + "}", "MAX_ROOT_FIELDS_LIMIT"),
+        ("products", "{ categories " + "__typename " * 30_000 + "}", "MAX_TOKENS_LIMIT"),
+        ("accounts", "{ me " + "{ id " * 70 + "}" * 71, "MAX_NESTING_LIMIT"),
+        (
+            "products",
+            "{ categories } "
+            + " ".join(f"fragment F{i} on Query {{ categories }}" for i in range(300)),
+            "MAX_FRAGMENTS_LIMIT",
+        ),
+    ],
+)
+async def test_every_router_limit_is_enforced(
+    stack: Stack, name: str, query: str, code: str
+) -> None:
+    body, _ = await _refused(stack, name, query)
+    assert _codes(body) == [code]
+
+
+async def test_within_the_limits_nothing_changes(stack: Stack) -> None:
+    product = await make_product(stack)
+    aliases = " ".join(f"a{i}: id" for i in range(128))
+    query = "{ products { nodes { " + aliases + " } } }"
+    response = await stack.http.post(stack.url("products"), json={"query": query})
+    assert response.status_code == 200
+    nodes = [{f"a{i}": product["id"] for i in range(128)}]
+    assert response.json() == {"data": {"products": {"nodes": nodes}}}
+
+
+def test_refused_documents_are_not_cached() -> None:
+    from subgraphs.products.schema import schema
+
+    endpoint = GraphQLEndpoint(schema, LimitsConfig(max_aliases=2))
+    query = "{ a: categories b: categories c: categories }"
+    for _ in range(2):
+        with pytest.raises(RequestError) as refused:
+            endpoint.prepare(query)
+        assert refused.value.body["errors"][0]["extensions"]["code"] == "MAX_ALIASES_LIMIT"
+    assert len(endpoint._prepared) == 0
+    endpoint.prepare("{ a: categories b: categories }")
+    assert len(endpoint._prepared) == 1
+
+
+def test_the_limits_are_the_routers_with_room_for_its_fetches() -> None:
+    limits = default_limits()
+    assert (limits.max_depth, limits.max_root_fields) == (ROUTER.max_depth, ROUTER.max_root_fields)
+    assert (limits.max_nesting, limits.max_fragments) == (ROUTER.max_nesting, ROUTER.max_fragments)
+    assert limits.max_aliases == 2 * ROUTER.max_aliases
+    assert limits.max_tokens == 2 * ROUTER.max_tokens
+    assert limits.max_fields == 2 * ROUTER.max_fields
+    tuned = parse_limits(" max_aliases=256, max_depth=48 ", limits)
+    assert (tuned.max_aliases, tuned.max_depth, tuned.max_tokens) == (256, 48, limits.max_tokens)
+    for bad, message in [
+        ("max_planes=3", "SHOPGRAPH_SUBGRAPH_LIMITS: unknown limit 'max_planes'"),
+        ("max_depth=deep", "SHOPGRAPH_SUBGRAPH_LIMITS: max_depth must be an integer, got 'deep'"),
+        ("max_tokens=0", "SHOPGRAPH_SUBGRAPH_LIMITS: max_tokens must be >= 1, got 0"),
+    ]:
+        with pytest.raises(LimitsSettingError) as caught:
+            parse_limits(bad, limits)
+        assert str(caught.value).startswith(message)
+
+
+async def test_the_routers_fetches_at_its_limits_pass_the_subgraphs(stack: Stack) -> None:
+    """Operations at the router's limits, planned by the router, answer without errors."""
+    products = [await make_product(stack, name=f"Mug {i}", stock=3) for i in range(3)]
+    customer = customer_token()
+    await add_to_cart(stack, customer, products[0]["id"])
+    assert (await checkout(stack, customer, "deep-1"))["userErrors"] == []
+    sdl = (SNAPSHOT_DIR / "supergraph.graphql").read_text()
+    urls = {name: stack.url(name) for name in SUBGRAPHS}
+    fields = "id name sku price { amount currencyCode } stock { available onHand } inStock"
+    wide = (
+        "query Wide { "
+        + " ".join(
+            f"r{i}: products(first: 3) {{ nodes {{ ...P x{i}: name }} }}"
+            for i in range(ROUTER.max_root_fields - 1)
+        )
+        + " categories } fragment P on Product { "
+        + fields
+        + " }"
+    )
+    # 2 + 3 * 9 + 3 = 32 fields deep; the innermost product's name comes from products
+    deep = (
+        "query Deep { orders { nodes { "
+        + "customer { orders { nodes { " * 9
+        + "lines { product { name } }"
+        + " } } }" * 9
+        + " } } }"
+    )
+    async with httpx.AsyncClient(timeout=30) as client:
+        router = Router.from_supergraph(sdl, subgraph_urls=urls, http_client=client)
+        headers = {"authorization": f"Bearer {admin_token()}"}
+        for query in (wide, deep):
+            result = await router.execute(query, headers=headers)
+            assert "errors" not in result, result["errors"][:3]
+        wide_result, deep_result = [await router.execute(q, headers=headers) for q in (wide, deep)]
+        assert len(wide_result["data"]["r0"]["nodes"]) == 3
+        assert wide_result["data"]["r30"]["nodes"][0]["stock"]["available"] == 2
+        innermost = deep_result["data"]["orders"]["nodes"][0]
+        for _ in range(9):
+            innermost = innermost["customer"]["orders"]["nodes"][0]
+        assert innermost["lines"] == [{"product": {"name": "Mug 0"}}]
