@@ -1,11 +1,13 @@
 """compose.yaml, checked without Docker: every service, one image built from the project
-(no Dockerfile at the top level), ports, health checks, depends_on conditions, and
-commands that our CLI accepts."""
+(no Dockerfile at the top level), ports (only the router's published), health checks,
+depends_on conditions, a JWT secret that must be given, and commands that our CLI
+accepts."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,7 +60,6 @@ def test_health_checks_and_dependencies(compose: dict):
         depends = services[name]["depends_on"]
         assert depends["migrate"] == {"condition": "service_completed_successfully"}
         port = DEFAULT_PORTS[name]
-        assert services[name]["ports"] == [f"{port}:{port}"]
         assert f"http://127.0.0.1:{port}/health" in services[name]["healthcheck"]["test"][-1]
     assert services["orders"]["depends_on"]["inventory"] == {"condition": "service_healthy"}
     assert services["router"]["depends_on"] == {
@@ -92,3 +93,42 @@ def test_commands_exist_in_our_cli(compose: dict):
     env = services["orders"]["environment"]
     assert env["SHOPGRAPH_INVENTORY_URL"] == "http://inventory:4003/graphql"
     assert env["SHOPGRAPH_PRODUCTS_URL"] == "http://products:4002/graphql"
+
+
+def test_only_the_router_is_published(compose: dict):
+    services = compose["services"]
+    published = {name: s["ports"] for name, s in services.items() if "ports" in s}
+    assert published == {"router": ["4000:4000"]}
+    for name in SUBGRAPHS:
+        assert services[name]["expose"] == [str(DEFAULT_PORTS[name])]
+
+
+def _interpolate(value: str, environ: dict[str, str]) -> str:
+    """Compose's `${NAME:?message}` and `${NAME:-default}` (the forms compose.yaml may use)."""
+
+    def one(match: re.Match[str]) -> str:
+        name, operator, rest = match.group(1), match.group(2), match.group(3)
+        if environ.get(name):
+            return environ[name]
+        if operator == ":?":
+            raise ValueError(f"required variable {name} is missing a value: {rest}")
+        return rest
+
+    return re.sub(r"\$\{(\w+)(:[?-])([^}]*)\}", one, value)
+
+
+def test_the_jwt_secret_has_no_default(compose: dict):
+    text = (ROOT / "compose.yaml").read_text()
+    assert "SHOPGRAPH_JWT_SECRET:-" not in text
+    for name, service in compose["services"].items():
+        if name == "postgres":
+            continue
+        value = service["environment"]["SHOPGRAPH_JWT_SECRET"]
+        with pytest.raises(ValueError) as missing:
+            _interpolate(value, {})
+        assert str(missing.value) == (
+            "required variable SHOPGRAPH_JWT_SECRET is missing a value: set "
+            "SHOPGRAPH_JWT_SECRET to a random secret of at least 32 bytes, see the top of "
+            "compose.yaml"
+        )
+        assert _interpolate(value, {"SHOPGRAPH_JWT_SECRET": "s" * 48}) == "s" * 48

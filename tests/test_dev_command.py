@@ -1,31 +1,100 @@
 """`shopgraph dev` as a subprocess on free ports, embedded PostgreSQL in a temp data dir:
 one command brings up PostgreSQL, the four subgraphs and the router; Ctrl-C stops it
-cleanly; the next start keeps the data; a port in use is named."""
+cleanly; the next start keeps the data and the JWT secret it generated; a port in use is
+named; a service killed is restarted while the router serves the others."""
 
 from __future__ import annotations
 
+import os
+import re
+import secrets
+import signal
 import socket
+import stat
 import subprocess
 import sys
+import time
 import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import httpx
+import jwt
 import pytest
 
+from router.commands.dev import RestartPolicy, Service, Supervisor, exit_reason
+from subgraphs.common.auth import ADMIN
 from subgraphs.seed import DEMO_USERS
+from subgraphs.stack import SUBGRAPHS
 from tests.server.dev_stack import (
     MY_ORDERS,
     DevStack,
     free_ports,
     login,
+    new_stack,
     product_facts,
     running_stack,
 )
+
+# The HS256 secret every service used when SHOPGRAPH_JWT_SECRET was unset, before issue 10.
+PUBLISHED_SECRET = "shopgraph-dev-secret-change-me-in-production"
+# One query per service that only that service (with products, for inventory) answers.
+PROBES = {
+    "accounts": "{ me { email } }",
+    "products": "{ products(first: 1) { nodes { name } } }",
+    "inventory": "{ products(first: 1) { nodes { stock { available } } } }",
+    "orders": "{ orders(first: 1) { nodes { id } } }",
+    "router": "{ me { email } products(first: 1) { nodes { name } } }",
+}
 
 
 @pytest.fixture(scope="session")
 def dev_stack(request: pytest.FixtureRequest) -> DevStack:
     return running_stack(request)
+
+
+def _wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def _service_pids(stack: DevStack) -> dict[str, int]:
+    """The pid of each service `shopgraph dev` runs, by name (its children, from /proc)."""
+    assert stack.process is not None
+    pids: dict[str, int] = {}
+    for task in Path(f"/proc/{stack.process.pid}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            with_args = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+            if with_args[1:3] == ["-m", "subgraphs"]:
+                pids[with_args[3]] = int(pid)
+            elif with_args[1:4] == ["-m", "router.cli", "router"]:
+                pids["router"] = int(pid)
+    return pids
+
+
+def _answers(stack: DevStack, name: str, token: str) -> bool:
+    """Whether the router answers `name`'s probe query in full."""
+    try:
+        body = stack.graphql(PROBES[name], token=token)
+    except httpx.HTTPError:
+        return False
+    if name == "accounts":
+        return bool(body.get("data")) and body["data"]["me"] == {"email": "alice@example.com"}
+    return "errors" not in body and bool(body.get("data"))
+
+
+def _lines_since(stack: DevStack, mark: int) -> list[str]:
+    return stack.lines[mark:]
+
+
+def _line_since(stack: DevStack, mark: int, start: str) -> str | None:
+    return next((line for line in _lines_since(stack, mark) if line.startswith(start)), None)
 
 
 def test_banner_shows_progress_playground_and_demo_credentials(dev_stack: DevStack):
@@ -87,7 +156,64 @@ def test_port_in_use_is_named(dev_stack: DevStack):
     assert "[1/4]" not in done.stdout  # nothing was started
 
 
+def test_the_stack_signs_with_a_secret_of_its_own(dev_stack: DevStack):
+    token = login(dev_stack, "alice@example.com", "alice-password")
+    alice = jwt.decode(token, options={"verify_signature": False})["sub"]
+    # An admin token anyone could mint from the source before is refused everywhere.
+    forged = jwt.encode(
+        {"sub": alice, "role": ADMIN, "iss": "shopgraph", "exp": int(time.time()) + 600},
+        PUBLISHED_SECRET,
+        algorithm="HS256",
+    )
+    body = dev_stack.graphql("{ me { email } orders(first: 1) { nodes { id } } }", token=forged)
+    assert body["data"] is None
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"UNAUTHENTICATED"}
+    assert {tuple(e["path"]) for e in body["errors"]} == {("me",), ("orders",)}
+
+    path = dev_stack.data_dir / "jwt-secret"
+    assert f"JWT signing secret: generated in {path} (mode 0600)" in dev_stack.output()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    secret = path.read_text().strip()
+    assert len(secret.encode()) >= 32
+    assert jwt.decode(token, secret, algorithms=["HS256"], issuer="shopgraph")["sub"] == alice
+    assert secret not in dev_stack.output()
+
+
+@pytest.mark.parametrize("name", [*SUBGRAPHS, "router"])
+def test_a_service_killed_comes_back_while_the_rest_keeps_serving(dev_stack: DevStack, name: str):
+    token = login(dev_stack, "alice@example.com", "alice-password")
+    before = _service_pids(dev_stack)
+    assert sorted(before) == sorted([*SUBGRAPHS, "router"])
+    mark = len(dev_stack.lines)
+    os.kill(before[name], signal.SIGTERM)
+    exited = _wait_for(
+        lambda: _line_since(dev_stack, mark, f"shopgraph dev: {name} exited ("), 15, "the exit"
+    )
+    if name != "router":
+        # Restarting takes 0.5 s of backoff plus a start: meanwhile it is down, the rest is up.
+        assert not _answers(dev_stack, name, token)
+        assert _answers(dev_stack, "accounts" if name == "products" else "products", token)
+    assert re.fullmatch(
+        rf"shopgraph dev: {name} exited \((exit code 0|signal SIGTERM)\); restarting it in "
+        r"0.5 s \(attempt 1 of 5 within 60 s\)",
+        exited,
+    ), exited
+    _wait_for(
+        lambda: _line_since(dev_stack, mark, f"shopgraph dev: {name} is healthy again ("),
+        30,
+        f"{name} to be healthy again",
+    )
+    # The token issued before still works: the restarted service has the same secret.
+    _wait_for(lambda: _answers(dev_stack, name, token), 15, f"{name} answering again")
+    after = _service_pids(dev_stack)
+    assert after == {**before, name: after[name]} and after[name] != before[name]
+    assert f"shopgraph dev: {name} restarted (pid {after[name]})" in dev_stack.lines[mark:]
+    assert dev_stack.process is not None and dev_stack.process.poll() is None
+
+
 def test_ctrl_c_stops_everything_and_the_next_start_keeps_data(dev_stack: DevStack):
+    secret = (dev_stack.data_dir / "jwt-secret").read_text()
+    token = login(dev_stack, "alice@example.com", "alice-password")
     email = f"dev-{uuid.uuid4().hex[:8]}@example.com"
     registered = dev_stack.graphql(
         "mutation($input: RegisterInput!) "
@@ -106,3 +232,90 @@ def test_ctrl_c_stops_everything_and_the_next_start_keeps_data(dev_stack: DevSta
     dev_stack.start()  # same data dir, same ports
     assert "PostgreSQL: embedded, data in " + str(dev_stack.data_dir) in dev_stack.output()
     assert login(dev_stack, email, "a-long-password")
+    path = dev_stack.data_dir / "jwt-secret"
+    assert f"JWT signing secret: kept in {path} (mode 0600)" in dev_stack.output()
+    assert path.read_text() == secret
+    assert dev_stack.graphql("{ me { email } }", token=token) == {
+        "data": {"me": {"email": "alice@example.com"}}
+    }
+
+
+def test_an_explicit_secret_wins_and_sigterm_stops_everything():
+    stack = new_stack()
+    secret = secrets.token_urlsafe(32)
+    stack.env = {"SHOPGRAPH_JWT_SECRET": secret}
+    stack.start()
+    try:
+        assert "JWT signing secret: from SHOPGRAPH_JWT_SECRET" in stack.output()
+        token = login(stack, "bob@example.com", "bob-password")
+        assert jwt.decode(token, secret, algorithms=["HS256"])["role"] == "CUSTOMER"
+        assert not (stack.data_dir / "jwt-secret").exists()
+    finally:
+        assert stack.process is not None
+        stack.process.send_signal(signal.SIGTERM)
+        code = stack.process.wait(timeout=30)
+    assert code == 0
+    assert stack.output().rstrip().endswith("stopped.")
+    assert secret not in stack.output()
+
+
+def _flaky(port: int, code: int = 3) -> Service:
+    return Service("flaky", port, [sys.executable, "-c", f"import sys; sys.exit({code})"])
+
+
+def _supervise(supervisor: Supervisor, until: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not until():
+        assert time.monotonic() < deadline, "the supervisor did not get there in time"
+        supervisor.tick(time.monotonic())
+        time.sleep(0.01)
+
+
+def test_a_crash_loop_is_given_up_on_after_the_limit(capsys: pytest.CaptureFixture[str]):
+    supervisor = Supervisor(
+        "127.0.0.1", dict(os.environ), RestartPolicy(first=0.05, longest=0.1, limit=3, window=30)
+    )
+    supervisor.spawn(_flaky(free_ports(1)[0]))
+    entry = supervisor.entries["flaky"]
+    _supervise(supervisor, lambda: entry.gave_up, 30)
+    assert supervisor.all_gave_up() and supervisor.processes() == []
+    out, err = capsys.readouterr()
+    assert err.splitlines() == [
+        "shopgraph dev: flaky exited (exit code 3); restarting it in 0.05 s "
+        "(attempt 1 of 3 within 30 s)",
+        "shopgraph dev: flaky exited (exit code 3); restarting it in 0.1 s "
+        "(attempt 2 of 3 within 30 s)",
+        "shopgraph dev: flaky exited (exit code 3); restarting it in 0.1 s "
+        "(attempt 3 of 3 within 30 s)",
+        "shopgraph dev: GIVING UP on flaky: it exited (exit code 3) again after 3 restarts "
+        "within 30 s; its output is above. The rest of the stack keeps running without flaky; "
+        "fix the cause and start shopgraph dev again.",
+    ]
+    assert len(re.findall(r"^shopgraph dev: flaky restarted \(pid \d+\)$", out, re.M)) == 3
+    gaps = [b - a for a, b in zip(entry.restarts, list(entry.restarts)[1:], strict=False)]
+    assert len(gaps) == 2 and gaps[0] >= 0.05 and gaps[1] >= 0.1
+
+
+def test_restarts_older_than_the_window_are_forgotten(capsys: pytest.CaptureFixture[str]):
+    supervisor = Supervisor(
+        "127.0.0.1", dict(os.environ), RestartPolicy(first=0.3, longest=0.3, limit=1, window=0.2)
+    )
+    supervisor.spawn(_flaky(free_ports(1)[0], code=0))
+    entry = supervisor.entries["flaky"]
+    exits = 0
+    deadline = time.monotonic() + 20
+    while exits < 3 and time.monotonic() < deadline:
+        supervisor.tick(time.monotonic())
+        exits += capsys.readouterr().err.count(
+            "flaky exited (exit code 0); restarting it in 0.3 s (attempt 1 of 1 within 0.2 s)"
+        )
+        time.sleep(0.01)
+    assert exits == 3 and not entry.gave_up
+
+
+def test_restart_delays_and_exit_reasons():
+    policy = RestartPolicy()
+    assert [policy.delay(n) for n in range(1, 8)] == [0.5, 1, 2, 4, 8, 10, 10]
+    assert exit_reason(0) == "exit code 0"
+    assert exit_reason(-signal.SIGTERM) == "signal SIGTERM"
+    assert exit_reason(-signal.SIGKILL) == "signal SIGKILL"

@@ -6,7 +6,13 @@ supergraph from the running subgraphs) each run as their own process, with
 their output prefixed by their name. Every port is checked before anything
 starts; a port in use or a service that fails stops the start with an error
 naming it. Each service is added to `services()` and is started,
-health-checked, listed and stopped like the rest.
+health-checked, listed, supervised and stopped like the rest.
+
+Once the stack is up, a service that exits is restarted with exponential
+backoff; one that keeps exiting (RestartPolicy: it exits again after 5
+restarts within 60 s) is given up on loudly while the rest keeps running. Every service
+gets the same JWT signing secret: SHOPGRAPH_JWT_SECRET if set, else one
+generated once per data folder and kept there (mode 0600).
 """
 
 from __future__ import annotations
@@ -15,13 +21,16 @@ import argparse
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +40,8 @@ HELP = "run the stack locally: embedded PostgreSQL, the four seeded subgraphs an
 
 STARTUP_TIMEOUT = 60.0
 ROUTER_PORT = 4000
+SECRET_FILE = "jwt-secret"
+POLL_SECONDS = 0.2
 
 
 class DevError(Exception):
@@ -223,8 +234,8 @@ def _wait_healthy(
         )
 
 
-def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
-    ordered = list(reversed(processes.values()))  # the router first, PostgreSQL users last
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    ordered = list(reversed(processes))  # the router first, PostgreSQL users last
     for process in ordered:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -235,6 +246,193 @@ def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _say(text: str, *, loud: bool = False) -> None:
+    print(f"shopgraph dev: {text}", file=sys.stderr if loud else sys.stdout, flush=True)
+
+
+def signing_secret(folder: Path, environ: Mapping[str, str]) -> tuple[dict[str, str], str]:
+    """The JWT variables to give every service, and where they come from (never the value).
+
+    SHOPGRAPH_JWT_SECRET (or the RS256 key pair) from the environment wins; otherwise a
+    secret generated on the first start is kept in `folder` (mode 0600) and reused, so
+    tokens stay valid across restarts and nobody else's stack accepts them.
+    """
+    from subgraphs.common.auth import PUBLIC_KEY_ENV, SECRET_ENV, JwtConfigError, TokenCodec
+
+    if environ.get(PUBLIC_KEY_ENV) or environ.get(SECRET_ENV):
+        try:
+            TokenCodec.from_env(environ)
+        except JwtConfigError as error:
+            raise DevError(str(error)) from error
+        source = PUBLIC_KEY_ENV if environ.get(PUBLIC_KEY_ENV) else SECRET_ENV
+        return {}, f"from {source}"
+    path = folder / SECRET_FILE
+    created = not path.exists()
+    if created:
+        _write_secret(path)
+    return {SECRET_ENV: _read_secret(path)}, (
+        f"{'generated' if created else 'kept'} in {path} (mode 0600)"
+    )
+
+
+def _write_secret(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written under a private name then linked: no moment where the file is partial
+    # or readable by others, and a concurrent start keeps the secret that won.
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, (secrets.token_urlsafe(48) + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(partial, path)
+    except FileExistsError:
+        pass
+    except OSError:  # a file system without hard links: last writer wins
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _read_secret(path: Path) -> str:
+    from subgraphs.common.auth import JwtConfigError, check_secret
+
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise DevError(
+            f"{path} can be read by other users (mode {mode:04o}): the JWT secret in it "
+            "may be known; delete the file for a new one (or chmod 600 it)"
+        )
+    try:
+        return check_secret(path.read_text().strip())
+    except JwtConfigError as error:
+        raise DevError(f"{path}: {error}; delete the file for a new one") from error
+
+
+def exit_reason(code: int) -> str:
+    """How a child ended, for a log line: `exit code N` or `signal SIGNAME`."""
+    if code >= 0:
+        return f"exit code {code}"
+    try:
+        return f"signal {signal.Signals(-code).name}"
+    except ValueError:
+        return f"signal {-code}"
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """Restart delays double from `first` up to `longest`; a service that exits again after
+    `limit` restarts within `window` seconds is crash-looping and is not restarted."""
+
+    first: float = 0.5
+    longest: float = 10.0
+    limit: int = 5
+    window: float = 60.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before restart number `attempt` (1-based)."""
+        return float(min(self.first * 2 ** (attempt - 1), self.longest))
+
+
+@dataclass
+class Supervised:
+    """One service under supervision: its current process and its restart history."""
+
+    service: Service
+    process: subprocess.Popen[bytes] | None = None
+    restarts: deque[float] = field(default_factory=deque)  # when, within the policy's window
+    restart_at: float | None = None
+    recovering_since: float | None = None  # restarted, not yet answering its health check
+    gave_up: bool = False
+
+
+class Supervisor:
+    """Keeps each service running: a service that exits is restarted after a backoff,
+    and given up on (loudly) when it crash-loops; the others keep running meanwhile."""
+
+    def __init__(
+        self,
+        host: str,
+        env: dict[str, str] | None = None,
+        policy: RestartPolicy | None = None,
+    ) -> None:
+        self.host = host
+        self.env = env or {}
+        self.policy = policy or RestartPolicy()
+        self.entries: dict[str, Supervised] = {}
+
+    def spawn(self, service: Service) -> subprocess.Popen[bytes]:
+        """Start `service` (again) and supervise it from now on."""
+        entry = self.entries.setdefault(service.name, Supervised(service))
+        entry.process = _spawn(service, self.env)
+        return entry.process
+
+    def processes(self) -> list[subprocess.Popen[bytes]]:
+        """The running children, in start order."""
+        return [e.process for e in self.entries.values() if e.process is not None]
+
+    def all_gave_up(self) -> bool:
+        """True when nothing is left to run."""
+        return all(entry.gave_up for entry in self.entries.values())
+
+    def tick(self, now: float) -> None:
+        """Notice exits, start due restarts and report recoveries."""
+        for entry in self.entries.values():
+            if entry.process is not None and entry.process.poll() is not None:
+                self._exited(entry, entry.process.returncode, now)
+            if entry.restart_at is not None and now >= entry.restart_at:
+                self._restart(entry, now)
+            if entry.recovering_since is not None:
+                self._probe(entry, now)
+
+    def _exited(self, entry: Supervised, code: int, now: float) -> None:
+        name, policy = entry.service.name, self.policy
+        entry.process = None
+        entry.recovering_since = None
+        while entry.restarts and now - entry.restarts[0] > policy.window:
+            entry.restarts.popleft()
+        if len(entry.restarts) >= policy.limit:
+            entry.gave_up = True
+            _say(
+                f"GIVING UP on {name}: it exited ({exit_reason(code)}) again after "
+                f"{policy.limit} restarts within {policy.window:g} s; its output is above. "
+                f"The rest of the stack keeps running without {name}; fix the cause and "
+                "start shopgraph dev again.",
+                loud=True,
+            )
+            return
+        entry.restarts.append(now)
+        attempt = len(entry.restarts)
+        delay = policy.delay(attempt)
+        entry.restart_at = now + delay
+        _say(
+            f"{name} exited ({exit_reason(code)}); restarting it in {delay:g} s "
+            f"(attempt {attempt} of {policy.limit} within {policy.window:g} s)",
+            loud=True,
+        )
+
+    def _restart(self, entry: Supervised, now: float) -> None:
+        entry.restart_at = None
+        entry.recovering_since = now
+        process = self.spawn(entry.service)
+        _say(f"{entry.service.name} restarted (pid {process.pid})")
+
+    def _probe(self, entry: Supervised, now: float) -> None:
+        service = entry.service
+        url = f"http://{self.host}:{service.port}{service.health_path}"
+        try:
+            healthy = httpx.get(url, timeout=POLL_SECONDS).status_code == 200
+        except httpx.HTTPError:
+            healthy = False
+        if healthy and entry.recovering_since is not None:
+            elapsed = now - entry.recovering_since
+            _say(f"{service.name} is healthy again ({elapsed:.1f} s after its restart)")
+            entry.recovering_since = None
 
 
 def _banner(host: str, stack: list[Service]) -> str:
@@ -260,9 +458,10 @@ def _banner(host: str, stack: list[Service]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Start the stack, supervise it until SIGINT/SIGTERM, then stop it (exit 0)."""
     if args.data_dir:
         os.environ["SHOPGRAPH_DATA_DIR"] = str(Path(args.data_dir).resolve())
-    processes: dict[str, subprocess.Popen[bytes]] = {}
+    supervisor = Supervisor(args.host)
     stopping = False
 
     def request_stop(*_: object) -> None:
@@ -271,44 +470,19 @@ def run(args: argparse.Namespace) -> int:
 
     previous_term = signal.signal(signal.SIGTERM, request_stop)
     previous_int = signal.signal(signal.SIGINT, request_stop)
-    progress = Progress(4)
     try:
         stack = services(
             args.host, subgraph_ports(args.subgraph_port), args.router_port, args.router_config
         )
-        if not args.prepare_only:
-            check_ports(args.host, stack)
-        done = progress.start("PostgreSQL")
-        where = _start_postgres()
-        done(where)
-        done = progress.start(
-            "databases: migrations" + (" and demo data" if not args.no_seed else "")
-        )
-        url = _prepare_databases(seed=not args.no_seed)
-        done("done")
-        if stopping or args.prepare_only:
+        if args.prepare_only:
+            _prepare(args)
             return 0
-        env = {**os.environ, "DATABASE_URL": url}
-        subgraphs = [s for s in stack if s.name != "router"]
-        done = progress.start("subgraphs: " + ", ".join(s.name for s in subgraphs))
-        for service in subgraphs:
-            processes[service.name] = _spawn(service, env)
-        for service in subgraphs:
-            _wait_healthy(args.host, service, processes[service.name], lambda: stopping)
-        done("all healthy")
-        if not stopping:
-            router = stack[-1]
-            done = progress.start("router: composing the supergraph from the subgraphs")
-            processes[router.name] = _spawn(router, env)
-            _wait_healthy(args.host, router, processes[router.name], lambda: stopping)
-            done(f"ready on port {router.port}")
-        if not stopping:
-            print(_banner(args.host, stack), flush=True)
+        _start(args, stack, supervisor, lambda: stopping)
         while not stopping:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    raise DevError(f"{name} exited with code {process.returncode}")
-            time.sleep(0.3)
+            supervisor.tick(time.monotonic())
+            if supervisor.all_gave_up():
+                raise DevError("every service was given up on; stopping")
+            time.sleep(POLL_SECONDS)
         return 0
     except DevError as error:
         print(f"shopgraph dev: {error}", file=sys.stderr, flush=True)
@@ -318,15 +492,63 @@ def run(args: argparse.Namespace) -> int:
     finally:
         # A second Ctrl-C must not abandon the children half-stopped.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if processes:
+        started = bool(supervisor.entries)
+        if started:
             print("stopping...", flush=True)
-        _stop(processes)
+        _stop(supervisor.processes())
         with contextlib.suppress(Exception):
             _stop_embedded_postgres()
-        if processes:
+        if started:
             print("stopped.", flush=True)
         signal.signal(signal.SIGTERM, previous_term)
         signal.signal(signal.SIGINT, previous_int)
+
+
+def _prepare(args: argparse.Namespace, progress: Progress | None = None) -> str:
+    """Start PostgreSQL and create, migrate and seed the databases; the server URL."""
+    progress = progress or Progress(4)
+    done = progress.start("PostgreSQL")
+    where = _start_postgres()
+    done(where)
+    done = progress.start(
+        "databases: migrations" + (" and demo data" if not args.no_seed else "")
+    )
+    url = _prepare_databases(seed=not args.no_seed)
+    done("done")
+    return url
+
+
+def _start(
+    args: argparse.Namespace,
+    stack: list[Service],
+    supervisor: Supervisor,
+    stopping: Callable[[], bool],
+) -> None:
+    """Everything up and healthy, in order, as children of `supervisor` (which stops them
+    whatever happens here)."""
+    from subgraphs.common.database import data_dir
+
+    jwt_env, secret_source = signing_secret(data_dir(), os.environ)
+    check_ports(args.host, stack)
+    print(f"JWT signing secret: {secret_source}", flush=True)
+    progress = Progress(4)
+    url = _prepare(args, progress)
+    supervisor.env = {**os.environ, **jwt_env, "DATABASE_URL": url}
+    if stopping():
+        return
+    subgraphs = [s for s in stack if s.name != "router"]
+    done = progress.start("subgraphs: " + ", ".join(s.name for s in subgraphs))
+    started = [(service, supervisor.spawn(service)) for service in subgraphs]
+    for service, process in started:
+        _wait_healthy(args.host, service, process, stopping)
+    done("all healthy")
+    if not stopping():
+        router = stack[-1]
+        done = progress.start("router: composing the supergraph from the subgraphs")
+        _wait_healthy(args.host, router, supervisor.spawn(router), stopping)
+        done(f"ready on port {router.port}")
+    if not stopping():
+        print(_banner(args.host, stack), flush=True)
 
 
 def _stop_embedded_postgres() -> None:

@@ -1,15 +1,18 @@
 """JWT issue/verify and the per-request viewer.
 
 Every subgraph verifies the `Authorization: Bearer <JWT>` header itself; the
-router only forwards it. HS256 with a shared secret is the default; setting
-SHOPGRAPH_JWT_PRIVATE_KEY/SHOPGRAPH_JWT_PUBLIC_KEY (PEM, or a path to a PEM
-file) switches to RS256 so only accounts needs the private key.
+router only forwards it. HS256 with a shared secret (SHOPGRAPH_JWT_SECRET) is
+the default; setting SHOPGRAPH_JWT_PRIVATE_KEY/SHOPGRAPH_JWT_PUBLIC_KEY (PEM,
+or a path to a PEM file) switches to RS256 so only the services that issue
+tokens need the private key. There is no built-in secret: a process without
+one refuses to start (`shopgraph dev` generates one per data folder).
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +20,18 @@ import jwt
 
 from .errors import Forbidden, Unauthenticated
 
-DEV_SECRET = "shopgraph-dev-secret-change-me-in-production"
 ISSUER = "shopgraph"
+SECRET_ENV = "SHOPGRAPH_JWT_SECRET"
+PUBLIC_KEY_ENV = "SHOPGRAPH_JWT_PUBLIC_KEY"
+PRIVATE_KEY_ENV = "SHOPGRAPH_JWT_PRIVATE_KEY"
+# RFC 7518 3.2: an HS256 key must be at least as long as the hash output.
+MIN_SECRET_BYTES = 32
+_HOW_TO_SET = (
+    f"set {SECRET_ENV} to a random secret of at least {MIN_SECRET_BYTES} bytes "
+    "(for example the output of: python3 -c \"import secrets; print(secrets.token_urlsafe(48))\"), "
+    f"or {PUBLIC_KEY_ENV} (and {PRIVATE_KEY_ENV} where tokens are issued) for RS256; "
+    "`shopgraph dev` generates and keeps one for you"
+)
 
 CUSTOMER = "CUSTOMER"
 ADMIN = "ADMIN"
@@ -37,12 +50,33 @@ class Viewer:
         return self.role == ADMIN
 
 
-def _pem(value: str | None) -> str | None:
+class JwtConfigError(Exception):
+    """The signing/verifying key configuration is missing or unusable; the message says how
+    to fix it (it never contains the secret)."""
+
+
+def check_secret(secret: str) -> str:
+    """`secret` if it is long enough to sign HS256 tokens, else JwtConfigError."""
+    size = len(secret.encode())
+    if size < MIN_SECRET_BYTES:
+        raise JwtConfigError(
+            f"{SECRET_ENV} is too short ({size} bytes, at least {MIN_SECRET_BYTES} needed): "
+            + _HOW_TO_SET
+        )
+    return secret
+
+
+def _pem(variable: str, value: str | None) -> str | None:
     if not value:
         return None
     if value.lstrip().startswith("-----BEGIN"):
         return value
-    return Path(value).read_text()
+    try:
+        return Path(value).read_text()
+    except OSError as error:
+        raise JwtConfigError(
+            f"{variable} is neither PEM text nor a readable file ({error.strerror}: {value})"
+        ) from error
 
 
 @dataclass(frozen=True)
@@ -52,14 +86,21 @@ class TokenCodec:
     verifying_key: str
     ttl_seconds: int = 24 * 3600
 
+    def __post_init__(self) -> None:
+        if self.algorithm.startswith("HS"):
+            check_secret(self.verifying_key)
+
     @classmethod
-    def from_env(cls) -> TokenCodec:
-        public = _pem(os.environ.get("SHOPGRAPH_JWT_PUBLIC_KEY"))
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TokenCodec:
+        """The codec the environment configures; JwtConfigError when it configures none."""
+        env = os.environ if environ is None else environ
+        public = _pem(PUBLIC_KEY_ENV, env.get(PUBLIC_KEY_ENV))
         if public:
-            private = _pem(os.environ.get("SHOPGRAPH_JWT_PRIVATE_KEY"))
-            return cls("RS256", private, public)
-        secret = os.environ.get("SHOPGRAPH_JWT_SECRET") or DEV_SECRET
-        return cls("HS256", secret, secret)
+            return cls("RS256", _pem(PRIVATE_KEY_ENV, env.get(PRIVATE_KEY_ENV)), public)
+        secret = env.get(SECRET_ENV)
+        if not secret:
+            raise JwtConfigError(f"no JWT signing secret: {_HOW_TO_SET}")
+        return cls("HS256", check_secret(secret), secret)
 
     def issue(self, user_id: str, role: str, ttl_seconds: int | None = None) -> str:
         if self.signing_key is None:

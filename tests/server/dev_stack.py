@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ class DevStack:
     process: subprocess.Popen[bytes] | None = None
     lines: list[str] = field(default_factory=list)
     started_in: float = 0.0
+    env: dict[str, str] = field(default_factory=dict)  # on top of ours, JWT settings removed
 
     @property
     def router_url(self) -> str:
@@ -75,7 +77,7 @@ class DevStack:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**_without_jwt_settings(os.environ), "PYTHONUNBUFFERED": "1", **self.env},
         )
         ready = threading.Event()
 
@@ -119,6 +121,12 @@ class DevStack:
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
+
+
+def _without_jwt_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment minus any JWT key a developer's shell may hold, so that the stack
+    runs on the secret `shopgraph dev` keeps in its data folder, as a new user's does."""
+    return {k: v for k, v in environ.items() if not k.startswith("SHOPGRAPH_JWT_")}
 
 
 def new_stack() -> DevStack:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,9 +15,9 @@ from subgraphs.common.database import Database
 from subgraphs.common.serve import RunningServer
 from subgraphs.orders.payments import FakePaymentProvider
 
-CODEC = TokenCodec(
-    "HS256", "test-secret-for-shopgraph-subgraphs", "test-secret-for-shopgraph-subgraphs"
-)
+# A fresh secret per test session: no test may pass only because a secret is well known.
+_SECRET = secrets.token_urlsafe(32)
+CODEC = TokenCodec("HS256", _SECRET, _SECRET)
 
 TABLES = {
     "accounts": ["users", "login_failures"],
