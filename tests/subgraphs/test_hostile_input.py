@@ -12,13 +12,17 @@ import logging
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 from orders_helpers import CHECKOUT, PAY, REMOVE, add_to_cart, checkout
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from subgraph_stack import Stack, admin_token, customer_token, make_product, service_token
 
+from router import Router
 from subgraphs.common.database import Database
+from subgraphs.sdl import SNAPSHOT_DIR
+from subgraphs.stack import SUBGRAPHS
 
 REGISTER = """
 mutation ($input: RegisterInput!) {
@@ -297,3 +301,27 @@ async def test_an_operation_name_that_is_not_a_name_is_refused_unechoed(stack: S
                 }
             ]
         }
+
+
+async def test_through_the_router_the_client_sees_the_same_error(stack: Stack) -> None:
+    sdl = (SNAPSHOT_DIR / "supergraph.graphql").read_text()
+    async with httpx.AsyncClient(timeout=30) as client:
+        router = Router.from_supergraph(
+            sdl, subgraph_urls={name: stack.url(name) for name in SUBGRAPHS}, http_client=client
+        )
+        values = {"email": "nul" + NUL + "@example.com", "password": "long-enough-pw", "name": "N"}
+        body = await router.execute(REGISTER, {"input": values})
+    assert body == {
+        "data": None,
+        "errors": [
+            {
+                "message": nul_message(["input", "email"]),
+                "path": ["register"],
+                "extensions": {
+                    "code": "BAD_USER_INPUT",
+                    "field": ["input", "email"],
+                    "serviceName": "accounts",
+                },
+            }
+        ],
+    }
