@@ -17,7 +17,8 @@ import pytest
 from router.commands.dev import DevError, signing_secret
 from subgraphs.common.auth import ADMIN, JwtConfigError, TokenCodec
 from subgraphs.common.errors import Unauthenticated
-from subgraphs.stack import create_app
+from subgraphs.stack import SUBGRAPHS, create_app
+from tests.server.dev_stack import free_ports
 
 ROOT = Path(__file__).resolve().parents[1]
 # The HS256 secret every service used when SHOPGRAPH_JWT_SECRET was unset, before issue 10.
@@ -129,8 +130,14 @@ def test_dev_refuses_a_secret_file_others_can_read(tmp_path: Path):
 
 
 def test_dev_with_a_short_secret_stops_before_starting_anything(tmp_path: Path):
+    # Free ports, so that were the check missing the stack would not take the default ones.
+    ports = free_ports(5)
+    argv = [sys.executable, "-m", "router.cli", "dev", "--data-dir", str(tmp_path)]
+    argv += ["--router-port", str(ports[0])]
+    pairs = zip(SUBGRAPHS, ports[1:], strict=True)
+    argv += [f"--subgraph-port={name}={port}" for name, port in pairs]
     done = subprocess.run(
-        [sys.executable, "-m", "router.cli", "dev", "--data-dir", str(tmp_path)],
+        argv,
         env=_without_jwt(SHOPGRAPH_JWT_SECRET="too-short"),
         capture_output=True,
         text=True,
