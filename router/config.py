@@ -251,6 +251,7 @@ class RouterConfig:
     listen: str = "127.0.0.1:4000"
     supergraph: str | None = None
     plan_cache_size: int = 1024
+    plan_cache_fields: int = 20_000  # and at most this many fields over all its operations
     # progressive @override labels to enable (percent(n) labels roll by themselves)
     override_labels: list[str] = field(default_factory=list)
     traffic: TrafficConfig = field(default_factory=TrafficConfig)
@@ -267,7 +268,7 @@ class RouterConfig:
         if not host or not port.isdigit():
             return [("listen", f"must be HOST:PORT, got {self.listen!r}")]
         out: Problems = []
-        _at_least(out, self, 1, "plan_cache_size")
+        _at_least(out, self, 1, "plan_cache_size", "plan_cache_fields")
         return out
 
 

@@ -150,7 +150,7 @@ class Router:
         subgraph_urls: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         plan_cache_size: int = 1024,
-        plan_cache_fields: int = 250_000,
+        plan_cache_fields: int = 20_000,
         subgraph_timeout: float = 10.0,  # seconds; traffic.subgraph_timeout's default
         override_labels: Iterable[str] = (),
         limits: LimitsConfig | None = None,

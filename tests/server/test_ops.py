@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 
 from router.config import LoggingConfig
@@ -76,6 +77,8 @@ async def test_metrics(echo: EchoSubgraphs):
 
 async def test_json_request_logs_carry_the_request_id(echo: EchoSubgraphs):
     stream = io.StringIO()
+    logger = logging.getLogger("shopgraph")
+    saved = (logger.level, logger.propagate)
     handler = configure_logging(LoggingConfig(format="json"), stream)
     try:
         async with serve(echo) as (client, _):
@@ -83,7 +86,10 @@ async def test_json_request_logs_carry_the_request_id(echo: EchoSubgraphs):
                 "/graphql", json={"query": BOTH}, headers={"x-request-id": "trace-me-1"}
             )
     finally:
+        # leave logging as found: later tests capture "shopgraph" logs through the root
+        logger.removeHandler(handler)
         handler.close()
+        logger.level, logger.propagate = saved
     entries = [json.loads(line) for line in stream.getvalue().splitlines()]
     requests = [e for e in entries if e["message"] == "graphql request"]
     assert len(requests) == 1
