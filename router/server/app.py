@@ -366,6 +366,10 @@ class RouterApp:
             status = 400 if media == GRAPHQL_RESPONSE_JSON else 200
             name = prepared.operation.name if prepared else request.operation_name
             return Reply(status, {"errors": error.errors}, None, name)
+        except Exception:  # a bug in preparation: a coded answer, never a bare 500 page
+            log.exception("unexpected error preparing an operation")
+            internal = _error("Internal router error.", "INTERNAL_SERVER_ERROR")
+            return Reply(500, {"errors": [internal]}, None, request.operation_name)
         forwarded = ClientRequest(headers, rid, claims)
         if "x-request-id" not in forwarded:
             forwarded["x-request-id"] = rid

@@ -238,3 +238,25 @@ async def test_concurrent_cold_requests_prepare_once(nodes: SubgraphServer):
         assert len(app.router._cache) == 1
     expected = {"data": {"node": {"id": "7", "name": "n7", "child": {"id": "8"}}}}
     assert [b.json() for b in bodies] == [expected] * 20
+
+
+async def test_a_bug_in_preparation_is_a_coded_answer_and_nothing_sticks(
+    nodes: SubgraphServer, monkeypatch: pytest.MonkeyPatch
+):
+    query = '{ node(id: "3") { id } }'
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("planner bug")
+
+    async with serve(nodes) as (client, app):
+        monkeypatch.setattr(app.router.planner, "plan", broken)
+        failed = await client.post("/graphql", json={"query": query})
+        monkeypatch.undo()
+        healed = await client.post("/graphql", json={"query": query})
+    assert failed.status_code == 500
+    assert failed.json() == {
+        "errors": [
+            {"message": "Internal router error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+        ]
+    }
+    assert healed.json() == {"data": {"node": {"id": "3"}}}
