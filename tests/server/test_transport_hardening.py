@@ -271,16 +271,17 @@ async def test_queued_requests_reuse_connections_instead_of_reopening():
 async def test_waiting_for_a_connection_counts_against_the_timeout():
     transport = FastHTTPTransport(max_connections=1)
     async with raw_server(hang) as (url, wire):
-        first = asyncio.create_task(transport.post(url, b"{}", {}, 2.0))
+        first = asyncio.create_task(transport.post(url, b"{}", {}, 30.0))
         await asyncio.sleep(0.05)
-        started = time.monotonic()
-        with pytest.raises(httpx.PoolTimeout):
+        match = "timed out waiting for a free connection to the subgraph"
+        with pytest.raises(httpx.PoolTimeout, match=match):
             await transport.post(url, b"{}", {}, 0.3)
-        waited = time.monotonic() - started
+        # the slot was never freed: the second request gave up while still queued
+        slot_still_held = not first.done()
         first.cancel()
     await transport.aclose()
-    assert 0.25 < waited < 1.0
-    assert wire.connections == 1
+    assert slot_still_held
+    assert wire.connections == 1 and len(wire.heads) == 1
 
 
 async def test_a_cancelled_request_gives_its_connection_slot_back():
@@ -315,11 +316,10 @@ async def test_an_endless_body_is_cut_at_the_size_bound():
 
     transport = FastHTTPTransport(max_response_bytes=1024 * 1024)
     async with raw_server(endless) as (url, _):
-        started = time.monotonic()
+        # cut at the bound, not read until the 30 s timeout (that would be a ReadTimeout)
         with pytest.raises(ResponseTooLarge, match="response body larger than 1048576 bytes"):
-            await transport.post(url, b"{}", {}, 10.0)
+            await transport.post(url, b"{}", {}, 30.0)
     await transport.aclose()
-    assert time.monotonic() - started < 2.0
 
 
 async def test_a_declared_oversized_body_is_refused_before_it_is_read():
@@ -330,11 +330,10 @@ async def test_a_declared_oversized_body_is_refused_before_it_is_read():
 
     transport = FastHTTPTransport(max_response_bytes=1024 * 1024)
     async with raw_server(huge) as (url, _):
-        started = time.monotonic()
-        with pytest.raises(ResponseTooLarge):
+        # no body byte ever comes: waiting for one would end in a ReadTimeout instead
+        with pytest.raises(ResponseTooLarge, match="response body larger than 1048576 bytes"):
             await transport.post(url, b"{}", {}, 10.0)
     await transport.aclose()
-    assert time.monotonic() - started < 1.0
 
 
 async def test_an_endless_response_head_is_refused():
@@ -361,11 +360,13 @@ async def test_a_trickling_body_times_out_within_the_timeout():
 
     transport = FastHTTPTransport()
     async with raw_server(trickle) as (url, _):
-        started = time.monotonic()
-        with pytest.raises(httpx.ReadTimeout):
-            await transport.post(url, b"{}", {}, 0.5)
+        # Ten bytes every 50 ms never let a per-read timeout fire (the 100,000-byte body
+        # would take 500 s): only a deadline over the whole exchange ends it like this.
+        # wait_for is a liveness guard so a regression fails instead of hanging (its
+        # TimeoutError is not an httpx.ReadTimeout); it is no performance target.
+        with pytest.raises(httpx.ReadTimeout, match="timed out waiting for the response"):
+            await asyncio.wait_for(transport.post(url, b"{}", {}, 0.5), timeout=30)
     await transport.aclose()
-    assert 0.45 < time.monotonic() - started < 1.5
 
 
 async def test_traffic_limits_from_the_config_reach_the_transport(echo: EchoSubgraphs):
