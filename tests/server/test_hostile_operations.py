@@ -229,15 +229,25 @@ async def test_plan_needs_a_token_when_the_router_requires_one(nodes: SubgraphSe
     assert allowed.json()["plan"].startswith("QueryPlan {")
 
 
-async def test_concurrent_cold_requests_prepare_once(nodes: SubgraphServer):
+async def test_concurrent_cold_requests_prepare_once(
+    nodes: SubgraphServer, monkeypatch: pytest.MonkeyPatch
+):
     query = '{ node(id: "7") { id name child { id } } }'
     async with serve(nodes) as (client, app):
+        real = app.router._prepare
+        prepared: list[str] = []
+
+        def counting(text: str, *rest: Any) -> Any:  # a spy: counts, then really prepares
+            prepared.append(text)
+            return real(text, *rest)
+
+        monkeypatch.setattr(app.router, "_prepare", counting)
         bodies = await asyncio.gather(
             *(client.post("/graphql", json={"query": query}) for _ in range(20))
         )
-        assert len(app.router._cache) == 1
     expected = {"data": {"node": {"id": "7", "name": "n7", "child": {"id": "8"}}}}
     assert [b.json() for b in bodies] == [expected] * 20
+    assert prepared == [query]
 
 
 async def test_a_bug_in_preparation_is_a_coded_answer_and_nothing_sticks(
