@@ -1,9 +1,11 @@
-"""A CPU-time budget for the stages of preparing one operation (validation excepted:
-graphql-core meters that itself).
+"""A CPU-time budget for preparing one operation.
 
-Normalization and planning check it as they go; an operation that exhausts it is
-refused with a coded error instead of holding the planner. CPU time of the calling
-thread is used, so a busy machine does not turn into refusals."""
+It starts before validation, so validation's time counts, but only normalization and
+planning check it as they go (graphql-core's validation cannot be interrupted; it
+bounds its own costliest rule and the limits measured beforehand bound the rest). An
+operation that exhausts it is refused with a coded error instead of holding the
+planner. CPU time of the preparing thread is used, so time spent waiting for the
+interpreter lock on a busy router does not count."""
 
 from __future__ import annotations
 

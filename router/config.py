@@ -8,6 +8,7 @@ documents every option; a test keeps the two in step.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -121,6 +122,9 @@ class TrafficConfig:
     # identical subgraph queries in flight at once (same body and headers) share one call
     deduplicate_queries: bool = True
     circuit_breaker: CircuitBreakerConfig = field(default_factory=CircuitBreakerConfig)
+    # proxies (addresses or CIDR networks) whose X-Forwarded-For is kept; for any other
+    # peer the router writes only the peer's address there
+    trusted_proxies: list[str] = field(default_factory=list)
 
     def problems(self) -> Problems:
         out: Problems = []
@@ -135,6 +139,12 @@ class TrafficConfig:
             "max_subgraph_response_bytes",
         )
         _at_least(out, self, 0, "retries", "retry_backoff")
+        for index, entry in enumerate(self.trusted_proxies):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                problem = f"not an IP address or network: {entry!r}"
+                out.append((f"trusted_proxies[{index}]", problem))
         return out
 
 
@@ -153,18 +163,21 @@ class LimitsConfig:
     max_nesting: int = 64  # selection sets, fragment spreads and list/object values
     max_fields: int = 4_000  # fields once every fragment is expanded (0 = no limit)
     max_fragments: int = 256  # fragment definitions in one document
-    planning_budget: float = 2.0  # CPU seconds to validate, normalize and plan one operation
+    planning_budget: float = 2.0  # CPU seconds to normalize and plan one operation
+    planning_queue: int = 64  # cold operations waiting for the planner; more: 503 PLANNER_BUSY
+    planning_wait: float = 10.0  # seconds a request waits for its plan; longer: 503 PLANNER_BUSY
 
     def problems(self) -> Problems:
         out: Problems = []
         _at_least(out, self, 0, "max_depth", "max_aliases", "max_root_fields", "max_fields")
-        _at_least(out, self, 1, "max_tokens", "max_nesting", "max_fragments")
+        _at_least(out, self, 1, "max_tokens", "max_nesting", "max_fragments", "planning_queue")
         if self.max_nesting > NESTING_CEILING:
             out.append(
                 ("max_nesting", f"must be at most {NESTING_CEILING}, got {self.max_nesting}")
             )
-        if self.planning_budget <= 0:
-            out.append(("planning_budget", f"must be > 0, got {self.planning_budget!r}"))
+        for name in ("planning_budget", "planning_wait"):
+            if getattr(self, name) <= 0:
+                out.append((name, f"must be > 0, got {getattr(self, name)!r}"))
         return out
 
 
@@ -251,7 +264,7 @@ class RouterConfig:
     listen: str = "127.0.0.1:4000"
     supergraph: str | None = None
     plan_cache_size: int = 1024
-    plan_cache_fields: int = 20_000  # and at most this many fields over all its operations
+    plan_cache_mib: int = 40  # and at most this much memory (estimated) over all its entries
     # progressive @override labels to enable (percent(n) labels roll by themselves)
     override_labels: list[str] = field(default_factory=list)
     traffic: TrafficConfig = field(default_factory=TrafficConfig)
@@ -268,7 +281,7 @@ class RouterConfig:
         if not host or not port.isdigit():
             return [("listen", f"must be HOST:PORT, got {self.listen!r}")]
         out: Problems = []
-        _at_least(out, self, 1, "plan_cache_size", "plan_cache_fields")
+        _at_least(out, self, 1, "plan_cache_size", "plan_cache_mib")
         return out
 
 

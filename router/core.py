@@ -10,17 +10,14 @@ import asyncio
 import random
 import re
 import threading
-from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import httpx
 from graphql import (
     DocumentNode,
     FieldNode,
-    GraphQLError,
     OperationDefinitionNode,
     execute_sync,
     validate,
@@ -30,12 +27,15 @@ from graphql.execution.values import get_variable_values
 from router.astnodes import copy_node
 from router.budget import Budget, BudgetExceeded
 from router.config import LimitsConfig
+from router.errors import RequestError, coded_error, from_graphql_error
 from router.executor import ResponseShape, SubgraphClient, compile_shape, execute_plan
 from router.executor.shape import abstract_names
+from router.lru import LruCache
 from router.measure import LimitError, inspect_document, parse_bounded, variables_nesting
 from router.operation import Operation, OperationError, normalize
 from router.planner.build import PlanningError, QueryPlanner
 from router.planner.nodes import QueryPlan
+from router.planning_queue import PlanningQueue, QueueFull
 from router.supergraph import Supergraph, load_supergraph
 
 
@@ -62,33 +62,6 @@ class _LabelPolicy:
         return self.enabled | {label for label, percent in self.percents if percent >= 100}
 
 
-class RequestError(Exception):
-    """The request cannot be executed; carries GraphQL-formatted errors."""
-
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__(errors[0]["message"] if errors else "request error")
-        self.errors = errors
-
-
-def _error(
-    message: str, code: str, locations: list[dict[str, int]] | None = None
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"message": message}
-    if locations:
-        out["locations"] = locations
-    out["extensions"] = {"code": code}
-    return out
-
-
-def _graphql_error(error: GraphQLError, code: str) -> dict[str, Any]:
-    locations = (
-        [{"line": loc.line, "column": loc.column} for loc in error.locations]
-        if error.locations
-        else None
-    )
-    return _error(error.message, code, locations)
-
-
 @dataclass(frozen=True)
 class PreparedOperation:
     """Everything derived from (query text, operation name); shared across requests."""
@@ -98,48 +71,17 @@ class PreparedOperation:
     plan: QueryPlan
     shape: ResponseShape
     introspection_document: DocumentNode | None
-    weight: int = 1  # the document's fields, fragments expanded: its share of the cache
-
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-
-
-class LruCache(Generic[K, V]):
-    """Least-recently-used entries, bounded both in count and in total weight."""
-
-    def __init__(self, max_entries: int, max_weight: int) -> None:
-        self.max_entries = max_entries
-        self.max_weight = max_weight
-        self.weight = 0
-        self._entries: OrderedDict[K, tuple[V, int]] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, key: K) -> V | None:
-        """The entry for `key`, now the most recently used; None when absent."""
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        self._entries.move_to_end(key)
-        return entry[0]
-
-    def put(self, key: K, value: V, weight: int = 1) -> None:
-        """Keep `value` (unless it alone outweighs the cache), evicting the oldest."""
-        if weight > self.max_weight or self.max_entries < 1:
-            return
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self.weight -= old[1]
-        self._entries[key] = (value, weight)
-        self.weight += weight
-        while len(self._entries) > self.max_entries or self.weight > self.max_weight:
-            _, (_, dropped) = self._entries.popitem(last=False)
-            self.weight -= dropped
+    weight: int = 1  # its estimated size in bytes: its share of the cache
 
 
 CacheKey = tuple[str, str | None, frozenset[str]]
+
+# What a prepared operation costs in memory, estimated from the sizes the limits
+# measure: about 2 KB per field (document, normalized form, plan, response shape,
+# measured on the bench's operations) and a few copies of the text (the key, the
+# string values in the document, the subgraph queries built from them).
+BYTES_PER_FIELD = 2048
+BYTES_PER_CHARACTER = 4
 
 
 class Router:
@@ -150,7 +92,7 @@ class Router:
         subgraph_urls: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         plan_cache_size: int = 1024,
-        plan_cache_fields: int = 20_000,
+        plan_cache_mib: int = 40,
         subgraph_timeout: float = 10.0,  # seconds; traffic.subgraph_timeout's default
         override_labels: Iterable[str] = (),
         limits: LimitsConfig | None = None,
@@ -164,15 +106,16 @@ class Router:
         self.client = SubgraphClient(urls, client=http_client, timeout=subgraph_timeout)
         # rejected operations are never kept: only prepared ones, weighed by their size
         self._cache: LruCache[CacheKey, PreparedOperation] = LruCache(
-            plan_cache_size, plan_cache_fields
+            plan_cache_size, plan_cache_mib * 1024 * 1024
         )
         self._labels = _LabelPolicy(supergraph.override_labels, frozenset(override_labels))
-        # One thread prepares cold operations, so a costly one never holds the event loop
-        # (cached ones are answered without it); the planner keeps per-operation state,
-        # hence the lock for callers preparing synchronously.
+        # Cold operations are prepared on the planning queue's thread, so a costly one
+        # never holds the event loop (cached ones are answered without it); the planner
+        # keeps per-operation state, hence the lock for callers preparing synchronously.
         self._planning = threading.Lock()
-        self._planner_thread = ThreadPoolExecutor(1, thread_name_prefix="shopgraph-planner")
+        self._queue = PlanningQueue(self.limits.planning_queue)
         self._inflight: dict[CacheKey, asyncio.Future[PreparedOperation]] = {}
+        self._waiters: dict[CacheKey, int] = {}
         self.cache_hits = 0
         self.cache_misses = 0
 
@@ -187,7 +130,8 @@ class Router:
         await self.aclose()
 
     async def aclose(self) -> None:
-        self._planner_thread.shutdown(wait=False, cancel_futures=True)
+        """Close the subgraph client; operations already queued are still prepared."""
+        self._queue.close()
         await self.client.aclose()
 
     # -- preparation (cached) -----------------------------------------------------------
@@ -214,19 +158,35 @@ class Router:
         operation_name: str | None = None,
         labels: frozenset[str] | None = None,
     ) -> PreparedOperation:
-        """`prepare` for the event loop: a cold operation is prepared on the planner
-        thread, once however many requests ask for it meanwhile."""
+        """`prepare` for the event loop: a cold operation is prepared on the planning
+        queue's thread (shorter texts first), once however many requests ask for it
+        meanwhile. RequestError with status 503 when the queue is full or the wait
+        longer than `limits.planning_wait` seconds."""
         key = self._key(query, operation_name, labels)
         prepared = self._cached(key)
         if prepared is not None:
             return prepared
-        pending = self._inflight.get(key)
-        if pending is None:
-            loop = asyncio.get_running_loop()
-            pending = loop.run_in_executor(self._planner_thread, self._prepare, *key)
-            self._inflight[key] = pending
-            pending.add_done_callback(lambda done: self._settle(key, done))
-        return await asyncio.shield(pending)
+        pending = self._inflight.get(key) or self._submit(key)
+        self._waiters[key] = self._waiters.get(key, 0) + 1
+        try:
+            return await asyncio.wait_for(asyncio.shield(pending), self.limits.planning_wait)
+        except TimeoutError:
+            raise _busy("waited longer than the router allows for its planner") from None
+        finally:
+            self._waiters[key] -= 1
+            if not self._waiters[key]:
+                del self._waiters[key]
+                if not pending.done():
+                    pending.cancel()  # nobody waits: skip it if it has not started
+
+    def _submit(self, key: CacheKey) -> asyncio.Future[PreparedOperation]:
+        try:
+            pending = self._queue.submit(len(key[0]), self._prepare, *key)
+        except QueueFull:
+            raise _busy("too many operations are waiting to be planned") from None
+        self._inflight[key] = pending
+        pending.add_done_callback(lambda done: self._settle(key, done))
+        return pending
 
     def _key(
         self, query: str, operation_name: str | None, labels: frozenset[str] | None
@@ -235,10 +195,10 @@ class Router:
 
     def _cached(self, key: CacheKey) -> PreparedOperation | None:
         prepared = self._cache.get(key)
-        if prepared is None:
-            self.cache_misses += 1
-        else:
+        if prepared is not None:
             self.cache_hits += 1
+        elif key not in self._inflight:  # joining a preparation under way is no new miss
+            self.cache_misses += 1
         return prepared
 
     def _settle(self, key: CacheKey, done: asyncio.Future[PreparedOperation]) -> None:
@@ -253,7 +213,7 @@ class Router:
         limits = self.limits
         try:
             document = parse_bounded(query, limits)
-            refused, weight = inspect_document(document, operation_name, limits)
+            refused, fields = inspect_document(document, operation_name, limits)
         except LimitError as error:
             raise RequestError(error.errors) from None
         if refused:
@@ -261,11 +221,12 @@ class Router:
         with self._planning:
             budget = Budget(limits.planning_budget)
             try:
+                weight = BYTES_PER_FIELD * fields + BYTES_PER_CHARACTER * len(query)
                 return self._plan_document(document, operation_name, labels, budget, weight)
             except BudgetExceeded as error:
                 raise RequestError(
                     [
-                        _error(
+                        coded_error(
                             f"The operation needs {error}: more than this router's planning "
                             "budget allows. Simplify it or split it.",
                             "PLANNING_BUDGET_EXCEEDED",
@@ -284,15 +245,16 @@ class Router:
         schema = self.supergraph.api_schema
         errors = validate(schema, document)
         if errors:
-            raise RequestError([_graphql_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors])
+            refused = [from_graphql_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors]
+            raise RequestError(refused)
         try:
             operation = normalize(schema, document, operation_name, budget)
         except OperationError as error:
-            raise RequestError([_error(error.message, error.code)]) from error
+            raise RequestError([coded_error(error.message, error.code)]) from error
         if operation.kind == "subscription":
             raise RequestError(
                 [
-                    _error(
+                    coded_error(
                         "Subscriptions are not supported by this router.",
                         "SUBSCRIPTIONS_NOT_SUPPORTED",
                     )
@@ -301,7 +263,7 @@ class Router:
         try:
             plan = self.planner.plan(operation, labels, budget)
         except PlanningError as error:
-            raise RequestError([_error(str(error), "QUERY_PLANNING_FAILED")]) from error
+            raise RequestError([coded_error(str(error), "QUERY_PLANNING_FAILED")]) from error
         introspection_document = None
         if operation.introspection:
             introspection_document = _introspection_document(document, operation.definition)
@@ -311,7 +273,7 @@ class Router:
             plan,
             compile_shape(operation, self._abstract_names),
             introspection_document,
-            max(weight, 1),
+            weight,
         )
 
     def settled_labels(self) -> frozenset[str]:
@@ -344,7 +306,7 @@ class Router:
             # coercion recurses through the values: refuse before it could overflow
             raise RequestError(
                 [
-                    _error(
+                    coded_error(
                         f"Maximum nesting limit exceeded: the variables nest deeper than "
                         f"{limit} levels.",
                         "MAX_NESTING_LIMIT",
@@ -355,7 +317,7 @@ class Router:
             self.supergraph.api_schema, definitions, dict(variables or {})
         )
         if isinstance(coerced, list):
-            raise RequestError([_graphql_error(e, "BAD_USER_INPUT") for e in coerced])
+            raise RequestError([from_graphql_error(e, "BAD_USER_INPUT") for e in coerced])
         # graphql-core 3.3 wraps the values; 3.2 returns the dict itself
         return dict(getattr(coerced, "coerced", coerced))
 
@@ -404,6 +366,12 @@ class Router:
         for error in result.errors or ():
             errors.append(error.formatted)
         return result.data or {}
+
+
+def _busy(why: str) -> RequestError:
+    return RequestError(
+        [coded_error(f"The router is busy: {why}. Retry shortly.", "PLANNER_BUSY")], 503
+    )
 
 
 def _introspection_document(

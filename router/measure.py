@@ -35,6 +35,7 @@ from graphql import (
 )
 
 from router.config import LimitsConfig
+from router.errors import coded_error, from_graphql_error
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
@@ -45,11 +46,6 @@ class LimitError(Exception):
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         super().__init__(errors[0]["message"])
         self.errors = errors
-
-
-def error(message: str, code: str) -> dict[str, Any]:
-    """A GraphQL error with `extensions.code`."""
-    return {"message": message, "extensions": {"code": code}}
 
 
 @dataclass(frozen=True)
@@ -81,26 +77,30 @@ _EMPTY = _Figures()
 
 
 def parse_bounded(query: str, limits: LimitsConfig) -> DocumentNode:
-    """Parse `query` under the token limit; raise LimitError (a coded error) when it is
-    malformed, too long or nested too deeply for the parser."""
+    """Parse `query` under the token limit (comments are bounded by it too); raise
+    LimitError (a coded error) when it is malformed, too long or nested too deeply
+    for the parser."""
     try:
-        return parse(query, max_tokens=limits.max_tokens)
+        return parse(query, max_lexical_tokens=limits.max_tokens, max_comments=limits.max_tokens)
     except GraphQLSyntaxError as failure:
-        code = "GRAPHQL_PARSE_FAILED"
-        if "tokens. Parsing aborted" in failure.message:
-            code = "MAX_TOKENS_LIMIT"
-        elif "nested too deeply" in failure.message:
-            code = "MAX_NESTING_LIMIT"
-        located: dict[str, Any] = {"message": failure.message}
-        if failure.locations:
-            located["locations"] = [{"line": a.line, "column": a.column} for a in failure.locations]
-        located["extensions"] = {"code": code}
-        raise LimitError([located]) from None
+        raise LimitError([from_graphql_error(failure, _parse_code(failure.message))]) from None
+
+
+def _parse_code(message: str) -> str:
+    # graphql-core tells its limits apart from syntax errors by message only
+    if message.endswith("Parsing aborted.") and "Document contains more than" in message:
+        return "MAX_TOKENS_LIMIT"
+    if "nested too deeply" in message:
+        return "MAX_NESTING_LIMIT"
+    return "GRAPHQL_PARSE_FAILED"
 
 
 def measure(document: DocumentNode, operation: OperationDefinitionNode) -> OperationShape:
     """The shape of `operation`, fragments measured once each (no expansion)."""
-    figures = _Measurer(document).figures(operation.selection_set)
+    return _shape(_Measurer(document).figures(operation.selection_set))
+
+
+def _shape(figures: _Figures) -> OperationShape:
     return OperationShape(
         depth=figures.depth,
         aliases=figures.aliases,
@@ -128,7 +128,7 @@ def inspect_document(
     """(violations, the document's expanded field count): see `violations`."""
     fragments = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
     if len(fragments) > limits.max_fragments:
-        refused = error(
+        refused = coded_error(
             f"Maximum fragments limit exceeded: the document defines {len(fragments)} "
             f"fragments, the limit is {limits.max_fragments}.",
             "MAX_FRAGMENTS_LIMIT",
@@ -138,21 +138,17 @@ def inspect_document(
     if measurer.cycle is not None:
         return [], 0  # validation refuses every cycle, with the path in its message
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    shapes = {id(o): measurer.figures(o.selection_set) for o in operations}
+    shapes = {id(o): _shape(measurer.figures(o.selection_set)) for o in operations}
     nesting = max(
-        [measurer.definition_nesting(o) for o in operations]
+        [max(shapes[id(o)].nesting, _variables_nesting(o)) for o in operations]
         + [f.nesting for f in measurer.fragment_figures.values()]
         + [0]
     )
-    fields = sum(s.fields for s in shapes.values())
+    fields = sum(shape.fields for shape in shapes.values())
     errors = _document_errors(nesting, fields, limits)
     chosen = _chosen(operations, operation_name)
     if chosen is not None and not errors:
-        figures = shapes[id(chosen)]
-        shape = OperationShape(
-            figures.depth, figures.aliases, figures.root_fields, figures.introspection
-        )
-        errors = shape_errors(shape, limits)
+        errors = shape_errors(shapes[id(chosen)], limits)
     return errors, fields
 
 
@@ -167,7 +163,7 @@ def _chosen(
 def _document_errors(nesting: int, fields: int, limits: LimitsConfig) -> list[dict[str, Any]]:
     if nesting > limits.max_nesting:
         return [
-            error(
+            coded_error(
                 f"Maximum nesting limit exceeded: the document nests {nesting} levels deep, "
                 f"the limit is {limits.max_nesting}.",
                 "MAX_NESTING_LIMIT",
@@ -175,7 +171,7 @@ def _document_errors(nesting: int, fields: int, limits: LimitsConfig) -> list[di
         ]
     if limits.max_fields and fields > limits.max_fields:
         return [
-            error(
+            coded_error(
                 f"Maximum fields limit exceeded: the document selects {fields} fields once "
                 f"its fragments are expanded, the limit is {limits.max_fields}.",
                 "MAX_FIELDS_LIMIT",
@@ -188,10 +184,11 @@ def shape_errors(shape: OperationShape, limits: LimitsConfig) -> list[dict[str, 
     """The per-operation limits `shape` breaks: introspection, depth, aliases, root fields."""
     errors: list[dict[str, Any]] = []
     if shape.introspection and not limits.introspection:
-        errors.append(error("Introspection is disabled on this router.", "INTROSPECTION_DISABLED"))
+        disabled = "Introspection is disabled on this router."
+        errors.append(coded_error(disabled, "INTROSPECTION_DISABLED"))
     if limits.max_depth and shape.depth > limits.max_depth:
         errors.append(
-            error(
+            coded_error(
                 f"Maximum depth limit exceeded: the operation is {shape.depth} fields deep, "
                 f"the limit is {limits.max_depth}.",
                 "MAX_DEPTH_LIMIT",
@@ -199,7 +196,7 @@ def shape_errors(shape: OperationShape, limits: LimitsConfig) -> list[dict[str, 
         )
     if limits.max_aliases and shape.aliases > limits.max_aliases:
         errors.append(
-            error(
+            coded_error(
                 f"Maximum aliases limit exceeded: the operation has {shape.aliases} aliases, "
                 f"the limit is {limits.max_aliases}.",
                 "MAX_ALIASES_LIMIT",
@@ -207,7 +204,7 @@ def shape_errors(shape: OperationShape, limits: LimitsConfig) -> list[dict[str, 
         )
     if limits.max_root_fields and shape.root_fields > limits.max_root_fields:
         errors.append(
-            error(
+            coded_error(
                 f"Maximum root fields limit exceeded: the operation selects "
                 f"{shape.root_fields} root fields, the limit is {limits.max_root_fields}.",
                 "MAX_ROOT_FIELDS_LIMIT",
@@ -290,13 +287,17 @@ class _Measurer:
             introspection = introspection or inner.introspection
         return _Figures(depth, aliases, fields, nesting + 1, root_fields, introspection)
 
-    def definition_nesting(self, definition: OperationDefinitionNode) -> int:
-        """How deep an operation nests, its variable definitions included."""
-        variables = [
+
+
+def _variables_nesting(operation: OperationDefinitionNode) -> int:
+    """How deep the operation's variable types and default values nest."""
+    return max(
+        (
             max(_type_nesting(v.type), _value_nesting(v.default_value))
-            for v in definition.variable_definitions or ()
-        ]
-        return max([self.figures(definition.selection_set).nesting, *variables])
+            for v in operation.variable_definitions or ()
+        ),
+        default=0,
+    )
 
 
 def _spread_names(selection_set: SelectionSetNode | None) -> Iterator[str]:

@@ -105,7 +105,7 @@ def build_app(options: dict[str, Any]) -> Any:
             subgraph_urls=urls,
             http_client=client,
             plan_cache_size=config.plan_cache_size,
-            plan_cache_fields=config.plan_cache_fields,
+            plan_cache_mib=config.plan_cache_mib,
             override_labels=config.override_labels,
             limits=config.limits,
             subgraph_timeout=config.traffic.subgraph_timeout,
@@ -204,6 +204,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"shopgraph router listening on http://{host}:{port}/graphql", flush=True)
     if config.playground.enabled:
         print(f"playground: http://{host}:{port}/playground", flush=True)
+    # uvicorn would take the client address from X-Forwarded-For of any local peer; the
+    # router decides whom to believe itself (traffic.trusted_proxies)
     if args.workers > 1:
         os.environ[_ENV] = json.dumps(options)
         uvicorn.run(
@@ -214,7 +216,10 @@ def run(args: argparse.Namespace) -> int:
             workers=args.workers,
             log_level="warning",
             access_log=False,
+            proxy_headers=False,
         )
     else:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(
+            app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False
+        )
     return 0

@@ -22,7 +22,8 @@ import orjson
 
 from router import playground
 from router.config import RouterConfig
-from router.core import PreparedOperation, RequestError, Router
+from router.core import PreparedOperation, Router
+from router.errors import RequestError, coded_error
 from router.executor.fetcher import (
     JSON_HEADERS,
     CircuitBreakers,
@@ -30,7 +31,7 @@ from router.executor.fetcher import (
     SubgraphPolicy,
 )
 from router.server.auth import AuthError, JwtValidator
-from router.server.headers import ClientRequest, HeaderPropagation
+from router.server.headers import ClientRequest, HeaderPropagation, forwarded_for
 from router.server.logs import request_id as current_request_id
 from router.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from router.server.metrics import RouterMetrics
@@ -57,6 +58,7 @@ request_log = logging.getLogger("shopgraph.router.requests")
 
 MAX_BODY_BYTES = RouterConfig().traffic.max_body_bytes
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_RETRY: Headers = [(b"retry-after", b"1")]
 _READY_QUERY = orjson.dumps({"query": "query RouterReadiness { __typename }"})
 
 
@@ -66,10 +68,6 @@ class Reply:
     body: dict[str, Any]
     headers: Headers | None = None
     operation: str | None = None
-
-
-def _error(message: str, code: str) -> dict[str, Any]:
-    return {"message": message, "extensions": {"code": code}}
 
 
 class _FetchObserver:
@@ -169,7 +167,7 @@ class RouterApp:
             return
         if kind != "http":
             return
-        headers = _headers(scope)
+        headers = _headers(scope, self.config.traffic.trusted_proxies)
         given = headers.get("x-request-id", "")
         rid = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         token = current_request_id.set(rid)
@@ -352,7 +350,7 @@ class RouterApp:
                     405,
                     {
                         "errors": [
-                            _error(
+                            coded_error(
                                 "Only queries can be sent with GET; use POST for mutations.",
                                 "METHOD_NOT_ALLOWED",
                             )
@@ -363,12 +361,14 @@ class RouterApp:
                 )
             variables = router.coerce_variables(prepared, request.variables)
         except RequestError as error:
-            status = 400 if media == GRAPHQL_RESPONSE_JSON else 200
             name = prepared.operation.name if prepared else request.operation_name
+            if error.status >= 500:  # the router's state, not the request: say when to retry
+                return Reply(error.status, {"errors": error.errors}, _RETRY, name)
+            status = 400 if media == GRAPHQL_RESPONSE_JSON else 200
             return Reply(status, {"errors": error.errors}, None, name)
         except Exception:  # a bug in preparation: a coded answer, never a bare 500 page
             log.exception("unexpected error preparing an operation")
-            internal = _error("Internal router error.", "INTERNAL_SERVER_ERROR")
+            internal = coded_error("Internal router error.", "INTERNAL_SERVER_ERROR")
             return Reply(500, {"errors": [internal]}, None, request.operation_name)
         forwarded = ClientRequest(headers, rid, claims)
         if "x-request-id" not in forwarded:
@@ -378,7 +378,7 @@ class RouterApp:
         except Exception:  # a bug must never leak a stack trace to the client
             log.exception("unexpected error executing an operation")
             response = {
-                "errors": [_error("Internal router error.", "INTERNAL_SERVER_ERROR")],
+                "errors": [coded_error("Internal router error.", "INTERNAL_SERVER_ERROR")],
                 "data": None,
             }
         return Reply(200, response, None, prepared.operation.name)
@@ -422,7 +422,14 @@ class RouterApp:
                 request.query, request.operation_name, router.settled_labels()
             )
         except RequestError as error:
-            await _send(send, 400, orjson.dumps({"errors": error.errors}), APPLICATION_JSON)
+            extra = _RETRY if error.status >= 500 else None
+            body = orjson.dumps({"errors": error.errors})
+            await _send(send, error.status, body, APPLICATION_JSON, extra)
+            return
+        except Exception:  # a bug in preparation: a coded answer, never a bare 500 page
+            log.exception("unexpected error planning an operation for /plan")
+            internal = {"errors": [coded_error("Internal router error.", "INTERNAL_SERVER_ERROR")]}
+            await _send(send, 500, orjson.dumps(internal), APPLICATION_JSON)
             return
         await _send(send, 200, orjson.dumps({"plan": str(prepared.plan)}), APPLICATION_JSON)
 
@@ -456,22 +463,27 @@ class RouterApp:
 def _unauthenticated(error: AuthError, operation: str | None) -> Reply:
     return Reply(
         401,
-        {"errors": [_error(error.message, "UNAUTHENTICATED")]},
+        {"errors": [coded_error(error.message, "UNAUTHENTICATED")]},
         [(b"www-authenticate", b'Bearer error="invalid_token"')],
         operation,
     )
 
 
-def _headers(scope: Scope) -> dict[str, str]:
-    """The request's headers, with the client's address appended to `x-forwarded-for`."""
+def _headers(scope: Scope, trusted_proxies: list[str]) -> dict[str, str]:
+    """The request's headers, `x-forwarded-for` written by the router (`forwarded_for`)."""
     raw = scope.get("headers", ())
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
     client = scope.get("client")
-    if client:
-        # As a proxy does: subgraphs that trust the router take the last entry as the
-        # client (accounts throttles sign-ins per address); earlier ones are the client's word.
-        given = [v.decode("latin-1") for k, v in raw if k.lower() == b"x-forwarded-for"]
-        headers["x-forwarded-for"] = ", ".join([*given, str(client[0])])
+    given = (
+        [v.decode("latin-1") for k, v in raw if k.lower() == b"x-forwarded-for"]
+        if "x-forwarded-for" in headers
+        else []
+    )
+    address = forwarded_for(given, str(client[0]) if client else None, trusted_proxies)
+    if address is None:
+        headers.pop("x-forwarded-for", None)
+    else:
+        headers["x-forwarded-for"] = address
     return headers
 
 
@@ -507,7 +519,7 @@ async def _send(
 
 async def _send_error(send: Send, status: int, message: str, media: str) -> None:
     code = "PAYLOAD_TOO_LARGE" if status == 413 else "BAD_REQUEST"
-    await _send(send, status, orjson.dumps({"errors": [_error(message, code)]}), media)
+    await _send(send, status, orjson.dumps({"errors": [coded_error(message, code)]}), media)
 
 
 async def _send_page(send: Send) -> None:

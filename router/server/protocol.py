@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -10,6 +11,10 @@ import orjson
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
+MAX_OPERATION_NAME = 256
+# A name no operation could have is refused here, unechoed: it would otherwise be
+# quoted in error messages, logs and metrics labels.
+OPERATION_NAME = re.compile(rf"[_A-Za-z][_0-9A-Za-z]{{0,{MAX_OPERATION_NAME - 1}}}")
 
 
 class BadRequest(Exception):
@@ -34,6 +39,10 @@ def _check(query: Any, variables: Any, operation_name: Any, extensions: Any) -> 
         raise BadRequest("'variables' must be a JSON object.")
     if operation_name is not None and not isinstance(operation_name, str):
         raise BadRequest("'operationName' must be a string.")
+    if operation_name and not OPERATION_NAME.fullmatch(operation_name):
+        raise BadRequest(
+            f"'operationName' must be a GraphQL name of at most {MAX_OPERATION_NAME} characters."
+        )
     if extensions is not None and not isinstance(extensions, dict):
         raise BadRequest("'extensions' must be a JSON object.")
     return GraphQLRequest(query, variables, operation_name or None, extensions)

@@ -15,8 +15,6 @@ a 400 with the limit's code and is never cached.
 
 from __future__ import annotations
 
-import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +30,9 @@ from graphql import (
 )
 
 from router.config import LimitsConfig
+from router.lru import LruCache
 from router.measure import LimitError, parse_bounded, violations
+from router.server.protocol import MAX_OPERATION_NAME, OPERATION_NAME
 
 from .errors import error_body, format_execution_error, format_request_error
 from .inputs import InputGuard
@@ -40,13 +40,12 @@ from .internal import InternalFieldGuard
 from .limits import subgraph_limits
 
 CACHE_SIZE = 512
-# Longer texts are prepared every time rather than pinned in the cache (a string
-# literal is one token, so the token limit does not bound a text's size).
+# The cache is bounded by the length of its texts too: a string literal is one token,
+# so the token limit does not bound a text's size. Longer texts are prepared every time.
+CACHE_CHARACTERS = 8_000_000
 MAX_CACHED_QUERY = 100_000
 
 CacheKey = tuple[str, str | None]
-MAX_NAME = 256
-OPERATION_NAME = re.compile(rf"[_A-Za-z][_0-9A-Za-z]{{0,{MAX_NAME - 1}}}")
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ class GraphQLEndpoint:
     ) -> None:
         self.schema: GraphQLSchema = schema._schema
         self.limits = limits or subgraph_limits()
-        self._prepared: OrderedDict[CacheKey, Prepared] = OrderedDict()
+        self._prepared: LruCache[CacheKey, Prepared] = LruCache(CACHE_SIZE, CACHE_CHARACTERS)
         # One manager for the endpoint's life: it caches the wrapped resolvers. The last
         # middleware runs first: a caller without the role learns nothing about inputs.
         self._middleware = MiddlewareManager(InputGuard(), InternalFieldGuard(self.schema))
@@ -87,13 +86,10 @@ class GraphQLEndpoint:
         key = (query, operation_name)
         cached = self._prepared.get(key)
         if cached is not None:
-            self._prepared.move_to_end(key)
             return cached
         prepared = self._prepare(query, operation_name)
-        if len(query) <= MAX_CACHED_QUERY:
-            self._prepared[key] = prepared
-            if len(self._prepared) > CACHE_SIZE:
-                self._prepared.popitem(last=False)
+        if prepared.document is not None and len(query) <= MAX_CACHED_QUERY:
+            self._prepared.put(key, prepared, len(query))  # refusals are never kept
         return prepared
 
     def _prepare(self, query: str, operation_name: str | None) -> Prepared:
@@ -129,7 +125,7 @@ class GraphQLEndpoint:
         if operation_name is not None and not OPERATION_NAME.fullmatch(operation_name):
             # never a match for any operation; refused here so no error message echoes it
             raise RequestError(
-                f"`operationName` must be a GraphQL name of at most {MAX_NAME} characters"
+                f"`operationName` must be a GraphQL name of at most {MAX_OPERATION_NAME} characters"
             )
 
         prepared = self.prepare(query, operation_name)

@@ -7,6 +7,7 @@ the stack. Real subgraph over real HTTP; the router app in-process."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -58,7 +59,9 @@ async def serve(
     parsed = parse_config(config or {})
     result = compose([SubgraphSource("nodes", server.url("hostile", "nodes"), SDL)])
     assert result.supergraph_sdl is not None, result.errors
-    router = Router.from_supergraph(result.supergraph_sdl, limits=parsed.limits)
+    router = Router.from_supergraph(
+        result.supergraph_sdl, limits=parsed.limits, plan_cache_mib=parsed.plan_cache_mib
+    )
     app = create_app(router, config=parsed)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://router") as client:
@@ -270,3 +273,118 @@ async def test_a_bug_in_preparation_is_a_coded_answer_and_nothing_sticks(
         ]
     }
     assert healed.json() == {"data": {"node": {"id": "3"}}}
+
+
+async def test_the_plan_cache_is_bounded_by_the_length_of_its_texts(nodes: SubgraphServer):
+    # one comment is one token: the token limit does not bound a text's length
+    padded = ["#" + str(i) * 1_000_000 + '\n{ node(id: "1") { id } }' for i in range(6)]
+    async with serve(nodes, {"plan_cache_mib": 10}) as (client, app):
+        for query in padded:
+            body = (await client.post("/graphql", json={"query": query})).json()
+            assert body == {"data": {"node": {"id": "1"}}}
+        assert len(app.router._cache) == 2  # each weighs ~4 MB of the 10 MiB
+        assert app.router._cache.weight <= 10 * 1024 * 1024
+
+
+async def test_an_operation_name_no_operation_can_have_is_refused_unechoed(
+    nodes: SubgraphServer,
+):
+    name = "N" + "x" * 1_000_000
+    async with serve(nodes) as (client, _):
+        response = await client.post(
+            "/graphql", json={"query": "{ __typename }", "operationName": name}, headers=SPEC
+        )
+        metrics = (await client.get("/metrics")).text
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "'operationName' must be a GraphQL name of at most 256 characters.",
+                "extensions": {"code": "BAD_REQUEST"},
+            }
+        ]
+    }
+    assert "xxxx" not in metrics
+
+
+class _HeldPlanner:
+    """Spies on Router._prepare: records what it prepares, in order, and holds the
+    planner thread on the first call until released."""
+
+    def __init__(self, prepare: Any) -> None:
+        self.prepare = prepare
+        self.release = threading.Event()
+        self.started = threading.Event()
+        self.prepared: list[str] = []
+
+    def __call__(self, query: str, *args: Any) -> Any:
+        if not self.prepared:
+            self.started.set()
+            self.release.wait(30)
+        self.prepared.append(query)
+        return self.prepare(query, *args)
+
+
+def _op(id_: str, pad: int = 0) -> str:
+    return '{ node(id: "' + id_ + '") { id } }' + " " * pad
+
+
+async def _held(app: RouterApp, monkeypatch: pytest.MonkeyPatch) -> _HeldPlanner:
+    held = _HeldPlanner(app.router._prepare)
+    monkeypatch.setattr(app.router, "_prepare", held)
+    return held
+
+
+async def test_a_full_planning_queue_is_a_503_for_cold_operations_only(
+    nodes: SubgraphServer, monkeypatch: pytest.MonkeyPatch
+):
+    async with serve(nodes, {"limits": {"planning_queue": 1}}) as (client, app):
+        warm = (await client.post("/graphql", json={"query": _op("w")})).json()
+        held = await _held(app, monkeypatch)
+        first = asyncio.create_task(client.post("/graphql", json={"query": _op("1")}))
+        await asyncio.to_thread(held.started.wait, 30)
+        queued = asyncio.create_task(client.post("/graphql", json={"query": _op("2")}))
+        await asyncio.sleep(0.2)  # let it reach the queue
+        refused = await client.post("/graphql", json={"query": _op("3")}, headers=SPEC)
+        cached = await client.post("/graphql", json={"query": _op("w")})
+        held.release.set()
+        answers = [(await first).json(), (await queued).json()]
+    assert warm == {"data": {"node": {"id": "w"}}}
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "1"
+    assert refused.json()["errors"][0]["extensions"] == {"code": "PLANNER_BUSY"}
+    assert cached.json() == warm
+    assert answers == [{"data": {"node": {"id": "1"}}}, {"data": {"node": {"id": "2"}}}]
+
+
+async def test_a_request_waits_for_its_plan_at_most_planning_wait_and_is_then_skipped(
+    nodes: SubgraphServer, monkeypatch: pytest.MonkeyPatch
+):
+    async with serve(nodes, {"limits": {"planning_wait": 0.3}}) as (client, app):
+        held = await _held(app, monkeypatch)
+        first = asyncio.create_task(client.post("/graphql", json={"query": _op("1")}))
+        await asyncio.to_thread(held.started.wait, 30)
+        gave_up = await client.post("/graphql", json={"query": _op("2")}, headers=SPEC)
+        held.release.set()
+        await first
+        later = (await client.post("/graphql", json={"query": _op("3", pad=5)})).json()
+    assert gave_up.status_code == 503
+    assert gave_up.json()["errors"][0]["extensions"] == {"code": "PLANNER_BUSY"}
+    assert later == {"data": {"node": {"id": "3"}}}
+    assert held.prepared == [_op("1"), _op("3", pad=5)]  # nobody waited for "2" any more
+
+
+async def test_shorter_texts_are_planned_first(
+    nodes: SubgraphServer, monkeypatch: pytest.MonkeyPatch
+):
+    async with serve(nodes) as (client, app):
+        held = await _held(app, monkeypatch)
+        first = asyncio.create_task(client.post("/graphql", json={"query": _op("1")}))
+        await asyncio.to_thread(held.started.wait, 30)
+        long = asyncio.create_task(client.post("/graphql", json={"query": _op("L", 5000)}))
+        await asyncio.sleep(0.2)
+        short = asyncio.create_task(client.post("/graphql", json={"query": _op("S")}))
+        await asyncio.sleep(0.2)
+        held.release.set()
+        await asyncio.gather(first, long, short)
+    assert held.prepared == [_op("1"), _op("S"), _op("L", 5000)]

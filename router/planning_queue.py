@@ -1,0 +1,102 @@
+"""One thread that prepares cold operations, smallest documents first.
+
+Preparing an operation (parse, measure, validate, normalize, plan) runs off the event
+loop, so a costly one never holds back the requests whose plans are cached. Jobs
+wait in a priority queue ordered by their query's length: a client's ordinary query
+is not stuck behind a queue of large hostile documents. The queue is bounded, and a
+job whose every waiter has gone is skipped rather than run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import queue
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_STOP = (float("inf"), 0, None)
+
+
+class QueueFull(Exception):
+    """More operations are waiting to be prepared than the queue holds."""
+
+
+class PlanningQueue:
+    """Runs `submit`ted preparations on one daemon thread, lowest priority value first."""
+
+    def __init__(self, max_waiting: int) -> None:
+        self.max_waiting = max_waiting
+        self._jobs: queue.PriorityQueue[tuple[float, int, Any]] = queue.PriorityQueue()
+        self._order = itertools.count(1)
+        self._thread: threading.Thread | None = None
+        self._start = threading.Lock()
+        # the thread knows only the job queue: once this object is gone, it is told to stop
+        weakref.finalize(self, self._jobs.put, _STOP)
+
+    def waiting(self) -> int:
+        """Jobs queued and not yet started."""
+        return self._jobs.qsize()
+
+    def submit(self, priority: float, work: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """A future for `work(*args)`, run on the planner thread; QueueFull when
+        `max_waiting` jobs already wait. Cancelling the future before the job starts
+        skips it."""
+        if self._jobs.qsize() >= self.max_waiting:
+            raise QueueFull
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put((priority, next(self._order), (loop, future, work, args)))
+        self._ensure_thread()
+        return future
+
+    def close(self) -> None:
+        """Stop the thread once the jobs queued before this call are done."""
+        self._jobs.put(_STOP)
+
+    def _ensure_thread(self) -> None:
+        with self._start:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=_serve, args=(self._jobs,), name="shopgraph-planner", daemon=True
+                )
+                self._thread.start()
+
+
+def _serve(jobs: queue.PriorityQueue[tuple[float, int, Any]]) -> None:
+    while True:
+        _, _, job = jobs.get()
+        if job is None:
+            return
+        loop, future, work, args = job
+        if future.cancelled():  # every waiter gave up: nobody needs the answer
+            continue
+        try:
+            result = work(*args)
+        except BaseException as error:  # handed to the waiters, whatever it is
+            _deliver(loop, future, None, error)
+        else:
+            _deliver(loop, future, result, None)
+
+
+def _deliver(
+    loop: asyncio.AbstractEventLoop,
+    future: asyncio.Future[Any],
+    result: Any,
+    error: BaseException | None,
+) -> None:
+    def settle() -> None:
+        if future.cancelled():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    with contextlib.suppress(RuntimeError):  # a closed loop: nobody is left to answer
+        loop.call_soon_threadsafe(settle)
