@@ -3,10 +3,16 @@
 The top-level rules (default: forward `authorization` and `x-request-id`) run
 first, then the subgraph's own; each rule propagates, inserts (a fixed value
 or a JWT claim) or removes one header.
+
+`x-forwarded-for` is the router's own word about the client (`forwarded_for`):
+subgraphs behind the router (accounts throttles sign-ins per address) take its
+right-most entry as the address that connected to the router.
 """
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,6 +31,41 @@ class ClientRequest(dict[str, str]):
         super().__init__(headers)
         self.request_id = request_id
         self.claims = claims
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
+    # entries were checked at config load (traffic.trusted_proxies)
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def _is_trusted(peer: str, trusted_proxies: Sequence[str]) -> bool:
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:  # not an IP peer (a Unix socket): nothing to match
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in _networks(tuple(trusted_proxies)))
+
+
+def forwarded_for(
+    given: Sequence[str], peer: str | None, trusted_proxies: Sequence[str]
+) -> str | None:
+    """The `x-forwarded-for` to pass on, from what the request carried (`given`) and the
+    address that connected (`peer`; None when the server knows none).
+
+    A proxy in `trusted_proxies` vouches for what it sent: the peer is appended to it.
+    Anyone else's header is their own word about themselves, so it is replaced by the
+    peer address; without a peer address nothing is passed on."""
+    if peer is None:
+        return None
+    if given and trusted_proxies and _is_trusted(peer, trusted_proxies):
+        return ", ".join([*given, peer])
+    return peer
 
 
 def _claim_text(value: Any) -> str | None:
