@@ -34,7 +34,7 @@ from router.server.auth import AuthError, JwtValidator
 from router.server.headers import ClientRequest, HeaderPropagation, forwarded_for
 from router.server.logs import request_id as current_request_id
 from router.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from router.server.metrics import RouterMetrics
+from router.server.metrics import UNKNOWN_OPERATION, RouterMetrics
 from router.server.protocol import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
@@ -67,7 +67,8 @@ class Reply:
     status: int
     body: dict[str, Any]
     headers: Headers | None = None
-    operation: str | None = None
+    operation: str | None = None  # the name the client gave (for logs and traces)
+    known: bool = False  # the operation exists in a valid document (a metrics label)
 
 
 class _FetchObserver:
@@ -314,7 +315,9 @@ class RouterApp:
             if isinstance(e, dict)
         ]
         if self.metrics is not None:
-            operation = self.metrics.operation_label(reply.operation)
+            # names of operations that do not exist are the client's to choose: one label
+            name = reply.operation if reply.known else UNKNOWN_OPERATION
+            operation = self.metrics.operation_label(name)
             self.metrics.request_done(operation, reply.status, seconds)
             for code in codes:
                 self.metrics.errors.inc(code)
@@ -358,14 +361,16 @@ class RouterApp:
                     },
                     [(b"allow", b"POST")],
                     prepared.operation.name,
+                    known=True,
                 )
             variables = router.coerce_variables(prepared, request.variables)
         except RequestError as error:
+            known = prepared is not None
             name = prepared.operation.name if prepared else request.operation_name
             if error.status >= 500:  # the router's state, not the request: say when to retry
-                return Reply(error.status, {"errors": error.errors}, _RETRY, name)
+                return Reply(error.status, {"errors": error.errors}, _RETRY, name, known)
             status = 400 if media == GRAPHQL_RESPONSE_JSON else 200
-            return Reply(status, {"errors": error.errors}, None, name)
+            return Reply(status, {"errors": error.errors}, None, name, known)
         except Exception:  # a bug in preparation: a coded answer, never a bare 500 page
             log.exception("unexpected error preparing an operation")
             internal = coded_error("Internal router error.", "INTERNAL_SERVER_ERROR")
@@ -381,7 +386,7 @@ class RouterApp:
                 "errors": [coded_error("Internal router error.", "INTERNAL_SERVER_ERROR")],
                 "data": None,
             }
-        return Reply(200, response, None, prepared.operation.name)
+        return Reply(200, response, None, prepared.operation.name, known=True)
 
     async def _claims(self, headers: dict[str, str]) -> dict[str, Any] | None:
         """The caller's verified JWT claims (None without edge auth or a token);

@@ -11,6 +11,7 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 # Operation names come from clients: past this many distinct ones they share one label.
 MAX_OPERATION_NAMES = 200
 OTHER = "__other__"
+UNKNOWN_OPERATION = "__unknown__"  # requests refused before an operation was found
 
 Labels = tuple[str, ...]
 

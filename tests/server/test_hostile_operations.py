@@ -388,3 +388,18 @@ async def test_shorter_texts_are_planned_first(
         held.release.set()
         await asyncio.gather(first, long, short)
     assert held.prepared == [_op("1"), _op("S"), _op("L", 5000)]
+
+
+async def test_names_of_operations_that_do_not_exist_share_one_metrics_label(
+    nodes: SubgraphServer,
+):
+    async with serve(nodes) as (client, _):
+        for i in range(5):
+            body = {"query": "query Real { __typename }", "operationName": f"Ghost{i}"}
+            refused = (await client.post("/graphql", json=body)).json()
+            assert refused["errors"][0]["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+        await client.post("/graphql", json={"query": "query Real { __typename }"})
+        metrics = (await client.get("/metrics")).text
+    assert "Ghost" not in metrics
+    assert 'shopgraph_requests_total{operation="__unknown__",status="200"} 5' in metrics
+    assert 'shopgraph_requests_total{operation="Real",status="200"} 1' in metrics
