@@ -71,6 +71,9 @@ class PreparedOperation:
     plan: QueryPlan
     shape: ResponseShape
     introspection_document: DocumentNode | None
+    # (data, errors) of the introspection fields, answered once when no variable can
+    # change them: introspection is costly and would otherwise run on every request
+    introspection: tuple[dict[str, Any], tuple[dict[str, Any], ...]] | None = None
     weight: int = 1  # its estimated size in bytes: its share of the cache
 
 
@@ -265,14 +268,18 @@ class Router:
         except PlanningError as error:
             raise RequestError([coded_error(str(error), "QUERY_PLANNING_FAILED")]) from error
         introspection_document = None
+        introspection = None
         if operation.introspection:
             introspection_document = _introspection_document(document, operation.definition)
+            if not operation.definition.variable_definitions:
+                introspection = self._introspect(introspection_document, operation.name, {})
         return PreparedOperation(
             document,
             operation,
             plan,
             compile_shape(operation, self._abstract_names),
             introspection_document,
+            introspection,
             weight,
         )
 
@@ -342,10 +349,16 @@ class Router:
         headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         data, errors = await execute_plan(prepared.plan, self.client, variables, headers)
-        introspection = None
-        if prepared.introspection_document is not None:
-            introspection = self._introspect(prepared, variables, errors)
-        shaped, completion = prepared.shape.shape(data, variables, introspection)
+        introspection = prepared.introspection
+        if introspection is None and prepared.introspection_document is not None:
+            introspection = self._introspect(
+                prepared.introspection_document, prepared.operation.name, variables
+            )
+        if introspection is not None:
+            errors.extend(introspection[1])
+        shaped, completion = prepared.shape.shape(
+            data, variables, introspection[0] if introspection else None
+        )
         response: dict[str, Any] = {}
         if errors:
             response["errors"] = errors
@@ -355,17 +368,15 @@ class Router:
         return response
 
     def _introspect(
-        self, prepared: PreparedOperation, variables: dict[str, Any], errors: list[dict[str, Any]]
-    ) -> dict[str, Any]:
+        self, document: DocumentNode, operation_name: str | None, variables: dict[str, Any]
+    ) -> tuple[dict[str, Any], tuple[dict[str, Any], ...]]:
         result = execute_sync(
             self.supergraph.api_schema,
-            prepared.introspection_document,  # type: ignore[arg-type]
+            document,
             variable_values=variables,
-            operation_name=prepared.operation.name,
+            operation_name=operation_name,
         )
-        for error in result.errors or ():
-            errors.append(error.formatted)
-        return result.data or {}
+        return result.data or {}, tuple(error.formatted for error in result.errors or ())
 
 
 def _busy(why: str) -> RequestError:

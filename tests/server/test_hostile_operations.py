@@ -403,3 +403,31 @@ async def test_names_of_operations_that_do_not_exist_share_one_metrics_label(
     assert "Ghost" not in metrics
     assert 'shopgraph_requests_total{operation="__unknown__",status="200"} 5' in metrics
     assert 'shopgraph_requests_total{operation="Real",status="200"} 1' in metrics
+
+
+async def test_introspection_without_variables_is_answered_once_per_operation(
+    nodes: SubgraphServer, monkeypatch: pytest.MonkeyPatch
+):
+    query = "{ a: __schema { types { name } } b: __schema { types { name } } }"
+    async with serve(nodes) as (client, app):
+        runs: list[str | None] = []
+        introspect = app.router._introspect
+
+        def counted(document: Any, name: str | None, variables: Any) -> Any:
+            runs.append(name)
+            return introspect(document, name, variables)
+
+        monkeypatch.setattr(app.router, "_introspect", counted)
+        bodies = [(await client.post("/graphql", json={"query": query})).json() for _ in range(3)]
+        with_variable = "query T($n: String!) { __type(name: $n) { name } }"
+        typed = [
+            (
+                await client.post("/graphql", json={"query": with_variable, "variables": {"n": n}})
+            ).json()
+            for n in ("Node", "Query")
+        ]
+    assert runs == [None, "T", "T"]  # once at preparation; per request when variables matter
+    names = {t["name"] for t in bodies[0]["data"]["a"]["types"]}
+    assert {"Node", "Query", "Deep"} <= names
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert typed == [{"data": {"__type": {"name": n}}} for n in ("Node", "Query")]
