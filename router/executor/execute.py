@@ -346,7 +346,7 @@ async def _entity_fetch(node: Flatten, run: _Run) -> None:
     if not representations:
         return
     variables = _fetch_variables(fetch, run)
-    variables["representations"] = representations
+    variables[fetch.entities_variable] = representations
     try:
         response = await run.client.request(
             fetch.service, fetch.operation, variables, None, run.headers, idempotent=True

@@ -27,6 +27,9 @@ class Fetch:
     type_map: Mapping[str, str] = field(default_factory=dict)
     # aliases this operation needed, to rename back in its response (subquery.Renames)
     renames: Mapping[str, Any] | None = None
+    # the variable carrying the representations: `representations`, unless the client's
+    # operation has a variable of that name (both are sent in the same request)
+    entities_variable: str = "representations"
 
     @property
     def is_entity_fetch(self) -> bool:

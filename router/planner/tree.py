@@ -35,10 +35,13 @@ def fetch_node(group: Group, operation: Operation) -> Fetch:
     name = ""
     if operation.name:
         name = f"{operation.name}__{group.subgraph}__{group.id}"
+    entities_variable = "representations"
+    while entities_variable in operation.variable_definitions:
+        entities_variable = "_" + entities_variable
     if group.entity:
-        var_defs.insert(0, "$representations: [_Any!]!")
+        var_defs.insert(0, f"${entities_variable}: [_Any!]!")
         body = group.selection.print("  ")
-        selection = "{\n  _entities(representations: $representations) " + body + "\n}"
+        selection = f"{{\n  _entities(representations: ${entities_variable}) {body}\n}}"
         kind = "query"
     else:
         selection = group.selection.print()
@@ -58,6 +61,7 @@ def fetch_node(group: Group, operation: Operation) -> Fetch:
         requires=dict(group.inputs),
         type_map=dict(group.type_map),
         renames=group.selection.renames(),
+        entities_variable=entities_variable,
     )
 
 

@@ -321,6 +321,23 @@ async def test_an_over_long_sign_in_password_is_refused_without_hashing(
                 "2024Dragon!!",  # ... and at the start
                 "monkeymonkey",  # repeated
                 "zzzzzzzzzzzzzzz",  # one character
+                # what an independent probe found accepted, and relatives
+                "passwordpassword1",  # repeated, decorated
+                "Monkeymonkey1!",  # repeated in another case, decorated
+                "123456789012",  # nothing but decoration: no letter
+                "dragon.dragon",  # words split by punctuation, repeated
+                "iloveyou iloveyou",  # ... by a space
+                "!!password password!!",  # ... and decorated
+                "p\N{CYRILLIC SMALL LETTER A}ssword1234",  # a look-alike letter
+                "P\N{GREEK CAPITAL LETTER ALPHA}SSW\N{CYRILLIC CAPITAL LETTER O}RD1234",
+                "pässwörd1234",  # accents
+                "\N{FULLWIDTH LATIN CAPITAL LETTER P}\N{FULLWIDTH LATIN SMALL LETTER A}ssword12345",
+                "Dragon1.dragon2",  # a word repeated, each copy decorated
+                "pass-word-2024",  # a listed word split by a separator
+                "abcdefghijkl",  # the alphabet
+                "qwerty-uiop-12",  # a keyboard row
+                "aaaaaaaaaaab",  # a held key, then the next letter
+                "\N{ARABIC LIGATURE SALLALLAHOU ALAYHE WASALLAM}" * 12,  # one character
             ]
         ),
     ],
@@ -335,6 +352,22 @@ async def test_an_over_long_sign_in_password_is_refused_without_hashing(
         "decorated-start",
         "repeated",
         "one-character",
+        "repeated-decorated",
+        "repeated-other-case-decorated",
+        "digits-only",
+        "repeated-with-dot",
+        "repeated-with-space",
+        "repeated-words-decorated",
+        "cyrillic-look-alike",
+        "greek-and-cyrillic-capitals",
+        "accents",
+        "full-width",
+        "repeated-each-decorated",
+        "split-word",
+        "alphabet-run",
+        "keyboard-row",
+        "held-key",
+        "one-expanding-character",
     ],
 )
 async def test_weak_passwords_are_refused_naming_the_field(
@@ -376,7 +409,20 @@ async def test_a_million_character_password_is_refused_before_hashing(
     assert await stack.sql("accounts", "SELECT id FROM users") == []
 
 
-@pytest.mark.parametrize("password", ["correct horse battery", "bob-password", "Tr0ub4dor&3xyz"])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "correct horse battery",
+        "correct horse battery staple",
+        "bob-password",
+        "Tr0ub4dor&3xyz",
+        "Tr0ub4dor&3-xyzzy",
+        "je suis très content",
+        # Cyrillic letters drawn like Latin ones must not turn a Russian passphrase weak
+        "мой секретный пароль",
+        "Zimmer 42 am Bahnhof",
+    ],
+)
 async def test_reasonable_passwords_are_accepted(stack: Stack, password: str) -> None:
     await register(stack, stack.url("accounts"), "fine@example.com", password)
     body = await login(stack, stack.url("accounts"), "FINE@example.com", password)

@@ -213,7 +213,7 @@ async def test_database_errors_are_logged_without_parameters(
     stack: Stack, caplog: pytest.LogCaptureFixture
 ) -> None:
     await stack.sql("accounts", "ALTER TABLE users RENAME TO users_moved")
-    values = {"email": "secret-email@example.com", "password": "hunter2-hunter2", "name": "Zed"}
+    values = {"email": "secret-email@example.com", "password": "hunter2-teapot-lamp", "name": "Zed"}
     try:
         with caplog.at_level(logging.ERROR):
             body = await stack.gql("accounts", REGISTER, {"input": values})
