@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import multiprocessing
 import random
@@ -135,12 +136,19 @@ PROBES: dict[str, Callable[[random.Random], Probe]] = {
         params=r.choice(["query=%ZZ", "query=mutation{x}", "variables=%7B", "query=" + "{a" * 500]),
     ),
     "unknown-field": lambda r: _post("unknown-field", {"query": "{ nope { nope } }"}),
+    "long-comment": lambda r: _post(
+        "long-comment", {"query": f"#{r.randrange(10**9)}" + "x" * 1_000_000 + "\n{ __typename }"}
+    ),
+    "long-operation-name": lambda r: _post(
+        "long-operation-name", {"query": "{ __typename }", "operationName": "N" * 1_000_000}
+    ),
 }
 
 
 # kinds whose request never varies: built once, since the attacker's CPU is not the point
 CONSTANT = frozenset(PROBES) - {"fragment-bomb", "deep-selection", "heavy-distinct",
-                                "deep-variables", "odd-content-type", "odd-method", "bad-get"}
+                                "deep-variables", "odd-content-type", "odd-method", "bad-get",
+                                "long-comment"}
 
 
 def hostile_requests(
@@ -168,6 +176,7 @@ class AttackReport:
     server_errors: list[str] = field(default_factory=list)  # "kind: status"
     transport_errors: list[str] = field(default_factory=list)
     ordinary_latencies: list[float] = field(default_factory=list)
+    cold_latencies: list[float] = field(default_factory=list)  # never-seen operations
     slowest_by_kind: dict[str, float] = field(default_factory=dict)  # seconds
     ordinary_wrong: int = 0
     rss_baseline_mib: float = 0.0
@@ -178,6 +187,7 @@ class AttackReport:
     def summary(self) -> dict[str, Any]:
         """The figures, rounded for a report."""
         latencies = sorted(self.ordinary_latencies) or [0.0]
+        cold = sorted(self.cold_latencies) or [0.0]
         return {
             "hostile_requests": self.hostile,
             "seconds": round(self.seconds, 1),
@@ -191,6 +201,9 @@ class AttackReport:
             if len(latencies) > 1
             else round(latencies[0] * 1000, 1),
             "ordinary_worst_ms": round(latencies[-1] * 1000, 1),
+            "ordinary_cold_requests": len(self.cold_latencies),
+            "ordinary_cold_p50_ms": round(statistics.median(cold) * 1000, 1),
+            "ordinary_cold_worst_ms": round(cold[-1] * 1000, 1),
             "rss_baseline_mib": round(self.rss_baseline_mib, 1),
             "rss_peak_mib": round(self.rss_peak_mib, 1),
             "rss_growth_mib": round(self.rss_peak_mib - self.rss_baseline_mib, 1),
@@ -233,20 +246,25 @@ async def _attacker(
 
 def _ordinary(router_url: str, expected: Any, stop: Any, results: Any) -> None:
     """The ordinary client, in a process of its own so that generating the attack never
-    delays it: asks its query every 20 ms until `stop` is set, then sends
-    (latencies, wrong answers) through `results`."""
+    delays it: asks its query every 20 ms until `stop` is set — every tenth time under
+    a new operation name, so the router has never seen it (a cold plan) — then sends
+    (latencies, cold latencies, wrong answers) through `results`."""
     latencies: list[float] = []
+    cold: list[float] = []
     wrong = 0
-    body = {"query": ORDINARY}
     with httpx.Client(base_url=router_url, timeout=30.0) as client:
-        while not stop.is_set():
+        for count in itertools.count(1):
+            if stop.is_set():
+                break
+            fresh = count % 10 == 0
+            query = ORDINARY.replace("Ordinary", f"Ordinary{count}") if fresh else ORDINARY
             started = time.perf_counter()
-            response = client.post("/graphql", json=body)
-            latencies.append(time.perf_counter() - started)
+            response = client.post("/graphql", json={"query": query})
+            (cold if fresh else latencies).append(time.perf_counter() - started)
             if response.status_code != 200 or response.json() != expected:
                 wrong += 1
             time.sleep(0.02)
-    results.send((latencies, wrong))
+    results.send((latencies, cold, wrong))
 
 
 async def _watch_rss(pid: int, report: AttackReport, done: asyncio.Event) -> None:
@@ -294,7 +312,9 @@ async def attack(
             done.set()
             stop.set()
             await watcher
-            report.ordinary_latencies, report.ordinary_wrong = receiving.recv()
+            report.ordinary_latencies, report.cold_latencies, report.ordinary_wrong = (
+                receiving.recv()
+            )
             client.join(10)
         report.rss_after_mib = _rss_mib(pid)
     return report
