@@ -5,7 +5,9 @@ reached the subgraph (connection refused or reset, 502/503/504), and a
 circuit breaker that fails fast while the subgraph keeps failing. Which headers
 each subgraph receives is decided by an optional `propagate` function; a header
 the wire cannot carry (CR, LF, NUL, not latin-1, a name that is no token) refuses
-that fetch with SUBREQUEST_INVALID_HEADER and a log line naming the header. An
+that fetch with SUBREQUEST_INVALID_HEADER and a log line naming the header. The
+check is the transport's (`encode_headers`, as it writes them), made once per
+fetch; a refused fetch sent nothing and says nothing about the subgraph. An
 optional observer sees every fetch (metrics, tracing).
 """
 
@@ -27,15 +29,18 @@ from router.executor.transport import (
     InvalidHeader,
     RawResponse,
     ResponseTooLarge,
+    encode_headers,
     new_http_client,
 )
-from router.http_fields import header_problem
 
 log = logging.getLogger("shopgraph.router.fetch")
 
 JSON_HEADERS = {
     "content-type": "application/json",
     "accept": "application/graphql-response+json, application/json",
+    # uncompressed answers: the size bound then holds for what is parsed, with nothing
+    # to inflate (the transport bounds gzip/deflate too, should a subgraph send them)
+    "accept-encoding": "identity",
 }
 
 HTTP_ERROR = "SUBREQUEST_HTTP_ERROR"
@@ -218,15 +223,10 @@ class SubgraphClient:
             )
 
     def _headers(self, service: str, headers: Mapping[str, str] | None) -> dict[str, str]:
+        # not checked here: the transport refuses what it cannot write (InvalidHeader)
         if self.propagate is not None:
-            out = {**JSON_HEADERS, **self.propagate(service, headers)}
-        else:
-            out = {**JSON_HEADERS, **headers} if headers else dict(JSON_HEADERS)
-        for name, value in out.items():
-            problem = header_problem(name, value)
-            if problem is not None:
-                raise _refused_header(service, name, problem)
-        return out
+            return {**JSON_HEADERS, **self.propagate(service, headers)}
+        return {**JSON_HEADERS, **headers} if headers else dict(JSON_HEADERS)
 
     async def request(
         self,
@@ -297,6 +297,8 @@ class SubgraphClient:
     ) -> httpx.Response | RawResponse:
         if self._fast is not None:
             return await self._fast.post(url, content, headers, timeout)
+        # another transport (a client given by the caller) gets the same check as ours
+        encode_headers(headers.items())
         return await self.client.post(url, content=content, headers=headers, timeout=timeout)
 
     async def _attempt(

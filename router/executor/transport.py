@@ -10,14 +10,18 @@ of idle connections. HTTPS goes to httpx's default transport.
 What one subgraph can cost the router is bounded: at most `max_connections`
 requests in flight per origin (others wait, and the wait counts against their
 timeout), one deadline for the whole exchange (so a body that trickles times
-out), and at most `max_response_bytes` of response body (64 KiB of headers).
-No header with an invalid name or a value holding CR, LF, NUL or characters
-outside latin-1 is ever written: `InvalidHeader` is raised instead.
+out), and at most `max_response_bytes` of response body (64 KiB of headers),
+before and after decoding a gzip or deflate `content-encoding` (other codings are
+refused: a few KB of compressed data can claim gigabytes). No header with an
+invalid name or a value holding CR, LF, NUL or characters outside latin-1 is ever
+written: `InvalidHeader` is raised instead, before anything is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
+import zlib
 from collections import deque
 from collections.abc import Iterable, Mapping
 
@@ -65,7 +69,16 @@ def encode_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, byte
 
 
 class _Exchange:
-    __slots__ = ("body", "complete", "headers", "keep_alive", "limit", "size", "status")
+    __slots__ = (
+        "body",
+        "complete",
+        "encoding",
+        "headers",
+        "keep_alive",
+        "limit",
+        "size",
+        "status",
+    )
 
     def __init__(self, limit: int) -> None:
         self.status = 0
@@ -75,6 +88,11 @@ class _Exchange:
         self.keep_alive = True
         self.limit = limit
         self.size = 0  # bytes received: the head until it completes, then the body
+        self.encoding: bytes | None = None  # the response's content-encoding, if any
+
+    def content(self) -> tuple[list[tuple[bytes, bytes]], bytes]:
+        """The response's headers and body, the body decoded within the size bound."""
+        return _decoded(self.headers, b"".join(self.body), self.encoding, self.limit)
 
     @property
     def open(self) -> bool:
@@ -136,9 +154,13 @@ class _Connection(asyncio.Protocol):
         exchange = self.exchange
         if exchange is not None and exchange.open:
             exchange.headers.append((name, value))
+            lowered = name.lower()
             # a declared length over the bound is refused before a byte of the body is read
-            if name.lower() == b"content-length" and _declared(value) > exchange.limit:
+            if lowered == b"content-length" and _declared(value) > exchange.limit:
                 self._fail(_too_large(exchange.limit))
+            elif lowered == b"content-encoding":  # repeated lines list codings in order
+                previous = exchange.encoding
+                exchange.encoding = value if previous is None else previous + b"," + value
 
     def on_headers_complete(self) -> None:
         exchange = self.exchange
@@ -187,6 +209,57 @@ def _too_large(limit: int) -> ResponseTooLarge:
     return ResponseTooLarge("body", limit)
 
 
+# Codings that can be decoded within a bound (zlib stops at a given output size);
+# the value is zlib's wbits: gzip framing, or zlib framing (raw deflate tried next).
+_CODINGS = {
+    b"gzip": 16 + zlib.MAX_WBITS,
+    b"x-gzip": 16 + zlib.MAX_WBITS,
+    b"deflate": zlib.MAX_WBITS,
+}
+_RECODED = (b"content-encoding", b"content-length")
+
+
+def _decoded(
+    headers: list[tuple[bytes, bytes]], body: bytes, encoding: bytes | None, limit: int
+) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """`body` decoded from `encoding` (the content-encoding header) with at most `limit`
+    bytes of output per step, and the headers without that coding; ResponseTooLarge past
+    the bound, httpx.DecodingError for a coding that cannot be bounded or bad data."""
+    if encoding is None:
+        return headers, body
+    codings = [c.strip().lower() for c in encoding.split(b",")]
+    for coding in reversed(codings):  # the last coding applied is undone first
+        if coding in (b"", b"identity"):
+            continue
+        wbits = _CODINGS.get(coding)
+        if wbits is None:
+            raise httpx.DecodingError(
+                f"response content-encoding {coding.decode('latin-1')!r} is not supported"
+            )
+        body = _inflate(body, wbits, limit)
+    return [(k, v) for k, v in headers if k.lower() not in _RECODED], body
+
+
+def _inflate(data: bytes, wbits: int, limit: int) -> bytes:
+    try:
+        try:
+            inflater = zlib.decompressobj(wbits)
+            out = inflater.decompress(data, limit + 1)
+        except zlib.error:
+            if wbits != zlib.MAX_WBITS:
+                raise
+            # "deflate" sent without its zlib header, as some servers do
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            out = inflater.decompress(data, limit + 1)
+        if len(out) <= limit:
+            out += inflater.flush()  # input is all consumed: at most a window is left
+    except zlib.error as error:
+        raise httpx.DecodingError(f"response body could not be decoded: {error}") from None
+    if len(out) > limit:
+        raise ResponseTooLarge("body (decoded)", limit)
+    return out
+
+
 class _Pool:
     """One origin's idle connections and the requests in flight to it."""
 
@@ -205,6 +278,12 @@ class _Deadline:
 
     def __init__(self) -> None:
         self.step = "pool"
+
+    async def trace(self, event: str, info: dict[str, object]) -> None:
+        """httpcore's `trace` extension: once the request's head is being written the
+        connection (TLS handshake included) is made, and what is left is the exchange."""
+        if event.endswith("send_request_headers.started"):
+            self.step = "read"
 
     def error(self, request: httpx.Request | None) -> httpx.TimeoutException:
         if self.step == "pool":
@@ -245,12 +324,14 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
         *,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.max_idle = max_idle_per_origin
         self.max_connections = max_connections
         self.max_response_bytes = max_response_bytes
         self._pools: dict[Origin, _Pool] = {}
-        self._tls = httpx.AsyncHTTPTransport()
+        # HTTPS: the system's usual trust store unless given a context (a private CA)
+        self._tls = httpx.AsyncHTTPTransport(verify=ssl_context or True)
         self._targets: dict[str, tuple[Origin, bytes, bytes]] = {}
 
     def set_limits(self, *, max_connections: int, max_response_bytes: int) -> None:
@@ -348,7 +429,8 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
         head.append(b"\r\n")
         head.append(content)
         exchange = await self._exchange(origin, b"".join(head), timeout, None)
-        return RawResponse(exchange.status, exchange.headers, b"".join(exchange.body))
+        headers, body = exchange.content()
+        return RawResponse(exchange.status, headers, body)
 
     async def _exchange(
         self,
@@ -413,23 +495,30 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
         """An HTTPS request through httpx's transport, under the same slots and bounds."""
         pool = self._pool(origin)
         deadline = _Deadline()
+        request.extensions["trace"] = deadline.trace
+        limit = self.max_response_bytes
         try:
             async with asyncio.timeout(timeout):
                 await self._acquire(pool)
                 try:
-                    deadline.step = "read"
+                    deadline.step = "connect"  # until httpcore starts writing the request
                     response = await self._tls.handle_async_request(request)
                     try:
-                        content = await _read_bounded(response, self.max_response_bytes)
+                        raw = await _read_bounded(response, limit)
                     finally:
                         await response.aclose()
                 finally:
                     self._release(pool)
         except TimeoutError as error:
             raise deadline.error(request) from error
+        encoding = response.headers.get("content-encoding")
+        headers, content = _decoded(
+            response.headers.raw, raw, encoding and encoding.encode("latin-1"), limit
+        )
+        # decoded here, within the bound: httpx must not decode it again
         return httpx.Response(
             response.status_code,
-            headers=response.headers,
+            headers=headers,
             content=content,
             extensions=response.extensions,
             request=request,
@@ -449,10 +538,11 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
             await request.aread()
         payload = _serialize(request, url.netloc.decode("ascii"))
         exchange = await self._exchange(origin, payload, timeout, request)
+        headers, content = exchange.content()
         return httpx.Response(
             exchange.status,
-            headers=exchange.headers,
-            content=b"".join(exchange.body),
+            headers=headers,
+            content=content,
             extensions={"http_version": b"HTTP/1.1"},
             request=request,
         )

@@ -1,17 +1,18 @@
 """The address a sign-in came from, for throttling.
 
 accounts sits behind the router, so the TCP peer is usually the router. The
-router appends the address of whoever connected to it to `X-Forwarded-For`
-(and forwards that header to subgraphs by default), so the client is the
-right-most entry of that header that is not itself a trusted hop. The header
+router writes the address of whoever connected to it as the right-most entry
+of `X-Forwarded-For` (replacing what a client sent, keeping what a proxy it
+trusts sent) and forwards that header to subgraphs by default. So the header
 is believed only when the peer is a trusted hop: anyone else could write
-anything there, so for them the peer address is the client.
+anything there, and for them the peer address is the client.
 
 Trusted hops are SHOPGRAPH_TRUSTED_PROXIES, a comma-separated list of
-addresses or networks (the router's address, and any load balancer in front
-of it). By default loopback and the private ranges are trusted, which covers
-`shopgraph dev` and compose.yaml's network; set it to exactly your router's
-addresses where clients can reach accounts from a private network.
+addresses or networks. When it is set, the client is the right-most entry that
+is not itself a listed hop (list the router and any proxy in front of it).
+When it is unset, a peer on loopback or a private range (where `shopgraph dev`
+and compose.yaml put the router) is believed for the right-most entry only,
+the one it wrote itself: nothing further left was vouched for by anyone.
 """
 
 from __future__ import annotations
@@ -32,10 +33,16 @@ UNKNOWN = "unknown"
 
 
 def parse_address(text: str) -> Address | None:
-    """An address as written in a header or by the server (IPv4-mapped IPv6 unwrapped)."""
+    """An address as written in a header or by the server: `ip`, `ip:port`, `[v6]` or
+    `[v6]:port` (IPv4-mapped IPv6 unwrapped); None for anything else."""
     candidate = text.strip()
-    if candidate.startswith("[") and "]" in candidate:  # "[2001:db8::1]:443"
-        candidate = candidate[1 : candidate.index("]")]
+    if candidate.startswith("["):  # "[2001:db8::1]:443"
+        end = candidate.find("]")
+        if end < 0:
+            return None
+        candidate = candidate[1:end]
+    elif candidate.count(":") == 1:  # "203.0.113.9:51234" (bare IPv6 has several colons)
+        candidate = candidate.partition(":")[0]
     try:
         address = ipaddress.ip_address(candidate)
     except ValueError:
@@ -55,6 +62,10 @@ def throttle_key(address: Address) -> str:
 @dataclass(frozen=True)
 class TrustedProxies:
     networks: tuple[Network, ...]
+    # Whether entries of X-Forwarded-For inside `networks` are hops too (walk on past
+    # them). Only for a list someone wrote down: the private ranges of the default
+    # also hold clients, whose own entries nobody vouches for.
+    chain: bool = True
 
     @classmethod
     def parse(cls, text: str) -> TrustedProxies:
@@ -72,10 +83,15 @@ class TrustedProxies:
         return cls(tuple(networks))
 
     @classmethod
+    def default(cls) -> TrustedProxies:
+        """A peer on loopback or a private range, believed for the entry it wrote only."""
+        return cls(cls.parse(DEFAULT_TRUSTED_PROXIES).networks, chain=False)
+
+    @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TrustedProxies:
-        """SHOPGRAPH_TRUSTED_PROXIES, or loopback and the private ranges when it is unset."""
+        """SHOPGRAPH_TRUSTED_PROXIES, or the default when it is unset."""
         text = (env if env is not None else os.environ).get(TRUSTED_PROXIES_ENV)
-        return cls.parse(DEFAULT_TRUSTED_PROXIES if text is None else text)
+        return cls.default() if text is None else cls.parse(text)
 
     def trusts(self, address: Address) -> bool:
         """Whether `address` is a hop allowed to say who its client was."""
@@ -87,11 +103,15 @@ class TrustedProxies:
         if current is None:
             return UNKNOWN
         hops = [h for h in (forwarded_for or "").split(",") if h.strip()]
-        while self.trusts(current) and hops:
+        if not self.trusts(current):
+            return throttle_key(current)
+        while hops:
             previous = parse_address(hops.pop())
             if previous is None:
-                # Garbage written before a trusted hop: the hop that passed it on is
-                # the last address anyone vouches for.
+                # Garbage where an address should be: the hop that passed it on is the
+                # last address anyone vouches for.
                 break
             current = previous
+            if not (self.chain and self.trusts(current)):
+                break
         return throttle_key(current)

@@ -1,28 +1,51 @@
 """Issue 10, findings 4, 5 and 12: what one subgraph or one forwarded header can cost.
 
 The transport never writes an invalid header, caps its connections per origin, bounds
-the response it reads and times out a body that trickles; the circuit breaker's trial
-request is released however it ends, and a reload forgets breakers of subgraphs that
-moved or went away. Real sockets throughout (raw asyncio servers, echo subgraphs)."""
+the response it reads (compressed or not) and times out a body that trickles; an HTTPS
+connect timeout is a connect timeout; the circuit breaker's trial request is released
+however it ends, and a reload forgets breakers of subgraphs that moved or went away.
+Real sockets throughout (raw asyncio servers, TLS with a certificate made by the test,
+echo subgraphs)."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime
+import gzip
+import ipaddress
 import json
 import logging
+import ssl
+import tempfile
 import time
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from router import Router
 from router.config import ConfigError, RouterConfig, parse_config
-from router.executor.fetcher import CircuitBreakers, SubgraphClient, SubgraphPolicy
-from router.executor.transport import FastHTTPTransport, InvalidHeader, ResponseTooLarge
+from router.executor.fetcher import (
+    CircuitBreakers,
+    SubgraphClient,
+    SubgraphPolicy,
+    SubgraphRequestError,
+)
+from router.executor.transport import (
+    FastHTTPTransport,
+    InvalidHeader,
+    RawResponse,
+    ResponseTooLarge,
+)
 from tests.server.conftest import serve
 from tests.server.echo_subgraph import EchoSubgraphs
 
@@ -43,8 +66,11 @@ class Wire:
 
 
 @asynccontextmanager
-async def raw_server(handle: Handler) -> AsyncIterator[tuple[str, Wire]]:
-    """An asyncio server on loopback: `handle` runs once per request received."""
+async def raw_server(
+    handle: Handler, context: ssl.SSLContext | None = None
+) -> AsyncIterator[tuple[str, Wire]]:
+    """An asyncio server on loopback (TLS with `context`): `handle` runs once per request
+    received."""
     wire = Wire()
 
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -71,7 +97,7 @@ async def raw_server(handle: Handler) -> AsyncIterator[tuple[str, Wire]]:
             wire.open -= 1
             writer.close()
 
-    server = await asyncio.start_server(connection, "127.0.0.1", 0)
+    server = await asyncio.start_server(connection, "127.0.0.1", 0, ssl=context)
     port = server.sockets[0].getsockname()[1]
     try:
         yield f"http://127.0.0.1:{port}/graphql", wire
@@ -461,3 +487,257 @@ async def test_a_reload_resets_breakers_of_moved_or_vanished_subgraphs(echo: Ech
     finally:
         moved.close()
         only_alpha.close()
+
+
+# -- HTTPS: connect timeouts ------------------------------------------------------------
+
+
+def _self_signed() -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A certificate for 127.0.0.1 made for this test: (server context, client context)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    folder = Path(tempfile.mkdtemp(prefix="sgtls-"))
+    (folder / "cert.pem").write_bytes(cert_pem)
+    (folder / "key.pem").write_bytes(key_pem)
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    client = ssl.create_default_context(cadata=cert_pem.decode())
+    return server, client
+
+
+@pytest.fixture(scope="module")
+def tls() -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    return _self_signed()
+
+
+@asynccontextmanager
+async def tls_server(
+    handle: Handler, context: ssl.SSLContext | None
+) -> AsyncIterator[tuple[str, Wire]]:
+    """`raw_server` behind TLS; with no context, a TCP server that accepts and never says
+    a word, so a TLS handshake with it never completes."""
+    wire = Wire()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        wire.connections += 1
+        try:
+            while await reader.read(65536):  # the ClientHello, unanswered, until it hangs up
+                pass
+        except ConnectionError:
+            pass
+        writer.close()
+
+    if context is None:
+        server = await asyncio.start_server(silent, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            yield f"https://127.0.0.1:{port}/graphql", wire
+        finally:
+            server.close()
+        return
+    async with raw_server(handle, context) as (url, inner):
+        yield url.replace("http://", "https://"), inner
+
+
+async def test_an_https_handshake_that_never_completes_is_a_connect_timeout():
+    transport = FastHTTPTransport()
+    async with tls_server(hang, None) as (url, wire):
+        with pytest.raises(httpx.ConnectTimeout, match="timed out connecting"):
+            await asyncio.wait_for(transport.post(url, b"{}", {}, 0.3), timeout=30)
+    await transport.aclose()
+    assert wire.connections == 1
+
+
+async def test_an_https_connect_timeout_is_retried_like_any_other():
+    client = SubgraphClient(
+        {"a": ""},
+        default_policy=SubgraphPolicy(timeout=0.3, retries=2, retry_backoff=0.01),
+        deduplicate=False,
+    )
+    async with tls_server(hang, None) as (url, wire):
+        client.urls["a"] = url
+        with pytest.raises(SubgraphRequestError) as caught:
+            await client.request("a", "{ a }", None, idempotent=True)
+    await client.aclose()
+    assert caught.value.code == "SUBREQUEST_TIMEOUT"
+    # never connected, so never reached the subgraph: the two retries were made
+    assert wire.connections == 3
+
+
+async def test_an_https_subgraph_that_never_answers_is_a_read_timeout(tls):
+    server_context, client_context = tls
+    transport = FastHTTPTransport(ssl_context=client_context)
+    async with tls_server(hang, server_context) as (url, wire):
+        with pytest.raises(httpx.ReadTimeout, match="timed out waiting for the response"):
+            await asyncio.wait_for(transport.post(url, b"{}", {}, 0.5), timeout=30)
+    await transport.aclose()
+    assert len(wire.heads) == 1
+
+
+# -- content codings ----------------------------------------------------------------------
+
+BIG_JSON = b'{"data":{"x":"' + b"0" * (10 * 1024 * 1024) + b'"}}'
+GZIP_BOMB = gzip.compress(BIG_JSON, compresslevel=9)
+SMALL_JSON = b'{"data":{"x":"' + b"ok " * 100 + b'"}}'
+
+
+def encoded(body: bytes, coding: str) -> Handler:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+            f"content-encoding: {coding}\r\ncontent-length: {len(body)}\r\n\r\n"
+        )
+        writer.write(head.encode() + body)
+        await writer.drain()
+
+    return answer
+
+
+async def _post_each_way(
+    url: str, limit: int, client_context: ssl.SSLContext | None
+) -> list[httpx.Response | RawResponse | Exception]:
+    """The same POST through the router's direct call and through an httpx client."""
+    transport = FastHTTPTransport(max_response_bytes=limit, ssl_context=client_context)
+    outcomes: list[httpx.Response | RawResponse | Exception] = []
+    async with httpx.AsyncClient(transport=transport, timeout=10.0) as client:
+        for post in (
+            lambda: transport.post(url, b"{}", {}, 10.0),
+            lambda: client.post(url, content=b"{}"),
+        ):
+            try:
+                outcomes.append(await post())
+            except (ResponseTooLarge, httpx.DecodingError) as error:
+                outcomes.append(error)
+    return outcomes
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+async def test_a_compressed_answer_is_bounded_once_decoded(scheme: str, tls):
+    server_context, client_context = tls if scheme == "https" else (None, None)
+    assert len(GZIP_BOMB) < 11_000  # 10 MiB of JSON in about 10 KB
+    async with raw_server(encoded(GZIP_BOMB, "gzip"), server_context) as (url, _):
+        url = url.replace("http://", f"{scheme}://")
+        outcomes = await _post_each_way(url, 1024 * 1024, client_context)
+    assert [str(error) for error in outcomes] == [
+        "response body (decoded) larger than 1048576 bytes"
+    ] * 2
+    assert all(isinstance(error, ResponseTooLarge) for error in outcomes)
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "identity"])
+async def test_a_compressed_answer_within_the_bound_is_decoded(scheme: str, coding: str, tls):
+    server_context, client_context = tls if scheme == "https" else (None, None)
+    body = {
+        "gzip": gzip.compress(SMALL_JSON),
+        "deflate": zlib.compress(SMALL_JSON),
+        "identity": SMALL_JSON,
+    }[coding]
+    async with raw_server(encoded(body, coding), server_context) as (url, _):
+        url = url.replace("http://", f"{scheme}://")
+        outcomes = await _post_each_way(url, len(SMALL_JSON), client_context)
+    for response in outcomes:
+        assert isinstance(response, httpx.Response | RawResponse), response
+        assert response.content == SMALL_JSON
+        names = [
+            name.lower()
+            for name, _ in (
+                response.headers.raw if isinstance(response, httpx.Response) else response.headers
+            )
+        ]
+        assert b"content-encoding" not in names
+
+
+async def test_codings_on_repeated_header_lines_are_all_undone():
+    twice = gzip.compress(zlib.compress(SMALL_JSON))
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (
+            "HTTP/1.1 200 OK\r\ncontent-encoding: deflate\r\ncontent-encoding: gzip\r\n"
+            f"content-length: {len(twice)}\r\n\r\n"
+        )
+        writer.write(head.encode() + twice)
+        await writer.drain()
+
+    async with raw_server(answer) as (url, _):
+        outcomes = await _post_each_way(url, 1024 * 1024, None)
+    assert [getattr(response, "content", response) for response in outcomes] == [SMALL_JSON] * 2
+
+
+async def test_a_coding_that_cannot_be_bounded_is_refused():
+    async with raw_server(encoded(b"\x0b\x02\x80ok\x03", "br")) as (url, _):
+        outcomes = await _post_each_way(url, 1024, None)
+    assert [str(error) for error in outcomes] == [
+        "response content-encoding 'br' is not supported"
+    ] * 2
+
+
+async def test_the_router_asks_subgraphs_for_uncompressed_answers(echo: EchoSubgraphs):
+    async with serve(echo) as (client, _):
+        await client.post("/graphql", json={"query": "{ betaHeaders }"})
+    [seen] = echo.behaviour["beta"].requests
+    assert seen["accept-encoding"] == "identity"
+
+
+async def test_a_compressed_bomb_fails_only_its_fetch():
+    client = SubgraphClient({"a": ""}, deduplicate=False)
+    client.limit_transport(100, 1024 * 1024)
+    async with raw_server(encoded(GZIP_BOMB, "gzip")) as (url, _):
+        client.urls["a"] = url
+        with pytest.raises(SubgraphRequestError) as caught:
+            await client.request("a", "{ a }", None)
+    await client.aclose()
+    assert (caught.value.code, caught.value.message) == (
+        "SUBREQUEST_HTTP_ERROR",
+        "response body (decoded) from subgraph 'a' is larger than 1048576 bytes",
+    )
+
+
+# -- one header check, made by the transport --------------------------------------------
+
+
+async def test_a_client_with_another_transport_refuses_bad_headers_the_same_way():
+    records = Records()
+    fetch_log = logging.getLogger("shopgraph.router.fetch")
+    fetch_log.addHandler(records)
+    breakers = CircuitBreakers(failure_threshold=1)
+    async with raw_server(answer_ok) as (url, wire), httpx.AsyncClient() as plain:
+        client = SubgraphClient({"a": url}, client=plain, breakers=breakers)
+        try:
+            with pytest.raises(SubgraphRequestError) as caught:
+                await client.request("a", "{ a }", None, headers={"x-name": "\u65e5"})
+        finally:
+            fetch_log.removeHandler(records)
+    assert (caught.value.code, caught.value.message) == (
+        "SUBREQUEST_INVALID_HEADER",
+        "header 'x-name' cannot be sent to subgraph 'a': the value has characters outside latin-1",
+    )
+    assert wire.connections == 0
+    # nothing was sent, so nothing is held against the subgraph
+    assert breakers.states() == {"a": "closed"}
+    assert records.lines == [
+        "WARNING refused to send header 'x-name' to subgraph 'a': "
+        "the value has characters outside latin-1"
+    ]

@@ -5,15 +5,25 @@ on extra accounts servers over the same database with small limits, a
 counting argon2 hasher (argon2-cffi's real PasswordHasher, subclassed only to
 count what it verifies and hashes) and chosen trusted hops. The test client
 connects from 127.0.0.1, a trusted hop by default, so `X-Forwarded-For` plays
-the router telling accounts who the client was.
+the router telling accounts who the client was. The client address through a
+real `shopgraph router` process is checked at the end of the throttling part.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import socket
+import subprocess
+import sys
+import tempfile
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 from argon2 import PasswordHasher, extract_parameters
@@ -23,6 +33,7 @@ from subgraphs.accounts.client_address import TrustedProxies
 from subgraphs.accounts.passwords import password_problem
 from subgraphs.accounts.throttle import LoginLimits
 from subgraphs.common.serve import RunningServer, start_server
+from subgraphs.sdl import SNAPSHOT_DIR
 from subgraphs.seed import DEMO_USERS
 from subgraphs.stack import create_app
 
@@ -260,6 +271,134 @@ def test_client_address_is_the_last_untrusted_hop() -> None:
     assert proxies.client(None, "1.2.3.4") == "unknown"
     with pytest.raises(ValueError, match="SHOPGRAPH_TRUSTED_PROXIES: 'router' is not an IP"):
         TrustedProxies.parse("127.0.0.1,router")
+
+
+def test_by_default_only_the_entry_the_peer_wrote_is_believed() -> None:
+    # Unset, the private ranges are trusted as the router's address, but they hold
+    # clients too: an entry further left is nobody's word but the client's.
+    proxies = TrustedProxies.from_env({})
+    assert proxies.client("127.0.0.1", "203.0.113.9, 10.0.0.7") == "10.0.0.7"
+    assert proxies.client("10.0.0.5", "203.0.113.9, 192.168.1.20") == "192.168.1.20"
+    assert proxies.client("127.0.0.1", "203.0.113.9") == "203.0.113.9"
+    assert proxies.client("198.51.100.1", "203.0.113.9") == "198.51.100.1"
+    # listing hops explicitly lets the walk go past them
+    listed = TrustedProxies.from_env({"SHOPGRAPH_TRUSTED_PROXIES": "127.0.0.1,10.0.0.7"})
+    assert listed.client("127.0.0.1", "203.0.113.9, 10.0.0.7") == "203.0.113.9"
+
+
+@pytest.mark.parametrize(
+    ("entry", "key"),
+    [
+        ("203.0.113.9:51234", "203.0.113.9"),
+        ("[2001:db8:1:2::9]:443", "2001:db8:1:2::/64"),
+        ("[2001:db8:1:2::9]", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2::9", "2001:db8:1:2::/64"),
+        (" 203.0.113.9 ", "203.0.113.9"),
+        ("[::ffff:203.0.113.9]:80", "203.0.113.9"),
+        ("203.0.113.9:51234:1", "127.0.0.1"),  # garbage: the peer is the client
+        ("[2001:db8::1:443", "127.0.0.1"),
+        ("unknown", "127.0.0.1"),
+    ],
+)
+def test_forwarded_entries_with_ports_are_addresses(entry: str, key: str) -> None:
+    assert TrustedProxies.from_env({}).client("127.0.0.1", entry) == key
+
+
+# -- through the router -------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def router_in_front(accounts_url: str, traffic: dict[str, Any]) -> AsyncIterator[str]:
+    """`shopgraph router` as deployed (its own process, uvicorn) on the shop's supergraph,
+    reaching `accounts_url` for accounts; yields its /graphql URL."""
+    folder = Path(tempfile.mkdtemp(prefix="sgrouter-"))
+    config = {
+        "supergraph": str(SNAPSHOT_DIR / "supergraph.graphql"),
+        "subgraphs": {"accounts": {"url": accounts_url}},
+        "traffic": traffic,
+    }
+    (folder / "router.yaml").write_text(json.dumps(config))  # JSON is YAML
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    argv = [sys.executable, "-m", "router.cli", "router", "--config", str(folder / "router.yaml")]
+    argv += ["--listen", f"127.0.0.1:{port}", "--poll-interval", "0"]
+    log = folder / "router.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(timeout=2) as client:
+            for _ in range(300):
+                assert process.poll() is None, log.read_text()
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get(f"{url}/health")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("shopgraph router did not start within 30 s")
+        yield f"{url}/graphql"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def login_via(stack: Stack, router_url: str, email: str, forwarded_for: str) -> str:
+    """A wrong-password sign-in through the router claiming to come from `forwarded_for`."""
+    body = await post(
+        stack, router_url, LOGIN, {"input": {"email": email, "password": "x"}}, forwarded_for
+    )
+    for error in body.get("errors", []):  # what the router adds to a subgraph's error
+        assert error["extensions"].pop("serviceName") == "accounts"
+    return outcome(body)
+
+
+async def address_subjects(stack: Stack) -> list[str]:
+    rows = await stack.sql(
+        "accounts",
+        "SELECT DISTINCT subject FROM login_failures WHERE scope = 'address'",
+    )
+    return sorted(r.subject for r in rows)
+
+
+async def test_through_the_router_a_local_client_cannot_name_another_address(
+    stack: Stack,
+) -> None:
+    # The default everywhere: accounts believes the router (on loopback) for the entry it
+    # wrote, the router believes nobody. The client, on 127.0.0.1 too, names other
+    # addresses to spread its guesses (or to lock someone else's address out).
+    accounts = await start_accounts(
+        stack, LoginLimits(3, 2, 900), None, TrustedProxies.from_env({})
+    )
+    try:
+        async with router_in_front(accounts.graphql_url, {}) as router_url:
+            outcomes = [
+                await login_via(stack, router_url, f"u{i}@example.com", f"203.0.113.{9 + i}")
+                for i in range(3)
+            ]
+    finally:
+        await accounts.stop()
+    assert outcomes == ["wrong", "wrong", "throttled"]
+    assert await address_subjects(stack) == ["127.0.0.1"]
+
+
+async def test_through_a_trusted_proxy_the_forwarded_address_counts(stack: Stack) -> None:
+    # The test client plays a load balancer on 127.0.0.1, trusted by the router and
+    # listed (with the router, also 127.0.0.1) for accounts.
+    proxies = TrustedProxies.parse("127.0.0.1")
+    accounts = await start_accounts(stack, LoginLimits(3, 2, 900), None, proxies)
+    try:
+        async with router_in_front(
+            accounts.graphql_url, {"trusted_proxies": ["127.0.0.1/32"]}
+        ) as router_url:
+            outcomes = [
+                await login_via(stack, router_url, f"u{i}@example.com", client)
+                for i, client in enumerate(["203.0.113.9", "203.0.113.9", "203.0.113.9", "::1"])
+            ]
+    finally:
+        await accounts.stop()
+    assert outcomes == ["wrong", "wrong", "throttled", "wrong"]
+    assert await address_subjects(stack) == ["203.0.113.9", "::/64"]
 
 
 # -- unknown emails -----------------------------------------------------------------------
