@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from subgraphs.common.auth import ADMIN, CUSTOMER, TokenCodec
 from subgraphs.common.context import Context
+from subgraphs.common.entities import EntitySchema, in_chunks
 from subgraphs.common.errors import NotFound
 from subgraphs.common.types import UserError, UserErrorCode, user_error
 
@@ -67,9 +68,11 @@ def _uuid(value: str) -> uuid.UUID | None:
 
 async def load_user(context: Context, user_id: str) -> User | None:
     async def load(ids: Sequence[str]) -> list[User | None]:
-        wanted = {u for u in (_uuid(i) for i in ids) if u is not None}
+        wanted = list(dict.fromkeys(u for u in (_uuid(i) for i in ids) if u is not None))
+        rows: list[UserRow] = []
         async with context.db.session() as session:
-            rows = (await session.scalars(select(UserRow).where(UserRow.id.in_(wanted)))).all()
+            for part in in_chunks(wanted):
+                rows += (await session.scalars(select(UserRow).where(UserRow.id.in_(part)))).all()
         by_id = {str(row.id): User.from_row(row) for row in rows}
         return [by_id.get(str(_uuid(i))) if _uuid(i) else None for i in ids]
 
@@ -205,4 +208,4 @@ class Mutation:
         return AuthPayload(token=_codec(info).issue(str(row.id), row.role), user=User.from_row(row))
 
 
-schema = strawberry.federation.Schema(query=Query, mutation=Mutation, federation_version="2.7")
+schema = EntitySchema(query=Query, mutation=Mutation, federation_version="2.7")

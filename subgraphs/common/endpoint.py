@@ -34,7 +34,7 @@ from router.lru import LruCache
 from router.measure import LimitError, parse_bounded, violations
 from router.server.protocol import MAX_OPERATION_NAME, OPERATION_NAME
 
-from .errors import error_body, format_execution_error, format_request_error
+from .errors import error_body, format_execution_errors, format_request_error
 from .inputs import InputGuard
 from .internal import InternalFieldGuard
 from .limits import subgraph_limits
@@ -146,7 +146,7 @@ class GraphQLEndpoint:
             result = await result  # type: ignore[misc]
         body: dict[str, Any] = {}
         if result.errors:
-            body["errors"] = [format_execution_error(e) for e in result.errors]
+            body["errors"] = format_execution_errors(result.errors)
         if (
             result.data is not None
             or not result.errors

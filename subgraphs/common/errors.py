@@ -11,7 +11,10 @@ parameters (a password hash, an email) and PostgreSQL's messages quote values.
 from __future__ import annotations
 
 import logging
+import re
 import traceback
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from graphql import GraphQLError
@@ -53,6 +56,8 @@ class NotFound(ApiError):
 # rejected, in their message or their chained causes.
 _DATABASE_LIBRARIES = frozenset({"sqlalchemy", "asyncpg"})
 _MAX_CHAIN = 16  # causes shown per log line
+# A run of bind placeholders, as an IN (...) list renders them: "$1::UUID, $2::UUID, ..."
+_PLACEHOLDER_RUN = re.compile(r"(\$\d+(?:::\w+)?)(?:, \$\d+(?:::\w+)?)+, (\$\d+(?:::\w+)?)")
 
 
 def _summary(error: BaseException) -> str:
@@ -68,7 +73,8 @@ def _summary(error: BaseException) -> str:
         details.append(f"sqlstate {sqlstate}")
     statement = getattr(error, "statement", None)
     if isinstance(statement, str):
-        details.append("SQL: " + " ".join(statement.split()))
+        # an IN list of a thousand keys is a thousand placeholders: shown as first, last
+        details.append("SQL: " + _PLACEHOLDER_RUN.sub(r"\1, …, \2", " ".join(statement.split())))
     details.append("message withheld (it may quote SQL parameters)")
     return f"{kind}: {'; '.join(details)}"
 
@@ -116,8 +122,33 @@ def format_request_error(error: GraphQLError, code: str) -> dict[str, Any]:
     return formatted
 
 
-def format_execution_error(error: GraphQLError) -> dict[str, Any]:
-    """An error raised while resolving fields; unexpected ones are masked and logged."""
+def _unexpected(error: BaseException | None) -> bool:
+    return error is not None and not isinstance(error, ApiError | GraphQLError)
+
+
+def format_execution_errors(errors: Sequence[GraphQLError]) -> list[dict[str, Any]]:
+    """Every error of an execution result, formatted (see `format_execution_error`).
+
+    One unexpected exception that failed many fields (a DataLoader batch that
+    failed is raised in every field that awaited it) is logged once, with the
+    number of fields it failed, not once per field.
+    """
+    shared = Counter(id(e.original_error) for e in errors if _unexpected(e.original_error))
+    logged: set[int] = set()
+    formatted = []
+    for error in errors:
+        key = id(error.original_error)
+        formatted.append(format_execution_error(error, 0 if key in logged else shared[key]))
+        logged.add(key)
+    return formatted
+
+
+def format_execution_error(error: GraphQLError, fields_failed: int = 1) -> dict[str, Any]:
+    """An error raised while resolving fields; unexpected ones are masked and logged.
+
+    `fields_failed` is how many fields the same unexpected exception failed (it is
+    logged with the first of them), 0 when it has been logged already.
+    """
     original = error.original_error
     message = error.message
     extensions: dict[str, Any] = {}
@@ -136,7 +167,9 @@ def format_execution_error(error: GraphQLError) -> dict[str, Any]:
     else:
         code = "INTERNAL_SERVER_ERROR"
         message = INTERNAL_MESSAGE
-        log_unexpected(logger, "Unexpected error at %s", error.path, error=original)
+        if fields_failed:
+            more = f" (and {fields_failed - 1} more fields)" if fields_failed > 1 else ""
+            log_unexpected(logger, "Unexpected error at %s%s", error.path, more, error=original)
     formatted: dict[str, Any] = {"message": message}
     if error.locations:
         formatted["locations"] = [

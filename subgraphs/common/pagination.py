@@ -2,6 +2,12 @@
 
 A cursor is base64 of the row's sort-key values (always ending with the id), so
 pages stay stable while rows are added; `first` is capped at MAX_PAGE_SIZE.
+
+A cursor comes back from the client, so it is decoded strictly: a JSON list
+with one value per sort key, each the JSON type its column's values are encoded
+as and within what the column can hold (a text no longer than the column, no
+NUL; a UUID; a finite decimal within NUMERIC(p, s); a timestamp with its
+offset). Anything else is BAD_USER_INPUT naming `after`, before any SQL.
 """
 
 from __future__ import annotations
@@ -10,13 +16,16 @@ import base64
 import binascii
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import orjson
 import strawberry
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, DateTime, Numeric, Select, String, and_, or_
 
 from .errors import BadUserInput
+from .types import decimal_problem
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -75,14 +84,61 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(list(values))).decode()
 
 
-def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
+# An ISO 8601 timestamp with microseconds and offset is 32 characters.
+_TIMESTAMP_LENGTH = 40
+
+
+def _check_raw(column_type: Any, value: Any) -> None:
+    """Raise ValueError unless `value` is what `encode_cursor` writes for this column type.
+
+    Every encoded sort value is a JSON string (texts, UUIDs, decimals via str(),
+    timestamps via isoformat()); a number, list, object or boolean never is.
+    """
+    if not isinstance(value, str):
+        raise ValueError("not a string")
+    if "\x00" in value:
+        raise ValueError("NUL")  # PostgreSQL text cannot hold it
+    if isinstance(column_type, String) and column_type.length is not None:
+        if len(value) > column_type.length:
+            raise ValueError("longer than the column")
+    elif isinstance(column_type, Numeric) and column_type.precision is not None:
+        problem = decimal_problem(Decimal(value), column_type.precision, column_type.scale or 0)
+        if problem is not None:
+            raise ValueError(problem)
+    elif isinstance(column_type, DateTime) and len(value) > _TIMESTAMP_LENGTH:
+        raise ValueError("not a timestamp")
+
+
+def _check_decoded(column_type: Any, value: Any) -> None:
+    """Raise ValueError for a decoded timestamp PostgreSQL cannot compare with the column."""
+    if isinstance(value, datetime) and isinstance(column_type, DateTime):
+        if column_type.timezone and value.utcoffset() is None:
+            raise ValueError("a timestamp without its offset")
+        if value.utcoffset() is not None:
+            value.astimezone(UTC)  # OverflowError beyond year 1-9999 in UTC
+
+
+def _decode_value(key: SortKey, value: Any) -> Any:
+    column_type = getattr(key.column, "type", None)
+    _check_raw(column_type, value)
+    decoded = key.decode(value)
+    _check_decoded(column_type, decoded)
+    return decoded
+
+
+def decode_cursor(cursor: str, keys: Sequence[SortKey], argument: str = "after") -> list[Any]:
+    """The sort-key values in `cursor`, or BadUserInput naming `argument` if it is not
+    a cursor this list could have written."""
     try:
         raw = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
         if not isinstance(raw, list) or len(raw) != len(keys):
-            raise ValueError
-        return [key.decode(value) for key, value in zip(keys, raw, strict=True)]
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
-        raise BadUserInput("Invalid cursor for this list (`after`)") from exc
+            raise ValueError("not one value per sort key")
+        return [_decode_value(key, value) for key, value in zip(keys, raw, strict=True)]
+    # ArithmeticError: decimal.InvalidOperation; OverflowError: dates out of range
+    except (ValueError, TypeError, ArithmeticError, binascii.Error) as exc:
+        raise BadUserInput(
+            f"Invalid cursor for this list (`{argument}`)", field=[argument]
+        ) from exc
 
 
 def after_condition(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:

@@ -7,8 +7,13 @@ from enum import Enum
 
 import strawberry
 
+from .errors import BadUserInput
+
 CENTS = Decimal("0.01")
 ECHO_LENGTH = 64
+# Money columns are NUMERIC(12, 2): up to 9999999999.99.
+MONEY_PRECISION = 12
+MONEY_SCALE = 2
 
 
 @strawberry.enum(description="ISO 4217 currency code.")
@@ -68,3 +73,35 @@ def user_error(code: UserErrorCode, message: str, *field: str) -> UserError:
 def echo(value: str, limit: int = ECHO_LENGTH) -> str:
     """Client input quoted in a message: at most `limit` characters, then "…"."""
     return value if len(value) <= limit else value[:limit] + "…"
+
+
+def decimal_problem(value: Decimal, precision: int, scale: int) -> str | None:
+    """Why `value` does not fit NUMERIC(precision, scale) exactly, or None if it does.
+
+    A value that does not fit would make PostgreSQL fail the statement (numeric
+    field overflow, or an infinity it cannot compare) or silently round it, so
+    inputs are checked with this before they reach SQL. Cheap for any input: the
+    magnitude is read from the exponent before anything is rounded.
+    """
+    if not value.is_finite():
+        return "must be a finite number"
+    digits = precision - scale
+    if value != 0 and value.adjusted() >= digits:
+        return f"must have at most {digits} digits before the decimal point"
+    if value != value.quantize(Decimal(1).scaleb(-scale)):
+        return f"must have at most {scale} digits after the decimal point"
+    return None
+
+
+def check_decimal(
+    value: Decimal | None,
+    field: list[str],
+    precision: int = MONEY_PRECISION,
+    scale: int = MONEY_SCALE,
+) -> None:
+    """BadUserInput naming `field` unless `value` (if given) fits NUMERIC(precision, scale)."""
+    if value is None:
+        return
+    problem = decimal_problem(value, precision, scale)
+    if problem is not None:
+        raise BadUserInput(f"`{'.'.join(field)}` {problem}", field=field)

@@ -15,6 +15,7 @@ from enum import Enum
 import strawberry
 
 from subgraphs.common.context import Context
+from subgraphs.common.entities import EntitySchema, in_chunks
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.internal import require_service
 from subgraphs.common.types import UserError, UserErrorCode, user_error
@@ -45,7 +46,10 @@ class Stock:
 async def load_stock(context: Context, product_id: str) -> Stock:
     async def load(ids: Sequence[str]) -> list[Stock]:
         parsed = [parse_uuid(i) for i in ids]
-        levels = await stock.stock_levels(context.db, [p for p in parsed if p is not None])
+        wanted = list(dict.fromkeys(p for p in parsed if p is not None))
+        levels: dict[uuid.UUID, tuple[int, int]] = {}
+        for part in in_chunks(wanted):
+            levels.update(await stock.stock_levels(context.db, part))
         result = []
         for product_id in parsed:
             on_hand, reserved = levels.get(product_id, (0, 0)) if product_id else (0, 0)
@@ -402,4 +406,4 @@ class Mutation:
         return _payload(await stock.release(info.context.db, _reservation_id(input.reservation_id)))
 
 
-schema = strawberry.federation.Schema(query=Query, mutation=Mutation, federation_version="2.7")
+schema = EntitySchema(query=Query, mutation=Mutation, federation_version="2.7")

@@ -14,6 +14,7 @@ from strawberry.federation.schema_directives import Key
 
 from subgraphs.common.auth import Viewer
 from subgraphs.common.context import Context
+from subgraphs.common.entities import EntitySchema, in_chunks
 from subgraphs.common.errors import BadUserInput, Forbidden
 from subgraphs.common.inputs import max_length
 from subgraphs.common.pagination import (
@@ -89,9 +90,11 @@ class OrderLine:
 
 async def _order_rows(context: Context, order_id: str) -> OrderRow | None:
     async def load(ids: Sequence[str]) -> list[OrderRow | None]:
-        wanted = {u for u in map(parse_uuid, ids) if u is not None}
+        wanted = list(dict.fromkeys(u for u in map(parse_uuid, ids) if u is not None))
+        rows: list[OrderRow] = []
         async with context.db.session() as session:
-            rows = (await session.scalars(select(OrderRow).where(OrderRow.id.in_(wanted)))).all()
+            for part in in_chunks(wanted):
+                rows += (await session.scalars(select(OrderRow).where(OrderRow.id.in_(part)))).all()
         found = {str(row.id): row for row in rows}
         return [found.get(str(parse_uuid(i))) for i in ids]
 
@@ -101,14 +104,16 @@ async def _order_rows(context: Context, order_id: str) -> OrderRow | None:
 async def _order_lines(context: Context, order: OrderRow) -> list[OrderLine]:
     async def load(keys: Sequence[tuple[uuid.UUID, str]]) -> list[list[OrderLine]]:
         currency = dict(keys)
+        rows: list[OrderLineRow] = []
         async with context.db.session() as session:
-            rows = (
-                await session.scalars(
-                    select(OrderLineRow)
-                    .where(OrderLineRow.order_id.in_(set(currency)))
-                    .order_by(OrderLineRow.order_id, OrderLineRow.line_number)
-                )
-            ).all()
+            for part in in_chunks(list(currency)):
+                rows += (
+                    await session.scalars(
+                        select(OrderLineRow)
+                        .where(OrderLineRow.order_id.in_(part))
+                        .order_by(OrderLineRow.order_id, OrderLineRow.line_number)
+                    )
+                ).all()
         grouped: dict[uuid.UUID, list[OrderLine]] = {order_id: [] for order_id in currency}
         for row in rows:
             grouped[row.order_id].append(
@@ -469,4 +474,4 @@ class Mutation:
         return await _order_payload(info, result)
 
 
-schema = strawberry.federation.Schema(query=Query, mutation=Mutation, federation_version="2.7")
+schema = EntitySchema(query=Query, mutation=Mutation, federation_version="2.7")

@@ -14,15 +14,19 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from subgraphs.common.context import Context
+from subgraphs.common.entities import EntitySchema, in_chunks
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.inputs import max_length
 from subgraphs.common.pagination import Connection, PageQuery, SortKey, build_connection
 from subgraphs.common.types import (
-    CENTS,
+    MONEY_PRECISION,
+    MONEY_SCALE,
     CurrencyCode,
     Money,
     UserError,
     UserErrorCode,
+    check_decimal,
+    decimal_problem,
     echo,
     user_error,
 )
@@ -30,7 +34,6 @@ from subgraphs.common.types import (
 from .models import ProductRow
 
 Info = strawberry.Info[Context, None]
-MAX_PRICE = Decimal("9999999999.99")
 SKU_LENGTH = 64
 NAME_LENGTH = 200
 CATEGORY_LENGTH = 100
@@ -79,13 +82,19 @@ class Product:
         return None
 
 
+async def _rows_where_in(context: Context, column: Any, values: Sequence[Any]) -> list[ProductRow]:
+    """Products whose `column` is one of `values`, IN_LIST_CHUNK values per statement."""
+    rows: list[ProductRow] = []
+    async with context.db.session() as session:
+        for part in in_chunks(values):
+            rows += (await session.scalars(select(ProductRow).where(column.in_(part)))).all()
+    return rows
+
+
 async def product_by_id(context: Context, product_id: str) -> Product | None:
     async def load(ids: Sequence[str]) -> list[Product | None]:
-        wanted = {u for u in map(parse_uuid, ids) if u is not None}
-        async with context.db.session() as session:
-            rows = (
-                await session.scalars(select(ProductRow).where(ProductRow.id.in_(wanted)))
-            ).all()
+        wanted = list(dict.fromkeys(u for u in map(parse_uuid, ids) if u is not None))
+        rows = await _rows_where_in(context, ProductRow.id, wanted)
         found = {row.id: Product.from_row(row) for row in rows}
         return [found.get(parse_uuid(i)) for i in ids]  # type: ignore[arg-type]
 
@@ -94,10 +103,7 @@ async def product_by_id(context: Context, product_id: str) -> Product | None:
 
 async def product_by_sku(context: Context, sku: str) -> Product | None:
     async def load(skus: Sequence[str]) -> list[Product | None]:
-        async with context.db.session() as session:
-            rows = (
-                await session.scalars(select(ProductRow).where(ProductRow.sku.in_(set(skus))))
-            ).all()
+        rows = await _rows_where_in(context, ProductRow.sku, list(dict.fromkeys(skus)))
         found = {row.sku: Product.from_row(row) for row in rows}
         return [found.get(s) for s in skus]
 
@@ -142,6 +148,13 @@ class ProductFilter:
     )
     min_price: Decimal | None = None
     max_price: Decimal | None = None
+
+
+def _check_filter(where: ProductFilter | None) -> None:
+    """BadUserInput for a price bound NUMERIC(12, 2) cannot hold (PostgreSQL would fail)."""
+    if where is not None:
+        check_decimal(where.min_price, ["filter", "minPrice"])
+        check_decimal(where.max_price, ["filter", "maxPrice"])
 
 
 def _filtered(stmt: Select[Any], where: ProductFilter | None) -> Select[Any]:
@@ -222,12 +235,8 @@ def _price_errors(price: MoneyInput | None) -> list[UserError]:
     if price is None:
         return [user_error(UserErrorCode.INVALID_PRICE, "price must not be null", "input", "price")]
     amount = price.amount
-    if (
-        not amount.is_finite()
-        or amount < 0
-        or amount > MAX_PRICE
-        or amount != amount.quantize(CENTS)
-    ):
+    # the column's bounds first: a NaN cannot even be compared with 0
+    if decimal_problem(amount, MONEY_PRECISION, MONEY_SCALE) is not None or amount < 0:
         return [
             user_error(
                 UserErrorCode.INVALID_PRICE,
@@ -270,6 +279,7 @@ class Query:
         filter: ProductFilter | None = None,
         sort: ProductSort = ProductSort.NAME_ASC,
     ) -> Connection[Product]:
+        _check_filter(filter)
         keys = SORT_KEYS[sort]
         page = PageQuery(_filtered(select(ProductRow), filter), keys, first, after)
         stmt, size = page.statement()
@@ -380,4 +390,4 @@ class Mutation:
         return DeleteProductPayload(user_errors=[_not_found(str(input.id))])
 
 
-schema = strawberry.federation.Schema(query=Query, mutation=Mutation, federation_version="2.7")
+schema = EntitySchema(query=Query, mutation=Mutation, federation_version="2.7")

@@ -71,7 +71,14 @@ async def reserve(stack: Stack, reservation_id: str, lines: list[tuple[str, int]
 
 
 async def test_unknown_products_have_zero_stock(stack: Stack) -> None:
-    assert await levels(stack, str(uuid.uuid4()), "not-a-uuid") == [(0, 0, 0, False)] * 2
+    assert await levels(stack, str(uuid.uuid4()), str(uuid.uuid4())) == [(0, 0, 0, False)] * 2
+    # a malformed id is not an unknown product but the caller's mistake
+    reps = [{"__typename": "Product", "id": "not-a-uuid"}]
+    body = await stack.gql("inventory", STOCK, {"reps": reps})
+    assert body["data"] == {"_entities": [None]}
+    assert [(e["path"], e["extensions"]) for e in body["errors"]] == [
+        (["_entities", 0], {"code": "BAD_USER_INPUT", "field": ["representations", "0", "id"]})
+    ]
 
 
 async def test_adjust_stock_is_idempotent_per_key(stack: Stack) -> None:

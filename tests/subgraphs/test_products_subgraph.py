@@ -245,10 +245,14 @@ async def test_entities_resolve_by_id_and_by_sku(stack: Stack) -> None:
         {"__typename": "Product", "id": str(uuid.uuid4())},
         {"__typename": "Product", "id": "not-a-uuid"},
     ]
-    body = await stack.data("products", query, {"reps": reps})
-    assert body["_entities"] == [
+    body = await stack.gql("products", query, {"reps": reps})
+    assert body["data"]["_entities"] == [
         {"id": second["id"], "sku": "E2", "name": "Two"},
         {"id": first["id"], "sku": "E1", "name": "One"},
         None,
         None,
+    ]
+    # an unknown id is null; a malformed one is the caller's mistake
+    assert [(e["path"], e["extensions"]) for e in body["errors"]] == [
+        (["_entities", 3], {"code": "BAD_USER_INPUT", "field": ["representations", "3", "id"]})
     ]
