@@ -148,6 +148,26 @@ class TrafficConfig:
         return out
 
 
+@dataclass(frozen=True)
+class ServerConfig:
+    """What one client connection may cost the HTTP server (router/server/http_server.py)."""
+
+    max_head_bytes: int = 64 * 1024  # request line and headers; larger: 431
+    head_timeout: float = 10.0  # seconds to send a request's head (from its first byte)
+    body_timeout: float = 30.0  # seconds to send its body (from the end of the head)
+    keep_alive_timeout: float = 5.0  # idle seconds between requests before closing
+    max_connections: int = 10_000  # open client connections; one more: 503 and closed
+
+    def problems(self) -> Problems:
+        out: Problems = []
+        _at_least(out, self, 1024, "max_head_bytes")
+        _at_least(out, self, 1, "max_connections")
+        for name in ("head_timeout", "body_timeout", "keep_alive_timeout"):
+            if getattr(self, name) <= 0:
+                out.append((name, f"must be > 0, got {getattr(self, name)!r}"))
+        return out
+
+
 # Nesting beyond this would overflow the interpreter's stack in later stages, so no
 # configuration may lift the limit past it.
 NESTING_CEILING = 128
@@ -268,6 +288,7 @@ class RouterConfig:
     # progressive @override labels to enable (percent(n) labels roll by themselves)
     override_labels: list[str] = field(default_factory=list)
     traffic: TrafficConfig = field(default_factory=TrafficConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)
     headers: list[HeaderRule] = field(default_factory=_default_header_rules)

@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ctypes
+import functools
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from router.config import RouterConfig
 
 HELP = "run the federation router for a supergraph SDL (or live subgraphs)"
 
@@ -204,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"shopgraph router listening on http://{host}:{port}/graphql", flush=True)
     if config.playground.enabled:
         print(f"playground: http://{host}:{port}/playground", flush=True)
+    server = _server_options(config, len(app.router.client.urls))
     # uvicorn would take the client address from X-Forwarded-For of any local peer; the
     # router decides whom to believe itself (traffic.trusted_proxies)
     if args.workers > 1:
@@ -217,9 +223,31 @@ def run(args: argparse.Namespace) -> int:
             log_level="warning",
             access_log=False,
             proxy_headers=False,
+            **server,
         )
     else:
         uvicorn.run(
-            app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=False,
+            **server,
         )
     return 0
+
+
+def _server_options(config: RouterConfig, subgraphs: int) -> dict[str, Any]:
+    """uvicorn's settings for the `server` section: the bounded httptools protocol (head
+    size, head and body deadlines, connection cap) and the keep-alive timeout."""
+    from router.server.http_server import BoundedHttpToolsProtocol, connection_cap
+
+    # each subgraph origin may take max_connections_per_origin descriptors of its own
+    reserve = subgraphs * config.traffic.max_connections_per_origin
+    cap = connection_cap(config.server.max_connections, reserve)
+    limits = replace(config.server, max_connections=cap)
+    return {
+        "http": functools.partial(BoundedHttpToolsProtocol, limits=limits),
+        "timeout_keep_alive": config.server.keep_alive_timeout,
+    }

@@ -243,6 +243,8 @@ class RouterApp:
         size = 0
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":  # gone (or timed out) mid-body
+                raise BadRequest("The request body was not sent completely.")
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
@@ -376,8 +378,8 @@ class RouterApp:
             internal = coded_error("Internal router error.", "INTERNAL_SERVER_ERROR")
             return Reply(500, {"errors": [internal]}, None, request.operation_name)
         forwarded = ClientRequest(headers, rid, claims)
-        if "x-request-id" not in forwarded:
-            forwarded["x-request-id"] = rid
+        # the id the router logs and answers with: a client's invalid one is not passed on
+        forwarded["x-request-id"] = rid
         try:
             response = await router.execute_prepared(prepared, variables, forwarded)
         except Exception:  # a bug must never leak a stack trace to the client
