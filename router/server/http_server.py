@@ -12,8 +12,9 @@ process runs out of file descriptors. `BoundedHttpToolsProtocol` adds:
 - a cap on open connections: one more is answered 503 and closed at once.
 
 Rejections are the router's JSON errors with `extensions.code`, and close the
-connection. A request that respects the bounds costs no more than before: the
-deadlines are timers only for requests that do not arrive in one read.
+connection. A request within the bounds costs about a microsecond more: a
+deadline is a timer only for a new connection and for a request that does not
+arrive in one read.
 """
 
 from __future__ import annotations
