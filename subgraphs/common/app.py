@@ -1,10 +1,17 @@
-"""The Quart app factory every subgraph uses: /graphql, /health, migrations on start."""
+"""The Quart app factory every subgraph uses: /graphql, /health, migrations on start.
+
+Every request is bounded: its body by SHOPGRAPH_SUBGRAPH_MAX_BODY_BYTES (the
+router's default, 2 MiB; larger is a 413 PAYLOAD_TOO_LARGE before any of it is
+parsed), its document by the operation limits (`limits.py`), its execution by
+a resolution budget and a deadline (`budget.py`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,18 +22,29 @@ import strawberry
 from quart import Quart, Response, request
 from werkzeug.exceptions import HTTPException
 
-from router.config import LimitsConfig
+from router.config import LimitsConfig, TrafficConfig
 
 from .auth import Auth, TokenCodec
+from .budget import (
+    ExecutionBudget,
+    ExecutionStopped,
+    quiet_dropped_field_coroutines,
+    within_budget,
+)
 from .context import Context
 from .database import Database, ensure_database
 from .endpoint import GraphQLEndpoint, RequestError
 from .errors import error_body, log_unexpected
+from .limits import LimitsSettingError
 from .migrations import migrate
 
 logger = logging.getLogger("shopgraph.app")
 
 JSON = "application/json"
+ENV_MAX_BODY_BYTES = "SHOPGRAPH_SUBGRAPH_MAX_BODY_BYTES"
+# The router refuses larger bodies itself; its own fetches stay well below (an
+# `_entities` batch of 10,000 representations is about 600 KB).
+DEFAULT_MAX_BODY_BYTES = TrafficConfig().max_body_bytes
 
 
 @dataclass(frozen=True)
@@ -50,10 +68,24 @@ class SubgraphSpec:
     on_stop: Sequence[Callable[[], Awaitable[None]]] = ()
     # None: the router's limits (limits.py), or SHOPGRAPH_SUBGRAPH_LIMITS
     limits: LimitsConfig | None = None
+    # None: budget.py's defaults, or SHOPGRAPH_SUBGRAPH_MAX_RESOLUTIONS / _TIMEOUT_SECONDS
+    budget: ExecutionBudget | None = None
+    # None: DEFAULT_MAX_BODY_BYTES, or SHOPGRAPH_SUBGRAPH_MAX_BODY_BYTES
+    max_body_bytes: int | None = None
 
 
 def _json(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status=status, content_type=JSON)
+
+
+def max_body_bytes_setting() -> int:
+    """SHOPGRAPH_SUBGRAPH_MAX_BODY_BYTES as a positive integer (the default if unset)."""
+    text = os.environ.get(ENV_MAX_BODY_BYTES, "").strip()
+    if not text:
+        return DEFAULT_MAX_BODY_BYTES
+    if not text.isdigit() or int(text) < 1:
+        raise LimitsSettingError(f"{ENV_MAX_BODY_BYTES} must be a positive integer, got {text!r}")
+    return int(text)
 
 
 async def _run_periodically(job: PeriodicJob) -> None:
@@ -69,6 +101,11 @@ def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart
     app = Quart(spec.name)
     database = db or Database(spec.database_url)
     endpoint = GraphQLEndpoint(spec.schema, spec.limits)
+    budget = spec.budget or ExecutionBudget.from_env()
+    max_body = spec.max_body_bytes or max_body_bytes_setting()
+    # Quart refuses a larger declared length at once and stops reading a longer stream.
+    app.config["MAX_CONTENT_LENGTH"] = max_body
+    quiet_dropped_field_coroutines()
     tasks: list[asyncio.Task[None]] = []
     app.config["SHOPGRAPH_DB"] = database
     app.config["SHOPGRAPH_SPEC"] = spec
@@ -103,9 +140,17 @@ def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart
             forwarded_for=", ".join(request.headers.getlist("X-Forwarded-For")) or None,
         )
         try:
-            return _json(await endpoint.run(payload, context, allow_mutations=allow_mutations))
+            return _json(
+                await within_budget(
+                    budget,
+                    lambda: endpoint.run(payload, context, allow_mutations=allow_mutations),
+                )
+            )
         except RequestError as error:
             return _json(error.body, status=400)
+        except ExecutionStopped as stopped:
+            logger.warning("%s: request stopped: %s", spec.name, stopped.code)
+            return _json(stopped.body)
 
     @app.post("/graphql")
     async def graphql_post() -> Response:
@@ -143,6 +188,9 @@ def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart
     async def unexpected(error: Exception) -> Response:
         if isinstance(error, HTTPException):
             code = error.code or 500
+            if code == 413:
+                message = f"Request body larger than {max_body} bytes."
+                return _json({"errors": [error_body(message, "PAYLOAD_TOO_LARGE")]}, code)
             return _json({"errors": [error_body(error.name, "BAD_REQUEST")]}, code)
         log_unexpected(logger, "unhandled error in %s", spec.name, error=error)
         return _json(

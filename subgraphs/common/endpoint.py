@@ -34,6 +34,7 @@ from router.lru import LruCache
 from router.measure import LimitError, parse_bounded, violations
 from router.server.protocol import MAX_OPERATION_NAME, OPERATION_NAME
 
+from .budget import ResolutionBudget
 from .errors import error_body, format_execution_errors, format_request_error
 from .inputs import InputGuard
 from .internal import InternalFieldGuard
@@ -75,8 +76,11 @@ class GraphQLEndpoint:
         self.limits = limits or subgraph_limits()
         self._prepared: LruCache[CacheKey, Prepared] = LruCache(CACHE_SIZE, CACHE_CHARACTERS)
         # One manager for the endpoint's life: it caches the wrapped resolvers. The last
-        # middleware runs first: a caller without the role learns nothing about inputs.
-        self._middleware = MiddlewareManager(InputGuard(), InternalFieldGuard(self.schema))
+        # middleware runs first: a caller without the role learns nothing about inputs, and
+        # every resolution, refused ones too, spends the request's budget (budget.py).
+        self._middleware = MiddlewareManager(
+            InputGuard(), InternalFieldGuard(self.schema), ResolutionBudget()
+        )
 
     def prepare(self, query: str, operation_name: str | None = None) -> Prepared:
         """The parsed and validated document for `query` (cached), or its errors.
