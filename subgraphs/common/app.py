@@ -83,7 +83,7 @@ def max_body_bytes_setting() -> int:
     text = os.environ.get(ENV_MAX_BODY_BYTES, "").strip()
     if not text:
         return DEFAULT_MAX_BODY_BYTES
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise LimitsSettingError(f"{ENV_MAX_BODY_BYTES} must be a positive integer, got {text!r}")
     return int(text)
 
