@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -47,6 +48,9 @@ TOO_LARGE = (
 )
 
 StartOrders = Callable[..., Coroutine[Any, Any, RunningServer]]
+FIELD_COROUTINE = re.compile(
+    r"coroutine '(Executor\.|GraphQLCoreConverter\.from_resolver\.).*' was never awaited"
+)
 
 
 def _too_large(limit: int) -> dict[str, Any]:
@@ -187,7 +191,7 @@ async def test_the_field_coroutines_a_stopped_request_drops_are_not_reported(
 ) -> None:
     # graphql-core creates a field's coroutines before they run; a cancelled execution
     # drops them unstarted, and Python would print "coroutine ... was never awaited" for
-    # each (990 of them for this request), as if it were a bug.
+    # each (84 to 990 of them for this request, with the timing), as if it were a bug.
     user_id, token = await _customer_with_orders(stack, 2)
     server = await start_orders(**{ENV_MAX_RESOLUTIONS: "1000"})
     query = (
@@ -196,6 +200,7 @@ async def test_the_field_coroutines_a_stopped_request_drops_are_not_reported(
     )
 
     async def dropped(quiet: bool) -> list[str]:
+        gc.collect()  # what earlier tests left is reported now, not below
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             if quiet:
@@ -203,9 +208,9 @@ async def test_the_field_coroutines_a_stopped_request_drops_are_not_reported(
             response = await _post(stack, server.graphql_url, query, token)
             assert response.json() == _too_large(1000)
             gc.collect()
-        return [str(w.message) for w in caught if "was never awaited" in str(w.message)]
+        return [str(w.message) for w in caught if FIELD_COROUTINE.match(str(w.message))]
 
-    assert len(await dropped(quiet=False)) > 100
+    assert len(await dropped(quiet=False)) > 0
     assert await dropped(quiet=True) == []
 
 
