@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -126,17 +125,3 @@ def _walk(sg: Subgraph, type_name: str, selections: tuple[Selection, ...], out: 
             _walk(sg, base, sel.children, out)
 
 
-def top_level_names(text: str) -> Iterator[str]:
-    """Names of the top-level fields a field set selects (fragments flattened)."""
-
-    def walk(selections: tuple[Selection, ...]) -> Iterator[str]:
-        for sel in selections:
-            if sel.name:
-                yield sel.name
-            else:
-                yield from walk(sel.children)
-
-    try:
-        yield from walk(parse_field_set(text))
-    except FieldSetError:
-        return

@@ -31,10 +31,6 @@ class Fetch:
     # operation has a variable of that name (both are sent in the same request)
     entities_variable: str = "representations"
 
-    @property
-    def is_entity_fetch(self) -> bool:
-        return bool(self.requires)
-
 
 @dataclass(frozen=True)
 class Flatten:

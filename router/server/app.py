@@ -56,7 +56,6 @@ Headers = list[tuple[bytes, bytes]]
 log = logging.getLogger("shopgraph.router")
 request_log = logging.getLogger("shopgraph.router.requests")
 
-MAX_BODY_BYTES = RouterConfig().traffic.max_body_bytes
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _RETRY: Headers = [(b"retry-after", b"1")]
 _READY_QUERY = orjson.dumps({"query": "query RouterReadiness { __typename }"})

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 
 from graphql import DocumentNode, SchemaDefinitionNode, SchemaExtensionNode, value_from_ast_untyped
 
-SPEC_HOST = "https://specs.apollo.dev/"
-
 # Features the router understands or must hide from clients. Every element that
 # belongs to one of them is removed from the API schema.
 MACHINERY_FEATURES = frozenset(

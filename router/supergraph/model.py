@@ -96,10 +96,6 @@ class TypeDef:
     enum_values: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
-    def is_composite(self) -> bool:
-        return self.kind in (Kind.OBJECT, Kind.INTERFACE, Kind.UNION)
-
-    @property
     def is_abstract(self) -> bool:
         return self.kind in (Kind.INTERFACE, Kind.UNION)
 
@@ -144,10 +140,6 @@ class Supergraph:
     def field(self, type_name: str, field_name: str) -> FieldDef | None:
         t = self.types.get(type_name)
         return t.fields.get(field_name) if t else None
-
-    def in_graph(self, type_name: str, graph: str) -> bool:
-        t = self.types.get(type_name)
-        return t is not None and graph in t.graphs
 
     def is_interface_object(self, type_name: str, graph: str) -> bool:
         t = self.types.get(type_name)
