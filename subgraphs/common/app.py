@@ -23,6 +23,7 @@ from quart import Quart, Response, request
 from werkzeug.exceptions import HTTPException
 
 from router.config import LimitsConfig, TrafficConfig
+from router.errors import coded_error
 
 from .auth import Auth, TokenCodec
 from .budget import (
@@ -34,7 +35,7 @@ from .budget import (
 from .context import Context
 from .database import Database, ensure_database
 from .endpoint import GraphQLEndpoint, RequestError
-from .errors import error_body, log_unexpected
+from .errors import log_unexpected
 from .limits import LimitsSettingError
 from .migrations import migrate
 
@@ -158,7 +159,7 @@ def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart
             payload = orjson.loads(await request.get_data())
         except orjson.JSONDecodeError:
             return _json(
-                {"errors": [error_body("Request body is not valid JSON", "BAD_REQUEST")]}, 400
+                {"errors": [coded_error("Request body is not valid JSON", "BAD_REQUEST")]}, 400
             )
         return await handle(payload, allow_mutations=True)
 
@@ -174,7 +175,7 @@ def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart
                 payload["variables"] = orjson.loads(args["variables"])
             except orjson.JSONDecodeError:
                 return _json(
-                    {"errors": [error_body("`variables` is not valid JSON", "BAD_REQUEST")]}, 400
+                    {"errors": [coded_error("`variables` is not valid JSON", "BAD_REQUEST")]}, 400
                 )
         return await handle(payload, allow_mutations=False)
 
@@ -190,11 +191,11 @@ def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart
             code = error.code or 500
             if code == 413:
                 message = f"Request body larger than {max_body} bytes."
-                return _json({"errors": [error_body(message, "PAYLOAD_TOO_LARGE")]}, code)
-            return _json({"errors": [error_body(error.name, "BAD_REQUEST")]}, code)
+                return _json({"errors": [coded_error(message, "PAYLOAD_TOO_LARGE")]}, code)
+            return _json({"errors": [coded_error(error.name, "BAD_REQUEST")]}, code)
         log_unexpected(logger, "unhandled error in %s", spec.name, error=error)
         return _json(
-            {"errors": [error_body("Internal server error", "INTERNAL_SERVER_ERROR")]}, 500
+            {"errors": [coded_error("Internal server error", "INTERNAL_SERVER_ERROR")]}, 500
         )
 
     return app

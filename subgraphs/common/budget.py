@@ -43,7 +43,9 @@ from typing import Any, TypeVar
 from graphql import GraphQLResolveInfo
 from graphql.pyutils import is_awaitable
 
-from .errors import ApiError, error_body
+from router.errors import coded_error
+
+from .errors import ApiError
 from .limits import LimitsSettingError
 
 ENV_MAX_RESOLUTIONS = "SHOPGRAPH_SUBGRAPH_MAX_RESOLUTIONS"
@@ -109,7 +111,7 @@ class ExecutionStopped(Exception):
     def __init__(self, message: str, code: str) -> None:
         super().__init__(message)
         self.code = code
-        self.body: dict[str, Any] = {"data": None, "errors": [error_body(message, code)]}
+        self.body: dict[str, Any] = {"data": None, "errors": [coded_error(message, code)]}
 
 
 class _Execution:

@@ -30,12 +30,13 @@ from graphql import (
 )
 
 from router.config import LimitsConfig
+from router.errors import coded_error, from_graphql_error
 from router.lru import LruCache
 from router.measure import LimitError, parse_bounded, violations
 from router.server.protocol import MAX_OPERATION_NAME, OPERATION_NAME
 
 from .budget import ResolutionBudget
-from .errors import error_body, format_execution_errors, format_request_error
+from .errors import format_execution_errors
 from .inputs import InputGuard
 from .internal import InternalFieldGuard
 from .limits import subgraph_limits
@@ -60,7 +61,7 @@ class RequestError(Exception):
 
     def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
-        self.body = {"errors": errors or [error_body(message, "BAD_REQUEST")]}
+        self.body = {"errors": errors or [coded_error(message, "BAD_REQUEST")]}
 
     @classmethod
     def refused(cls, errors: list[dict[str, Any]]) -> RequestError:
@@ -109,7 +110,7 @@ class GraphQLEndpoint:
         errors = validate(self.schema, document)
         return Prepared(
             None if errors else document,
-            tuple(format_request_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors),
+            tuple(from_graphql_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors),
         )
 
     async def run(

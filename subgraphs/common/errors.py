@@ -107,21 +107,6 @@ def log_unexpected(log: logging.Logger, message: str, *args: Any, error: BaseExc
     log.error(message + "\n%s", *args, describe_exception(error))
 
 
-def error_body(message: str, code: str) -> dict[str, Any]:
-    return {"message": message, "extensions": {"code": code}}
-
-
-def format_request_error(error: GraphQLError, code: str) -> dict[str, Any]:
-    """An error raised before execution (parse, validation, variables)."""
-    formatted: dict[str, Any] = {"message": error.message}
-    if error.locations:
-        formatted["locations"] = [
-            {"line": loc.line, "column": loc.column} for loc in error.locations
-        ]
-    formatted["extensions"] = {"code": code}
-    return formatted
-
-
 def _unexpected(error: BaseException | None) -> bool:
     return error is not None and not isinstance(error, ApiError | GraphQLError)
 
