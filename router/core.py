@@ -31,7 +31,7 @@ from router.errors import RequestError, coded_error, from_graphql_error
 from router.executor import ResponseShape, SubgraphClient, compile_shape, execute_plan
 from router.executor.shape import abstract_names
 from router.lru import LruCache
-from router.measure import LimitError, inspect_document, parse_bounded, variables_nesting
+from router.measure import inspect_document, parse_bounded, variables_nesting
 from router.operation import Operation, OperationError, normalize
 from router.planner.build import PlanningError, QueryPlanner
 from router.planner.nodes import QueryPlan
@@ -214,11 +214,8 @@ class Router:
         self, query: str, operation_name: str | None, labels: frozenset[str]
     ) -> PreparedOperation:
         limits = self.limits
-        try:
-            document = parse_bounded(query, limits)
-            refused, fields = inspect_document(document, operation_name, limits)
-        except LimitError as error:
-            raise RequestError(error.errors) from None
+        document = parse_bounded(query, limits)  # LimitError is a RequestError
+        refused, fields = inspect_document(document, operation_name, limits)
         if refused:
             raise RequestError(refused)
         with self._planning:

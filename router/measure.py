@@ -35,17 +35,13 @@ from graphql import (
 )
 
 from router.config import LimitsConfig
-from router.errors import coded_error, from_graphql_error
+from router.errors import RequestError, coded_error, from_graphql_error
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
 
-class LimitError(Exception):
-    """The document is refused before validation; carries GraphQL-formatted errors."""
-
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__(errors[0]["message"])
-        self.errors = errors
+class LimitError(RequestError):
+    """The document is refused before validation (a RequestError with status 400)."""
 
 
 @dataclass(frozen=True)
