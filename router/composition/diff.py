@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .errors import Report
 from .fieldset import FieldSetError, parse_field_set
-from .model import FieldDef, InputValue, Subgraph, SubgraphSource, TypeDef
+from .model import InputValue, Subgraph, SubgraphField, SubgraphSource, SubgraphType
 from .subgraph import read_subgraph
 from .typeref import is_list, is_non_null, list_item, nullable
 
@@ -97,7 +97,7 @@ def diff_subgraph(old_sdl: str, new_sdl: str, name: str = "subgraph") -> list[Sc
     return changes
 
 
-def _key_set(t: TypeDef) -> dict[tuple, str]:
+def _key_set(t: SubgraphType) -> dict[tuple, str]:
     out = {}
     for key in t.keys:
         try:
@@ -107,7 +107,7 @@ def _key_set(t: TypeDef) -> dict[tuple, str]:
     return out
 
 
-def _diff_type(ot: TypeDef, nt: TypeDef, add) -> None:
+def _diff_type(ot: SubgraphType, nt: SubgraphType, add) -> None:
     name = ot.name
     old_keys, new_keys = _key_set(ot), _key_set(nt)
     for k, fields in old_keys.items():
@@ -166,7 +166,7 @@ def _diff_type(ot: TypeDef, nt: TypeDef, add) -> None:
                     f"optional input field {coordinate} was added")
 
 
-def _diff_field(coordinate: str, of: FieldDef, nf: FieldDef, add) -> None:
+def _diff_field(coordinate: str, of: SubgraphField, nf: SubgraphField, add) -> None:
     if of.type != nf.type:
         if _output_compatible(of.type, nf.type):
             add(SAFE, "FIELD_TYPE_NARROWED", coordinate, f"type changed from {of.type} to "

@@ -8,7 +8,7 @@ from functools import lru_cache
 from graphql import GraphQLSyntaxError, parse
 from graphql.language import ast
 
-from .model import FieldDef, Subgraph
+from .model import Subgraph, SubgraphField
 from .typeref import BUILTIN_SCALARS, named_type
 
 
@@ -67,7 +67,7 @@ def parse_field_set(text: str) -> tuple[Selection, ...]:
 @dataclass(frozen=True, slots=True)
 class Target:
     parent: str
-    field: FieldDef
+    field: SubgraphField
     selection: Selection
 
 

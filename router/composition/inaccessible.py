@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from .composed import ComposedSupergraph
 from .errors import Report
-from .supergraph import Supergraph
 from .typeref import named_type
 
 
-def validate_inaccessible(sg: Supergraph, report: Report) -> None:
+def validate_inaccessible(sg: ComposedSupergraph, report: Report) -> None:
     if not sg.uses_inaccessible:
         return
 

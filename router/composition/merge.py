@@ -6,19 +6,19 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from .errors import Report
-from .model import FieldDef, InputValue, Subgraph, TypeDef
-from .supergraph import (
-    Graph,
+from .composed import (
+    ComposedArgument,
+    ComposedDirective,
+    ComposedEnumValue,
+    ComposedField,
+    ComposedGraph,
+    ComposedSupergraph,
+    ComposedType,
     JoinField,
     JoinType,
-    SDirectiveDef,
-    SEnumValue,
-    SField,
-    SInputValue,
-    SType,
-    Supergraph,
 )
+from .errors import Report
+from .model import InputValue, Subgraph, SubgraphField, SubgraphType
 from .typeref import is_list, is_non_null, list_item, named_type, nullable
 from .validate import partially_external
 
@@ -87,9 +87,10 @@ class Merger:
             else:
                 enum_names.append(n)
         self.graph = {sg.name: e for sg, e in zip(self.subgraphs, enum_names, strict=True)}
-        self.out = Supergraph(
+        self.out = ComposedSupergraph(
             graphs=[
-                Graph(e, sg.name, sg.url) for sg, e in zip(self.subgraphs, enum_names, strict=True)
+                ComposedGraph(e, sg.name, sg.url)
+                for sg, e in zip(self.subgraphs, enum_names, strict=True)
             ],
             join_version=join_version_for(self.subgraphs),
         )
@@ -105,7 +106,7 @@ class Merger:
 
     # -- driver ------------------------------------------------------------------------
 
-    def merge(self) -> Supergraph | None:
+    def merge(self) -> ComposedSupergraph | None:
         before = len(self.report.errors)
         self.collect_composed_directives()
         kinds = self.add_types_shallow()
@@ -145,7 +146,7 @@ class Merger:
             validate_inaccessible(out, self.report)
         return out if len(self.report.errors) == before else None
 
-    def sources(self, name: str) -> list[tuple[Subgraph, TypeDef]]:
+    def sources(self, name: str) -> list[tuple[Subgraph, SubgraphType]]:
         return [(sg, sg.types[name]) for sg in self.subgraphs if name in sg.types]
 
     # -- types -------------------------------------------------------------------------
@@ -188,17 +189,17 @@ class Merger:
                     name,
                 )
         for name, kind in kinds.items():
-            self.out.types[name] = SType(kind=kind, name=name)
+            self.out.types[name] = ComposedType(kind=kind, name=name)
         return list(kinds)
 
-    def merge_implements(self, st: SType) -> None:
+    def merge_implements(self, st: ComposedType) -> None:
         for sg, t in self.sources(st.name):
             for itf in t.interfaces:
                 st.join_implements.append((self.graph[sg.name], itf))
                 if itf not in st.interfaces:
                     st.interfaces.append(itf)
 
-    def merge_type(self, st: SType) -> None:
+    def merge_type(self, st: ComposedType) -> None:
         sources = self.sources(st.name)
         self.check_extension_with_no_base(st, sources)
         st.description = self.merge_description(
@@ -225,7 +226,7 @@ class Merger:
         elif st.kind == "INPUT_OBJECT":
             self.merge_input(st, sources)
 
-    def check_extension_with_no_base(self, st: SType, sources) -> None:
+    def check_extension_with_no_base(self, st: ComposedType, sources) -> None:
         if st.name in ("Query", "Mutation", "Subscription"):
             return
         fed2 = [(sg, t) for sg, t in sources if sg.fed2]
@@ -308,20 +309,20 @@ class Merger:
     # -- objects and interfaces ---------------------------------------------------------
 
     def field_sources(
-        self, st: SType, sources
-    ) -> dict[str, list[tuple[Subgraph, FieldDef | None]]]:
+        self, st: ComposedType, sources
+    ) -> dict[str, list[tuple[Subgraph, SubgraphField | None]]]:
         """For each field: every subgraph that defines the type (None where it lacks it)."""
         order: list[str] = []
         for _, t in sources:
             for name in t.fields:
                 if name not in order:
                     order.append(name)
-        out: dict[str, list[tuple[Subgraph, FieldDef | None]]] = {}
+        out: dict[str, list[tuple[Subgraph, SubgraphField | None]]] = {}
         for name in order:
             out[name] = [(sg, t.fields.get(name)) for sg, t in sources]
         return out
 
-    def merge_object(self, st: SType, sources) -> None:
+    def merge_object(self, st: ComposedType, sources) -> None:
         is_entity = any(t.keys for _, t in sources)
         if is_entity and any(not t.keys for _, t in sources):
             self.hint(
@@ -354,7 +355,7 @@ class Merger:
         if not st.fields:
             del self.out.types[st.name]
 
-    def merge_interface(self, st: SType, sources) -> None:
+    def merge_interface(self, st: ComposedType, sources) -> None:
         implementations = self.out.possible_types(st.name)
         for sg, t in sources:
             if t.kind == "INTERFACE" and any(k.is_resolvable for k in t.keys):
@@ -408,7 +409,7 @@ class Merger:
             context = self.validate_override(st, name, fsources)
             self.merge_field(st, name, fsources, context)
 
-    def validate_override(self, st: SType, name: str, fsources) -> dict[str, dict]:
+    def validate_override(self, st: ComposedType, name: str, fsources) -> dict[str, dict]:
         """Per subgraph: 'used'/'unused' (overridden), 'label', 'unknown_target'."""
         context: dict[str, dict] = {sg.name: {} for sg, _ in fsources}
         coordinate = f"{st.name}.{name}"
@@ -545,7 +546,7 @@ class Merger:
                         )
         return context
 
-    def merge_field(self, st: SType, name: str, fsources, context) -> SField | None:
+    def merge_field(self, st: ComposedType, name: str, fsources, context) -> ComposedField | None:
         coordinate = f"{st.name}.{name}"
         present = [(sg, f) for sg, f in fsources if f is not None]
         if all(f.external for _, f in present):
@@ -558,7 +559,7 @@ class Merger:
             )
             return None
         internal = [(sg, f) for sg, f in present if not f.external]
-        field = SField(name=name, type=internal[0][1].type)
+        field = ComposedField(name=name, type=internal[0][1].type)
         st.fields[name] = field
         field.description = self.merge_description(
             [f.description for _, f in internal], coordinate, [sg.name for sg, _ in internal]
@@ -571,7 +572,7 @@ class Merger:
         self.add_join_fields(st, field, fsources, context, all_equal)
         return field
 
-    def merge_arguments(self, field: SField, coordinate: str, internal) -> None:
+    def merge_arguments(self, field: ComposedField, coordinate: str, internal) -> None:
         names: list[str] = []
         for _, f in internal:
             for a in f.args:
@@ -607,8 +608,8 @@ class Merger:
                 arg_name, arg_coordinate, present, "Argument"
             )
 
-    def merge_input_value(self, name: str, coordinate: str, present, kind: str) -> SInputValue:
-        value = SInputValue(name=name, type=present[0][1].type)
+    def merge_input_value(self, name: str, coordinate: str, present, kind: str) -> ComposedArgument:
+        value = ComposedArgument(name=name, type=present[0][1].type)
         value.description = self.merge_description(
             [a.description for _, a in present], coordinate, [sg.name for sg, _ in present]
         )
@@ -739,7 +740,7 @@ class Merger:
             return False
         return True
 
-    def validate_external(self, field: SField, coordinate: str, present, all_equal: bool):
+    def validate_external(self, field: ComposedField, coordinate: str, present, all_equal: bool):
         externals = [(sg, f) for sg, f in present if f.external]
         bad = [
             sg.name
@@ -788,7 +789,9 @@ class Merger:
 
     # -- join directives ----------------------------------------------------------------
 
-    def add_join_fields(self, st: SType, field: SField, fsources, context, all_equal: bool):
+    def add_join_fields(
+        self, st: ComposedType, field: ComposedField, fsources, context, all_equal: bool
+    ):
         def needs() -> bool:
             if not all_equal:
                 return True
@@ -823,7 +826,9 @@ class Merger:
                 )
             )
 
-    def validate_field_sharing(self, st: SType, field: SField, fsources, context) -> None:
+    def validate_field_sharing(
+        self, st: ComposedType, field: ComposedField, fsources, context
+    ) -> None:
         resolving: list[str] = []
         non_shareable: list[str] = []
         shareable: list[str] = []
@@ -867,7 +872,9 @@ class Merger:
                 coordinate,
             )
 
-    def validate_shared_runtime_types(self, st: SType, field: SField, fsources, context) -> None:
+    def validate_shared_runtime_types(
+        self, st: ComposedType, field: ComposedField, fsources, context
+    ) -> None:
         """A shared field with an abstract type must resolve to the same runtime types
         everywhere: no common type is an error, different sets are a hint."""
         per_subgraph: dict[str, frozenset[str]] = {}
@@ -910,7 +917,7 @@ class Merger:
 
     # -- unions, enums, inputs ----------------------------------------------------------
 
-    def merge_union(self, st: SType, sources) -> None:
+    def merge_union(self, st: ComposedType, sources) -> None:
         for _, t in sources:
             for m in t.members:
                 if m not in st.members:
@@ -929,7 +936,7 @@ class Merger:
                     st.name,
                 )
 
-    def merge_enum(self, st: SType, sources) -> None:
+    def merge_enum(self, st: ComposedType, sources) -> None:
         usage = self.enum_usage.get(st.name)
         if usage is None:
             usage = ("Output", None, None)
@@ -951,7 +958,7 @@ class Merger:
             value_sources = [
                 (sg, t.values[value_name]) for sg, t in sources if value_name in t.values
             ]
-            value = SEnumValue(value_name)
+            value = ComposedEnumValue(value_name)
             value.description = self.merge_description(
                 [v.description for _, v in value_sources],
                 f"{st.name}.{value_name}",
@@ -1005,7 +1012,7 @@ class Merger:
                 st.name,
             )
 
-    def merge_input(self, st: SType, sources) -> None:
+    def merge_input(self, st: ComposedType, sources) -> None:
         order: list[str] = []
         for _, t in sources:
             for name in t.input_fields:
@@ -1105,12 +1112,12 @@ class Merger:
             for sg in self.subgraphs:
                 if name in sg.directive_defs and sg.name in self.composed[name]:
                     d = sg.directive_defs[name]
-                    self.out.directive_defs[name] = SDirectiveDef(
+                    self.out.directive_defs[name] = ComposedDirective(
                         name,
                         list(d.locations),
                         d.repeatable,
                         {
-                            a.name: SInputValue(a.name, a.type, a.default, a.description)
+                            a.name: ComposedArgument(a.name, a.type, a.default, a.description)
                             for a in d.args.values()
                         },
                         d.description,
@@ -1163,7 +1170,7 @@ class Merger:
                 )
                 continue
             arg_sources = [(sg, sg.directive_defs[name]) for sg in self.subgraphs]
-            args: dict[str, SInputValue] = {}
+            args: dict[str, ComposedArgument] = {}
             for arg_name in present[0].args:
                 if all(arg_name in d.args for d in present):
                     args[arg_name] = self.merge_input_value(
@@ -1172,7 +1179,7 @@ class Merger:
                         [(sg, d.args[arg_name]) for sg, d in arg_sources],
                         "Argument",
                     )
-            self.out.directive_defs[name] = SDirectiveDef(
+            self.out.directive_defs[name] = ComposedDirective(
                 name,
                 sorted(locations),
                 all(d.repeatable for d in present),
@@ -1195,11 +1202,11 @@ class Merger:
                         itf_field.name, itf_name
                     ):
                         continue
-                    st.fields[itf_field.name] = SField(
+                    st.fields[itf_field.name] = ComposedField(
                         name=itf_field.name,
                         type=itf_field.type,
                         args={
-                            n: SInputValue(
+                            n: ComposedArgument(
                                 a.name, a.type, a.default, a.description, list(a.directives)
                             )
                             for n, a in itf_field.args.items()
@@ -1255,5 +1262,5 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in re.findall(r"\d+", version))
 
 
-def merge(subgraphs: Sequence[Subgraph], report: Report) -> Supergraph | None:
+def merge(subgraphs: Sequence[Subgraph], report: Report) -> ComposedSupergraph | None:
     return Merger(subgraphs, report).merge()

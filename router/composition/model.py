@@ -37,7 +37,7 @@ class InputValue:
 
 
 @dataclass(slots=True)
-class FieldDef:
+class SubgraphField:
     name: str
     type: str
     args: dict[str, InputValue] = field(default_factory=dict)
@@ -77,11 +77,11 @@ class EnumValue:
 
 
 @dataclass(slots=True)
-class TypeDef:
+class SubgraphType:
     kind: str  # OBJECT, INTERFACE, UNION, ENUM, INPUT_OBJECT, SCALAR
     name: str
     description: str | None = None
-    fields: dict[str, FieldDef] = field(default_factory=dict)
+    fields: dict[str, SubgraphField] = field(default_factory=dict)
     input_fields: dict[str, InputValue] = field(default_factory=dict)
     interfaces: list[str] = field(default_factory=list)
     members: list[str] = field(default_factory=list)
@@ -127,13 +127,13 @@ class Subgraph:
     url: str
     fed2: bool
     fed_version: tuple[int, int]
-    types: dict[str, TypeDef] = field(default_factory=dict)
+    types: dict[str, SubgraphType] = field(default_factory=dict)
     roots: dict[str, str] = field(default_factory=dict)  # "query" -> type name (canonical)
     directive_defs: dict[str, DirectiveDef] = field(default_factory=dict)
     links: list[LinkedSpec] = field(default_factory=list)
     composed: list[str] = field(default_factory=list)  # @composeDirective names (no @)
 
-    def field(self, type_name: str, field_name: str) -> FieldDef | None:
+    def field(self, type_name: str, field_name: str) -> SubgraphField | None:
         t = self.types.get(type_name)
         return t.fields.get(field_name) if t else None
 

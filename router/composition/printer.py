@@ -11,7 +11,7 @@ import json
 
 from graphql.language.block_string import print_block_string
 
-from .supergraph import JoinField, JoinType, SInputValue, SType, Supergraph
+from .composed import ComposedArgument, ComposedSupergraph, ComposedType, JoinField, JoinType
 
 _JOIN_FIELD_ARGS = {
     "0.3": "graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, "
@@ -130,7 +130,7 @@ def _join_field(j: JoinField) -> str:
     return f"@join__field({', '.join(args)})" if args else "@join__field"
 
 
-def _input_value(v: SInputValue) -> str:
+def _input_value(v: ComposedArgument) -> str:
     text = f"{v.name}: {v.type}"
     if v.default is not None:
         text += f" = {v.default}"
@@ -144,7 +144,7 @@ def _input_value(v: SInputValue) -> str:
     return text
 
 
-def _arguments(args: dict[str, SInputValue], indent: str) -> str:
+def _arguments(args: dict[str, ComposedArgument], indent: str) -> str:
     if not args:
         return ""
     if not any(a.description is not None for a in args.values()):
@@ -169,7 +169,7 @@ def _block(entries: list[tuple[str | None, str]]) -> list[str]:
     return lines
 
 
-def _type(t: SType) -> str:
+def _type(t: ComposedType) -> str:
     keyword = {
         "OBJECT": "type",
         "INTERFACE": "interface",
@@ -220,7 +220,7 @@ def _type(t: SType) -> str:
     return "\n".join(lines)
 
 
-def print_supergraph(sg: Supergraph) -> str:
+def print_supergraph(sg: ComposedSupergraph) -> str:
     version = sg.join_version
     links = [
         '@link(url: "https://specs.apollo.dev/link/v1.0")',

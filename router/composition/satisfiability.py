@@ -13,22 +13,22 @@ from __future__ import annotations
 
 from collections import deque
 
+from .composed import ComposedField, ComposedSupergraph, ComposedType
 from .errors import Report
 from .fieldset import FieldSetError, Selection, parse_field_set
-from .supergraph import SField, SType, Supergraph
 from .typeref import named_type
 
 Provided = tuple[Selection, ...]
 
 
 class _Graph:
-    def __init__(self, sg: Supergraph) -> None:
+    def __init__(self, sg: ComposedSupergraph) -> None:
         self.sg = sg
         self.defined: dict[str, set[str]] = {
             t.name: {j.graph for j in t.join_types} for t in sg.types.values()
         }
 
-    def resolvers(self, t: SType, f: SField) -> set[str]:
+    def resolvers(self, t: ComposedType, f: ComposedField) -> set[str]:
         """Graphs that resolve `t.f` themselves (not external, not overridden away)."""
         if not f.join_fields:
             return set(self.defined[t.name])
@@ -40,7 +40,7 @@ class _Graph:
                 out.add(j.graph)
         return out
 
-    def interface_object_resolvers(self, t: SType, field: str) -> set[str]:
+    def interface_object_resolvers(self, t: ComposedType, field: str) -> set[str]:
         out = set()
         for itf_name in t.interfaces:
             itf = self.sg.types.get(itf_name)
@@ -50,13 +50,13 @@ class _Graph:
             out |= object_graphs & self.resolvers(itf, itf.fields[field])
         return out
 
-    def field_type(self, f: SField, graph: str) -> str:
+    def field_type(self, f: ComposedField, graph: str) -> str:
         for j in f.join_fields:
             if j.graph == graph and j.type:
                 return named_type(j.type)
         return named_type(f.type)
 
-    def locally(self, t: SType, name: str, graph: str, provided: Provided) -> bool:
+    def locally(self, t: ComposedType, name: str, graph: str, provided: Provided) -> bool:
         f = t.fields.get(name)
         if f is None:
             return name == "__typename"
@@ -64,7 +64,7 @@ class _Graph:
             return True
         return any(sel.name == name for sel in _flatten(provided, t.name, self.sg))
 
-    def closure(self, t: SType, graph: str, provided: Provided) -> set[str]:
+    def closure(self, t: ComposedType, graph: str, provided: Provided) -> set[str]:
         """Graphs reachable from `graph` at type t by entity-key jumps."""
         reached = {graph}
         keys = [(j.graph, j.key) for j in t.join_types
@@ -93,7 +93,7 @@ class _Graph:
         return reached
 
 
-def _flatten(selections: Provided, type_name: str, sg: Supergraph) -> list[Selection]:
+def _flatten(selections: Provided, type_name: str, sg: ComposedSupergraph) -> list[Selection]:
     out: list[Selection] = []
     for sel in selections:
         if sel.name:
@@ -108,7 +108,7 @@ def _flatten(selections: Provided, type_name: str, sg: Supergraph) -> list[Selec
 Option = tuple[str, Provided]  # (graph, what a @provides on the way makes local)
 
 
-def check_satisfiability(sg: Supergraph, report: Report) -> None:
+def check_satisfiability(sg: ComposedSupergraph, report: Report) -> None:
     graph = _Graph(sg)
     seen: set[tuple[str, frozenset[Option]]] = set()
     queue: deque[tuple[str, frozenset[Option], str]] = deque()
@@ -197,7 +197,7 @@ def check_satisfiability(sg: Supergraph, report: Report) -> None:
                     visit(child_type, frozenset(child_options), f"{path} {{ {f.name}")
 
 
-def _provides(f: SField, g: str) -> Provided:
+def _provides(f: ComposedField, g: str) -> Provided:
     for j in f.join_fields:
         if j.graph == g and j.provides:
             try:
@@ -207,14 +207,16 @@ def _provides(f: SField, g: str) -> Provided:
     return ()
 
 
-def _sub_provided(provided: Provided, name: str, type_name: str, sg: Supergraph) -> Provided:
+def _sub_provided(
+    provided: Provided, name: str, type_name: str, sg: ComposedSupergraph
+) -> Provided:
     for sel in _flatten(provided, type_name, sg):
         if sel.name == name and sel.children:
             return sel.children
     return ()
 
 
-def _requires_ok(graph: _Graph, t: SType, requires: str, reach: set[str]) -> bool:
+def _requires_ok(graph: _Graph, t: ComposedType, requires: str, reach: set[str]) -> bool:
     try:
         selections = _flatten(parse_field_set(requires), t.name, graph.sg)
     except FieldSetError:
@@ -224,7 +226,7 @@ def _requires_ok(graph: _Graph, t: SType, requires: str, reach: set[str]) -> boo
         for sel in selections)
 
 
-def _report(sg: Supergraph, report: Report, coordinate: str, g: str, path: str, field: str,
+def _report(sg: ComposedSupergraph, report: Report, coordinate: str, g: str, path: str, field: str,
             resolvers: set[str], blocked_by_requires: bool) -> None:
     name = sg.graph_name(g)
     query = f"{path} {{ {field} }}" + " }" * path.count("{")

@@ -16,13 +16,13 @@ from .errors import Report
 from .model import (
     DirectiveDef,
     EnumValue,
-    FieldDef,
     InputValue,
     Key,
     LinkedSpec,
     Subgraph,
+    SubgraphField,
     SubgraphSource,
-    TypeDef,
+    SubgraphType,
 )
 from .typeref import BUILTIN_SCALARS, named_type
 
@@ -337,7 +337,7 @@ class _Reader:
         is_extension = isinstance(node, ast.TypeExtensionNode)
         t = sg.types.get(name)
         if t is None:
-            t = sg.types[name] = TypeDef(kind=kind, name=name)
+            t = sg.types[name] = SubgraphType(kind=kind, name=name)
         elif t.kind != kind:
             self.error(f'Type "{name}" is defined with different kinds in this subgraph.', name)
             return
@@ -395,13 +395,13 @@ class _Reader:
                 t.values[value.name] = value
 
     def read_field(
-        self, node: ast.FieldDefinitionNode, t: TypeDef, is_extension: bool, all_external: bool
+        self, node: ast.FieldDefinitionNode, t: SubgraphType, is_extension: bool, all_external: bool
     ) -> None:
         name = node.name.value
         if t.name == "Query" and name in PLUMBING_ROOT_FIELDS:
             return
         coordinate = f"{t.name}.{name}"
-        f = FieldDef(
+        f = SubgraphField(
             name=name,
             type=_print_type(node.type, self.root_renames),
             description=_description(node),
@@ -450,7 +450,7 @@ class _Reader:
                     self.error(f'Union "{t.name}" has unknown or non-object member "{m}".', t.name)
         if "Query" not in sg.types:
             # Every subgraph serves `_entities`/`_service`, so every one has a Query type.
-            sg.types["Query"] = TypeDef(kind="OBJECT", name="Query", has_definition=True)
+            sg.types["Query"] = SubgraphType(kind="OBJECT", name="Query", has_definition=True)
             sg.roots["query"] = "Query"
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from .errors import Report
 from .fieldset import FieldSetError, parse_field_set, resolve
-from .model import Subgraph, TypeDef
+from .model import Subgraph, SubgraphType
 from .typeref import named_type
 
 COMPOSITE = ("OBJECT", "INTERFACE", "UNION")
@@ -68,7 +68,7 @@ def partially_external(sg: Subgraph) -> set[tuple[str, str]]:
     }
 
 
-def _key_targets(sg: Subgraph, t: TypeDef) -> list:
+def _key_targets(sg: Subgraph, t: SubgraphType) -> list:
     out = []
     for key in t.keys:
         with contextlib.suppress(FieldSetError):
@@ -120,7 +120,7 @@ def mark_used_fields(sg: Subgraph) -> None:
 
 def upgrade_fed1(subgraphs: Sequence[Subgraph], report: Report) -> None:
     """Gives Federation 1 subgraphs the meaning Federation 2 composition expects."""
-    by_type: dict[str, list[tuple[Subgraph, TypeDef]]] = {}
+    by_type: dict[str, list[tuple[Subgraph, SubgraphType]]] = {}
     for sg in subgraphs:
         for t in sg.types.values():
             if t.kind in ("OBJECT", "INTERFACE"):
@@ -203,7 +203,7 @@ def upgrade_fed1(subgraphs: Sequence[Subgraph], report: Report) -> None:
                     f.shareable = True
 
 
-def _drop_inactive(sg: Subgraph, t: TypeDef, f, attr: str) -> None:
+def _drop_inactive(sg: Subgraph, t: SubgraphType, f, attr: str) -> None:
     """Federation 1 tolerated @requires/@provides that select no external field."""
     text = getattr(f, attr)
     if not text:
@@ -326,7 +326,7 @@ def validate_subgraph(sg: Subgraph, report: Report) -> None:
                 )
 
 
-def _validate_interface_keys(sg: Subgraph, t: TypeDef, err) -> None:
+def _validate_interface_keys(sg: Subgraph, t: SubgraphType, err) -> None:
     for key in t.keys:
         wanted = parse_field_set_or_none(key.fields)
         missing, unresolvable = [], []
@@ -366,7 +366,7 @@ def parse_field_set_or_none(text: str):
         return None
 
 
-def _validate_requires(sg: Subgraph, t: TypeDef, f, err) -> None:
+def _validate_requires(sg: Subgraph, t: SubgraphType, f, err) -> None:
     coordinate = f"{t.name}.{f.name}"
     label = f'On field "{coordinate}", for {_directive_text("requires", f.requires)}'
     try:

@@ -31,7 +31,7 @@ class JoinField:
 
 
 @dataclass(slots=True)
-class SInputValue:
+class ComposedArgument:
     name: str
     type: str
     default: str | None = None
@@ -42,10 +42,10 @@ class SInputValue:
 
 
 @dataclass(slots=True)
-class SField:
+class ComposedField:
     name: str
     type: str
-    args: dict[str, SInputValue] = field(default_factory=dict)
+    args: dict[str, ComposedArgument] = field(default_factory=dict)
     description: str | None = None
     directives: list[str] = field(default_factory=list)  # after the join fields
     join_fields: list[JoinField] = field(default_factory=list)
@@ -53,7 +53,7 @@ class SField:
 
 
 @dataclass(slots=True)
-class SEnumValue:
+class ComposedEnumValue:
     name: str
     description: str | None = None
     graphs: list[str] = field(default_factory=list)
@@ -62,44 +62,44 @@ class SEnumValue:
 
 
 @dataclass(slots=True)
-class SType:
+class ComposedType:
     kind: str
     name: str
     description: str | None = None
     join_types: list[JoinType] = field(default_factory=list)
     interfaces: list[str] = field(default_factory=list)
     join_implements: list[tuple[str, str]] = field(default_factory=list)
-    fields: dict[str, SField] = field(default_factory=dict)
-    input_fields: dict[str, SInputValue] = field(default_factory=dict)
+    fields: dict[str, ComposedField] = field(default_factory=dict)
+    input_fields: dict[str, ComposedArgument] = field(default_factory=dict)
     members: list[str] = field(default_factory=list)
     join_members: list[tuple[str, str]] = field(default_factory=list)
-    values: dict[str, SEnumValue] = field(default_factory=dict)
+    values: dict[str, ComposedEnumValue] = field(default_factory=dict)
     directives: list[str] = field(default_factory=list)
     inaccessible: bool = False
 
 
 @dataclass(slots=True)
-class SDirectiveDef:
+class ComposedDirective:
     name: str
     locations: list[str]
     repeatable: bool = False
-    args: dict[str, SInputValue] = field(default_factory=dict)
+    args: dict[str, ComposedArgument] = field(default_factory=dict)
     description: str | None = None
 
 
 @dataclass(slots=True)
-class Graph:
+class ComposedGraph:
     enum_name: str
     name: str
     url: str
 
 
 @dataclass(slots=True)
-class Supergraph:
-    graphs: list[Graph]
+class ComposedSupergraph:
+    graphs: list[ComposedGraph]
     join_version: str  # "0.3" | "0.4" | "0.5"
-    types: dict[str, SType] = field(default_factory=dict)
-    directive_defs: dict[str, SDirectiveDef] = field(default_factory=dict)
+    types: dict[str, ComposedType] = field(default_factory=dict)
+    directive_defs: dict[str, ComposedDirective] = field(default_factory=dict)
     roots: dict[str, str] = field(default_factory=dict)
     feature_links: list[str] = field(default_factory=list)  # printed extra @link(...)
     uses_tag: bool = False
