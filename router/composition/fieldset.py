@@ -8,8 +8,9 @@ from functools import lru_cache
 from graphql import GraphQLSyntaxError, parse
 from graphql.language import ast
 
+from router.federation.typeref import BUILTIN_SCALARS, named_type
+
 from .model import Subgraph, SubgraphField
-from .typeref import BUILTIN_SCALARS, named_type
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from router.federation.typeref import named_type
+
 from .composed import ComposedSupergraph
 from .errors import Report
-from .typeref import named_type
 
 
 def validate_inaccessible(sg: ComposedSupergraph, report: Report) -> None:

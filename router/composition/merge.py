@@ -6,6 +6,8 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from router.federation.typeref import is_list, is_non_null, list_item, named_type, nullable
+
 from .composed import (
     ComposedArgument,
     ComposedDirective,
@@ -19,7 +21,6 @@ from .composed import (
 )
 from .errors import Report
 from .model import InputValue, Subgraph, SubgraphField, SubgraphType
-from .typeref import is_list, is_non_null, list_item, named_type, nullable
 from .validate import partially_external
 
 KIND_NAMES = {

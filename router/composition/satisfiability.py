@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections import deque
 
+from router.federation.typeref import named_type
+
 from .composed import ComposedField, ComposedSupergraph, ComposedType
 from .errors import Report
 from .fieldset import FieldSetError, Selection, parse_field_set
-from .typeref import named_type
 
 Provided = tuple[Selection, ...]
 

@@ -12,6 +12,8 @@ import re
 from graphql import GraphQLSyntaxError, parse, print_ast
 from graphql.language import ast
 
+from router.federation.typeref import BUILTIN_SCALARS, named_type
+
 from .errors import Report
 from .model import (
     DirectiveDef,
@@ -24,7 +26,6 @@ from .model import (
     SubgraphSource,
     SubgraphType,
 )
-from .typeref import BUILTIN_SCALARS, named_type
 
 FEDERATION_IDENTITY = "https://specs.apollo.dev/federation"
 LINK_IDENTITY = "https://specs.apollo.dev/link"

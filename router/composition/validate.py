@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 
+from router.federation.typeref import named_type
+
 from .errors import Report
 from .fieldset import FieldSetError, parse_field_set, resolve
 from .model import Subgraph, SubgraphType
-from .typeref import named_type
 
 COMPOSITE = ("OBJECT", "INTERFACE", "UNION")
 

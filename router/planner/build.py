@@ -26,13 +26,13 @@ from graphql import (
 )
 
 from router.budget import UNLIMITED, Budget
+from router.federation.typeref import list_depth
 from router.operation import Conjunction, Field, Operation, SelectionSet
 from router.planner.costs import (
     INF,
     PlanningError,
     SubgraphCosts,
     count_fields,
-    list_depth,
     signature,
 )
 from router.planner.groups import Group, PlanState, conflicting

@@ -12,14 +12,12 @@ from dataclasses import replace
 from typing import Any
 
 from graphql import (
-    GraphQLList,
-    GraphQLNonNull,
-    GraphQLOutputType,
     SelectionSetNode,
     print_ast,
 )
 
 from router.budget import UNLIMITED
+from router.federation.typeref import named_type
 from router.operation import Field, SelectionSet, _Normalizer
 from router.planner.groups import Jump, PlanState
 from router.planner.provided import Provided
@@ -41,17 +39,6 @@ def signature(f: Field) -> tuple[str, str]:
     return f.name, "".join(print_ast(a) for a in f.arguments)
 
 
-def list_depth(t: GraphQLOutputType) -> int:
-    depth = 0
-    while True:
-        if isinstance(t, GraphQLNonNull):
-            t = t.of_type
-        elif isinstance(t, GraphQLList):
-            depth += 1
-            t = t.of_type
-        else:
-            return depth
-
 
 def weight(fields: Iterable[Field]) -> int:
     """How many fields a fetch of `fields` returns, sub-selections included."""
@@ -67,9 +54,6 @@ def weight(fields: Iterable[Field]) -> int:
 def count_fields(selection: SelectionSet) -> int:
     return sum(1 for fields in selection.by_type.values() for f in fields if not f.is_typename)
 
-
-def named(type_ref: str) -> str:
-    return type_ref.replace("[", "").replace("]", "").replace("!", "").strip()
 
 
 class SubgraphCosts:
@@ -142,8 +126,8 @@ class SubgraphCosts:
             raise PlanningError(f"unknown field {s_type}.{name}")
         placement = fdef.placements.get(subgraph)
         if placement is not None and placement.type_ref:
-            return named(placement.type_ref)
-        return named(fdef.type_ref)
+            return named_type(placement.type_ref)
+        return named_type(fdef.type_ref)
 
     def defined_locally(
         self, subgraph: str, s_type: str, name: str, provided: Provided | None

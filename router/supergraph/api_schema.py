@@ -18,7 +18,6 @@ from graphql import (
     InputObjectTypeExtensionNode,
     InterfaceTypeDefinitionNode,
     InterfaceTypeExtensionNode,
-    NamedTypeNode,
     ObjectTypeDefinitionNode,
     ObjectTypeExtensionNode,
     ScalarTypeDefinitionNode,
@@ -32,6 +31,7 @@ from graphql import (
 )
 
 from router.astnodes import copy_node
+from router.federation.typeref import node_named_type
 from router.supergraph.links import Links
 
 _TYPE_NODES = (
@@ -62,11 +62,6 @@ _DEPRECATED = GraphQLDirective(
     description=GraphQLDeprecatedDirective.description,
 )
 
-
-def _named(type_node: Any) -> str:
-    while not isinstance(type_node, NamedTypeNode):
-        type_node = type_node.type
-    return type_node.name.value
 
 
 def build_api_schema(document: DocumentNode, links: Links) -> GraphQLSchema:
@@ -99,7 +94,7 @@ def build_api_schema(document: DocumentNode, links: Links) -> GraphQLSchema:
         return tuple(
             copy_node(a, directives=keep_directives(a))
             for a in args or ()
-            if not is_hidden(a) and _named(a.type) not in removed_types
+            if not is_hidden(a) and node_named_type(a.type) not in removed_types
         )
 
     definitions: list[Any] = []
@@ -128,7 +123,7 @@ def build_api_schema(document: DocumentNode, links: Links) -> GraphQLSchema:
             changes["fields"] = tuple(
                 copy_node(f, directives=keep_directives(f), arguments=clean_args(f.arguments))
                 for f in definition.fields or ()
-                if not is_hidden(f) and _named(f.type) not in removed_types
+                if not is_hidden(f) and node_named_type(f.type) not in removed_types
             )
             changes["interfaces"] = tuple(
                 i for i in definition.interfaces or () if i.name.value not in removed_types
@@ -147,7 +142,7 @@ def build_api_schema(document: DocumentNode, links: Links) -> GraphQLSchema:
             changes["fields"] = tuple(
                 copy_node(f, directives=keep_directives(f))
                 for f in definition.fields or ()
-                if not is_hidden(f) and _named(f.type) not in removed_types
+                if not is_hidden(f) and node_named_type(f.type) not in removed_types
             )
         definitions.append(copy_node(definition, **changes))
     api_document = DocumentNode(definitions=tuple(definitions))
