@@ -36,8 +36,8 @@ from .context import Context
 from .database import Database, ensure_database
 from .endpoint import GraphQLEndpoint, RequestError
 from .errors import log_unexpected
-from .limits import LimitsSettingError
 from .migrations import migrate
+from .settings import positive_int
 
 logger = logging.getLogger("shopgraph.app")
 
@@ -81,12 +81,7 @@ def _json(body: Any, status: int = 200) -> Response:
 
 def max_body_bytes_setting() -> int:
     """SHOPGRAPH_SUBGRAPH_MAX_BODY_BYTES as a positive integer (the default if unset)."""
-    text = os.environ.get(ENV_MAX_BODY_BYTES, "").strip()
-    if not text:
-        return DEFAULT_MAX_BODY_BYTES
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
-        raise LimitsSettingError(f"{ENV_MAX_BODY_BYTES} must be a positive integer, got {text!r}")
-    return int(text)
+    return positive_int(os.environ, ENV_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES)
 
 
 async def _run_periodically(job: PeriodicJob) -> None:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
-import math
 import os
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
@@ -46,7 +45,7 @@ from graphql.pyutils import is_awaitable
 from router.errors import coded_error
 
 from .errors import ApiError
-from .limits import LimitsSettingError
+from .settings import positive_int, positive_number
 
 ENV_MAX_RESOLUTIONS = "SHOPGRAPH_SUBGRAPH_MAX_RESOLUTIONS"
 ENV_TIMEOUT = "SHOPGRAPH_SUBGRAPH_TIMEOUT_SECONDS"
@@ -79,24 +78,9 @@ class ExecutionBudget:
         Raises LimitsSettingError for a value that is not a positive number.
         """
         return cls(
-            max_resolutions=_setting(
-                env, ENV_MAX_RESOLUTIONS, int, DEFAULT_MAX_RESOLUTIONS, "a positive integer"
-            ),
-            timeout=_setting(env, ENV_TIMEOUT, float, DEFAULT_TIMEOUT, "a positive number"),
+            max_resolutions=positive_int(env, ENV_MAX_RESOLUTIONS, DEFAULT_MAX_RESOLUTIONS),
+            timeout=positive_number(env, ENV_TIMEOUT, DEFAULT_TIMEOUT),
         )
-
-
-def _setting(env: Mapping[str, str], name: str, kind: type[T], default: T, what: str) -> T:
-    text = env.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value: Any = kind(text)  # type: ignore[call-arg]
-    except ValueError:
-        value = None
-    if value is None or not (value > 0 and math.isfinite(value)):
-        raise LimitsSettingError(f"{name} must be {what}, got {text!r}")
-    return value  # type: ignore[no-any-return]
 
 
 class ResultTooLarge(ApiError):

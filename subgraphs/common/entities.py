@@ -36,7 +36,7 @@ from strawberry.federation.schema_directives import Key
 from strawberry.types import Info
 
 from .errors import BadUserInput
-from .limits import LimitsSettingError
+from .settings import positive_int
 from .types import echo
 
 ENV = "SHOPGRAPH_MAX_REPRESENTATIONS"
@@ -60,16 +60,7 @@ def in_chunks(values: Sequence[T], size: int = IN_LIST_CHUNK) -> Iterator[Sequen
 
 def max_representations_setting() -> int:
     """SHOPGRAPH_MAX_REPRESENTATIONS as a positive integer (the default if unset)."""
-    setting = os.environ.get(ENV, "").strip()
-    if not setting:
-        return DEFAULT_MAX_REPRESENTATIONS
-    try:
-        value = int(setting)
-    except ValueError:
-        raise LimitsSettingError(f"{ENV} must be an integer, got {setting!r}") from None
-    if value < 1:
-        raise LimitsSettingError(f"{ENV} must be at least 1, got {value}")
-    return value
+    return positive_int(os.environ, ENV, DEFAULT_MAX_REPRESENTATIONS)
 
 
 @dataclass(frozen=True)

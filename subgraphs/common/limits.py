@@ -21,6 +21,8 @@ import os
 
 from router.config import LimitsConfig
 
+from .settings import LimitsSettingError
+
 ENV = "SHOPGRAPH_SUBGRAPH_LIMITS"
 _TUNABLE = frozenset(
     {
@@ -33,10 +35,6 @@ _TUNABLE = frozenset(
         "max_fragments",
     }
 )
-
-
-class LimitsSettingError(ValueError):
-    """SHOPGRAPH_SUBGRAPH_LIMITS names an unknown limit or a bad value."""
 
 
 def default_limits() -> LimitsConfig:

@@ -306,8 +306,8 @@ def test_the_representation_cap_is_configurable(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv(ENV, "2500")
     assert max_representations_setting() == 2500
     for setting, message in (
-        ("many", f"{ENV} must be an integer, got 'many'"),
-        ("0", f"{ENV} must be at least 1, got 0"),
+        ("many", f"{ENV} must be a positive integer, got 'many'"),
+        ("0", f"{ENV} must be a positive integer, got '0'"),
     ):
         monkeypatch.setenv(ENV, setting)
         with pytest.raises(LimitsSettingError) as refused:
