@@ -19,7 +19,7 @@ SCHEMAS: dict[str, strawberry.federation.Schema] = {
     "inventory": inventory,
     "orders": orders,
 }
-SNAPSHOT_DIR = Path(__file__).resolve().parents[1] / "schema"
+SNAPSHOT_DIR = Path("schema")  # the checkout's schema/ folder, from where the command runs
 REGENERATE = "shopgraph schema"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,11 @@ DEFAULT_PORTS: Mapping[str, int] = {
     "inventory": 4003,
     "orders": 4004,
 }
-_PACKAGE = Path(__file__).parent
 
 
 def migrations_dir(name: str) -> Path:
-    return _PACKAGE / name / "migrations"
+    """The subgraph's Alembic scripts: package data, read from a real folder by Alembic."""
+    return Path(str(files(f"subgraphs.{name}").joinpath("migrations")))
 
 
 def database_urls(server_url: str, prefix: str | None = None) -> dict[str, str]:

@@ -23,7 +23,7 @@ import httpx
 import jwt
 import pytest
 
-from router.commands.dev import RestartPolicy, Service, Supervisor, exit_reason
+from subgraphs.commands.dev import RestartPolicy, Service, Supervisor, exit_reason
 from subgraphs.common.auth import ADMIN
 from subgraphs.seed import DEMO_USERS
 from subgraphs.stack import SUBGRAPHS

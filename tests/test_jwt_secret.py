@@ -14,7 +14,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from router.commands.dev import DevError, signing_secret
+from subgraphs.commands.dev import DevError, signing_secret
 from subgraphs.common.auth import ADMIN, JwtConfigError, TokenCodec
 from subgraphs.common.errors import Unauthenticated
 from subgraphs.stack import SUBGRAPHS, create_app

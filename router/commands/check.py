@@ -1,7 +1,8 @@
 """`shopgraph check`: classify schema changes against the committed schema/ snapshots.
 
-The current SDL of each subgraph comes from the code (the subgraph's Strawberry
-schema answering `_service { sdl }`), from live URLs (`--url name=URL`) or from
+The current SDL of each subgraph comes from its code (the schema object named by
+its `schema: module:attribute` in subgraphs.yaml, answering `_service { sdl }`
+through `execute_sync`, as Strawberry schemas do), from live URLs (`--url name=URL`) or from
 a folder of files (`--dir`). Every change is BREAKING, DANGEROUS or SAFE; the
 exit status is 1 when any change is breaking or the new SDLs do not compose.
 """
@@ -29,24 +30,29 @@ from router.composition.diff import BREAKING, SchemaReadError, diff_subgraph
 HELP = "classify subgraph schema changes (breaking/dangerous/safe) against schema/"
 
 
-def sdl_from_code(name: str) -> str:
+def sdl_from_code(entry: SubgraphEntry) -> str:
     """Ask the subgraph's own schema object, exactly as a router would over HTTP."""
+    if entry.code is None:
+        raise SourceError(f"{entry.name}: no `schema: module:attribute` in subgraphs.yaml; "
+                          "give --url or --dir")
+    module_name, _, attribute = entry.code.partition(":")
     try:
-        module = importlib.import_module(f"subgraphs.{name}.schema")
+        module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise SourceError(f"cannot import subgraphs.{name}.schema: {exc}") from None
-    schema = getattr(module, "schema", None)
+        raise SourceError(f"{entry.name}: cannot import {module_name}: {exc}") from None
+    schema = getattr(module, attribute, None)
     if schema is None or not hasattr(schema, "execute_sync"):
-        raise SourceError(f"subgraphs.{name}.schema has no Strawberry `schema`")
+        raise SourceError(f"{entry.name}: {entry.code} is not a schema with execute_sync")
     result = schema.execute_sync(SDL_QUERY)
     if result.errors:
-        raise SourceError(f"{name}: _service query failed: {result.errors[0].message}")
+        raise SourceError(f"{entry.name}: _service query failed: {result.errors[0].message}")
     return result.data["_service"]["sdl"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    """Declare `--schema-dir`, `--url` and `--dir`."""
     parser.add_argument("--schema-dir", type=Path, default=SCHEMA_DIR,
-                        help="committed snapshots and subgraphs.yaml (default: schema/)")
+                        help="committed snapshots and subgraphs.yaml (default: ./schema)")
     parser.add_argument("--url", action="append", default=[], metavar="NAME=URL",
                         help="take this subgraph's current SDL from a live server (repeatable)")
     parser.add_argument("--dir", type=Path, default=None,
@@ -54,6 +60,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Diff each subgraph against its snapshot and compose; 1 on breaking changes."""
     folder: Path = args.schema_dir
     try:
         entries = read_config(folder / "subgraphs.yaml")
@@ -65,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             elif args.dir is not None:
                 current[entry.name] = (args.dir / f"{entry.name}.graphql").read_text()
             elif not args.url:
-                current[entry.name] = sdl_from_code(entry.name)
+                current[entry.name] = sdl_from_code(entry)
         for name in urls.keys() - {e.name for e in entries}:
             entries.append(SubgraphEntry(name, urls[name]))
             current[name] = fetch_sdl(urls[name])

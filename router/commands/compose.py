@@ -19,22 +19,26 @@ from router.composition import CompositionResult, SubgraphSource, compose
 
 HELP = "compose subgraph SDLs (files or live URLs) into schema/supergraph.graphql"
 
-ROOT = Path(__file__).resolve().parents[2]
-SCHEMA_DIR = ROOT / "schema"
+SCHEMA_DIR = Path("schema")  # relative to where the command runs
 SDL_QUERY = "query SubgraphSdl { _service { sdl } }"
 
 
 @dataclass(frozen=True)
 class SubgraphEntry:
+    """One subgraph of subgraphs.yaml: its name, its routing URL and, optionally, the
+    Python object serving its schema (`package.module:attribute`) for `shopgraph check`."""
+
     name: str
     url: str
+    code: str | None = None
 
 
 class SourceError(Exception):
-    pass
+    """A subgraph's SDL cannot be read (file, URL, config or code)."""
 
 
 def read_config(path: Path) -> list[SubgraphEntry]:
+    """The `subgraphs:` list of a subgraphs.yaml (`name`, `url`, optional `schema`)."""
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
@@ -46,11 +50,15 @@ def read_config(path: Path) -> list[SubgraphEntry]:
     for entry in entries:
         if not isinstance(entry, dict) or not entry.get("name") or not entry.get("url"):
             raise SourceError(f"{path}: every subgraph needs a name and a url, got {entry!r}")
-        out.append(SubgraphEntry(str(entry["name"]), str(entry["url"])))
+        code = entry.get("schema")
+        if code is not None and (not isinstance(code, str) or ":" not in code):
+            raise SourceError(f"{path}: {entry['name']}: `schema` must be 'module:attribute'")
+        out.append(SubgraphEntry(str(entry["name"]), str(entry["url"]), code))
     return out
 
 
 def parse_url_options(values: list[str]) -> list[SubgraphEntry]:
+    """`NAME=URL` command-line values as entries."""
     out = []
     for value in values:
         name, sep, url = value.partition("=")
@@ -75,6 +83,7 @@ def fetch_sdl(url: str, timeout: float = 10.0) -> str:
 
 
 def sources_from_files(entries: list[SubgraphEntry], folder: Path) -> list[SubgraphSource]:
+    """Each entry's SDL from `<folder>/<name>.graphql`."""
     out = []
     for entry in entries:
         path = folder / f"{entry.name}.graphql"
@@ -86,10 +95,12 @@ def sources_from_files(entries: list[SubgraphEntry], folder: Path) -> list[Subgr
 
 
 def sources_from_urls(entries: list[SubgraphEntry]) -> list[SubgraphSource]:
+    """Each entry's SDL asked of the live subgraph at its URL."""
     return [SubgraphSource(e.name, e.url, fetch_sdl(e.url)) for e in entries]
 
 
 def print_result(result: CompositionResult, quiet_hints: bool = False) -> None:
+    """Hints to stdout (unless quiet), errors to stderr."""
     if not quiet_hints and result.hints:
         print(f"{len(result.hints)} hint(s):")
         for hint in result.hints:

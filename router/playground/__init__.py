@@ -11,11 +11,12 @@ import hashlib
 import html
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 import orjson
 
-STATIC_DIR = Path(__file__).parent / "static"
+STATIC_DIR: Traversable = files(__name__) / "static"  # package data, zip-safe
 STATIC_PREFIX = "/playground/static/"
 
 DEFAULT_QUERY = """\
@@ -74,6 +75,8 @@ _PAGE = """<!doctype html>
 
 @dataclass(frozen=True)
 class Asset:
+    """A static file ready to serve: its bytes, media type and strong ETag."""
+
     body: bytes
     media_type: str
     etag: str
@@ -88,6 +91,7 @@ def _version() -> str:
 
 
 def page(endpoint: str = "/graphql", plan_url: str = "/plan") -> bytes:
+    """The playground's HTML page, talking to `endpoint` and `plan_url`."""
     config = orjson.dumps(
         {"endpoint": endpoint, "planUrl": plan_url, "defaultQuery": DEFAULT_QUERY}
     ).decode()
@@ -101,11 +105,12 @@ def page(endpoint: str = "/graphql", plan_url: str = "/plan") -> bytes:
 @lru_cache(maxsize=64)
 def asset(name: str) -> Asset | None:
     """A static file by its path under static/ (None when there is no such file)."""
-    path = (STATIC_DIR / name).resolve()
-    if STATIC_DIR.resolve() not in path.parents or not path.is_file():
+    parts = name.split("/")
+    if any(part in {"", ".", ".."} or "\\" in part for part in parts):
+        return None  # only plain relative paths inside static/
+    media = _MEDIA_TYPES.get("." + parts[-1].rpartition(".")[2])
+    resource = STATIC_DIR.joinpath(*parts)
+    if media is None or not resource.is_file():
         return None
-    media = _MEDIA_TYPES.get(path.suffix)
-    if media is None:
-        return None
-    body = path.read_bytes()
+    body = resource.read_bytes()
     return Asset(body, media, '"' + hashlib.sha256(body).hexdigest()[:16] + '"')

@@ -33,13 +33,12 @@ from .errors import log_unexpected
 
 logger = logging.getLogger("shopgraph.database")
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
 _embedded: Any = None
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("SHOPGRAPH_DATA_DIR") or REPO_ROOT / ".data")
+    """Where the embedded PostgreSQL and dev secrets live: $SHOPGRAPH_DATA_DIR or ./.data."""
+    return Path(os.environ.get("SHOPGRAPH_DATA_DIR") or Path.cwd() / ".data").resolve()
 
 
 def start_embedded_server(pgdata: Path | None = None, cleanup_mode: str | None = "stop") -> str:

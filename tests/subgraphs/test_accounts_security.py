@@ -33,9 +33,9 @@ from subgraphs.accounts.client_address import TrustedProxies
 from subgraphs.accounts.passwords import password_problem
 from subgraphs.accounts.throttle import LoginLimits
 from subgraphs.common.serve import RunningServer, start_server
-from subgraphs.sdl import SNAPSHOT_DIR
 from subgraphs.seed import DEMO_USERS
 from subgraphs.stack import create_app
+from tests.paths import SCHEMA_DIR
 
 REGISTER = """
 mutation Register($input: RegisterInput!) {
@@ -313,7 +313,7 @@ async def router_in_front(accounts_url: str, traffic: dict[str, Any]) -> AsyncIt
     reaching `accounts_url` for accounts; yields its /graphql URL."""
     folder = Path(tempfile.mkdtemp(prefix="sgrouter-"))
     config = {
-        "supergraph": str(SNAPSHOT_DIR / "supergraph.graphql"),
+        "supergraph": str(SCHEMA_DIR / "supergraph.graphql"),
         "subgraphs": {"accounts": {"url": accounts_url}},
         "traffic": traffic,
     }

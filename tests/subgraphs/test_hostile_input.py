@@ -21,8 +21,8 @@ from subgraph_stack import Stack, admin_token, customer_token, make_product, ser
 
 from router import Router
 from subgraphs.common.database import Database
-from subgraphs.sdl import SNAPSHOT_DIR
 from subgraphs.stack import SUBGRAPHS
+from tests.paths import SCHEMA_DIR
 
 REGISTER = """
 mutation ($input: RegisterInput!) {
@@ -304,7 +304,7 @@ async def test_an_operation_name_that_is_not_a_name_is_refused_unechoed(stack: S
 
 
 async def test_through_the_router_the_client_sees_the_same_error(stack: Stack) -> None:
-    sdl = (SNAPSHOT_DIR / "supergraph.graphql").read_text()
+    sdl = (SCHEMA_DIR / "supergraph.graphql").read_text()
     async with httpx.AsyncClient(timeout=30) as client:
         router = Router.from_supergraph(
             sdl, subgraph_urls={name: stack.url(name) for name in SUBGRAPHS}, http_client=client

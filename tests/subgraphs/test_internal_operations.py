@@ -13,7 +13,8 @@ from router.composition.composer import compose
 from router.composition.model import SubgraphSource
 from router.supergraph.load import load_supergraph
 from subgraphs.common.internal import internal_root_fields
-from subgraphs.sdl import SCHEMAS, SNAPSHOT_DIR, service_sdl
+from subgraphs.sdl import SCHEMAS, service_sdl
+from tests.paths import SCHEMA_DIR
 
 INTERNAL = ("reserveStock", "commitReservation", "releaseReservation")
 
@@ -100,7 +101,7 @@ def test_the_router_api_has_no_trace_of_internal_operations() -> None:
         "ReservationIdInput",
         "ReservationPayload",
     )
-    for sdl in (composed.supergraph_sdl, (SNAPSHOT_DIR / "supergraph.graphql").read_text()):
+    for sdl in (composed.supergraph_sdl, (SCHEMA_DIR / "supergraph.graphql").read_text()):
         api = _api_schema_text(sdl)
         for name in (*INTERNAL, *internal_types):
             assert name not in api

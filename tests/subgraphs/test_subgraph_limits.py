@@ -22,8 +22,8 @@ from router.config import LimitsConfig
 from subgraphs.common import endpoint as endpoint_module
 from subgraphs.common.endpoint import GraphQLEndpoint, RequestError
 from subgraphs.common.limits import LimitsSettingError, default_limits, parse_limits
-from subgraphs.sdl import SNAPSHOT_DIR
 from subgraphs.stack import SUBGRAPHS
+from tests.paths import SCHEMA_DIR
 
 ROUTER = LimitsConfig()
 
@@ -207,7 +207,7 @@ async def test_the_routers_fetches_at_its_limits_pass_the_subgraphs(stack: Stack
     customer = customer_token()
     await add_to_cart(stack, customer, products[0]["id"])
     assert (await checkout(stack, customer, "deep-1"))["userErrors"] == []
-    sdl = (SNAPSHOT_DIR / "supergraph.graphql").read_text()
+    sdl = (SCHEMA_DIR / "supergraph.graphql").read_text()
     urls = {name: stack.url(name) for name in SUBGRAPHS}
     fields = "id name sku price { amount currencyCode } stock { available onHand } inStock"
     wide = (

@@ -36,6 +36,8 @@ from pathlib import Path
 
 import httpx
 
+from subgraphs.commands import missing_extra
+
 HELP = "run the stack locally: embedded PostgreSQL, the four seeded subgraphs and the router"
 
 STARTUP_TIMEOUT = 60.0
@@ -459,6 +461,9 @@ def _banner(host: str, stack: list[Service]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Start the stack, supervise it until SIGINT/SIGTERM, then stop it (exit 0)."""
+    refused = missing_extra("dev", "shop")
+    if refused is not None:
+        return refused
     if args.data_dir:
         os.environ["SHOPGRAPH_DATA_DIR"] = str(Path(args.data_dir).resolve())
     supervisor = Supervisor(args.host)
