@@ -28,8 +28,9 @@ def compose() -> dict:
 
 
 def _shopgraph_accepts(argv: list[str]) -> argparse.Namespace:
-    assert argv[0] == "shopgraph" and argv[1] in cli.COMMANDS, argv
-    module = importlib.import_module(cli.COMMANDS[argv[1]])
+    commands = cli.available_commands()
+    assert argv[0] == "shopgraph" and argv[1] in commands, argv
+    module = importlib.import_module(commands[argv[1]])
     parser = argparse.ArgumentParser(prog=f"shopgraph {argv[1]}", exit_on_error=False)
     module.configure(parser)
     return parser.parse_args(argv[2:])
@@ -43,7 +44,8 @@ def test_services_and_one_image(compose: dict):
     assert {s["image"] for s in built.values()} == {"shopgraph:local"}
     for service in built.values():
         assert service["build"]["context"] == "."
-        assert "pip install" in service["build"]["dockerfile_inline"]
+        # the subgraphs and `shopgraph dev --prepare-only` need the shop extra
+        assert "pip install --no-cache-dir '.[shop]'" in service["build"]["dockerfile_inline"]
         assert service["environment"]["DATABASE_URL"].startswith("postgresql://")
         assert "@postgres:5432/" in service["environment"]["DATABASE_URL"]
     assert services["postgres"]["image"].startswith("postgres:")
