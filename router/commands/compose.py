@@ -112,6 +112,7 @@ def print_result(result: CompositionResult, quiet_hints: bool = False) -> None:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    """Declare `--schema-dir`, `--url`, `--out`, `--check` and `--no-hints`."""
     parser.add_argument("--schema-dir", type=Path, default=SCHEMA_DIR,
                         help="folder with subgraphs.yaml and <subgraph>.graphql (default: schema/)")
     parser.add_argument("--url", action="append", default=[], metavar="NAME=URL",
@@ -125,6 +126,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Compose and write (or check) the supergraph; 1 when composition fails or it is stale."""
     folder: Path = args.schema_dir
     try:
         if args.url:

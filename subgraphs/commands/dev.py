@@ -52,6 +52,8 @@ class DevError(Exception):
 
 @dataclass(frozen=True)
 class Service:
+    """One process of the stack: its command line, port, health path and environment."""
+
     name: str
     port: int
     argv: list[str]
@@ -60,6 +62,7 @@ class Service:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    """Declare the host, ports, data folder, router config and seeding options."""
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     parser.add_argument("--no-seed", action="store_true", help="do not load the demo shop")
     parser.add_argument(
@@ -86,6 +89,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def subgraph_ports(pairs: list[str]) -> dict[str, int]:
+    """The default ports with `NAME=PORT` overrides applied; unknown names are a DevError."""
     from subgraphs.stack import DEFAULT_PORTS
 
     ports = dict(DEFAULT_PORTS)
@@ -134,6 +138,7 @@ def services(
 
 
 def check_ports(host: str, stack: list[Service]) -> None:
+    """Refuse a port given twice or already in use, naming the services concerned."""
     seen: dict[int, str] = {}
     for service in stack:
         if service.port in seen:
@@ -162,6 +167,7 @@ class Progress:
         self.step = 0
 
     def start(self, text: str) -> Callable[[str], None]:
+        """Print the next numbered step; the returned callable prints its outcome and time."""
         self.step += 1
         started = time.monotonic()
         print(f"[{self.step}/{self.total}] {text} ...", flush=True)
