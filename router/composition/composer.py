@@ -6,32 +6,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .errors import CompositionError, CompositionHint, Report
+from .fed1 import upgrade_fed1
 from .merge import merge
 from .model import SubgraphSource
 from .printer import print_supergraph
 from .satisfiability import check_satisfiability
+from .settle import mark_used_fields, settle_fake_externals, settle_shareables
 from .subgraph import read_subgraph
-from .validate import (
-    mark_used_fields,
-    settle_fake_externals,
-    settle_shareables,
-    upgrade_fed1,
-    validate_subgraph,
-)
+from .validate import validate_subgraph
 
 
 @dataclass(frozen=True)
 class CompositionResult:
+    """The supergraph SDL (None when composition failed), errors and hints."""
+
     supergraph_sdl: str | None
     errors: tuple[CompositionError, ...] = ()
     hints: tuple[CompositionHint, ...] = ()
 
     @property
     def ok(self) -> bool:
+        """Whether composition succeeded."""
         return self.supergraph_sdl is not None
 
 
 def compose(subgraphs: Sequence[SubgraphSource]) -> CompositionResult:
+    """Parse, upgrade, validate, merge and check the subgraphs; print the supergraph."""
     report = Report()
 
     def failed() -> CompositionResult:

@@ -1,227 +1,29 @@
-"""Per-subgraph federation rules, and the Federation 1 -> 2 upgrade.
+"""Per-subgraph Federation 2 rules: keys, @requires/@provides, @external, interfaces.
 
-Runs after parsing and before merging. Besides reporting errors it settles a few
-facts the merge relies on: which `@external` fields are really external (key
-fields of type extensions are not), which fields are used by a federation
-directive, and which fields are shareable.
+Runs after parsing (and the Federation 1 upgrade) and before merging.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable
 
 from router.federation.typeref import named_type
 
 from .errors import Report
 from .fieldset import FieldSetError, parse_field_set, resolve
-from .model import Subgraph, SubgraphType
+from .model import Subgraph, SubgraphField, SubgraphType
+from .settle import COMPOSITE
 
-COMPOSITE = ("OBJECT", "INTERFACE", "UNION")
+# err(code, message, coordinate): reports an error of the subgraph being validated.
+Err = Callable[[str, str, str], None]
 
 
 def _directive_text(name: str, fields: str) -> str:
     return f'@{name}(fields: "{fields}")'
 
 
-def settle_fake_externals(sg: Subgraph) -> None:
-    """Key fields of a type extension marked @external are not external (historical rule)."""
-    for t in sg.types.values():
-        for key in t.keys:
-            if not (key.extension or t.extends):
-                continue
-            try:
-                targets = resolve(sg, t.name, key.fields)
-            except FieldSetError:
-                continue
-            for target in targets:
-                if target.parent == t.name:
-                    target.field.external = False
-
-
-def _provided_fields(sg: Subgraph) -> set[tuple[str, str]]:
-    provided: set[tuple[str, str]] = set()
-    for t in sg.types.values():
-        for f in t.fields.values():
-            if not f.provides:
-                continue
-            base = named_type(f.type)
-            if base not in sg.types or sg.types[base].kind not in COMPOSITE:
-                continue
-            try:
-                targets = resolve(sg, base, f.provides)
-            except FieldSetError:
-                continue
-            for target in targets:
-                provided.add((target.parent, target.field.name))
-                if sg.types[target.parent].kind == "INTERFACE":
-                    for impl in sg.implementations(target.parent):
-                        provided.add((impl, target.field.name))
-    return provided
-
-
-def partially_external(sg: Subgraph) -> set[tuple[str, str]]:
-    """External fields that a @provides of this subgraph makes locally resolvable."""
-    return {
-        (tn, fn)
-        for tn, fn in _provided_fields(sg)
-        if (f := sg.field(tn, fn)) is not None and f.external
-    }
-
-
-def _key_targets(sg: Subgraph, t: SubgraphType) -> list:
-    out = []
-    for key in t.keys:
-        with contextlib.suppress(FieldSetError):
-            out.extend(resolve(sg, t.name, key.fields))
-    return out
-
-
-def settle_shareables(sg: Subgraph) -> None:
-    """Key fields and provided external fields are shareable without saying so."""
-    for t in sg.types.values():
-        if t.kind not in ("OBJECT", "INTERFACE"):
-            continue
-        for target in _key_targets(sg, t):
-            target.field.shareable = True
-            if sg.types[target.parent].kind == "INTERFACE":
-                for impl in sg.implementations(target.parent):
-                    if (f := sg.field(impl, target.field.name)) is not None:
-                        f.shareable = True
-    for tn, fn in partially_external(sg):
-        sg.types[tn].fields[fn].shareable = True
-
-
-def mark_used_fields(sg: Subgraph) -> None:
-    for t in sg.types.values():
-        if t.kind not in ("OBJECT", "INTERFACE"):
-            continue
-        for target in _key_targets(sg, t):
-            target.field.used = True
-        for f in t.fields.values():
-            if f.requires:
-                try:
-                    for target in resolve(sg, t.name, f.requires):
-                        target.field.used = True
-                except FieldSetError:
-                    pass
-    for tn, fn in _provided_fields(sg):
-        sg.types[tn].fields[fn].used = True
-    for t in sg.types.values():
-        if t.kind != "INTERFACE":
-            continue
-        for impl in sg.implementations(t.name):
-            for fn in t.fields:
-                if (f := sg.field(impl, fn)) is not None:
-                    f.used = True
-
-
-# -- Federation 1 ----------------------------------------------------------------------
-
-
-def upgrade_fed1(subgraphs: Sequence[Subgraph], report: Report) -> None:
-    """Gives Federation 1 subgraphs the meaning Federation 2 composition expects."""
-    by_type: dict[str, list[tuple[Subgraph, SubgraphType]]] = {}
-    for sg in subgraphs:
-        for t in sg.types.values():
-            if t.kind in ("OBJECT", "INTERFACE"):
-                by_type.setdefault(t.name, []).append((sg, t))
-    for sg in subgraphs:
-        if sg.fed2:
-            continue
-        settle_fake_externals(sg)
-        for t in list(sg.types.values()):
-            is_extension = t.extends or (t.has_extension and not t.has_definition)
-            is_root = t.name in sg.roots.values()
-            if is_extension and t.kind in ("OBJECT", "INTERFACE") and not is_root:
-                others = [o for s, o in by_type.get(t.name, ()) if s is not sg]
-                if not any(o.has_definition for o in others) and not t.has_definition:
-                    report.error(
-                        "EXTENSION_WITH_NO_BASE",
-                        f'[{sg.name}] Type "{t.name}" is an extension type, but there is no type '
-                        f'definition for "{t.name}" in any subgraph.',
-                        (sg.name,),
-                        t.name,
-                    )
-            if t.kind == "INTERFACE":
-                t.keys.clear()
-                for f in t.fields.values():
-                    f.external = False
-                    f.requires = f.provides = None
-            for key in t.keys:
-                key.extension = False  # Federation 1 type extensions become definitions
-        # @external on other fields of a keyless extension, matching another subgraph's key.
-        for t in sg.types.values():
-            if t.kind != "OBJECT" or t.keys or not (t.has_extension or t.extends):
-                continue
-            for other_sg, other in by_type.get(t.name, ()):
-                if other_sg is sg or not other.keys:
-                    continue
-                try:
-                    targets = resolve(other_sg, t.name, other.keys[0].fields)
-                except FieldSetError:
-                    continue
-                for target in targets:
-                    if target.parent == t.name and (f := t.fields.get(target.field.name)):
-                        f.external = False
-        for t in sg.types.values():
-            for f in t.fields.values():
-                base = named_type(f.type)
-                if f.provides and (base not in sg.types or sg.types[base].kind not in COMPOSITE):
-                    f.provides = None
-                for attr in ("requires", "provides"):
-                    _drop_inactive(sg, t, f, attr)
-        mark_used_fields(sg)
-        for t in list(sg.types.values()):
-            if t.kind not in ("OBJECT", "INTERFACE"):
-                continue
-            for name in [n for n, f in t.fields.items() if f.external and not f.used]:
-                del t.fields[name]
-            if not t.fields and t.name != "Query":
-                del sg.types[t.name]
-    for sg in subgraphs:
-        if sg.fed2:
-            continue
-        for t in sg.types.values():
-            if t.kind != "OBJECT" or t.name == "Subscription":
-                continue
-            if t.keys or t.name in sg.roots.values():
-                for f in t.fields.values():
-                    if f.shareable:
-                        continue
-                    for other_sg, other in by_type.get(t.name, ()):
-                        if other_sg is sg:
-                            continue
-                        of = other.fields.get(f.name)
-                        if of is not None and (
-                            not of.external or (t.name, f.name) in partially_external(other_sg)
-                        ):
-                            f.shareable = True
-                            break
-            elif any(s is not sg for s, _ in by_type.get(t.name, ())):
-                t.shareable = True
-                for f in t.fields.values():
-                    f.shareable = True
-
-
-def _drop_inactive(sg: Subgraph, t: SubgraphType, f, attr: str) -> None:
-    """Federation 1 tolerated @requires/@provides that select no external field."""
-    text = getattr(f, attr)
-    if not text:
-        return
-    target_type = t.name if attr == "requires" else named_type(f.type)
-    try:
-        targets = resolve(sg, target_type, text)
-    except FieldSetError:
-        return
-    if not any(target.field.external for target in targets):
-        setattr(f, attr, None)
-
-
-# -- Federation 2 rules ----------------------------------------------------------------
-
-
 def validate_subgraph(sg: Subgraph, report: Report) -> None:
+    """Report every Federation 2 rule the subgraph breaks (messages prefixed `[name]`)."""
     name = sg.name
 
     def err(code: str, message: str, coordinate: str) -> None:
@@ -235,85 +37,7 @@ def validate_subgraph(sg: Subgraph, report: Report) -> None:
                 t.name,
             )
             continue
-        for key in t.keys:
-            label = f'On type "{t.name}", for {_directive_text("key", key.fields)}'
-            try:
-                targets = resolve(sg, t.name, key.fields)
-            except FieldSetError as exc:
-                err(f"KEY_{exc.code_suffix}", f"{label}: {exc.message}", t.name)
-                continue
-            for target in targets:
-                f = target.field
-                coordinate = f"{target.parent}.{f.name}"
-                if f.args:
-                    err(
-                        "KEY_FIELDS_HAS_ARGS",
-                        f"{label}: field {coordinate} cannot be included because it has "
-                        "arguments (fields with argument are not allowed in @key)",
-                        t.name,
-                    )
-                base = sg.types.get(named_type(f.type))
-                if base is not None and base.kind in ("INTERFACE", "UNION"):
-                    kind = "Interface" if base.kind == "INTERFACE" else "Union"
-                    err(
-                        "KEY_FIELDS_SELECT_INVALID_TYPE",
-                        f'{label}: field "{coordinate}" is a {kind} type which is not allowed '
-                        "in @key",
-                        t.name,
-                    )
-        if t.kind == "INTERFACE":
-            _validate_interface_keys(sg, t, err)
-        if t.interface_object and not t.keys:
-            err(
-                "INTERFACE_OBJECT_USAGE_ERROR",
-                "The @interfaceObject directive can only be applied to entity types but type "
-                f'"{t.name}" has no @key in this subgraph.',
-                t.name,
-            )
-        for f in t.fields.values():
-            coordinate = f"{t.name}.{f.name}"
-            if t.kind == "INTERFACE":
-                if f.external:
-                    err(
-                        "EXTERNAL_ON_INTERFACE",
-                        f'Interface type field "{coordinate}" is marked @external but @external '
-                        "is not allowed on interface fields (it is nonsensical).",
-                        coordinate,
-                    )
-                if f.shareable and not t.shareable:
-                    err(
-                        "INVALID_SHAREABLE_USAGE",
-                        f'Invalid use of @shareable on field "{coordinate}": only object type '
-                        "fields can be marked with @shareable",
-                        coordinate,
-                    )
-                for attr in ("requires", "provides"):
-                    if getattr(f, attr):
-                        err(
-                            f"{attr.upper()}_UNSUPPORTED_ON_INTERFACE",
-                            f'Cannot use @{attr} on field "{coordinate}" of parent type '
-                            f'"{t.name}": @{attr} is not yet supported within interfaces',
-                            coordinate,
-                        )
-                if f.override_from is not None:
-                    err(
-                        "OVERRIDE_ON_INTERFACE",
-                        f'@override cannot be used on field "{coordinate}" on subgraph '
-                        f'"{name}": @override is not supported on interface type fields.',
-                        coordinate,
-                    )
-                continue
-            if f.requires:
-                _validate_requires(sg, t, f, err)
-            if f.provides:
-                _validate_provides(sg, f, coordinate, err)
-            if f.override_from is not None and f.external:
-                err(
-                    "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
-                    f'@override cannot be used on field "{coordinate}" on subgraph "{name}" '
-                    f'since "{coordinate}" on "{name}" is marked with directive "@external"',
-                    coordinate,
-                )
+        _validate_type(sg, t, err)
     for t in sg.types.values():
         for f in t.fields.values():
             if f.external and not f.used and t.kind == "OBJECT":
@@ -325,6 +49,103 @@ def validate_subgraph(sg: Subgraph, report: Report) -> None:
                     "field should not be @external).",
                     f"{t.name}.{f.name}",
                 )
+
+
+def _validate_type(sg: Subgraph, t: SubgraphType, err: Err) -> None:
+    for key in t.keys:
+        _validate_key(sg, t, key.fields, err)
+    if t.kind == "INTERFACE":
+        _validate_interface_keys(sg, t, err)
+    if t.interface_object and not t.keys:
+        err(
+            "INTERFACE_OBJECT_USAGE_ERROR",
+            "The @interfaceObject directive can only be applied to entity types but type "
+            f'"{t.name}" has no @key in this subgraph.',
+            t.name,
+        )
+    for f in t.fields.values():
+        if t.kind == "INTERFACE":
+            _validate_interface_field(sg, t, f, err)
+        else:
+            _validate_field(sg, t, f, err)
+
+
+def _validate_key(sg: Subgraph, t: SubgraphType, fields: str, err: Err) -> None:
+    """Key fields must exist, take no arguments and not be abstract."""
+    label = f'On type "{t.name}", for {_directive_text("key", fields)}'
+    try:
+        targets = resolve(sg, t.name, fields)
+    except FieldSetError as exc:
+        err(f"KEY_{exc.code_suffix}", f"{label}: {exc.message}", t.name)
+        return
+    for target in targets:
+        f = target.field
+        coordinate = f"{target.parent}.{f.name}"
+        if f.args:
+            err(
+                "KEY_FIELDS_HAS_ARGS",
+                f"{label}: field {coordinate} cannot be included because it has "
+                "arguments (fields with argument are not allowed in @key)",
+                t.name,
+            )
+        base = sg.types.get(named_type(f.type))
+        if base is not None and base.kind in ("INTERFACE", "UNION"):
+            kind = "Interface" if base.kind == "INTERFACE" else "Union"
+            err(
+                "KEY_FIELDS_SELECT_INVALID_TYPE",
+                f'{label}: field "{coordinate}" is a {kind} type which is not allowed '
+                "in @key",
+                t.name,
+            )
+
+
+def _validate_interface_field(sg: Subgraph, t: SubgraphType, f: SubgraphField, err: Err) -> None:
+    """Interface fields take no @external, @shareable, @requires, @provides or @override."""
+    coordinate = f"{t.name}.{f.name}"
+    if f.external:
+        err(
+            "EXTERNAL_ON_INTERFACE",
+            f'Interface type field "{coordinate}" is marked @external but @external '
+            "is not allowed on interface fields (it is nonsensical).",
+            coordinate,
+        )
+    if f.shareable and not t.shareable:
+        err(
+            "INVALID_SHAREABLE_USAGE",
+            f'Invalid use of @shareable on field "{coordinate}": only object type '
+            "fields can be marked with @shareable",
+            coordinate,
+        )
+    for attr in ("requires", "provides"):
+        if getattr(f, attr):
+            err(
+                f"{attr.upper()}_UNSUPPORTED_ON_INTERFACE",
+                f'Cannot use @{attr} on field "{coordinate}" of parent type '
+                f'"{t.name}": @{attr} is not yet supported within interfaces',
+                coordinate,
+            )
+    if f.override_from is not None:
+        err(
+            "OVERRIDE_ON_INTERFACE",
+            f'@override cannot be used on field "{coordinate}" on subgraph '
+            f'"{sg.name}": @override is not supported on interface type fields.',
+            coordinate,
+        )
+
+
+def _validate_field(sg: Subgraph, t: SubgraphType, f: SubgraphField, err: Err) -> None:
+    coordinate = f"{t.name}.{f.name}"
+    if f.requires:
+        _validate_requires(sg, t, f, err)
+    if f.provides:
+        _validate_provides(sg, f, coordinate, err)
+    if f.override_from is not None and f.external:
+        err(
+            "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
+            f'@override cannot be used on field "{coordinate}" on subgraph "{sg.name}" '
+            f'since "{coordinate}" on "{sg.name}" is marked with directive "@external"',
+            coordinate,
+        )
 
 
 def _validate_interface_keys(sg: Subgraph, t: SubgraphType, err) -> None:
@@ -361,6 +182,7 @@ def _validate_interface_keys(sg: Subgraph, t: SubgraphType, err) -> None:
 
 
 def parse_field_set_or_none(text: str):
+    """The parsed field set, or None when `text` does not parse."""
     try:
         return parse_field_set(text)
     except FieldSetError:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from ..composed import ComposedGraph, ComposedSupergraph
 from ..errors import Report
 from ..model import Subgraph, SubgraphType
-from ..validate import partially_external
+from ..settle import partially_external
 
 # How an enum is used so far: ("Input" | "Output" | "Both", an input example, an output example).
 EnumUsage = tuple[str, str | None, str | None]
