@@ -60,9 +60,13 @@ Conditions = frozenset[Conjunction] | None
 
 @dataclass(frozen=True, eq=False)
 class Field:
+    """One response key at one position: the merged occurrences of a client field."""
+
     response_key: str
     name: str
-    parent_type: str  # the concrete object type this field is selected on
+    # the object type it is selected on; the interface for a selection's `uniform`
+    # fields (and its `excluded` ones where no object type implements it)
+    parent_type: str
     type: GraphQLOutputType  # API type of the field
     named_type: str
     arguments: tuple[ArgumentNode, ...] = ()
@@ -72,11 +76,14 @@ class Field:
 
     @property
     def is_typename(self) -> bool:
+        """Whether the field is `__typename` (answered by whoever returns the object)."""
         return self.name == "__typename"
 
 
 @dataclass(frozen=True, eq=False)
 class SelectionSet:
+    """A normalized selection set: its fields per concrete object type possible there."""
+
     type_name: str  # declared type at this position
     by_type: Mapping[str, tuple[Field, ...]]  # concrete type -> fields, in response order
     # The fields when the selection is the same whatever the concrete type (no type
@@ -102,11 +109,14 @@ class SelectionSet:
     excluded: Mapping[str, tuple[Field, ...]] = field(default_factory=dict)
 
     def fields_for(self, type_name: str) -> tuple[Field, ...]:
+        """The fields selected when the object is a `type_name` (none if not possible)."""
         return self.by_type.get(type_name, ())
 
 
 @dataclass(frozen=True, eq=False)
 class Operation:
+    """The client's chosen operation, normalized: what the planner and shaper walk."""
+
     kind: str  # "query" | "mutation" | "subscription"
     name: str | None
     root_type: str
@@ -118,6 +128,8 @@ class Operation:
 
 
 class OperationError(Exception):
+    """The operation cannot be normalized against the schema; `code` is its error code."""
+
     def __init__(self, message: str, code: str = "GRAPHQL_VALIDATION_FAILED") -> None:
         super().__init__(message)
         self.message = message
@@ -125,6 +137,8 @@ class OperationError(Exception):
 
 
 def select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
+    """The operation the request names (or the document's only one); OperationError
+    when there is no such operation or the choice is ambiguous."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name:
         for op in operations:
@@ -172,6 +186,14 @@ def normalize(
     )
 
 
+def normalize_field_set(
+    schema: GraphQLSchema, parent: GraphQLNamedType, field_set: SelectionSetNode
+) -> SelectionSet:
+    """A federation field set (a key, `@requires` or `@provides` selection) on `parent`,
+    normalized like a client selection (a field set spreads no fragments; no time budget)."""
+    return _Normalizer(schema, {}, UNLIMITED).selection_set(parent, [(field_set, ())])
+
+
 def _directive_condition(directives: tuple[DirectiveNode, ...] | None) -> Conjunction | None:
     """The node's own skip/include condition; None when it is excluded for sure."""
     result: list[tuple[str, bool]] = []
@@ -213,6 +235,8 @@ def _default_literal(arg: GraphQLArgument) -> ValueNode | None:
 
 
 class _Normalizer:
+    """Normalizes the selection sets of one document (its fragments, its budget)."""
+
     def __init__(
         self,
         schema: GraphQLSchema,
@@ -322,6 +346,8 @@ class _Normalizer:
         parent: GraphQLNamedType,
         occurrences: list[tuple[SelectionSetNode, Conjunction]],
     ) -> SelectionSet:
+        """The occurrences of one selection set (each under its condition) at a position
+        of type `parent`, merged and split by the object types possible there."""
         if isinstance(parent, GraphQLObjectType):
             object_types: list[GraphQLObjectType] = [parent]
         else:
@@ -416,13 +442,9 @@ class _Normalizer:
     ) -> tuple[Field, ...] | None:
         """Fields selected directly on the abstract type, typed against the interface."""
         if not isinstance(parent, GraphQLInterfaceType):
-            # a union has no fields of its own but __typename
-            fields: list[Field] = []
-            for s, _ in occurrences:
-                for sel in s.selections:
-                    if isinstance(sel, FieldNode) and sel.name.value != "__typename":
-                        return None
-            return tuple(fields) or None
+            # a union has no fields of its own, and its __typename is each member's own
+            # name: nothing is uniform there
+            return None
         collected: dict[str, list[tuple[FieldNode, Conjunction]]] = {}
         for selection_set, cond in occurrences:
             self._collect_uniform(parent, selection_set, cond, collected)
@@ -487,37 +509,16 @@ class _Normalizer:
         key: str,
         nodes: list[tuple[FieldNode, Conjunction]],
     ) -> Field:
+        """The field at response key `key` of `parent`, merged from its occurrences
+        (each with the condition it was selected under)."""
         self.budget.check()
         first = nodes[0][0]
         name = first.name.value
-        if name == "__typename":
-            ftype: GraphQLOutputType = _TYPENAME_TYPE
-        else:
-            definition = parent.fields.get(name)
-            if definition is None:
-                if name in ("__schema", "__type"):
-                    definition = SchemaMetaFieldDef if name == "__schema" else TypeMetaFieldDef
-                else:
-                    raise OperationError(f'Cannot query field "{name}" on type "{parent.name}".')
-            ftype = definition.type
+        ftype = self._field_type(parent, name)
         conds = [c for _, c in nodes]
         conditions: Conditions = None if any(not c for c in conds) else frozenset(conds)
-        selection: SelectionSet | None = None
         named = get_named_type(ftype)
-        if is_composite_type(named):
-            distinct = set(conds)
-            # Conditions that differ between occurrences must travel down to the
-            # sub-selections they brought; a shared one is already on this field.
-            push_down = len(distinct) > 1
-            occurrences = [
-                (node.selection_set, cond if push_down else ())
-                for node, cond in nodes
-                if node.selection_set is not None
-            ]
-            for _, cond in occurrences:
-                for var, _ in cond:
-                    self.condition_variables.add(var)
-            selection = self.selection_set(named, occurrences)
+        selection = self._sub_selection(named, nodes) if is_composite_type(named) else None
         directives: tuple[DirectiveNode, ...] = ()
         for node, _ in nodes:
             directives += self._forwarded(node.directives)
@@ -532,6 +533,37 @@ class _Normalizer:
             selection=selection,
             directives=directives,
         )
+
+    @staticmethod
+    def _field_type(
+        parent: GraphQLObjectType | GraphQLInterfaceType, name: str
+    ) -> GraphQLOutputType:
+        """The API type of `parent.name`; OperationError when `parent` has no such field."""
+        if name == "__typename":
+            return _TYPENAME_TYPE
+        definition = parent.fields.get(name)
+        if definition is None:
+            if name not in ("__schema", "__type"):
+                raise OperationError(f'Cannot query field "{name}" on type "{parent.name}".')
+            definition = SchemaMetaFieldDef if name == "__schema" else TypeMetaFieldDef
+        return definition.type
+
+    def _sub_selection(
+        self, named: GraphQLNamedType, nodes: list[tuple[FieldNode, Conjunction]]
+    ) -> SelectionSet:
+        """The sub-selections of a composite field's occurrences, merged into one."""
+        # Conditions that differ between occurrences must travel down to the
+        # sub-selections they brought; a shared one is already on this field.
+        push_down = len({cond for _, cond in nodes}) > 1
+        occurrences = [
+            (node.selection_set, cond if push_down else ())
+            for node, cond in nodes
+            if node.selection_set is not None
+        ]
+        for _, cond in occurrences:
+            for var, _ in cond:
+                self.condition_variables.add(var)
+        return self.selection_set(named, occurrences)
 
 
 def print_operation(operation: Operation) -> str:

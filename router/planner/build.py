@@ -15,7 +15,7 @@ to jump to, which key), the costs of costs.py decide: the fewest fetches.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from graphql import (
     ArgumentNode,
@@ -35,7 +35,7 @@ from router.planner.costs import (
     count_fields,
     signature,
 )
-from router.planner.groups import Group, PlanState, conflicting
+from router.planner.groups import Group, Jump, PlanState, conflicting
 from router.planner.inputs import InputField, InputSelection
 from router.planner.nodes import QueryPlan
 from router.planner.provided import Provided
@@ -111,7 +111,43 @@ def _field_shape(f: Field) -> tuple:
     return (f.response_key, f.name, signature(f)[1], f.conditions, sub)
 
 
+def _root_group(
+    state: PlanState, root_groups: list[Group], kind: str, subgraph: str, index: int
+) -> Group:
+    """The root fetch that takes a root field `subgraph` answers: a query's fields share
+    one per subgraph, a mutation's only the previous fetch (they run in order)."""
+    group: Group | None = None
+    if kind == "mutation":
+        if root_groups and root_groups[-1].subgraph == subgraph:
+            group = root_groups[-1]
+    else:
+        group = next((g for g in root_groups if g.subgraph == subgraph), None)
+    if group is None:
+        group = state.new_group(subgraph, (), False, None, index)
+        root_groups.append(group)
+    return group
+
+
+@dataclass
+class _InterfaceFields:
+    """Where the fields asked at an @interfaceObject position come from."""
+
+    # fields this subgraph answers on the interface; one key may come from several
+    # type conditions with other sub-selections or @skip/@include: all are planned
+    local: dict[tuple, Field] = field(default_factory=dict)
+    # fields another subgraph that sees the interface as an object answers, by key
+    shared: dict[str, Field] = field(default_factory=dict)
+    # per object type, the fields only a subgraph that owns the interface answers
+    needs: dict[str, list[Field]] = field(default_factory=dict)
+    # where each key selected on the interface itself comes from: local, shared or owner
+    placed: dict[str, str] = field(default_factory=dict)
+    needs_typename: bool = False
+
+
 class QueryPlanner(SubgraphCosts):
+    """Plans operations over one supergraph; `plan` is its entry point (one thread at
+    a time: its caches are per plan)."""
+
     def __init__(self, supergraph: Supergraph) -> None:
         super().__init__(supergraph)
         # the root-field ranks of the operation being planned (reset by plan())
@@ -128,9 +164,8 @@ class QueryPlanner(SubgraphCosts):
     ) -> QueryPlan:
         """The plan for `operation`, with these progressive-override labels enabled;
         BudgetExceeded when planning takes longer than `budget`."""
-        self._cost_cache.clear()  # costs are per operation (keyed by its objects' ids)
+        self.start_plan(labels)
         self._rank_memo = {}
-        self.labels = labels
         self._budget = budget
         state = PlanState()
         root = operation.root_type
@@ -143,35 +178,39 @@ class QueryPlanner(SubgraphCosts):
         root_groups: list[Group] = []
         votes = self._root_votes(root, fields) if operation.kind != "mutation" else None
         for index, f in enumerate(fields):
-            pending = [f]
-            while pending:
-                part = pending.pop(0)
-                subgraph = self._choose_root_subgraph(
-                    root, part, root_groups, operation.kind, votes
-                )
-                if self.field_cost(subgraph, root, part, None) >= INF:
-                    # a shared root field whose (key-less) result no subgraph has in full:
-                    # each subgraph answers its part of the same field, merged afterwards
-                    here, there = self._split(subgraph, root, part, None, deep=True)
-                    if here is None or there is None or operation.kind == "mutation":
-                        raise PlanningError(
-                            f"cannot plan {root}.{f.name}: no subgraph resolves its selection"
-                        )
-                    part = here
-                    pending.append(there)
-                group: Group | None = None
-                if operation.kind == "mutation":
-                    if root_groups and root_groups[-1].subgraph == subgraph:
-                        group = root_groups[-1]
-                else:
-                    group = next((g for g in root_groups if g.subgraph == subgraph), None)
-                if group is None:
-                    group = state.new_group(subgraph, (), False, None, index)
-                    root_groups.append(group)
-                group.top_conditions.append(part.conditions)
-                self.plan_fields(state, group, group.selection, None, (), root, root, [part], None)
+            self._plan_root_field(state, root_groups, operation.kind, root, f, index, votes)
         node = build_tree(state, operation)
         return QueryPlan(node)
+
+    def _plan_root_field(
+        self,
+        state: PlanState,
+        root_groups: list[Group],
+        kind: str,
+        root: str,
+        f: Field,
+        index: int,
+        votes: dict[str, int] | None,
+    ) -> None:
+        """Plan the root field `f` (the `index`th) into the root fetch of the subgraph
+        chosen for it, in parts when no one subgraph answers its whole selection."""
+        pending = [f]
+        while pending:
+            part = pending.pop(0)
+            subgraph = self._choose_root_subgraph(root, part, root_groups, kind, votes)
+            if self.field_cost(subgraph, root, part, None) >= INF:
+                # a shared root field whose (key-less) result no subgraph has in full:
+                # each subgraph answers its part of the same field, merged afterwards
+                here, there = self.split_field(subgraph, root, part, None, deep=True)
+                if here is None or there is None or kind == "mutation":
+                    raise PlanningError(
+                        f"cannot plan {root}.{f.name}: no subgraph resolves its selection"
+                    )
+                part = here
+                pending.append(there)
+            group = _root_group(state, root_groups, kind, subgraph, index)
+            group.top_conditions.append(part.conditions)
+            self.plan_fields(state, group, group.selection, None, (), root, root, [part], None)
 
     def _root_ranks(self, root: str, f: Field) -> dict[str, tuple[int, ...]]:
         """How well each subgraph that has the root field answers it (lower is better)."""
@@ -193,7 +232,7 @@ class QueryPlanner(SubgraphCosts):
             cost = self.field_cost(graph, root, f, None)
             covered = 0
             if cost >= INF:  # how much of the selection it could answer
-                here, _ = self._split(graph, root, f, None, deep=True)
+                here, _ = self.split_field(graph, root, f, None, deep=True)
                 covered = count_fields(here.selection) if here and here.selection else 0
             ranks[graph] = (
                 cost >= INF,
@@ -232,6 +271,8 @@ class QueryPlanner(SubgraphCosts):
             used = {existing[-1].subgraph}
 
         def rank(graph: str) -> tuple[int, ...]:
+            """Lower is preferred: the field's own rank, then a subgraph already asked,
+            then the most root fields' choice, then the supergraph's order."""
             return (
                 *ranks[graph],
                 0 if graph in used else 1,
@@ -278,6 +319,7 @@ class QueryPlanner(SubgraphCosts):
         return tuple(out)
 
     def _to_input(self, fields: Iterable[Field]) -> InputSelection:
+        """The representation shape that carries `fields` (a key or @requires set)."""
         out: list[InputField] = []
         for f in fields:
             sub: InputSelection | None = None
@@ -308,7 +350,37 @@ class QueryPlanner(SubgraphCosts):
         provided: Provided | None,
         requires_met: bool = False,
     ) -> set[Group]:
-        touched: set[Group] = {group}
+        """Plan `fields` of a `type_name` (`s_type` in the group's subgraph) into `sub`
+        under type condition `frag`: what the subgraph resolves here, the rest through
+        entity jumps. The groups the fields were planned into or depend on."""
+        subgraph = group.subgraph
+        local, remote = self._local_and_remote(
+            group, sub, frag, s_type, fields, provided, requires_met
+        )
+        if remote and any(cost for _, cost in local):
+            local = self._ride_along(subgraph, type_name, s_type, local, remote, provided)
+        touched = self._plan_local(
+            state, group, sub, frag, path, type_name, s_type, local, provided
+        )
+        if remote:
+            touched |= self.plan_remote(
+                state, group, sub, frag, path, type_name, s_type, remote, provided
+            )
+        return touched
+
+    def _local_and_remote(
+        self,
+        group: Group,
+        sub: SubSelection,
+        frag: str | None,
+        s_type: str,
+        fields: Iterable[Field],
+        provided: Provided | None,
+        requires_met: bool,
+    ) -> tuple[list[tuple[Field, int]], list[Field]]:
+        """`fields` the group's subgraph resolves (with what their sub-selections cost)
+        and those to fetch elsewhere, a value type's field cut in two where it has only
+        part of it. `__typename` goes straight into `sub`."""
         subgraph = group.subgraph
         remote: list[Field] = []
         local: list[tuple[Field, int]] = []
@@ -321,14 +393,30 @@ class QueryPlanner(SubgraphCosts):
             if cost < INF:
                 local.append((f, cost))
                 continue
-            here, there = self._split(subgraph, s_type, f, provided, deep=True)
+            here, there = self.split_field(subgraph, s_type, f, provided, deep=True)
             if here is None or there is None:
                 remote.append(f)
             else:
                 local.append((here, self.field_cost(subgraph, s_type, here, provided)))
                 remote.append(there)
-        if remote and any(cost for _, cost in local):
-            local = self._ride_along(subgraph, type_name, s_type, local, remote, provided)
+        return local, remote
+
+    def _plan_local(
+        self,
+        state: PlanState,
+        group: Group,
+        sub: SubSelection,
+        frag: str | None,
+        path: tuple[str, ...],
+        type_name: str,
+        s_type: str,
+        local: list[tuple[Field, int]],
+        provided: Provided | None,
+    ) -> set[Group]:
+        """Add the fields the group's subgraph resolves to `sub`, planning their
+        sub-selections below; the groups touched, the group itself included."""
+        touched: set[Group] = {group}
+        subgraph = group.subgraph
         for f, _ in local:
             if (
                 f.selection is None
@@ -353,10 +441,6 @@ class QueryPlanner(SubgraphCosts):
                 touched |= self.plan_selection(
                     state, group, sf.selection, child_path, f.selection, child_decl, child_provided
                 )
-        if remote:
-            touched |= self.plan_remote(
-                state, group, sub, frag, path, type_name, s_type, remote, provided
-            )
         return touched
 
     def _add_alternatives(
@@ -420,7 +504,7 @@ class QueryPlanner(SubgraphCosts):
             if not cost:
                 kept.append((f, cost))
                 continue
-            here, there = self._split(subgraph, s_type, f, provided)
+            here, there = self.split_field(subgraph, s_type, f, provided)
             for target, target_type in targets:
                 # keep what this subgraph has, fetch the rest with the jump
                 if (
@@ -448,6 +532,8 @@ class QueryPlanner(SubgraphCosts):
         s_decl: str,
         provided: Provided | None,
     ) -> set[Group]:
+        """Plan a field's sub-selection where the group's subgraph returns an `s_decl`;
+        the groups touched."""
         subgraph = group.subgraph
         for type_name, fields in selection.by_type.items():
             self._record_keys(state, path, type_name, fields)
@@ -467,7 +553,7 @@ class QueryPlanner(SubgraphCosts):
             answerable = [
                 f for f in selection.uniform if self.field_cost(subgraph, s_decl, f, provided) < INF
             ]
-            if not answerable and not self._any_excluded_reachable(subgraph, s_decl, selection):
+            if not answerable and not self.any_excluded_reachable(subgraph, s_decl, selection):
                 # nothing at all can be asked there: refused, as the references refuse it
                 answerable = list(selection.uniform)
             return touched | self.plan_fields(
@@ -499,70 +585,103 @@ class QueryPlanner(SubgraphCosts):
         concrete type (`__typename`, fields under a type condition, fields it lacks)
         comes from a subgraph that owns the interface, through its key.
         """
-        subgraph = group.subgraph
         touched: set[Group] = {group}
-        needs: dict[str, list[Field]] = {}
-        # fields this subgraph answers on the interface; one key may come from several
-        # type conditions with other sub-selections or @skip/@include: all are planned
-        local: dict[tuple, Field] = {}
-        shared: dict[str, Field] = {}
-        # where each field selected on the interface itself comes from
-        placed: dict[str, str] = {}
-        needs_typename = selection.uniform is None  # type conditions need the real type
+        found = self._interface_fields(group.subgraph, interface, selection, provided)
+        missing = {key for key, where in found.placed.items() if where == "owner"}
+        if missing and not selection.by_type:
+            names = ", ".join(sorted(missing))
+            raise PlanningError(f"cannot plan {interface}.{names}: no subgraph resolves it")
+        if found.local:
+            touched |= self.plan_fields(
+                state, group, sub, None, path, interface, interface, found.local.values(), provided
+            )
+        shared_groups: set[Group] = set()
+        if found.shared:
+            before = len(state.groups)
+            shared = list(found.shared.values())
+            touched |= self.plan_remote(
+                state, group, sub, None, path, interface, interface, shared, provided
+            )
+            # a key also asked under a type condition is answered by the owner for that
+            # type: its fetch runs after the interface object's, so its value is the one
+            # kept, whatever the subgraphs' timing
+            narrowed = {f.response_key for fields in found.needs.values() for f in fields}
+            if narrowed & found.shared.keys():
+                shared_groups = {g for g in state.groups[before:] if g.path == path}
+        if not found.needs and not found.needs_typename:
+            return touched
+        return touched | self._plan_through_owner(
+            state, group, sub, path, interface, provided, found.needs, shared_groups
+        )
 
-        def place(f: Field) -> str:
-            key = f.response_key
-            if key not in placed:
-                if self.field_cost(subgraph, interface, f, provided) < INF:
-                    placed[key], local[_field_shape(f)] = "local", f
-                elif self._served_by_interface_object(subgraph, interface, f):
-                    # another subgraph that sees the interface as an object answers
-                    # it by key, without learning the concrete type
-                    placed[key], shared[key] = "shared", f
-                else:
-                    placed[key] = "owner"
-            return placed[key]
-
+    def _interface_fields(
+        self,
+        subgraph: str,
+        interface: str,
+        selection: SelectionSet,
+        provided: Provided | None,
+    ) -> _InterfaceFields:
+        """Sort the fields asked where `subgraph` sees `interface` as an object by where
+        they come from: here, another interface object, or an owner of the interface."""
+        # type conditions need the real type
+        found = _InterfaceFields(needs_typename=selection.uniform is None)
         for f in selection.uniform or ():
             if f.is_typename:
-                needs_typename = True
+                found.needs_typename = True
             else:
-                place(f)
+                self._place(found, subgraph, interface, f, provided)
         for type_name, fields in selection.by_type.items():
             wide = selection.interface_keys.get(type_name, ())
             for f in fields:
                 if f.is_typename:
                     continue
                 if selection.uniform is not None or f.response_key in wide:
-                    if place(replace(f, parent_type=interface)) == "owner":
-                        needs.setdefault(type_name, []).append(f)
+                    on_interface = replace(f, parent_type=interface)
+                    if self._place(found, subgraph, interface, on_interface, provided) == "owner":
+                        found.needs.setdefault(type_name, []).append(f)
                 elif self.field_cost(subgraph, interface, f, provided) < INF:
-                    local.setdefault(_field_shape(f), replace(f, parent_type=interface))
+                    found.local.setdefault(_field_shape(f), replace(f, parent_type=interface))
                 else:
-                    needs.setdefault(type_name, []).append(f)
-        missing = {key for key, where in placed.items() if where == "owner"}
-        if missing and not selection.by_type:
-            names = ", ".join(sorted(missing))
-            raise PlanningError(f"cannot plan {interface}.{names}: no subgraph resolves it")
-        if local:
-            touched |= self.plan_fields(
-                state, group, sub, None, path, interface, interface, local.values(), provided
-            )
-        shared_groups: set[Group] = set()
-        if shared:
-            before = len(state.groups)
-            touched |= self.plan_remote(
-                state, group, sub, None, path, interface, interface, list(shared.values()), provided
-            )
-            # a key also asked under a type condition is answered by the owner for that
-            # type: its fetch runs after the interface object's, so its value is the one
-            # kept, whatever the subgraphs' timing
-            narrowed = {f.response_key for fields in needs.values() for f in fields}
-            if narrowed & shared.keys():
-                shared_groups = {g for g in state.groups[before:] if g.path == path}
-        if not needs and not needs_typename:
-            return touched
-        owner = self._interface_owner(subgraph, interface)
+                    found.needs.setdefault(type_name, []).append(f)
+        return found
+
+    def _place(
+        self,
+        found: _InterfaceFields,
+        subgraph: str,
+        interface: str,
+        f: Field,
+        provided: Provided | None,
+    ) -> str:
+        """Where `f`, selected on the interface itself, comes from ("local", "shared" or
+        "owner"), decided at the first occurrence of its response key."""
+        key = f.response_key
+        if key not in found.placed:
+            if self.field_cost(subgraph, interface, f, provided) < INF:
+                found.placed[key], found.local[_field_shape(f)] = "local", f
+            elif self._served_by_interface_object(subgraph, interface, f):
+                # another subgraph that sees the interface as an object answers
+                # it by key, without learning the concrete type
+                found.placed[key], found.shared[key] = "shared", f
+            else:
+                found.placed[key] = "owner"
+        return found.placed[key]
+
+    def _plan_through_owner(
+        self,
+        state: PlanState,
+        group: Group,
+        sub: SubSelection,
+        path: tuple[str, ...],
+        interface: str,
+        provided: Provided | None,
+        needs: dict[str, list[Field]],
+        after: set[Group],
+    ) -> set[Group]:
+        """Jump from an interface object to a subgraph that owns `interface` for the
+        concrete type and the fields only it has (`needs`), after the groups `after`."""
+        subgraph = group.subgraph
+        owner = self.interface_owner(subgraph, interface)
         if owner is None:
             raise PlanningError(
                 f"cannot plan {interface} from {subgraph!r}: the query needs the concrete "
@@ -574,7 +693,7 @@ class QueryPlanner(SubgraphCosts):
             state, group, sub, None, path, interface, interface, key_fields, provided
         )
         sub.add(None, "__typename", "__typename")
-        child = state.entity_group(owner_graph, path, group, producers | shared_groups)
+        child = state.entity_group(owner_graph, path, group, producers | after)
         child.inputs[interface] = self._merge_input(
             child.inputs.get(interface),
             InputSelection((InputField("__typename", "__typename"),)).merged(
@@ -583,7 +702,7 @@ class QueryPlanner(SubgraphCosts):
         )
         child.type_map[interface] = interface
         child.selection.add(interface, "__typename", "__typename")
-        touched |= producers
+        touched = set(producers)
         for type_name, fields in needs.items():
             touched |= self.plan_fields(
                 state,
@@ -624,6 +743,9 @@ class QueryPlanner(SubgraphCosts):
         fields: list[Field],
         provided: Provided | None,
     ) -> set[Group]:
+        """Plan `fields` the group's subgraph cannot resolve through entity jumps: the
+        key (and any @requires) planned in `sub` as inputs, the fields in entity groups.
+        The groups touched; PlanningError when some field is out of reach."""
         touched: set[Group] = set()
         remaining = list(fields)
         while remaining:
@@ -642,46 +764,92 @@ class QueryPlanner(SubgraphCosts):
             key_input = InputSelection((InputField("__typename", "__typename"),)).merged(
                 self._to_input(key_fields)
             )
-            # Fields whose requirements clash (one field needed with different
-            # arguments) cannot share a representation: one fetch per compatible batch.
-            batches: list[tuple[InputSelection, set[Group], list[Field]]] = []
-            for f in jump.covered:
-                needed, needed_by = key_input, set(producers)
-                placement = self.sg.placement(jump.s_type, f.name, jump.subgraph)
-                if placement is not None and placement.requires is not None:
-                    required = self._internal_fields(state, path, type_name, placement.requires)
-                    if f.conditions is not None:
-                        # only needed when the field needing them is: same @skip/@include
-                        required = tuple(replace(r, conditions=f.conditions) for r in required)
-                    needed_by |= self.plan_fields(
-                        state, group, sub, frag, path, type_name, s_type, required, provided
-                    )
-                    needed = needed.merged(self._to_input(required))
-                for index, (inputs, deps, fields) in enumerate(batches):
-                    if not conflicting(inputs, needed):
-                        batches[index] = (inputs.merged(needed), deps | needed_by, [*fields, f])
-                        break
-                else:
-                    batches.append((needed, needed_by, [f]))
-            for needed, needed_by, fields in batches:
-                child = state.entity_group(
-                    jump.subgraph, path, group, needed_by, (jump.s_type, needed)
-                )
-                child.inputs[jump.s_type] = self._merge_input(child.inputs.get(jump.s_type), needed)
-                child.type_map[type_name] = jump.s_type
-                child.top_conditions.extend(f.conditions for f in fields)
+            batches = self._requirement_batches(
+                state,
+                group,
+                sub,
+                frag,
+                path,
+                type_name,
+                s_type,
+                jump,
+                key_input,
+                producers,
+                provided,
+            )
+            for needed, needed_by, batch in batches:
                 touched |= needed_by
-                touched |= self.plan_fields(
-                    state,
-                    child,
-                    child.selection,
-                    jump.s_type,
-                    path,
-                    type_name,
-                    jump.s_type,
-                    fields,
-                    None,
-                    requires_met=True,
+                touched |= self._plan_jump(
+                    state, group, path, type_name, jump, needed, needed_by, batch
                 )
             remaining = jump.remaining(remaining)
         return touched
+
+    def _requirement_batches(
+        self,
+        state: PlanState,
+        group: Group,
+        sub: SubSelection,
+        frag: str | None,
+        path: tuple[str, ...],
+        type_name: str,
+        s_type: str,
+        jump: Jump,
+        key_input: InputSelection,
+        producers: set[Group],
+        provided: Provided | None,
+    ) -> list[tuple[InputSelection, set[Group], list[Field]]]:
+        """The fields a jump covers, batched by the representation they need: the key plus
+        their @requires fields (planned in `sub` here), with the groups producing them.
+        Fields whose requirements clash (one field needed with different arguments)
+        cannot share a representation: one fetch per compatible batch."""
+        batches: list[tuple[InputSelection, set[Group], list[Field]]] = []
+        for f in jump.covered:
+            needed, needed_by = key_input, set(producers)
+            placement = self.sg.placement(jump.s_type, f.name, jump.subgraph)
+            if placement is not None and placement.requires is not None:
+                required = self._internal_fields(state, path, type_name, placement.requires)
+                if f.conditions is not None:
+                    # only needed when the field needing them is: same @skip/@include
+                    required = tuple(replace(r, conditions=f.conditions) for r in required)
+                needed_by |= self.plan_fields(
+                    state, group, sub, frag, path, type_name, s_type, required, provided
+                )
+                needed = needed.merged(self._to_input(required))
+            for index, (inputs, deps, fields) in enumerate(batches):
+                if not conflicting(inputs, needed):
+                    batches[index] = (inputs.merged(needed), deps | needed_by, [*fields, f])
+                    break
+            else:
+                batches.append((needed, needed_by, [f]))
+        return batches
+
+    def _plan_jump(
+        self,
+        state: PlanState,
+        group: Group,
+        path: tuple[str, ...],
+        type_name: str,
+        jump: Jump,
+        needed: InputSelection,
+        needed_by: set[Group],
+        fields: list[Field],
+    ) -> set[Group]:
+        """Plan one batch of a jump's fields into an entity group of the target subgraph
+        that gets the representation `needed` from the groups `needed_by`."""
+        child = state.entity_group(jump.subgraph, path, group, needed_by, (jump.s_type, needed))
+        child.inputs[jump.s_type] = self._merge_input(child.inputs.get(jump.s_type), needed)
+        child.type_map[type_name] = jump.s_type
+        child.top_conditions.extend(f.conditions for f in fields)
+        return self.plan_fields(
+            state,
+            child,
+            child.selection,
+            jump.s_type,
+            path,
+            type_name,
+            jump.s_type,
+            fields,
+            None,
+            requires_met=True,
+        )

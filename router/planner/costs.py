@@ -16,9 +16,8 @@ from graphql import (
     print_ast,
 )
 
-from router.budget import UNLIMITED
 from router.federation.typeref import named_type
-from router.operation import Field, SelectionSet, _Normalizer
+from router.operation import Field, SelectionSet, normalize_field_set
 from router.planner.groups import Jump, PlanState
 from router.planner.provided import Provided
 from router.supergraph.model import Kind, Supergraph
@@ -36,8 +35,8 @@ class PlanningError(Exception):
 
 
 def signature(f: Field) -> tuple[str, str]:
+    """(name, printed arguments): two fields at one response key must agree on it."""
     return f.name, "".join(print_ast(a) for a in f.arguments)
-
 
 
 def weight(fields: Iterable[Field]) -> int:
@@ -52,8 +51,8 @@ def weight(fields: Iterable[Field]) -> int:
 
 
 def count_fields(selection: SelectionSet) -> int:
+    """How many fields `selection` asks for directly, over all its types, `__typename` aside."""
     return sum(1 for fields in selection.by_type.values() for f in fields if not f.is_typename)
-
 
 
 class SubgraphCosts:
@@ -62,7 +61,6 @@ class SubgraphCosts:
     def __init__(self, supergraph: Supergraph) -> None:
         self.sg = supergraph
         self.graph_order = {name: i for i, name in enumerate(supergraph.graphs)}
-        self._fieldset_normalizer = _Normalizer(supergraph.schema, {}, UNLIMITED)
         # keyed by object ids: each entry also holds its objects, so that an id cannot
         # be reused by a new object while the entry exists
         self._fieldset_cache: dict[tuple[str, int], tuple[SelectionSetNode, SelectionSet]] = {}
@@ -71,9 +69,16 @@ class SubgraphCosts:
         # progressive-override labels enabled for the plan being built
         self.labels: frozenset[str] = frozenset()
 
+    def start_plan(self, labels: frozenset[str]) -> None:
+        """Forget the costs of the previous plan (keyed by its objects' ids) and plan
+        with these progressive-override labels enabled."""
+        self._cost_cache.clear()
+        self.labels = labels
+
     # -- schema questions -----------------------------------------------------------------
 
     def type_matches(self, type_name: str, condition: str) -> bool:
+        """Whether an object of `type_name` falls under the type condition `condition`."""
         if type_name == condition:
             return True
         cond = self.sg.types.get(condition)
@@ -89,6 +94,7 @@ class SubgraphCosts:
         return False
 
     def interfaces_of(self, type_name: str) -> tuple[str, ...]:
+        """The interfaces `type_name` implements in any subgraph or in the API schema."""
         cached = self._api_interfaces.get(type_name)
         if cached is None:
             t = self.sg.types.get(type_name)
@@ -103,6 +109,7 @@ class SubgraphCosts:
         return cached
 
     def possible(self, subgraph: str, s_decl: str) -> frozenset[str]:
+        """The object types `subgraph` may return where it declares an `s_decl`."""
         t = self.sg.types.get(s_decl)
         if t is None:
             return frozenset()
@@ -121,6 +128,7 @@ class SubgraphCosts:
         return fdef.type_ref
 
     def child_type(self, subgraph: str, s_type: str, name: str) -> str:
+        """The named type `subgraph` gives the field `s_type.name` (PlanningError if none)."""
         fdef = self.sg.field(s_type, name)
         if fdef is None:
             raise PlanningError(f"unknown field {s_type}.{name}")
@@ -132,6 +140,8 @@ class SubgraphCosts:
     def defined_locally(
         self, subgraph: str, s_type: str, name: str, provided: Provided | None
     ) -> bool:
+        """Whether `subgraph` itself resolves `s_type.name` (with the labels enabled, or
+        as an @external field a @provides along the path covers)."""
         fdef = self.sg.field(s_type, name)
         if fdef is None:
             return False
@@ -149,6 +159,8 @@ class SubgraphCosts:
     def child_provided(
         self, subgraph: str, s_type: str, name: str, provided: Provided | None
     ) -> Provided | None:
+        """What stays provided below `s_type.name` in `subgraph`: its own @provides and
+        the part of `provided` that reaches that far; None when nothing is."""
         nodes: list[SelectionSetNode] = []
         placement = self.sg.placement(s_type, name, subgraph)
         if placement is not None and placement.provides is not None:
@@ -181,13 +193,14 @@ class SubgraphCosts:
         return out
 
     def fieldset_fields(self, type_name: str, node: SelectionSetNode) -> tuple[Field, ...]:
+        """A key or @requires field set of `type_name` as normalized fields (cached)."""
         key = (type_name, id(node))
         entry = self._fieldset_cache.get(key)
         if entry is None:
             gtype = self.sg.schema.get_type(type_name)
             if gtype is None:
                 raise PlanningError(f"unknown type {type_name} in a field set")
-            entry = (node, self._fieldset_normalizer.selection_set(gtype, [(node, ())]))
+            entry = (node, normalize_field_set(self.sg.schema, gtype, node))
             self._fieldset_cache[key] = entry
         cached = entry[1]
         fields = cached.fields_for(type_name)
@@ -232,52 +245,67 @@ class SubgraphCosts:
         provided: Provided | None,
         depth: int = 0,
     ) -> int:
+        """Extra fetches (and their fields) to resolve `selection` where `subgraph` returns
+        an `s_decl`; INF when no plan can. Memoized for the plan being built."""
         key = (subgraph, s_decl, id(selection), provided.key if provided else (), depth)
         cached = self._cost_cache.get(key)
         if cached is not None:
             return cached[2]
         # INF meanwhile: guards against recursion through the same position
         self._cost_cache[key] = (selection, provided, INF)
-        total = 0
         if self.sg.is_interface_object(s_decl, subgraph):
             total = self._interface_object_cost(subgraph, s_decl, selection, provided, depth)
         else:
-            possible = self.possible(subgraph, s_decl)
-            if not selection.by_type and selection.uniform:
-                # no object type can be returned here: a field no subgraph reaches is
-                # never needed (see QueryPlanner.plan_selection)
-                costs = [
-                    self.field_cost(subgraph, s_decl, f, provided, depth) for f in selection.uniform
-                ]
-                reachable = [c for c in costs if c < INF]
-                if reachable or self._any_excluded_reachable(subgraph, s_decl, selection):
-                    total += sum(reachable)
-                else:
-                    total += INF
-            for type_name, fields in selection.by_type.items():
-                if type_name not in possible:
-                    continue
-                remote: list[Field] = []
-                for f in fields:
-                    c = self.field_cost(subgraph, type_name, f, provided, depth)
-                    if c < INF:
-                        total += c
-                        continue
-                    here, there = self._split(subgraph, type_name, f, provided, deep=True)
-                    if here is None or there is None:
-                        remote.append(f)
-                    else:
-                        total += self.field_cost(subgraph, type_name, here, provided, depth)
-                        remote.append(there)
-                if remote:
-                    total += self.remote_cost(subgraph, type_name, type_name, remote, depth)
-                if total >= INF:
-                    break
+            total = self._object_selection_cost(subgraph, s_decl, selection, provided, depth)
         total = min(total, INF)
         self._cost_cache[key] = (selection, provided, total)
         return total
 
-    def _any_excluded_reachable(self, subgraph: str, s_decl: str, selection: SelectionSet) -> bool:
+    def _object_selection_cost(
+        self,
+        subgraph: str,
+        s_decl: str,
+        selection: SelectionSet,
+        provided: Provided | None,
+        depth: int,
+    ) -> int:
+        """`selection_cost` where `subgraph` knows the concrete types: each possible type's
+        fields here, or through jumps for those it lacks."""
+        total = 0
+        possible = self.possible(subgraph, s_decl)
+        if not selection.by_type and selection.uniform:
+            # no object type can be returned here: a field no subgraph reaches is
+            # never needed (see QueryPlanner.plan_selection)
+            costs = [
+                self.field_cost(subgraph, s_decl, f, provided, depth) for f in selection.uniform
+            ]
+            reachable = [c for c in costs if c < INF]
+            if reachable or self.any_excluded_reachable(subgraph, s_decl, selection):
+                total += sum(reachable)
+            else:
+                total += INF
+        for type_name, fields in selection.by_type.items():
+            if type_name not in possible:
+                continue
+            remote: list[Field] = []
+            for f in fields:
+                c = self.field_cost(subgraph, type_name, f, provided, depth)
+                if c < INF:
+                    total += c
+                    continue
+                here, there = self.split_field(subgraph, type_name, f, provided, deep=True)
+                if here is None or there is None:
+                    remote.append(f)
+                else:
+                    total += self.field_cost(subgraph, type_name, here, provided, depth)
+                    remote.append(there)
+            if remote:
+                total += self.remote_cost(subgraph, type_name, type_name, remote, depth)
+            if total >= INF:
+                break
+        return total
+
+    def any_excluded_reachable(self, subgraph: str, s_decl: str, selection: SelectionSet) -> bool:
         """Whether a field a literal @skip/@include excludes could be asked here: the
         reference planners then plan the selection (and ask the subgraph) all the same."""
         return any(
@@ -293,6 +321,8 @@ class SubgraphCosts:
         provided: Provided | None,
         depth: int,
     ) -> int:
+        """`selection_cost` where `subgraph` sees the interface `s_decl` as an object: its
+        fields here, plus one fetch to an owner when the concrete type is needed."""
         total = 0
         needs_owner = selection.uniform is None  # type conditions need the concrete type
         groups = [selection.uniform] if selection.uniform is not None else []
@@ -309,7 +339,7 @@ class SubgraphCosts:
                 else:
                     total += c
         if needs_owner:
-            if self._interface_owner(subgraph, s_decl) is None:
+            if self.interface_owner(subgraph, s_decl) is None:
                 return INF
             total += FETCH
         return total
@@ -317,6 +347,8 @@ class SubgraphCosts:
     def remote_cost(
         self, subgraph: str, type_name: str, s_type: str, fields: list[Field], depth: int
     ) -> int:
+        """What fetching `fields` of a `type_name` from other subgraphs costs, jump after
+        jump from `subgraph`; INF past MAX_HOPS or when some field is out of reach."""
         if depth >= MAX_HOPS:
             return INF
         total = 0
@@ -333,6 +365,8 @@ class SubgraphCosts:
     def fieldset_cost(
         self, subgraph: str, type_name: str, s_type: str, node: SelectionSetNode, depth: int
     ) -> int:
+        """What `subgraph` pays to provide a key or @requires field set of `type_name`
+        (the fields it lacks fetched one hop deeper)."""
         fields = self.fieldset_fields(type_name, node)
         total = 0
         remote: list[Field] = []
@@ -346,6 +380,8 @@ class SubgraphCosts:
             total += self.remote_cost(subgraph, type_name, s_type, remote, depth + 1)
         return min(total, INF)
 
+    # -- jumps ------------------------------------------------------------------------------
+
     def choose_jump(
         self,
         subgraph: str,
@@ -356,56 +392,21 @@ class SubgraphCosts:
         state: PlanState | None,
         path: tuple[str, ...] = (),
     ) -> Jump | None:
-        candidates: dict[tuple[str, str], list[Field]] = {}
-        for f in fields:
-            if f.is_typename:
-                continue
-            for target in self.resolvers(type_name, f.name):
-                if target == (subgraph, s_type):
-                    # back into the same subgraph only to bring a field its requirements
-                    placement = self.sg.placement(s_type, f.name, subgraph)
-                    if placement is None or placement.requires is None:
-                        continue
-                candidates.setdefault(target, []).append(f)
+        """The entity jump from `subgraph` that takes on most of `fields` (a `type_name`
+        there called `s_type`), the cheapest among equals; None when none can."""
         best: tuple[tuple[int, ...], Jump] | None = None
-        for (target, target_type), target_fields in candidates.items():
-            ttype = self.sg.types[target_type]
-            keys = ttype.resolvable_keys(target)
+        targets = self._jump_targets(subgraph, type_name, s_type, fields)
+        for (target, target_type), target_fields in targets.items():
+            keys = self.sg.types[target_type].resolvable_keys(target)
             if not keys:
                 continue
-            covered: list[Field] = []
-            consumed: set[int] = set()
-            leftovers: list[Field] = []
-            cost = 0
-            for f in target_fields:
-                # the query's own depth is finite: only key hops count towards MAX_HOPS
-                c = self.field_cost(target, target_type, f, None, requires_met=True)
-                if c >= INF:
-                    # a value type spread over subgraphs: take the part the target has
-                    here, there = self._split(target, target_type, f, None, deep=True)
-                    if here is None or there is None:
-                        continue
-                    covered.append(here)
-                    consumed.add(id(f))
-                    leftovers.append(there)
-                    cost += self.field_cost(target, target_type, here, None, requires_met=True)
-                    continue
-                placement = self.sg.placement(target_type, f.name, target)
-                if placement is not None and placement.requires is not None:
-                    rc = self.fieldset_cost(subgraph, type_name, s_type, placement.requires, depth)
-                    if rc >= INF:
-                        continue
-                    c += rc
-                covered.append(f)
-                consumed.add(id(f))
-                cost += c
-            if not covered:
+            coverage = self._jump_coverage(
+                subgraph, type_name, s_type, target, target_type, target_fields, depth
+            )
+            if coverage is None:
                 continue
-            key_choice: tuple[int, Any] | None = None
-            for key in keys:
-                kc = self.fieldset_cost(subgraph, type_name, s_type, key.selection, depth)
-                if kc < INF and (key_choice is None or kc < key_choice[0]):
-                    key_choice = (kc, key)
+            covered, consumed, leftovers, cost = coverage
+            key_choice = self._cheapest_key(subgraph, type_name, s_type, keys, depth)
             if key_choice is None:
                 continue
             reuse = 0
@@ -420,21 +421,91 @@ class SubgraphCosts:
                 self.graph_order.get(target, 0),
             )
             if best is None or score < best[0]:
-                best = (
-                    score,
-                    Jump(
-                        target,
-                        target_type,
-                        key_choice[1],
-                        tuple(covered),
-                        cost + key_choice[0],
-                        frozenset(consumed),
-                        tuple(leftovers),
-                    ),
+                jump = Jump(
+                    target,
+                    target_type,
+                    key_choice[1],
+                    tuple(covered),
+                    cost + key_choice[0],
+                    frozenset(consumed),
+                    tuple(leftovers),
                 )
+                best = (score, jump)
         return best[1] if best else None
 
-    def _interface_owner(self, subgraph: str, interface: str) -> tuple[str, Any] | None:
+    def _jump_targets(
+        self, subgraph: str, type_name: str, s_type: str, fields: list[Field]
+    ) -> dict[tuple[str, str], list[Field]]:
+        """The fields each other (subgraph, its name for the type) resolves; back into
+        `subgraph` itself only for a field that needs its requirements sent."""
+        candidates: dict[tuple[str, str], list[Field]] = {}
+        for f in fields:
+            if f.is_typename:
+                continue
+            for target in self.resolvers(type_name, f.name):
+                if target == (subgraph, s_type):
+                    placement = self.sg.placement(s_type, f.name, subgraph)
+                    if placement is None or placement.requires is None:
+                        continue
+                candidates.setdefault(target, []).append(f)
+        return candidates
+
+    def _jump_coverage(
+        self,
+        subgraph: str,
+        type_name: str,
+        s_type: str,
+        target: str,
+        target_type: str,
+        fields: list[Field],
+        depth: int,
+    ) -> tuple[list[Field], set[int], list[Field], int] | None:
+        """What a jump to `target` takes on of `fields`: (what it resolves, the ids of the
+        fields it consumes, the parts of them it leaves, its cost); None when nothing."""
+        covered: list[Field] = []
+        consumed: set[int] = set()
+        leftovers: list[Field] = []
+        cost = 0
+        for f in fields:
+            # the query's own depth is finite: only key hops count towards MAX_HOPS
+            c = self.field_cost(target, target_type, f, None, requires_met=True)
+            if c >= INF:
+                # a value type spread over subgraphs: take the part the target has
+                here, there = self.split_field(target, target_type, f, None, deep=True)
+                if here is None or there is None:
+                    continue
+                covered.append(here)
+                consumed.add(id(f))
+                leftovers.append(there)
+                cost += self.field_cost(target, target_type, here, None, requires_met=True)
+                continue
+            placement = self.sg.placement(target_type, f.name, target)
+            if placement is not None and placement.requires is not None:
+                rc = self.fieldset_cost(subgraph, type_name, s_type, placement.requires, depth)
+                if rc >= INF:
+                    continue
+                c += rc
+            covered.append(f)
+            consumed.add(id(f))
+            cost += c
+        if not covered:
+            return None
+        return covered, consumed, leftovers, cost
+
+    def _cheapest_key(
+        self, subgraph: str, type_name: str, s_type: str, keys: Iterable[Any], depth: int
+    ) -> tuple[int, Any] | None:
+        """(cost, key) of the key `subgraph` provides for least; None when it has none."""
+        choice: tuple[int, Any] | None = None
+        for key in keys:
+            kc = self.fieldset_cost(subgraph, type_name, s_type, key.selection, depth)
+            if kc < INF and (choice is None or kc < choice[0]):
+                choice = (kc, key)
+        return choice
+
+    def interface_owner(self, subgraph: str, interface: str) -> tuple[str, Any] | None:
+        """(subgraph, key) of the first subgraph that knows the concrete types of
+        `interface` and that `subgraph` can reach by key; None when there is none."""
         itype = self.sg.types[interface]
         for owner in sorted(itype.graphs, key=lambda g: self.graph_order.get(g, 0)):
             if owner == subgraph or owner in itype.interface_object_in:
@@ -445,7 +516,9 @@ class SubgraphCosts:
                     return owner, key
         return None
 
-    def _split(
+    # -- splitting value types ------------------------------------------------------------
+
+    def split_field(
         self,
         subgraph: str,
         s_type: str,
@@ -453,7 +526,8 @@ class SubgraphCosts:
         provided: Provided | None,
         deep: bool = False,
     ) -> tuple[Field | None, Field | None]:
-        """`f` cut in two: the sub-fields `subgraph` resolves without fetching, the rest.
+        """`f` cut in two: the sub-fields `subgraph` resolves without fetching, the rest;
+        (None, None) when it cannot be cut.
 
         With `deep`, the part it resolves at all (jumps included), cutting nested
         value-type fields the same way: what a shared (key-less) type offers in
@@ -478,35 +552,10 @@ class SubgraphCosts:
             if type_name not in possible:
                 there[type_name] = fields
                 continue
-            mine: list[Field] = []
-            rest: list[Field] = []
-            for g in fields:
-                if g.is_typename:
-                    mine.append(g)
-                    rest.append(g)
-                    continue
-                cost = self.field_cost(subgraph, type_name, g, provided)
-                if cost == 0 or (deep and cost < INF):
-                    mine.append(g)
-                    continue
-                if deep and g.selection is not None:
-                    g_here, g_there = self._split(subgraph, type_name, g, provided, deep=True)
-                    if g_here is not None and g_there is not None:
-                        mine.append(g_here)
-                        rest.append(g_there)
-                        continue
-                if (
-                    deep
-                    and type_name != selection.type_name
-                    and self.sg.types[type_name].is_entity
-                    and (selection.uniform is not None or g.response_key in selection.wide_keys)
-                ):
-                    # a field asked of the interface must be answered for every type the
-                    # subgraph may return here; another subgraph's copy would be a guess
-                    return None, None
-                rest.append(g)
-            here[type_name] = tuple(mine)
-            there[type_name] = tuple(rest)
+            parts = self._split_fields(subgraph, selection, type_name, fields, provided, deep)
+            if parts is None:
+                return None, None
+            here[type_name], there[type_name] = parts
         if not any(any(not g.is_typename for g in fs) for fs in here.values()) or not any(
             any(not g.is_typename for g in fs) for fs in there.values()
         ):
@@ -515,3 +564,43 @@ class SubgraphCosts:
             replace(f, selection=SelectionSet(selection.type_name, here)),
             replace(f, selection=SelectionSet(selection.type_name, there)),
         )
+
+    def _split_fields(
+        self,
+        subgraph: str,
+        selection: SelectionSet,
+        type_name: str,
+        fields: tuple[Field, ...],
+        provided: Provided | None,
+        deep: bool,
+    ) -> tuple[tuple[Field, ...], tuple[Field, ...]] | None:
+        """One type's `fields` cut as `split_field` cuts them (`__typename` on both
+        sides); None when a field must not be cut from the rest."""
+        mine: list[Field] = []
+        rest: list[Field] = []
+        for g in fields:
+            if g.is_typename:
+                mine.append(g)
+                rest.append(g)
+                continue
+            cost = self.field_cost(subgraph, type_name, g, provided)
+            if cost == 0 or (deep and cost < INF):
+                mine.append(g)
+                continue
+            if deep and g.selection is not None:
+                g_here, g_there = self.split_field(subgraph, type_name, g, provided, deep=True)
+                if g_here is not None and g_there is not None:
+                    mine.append(g_here)
+                    rest.append(g_there)
+                    continue
+            if (
+                deep
+                and type_name != selection.type_name
+                and self.sg.types[type_name].is_entity
+                and (selection.uniform is not None or g.response_key in selection.wide_keys)
+            ):
+                # a field asked of the interface must be answered for every type the
+                # subgraph may return here; another subgraph's copy would be a guess
+                return None
+            rest.append(g)
+        return tuple(mine), tuple(rest)
