@@ -107,95 +107,136 @@ def _flatten(selections: Provided, type_name: str, sg: ComposedSupergraph) -> li
 
 
 Option = tuple[str, Provided]  # (graph, what a @provides on the way makes local)
+_Reach = tuple[str, Provided, set[str]]  # an option and the graphs its key jumps reach
 
 
 def check_satisfiability(sg: ComposedSupergraph, report: Report) -> None:
-    graph = _Graph(sg)
-    seen: set[tuple[str, frozenset[Option]]] = set()
-    queue: deque[tuple[str, frozenset[Option], str]] = deque()
-    reported: set[str] = set()
+    """Report each API field no subgraph reachable along some query path can resolve."""
+    _Walk(sg, report).run()
 
-    def visit(type_name: str, options: frozenset[Option], path: str) -> None:
-        """Queues a type reached with alternative (subgraph, provided) options."""
-        t = sg.types.get(type_name)
-        if t is None or t.inaccessible or not options:
-            return
-        if t.kind in ("INTERFACE", "UNION"):
-            concrete: set[Option] = set()
-            for g, p in options:
-                if any(j.graph == g and j.interface_object for j in t.join_types):
-                    # An @interfaceObject cannot tell the concrete type: jump by key to a
-                    # subgraph that has the real interface.
-                    concrete |= {(r, ()) for r in graph.closure(t, g, p) if not any(
-                        j.graph == r and j.interface_object for j in t.join_types)}
-                else:
-                    concrete.add((g, p))
-            for impl in sg.possible_types(type_name):
-                impl_type = sg.types[impl]
-                narrowed = frozenset(
-                    (g, p) for g, p in concrete
-                    if (t.kind == "UNION" and (g, impl) in t.join_members)
-                    or (t.kind == "INTERFACE" and (g, type_name) in impl_type.join_implements))
-                visit(impl, narrowed, f"{path} ... on {impl}")
-            if t.kind == "UNION":
-                return
-        state = (type_name, options)
-        if state not in seen:
-            seen.add(state)
-            queue.append((type_name, options, path))
 
-    for kind, root in sg.roots.items():
-        t = sg.types[root]
+class _Walk:
+    """Breadth-first over states (type, options) from the root fields; each unresolvable
+    field is reported once, with the first query path that reached it."""
+
+    def __init__(self, sg: ComposedSupergraph, report: Report) -> None:
+        self.sg = sg
+        self.report = report
+        self.graph = _Graph(sg)
+        self.seen: set[tuple[str, frozenset[Option]]] = set()
+        self.queue: deque[tuple[str, frozenset[Option], str]] = deque()
+        self.reported: set[str] = set()
+
+    def run(self) -> None:
+        for kind, root in self.sg.roots.items():
+            self._start(kind, self.sg.types[root])
+        while self.queue:
+            self._expand(*self.queue.popleft())
+
+    def _start(self, kind: str, t: ComposedType) -> None:
+        """Queue the types of a root type's fields, from each subgraph resolving them."""
         for f in t.fields.values():
             if f.inaccessible:
                 continue
             by_type: dict[str, set[Option]] = {}
-            for g in graph.resolvers(t, f):
-                by_type.setdefault(graph.field_type(f, g), set()).add((g, _provides(f, g)))
+            for g in self.graph.resolvers(t, f):
+                by_type.setdefault(self.graph.field_type(f, g), set()).add((g, _provides(f, g)))
             for type_name, options in by_type.items():
-                visit(type_name, frozenset(options), f"{kind} {{ {f.name}")
+                self._visit(type_name, frozenset(options), f"{kind} {{ {f.name}")
 
-    while queue:
-        type_name, options, path = queue.popleft()
-        t = sg.types[type_name]
-        reaches = [(g, p, graph.closure(t, g, p)) for g, p in sorted(options)]
-        interface_view = t.kind == "INTERFACE"
+    def _visit(self, type_name: str, options: frozenset[Option], path: str) -> None:
+        """Queues a type reached with alternative (subgraph, provided) options."""
+        t = self.sg.types.get(type_name)
+        if t is None or t.inaccessible or not options:
+            return
+        if t.kind in ("INTERFACE", "UNION"):
+            self._visit_implementations(t, options, path)
+            if t.kind == "UNION":
+                return
+        state = (type_name, options)
+        if state not in self.seen:
+            self.seen.add(state)
+            self.queue.append((type_name, options, path))
+
+    def _visit_implementations(
+        self, t: ComposedType, options: frozenset[Option], path: str
+    ) -> None:
+        """Each possible type of an abstract one, from the subgraphs that know it is one."""
+        concrete: set[Option] = set()
+        for g, p in options:
+            if any(j.graph == g and j.interface_object for j in t.join_types):
+                # An @interfaceObject cannot tell the concrete type: jump by key to a
+                # subgraph that has the real interface.
+                concrete |= {(r, ()) for r in self.graph.closure(t, g, p) if not any(
+                    j.graph == r and j.interface_object for j in t.join_types)}
+            else:
+                concrete.add((g, p))
+        for impl in self.sg.possible_types(t.name):
+            impl_type = self.sg.types[impl]
+            narrowed = frozenset(
+                (g, p) for g, p in concrete
+                if (t.kind == "UNION" and (g, impl) in t.join_members)
+                or (t.kind == "INTERFACE" and (g, t.name) in impl_type.join_implements))
+            self._visit(impl, narrowed, f"{path} ... on {impl}")
+
+    def _expand(self, type_name: str, options: frozenset[Option], path: str) -> None:
+        """Check every field of a queued state and queue the states its fields lead to."""
+        t = self.sg.types[type_name]
+        reaches = [(g, p, self.graph.closure(t, g, p)) for g, p in sorted(options)]
         for f in t.fields.values():
             if f.inaccessible:
                 continue
-            coordinate = f"{t.name}.{f.name}"
-            resolvers = graph.resolvers(t, f)
-            next_options: dict[str, set[Option]] = {}
-            requires_ok = False
-            for g, provided, reach in reaches:
-                for r in sorted(reach):
-                    if r in resolvers:
-                        sub = _sub_provided(provided, f.name, t.name, sg) if r == g else ()
-                        sub = sub or _provides(f, r)
-                        join = next((j for j in f.join_fields if j.graph == r and j.requires),
-                                    None)
-                        if join is not None and not _requires_ok(graph, t, join.requires or "",
-                                                                 reach):
-                            continue
-                        requires_ok = True
-                        next_options.setdefault(graph.field_type(f, r), set()).add((r, sub))
-                    elif r == g and graph.locally(t, f.name, g, provided):
-                        requires_ok = True
-                        sub = _sub_provided(provided, f.name, t.name, sg)
-                        next_options.setdefault(named_type(f.type), set()).add((r, sub))
+            resolvers = self.graph.resolvers(t, f)
+            next_options, requires_ok = self._next_options(t, f, resolvers, reaches)
             if not next_options:
-                if interface_view and not any(
-                        any(j.graph == g and j.interface_object for j in t.join_types)
-                        for g, _, _ in reaches):
-                    continue  # asked on the interface: each implementation answers for itself
-                if coordinate not in reported:
-                    reported.add(coordinate)
-                    g = reaches[0][0]
-                    _report(sg, report, coordinate, g, path, f.name, resolvers, requires_ok)
+                self._unsatisfied(t, f, resolvers, reaches, path, requires_ok)
                 continue
             for child_type, child_options in next_options.items():
-                if child_type in sg.types:
-                    visit(child_type, frozenset(child_options), f"{path} {{ {f.name}")
+                if child_type in self.sg.types:
+                    self._visit(child_type, frozenset(child_options), f"{path} {{ {f.name}")
+
+    def _next_options(
+        self, t: ComposedType, f: ComposedField, resolvers: set[str], reaches: list[_Reach]
+    ) -> tuple[dict[str, set[Option]], bool]:
+        """The options `t.f` leads to, by the field's type in each subgraph, and whether
+        there is any (a resolver whose @requires cannot be met is no option)."""
+        next_options: dict[str, set[Option]] = {}
+        requires_ok = False
+        for g, provided, reach in reaches:
+            for r in sorted(reach):
+                if r in resolvers:
+                    sub = _sub_provided(provided, f.name, t.name, self.sg) if r == g else ()
+                    sub = sub or _provides(f, r)
+                    join = next((j for j in f.join_fields if j.graph == r and j.requires), None)
+                    if join is not None and not _requires_ok(self.graph, t, join.requires or "",
+                                                             reach):
+                        continue
+                    requires_ok = True
+                    next_options.setdefault(self.graph.field_type(f, r), set()).add((r, sub))
+                elif r == g and self.graph.locally(t, f.name, g, provided):
+                    requires_ok = True
+                    sub = _sub_provided(provided, f.name, t.name, self.sg)
+                    next_options.setdefault(named_type(f.type), set()).add((r, sub))
+        return next_options, requires_ok
+
+    def _unsatisfied(
+        self,
+        t: ComposedType,
+        f: ComposedField,
+        resolvers: set[str],
+        reaches: list[_Reach],
+        path: str,
+        requires_ok: bool,
+    ) -> None:
+        if t.kind == "INTERFACE" and not any(
+                any(j.graph == g and j.interface_object for j in t.join_types)
+                for g, _, _ in reaches):
+            return  # asked on the interface: each implementation answers for itself
+        coordinate = f"{t.name}.{f.name}"
+        if coordinate not in self.reported:
+            self.reported.add(coordinate)
+            g = reaches[0][0]
+            _report(self.sg, self.report, coordinate, g, path, f.name, resolvers, requires_ok)
 
 
 def _provides(f: ComposedField, g: str) -> Provided:
