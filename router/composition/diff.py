@@ -23,6 +23,8 @@ SAFE = "SAFE"
 
 @dataclass(frozen=True)
 class SchemaChange:
+    """One change: its level (BREAKING, DANGEROUS, SAFE), code, coordinate and message."""
+
     level: str
     code: str
     coordinate: str
@@ -33,7 +35,7 @@ class SchemaChange:
 
 
 class SchemaReadError(ValueError):
-    pass
+    """A snapshot or current SDL that does not parse as a subgraph."""
 
 
 def _read(name: str, sdl: str) -> Subgraph:
@@ -109,16 +111,8 @@ def _key_set(t: SubgraphType) -> dict[tuple, str]:
 
 
 def _diff_type(ot: SubgraphType, nt: SubgraphType, add) -> None:
+    _diff_keys(ot, nt, add)
     name = ot.name
-    old_keys, new_keys = _key_set(ot), _key_set(nt)
-    for k, fields in old_keys.items():
-        if k not in new_keys:
-            add(BREAKING, "KEY_REMOVED", name,
-                f'@key(fields: "{fields}") was removed: other subgraphs can no longer fetch '
-                f"{name} by it")
-    for k, fields in new_keys.items():
-        if k not in old_keys:
-            add(SAFE, "KEY_ADDED", name, f'@key(fields: "{fields}") was added')
     for itf in ot.interfaces:
         if itf not in nt.interfaces:
             add(BREAKING, "INTERFACE_REMOVED", name, f"no longer implements {itf}")
@@ -138,6 +132,24 @@ def _diff_type(ot: SubgraphType, nt: SubgraphType, add) -> None:
         if v not in ot.values:
             add(DANGEROUS, "ENUM_VALUE_ADDED", f"{name}.{v}",
                 f"enum value {v} was added (clients may not handle it)")
+    _diff_fields(ot, nt, add)
+    _diff_input_fields(ot, nt, add)
+
+
+def _diff_keys(ot: SubgraphType, nt: SubgraphType, add) -> None:
+    old_keys, new_keys = _key_set(ot), _key_set(nt)
+    for k, fields in old_keys.items():
+        if k not in new_keys:
+            add(BREAKING, "KEY_REMOVED", ot.name,
+                f'@key(fields: "{fields}") was removed: other subgraphs can no longer fetch '
+                f"{ot.name} by it")
+    for k, fields in new_keys.items():
+        if k not in old_keys:
+            add(SAFE, "KEY_ADDED", ot.name, f'@key(fields: "{fields}") was added')
+
+
+def _diff_fields(ot: SubgraphType, nt: SubgraphType, add) -> None:
+    name = ot.name
     for fname, of in ot.fields.items():
         coordinate = f"{name}.{fname}"
         nf = nt.fields.get(fname)
@@ -148,6 +160,10 @@ def _diff_type(ot: SubgraphType, nt: SubgraphType, add) -> None:
     for fname in nt.fields:
         if fname not in ot.fields:
             add(SAFE, "FIELD_ADDED", f"{name}.{fname}", f"field {name}.{fname} was added")
+
+
+def _diff_input_fields(ot: SubgraphType, nt: SubgraphType, add) -> None:
+    name = ot.name
     for fname, ov in ot.input_fields.items():
         coordinate = f"{name}.{fname}"
         nv = nt.input_fields.get(fname)

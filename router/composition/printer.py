@@ -190,6 +190,12 @@ def _type(t: ComposedType) -> str:
     directives += [f'@join__unionMember(graph: {g}, member: "{m}")' for g, m in t.join_members]
     directives += t.directives
     lines.extend("  " + d for d in directives)
+    lines.extend(_body(t))
+    return "\n".join(lines)
+
+
+def _body(t: ComposedType) -> list[str]:
+    """Fields, input fields, values or members, by kind (a scalar has none)."""
     if t.kind in ("OBJECT", "INTERFACE"):
         entries = []
         for f in t.fields.values():
@@ -202,10 +208,10 @@ def _type(t: ComposedType) -> str:
             if ds:
                 text += " " + " ".join(ds)
             entries.append((f.description, text))
-        lines.extend(_block(entries))
-    elif t.kind == "INPUT_OBJECT":
-        lines.extend(_block([(v.description, _input_value(v)) for v in t.input_fields.values()]))
-    elif t.kind == "ENUM":
+        return _block(entries)
+    if t.kind == "INPUT_OBJECT":
+        return _block([(v.description, _input_value(v)) for v in t.input_fields.values()])
+    if t.kind == "ENUM":
         entries = []
         for v in t.values.values():
             ds = (
@@ -214,17 +220,26 @@ def _type(t: ComposedType) -> str:
                 + v.directives
             )
             entries.append((v.description, " ".join([v.name, *ds])))
-        lines.extend(_block(entries))
-    elif t.kind == "UNION":
-        lines.append(" = " + " | ".join(t.members))
-    return "\n".join(lines)
+        return _block(entries)
+    if t.kind == "UNION":
+        return [" = " + " | ".join(t.members)]
+    return []
 
 
 def print_supergraph(sg: ComposedSupergraph) -> str:
-    version = sg.join_version
+    """The supergraph SDL: schema definition, then directives and types in Apollo's order."""
+    directives = _directive_definitions(sg)
+    types = _type_definitions(sg)
+    parts = [_schema_definition(sg)]
+    parts += [directives[n] for n in sorted(directives, key=sort_key)]
+    parts += [types[n] for n in sorted(types, key=sort_key)]
+    return "\n\n".join(parts) + "\n"
+
+
+def _schema_definition(sg: ComposedSupergraph) -> str:
     links = [
         '@link(url: "https://specs.apollo.dev/link/v1.0")',
-        f'@link(url: "https://specs.apollo.dev/join/v{version}", for: EXECUTION)',
+        f'@link(url: "https://specs.apollo.dev/join/v{sg.join_version}", for: EXECUTION)',
     ]
     if sg.uses_tag:
         links.append('@link(url: "https://specs.apollo.dev/tag/v0.3")')
@@ -233,7 +248,12 @@ def print_supergraph(sg: ComposedSupergraph) -> str:
     links.extend(sg.feature_links)
     schema = ["schema"] + ["  " + link for link in links] + ["{"]
     schema += [f"  {kind}: {name}" for kind, name in sg.roots.items()] + ["}"]
+    return "\n".join(schema)
 
+
+def _directive_definitions(sg: ComposedSupergraph) -> dict[str, str]:
+    """Printed directive definitions by name: the specs' and the merged ones."""
+    version = sg.join_version
     directives: dict[str, str] = {}
     for name, text in _JOIN_DIRECTIVES.items():
         if name == "join__directive" and version == "0.3":
@@ -255,7 +275,12 @@ def print_supergraph(sg: ComposedSupergraph) -> str:
             f"{' repeatable' if d.repeatable else ''} on {' | '.join(d.locations)}"
         )
         directives[d.name] = "\n".join(lines)
+    return directives
 
+
+def _type_definitions(sg: ComposedSupergraph) -> dict[str, str]:
+    """Printed types by name: the merged ones and the spec types the join version needs."""
+    version = sg.join_version
     types: dict[str, str] = {name: _type(t) for name, t in sg.types.items()}
     types["join__FieldSet"] = "scalar join__FieldSet"
     types["link__Import"] = "scalar link__Import"
@@ -274,8 +299,4 @@ def print_supergraph(sg: ComposedSupergraph) -> str:
         + ["}"]
     )
     types["join__Graph"] = "\n".join(graphs)
-
-    parts = ["\n".join(schema)]
-    parts += [directives[n] for n in sorted(directives, key=sort_key)]
-    parts += [types[n] for n in sorted(types, key=sort_key)]
-    return "\n\n".join(parts) + "\n"
+    return types
