@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 @dataclass(slots=True)
 class JoinType:
+    """One `@join__type`: a subgraph defining the type, with one of its keys."""
+
     graph: str
     key: str | None = None
     extension: bool = False
@@ -20,6 +22,8 @@ class JoinType:
 
 @dataclass(slots=True)
 class JoinField:
+    """One `@join__field`: a subgraph resolving the field, and how."""
+
     graph: str | None  # None: provided through an @interfaceObject
     requires: str | None = None
     provides: str | None = None
@@ -32,6 +36,8 @@ class JoinField:
 
 @dataclass(slots=True)
 class ComposedArgument:
+    """A merged argument or input field."""
+
     name: str
     type: str
     default: str | None = None
@@ -43,6 +49,8 @@ class ComposedArgument:
 
 @dataclass(slots=True)
 class ComposedField:
+    """A merged object or interface field."""
+
     name: str
     type: str
     args: dict[str, ComposedArgument] = field(default_factory=dict)
@@ -54,6 +62,8 @@ class ComposedField:
 
 @dataclass(slots=True)
 class ComposedEnumValue:
+    """A merged enum value and the graphs defining it."""
+
     name: str
     description: str | None = None
     graphs: list[str] = field(default_factory=list)
@@ -63,6 +73,8 @@ class ComposedEnumValue:
 
 @dataclass(slots=True)
 class ComposedType:
+    """A merged type of any kind (only the attributes of its kind are filled)."""
+
     kind: str
     name: str
     description: str | None = None
@@ -80,6 +92,8 @@ class ComposedType:
 
 @dataclass(slots=True)
 class ComposedDirective:
+    """A directive definition printed in the supergraph."""
+
     name: str
     locations: list[str]
     repeatable: bool = False
@@ -89,6 +103,8 @@ class ComposedDirective:
 
 @dataclass(slots=True)
 class ComposedGraph:
+    """A `join__Graph` value: the subgraph it names and its routing URL."""
+
     enum_name: str
     name: str
     url: str
@@ -96,6 +112,8 @@ class ComposedGraph:
 
 @dataclass(slots=True)
 class ComposedSupergraph:
+    """The merge result: graphs, types, directive definitions and roots."""
+
     graphs: list[ComposedGraph]
     join_version: str  # "0.3" | "0.4" | "0.5"
     types: dict[str, ComposedType] = field(default_factory=dict)
@@ -106,12 +124,15 @@ class ComposedSupergraph:
     uses_inaccessible: bool = False
 
     def graph_name(self, enum_name: str) -> str:
+        """The subgraph name of a `join__Graph` value."""
         return next(g.name for g in self.graphs if g.enum_name == enum_name)
 
     def implementations(self, interface: str) -> list[str]:
+        """Types (objects and interfaces) implementing `interface`."""
         return [t.name for t in self.types.values() if interface in t.interfaces]
 
     def possible_types(self, name: str) -> list[str]:
+        """The object types a value of type `name` can be."""
         t = self.types.get(name)
         if t is None:
             return []

@@ -35,6 +35,7 @@ def compose(subgraphs: Sequence[SubgraphSource]) -> CompositionResult:
     report = Report()
 
     def failed() -> CompositionResult:
+        """The result of a failed composition: what was reported so far."""
         return CompositionResult(None, tuple(report.errors), tuple(report.hints))
 
     names = [s.name for s in subgraphs]

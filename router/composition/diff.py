@@ -82,6 +82,7 @@ def diff_subgraph(old_sdl: str, new_sdl: str, name: str = "subgraph") -> list[Sc
     changes: list[SchemaChange] = []
 
     def add(level: str, code: str, coordinate: str, message: str) -> None:
+        """Record one change."""
         changes.append(SchemaChange(level, code, coordinate, message))
 
     for type_name, ot in old.types.items():

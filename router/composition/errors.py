@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class CompositionError:
+    """A reason composition fails: an Apollo code, a message, where."""
+
     code: str
     message: str
     subgraphs: tuple[str, ...] = ()
@@ -41,6 +43,7 @@ class Report:
         subgraphs: tuple[str, ...] | list[str] = (),
         coordinate: str | None = None,
     ) -> None:
+        """Record an error."""
         self.errors.append(CompositionError(code, message, tuple(subgraphs), coordinate))
 
     def hint(
@@ -50,4 +53,5 @@ class Report:
         subgraphs: tuple[str, ...] | list[str] = (),
         coordinate: str | None = None,
     ) -> None:
+        """Record a hint."""
         self.hints.append(CompositionHint(code, message, tuple(subgraphs), coordinate))

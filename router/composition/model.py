@@ -33,11 +33,14 @@ class InputValue:
 
     @property
     def required(self) -> bool:
+        """Non-null without a default: every caller must give it."""
         return self.type.endswith("!") and self.default is None
 
 
 @dataclass(slots=True)
 class SubgraphField:
+    """An object or interface field, with its federation directives read."""
+
     name: str
     type: str
     args: dict[str, InputValue] = field(default_factory=dict)
@@ -58,17 +61,22 @@ class SubgraphField:
 
 @dataclass(slots=True)
 class Key:
+    """One `@key` of a type."""
+
     fields: str
     resolvable: bool | None = None  # None: argument not given (defaults to true)
     extension: bool = False
 
     @property
     def is_resolvable(self) -> bool:
+        """Whether other subgraphs may fetch the entity by this key."""
         return self.resolvable is not False
 
 
 @dataclass(slots=True)
 class EnumValue:
+    """An enum value of one subgraph."""
+
     name: str
     description: str | None = None
     inaccessible: bool = False
@@ -78,6 +86,8 @@ class EnumValue:
 
 @dataclass(slots=True)
 class SubgraphType:
+    """A type of one subgraph, extensions folded in (attributes of its kind filled)."""
+
     kind: str  # OBJECT, INTERFACE, UNION, ENUM, INPUT_OBJECT, SCALAR
     name: str
     description: str | None = None
@@ -98,11 +108,14 @@ class SubgraphType:
 
     @property
     def is_entity(self) -> bool:
+        """Whether the type has a @key in this subgraph."""
         return bool(self.keys)
 
 
 @dataclass(slots=True)
 class DirectiveDef:
+    """A directive definition of one subgraph."""
+
     name: str
     locations: list[str]
     repeatable: bool = False
@@ -123,6 +136,8 @@ class LinkedSpec:
 
 @dataclass(slots=True)
 class Subgraph:
+    """One subgraph, parsed: its types, roots, directive definitions and links."""
+
     name: str
     url: str
     fed2: bool
@@ -134,10 +149,12 @@ class Subgraph:
     composed: list[str] = field(default_factory=list)  # @composeDirective names (no @)
 
     def field(self, type_name: str, field_name: str) -> SubgraphField | None:
+        """The field `type_name.field_name`, if the subgraph has it."""
         t = self.types.get(type_name)
         return t.fields.get(field_name) if t else None
 
     def implementations(self, interface: str) -> list[str]:
+        """Objects and interfaces implementing `interface` here."""
         return [
             t.name
             for t in self.types.values()
@@ -145,6 +162,7 @@ class Subgraph:
         ]
 
     def possible_types(self, abstract: str) -> list[str]:
+        """The object types a value of type `abstract` can be here."""
         t = self.types.get(abstract)
         if t is None:
             return []

@@ -42,6 +42,7 @@ class _Graph:
         return out
 
     def interface_object_resolvers(self, t: ComposedType, field: str) -> set[str]:
+        """Graphs resolving `t.field` through an @interfaceObject of an interface of `t`."""
         out = set()
         for itf_name in t.interfaces:
             itf = self.sg.types.get(itf_name)
@@ -52,12 +53,14 @@ class _Graph:
         return out
 
     def field_type(self, f: ComposedField, graph: str) -> str:
+        """The named type of `f` in `graph` (its @join__field type where they differ)."""
         for j in f.join_fields:
             if j.graph == graph and j.type:
                 return named_type(j.type)
         return named_type(f.type)
 
     def locally(self, t: ComposedType, name: str, graph: str, provided: Provided) -> bool:
+        """Whether `graph` can answer `t.name` itself, or a @provides on the way makes it."""
         f = t.fields.get(name)
         if f is None:
             return name == "__typename"
@@ -128,6 +131,7 @@ class _Walk:
         self.reported: set[str] = set()
 
     def run(self) -> None:
+        """Walk every state reachable from the root fields."""
         for kind, root in self.sg.roots.items():
             self._start(kind, self.sg.types[root])
         while self.queue:

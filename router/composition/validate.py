@@ -27,6 +27,7 @@ def validate_subgraph(sg: Subgraph, report: Report) -> None:
     name = sg.name
 
     def err(code: str, message: str, coordinate: str) -> None:
+        """Report an error of this subgraph (message prefixed with its name)."""
         report.error(code, f"[{name}] {message}", (name,), coordinate)
 
     for t in sg.types.values():
