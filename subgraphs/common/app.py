@@ -59,6 +59,8 @@ class PeriodicJob:
 
 @dataclass
 class SubgraphSpec:
+    """What makes one subgraph: its schema, database, migrations, services and jobs."""
+
     name: str
     schema: strawberry.federation.Schema
     migrations: Path
@@ -94,17 +96,36 @@ async def _run_periodically(job: PeriodicJob) -> None:
 
 
 def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart:
+    """The Quart app serving `spec`: /graphql (POST, and GET for queries), /health,
+    migrations and periodic jobs while it serves, JSON errors for anything unexpected.
+
+    `db` lets the caller share its Database with the app's jobs; by default one is
+    made from `spec.database_url`. A bad limit setting raises LimitsSettingError here.
+    """
     app = Quart(spec.name)
     database = db or Database(spec.database_url)
-    endpoint = GraphQLEndpoint(spec.schema, spec.limits)
-    budget = spec.budget or ExecutionBudget.from_env()
+    handler = _GraphQLHandler(
+        spec=spec,
+        database=database,
+        endpoint=GraphQLEndpoint(spec.schema, spec.limits),
+        budget=spec.budget or ExecutionBudget.from_env(),
+    )
     max_body = spec.max_body_bytes or max_body_bytes_setting()
     # Quart refuses a larger declared length at once and stops reading a longer stream.
     app.config["MAX_CONTENT_LENGTH"] = max_body
     quiet_dropped_field_coroutines()
-    tasks: list[asyncio.Task[None]] = []
     app.config["SHOPGRAPH_DB"] = database
     app.config["SHOPGRAPH_SPEC"] = spec
+    _serve_lifecycle(app, spec, database)
+    _graphql_routes(app, handler)
+    _health_route(app, spec, database)
+    _error_handler(app, spec.name, max_body)
+    return app
+
+
+def _serve_lifecycle(app: Quart, spec: SubgraphSpec, database: Database) -> None:
+    """Migrate and start the jobs before serving; stop them and the hooks after."""
+    tasks: list[asyncio.Task[None]] = []
 
     @app.before_serving
     async def start() -> None:
@@ -127,35 +148,51 @@ def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart
             await hook()
         await database.dispose()
 
-    async def handle(payload: Any, allow_mutations: bool) -> Response:
+
+@dataclass(frozen=True)
+class _GraphQLHandler:
+    """One GraphQL request's execution under the budget, answered as JSON."""
+
+    spec: SubgraphSpec
+    database: Database
+    endpoint: GraphQLEndpoint
+    budget: ExecutionBudget
+
+    async def __call__(self, payload: Any, allow_mutations: bool) -> Response:
         context = Context(
-            db=database,
-            auth=Auth.from_header(request.headers.get("Authorization"), spec.codec),
-            services=spec.services,
+            db=self.database,
+            auth=Auth.from_header(request.headers.get("Authorization"), self.spec.codec),
+            services=self.spec.services,
             peer=request.remote_addr,
             forwarded_for=", ".join(request.headers.getlist("X-Forwarded-For")) or None,
         )
         try:
             return _json(
                 await within_budget(
-                    budget,
-                    lambda: endpoint.run(payload, context, allow_mutations=allow_mutations),
+                    self.budget,
+                    lambda: self.endpoint.run(payload, context, allow_mutations=allow_mutations),
                 )
             )
         except RequestError as error:
             return _json(error.body, status=400)
         except ExecutionStopped as stopped:
-            logger.warning("%s: request stopped: %s", spec.name, stopped.code)
+            logger.warning("%s: request stopped: %s", self.spec.name, stopped.code)
             return _json(stopped.body)
+
+
+def _bad_request(message: str) -> Response:
+    return _json({"errors": [coded_error(message, "BAD_REQUEST")]}, 400)
+
+
+def _graphql_routes(app: Quart, handle: _GraphQLHandler) -> None:
+    """POST runs any operation; GET (a link, a prefetch) runs queries only."""
 
     @app.post("/graphql")
     async def graphql_post() -> Response:
         try:
             payload = orjson.loads(await request.get_data())
         except orjson.JSONDecodeError:
-            return _json(
-                {"errors": [coded_error("Request body is not valid JSON", "BAD_REQUEST")]}, 400
-            )
+            return _bad_request("Request body is not valid JSON")
         return await handle(payload, allow_mutations=True)
 
     @app.get("/graphql")
@@ -169,16 +206,20 @@ def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart
             try:
                 payload["variables"] = orjson.loads(args["variables"])
             except orjson.JSONDecodeError:
-                return _json(
-                    {"errors": [coded_error("`variables` is not valid JSON", "BAD_REQUEST")]}, 400
-                )
+                return _bad_request("`variables` is not valid JSON")
         return await handle(payload, allow_mutations=False)
 
+
+def _health_route(app: Quart, spec: SubgraphSpec, database: Database) -> None:
     @app.get("/health")
     async def health() -> Response:
         if await database.ping():
             return _json({"status": "ok", "subgraph": spec.name})
         return _json({"status": "unavailable", "subgraph": spec.name}, status=503)
+
+
+def _error_handler(app: Quart, name: str, max_body: int) -> None:
+    """HTTP errors keep their status with a coded body; anything else is a logged 500."""
 
     @app.errorhandler(Exception)
     async def unexpected(error: Exception) -> Response:
@@ -188,9 +229,7 @@ def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart
                 message = f"Request body larger than {max_body} bytes."
                 return _json({"errors": [coded_error(message, "PAYLOAD_TOO_LARGE")]}, code)
             return _json({"errors": [coded_error(error.name, "BAD_REQUEST")]}, code)
-        log_unexpected(logger, "unhandled error in %s", spec.name, error=error)
+        log_unexpected(logger, "unhandled error in %s", name, error=error)
         return _json(
             {"errors": [coded_error("Internal server error", "INTERNAL_SERVER_ERROR")]}, 500
         )
-
-    return app

@@ -42,11 +42,14 @@ ROLES = frozenset({CUSTOMER, ADMIN, SERVICE})
 
 @dataclass(frozen=True)
 class Viewer:
+    """Who a verified token speaks for: a user id and a role (CUSTOMER, ADMIN or SERVICE)."""
+
     user_id: str
     role: str
 
     @property
     def is_admin(self) -> bool:
+        """Whether the viewer holds the ADMIN role."""
         return self.role == ADMIN
 
 
@@ -81,6 +84,8 @@ def _pem(variable: str, value: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class TokenCodec:
+    """Issues and verifies the shop's JWTs: HS256 with a shared secret, or RS256."""
+
     algorithm: str
     signing_key: str | None
     verifying_key: str
@@ -103,6 +108,7 @@ class TokenCodec:
         return cls("HS256", check_secret(secret), secret)
 
     def issue(self, user_id: str, role: str, ttl_seconds: int | None = None) -> str:
+        """A signed token for `user_id` in `role`, valid `ttl_seconds` (else the codec's TTL)."""
         if self.signing_key is None:
             raise RuntimeError("this process has no JWT signing key (SHOPGRAPH_JWT_PRIVATE_KEY)")
         now = int(time.time())
@@ -116,6 +122,7 @@ class TokenCodec:
         return jwt.encode(claims, self.signing_key, algorithm=self.algorithm)
 
     def verify(self, token: str) -> Viewer:
+        """The viewer `token` names; Unauthenticated if it is expired, forged or malformed."""
         try:
             claims = jwt.decode(
                 token,
@@ -143,6 +150,7 @@ class Auth:
 
     @classmethod
     def from_header(cls, header: str | None, codec: TokenCodec) -> Auth:
+        """The Auth for an Authorization header; a bad one is kept as the error to raise later."""
         if not header:
             return cls(None)
         scheme, _, token = header.partition(" ")
@@ -154,6 +162,7 @@ class Auth:
             return cls(None, exc)
 
     def require_viewer(self) -> Viewer:
+        """The signed-in viewer; Unauthenticated if the header was missing or bad."""
         if self.error is not None:
             raise self.error
         if self.viewer is None:
@@ -161,18 +170,21 @@ class Auth:
         return self.viewer
 
     def require_admin(self) -> Viewer:
+        """The viewer, if an admin; Forbidden otherwise."""
         viewer = self.require_viewer()
         if not viewer.is_admin:
             raise Forbidden("Admin role required")
         return viewer
 
     def require_self_or_admin(self, user_id: str) -> Viewer:
+        """The viewer, if it is `user_id` or an admin; Forbidden otherwise."""
         viewer = self.require_viewer()
         if viewer.user_id != user_id and not viewer.is_admin:
             raise Forbidden("Not allowed to access another user's data")
         return viewer
 
     def require_service_or_admin(self) -> Viewer:
+        """The viewer, if a service (another subgraph) or an admin; Forbidden otherwise."""
         viewer = self.require_viewer()
         if viewer.role not in (SERVICE, ADMIN):
             raise Forbidden("Service or admin role required")

@@ -17,6 +17,8 @@ V = TypeVar("V")
 
 @dataclass
 class Context:
+    """The request's database, caller, services and DataLoaders, shared by its resolvers."""
+
     db: Database
     auth: Auth
     services: Any = None

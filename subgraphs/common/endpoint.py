@@ -52,6 +52,8 @@ CacheKey = tuple[str, str | None]
 
 @dataclass(frozen=True)
 class Prepared:
+    """A query text's validated document, or the errors that stop it from running."""
+
     document: DocumentNode | None
     errors: tuple[dict[str, Any], ...] = ()
 
@@ -70,6 +72,8 @@ class RequestError(Exception):
 
 
 class GraphQLEndpoint:
+    """One subgraph's GraphQL execution: bounded parse, cached validation, guarded resolvers."""
+
     def __init__(
         self, schema: strawberry.federation.Schema, limits: LimitsConfig | None = None
     ) -> None:
@@ -116,6 +120,7 @@ class GraphQLEndpoint:
     async def run(
         self, payload: Any, context: Any, *, allow_mutations: bool = True
     ) -> dict[str, Any]:
+        """The JSON answer to one request `payload`; RequestError when the request itself is bad."""
         if not isinstance(payload, dict):
             raise RequestError("Request body must be a JSON object")
         query = payload.get("query")

@@ -25,6 +25,8 @@ INTERNAL_MESSAGE = "Internal server error"
 
 
 class ApiError(Exception):
+    """An error a resolver raises on purpose: its message is shown, with `code` in extensions."""
+
     code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
 
     def __init__(self, message: str, *, field: list[str] | None = None) -> None:
@@ -37,18 +39,26 @@ class ApiError(Exception):
 
 
 class Unauthenticated(ApiError):
+    """No valid credentials: a missing, expired or forged token."""
+
     code = "UNAUTHENTICATED"
 
 
 class Forbidden(ApiError):
+    """Valid credentials without the right to do this."""
+
     code = "FORBIDDEN"
 
 
 class BadUserInput(ApiError):
+    """An argument this field cannot take (the schema allowed it, the domain does not)."""
+
     code = "BAD_USER_INPUT"
 
 
 class NotFound(ApiError):
+    """The thing the operation names does not exist."""
+
     code = "NOT_FOUND"
 
 

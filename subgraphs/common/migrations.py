@@ -18,6 +18,7 @@ _MIGRATION_LOCK = 0x5305_6D16  # arbitrary, constant across processes
 
 
 def alembic_config(script_location: Path) -> Config:
+    """An Alembic configuration for the migrations in `script_location`."""
     config = Config()
     config.set_main_option("script_location", str(script_location))
     return config
@@ -37,6 +38,7 @@ async def migrate(engine: AsyncEngine, script_location: Path) -> None:
 
 
 def run_env() -> None:
+    """Each subgraph's migrations/env.py: migrate on the connection `migrate` hands over."""
     connection = context.config.attributes.get("connection")
     if connection is None:
         raise RuntimeError(

@@ -35,6 +35,8 @@ T = TypeVar("T")
 
 @strawberry.federation.type(shareable=True)
 class PageInfo:
+    """Relay page information: whether there is more, and the cursors at both ends."""
+
     has_next_page: bool
     has_previous_page: bool
     start_cursor: str | None
@@ -43,27 +45,35 @@ class PageInfo:
 
 @strawberry.type
 class Edge(Generic[T]):
+    """One item of a page with the cursor that resumes after it."""
+
     cursor: str
     node: T
 
 
 @strawberry.type
 class Connection(Generic[T]):
+    """A page of a keyset-paginated list (Relay connection), with a lazy total count."""
+
     edges: list[Edge[T]]
     page_info: PageInfo
     count_total: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field
     def nodes(self) -> list[T]:
+        """The page's items without their cursors."""
         return [edge.node for edge in self.edges]
 
     @strawberry.field(description="Number of items matching the filter, across all pages.")
     async def total_count(self) -> int:
+        """How many items match the filter, counted only when asked for."""
         return await self.count_total()
 
 
 @dataclass(frozen=True)
 class SortKey:
+    """One column of a list's order, and how its values go into and out of a cursor."""
+
     column: Any
     descending: bool = False
     encode: Callable[[Any], Any] = str
@@ -71,6 +81,7 @@ class SortKey:
 
 
 def page_size(first: int | None) -> int:
+    """How many items `first` asks for: DEFAULT_PAGE_SIZE if None, BadUserInput if out of range."""
     if first is None:
         return DEFAULT_PAGE_SIZE
     if first < 0:
@@ -81,6 +92,7 @@ def page_size(first: int | None) -> int:
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
+    """An opaque cursor holding the (already encoded) sort-key values of one row."""
     return base64.urlsafe_b64encode(orjson.dumps(list(values))).decode()
 
 
@@ -152,6 +164,7 @@ def after_condition(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnEle
 
 
 def order_by(keys: Sequence[SortKey]) -> list[Any]:
+    """ORDER BY clauses for `keys`, each in its own direction."""
     return [key.column.desc() if key.descending else key.column.asc() for key in keys]
 
 
@@ -165,6 +178,7 @@ class PageQuery:
     after: str | None
 
     def statement(self) -> tuple[Select[Any], int]:
+        """The page's SELECT (one row past the page tells if there is a next) and its size."""
         size = page_size(self.first)
         stmt = self.select
         if self.after is not None:
@@ -181,6 +195,7 @@ def build_connection(
     to_node: Callable[[Any], T],
     count_total: Callable[[], Awaitable[int]],
 ) -> Connection[T]:
+    """The Connection for `rows` fetched by PageQuery.statement (at most size + 1 of them)."""
     page = rows[:size]
     edges = [
         Edge(

@@ -16,6 +16,8 @@ from quart import Quart
 
 @dataclass
 class RunningServer:
+    """A subgraph app served in this event loop, until `stop`."""
+
     app: Quart
     name: str
     url: str
@@ -24,9 +26,11 @@ class RunningServer:
 
     @property
     def graphql_url(self) -> str:
+        """The URL of the server's GraphQL endpoint."""
         return f"{self.url}/graphql"
 
     async def stop(self) -> None:
+        """Shut the server down gracefully and wait until it has."""
         self.shutdown.set()
         with contextlib.suppress(asyncio.CancelledError):
             await self.task

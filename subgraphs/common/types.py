@@ -18,6 +18,8 @@ MONEY_SCALE = 2
 
 @strawberry.enum(description="ISO 4217 currency code.")
 class CurrencyCode(Enum):
+    """The currencies the shop sells in."""
+
     USD = "USD"
     EUR = "EUR"
     GBP = "GBP"
@@ -25,16 +27,21 @@ class CurrencyCode(Enum):
 
 @strawberry.federation.type(shareable=True, description="An exact amount of money.")
 class Money:
+    """An amount with its currency, exact to the cent."""
+
     amount: Decimal = strawberry.field(description='Decimal string, e.g. "19.99".')
     currency_code: CurrencyCode
 
     @classmethod
     def of(cls, amount: Decimal, currency: str) -> Money:
+        """The Money for a stored amount, rounded to cents."""
         return cls(amount=amount.quantize(CENTS), currency_code=CurrencyCode(currency))
 
 
 @strawberry.enum(description="Why a mutation did not do what was asked.")
 class UserErrorCode(Enum):
+    """Every reason a mutation can give in its userErrors."""
+
     INVALID_INPUT = "INVALID_INPUT"
     EMAIL_TAKEN = "EMAIL_TAKEN"
     WEAK_PASSWORD = "WEAK_PASSWORD"
@@ -59,6 +66,8 @@ class UserErrorCode(Enum):
 
 @strawberry.federation.type(shareable=True, description="A business rule the input broke.")
 class UserError:
+    """A business rule a mutation's input broke, returned in the payload (not a GraphQL error)."""
+
     code: UserErrorCode
     field: list[str] | None = strawberry.field(
         default=None, description="Path to the offending input field."
@@ -67,6 +76,7 @@ class UserError:
 
 
 def user_error(code: UserErrorCode, message: str, *field: str) -> UserError:
+    """A UserError with `code` and `message`, naming the input path `field` if given."""
     return UserError(code=code, field=list(field) or None, message=message)
 
 
