@@ -18,6 +18,7 @@ from subgraphs.common.auth import ADMIN, CUSTOMER, TokenCodec
 from subgraphs.common.context import Context
 from subgraphs.common.entities import EntitySchema, in_chunks
 from subgraphs.common.errors import NotFound
+from subgraphs.common.ids import parse_uuid
 from subgraphs.common.types import UserError, UserErrorCode, user_error
 
 from .models import UserRow
@@ -59,22 +60,15 @@ class User:
         return await load_user(info.context, str(id))
 
 
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
-
-
 async def load_user(context: Context, user_id: str) -> User | None:
     async def load(ids: Sequence[str]) -> list[User | None]:
-        wanted = list(dict.fromkeys(u for u in (_uuid(i) for i in ids) if u is not None))
+        wanted = list(dict.fromkeys(u for u in (parse_uuid(i) for i in ids) if u is not None))
         rows: list[UserRow] = []
         async with context.db.session() as session:
             for part in in_chunks(wanted):
                 rows += (await session.scalars(select(UserRow).where(UserRow.id.in_(part)))).all()
         by_id = {str(row.id): User.from_row(row) for row in rows}
-        return [by_id.get(str(_uuid(i))) if _uuid(i) else None for i in ids]
+        return [by_id.get(str(parse_uuid(i))) if parse_uuid(i) else None for i in ids]
 
     return await context.loader("users", load).load(user_id)
 

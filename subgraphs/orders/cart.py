@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.database import Database
+from subgraphs.common.ids import parse_uuid
 from subgraphs.common.types import UserError, UserErrorCode, echo, user_error
 
 from .clients import UpstreamError
@@ -32,13 +33,6 @@ class CartState:
     user_id: uuid.UUID
     lines: tuple[CartLine, ...]
     updated_at: datetime | None
-
-
-def parse_uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def quantity_errors(quantity: int) -> list[UserError]:

@@ -16,6 +16,7 @@ from subgraphs.common.auth import Viewer
 from subgraphs.common.context import Context
 from subgraphs.common.entities import EntitySchema, in_chunks
 from subgraphs.common.errors import BadUserInput, Forbidden
+from subgraphs.common.ids import parse_uuid
 from subgraphs.common.inputs import max_length
 from subgraphs.common.pagination import (
     Connection,
@@ -48,13 +49,6 @@ def _viewer_id(info: Info) -> uuid.UUID:
         return uuid.UUID(viewer.user_id)
     except ValueError as exc:
         raise Forbidden("This token's subject cannot own a cart or orders") from exc
-
-
-def parse_uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 @strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])

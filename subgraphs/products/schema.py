@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from subgraphs.common.context import Context
 from subgraphs.common.entities import EntitySchema, in_chunks
 from subgraphs.common.errors import BadUserInput
+from subgraphs.common.ids import parse_uuid
 from subgraphs.common.inputs import max_length
 from subgraphs.common.pagination import Connection, PageQuery, SortKey, build_connection
 from subgraphs.common.types import (
@@ -38,13 +39,6 @@ SKU_LENGTH = 64
 NAME_LENGTH = 200
 CATEGORY_LENGTH = 100
 DESCRIPTION_LENGTH = 10_000
-
-
-def parse_uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except (ValueError, AttributeError, TypeError):
-        return None
 
 
 @strawberry.federation.type(keys=["id", "sku"])
