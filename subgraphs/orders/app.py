@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +21,10 @@ from .services import OrdersServices
 
 NAME = "orders"
 MIGRATIONS = Path(__file__).parent / "migrations"
+INVENTORY_URL_ENV = "SHOPGRAPH_INVENTORY_URL"
+INVENTORY_URL = "http://127.0.0.1:4003/graphql"
+PRODUCTS_URL_ENV = "SHOPGRAPH_PRODUCTS_URL"
+PRODUCTS_URL = "http://127.0.0.1:4002/graphql"
 
 
 def create_app(
@@ -39,18 +44,8 @@ def create_app(
     env = os.environ
     codec = codec or TokenCodec.from_env()
     timeout = upstream_timeout or float(env.get("SHOPGRAPH_UPSTREAM_TIMEOUT", "5"))
-    inventory = GraphQLClient(
-        inventory_url or env.get("SHOPGRAPH_INVENTORY_URL", "http://127.0.0.1:4003/graphql"),
-        codec,
-        timeout,
-        NAME,
-    )
-    products = GraphQLClient(
-        products_url or env.get("SHOPGRAPH_PRODUCTS_URL", "http://127.0.0.1:4002/graphql"),
-        codec,
-        timeout,
-        NAME,
-    )
+    inventory = _client(inventory_url or env.get(INVENTORY_URL_ENV, INVENTORY_URL), codec, timeout)
+    products = _client(products_url or env.get(PRODUCTS_URL_ENV, PRODUCTS_URL), codec, timeout)
     services = OrdersServices(
         inventory=InventoryClient(inventory),
         catalog=CatalogClient(products),
@@ -61,19 +56,10 @@ def create_app(
         payment_claim_ttl=payment_claim_ttl
         or timedelta(seconds=float(env.get("SHOPGRAPH_PAYMENT_CLAIM_TTL_SECONDS", "120"))),
     )
-    if services.payment_claim_ttl.total_seconds() <= services.claim_wait:
-        raise ValueError(
-            f"the payment claim TTL must exceed {services.claim_wait:g}s, the longest a "
-            "payment can legitimately take with these timeouts"
-        )
+    _check_claim_ttl(services)
     if sweep_interval is None:
         sweep_interval = float(env.get("SHOPGRAPH_SWEEP_SECONDS", "10"))
     db = Database(database_url)
-
-    async def expire() -> None:
-        await paying.recover_stale_claims(db, services)
-        await lifecycle.expire_orders(db, services)
-
     spec = SubgraphSpec(
         name=NAME,
         schema=schema,
@@ -81,7 +67,30 @@ def create_app(
         database_url=database_url,
         codec=codec,
         services=services,
-        jobs=[PeriodicJob("expire-orders", sweep_interval, expire)],
+        jobs=[PeriodicJob("expire-orders", sweep_interval, _sweep(db, services))],
         on_stop=[inventory.close, products.close],
     )
     return create_subgraph_app(spec, db)
+
+
+def _client(url: str, codec: TokenCodec, timeout: float) -> GraphQLClient:
+    return GraphQLClient(url, codec, timeout, NAME)
+
+
+def _check_claim_ttl(services: OrdersServices) -> None:
+    # A shorter TTL would let the sweep take over the claim of a payment still in progress.
+    if services.payment_claim_ttl.total_seconds() <= services.claim_wait:
+        raise ValueError(
+            f"the payment claim TTL must exceed {services.claim_wait:g}s, the longest a "
+            "payment can legitimately take with these timeouts"
+        )
+
+
+def _sweep(db: Database, services: OrdersServices) -> Callable[[], Awaitable[None]]:
+    """The periodic job: settle stale payment claims first, then expire unpaid orders."""
+
+    async def expire() -> None:
+        await paying.recover_stale_claims(db, services)
+        await lifecycle.expire_orders(db, services)
+
+    return expire

@@ -18,22 +18,24 @@ from decimal import Decimal
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.database import Database
+from subgraphs.common.idempotency import clean_idempotency_key
 from subgraphs.common.types import CENTS, UserError, UserErrorCode, user_error
 
-from .cart import read_cart
-from .clients import UpstreamError
+from .cart import CartState, read_cart
+from .clients import CatalogProduct, UpstreamError
 from .models import PENDING_PAYMENT, CartLineRow, CartRow, OrderLineRow, OrderRow
 from .services import OrdersServices
 
 logger = logging.getLogger("shopgraph.orders.checkout")
 
-MAX_KEY_LENGTH = 200
-
 
 @dataclass(frozen=True)
 class CheckoutResult:
+    """The order made (or found again by its key), or the errors that stopped it."""
+
     order_id: uuid.UUID | None
     errors: tuple[UserError, ...] = ()
 
@@ -64,109 +66,169 @@ async def release_quietly(services: OrdersServices, reservation_id: uuid.UUID) -
 async def checkout(
     db: Database, services: OrdersServices, user_id: uuid.UUID, idempotency_key: str
 ) -> CheckoutResult:
-    key = idempotency_key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH:
-        return _fail(
-            user_error(
-                UserErrorCode.INVALID_INPUT,
-                f"idempotencyKey must be 1-{MAX_KEY_LENGTH} characters",
-                "input",
-                "idempotencyKey",
-            )
-        )
+    """The user's cart as a PENDING_PAYMENT order with its stock reserved, or why not.
+
+    All or nothing: a reservation made for an order that is not written is released.
+    """
+    key, problem = clean_idempotency_key(idempotency_key)
+    if problem is not None:
+        return _fail(problem)
     order_id = uuid.uuid4()
-    reserved = False
+    reservation = _Reservation()
     try:
         async with db.session() as session, session.begin():
-            await session.execute(insert(CartRow).values(user_id=user_id).on_conflict_do_nothing())
-            await session.execute(
-                select(CartRow.user_id).where(CartRow.user_id == user_id).with_for_update()
-            )
-            previous = await session.scalar(
-                select(OrderRow.id).where(
-                    OrderRow.user_id == user_id, OrderRow.idempotency_key == key
-                )
-            )
-            if previous is not None:
-                return CheckoutResult(previous)
-
-            cart = await read_cart(session, user_id)
-            if not cart.lines:
-                return _fail(user_error(UserErrorCode.CART_EMPTY, "The cart is empty"))
-            product_ids = [str(line.product_id) for line in cart.lines]
-            try:
-                catalog = await services.catalog.products(product_ids)
-            except UpstreamError:
-                logger.exception("catalogue lookup failed during checkout")
-                return _unavailable("The catalogue")
-            missing = [
-                user_error(
-                    UserErrorCode.PRODUCT_NOT_FOUND,
-                    f"Product {pid} no longer exists; remove it from the cart",
-                    "cart",
-                    "lines",
-                    str(index),
-                )
-                for index, pid in enumerate(product_ids)
-                if pid not in catalog
-            ]
-            if missing:
-                return _fail(*missing)
-            currencies = {catalog[pid].currency_code for pid in product_ids}
-            if len(currencies) != 1:
-                return _fail(user_error(UserErrorCode.INVALID_INPUT, "The cart mixes currencies"))
-
-            lines = [
-                (pid, line.quantity) for pid, line in zip(product_ids, cart.lines, strict=True)
-            ]
-            reserved = True  # from here on the outcome in inventory may be "reserved"
-            try:
-                outcome = await services.inventory.reserve(
-                    order_id, lines, services.reservation_ttl
-                )
-            except UpstreamError:
-                logger.exception("reserve failed for checkout %s", order_id)
-                await _compensate(services, order_id)
-                reserved = False
-                return _unavailable("Inventory")
-            if not outcome.ok:
-                reserved = False  # inventory rolled back: nothing is held
-                return _fail(*_stock_errors(outcome.errors, product_ids))
-
-            subtotal = sum(
-                (catalog[pid].price * quantity for pid, quantity in lines), Decimal(0)
-            ).quantize(CENTS)
-            session.add(
-                OrderRow(
-                    id=order_id,
-                    user_id=user_id,
-                    status=PENDING_PAYMENT,
-                    currency_code=currencies.pop(),
-                    subtotal=subtotal,
-                    total=subtotal,
-                    idempotency_key=key,
-                    expires_at=func.now() + services.reservation_ttl,
-                )
-            )
-            await session.flush()  # the order row first: lines reference it
-            session.add_all(
-                OrderLineRow(
-                    order_id=order_id,
-                    line_number=number,
-                    product_id=uuid.UUID(pid),
-                    sku=catalog[pid].sku,
-                    name=catalog[pid].name,
-                    quantity=quantity,
-                    unit_price=catalog[pid].price,
-                )
-                for number, (pid, quantity) in enumerate(lines, start=1)
-            )
-            await session.execute(delete(CartLineRow).where(CartLineRow.user_id == user_id))
-        return CheckoutResult(order_id)
+            return await _checkout_locked(session, services, user_id, key, order_id, reservation)
     except BaseException:
-        if reserved:
+        # whatever failed after the reserve call (the call, a cancel, our own commit)
+        if reservation.maybe_held:
             await _compensate(services, order_id)
         raise
+
+
+@dataclass
+class _Reservation:
+    """Whether inventory may hold stock for the order being checked out."""
+
+    maybe_held: bool = False
+
+
+async def _checkout_locked(
+    session: AsyncSession,
+    services: OrdersServices,
+    user_id: uuid.UUID,
+    key: str,
+    order_id: uuid.UUID,
+    reservation: _Reservation,
+) -> CheckoutResult:
+    """The checkout inside its transaction, with the user's cart locked first."""
+    await _lock_cart(session, user_id)
+    previous = await session.scalar(
+        select(OrderRow.id).where(OrderRow.user_id == user_id, OrderRow.idempotency_key == key)
+    )
+    if previous is not None:
+        return CheckoutResult(previous)
+    cart = await read_cart(session, user_id)
+    if not cart.lines:
+        return _fail(user_error(UserErrorCode.CART_EMPTY, "The cart is empty"))
+    priced = await _priced(services, cart)
+    if isinstance(priced, CheckoutResult):
+        return priced
+    refused = await _reserve(services, order_id, priced, reservation)
+    if refused is not None:
+        return refused
+    await _write_order(session, services, user_id, key, order_id, priced)
+    return CheckoutResult(order_id)
+
+
+async def _lock_cart(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Lock the user's cart row (made if missing): one checkout per user at a time."""
+    await session.execute(insert(CartRow).values(user_id=user_id).on_conflict_do_nothing())
+    await session.execute(
+        select(CartRow.user_id).where(CartRow.user_id == user_id).with_for_update()
+    )
+
+
+@dataclass(frozen=True)
+class _Priced:
+    """The cart's lines, (product id, quantity) in cart order, with the catalogue's products."""
+
+    lines: tuple[tuple[str, int], ...]
+    catalog: dict[str, CatalogProduct]
+    currency: str
+
+    @property
+    def product_ids(self) -> list[str]:
+        """The products in cart order, as inventory's errors index them."""
+        return [pid for pid, _ in self.lines]
+
+
+async def _priced(services: OrdersServices, cart: CartState) -> _Priced | CheckoutResult:
+    """The cart priced by the catalogue, or why it cannot be: gone products, mixed currencies."""
+    product_ids = [str(line.product_id) for line in cart.lines]
+    try:
+        catalog = await services.catalog.products(product_ids)
+    except UpstreamError:
+        logger.exception("catalogue lookup failed during checkout")
+        return _unavailable("The catalogue")
+    missing = [
+        user_error(
+            UserErrorCode.PRODUCT_NOT_FOUND,
+            f"Product {pid} no longer exists; remove it from the cart",
+            "cart",
+            "lines",
+            str(index),
+        )
+        for index, pid in enumerate(product_ids)
+        if pid not in catalog
+    ]
+    if missing:
+        return _fail(*missing)
+    currencies = {catalog[pid].currency_code for pid in product_ids}
+    if len(currencies) != 1:
+        return _fail(user_error(UserErrorCode.INVALID_INPUT, "The cart mixes currencies"))
+    lines = tuple((pid, line.quantity) for pid, line in zip(product_ids, cart.lines, strict=True))
+    return _Priced(lines, catalog, currencies.pop())
+
+
+async def _reserve(
+    services: OrdersServices, order_id: uuid.UUID, priced: _Priced, reservation: _Reservation
+) -> CheckoutResult | None:
+    """Reserve the lines in inventory under the order's id; None once they are held."""
+    reservation.maybe_held = True  # from the call on, inventory's answer may be "reserved"
+    try:
+        outcome = await services.inventory.reserve(
+            order_id, list(priced.lines), services.reservation_ttl
+        )
+    except UpstreamError:
+        logger.exception("reserve failed for checkout %s", order_id)
+        await _compensate(services, order_id)
+        reservation.maybe_held = False
+        return _unavailable("Inventory")
+    if not outcome.ok:
+        reservation.maybe_held = False  # inventory rolled back: nothing is held
+        return _fail(*_stock_errors(outcome.errors, priced.product_ids))
+    return None
+
+
+async def _write_order(
+    session: AsyncSession,
+    services: OrdersServices,
+    user_id: uuid.UUID,
+    key: str,
+    order_id: uuid.UUID,
+    priced: _Priced,
+) -> None:
+    """Add the order and its lines at the catalogue's prices, and empty the cart."""
+    catalog = priced.catalog
+    subtotal = sum(
+        (catalog[pid].price * quantity for pid, quantity in priced.lines), Decimal(0)
+    ).quantize(CENTS)
+    session.add(
+        OrderRow(
+            id=order_id,
+            user_id=user_id,
+            status=PENDING_PAYMENT,
+            currency_code=priced.currency,
+            subtotal=subtotal,
+            total=subtotal,
+            idempotency_key=key,
+            expires_at=func.now() + services.reservation_ttl,
+        )
+    )
+    await session.flush()  # the order row first: lines reference it
+    session.add_all(
+        OrderLineRow(
+            order_id=order_id,
+            line_number=number,
+            product_id=uuid.UUID(pid),
+            sku=catalog[pid].sku,
+            name=catalog[pid].name,
+            quantity=quantity,
+            unit_price=catalog[pid].price,
+        )
+        for number, (pid, quantity) in enumerate(priced.lines, start=1)
+    )
+    await session.execute(delete(CartLineRow).where(CartLineRow.user_id == user_id))
 
 
 async def _compensate(services: OrdersServices, order_id: uuid.UUID) -> None:

@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common.auth import Viewer
 from subgraphs.common.database import Database
 from subgraphs.common.errors import Forbidden
+from subgraphs.common.idempotency import clean_idempotency_key
 from subgraphs.common.types import UserError, UserErrorCode, user_error
 
 from .checkout import release_quietly
@@ -64,7 +65,6 @@ from .services import OrdersServices
 
 logger = logging.getLogger("shopgraph.orders.paying")
 
-MAX_KEY_LENGTH = 200
 RECOVER_BATCH = 20
 
 T = TypeVar("T")
@@ -156,19 +156,9 @@ async def pay(
     payment_token: str,
     idempotency_key: str,
 ) -> OrderResult:
-    key = idempotency_key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH:
-        return OrderResult(
-            None,
-            (
-                user_error(
-                    UserErrorCode.INVALID_INPUT,
-                    f"idempotencyKey must be 1-{MAX_KEY_LENGTH} characters",
-                    "input",
-                    "idempotencyKey",
-                ),
-            ),
-        )
+    key, problem = clean_idempotency_key(idempotency_key)
+    if problem is not None:
+        return OrderResult(None, (problem,))
     try:
         order_id = uuid.UUID(order)
     except ValueError:
@@ -231,48 +221,58 @@ async def _claim(
             return Answer(_not_payable(order_id, row.status))
         if row.payment_claim is not None:
             return None
-        token = uuid.uuid4()
-        claimed = (
-            await session.execute(
-                update(OrderRow)
-                .where(
-                    OrderRow.id == order_id,
-                    OrderRow.status == PENDING_PAYMENT,
-                    OrderRow.payment_claim.is_(None),
-                )
-                .values(
-                    payment_claim=token,
-                    payment_claim_key=key,
-                    payment_claimed_at=func.now(),
-                    updated_at=func.now(),
-                )
-                .returning(
-                    OrderRow.total, OrderRow.currency_code, OrderRow.expires_at <= func.now()
-                )
+        return await _take_claim(session, order_id, key)
+
+
+async def _take_claim(
+    session: AsyncSession, order_id: uuid.UUID, key: str
+) -> Claim | Answer | None:
+    """Put a fresh claim on the order if it is still payable and unclaimed (None if not)."""
+    token = uuid.uuid4()
+    claimed = (
+        await session.execute(
+            update(OrderRow)
+            .where(
+                OrderRow.id == order_id,
+                OrderRow.status == PENDING_PAYMENT,
+                OrderRow.payment_claim.is_(None),
             )
-        ).one_or_none()
-        if claimed is None:
-            return None  # someone else changed it first: look again
-        total, currency, expired = claimed
-        # Our UPDATE waited for any settling transaction, so its payments row is visible now.
-        replay = await _replay(session, order_id, key)
-        if replay is not None:
-            raise _Undo(replay)
-        if expired:
-            await session.execute(
-                update(OrderRow)
-                .where(OrderRow.id == order_id)
-                .values(
-                    status=CANCELLED,
-                    cancel_reason=EXPIRED,
-                    cancelled_at=func.now(),
-                    payment_claim=None,
-                    payment_claim_key=None,
-                    payment_claimed_at=None,
-                )
+            .values(
+                payment_claim=token,
+                payment_claim_key=key,
+                payment_claimed_at=func.now(),
+                updated_at=func.now(),
             )
-            return Answer(OrderResult(order_id, (_expired(),)), release_stock=True)
-        return Claim(order_id, token, key, total, currency)
+            .returning(OrderRow.total, OrderRow.currency_code, OrderRow.expires_at <= func.now())
+        )
+    ).one_or_none()
+    if claimed is None:
+        return None  # someone else changed it first: look again
+    total, currency, expired = claimed
+    # Our UPDATE waited for any settling transaction, so its payments row is visible now.
+    replay = await _replay(session, order_id, key)
+    if replay is not None:
+        raise _Undo(replay)
+    if expired:
+        await _cancel_expired(session, order_id)
+        return Answer(OrderResult(order_id, (_expired(),)), release_stock=True)
+    return Claim(order_id, token, key, total, currency)
+
+
+async def _cancel_expired(session: AsyncSession, order_id: uuid.UUID) -> None:
+    """Cancel an order found past its expiry, clearing the claim just put on it."""
+    await session.execute(
+        update(OrderRow)
+        .where(OrderRow.id == order_id)
+        .values(
+            status=CANCELLED,
+            cancel_reason=EXPIRED,
+            cancelled_at=func.now(),
+            payment_claim=None,
+            payment_claim_key=None,
+            payment_claimed_at=None,
+        )
+    )
 
 
 async def _replay(session: AsyncSession, order_id: uuid.UUID, key: str) -> Answer | None:
@@ -487,6 +487,15 @@ async def recover_stale_claims(db: Database, services: OrdersServices) -> int:
     unanswered ends here too: its commit may have landed, so completing
     (rather than refunding) is the only outcome that is right either way.
     """
+    settled = 0
+    for claim in await _take_over_stale_claims(db, services):
+        if await _settle_stale(db, services, claim):
+            settled += 1
+    return settled
+
+
+async def _take_over_stale_claims(db: Database, services: OrdersServices) -> list[Claim]:
+    """Re-stamp up to RECOVER_BATCH stale claims with new tokens, as claims of this sweep."""
     async with db.session() as session, session.begin():
         stale = (
             await session.execute(
@@ -513,21 +522,24 @@ async def recover_stale_claims(db: Database, services: OrdersServices) -> int:
                 )
             )
         ).all()
-    settled = 0
-    for order_id, token, key, total, currency in stale:
-        taken = Claim(order_id, token, key, total, currency)
-        try:
-            found = await _find_charge(services, taken)
-            outcome = (
-                NOTHING_CHARGED
-                if found is None
-                else await _complete(services, taken, found, on_inventory_error=_keep_claim)
-            )
-        except Unsettled:
-            logger.exception("stale payment claim on order %s is still unsettled", order_id)
-            continue
-        if await record(db, taken, outcome):
-            settled += 1
-            if outcome.expired:
-                await release_quietly(services, order_id)
-    return settled
+    return [Claim(*row) for row in stale]
+
+
+async def _settle_stale(db: Database, services: OrdersServices, taken: Claim) -> bool:
+    """Complete or record one taken-over claim by what the provider charged; False if
+    its outcome still cannot be established (or the claim was taken from us again)."""
+    try:
+        found = await _find_charge(services, taken)
+        outcome = (
+            NOTHING_CHARGED
+            if found is None
+            else await _complete(services, taken, found, on_inventory_error=_keep_claim)
+        )
+    except Unsettled:
+        logger.exception("stale payment claim on order %s is still unsettled", taken.order_id)
+        return False
+    if not await record(db, taken, outcome):
+        return False
+    if outcome.expired:
+        await release_quietly(services, taken.order_id)
+    return True
