@@ -17,6 +17,8 @@ import strawberry
 from subgraphs.common.context import Context
 from subgraphs.common.entities import EntitySchema, in_chunks
 from subgraphs.common.errors import BadUserInput
+from subgraphs.common.idempotency import clean_idempotency_key
+from subgraphs.common.ids import parse_uuid
 from subgraphs.common.internal import require_service
 from subgraphs.common.types import UserError, UserErrorCode, user_error
 
@@ -26,14 +28,6 @@ from .stock import Failure
 Info = strawberry.Info[Context, None]
 DEFAULT_TTL_SECONDS = 15 * 60
 MAX_TTL_SECONDS = 24 * 3600
-MAX_KEY_LENGTH = 200
-
-
-def parse_uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 @strawberry.type(description="Units of one product: available = onHand - reserved.")
@@ -221,6 +215,138 @@ def _payload(result: stock.ReservationResult) -> ReservationPayload:
     return ReservationPayload(reservation=reservation, user_errors=[error])
 
 
+def _not_a_product_id(*field: str) -> UserError:
+    return user_error(
+        UserErrorCode.PRODUCT_NOT_FOUND, "productId must be a product id", "input", *field
+    )
+
+
+def _adjustment_input(
+    input: AdjustStockInput, product_id: uuid.UUID | None
+) -> tuple[str, list[UserError]]:
+    """The adjustment's idempotency key, and every rule its input breaks."""
+    errors = []
+    if product_id is None:
+        errors.append(_not_a_product_id("productId"))
+    if input.delta == 0 or abs(input.delta) > 1_000_000:
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_QUANTITY,
+                "delta must be non-zero and at most 1000000 in size",
+                "input",
+                "delta",
+            )
+        )
+    key, key_error = clean_idempotency_key(input.idempotency_key)
+    if key_error is not None:
+        errors.append(key_error)
+    return key, errors
+
+
+def _adjusted(result: stock.AdjustmentResult) -> AdjustStockPayload:
+    if result.failure is Failure.KEY_REUSED:
+        return AdjustStockPayload(
+            user_errors=[
+                user_error(
+                    UserErrorCode.IDEMPOTENCY_KEY_REUSED,
+                    "This idempotencyKey was used for a different adjustment",
+                    "input",
+                    "idempotencyKey",
+                )
+            ]
+        )
+    if result.failure is Failure.INSUFFICIENT_STOCK or result.adjustment is None:
+        return AdjustStockPayload(
+            user_errors=[
+                user_error(
+                    UserErrorCode.INSUFFICIENT_STOCK,
+                    "Cannot remove more units than are on hand and unreserved",
+                    "input",
+                    "delta",
+                )
+            ]
+        )
+    done = result.adjustment
+    product = Product(id=strawberry.ID(str(done.product_id)))
+    return AdjustStockPayload(
+        adjustment=StockAdjustment(
+            idempotency_key=done.idempotency_key,
+            product=product,
+            delta=done.delta,
+            on_hand_after=done.on_hand_after,
+            created_at=done.created_at,
+        ),
+        product=product,
+    )
+
+
+def _reservation_input(
+    input: ReserveStockInput,
+) -> tuple[list[tuple[uuid.UUID, int]], list[UserError]]:
+    """The lines to reserve as (product id, quantity), and every rule the input breaks."""
+    errors = []
+    lines = []
+    if not input.lines:
+        errors.append(
+            user_error(UserErrorCode.INVALID_INPUT, "lines must not be empty", "input", "lines")
+        )
+    for index, line in enumerate(input.lines):
+        product_id = parse_uuid(str(line.product_id))
+        errors += _line_errors(line, product_id, index)
+        if product_id is not None:
+            lines.append((product_id, line.quantity))
+    if not 0 < input.ttl_seconds <= MAX_TTL_SECONDS:
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_INPUT,
+                f"ttlSeconds must be 1-{MAX_TTL_SECONDS}",
+                "input",
+                "ttlSeconds",
+            )
+        )
+    return lines, errors
+
+
+def _line_errors(
+    line: ReservationLineInput, product_id: uuid.UUID | None, index: int
+) -> list[UserError]:
+    errors = []
+    if product_id is None:
+        errors.append(_not_a_product_id("lines", str(index), "productId"))
+    if line.quantity <= 0:
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_QUANTITY,
+                "quantity must be positive",
+                "input",
+                "lines",
+                str(index),
+                "quantity",
+            )
+        )
+    return errors
+
+
+def _shortage_errors(
+    input: ReserveStockInput, shortages: Sequence[stock.Shortage]
+) -> list[UserError]:
+    """One userError per short product, at the first input line that asked for it."""
+    index_of: dict[uuid.UUID | None, int] = {}
+    for index, line in enumerate(input.lines):
+        index_of.setdefault(parse_uuid(str(line.product_id)), index)
+    return [
+        user_error(
+            UserErrorCode.INSUFFICIENT_STOCK,
+            f"Only {s.available} available of product {s.product_id}, {s.requested} requested",
+            "input",
+            "lines",
+            str(index_of[s.product_id]),
+            "quantity",
+        )
+        for s in shortages
+    ]
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="A reservation by id (admin or service).")
@@ -239,142 +365,25 @@ class Mutation:
     async def adjust_stock(self, info: Info, input: AdjustStockInput) -> AdjustStockPayload:
         viewer = info.context.auth.require_admin()
         product_id = parse_uuid(str(input.product_id))
-        key = input.idempotency_key.strip()
-        errors = []
-        if product_id is None:
-            errors.append(
-                user_error(
-                    UserErrorCode.PRODUCT_NOT_FOUND,
-                    "productId must be a product id",
-                    "input",
-                    "productId",
-                )
-            )
-        if input.delta == 0 or abs(input.delta) > 1_000_000:
-            errors.append(
-                user_error(
-                    UserErrorCode.INVALID_QUANTITY,
-                    "delta must be non-zero and at most 1000000 in size",
-                    "input",
-                    "delta",
-                )
-            )
-        if not key or len(key) > MAX_KEY_LENGTH:
-            errors.append(
-                user_error(
-                    UserErrorCode.INVALID_INPUT,
-                    f"idempotencyKey must be 1-{MAX_KEY_LENGTH} characters",
-                    "input",
-                    "idempotencyKey",
-                )
-            )
+        key, errors = _adjustment_input(input, product_id)
         if errors:
             return AdjustStockPayload(user_errors=errors)
         assert product_id is not None
         result = await stock.adjust(info.context.db, product_id, input.delta, key, viewer.user_id)
-        if result.failure is Failure.KEY_REUSED:
-            return AdjustStockPayload(
-                user_errors=[
-                    user_error(
-                        UserErrorCode.IDEMPOTENCY_KEY_REUSED,
-                        "This idempotencyKey was used for a different adjustment",
-                        "input",
-                        "idempotencyKey",
-                    )
-                ]
-            )
-        if result.failure is Failure.INSUFFICIENT_STOCK or result.adjustment is None:
-            return AdjustStockPayload(
-                user_errors=[
-                    user_error(
-                        UserErrorCode.INSUFFICIENT_STOCK,
-                        "Cannot remove more units than are on hand and unreserved",
-                        "input",
-                        "delta",
-                    )
-                ]
-            )
-        done = result.adjustment
-        product = Product(id=strawberry.ID(str(done.product_id)))
-        return AdjustStockPayload(
-            adjustment=StockAdjustment(
-                idempotency_key=done.idempotency_key,
-                product=product,
-                delta=done.delta,
-                on_hand_after=done.on_hand_after,
-                created_at=done.created_at,
-            ),
-            product=product,
-        )
+        return _adjusted(result)
 
     @strawberry.federation.mutation(inaccessible=True)
     async def reserve_stock(self, info: Info, input: ReserveStockInput) -> ReservationPayload:
         require_service(info.context.auth)
         reservation_id = _reservation_id(input.reservation_id)
-        errors = []
-        lines = []
-        if not input.lines:
-            errors.append(
-                user_error(UserErrorCode.INVALID_INPUT, "lines must not be empty", "input", "lines")
-            )
-        for index, line in enumerate(input.lines):
-            product_id = parse_uuid(str(line.product_id))
-            if product_id is None:
-                errors.append(
-                    user_error(
-                        UserErrorCode.PRODUCT_NOT_FOUND,
-                        "productId must be a product id",
-                        "input",
-                        "lines",
-                        str(index),
-                        "productId",
-                    )
-                )
-            if line.quantity <= 0:
-                errors.append(
-                    user_error(
-                        UserErrorCode.INVALID_QUANTITY,
-                        "quantity must be positive",
-                        "input",
-                        "lines",
-                        str(index),
-                        "quantity",
-                    )
-                )
-            if product_id is not None:
-                lines.append((product_id, line.quantity))
-        if not 0 < input.ttl_seconds <= MAX_TTL_SECONDS:
-            errors.append(
-                user_error(
-                    UserErrorCode.INVALID_INPUT,
-                    f"ttlSeconds must be 1-{MAX_TTL_SECONDS}",
-                    "input",
-                    "ttlSeconds",
-                )
-            )
+        lines, errors = _reservation_input(input)
         if errors:
             return ReservationPayload(user_errors=errors)
         result = await stock.reserve(
             info.context.db, reservation_id, lines, timedelta(seconds=input.ttl_seconds)
         )
         if result.failure is Failure.INSUFFICIENT_STOCK:
-            index_of = {}
-            for index, line in enumerate(input.lines):
-                index_of.setdefault(parse_uuid(str(line.product_id)), index)
-            return ReservationPayload(
-                user_errors=[
-                    user_error(
-                        UserErrorCode.INSUFFICIENT_STOCK,
-                        f"Only {s.available} available of product {s.product_id}, "
-                        f"{s.requested} requested",
-                        "input",
-                        "lines",
-                        str(index_of[s.product_id]),
-                        "quantity",
-                    )
-                    for s in result.shortages
-                ]
-            )
+            return ReservationPayload(user_errors=_shortage_errors(input, result.shortages))
         return _payload(result)
 
     @strawberry.federation.mutation(inaccessible=True)

@@ -162,32 +162,8 @@ async def reserve(
                 .returning(ReservationRow.id)
             )
             if inserted is None:
-                existing = await _reservation(session, reservation_id, lock=True)
-                assert existing is not None
-                if existing.status not in (ACTIVE, COMMITTED):
-                    return ReservationResult(existing, Failure.NOT_ACTIVE)
-                if existing.lines != wanted:
-                    return ReservationResult(existing, Failure.KEY_REUSED)
-                return ReservationResult(existing)
-
-            shortages = []
-            for product_id, quantity in wanted:
-                taken = await session.scalar(
-                    update(StockItemRow)
-                    .where(
-                        StockItemRow.product_id == product_id,
-                        StockItemRow.on_hand - StockItemRow.reserved >= quantity,
-                    )
-                    .values(reserved=StockItemRow.reserved + quantity, updated_at=func.now())
-                    .returning(StockItemRow.product_id)
-                )
-                if taken is None:
-                    available = await session.scalar(
-                        select(StockItemRow.on_hand - StockItemRow.reserved).where(
-                            StockItemRow.product_id == product_id
-                        )
-                    )
-                    shortages.append(Shortage(product_id, quantity, int(available or 0)))
+                return await _repeated_reserve(session, reservation_id, wanted)
+            shortages = await _take_stock(session, wanted)
             if shortages:
                 raise _Rollback(
                     ReservationResult(None, Failure.INSUFFICIENT_STOCK, tuple(shortages))
@@ -201,6 +177,44 @@ async def reserve(
             return ReservationResult(created)
     except _Rollback as rollback:
         return rollback.result
+
+
+async def _repeated_reserve(
+    session: AsyncSession, reservation_id: uuid.UUID, wanted: tuple[tuple[uuid.UUID, int], ...]
+) -> ReservationResult:
+    """The answer to a reserve whose id exists: the first result, if it asked the same."""
+    existing = await _reservation(session, reservation_id, lock=True)
+    assert existing is not None
+    if existing.status not in (ACTIVE, COMMITTED):
+        return ReservationResult(existing, Failure.NOT_ACTIVE)
+    if existing.lines != wanted:
+        return ReservationResult(existing, Failure.KEY_REUSED)
+    return ReservationResult(existing)
+
+
+async def _take_stock(
+    session: AsyncSession, wanted: Sequence[tuple[uuid.UUID, int]]
+) -> list[Shortage]:
+    """Reserve each line where enough is available; the lines that were short."""
+    shortages = []
+    for product_id, quantity in wanted:
+        taken = await session.scalar(
+            update(StockItemRow)
+            .where(
+                StockItemRow.product_id == product_id,
+                StockItemRow.on_hand - StockItemRow.reserved >= quantity,
+            )
+            .values(reserved=StockItemRow.reserved + quantity, updated_at=func.now())
+            .returning(StockItemRow.product_id)
+        )
+        if taken is None:
+            available = await session.scalar(
+                select(StockItemRow.on_hand - StockItemRow.reserved).where(
+                    StockItemRow.product_id == product_id
+                )
+            )
+            shortages.append(Shortage(product_id, quantity, int(available or 0)))
+    return shortages
 
 
 async def commit(
