@@ -132,10 +132,13 @@ def _planning(planning: dict) -> list[str]:
     return lines
 
 
-def render(results: dict) -> str:
+_LOAD_HEADER = ["gateway", *(t for _, t, _, _ in _METRICS),
+                "subgraph fetches/req", "CPU cores busy", "errors"]
+
+
+def _run_summary(results: dict) -> list[str]:
     env, settings = results["environment"], results["settings"]
-    heavy = results.get("heavy", [])
-    lines = [
+    return [
         f"Run of {env['date']} on {env['cpus']} x {env['cpu_model']}, commit {env['git_commit']}; "
         f"load average at start {env['load_average_at_start'][0]:.2f}, at end "
         f"{env.get('load_average_at_end', ['?'])[0]}. Node {env['node']}, Python {env['python']}, "
@@ -147,8 +150,12 @@ def render(results: dict) -> str:
         f"{settings['gateway_cpus']}; wrk and the subgraphs on core {settings['loadgen_cpus']}.",
         "",
     ]
+
+
+def _shopgraph_note(results: dict) -> list[str]:
+    """Why the shopgraph row is not the real `shopgraph router`, when it is not."""
     if results.get("shopgraph_via_shim"):
-        lines += [
+        return [
             f"**`shopgraph router` did not exist yet in this run** "
             f"({results.get('shopgraph_unavailable_reason')}): the shopgraph row is the "
             "router's Python API (`Router.execute`) behind `bench/router_shim.py` (uvicorn, "
@@ -156,17 +163,19 @@ def render(results: dict) -> str:
             "the same command measures the real command.",
             "",
         ]
-    elif not results.get("shopgraph_available"):
-        lines += [
+    if not results.get("shopgraph_available"):
+        return [
             f"**shopgraph router not measured in this run**: "
             f"{results.get('shopgraph_unavailable_reason')}. Its rows are filled by the next "
             "run of the same command.",
             "",
         ]
-    lines += ["### Correctness (heavy query, before timing)", "", *_correctness(heavy), ""]
-    header = ["gateway", *(t for _, t, _, _ in _METRICS),
-              "subgraph fetches/req", "CPU cores busy", "errors"]
-    lines += ["### Heavy query under load", "", *_table(header, _load_rows(heavy)), ""]
+    return []
+
+
+def _heavy_sections(heavy: list[dict]) -> list[str]:
+    lines = ["### Correctness (heavy query, before timing)", "", *_correctness(heavy), ""]
+    lines += ["### Heavy query under load", "", *_table(_LOAD_HEADER, _load_rows(heavy)), ""]
     lines += ["### shopgraph / peer", "", *_ratio_section(heavy), ""]
     if any(m["gateway"] == "experiment-minimal-client" for m in heavy):
         lines += [
@@ -175,33 +184,47 @@ def render(results: dict) -> str:
             *_ratio_section(heavy, "experiment-minimal-client"),
             "",
         ]
+    return lines
+
+
+def _big_section(results: dict) -> list[str]:
+    big, settings = results["big"], results["settings"]
+    return [
+        "### Big response",
+        "",
+        f"`topProducts(first: 100000)`: the products subgraph answers with "
+        f"{results['big_response_bytes'] / 1e6:.1f} MB. One connection, sequential requests "
+        f"for {settings['big_duration_s']:g} s, fresh gateway process (so peak RSS is this "
+        "case's own).",
+        "",
+        *_table(["gateway", *(t for _, t, _, _ in _METRICS)], _load_rows(big, extra=False)),
+        "",
+        "Correctness:",
+        "",
+        *_correctness(big),
+        "",
+    ]
+
+
+def _scaling_section(scaling: list[dict]) -> list[str]:
+    return [
+        "### shopgraph scaling over worker processes",
+        "",
+        "Router allowed on both cores (shared with wrk and the subgraphs).",
+        "",
+        *_table(_LOAD_HEADER, _load_rows(scaling)),
+        "",
+    ]
+
+
+def render(results: dict) -> str:
+    """The Markdown report of one run's results (what latest.md and the docs show)."""
+    lines = [*_run_summary(results), *_shopgraph_note(results)]
+    lines += _heavy_sections(results.get("heavy", []))
     if results.get("big"):
-        big = results["big"]
-        lines += [
-            "### Big response",
-            "",
-            f"`topProducts(first: 100000)`: the products subgraph answers with "
-            f"{results['big_response_bytes'] / 1e6:.1f} MB. One connection, sequential requests "
-            f"for {settings['big_duration_s']:g} s, fresh gateway process (so peak RSS is this "
-            "case's own).",
-            "",
-            *_table(["gateway", *(t for _, t, _, _ in _METRICS)], _load_rows(big, extra=False)),
-            "",
-            "Correctness:",
-            "",
-            *_correctness(big),
-            "",
-        ]
+        lines += _big_section(results)
     if results.get("scaling"):
-        lines += [
-            "### shopgraph scaling over worker processes",
-            "",
-            "Router allowed on both cores (shared with wrk and the subgraphs).",
-            "",
-            *_table(["gateway", *(t for _, t, _, _ in _METRICS), "subgraph fetches/req",
-                     "CPU cores busy", "errors"], _load_rows(results["scaling"])),
-            "",
-        ]
+        lines += _scaling_section(results["scaling"])
     lines += ["### Planning (heavy query)", "", *_planning(results.get("planning", {})), ""]
     if results.get("profile"):
         lines += [

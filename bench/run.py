@@ -508,7 +508,8 @@ def _cpu_model() -> str:
     return "?"
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line of `python -m bench.run`."""
     parser = argparse.ArgumentParser(
         prog="python -m bench.run", description=__doc__.splitlines()[0]
     )
@@ -527,8 +528,108 @@ def main(argv: list[str] | None = None) -> int:
                         help="py-spy profile of the shopgraph router under the heavy load")
     parser.add_argument("--update-docs", action="store_true",
                         help="write the tables into docs/performance.md")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+@dataclass(frozen=True, slots=True)
+class Lineup:
+    """The gateways to measure, and how shopgraph's own router could be run."""
+
+    gateways: list[Gateway]
+    available: bool  # `shopgraph router` exists
+    why_not: str
+    shim: bool  # shopgraph measured through bench/router_shim.py instead
+
+
+def lineup(chosen: set[str], supergraph: Path, experiments: bool) -> Lineup:
+    """The chosen gateways in measuring order: shopgraph (or its shim) first, then peers."""
+    available, why_not = shopgraph_router_available()
+    gateways: list[Gateway] = []
+    shim = False
+    if "shopgraph" in chosen and available:
+        gateways.append(shopgraph_gateway(1, supergraph))
+    elif "shopgraph" in chosen and router_api_available():
+        shim = True
+        print(f"!! `shopgraph router` missing ({why_not}): measuring the Router API behind "
+              "bench/router_shim.py instead", flush=True)
+        gateways.append(shim_gateway(supergraph))
+    elif "shopgraph" in chosen:
+        print(f"!! shopgraph router not measured: {why_not}", flush=True)
+    gateways += [g for g in peer_gateways(supergraph) if g.name in chosen]
+    if experiments and router_api_available():
+        gateways.append(shim_gateway(supergraph, client="minimal"))
+    return Lineup(gateways, available, why_not, shim)
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One query under load: the request body wrk sends and the answer it must get."""
+
+    body_file: Path
+    expected: dict
+
+
+def write_case(folder: Path, name: str, query: str, operation: str) -> Case:
+    """The request body for `query` written to `folder`, with its reference answer."""
+    body_file = folder / f"{name}.json"
+    body_file.write_text(json.dumps({"query": query, "operationName": operation}))
+    return Case(body_file, expected_response(query))
+
+
+def _response_bytes(case: Case) -> int:
+    return len(json.dumps(case.expected, separators=(",", ":")))
+
+
+def measure_all(args: argparse.Namespace, chosen: set[str], found: Lineup, supergraph: Path,
+                heavy: Case, big: Case, subgraphs: Subgraphs) -> dict[str, Any]:
+    """The heavy, big-response and scaling measurements, as results entries."""
+    results: dict[str, Any] = {}
+    profile_raw = RESULTS / "shopgraph-profile.txt"
+    profile_raw.unlink(missing_ok=True)
+    results["heavy"] = [
+        asdict(measure(g, body_file=heavy.body_file, expected=heavy.expected,
+                       cpus=GATEWAY_CPUS, seconds=args.duration, warmup_s=args.warmup,
+                       connections=args.connections, subgraphs=subgraphs,
+                       profile_to=profile_raw if args.profile and g.name == "shopgraph"
+                       else None))
+        for g in found.gateways
+    ]
+    if args.profile and profile_raw.exists():
+        results["profile"] = profile.to_markdown(profile.summarise(profile_raw))
+    if not args.skip_big:
+        results["big"] = [
+            asdict(measure(g, body_file=big.body_file, expected=big.expected,
+                           cpus=GATEWAY_CPUS, seconds=args.big_duration, warmup_s=0,
+                           connections=1, subgraphs=subgraphs))
+            for g in found.gateways
+        ]
+    if not args.skip_scaling and found.available and "shopgraph" in chosen:
+        results["scaling"] = [
+            asdict(measure(shopgraph_gateway(workers, supergraph),
+                           body_file=heavy.body_file, expected=heavy.expected, cpus=ALL_CPUS,
+                           seconds=args.duration, warmup_s=args.warmup,
+                           connections=args.connections, subgraphs=subgraphs))
+            for workers in (1, 2)
+        ]
+    return results
+
+
+def save(results: dict[str, Any], update_docs: bool) -> None:
+    """Write latest.{json,md}, print the tables, and put them in the docs if asked."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    markdown = report.render(results)
+    (RESULTS / "latest.md").write_text(markdown)
+    print()
+    print(markdown)
+    if update_docs:
+        report.update_docs(ROOT / "docs" / "performance.md", markdown)
+        print("updated docs/performance.md")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the whole benchmark (see the module docstring); 0 once the results are written."""
+    args = parse_args(argv)
     if not args.no_install:
         install_prerequisites(with_profiler=args.profile)
     check_supergraph_is_current()
@@ -542,82 +643,27 @@ def main(argv: list[str] | None = None) -> int:
             "big_connections": 1, "gateway_cpus": GATEWAY_CPUS, "loadgen_cpus": LOADGEN_CPUS,
         },
     }
-    heavy_expected = expected_response(HEAVY_QUERY)
-    big_expected = expected_response(BIG_QUERY)
     with tempfile.TemporaryDirectory() as tmp:
+        heavy = write_case(Path(tmp), "heavy", HEAVY_QUERY, "TestQuery")
+        big = write_case(Path(tmp), "big", BIG_QUERY, "BigResponse")
         subgraph_port = SUBGRAPH_PORT if port_is_free(SUBGRAPH_PORT) else free_port()
         supergraph = supergraph_for(subgraph_port, Path(tmp))
-        available, why_not = shopgraph_router_available()
-        gateways: list[Gateway] = []
-        shim = False
-        if "shopgraph" in chosen and available:
-            gateways.append(shopgraph_gateway(1, supergraph))
-        elif "shopgraph" in chosen and router_api_available():
-            shim = True
-            print(f"!! `shopgraph router` missing ({why_not}): measuring the Router API behind "
-                  "bench/router_shim.py instead", flush=True)
-            gateways.append(shim_gateway(supergraph))
-        elif "shopgraph" in chosen:
-            print(f"!! shopgraph router not measured: {why_not}", flush=True)
-        gateways += [g for g in peer_gateways(supergraph) if g.name in chosen]
-        if args.experiments and router_api_available():
-            gateways.append(shim_gateway(supergraph, client="minimal"))
-
-        heavy_body = Path(tmp) / "heavy.json"
-        heavy_body.write_text(json.dumps({"query": HEAVY_QUERY, "operationName": "TestQuery"}))
-        big_body = Path(tmp) / "big.json"
-        big_body.write_text(json.dumps({"query": BIG_QUERY, "operationName": "BigResponse"}))
-        results["heavy_response_bytes"] = len(json.dumps(heavy_expected, separators=(",", ":")))
-        results["big_response_bytes"] = len(json.dumps(big_expected, separators=(",", ":")))
-
-        results.update(shopgraph_available=available, shopgraph_via_shim=shim,
-                       shopgraph_unavailable_reason=why_not or None,
+        found = lineup(chosen, supergraph, args.experiments)
+        results["heavy_response_bytes"] = _response_bytes(heavy)
+        results["big_response_bytes"] = _response_bytes(big)
+        results.update(shopgraph_available=found.available, shopgraph_via_shim=found.shim,
+                       shopgraph_unavailable_reason=found.why_not or None,
                        subgraph_port=subgraph_port)
         subgraph_log = RESULTS / "logs" / "subgraphs.log"
         with started([sys.executable, "-m", "bench.subgraph_server", "--port",
                       str(subgraph_port)], LOADGEN_CPUS, subgraph_log) as server:
             wait_subgraphs(server, subgraph_port, subgraph_log)
-            common = {"subgraphs": Subgraphs(server.pid, subgraph_port)}
-            profile_raw = RESULTS / "shopgraph-profile.txt"
-            profile_raw.unlink(missing_ok=True)
-            results["heavy"] = [
-                asdict(measure(g, body_file=heavy_body, expected=heavy_expected,
-                               cpus=GATEWAY_CPUS, seconds=args.duration, warmup_s=args.warmup,
-                               connections=args.connections,
-                               profile_to=profile_raw if args.profile and g.name == "shopgraph"
-                               else None, **common))
-                for g in gateways
-            ]
-            if args.profile and profile_raw.exists():
-                results["profile"] = profile.to_markdown(profile.summarise(profile_raw))
-            if not args.skip_big:
-                results["big"] = [
-                    asdict(measure(g, body_file=big_body, expected=big_expected,
-                                   cpus=GATEWAY_CPUS, seconds=args.big_duration, warmup_s=0,
-                                   connections=1, **common))
-                    for g in gateways
-                ]
-            if not args.skip_scaling and available and "shopgraph" in chosen:
-                results["scaling"] = [
-                    asdict(measure(shopgraph_gateway(workers, supergraph),
-                                   body_file=heavy_body, expected=heavy_expected, cpus=ALL_CPUS,
-                                   seconds=args.duration, warmup_s=args.warmup,
-                                   connections=args.connections, **common))
-                    for workers in (1, 2)
-                ]
+            subgraphs = Subgraphs(server.pid, subgraph_port)
+            results.update(measure_all(args, chosen, found, supergraph, heavy, big, subgraphs))
     print("== planning times", flush=True)
     results["planning"] = planning_times()
     results["environment"]["load_average_at_end"] = proc.load_average()
-
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    markdown = report.render(results)
-    (RESULTS / "latest.md").write_text(markdown)
-    print()
-    print(markdown)
-    if args.update_docs:
-        report.update_docs(ROOT / "docs" / "performance.md", markdown)
-        print("updated docs/performance.md")
+    save(results, args.update_docs)
     return 0
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 from graphql import GraphQLSchema, build_schema, graphql_sync
 
-from bench.data import data, in_stock, shipping_estimate
+from bench.data import Data, data, in_stock, shipping_estimate
 
 SCHEMAS = Path(__file__).parent / "schemas"
 NAMES = ("accounts", "products", "inventory", "reviews")
@@ -90,10 +90,15 @@ def _typed(typename: str, value: dict | None) -> dict | None:
 
 
 def build_subgraphs() -> dict[str, Subgraph]:
+    """The four subgraphs over the benchmark's static data, by name."""
     d = data()
-    users_list = list(d.users.values())
+    built = (_accounts(d), _products(d), _inventory(d), _reviews(d))
+    return {s.name: s for s in built}
 
-    accounts = _build(
+
+def _accounts(d: Data) -> Subgraph:
+    users_list = list(d.users.values())
+    return _build(
         "accounts",
         {
             "me": lambda *_: d.users["1"],
@@ -103,12 +108,16 @@ def build_subgraphs() -> dict[str, Subgraph]:
         {"User": lambda rep: _typed("User", d.users.get(rep["id"]))},
     )
 
-    products = _build(
+
+def _products(d: Data) -> Subgraph:
+    return _build(
         "products",
         {"topProducts": lambda _root, _info, first=5: d.top_products[: max(first, 0)]},
         {"Product": lambda rep: _typed("Product", d.products.get(rep["upc"]))},
     )
 
+
+def _inventory(d: Data) -> Subgraph:
     def inventory_product(rep: dict[str, Any]) -> dict[str, Any] | None:
         upc = rep["upc"]
         if upc not in d.products:
@@ -120,10 +129,12 @@ def build_subgraphs() -> dict[str, Subgraph]:
             "shippingEstimate": shipping_estimate(rep.get("price"), rep.get("weight")),
         }
 
-    inventory = _build("inventory", {}, {"Product": inventory_product})
+    return _build("inventory", {}, {"Product": inventory_product})
 
-    # The reviews subgraph's own view of the graph, linked once so the default
-    # resolver (dict lookup) answers every field.
+
+def _review_views(d: Data) -> dict[str, dict[str, Any]]:
+    """The reviews subgraph's own view of the graph, linked once so the default
+    resolver (dict lookup) answers every field."""
     review_views = {
         r["id"]: {
             "id": r["id"],
@@ -140,6 +151,11 @@ def build_subgraphs() -> dict[str, Subgraph]:
         review["product"]["reviews"] = [
             review_views[r["id"]] for r in d.reviews_by_product[review["product"]["upc"]]
         ]
+    return review_views
+
+
+def _reviews(d: Data) -> Subgraph:
+    review_views = _review_views(d)
 
     def reviews_user(rep: dict[str, Any]) -> dict[str, Any] | None:
         user_id = rep["id"]
@@ -155,7 +171,7 @@ def build_subgraphs() -> dict[str, Subgraph]:
         found = [review_views[r["id"]] for r in d.reviews_by_product.get(upc, [])]
         return {"__typename": "Product", "upc": upc, "reviews": found}
 
-    reviews = _build(
+    return _build(
         "reviews",
         {},
         {
@@ -164,7 +180,6 @@ def build_subgraphs() -> dict[str, Subgraph]:
             "Product": reviews_product,
         },
     )
-    return {s.name: s for s in (accounts, products, inventory, reviews)}
 
 
 _CACHE_LIMIT = 20_000  # distinct bodies per subgraph; static data makes this ample
