@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from quart import Quart
 
 from subgraphs.common.database import Database, database_url, ensure_database
-from subgraphs.common.migrations import migrate
+from subgraphs.common.migrations import migrate, migrations_of
 
 from .accounts.app import create_app as create_accounts
 from .inventory.app import create_app as create_inventory
@@ -29,7 +28,7 @@ DEFAULT_PORTS: Mapping[str, int] = {
 
 def migrations_dir(name: str) -> Path:
     """The subgraph's Alembic scripts: package data, read from a real folder by Alembic."""
-    return Path(str(files(f"subgraphs.{name}").joinpath("migrations")))
+    return migrations_of(f"subgraphs.{name}")
 
 
 def database_urls(server_url: str, prefix: str | None = None) -> dict[str, str]:

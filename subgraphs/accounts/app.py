@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 
 from argon2 import PasswordHasher
 from quart import Quart
@@ -11,6 +10,7 @@ from quart import Quart
 from subgraphs.common.app import PeriodicJob, SubgraphSpec, create_subgraph_app
 from subgraphs.common.auth import TokenCodec
 from subgraphs.common.database import Database
+from subgraphs.common.migrations import migrations_of
 
 from .client_address import TrustedProxies
 from .passwords import new_hasher
@@ -19,7 +19,7 @@ from .services import AccountsServices
 from .throttle import LoginLimits, LoginThrottle
 
 NAME = "accounts"
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = migrations_of(__package__)
 PRUNE_INTERVAL = 60.0
 
 

@@ -6,6 +6,7 @@ it a live connection and serialises concurrent starters with an advisory lock.
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 _MIGRATION_LOCK = 0x5305_6D16  # arbitrary, constant across processes
+
+
+def migrations_of(package: str) -> Path:
+    """The `migrations/` folder of a subgraph package: package data, which Alembic
+    reads from a real folder (so the shop is installed unpacked, as pip does)."""
+    return Path(str(files(package).joinpath("migrations")))
 
 
 def alembic_config(script_location: Path) -> Config:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from quart import Quart
 
 from subgraphs.common.app import PeriodicJob, SubgraphSpec, create_subgraph_app
 from subgraphs.common.auth import TokenCodec
 from subgraphs.common.database import Database
+from subgraphs.common.migrations import migrations_of
 
 from . import stock
 from .schema import schema
 
 NAME = "inventory"
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = migrations_of(__package__)
 
 
 def create_app(

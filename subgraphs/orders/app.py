@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from pathlib import Path
 
 from quart import Quart
 
 from subgraphs.common.app import PeriodicJob, SubgraphSpec, create_subgraph_app
 from subgraphs.common.auth import TokenCodec
 from subgraphs.common.database import Database
+from subgraphs.common.migrations import migrations_of
 
 from . import lifecycle, paying
 from .clients import CatalogClient, GraphQLClient, InventoryClient
@@ -20,7 +20,7 @@ from .schema import schema
 from .services import OrdersServices
 
 NAME = "orders"
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = migrations_of(__package__)
 INVENTORY_URL_ENV = "SHOPGRAPH_INVENTORY_URL"
 INVENTORY_URL = "http://127.0.0.1:4003/graphql"
 PRODUCTS_URL_ENV = "SHOPGRAPH_PRODUCTS_URL"

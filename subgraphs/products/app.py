@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from quart import Quart
 
 from subgraphs.common.app import SubgraphSpec, create_subgraph_app
 from subgraphs.common.auth import TokenCodec
+from subgraphs.common.migrations import migrations_of
 
 from .schema import schema
 
 NAME = "products"
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = migrations_of(__package__)
 
 
 def create_app(database_url: str, codec: TokenCodec | None = None) -> Quart:
