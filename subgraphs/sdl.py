@@ -24,6 +24,7 @@ REGENERATE = "shopgraph schema"
 
 
 def service_sdl(name: str) -> str:
+    """The SDL the subgraph serves as `{ _service { sdl } }`."""
     result = execute(SCHEMAS[name]._schema, parse("{ _service { sdl } }"))
     assert not result.errors and result.data is not None, result.errors
     sdl: str = result.data["_service"]["sdl"]
@@ -31,14 +32,17 @@ def service_sdl(name: str) -> str:
 
 
 def snapshot_path(name: str, folder: Path = SNAPSHOT_DIR) -> Path:
+    """Where the subgraph's snapshot lives in `folder`."""
     return folder / f"{name}.graphql"
 
 
 def snapshot_text(sdl: str) -> str:
+    """The SDL as written to a snapshot (ending in a newline)."""
     return sdl if sdl.endswith("\n") else sdl + "\n"
 
 
 def stale_snapshots(folder: Path = SNAPSHOT_DIR) -> list[str]:
+    """The subgraphs whose snapshot in `folder` is missing or differs from the served SDL."""
     stale = []
     for name in SCHEMAS:
         path = snapshot_path(name, folder)

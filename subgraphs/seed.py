@@ -35,6 +35,8 @@ NAMESPACE = uuid.UUID("6f1c2a4e-5b7d-4c1e-9a3f-2d8e7b6a5c40")
 
 @dataclass(frozen=True)
 class DemoUser:
+    """A demo account: its sign-in credentials, name and role."""
+
     email: str
     password: str
     name: str
@@ -144,15 +146,19 @@ CATALOGUE: tuple[tuple[str, str, tuple[tuple[str, str, int], ...]], ...] = (
 
 
 def product_id(sku: str) -> uuid.UUID:
+    """The demo product's stable id, derived from its SKU."""
     return uuid.uuid5(NAMESPACE, f"product:{sku}")
 
 
 def user_id(email: str) -> uuid.UUID:
+    """The demo user's stable id, derived from the email."""
     return uuid.uuid5(NAMESPACE, f"user:{email}")
 
 
 @dataclass(frozen=True)
 class DemoProduct:
+    """A catalogue entry of the demo shop, with its starting stock."""
+
     id: uuid.UUID
     sku: str
     name: str
@@ -162,6 +168,7 @@ class DemoProduct:
 
 
 def demo_products() -> list[DemoProduct]:
+    """The demo catalogue, each product with its SKU-derived id."""
     result = []
     for category, prefix, items in CATALOGUE:
         for index, (name, price, stock) in enumerate(items, start=1):
@@ -182,6 +189,7 @@ PAST_ORDERS = (
 
 
 async def seed_accounts(db: Database) -> None:
+    """Create the demo users that do not exist yet."""
     hasher = PasswordHasher()
     async with db.session() as session, session.begin():
         existing = set((await session.scalars(select(UserRow.email))).all())
@@ -199,6 +207,7 @@ async def seed_accounts(db: Database) -> None:
 
 
 async def seed_products(db: Database) -> None:
+    """Insert the demo catalogue, leaving existing products as they are."""
     now = datetime.now(UTC)
     rows = [
         {
@@ -220,6 +229,7 @@ async def seed_products(db: Database) -> None:
 
 
 async def seed_inventory(db: Database) -> None:
+    """Give each demo product its starting stock, once."""
     async with db.session() as session, session.begin():
         rows = [{"product_id": p.id, "on_hand": p.stock, "reserved": 0} for p in demo_products()]
         inserted = (
@@ -256,6 +266,7 @@ def _past_order_id(number: int) -> uuid.UUID:
 
 
 async def seed_orders(db: Database) -> None:
+    """Write the customers' past orders, once."""
     products = {p.sku: p for p in demo_products()}
     now = datetime.now(UTC)
     async with db.session() as session, session.begin():

@@ -32,6 +32,7 @@ def migrations_dir(name: str) -> Path:
 
 
 def database_urls(server_url: str, prefix: str | None = None) -> dict[str, str]:
+    """Each subgraph's database URL on the server at `server_url`."""
     return {name: database_url(server_url, name, prefix) for name in SUBGRAPHS}
 
 
@@ -49,6 +50,7 @@ async def prepare(urls: Mapping[str, str], *, seed: bool) -> None:
 
 
 def create_app(name: str, url: str, **options: Any) -> Quart:
+    """The named subgraph's Quart app on its database `url`."""
     factories = {
         "accounts": create_accounts,
         "products": create_products,

@@ -66,6 +66,7 @@ def server_url() -> str:
 
 
 def database_url(server: str, subgraph: str, prefix: str | None = None) -> str:
+    """The subgraph's database on `server` (or $SHOPGRAPH_<NAME>_DATABASE_URL when set)."""
     override = os.environ.get(f"SHOPGRAPH_{subgraph.upper()}_DATABASE_URL")
     if override:
         return override
@@ -103,19 +104,9 @@ async def ensure_database(url: str) -> None:
         await conn.close()
 
 
-async def drop_database(url: str) -> None:
-    target = make_url(url)
-    name = target.database
-    assert name
-    conn = await _connect(target.set(database="postgres").render_as_string(hide_password=False))
-    try:
-        quoted = '"' + name.replace('"', '""') + '"'
-        await conn.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
-    finally:
-        await conn.close()
-
 
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
+    """An asyncpg engine for `url` with a bounded connection pool."""
     sa_url = make_url(url).set(drivername="postgresql+asyncpg")
     return create_async_engine(
         sa_url,
@@ -137,9 +128,11 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> AsyncSession:
+        """A new ORM session; callers open its transaction with `session.begin()`."""
         return self.sessions()
 
     async def ping(self) -> bool:
+        """Whether the database answers `SELECT 1` within 2 s (the health check)."""
         try:
             async with asyncio.timeout(2), self.engine.connect() as conn:
                 await conn.exec_driver_sql("SELECT 1")
@@ -149,6 +142,7 @@ class Database:
             return False
 
     async def dispose(self) -> None:
+        """Close every pooled connection."""
         await self.engine.dispose()
 
     def on_statement(self, callback: Callable[[str], None]) -> Callable[[], None]:
