@@ -1,72 +1,23 @@
-"""Field sets: the `fields` strings of @key, @requires and @provides."""
+"""Field sets resolved against a subgraph's types: which fields a @key/@requires selects.
+
+Parsing is the shared `router.federation.fieldset`; its names are re-exported here
+for the composition modules that import them from `.fieldset`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
-from graphql import GraphQLSyntaxError, parse
-from graphql.language import ast
-
+from router.federation.fieldset import FieldSetError, Selection, parse_field_set
 from router.federation.typeref import BUILTIN_SCALARS, named_type
 
 from .model import Subgraph, SubgraphField
 
 
 @dataclass(frozen=True, slots=True)
-class Selection:
-    name: str  # field name, or "" for an inline fragment
-    type_condition: str | None = None
-    children: tuple[Selection, ...] = ()
-    has_arguments: bool = False
-    directives: tuple[str, ...] = ()
-
-
-class FieldSetError(Exception):
-    def __init__(self, code_suffix: str, message: str) -> None:
-        super().__init__(message)
-        self.code_suffix = code_suffix
-        self.message = message
-
-
-def _convert(node: ast.SelectionSetNode | None) -> tuple[Selection, ...]:
-    if node is None:
-        return ()
-    out: list[Selection] = []
-    for sel in node.selections:
-        directives = tuple(d.name.value for d in sel.directives or ())
-        if isinstance(sel, ast.FieldNode):
-            out.append(
-                Selection(
-                    sel.name.value,
-                    None,
-                    _convert(sel.selection_set),
-                    bool(sel.arguments),
-                    directives,
-                )
-            )
-        elif isinstance(sel, ast.InlineFragmentNode):
-            condition = sel.type_condition.name.value if sel.type_condition else None
-            out.append(Selection("", condition, _convert(sel.selection_set), False, directives))
-        else:
-            raise FieldSetError("INVALID_FIELDS", "fragment spreads are not allowed in field sets")
-    return tuple(out)
-
-
-@lru_cache(maxsize=4096)
-def parse_field_set(text: str) -> tuple[Selection, ...]:
-    try:
-        document = parse("{" + text + "}", no_location=True)
-    except GraphQLSyntaxError as exc:
-        raise FieldSetError("INVALID_FIELDS", exc.message) from None
-    op = document.definitions[0]
-    if not isinstance(op, ast.OperationDefinitionNode):
-        raise FieldSetError("INVALID_FIELDS", "invalid field set")
-    return _convert(op.selection_set)
-
-
-@dataclass(frozen=True, slots=True)
 class Target:
+    """A field a field set selects: on which type, and through which selection."""
+
     parent: str
     field: SubgraphField
     selection: Selection
@@ -126,3 +77,4 @@ def _walk(sg: Subgraph, type_name: str, selections: tuple[Selection, ...], out: 
             _walk(sg, base, sel.children, out)
 
 
+__all__ = ["FieldSetError", "Selection", "Target", "parse_field_set", "resolve"]

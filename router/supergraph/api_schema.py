@@ -31,8 +31,9 @@ from graphql import (
 )
 
 from router.astnodes import copy_node
+from router.federation.links import Links
+from router.federation.specs import INACCESSIBLE
 from router.federation.typeref import node_named_type
-from router.supergraph.links import Links
 
 _TYPE_NODES = (
     ObjectTypeDefinitionNode,
@@ -63,89 +64,11 @@ _DEPRECATED = GraphQLDirective(
 )
 
 
-
 def build_api_schema(document: DocumentNode, links: Links) -> GraphQLSchema:
-    hidden_directives = links.machinery_directives()
-    prefixes = tuple(links.machinery_prefixes())
-    machinery_types = links.machinery_types()
-    inaccessible = links.get("inaccessible")
-    inaccessible_name = inaccessible.directive("") if inaccessible else None
-
-    def is_hidden(node: Any) -> bool:
-        return inaccessible_name is not None and any(
-            d.name.value == inaccessible_name for d in getattr(node, "directives", None) or ()
-        )
-
-    removed_types: set[str] = set()
-    for definition in document.definitions:
-        if isinstance(definition, _TYPE_NODES):
-            name = definition.name.value
-            if name.startswith(prefixes) or name in machinery_types or is_hidden(definition):
-                removed_types.add(name)
-
-    def keep_directives(node: Any) -> tuple[DirectiveNode, ...]:
-        return tuple(
-            d
-            for d in getattr(node, "directives", None) or ()
-            if d.name.value not in hidden_directives
-        )
-
-    def clean_args(args: Any) -> tuple[Any, ...]:
-        return tuple(
-            copy_node(a, directives=keep_directives(a))
-            for a in args or ()
-            if not is_hidden(a) and node_named_type(a.type) not in removed_types
-        )
-
-    definitions: list[Any] = []
-    for definition in document.definitions:
-        if isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
-            ops = tuple(
-                op
-                for op in definition.operation_types or ()
-                if op.type.name.value not in removed_types
-            )
-            definitions.append(copy_node(definition, directives=(), operation_types=ops))
-            continue
-        if isinstance(definition, DirectiveDefinitionNode):
-            if definition.name.value in hidden_directives or definition.name.value.startswith(
-                prefixes
-            ):
-                continue
-            definitions.append(copy_node(definition, arguments=clean_args(definition.arguments)))
-            continue
-        if not isinstance(definition, (TypeDefinitionNode, *_TYPE_NODES)):
-            continue
-        if definition.name.value in removed_types:
-            continue
-        changes: dict[str, Any] = {"directives": keep_directives(definition)}
-        if isinstance(definition, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
-            changes["fields"] = tuple(
-                copy_node(f, directives=keep_directives(f), arguments=clean_args(f.arguments))
-                for f in definition.fields or ()
-                if not is_hidden(f) and node_named_type(f.type) not in removed_types
-            )
-            changes["interfaces"] = tuple(
-                i for i in definition.interfaces or () if i.name.value not in removed_types
-            )
-        elif isinstance(definition, UnionTypeDefinitionNode):
-            changes["types"] = tuple(
-                t for t in definition.types or () if t.name.value not in removed_types
-            )
-        elif isinstance(definition, EnumTypeDefinitionNode):
-            changes["values"] = tuple(
-                copy_node(v, directives=keep_directives(v))
-                for v in definition.values or ()
-                if not is_hidden(v)
-            )
-        elif isinstance(definition, InputObjectTypeDefinitionNode):
-            changes["fields"] = tuple(
-                copy_node(f, directives=keep_directives(f))
-                for f in definition.fields or ()
-                if not is_hidden(f) and node_named_type(f.type) not in removed_types
-            )
-        definitions.append(copy_node(definition, **changes))
-    api_document = DocumentNode(definitions=tuple(definitions))
+    """The schema clients see: machinery features and @inaccessible elements removed."""
+    api = _ApiFilter(document, links)
+    definitions = (api.definition(d) for d in document.definitions)
+    api_document = DocumentNode(definitions=tuple(d for d in definitions if d is not None))
     schema = build_ast_schema(api_document, assume_valid_sdl=True)
     # graphql-core 3.3 also allows @deprecated on directive definitions; introspection
     # reports the locations the federation ecosystem (graphql-js 16) reports
@@ -153,3 +76,98 @@ def build_api_schema(document: DocumentNode, links: Links) -> GraphQLSchema:
         _DEPRECATED if d is GraphQLDeprecatedDirective else d for d in schema.directives
     ]
     return schema
+
+
+class _ApiFilter:
+    """What the API schema leaves out of one supergraph document."""
+
+    def __init__(self, document: DocumentNode, links: Links) -> None:
+        self.hidden_directives = links.machinery_directives()
+        self.prefixes = tuple(links.machinery_prefixes())
+        machinery_types = links.machinery_types()
+        inaccessible = links.get(INACCESSIBLE)
+        self.inaccessible = inaccessible.directive(INACCESSIBLE) if inaccessible else None
+        self.removed_types = {
+            d.name.value
+            for d in document.definitions
+            if isinstance(d, _TYPE_NODES)
+            and (
+                d.name.value.startswith(self.prefixes)
+                or d.name.value in machinery_types
+                or self.is_hidden(d)
+            )
+        }
+
+    def is_hidden(self, node: Any) -> bool:
+        """Whether the element is @inaccessible."""
+        return self.inaccessible is not None and any(
+            d.name.value == self.inaccessible for d in getattr(node, "directives", None) or ()
+        )
+
+    def is_kept(self, node: Any) -> bool:
+        """Whether a field, input field or argument stays: visible, and of a kept type."""
+        return not self.is_hidden(node) and node_named_type(node.type) not in self.removed_types
+
+    def directives(self, node: Any) -> tuple[DirectiveNode, ...]:
+        """The element's directive applications minus the machinery ones."""
+        return tuple(
+            d
+            for d in getattr(node, "directives", None) or ()
+            if d.name.value not in self.hidden_directives
+        )
+
+    def arguments(self, args: Any) -> tuple[Any, ...]:
+        """The argument definitions that stay, without machinery directives."""
+        return tuple(
+            copy_node(a, directives=self.directives(a)) for a in args or () if self.is_kept(a)
+        )
+
+    def definition(self, definition: Any) -> Any | None:
+        """The definition as the API schema has it, or None if it is left out."""
+        if isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
+            ops = tuple(
+                op
+                for op in definition.operation_types or ()
+                if op.type.name.value not in self.removed_types
+            )
+            return copy_node(definition, directives=(), operation_types=ops)
+        if isinstance(definition, DirectiveDefinitionNode):
+            name = definition.name.value
+            if name in self.hidden_directives or name.startswith(self.prefixes):
+                return None
+            return copy_node(definition, arguments=self.arguments(definition.arguments))
+        if not isinstance(definition, (TypeDefinitionNode, *_TYPE_NODES)):
+            return None
+        if definition.name.value in self.removed_types:
+            return None
+        return copy_node(
+            definition, directives=self.directives(definition), **self.members(definition)
+        )
+
+    def members(self, definition: Any) -> dict[str, tuple[Any, ...]]:
+        """A type definition's fields/interfaces/members/values that stay."""
+        if isinstance(definition, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
+            return {
+                "fields": tuple(
+                    copy_node(
+                        f, directives=self.directives(f), arguments=self.arguments(f.arguments)
+                    )
+                    for f in definition.fields or ()
+                    if self.is_kept(f)
+                ),
+                "interfaces": tuple(
+                    i for i in definition.interfaces or () if i.name.value not in self.removed_types
+                ),
+            }
+        if isinstance(definition, UnionTypeDefinitionNode):
+            types = definition.types or ()
+            return {"types": tuple(t for t in types if t.name.value not in self.removed_types)}
+        if isinstance(definition, EnumTypeDefinitionNode):
+            values = definition.values or ()
+            kept = (v for v in values if not self.is_hidden(v))
+            return {"values": tuple(copy_node(v, directives=self.directives(v)) for v in kept)}
+        if isinstance(definition, InputObjectTypeDefinitionNode):
+            fields = definition.fields or ()
+            kept = (f for f in fields if self.is_kept(f))
+            return {"fields": tuple(copy_node(f, directives=self.directives(f)) for f in kept)}
+        return {}

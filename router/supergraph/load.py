@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import (
     DirectiveNode,
@@ -27,9 +29,10 @@ from graphql import (
     value_from_ast_untyped,
 )
 
+from router.federation.fieldset import parse_selection_set
+from router.federation.links import Link, Links, read_links
+from router.federation.specs import JOIN
 from router.supergraph.api_schema import build_api_schema
-from router.supergraph.fieldset import parse_field_set
-from router.supergraph.links import Links, read_links
 from router.supergraph.model import (
     FieldDef,
     FieldPlacement,
@@ -66,12 +69,13 @@ def _directives(node: object, name: str) -> list[dict[str, object]]:
 
 
 def load_supergraph(sdl: str) -> Supergraph:
+    """The supergraph SDL as the planner's model; raises SupergraphError if it is not one."""
     try:
         document = parse(sdl)
     except GraphQLError as error:
         raise SupergraphError(f"supergraph SDL does not parse: {error.message}") from error
-    links = read_links(document)
-    join = links.get("join")
+    links = read_links(document.definitions)
+    join = links.get(JOIN)
     if join is None:
         raise SupergraphError(
             "not a supergraph: no @link to https://specs.apollo.dev/join (compose it first)"
@@ -81,20 +85,11 @@ def load_supergraph(sdl: str) -> Supergraph:
     except (GraphQLError, TypeError) as error:
         raise SupergraphError(f"invalid supergraph SDL: {error}") from error
 
-    graphs = _read_graphs(document, links)
+    graphs = _read_graphs(document, join)
     enum_to_graph = {g.enum_value: g.name for g in graphs.values()}
-    types = _read_types(document, links, enum_to_graph)
+    types = _read_types(document, links, _Join.of(join, enum_to_graph))
 
-    root_types = {"query": "Query", "mutation": None, "subscription": None}
-    for definition in document.definitions:
-        if isinstance(definition, SchemaDefinitionNode):
-            for op in definition.operation_types:
-                root_types[op.operation.value] = op.type.name.value
-    if root_types["mutation"] is None and "Mutation" in types:
-        root_types["mutation"] = "Mutation"
-    if root_types["subscription"] is None and "Subscription" in types:
-        root_types["subscription"] = "Subscription"
-
+    root_types = _root_types(document, types)
     api_schema = build_api_schema(document, links)
     return Supergraph(
         sdl=sdl,
@@ -108,8 +103,22 @@ def load_supergraph(sdl: str) -> Supergraph:
     )
 
 
-def _read_graphs(document: DocumentNode, links: Links) -> dict[str, Graph]:
-    join = links.features["join"]
+def _root_types(document: DocumentNode, types: dict[str, TypeDef]) -> dict[str, str | None]:
+    """The schema's root types; without a schema definition, the types named by convention."""
+    root_types: dict[str, str | None] = {"query": "Query", "mutation": None, "subscription": None}
+    for definition in document.definitions:
+        if isinstance(definition, SchemaDefinitionNode):
+            for op in definition.operation_types:
+                root_types[op.operation.value] = op.type.name.value
+    if root_types["mutation"] is None and "Mutation" in types:
+        root_types["mutation"] = "Mutation"
+    if root_types["subscription"] is None and "Subscription" in types:
+        root_types["subscription"] = "Subscription"
+
+    return root_types
+
+
+def _read_graphs(document: DocumentNode, join: Link) -> dict[str, Graph]:
     graph_enum = join.type_name("Graph")
     graph_directive = join.directive("graph")
     graphs: dict[str, Graph] = {}
@@ -130,133 +139,180 @@ def _read_graphs(document: DocumentNode, links: Links) -> dict[str, Graph]:
     return graphs
 
 
-def _read_types(
-    document: DocumentNode, links: Links, enum_to_graph: dict[str, str]
-) -> dict[str, TypeDef]:
-    join = links.features["join"]
-    d_type, d_field = join.directive("type"), join.directive("field")
-    d_implements, d_member = join.directive("implements"), join.directive("unionMember")
-    d_enum_value = join.directive("enumValue")
+@dataclass(frozen=True)
+class _Join:
+    """The join spec as this supergraph names it, and its graph enum values."""
+
+    type: str
+    field: str
+    implements: str
+    union_member: str
+    enum_value: str
+    enum_to_graph: dict[str, str]
+
+    @classmethod
+    def of(cls, join: Link, enum_to_graph: dict[str, str]) -> _Join:
+        """The names `join` gives its directives, with the supergraph's graph enum values."""
+        return cls(
+            join.directive("type"),
+            join.directive("field"),
+            join.directive("implements"),
+            join.directive("unionMember"),
+            join.directive("enumValue"),
+            enum_to_graph,
+        )
+
+    def graph_of(self, value: object) -> str | None:
+        """The subgraph name a `graph:` argument (a graph enum value) stands for."""
+        return self.enum_to_graph.get(str(value)) if value is not None else None
+
+
+@dataclass
+class _TypeJoins:
+    """What the `@join__type/implements/unionMember`s of one type's definitions say."""
+
+    graphs: set[str] = field(default_factory=set)
+    keys: dict[str, list[KeyDef]] = field(default_factory=lambda: defaultdict(list))
+    interface_object_in: set[str] = field(default_factory=set)
+    implements: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    members: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    has_implements: bool = False
+    has_members: bool = False
+
+
+def _read_types(document: DocumentNode, links: Links, join: _Join) -> dict[str, TypeDef]:
     skip_prefixes = tuple(links.machinery_prefixes())
-    all_graphs = frozenset(enum_to_graph.values())
-
-    def graph_of(value: object) -> str | None:
-        return enum_to_graph.get(str(value)) if value is not None else None
-
-    nodes_by_name: dict[str, list[object]] = defaultdict(list)
+    nodes_by_name: dict[str, list[Any]] = defaultdict(list)
     for definition in document.definitions:
         if type(definition) in _KINDS:
             name = definition.name.value  # type: ignore[attr-defined]
             if not name.startswith(skip_prefixes):
                 nodes_by_name[name].append(definition)
+    all_graphs = frozenset(join.enum_to_graph.values())
+    return {
+        name: _read_type(name, nodes, join, all_graphs) for name, nodes in nodes_by_name.items()
+    }
 
-    types: dict[str, TypeDef] = {}
-    for name, nodes in nodes_by_name.items():
-        kind = _KINDS[type(nodes[0])]
-        graphs: set[str] = set()
-        keys: dict[str, list[KeyDef]] = defaultdict(list)
-        interface_object_in: set[str] = set()
-        implements: dict[str, set[str]] = defaultdict(set)
-        members: dict[str, set[str]] = defaultdict(set)
-        has_implements = has_members = False
-        field_nodes: list[object] = []
-        value_nodes: list[object] = []
-        declared_interfaces: set[str] = set()
-        declared_members: set[str] = set()
-        for node in nodes:
-            for args in _directives(node, d_type):
-                graph = graph_of(args.get("graph"))
-                if graph is None:
-                    continue
-                graphs.add(graph)
-                if args.get("key"):
-                    text = str(args["key"])
-                    keys[graph].append(
-                        KeyDef(text, parse_field_set(text), bool(args.get("resolvable", True)))
-                    )
-                if args.get("isInterfaceObject"):
-                    interface_object_in.add(graph)
-            for args in _directives(node, d_implements):
-                has_implements = True
-                graph = graph_of(args.get("graph"))
-                if graph:
-                    implements[graph].add(str(args["interface"]))
-            for args in _directives(node, d_member):
-                has_members = True
-                graph = graph_of(args.get("graph"))
-                if graph:
-                    members[graph].add(str(args["member"]))
-            field_nodes.extend(getattr(node, "fields", None) or ())
-            value_nodes.extend(getattr(node, "values", None) or ())
-            declared_interfaces.update(
-                i.name.value for i in getattr(node, "interfaces", None) or ()
+
+def _read_type(name: str, nodes: list[Any], join: _Join, all_graphs: frozenset[str]) -> TypeDef:
+    """One type from its definition and extensions (a type may be split over several)."""
+    kind = _KINDS[type(nodes[0])]
+    joins = _TypeJoins()
+    for node in nodes:
+        _read_type_joins(node, join, joins)
+    graphs = joins.graphs or set(all_graphs)
+    fields: dict[str, FieldDef] = {}
+    if kind in (Kind.OBJECT, Kind.INTERFACE):
+        fields = _read_fields(name, _children(nodes, "fields"), join, graphs)
+        # without @join__implements every subgraph of the type declares its interfaces
+        declared = {i.name.value for i in _children(nodes, "interfaces")}
+        if declared and not joins.has_implements:
+            for graph in graphs:
+                joins.implements[graph].update(declared)
+    if kind == Kind.UNION and not joins.has_members:
+        declared = {t.name.value for t in _children(nodes, "types")}
+        for graph in graphs:
+            joins.members[graph].update(declared)
+    enum_values: dict[str, frozenset[str]] = {}
+    if kind == Kind.ENUM:
+        enum_values = _enum_values(_children(nodes, "values"), join, graphs)
+    return TypeDef(
+        name=name,
+        kind=kind,
+        graphs=frozenset(graphs),
+        keys={g: tuple(k) for g, k in joins.keys.items()},
+        interface_object_in=frozenset(joins.interface_object_in),
+        fields=fields,
+        implements={g: frozenset(v) for g, v in joins.implements.items()},
+        members={g: frozenset(v) for g, v in joins.members.items()},
+        enum_values=enum_values,
+    )
+
+
+def _children(nodes: list[Any], attribute: str) -> list[Any]:
+    """The fields/values/interfaces/members of every node, in order."""
+    return [child for node in nodes for child in getattr(node, attribute, None) or ()]
+
+
+def _read_type_joins(node: Any, join: _Join, joins: _TypeJoins) -> None:
+    for args in _directives(node, join.type):
+        graph = join.graph_of(args.get("graph"))
+        if graph is None:
+            continue
+        joins.graphs.add(graph)
+        if args.get("key"):
+            text = str(args["key"])
+            joins.keys[graph].append(
+                KeyDef(text, parse_selection_set(text), bool(args.get("resolvable", True)))
             )
-            declared_members.update(t.name.value for t in getattr(node, "types", None) or ())
-        if not graphs:
-            graphs = set(all_graphs)
+        if args.get("isInterfaceObject"):
+            joins.interface_object_in.add(graph)
+    for args in _directives(node, join.implements):
+        joins.has_implements = True
+        graph = join.graph_of(args.get("graph"))
+        if graph:
+            joins.implements[graph].add(str(args["interface"]))
+    for args in _directives(node, join.union_member):
+        joins.has_members = True
+        graph = join.graph_of(args.get("graph"))
+        if graph:
+            joins.members[graph].add(str(args["member"]))
 
-        fields: dict[str, FieldDef] = {}
-        if kind in (Kind.OBJECT, Kind.INTERFACE):
-            for fnode in field_nodes:
-                fname = fnode.name.value  # type: ignore[attr-defined]
-                placements: dict[str, FieldPlacement] = {}
-                joins = _directives(fnode, d_field)
-                if not joins:
-                    placements = {g: FieldPlacement(graph=g) for g in graphs}
-                for args in joins:
-                    graph = graph_of(args.get("graph"))
-                    if graph is None:
-                        continue
-                    requires = str(args["requires"]) if args.get("requires") else ""
-                    provides = str(args["provides"]) if args.get("provides") else ""
-                    placements[graph] = FieldPlacement(
-                        graph=graph,
-                        external=bool(args.get("external")),
-                        requires=parse_field_set(requires) if requires else None,
-                        requires_text=requires,
-                        provides=parse_field_set(provides) if provides else None,
-                        provides_text=provides,
-                        type_ref=str(args["type"]) if args.get("type") else None,
-                        used_overridden=bool(args.get("usedOverridden")),
-                        override_from=str(args["override"]) if args.get("override") else None,
-                        override_label=(
-                            str(args["overrideLabel"]) if args.get("overrideLabel") else None
-                        ),
-                    )
-                fields[fname] = FieldDef(
-                    name=fname,
-                    parent=name,
-                    type_ref=print_ast(fnode.type),  # type: ignore[attr-defined]
-                    placements=placements,
-                )
-        if kind in (Kind.OBJECT, Kind.INTERFACE) and not has_implements and declared_interfaces:
-            for graph in graphs:
-                implements[graph].update(declared_interfaces)
-        if kind == Kind.UNION and not has_members:
-            for graph in graphs:
-                members[graph].update(declared_members)
 
-        enum_values: dict[str, frozenset[str]] = {}
-        if kind == Kind.ENUM:
-            per_graph: dict[str, set[str]] = defaultdict(set)
-            for vnode in value_nodes:
-                vjoins = _directives(vnode, d_enum_value)
-                targets = [graph_of(a.get("graph")) for a in vjoins] if vjoins else list(graphs)
-                for g in targets:
-                    if g:
-                        per_graph[g].add(vnode.name.value)  # type: ignore[attr-defined]
-            enum_values = {g: frozenset(v) for g, v in per_graph.items()}
-
-        types[name] = TypeDef(
+def _read_fields(
+    parent: str, field_nodes: list[Any], join: _Join, graphs: set[str]
+) -> dict[str, FieldDef]:
+    fields: dict[str, FieldDef] = {}
+    for fnode in field_nodes:
+        name = fnode.name.value
+        fields[name] = FieldDef(
             name=name,
-            kind=kind,
-            graphs=frozenset(graphs),
-            keys={g: tuple(k) for g, k in keys.items()},
-            interface_object_in=frozenset(interface_object_in),
-            fields=fields,
-            implements={g: frozenset(v) for g, v in implements.items()},
-            members={g: frozenset(v) for g, v in members.items()},
-            enum_values=enum_values,
+            parent=parent,
+            type_ref=print_ast(fnode.type),
+            placements=_placements(fnode, join, graphs),
         )
-    # union members known only by the subgraphs where the member type exists
-    return types
+    return fields
+
+
+def _placements(fnode: Any, join: _Join, graphs: set[str]) -> dict[str, FieldPlacement]:
+    """The field's `@join__field`s; a field without any is in every graph of its type."""
+    joins = _directives(fnode, join.field)
+    if not joins:
+        return {g: FieldPlacement(graph=g) for g in graphs}
+    placements: dict[str, FieldPlacement] = {}
+    for args in joins:
+        graph = join.graph_of(args.get("graph"))
+        if graph is not None:
+            placements[graph] = _placement(graph, args)
+    return placements
+
+
+def _placement(graph: str, args: dict[str, object]) -> FieldPlacement:
+    requires = str(args["requires"]) if args.get("requires") else ""
+    provides = str(args["provides"]) if args.get("provides") else ""
+    return FieldPlacement(
+        graph=graph,
+        external=bool(args.get("external")),
+        requires=parse_selection_set(requires) if requires else None,
+        requires_text=requires,
+        provides=parse_selection_set(provides) if provides else None,
+        provides_text=provides,
+        type_ref=str(args["type"]) if args.get("type") else None,
+        used_overridden=bool(args.get("usedOverridden")),
+        override_from=str(args["override"]) if args.get("override") else None,
+        override_label=str(args["overrideLabel"]) if args.get("overrideLabel") else None,
+    )
+
+
+def _enum_values(
+    value_nodes: list[Any], join: _Join, graphs: set[str]
+) -> dict[str, frozenset[str]]:
+    """Enum values per graph; a value without `@join__enumValue` is in every graph."""
+    per_graph: dict[str, set[str]] = defaultdict(set)
+    for vnode in value_nodes:
+        vjoins = _directives(vnode, join.enum_value)
+        targets = [join.graph_of(a.get("graph")) for a in vjoins] if vjoins else list(graphs)
+        for g in targets:
+            if g:
+                per_graph[g].add(vnode.name.value)
+    return {g: frozenset(v) for g, v in per_graph.items()}
