@@ -284,7 +284,6 @@ class _Measurer:
         return _Figures(depth, aliases, fields, nesting + 1, root_fields, introspection)
 
 
-
 def _variables_nesting(operation: OperationDefinitionNode) -> int:
     """How deep the operation's variable types and default values nest."""
     return max(

@@ -56,7 +56,7 @@ class PlanningQueue:
         return future
 
     def close(self) -> None:
-        """Stop the thread once the jobs queued before this call are done."""
+        """Stop the thread once every job waiting is done (the stop sorts after them all)."""
         self._jobs.put(_STOP)
 
     def _ensure_thread(self) -> None:
@@ -91,6 +91,7 @@ def _deliver(
     error: BaseException | None,
 ) -> None:
     def settle() -> None:
+        """Hand the outcome to the future, on its loop (unless cancelled meanwhile)."""
         if future.cancelled():
             return
         if error is not None:

@@ -1,4 +1,5 @@
-"""Stage 4: execute a query plan against subgraphs and shape the client response."""
+"""Stages 4 and 5: execute a query plan against subgraphs (execute.py), then shape the
+client response from the merged data (shape.py)."""
 
 from router.executor.execute import execute_plan
 from router.executor.fetcher import SubgraphClient, SubgraphRequestError

@@ -32,6 +32,8 @@ Path = tuple[str | int, ...]
 
 
 class _Run:
+    """One execution's state: where to send fetches and the response built so far."""
+
     __slots__ = ("client", "data", "errors", "headers", "operation_name", "variables")
 
     def __init__(
@@ -53,6 +55,8 @@ async def execute_plan(
     variables: Mapping[str, Any],
     headers: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Run `plan`: the merged subgraph data (not yet shaped for the client) and the
+    errors the subgraphs reported, with client paths."""
     run = _Run(client, variables, headers)
     if plan.node is not None:
         await _execute(plan.node, run)
@@ -317,6 +321,40 @@ def build_representation(
 
 
 async def _entity_fetch(node: Flatten, run: _Run) -> None:
+    """One `_entities` request for the objects at the node's path, merged back in place."""
+    fetch = node.node
+    representations, owners, targets = _representations(node, run)
+    if not representations:
+        return
+    variables = _fetch_variables(fetch, run)
+    variables[fetch.entities_variable] = representations
+    try:
+        response = await run.client.request(
+            fetch.service, fetch.operation, variables, None, run.headers, idempotent=True
+        )
+    except SubgraphRequestError as error:
+        # one error at the deepest position all its entities share: a list of a
+        # thousand entities is one error at the list, not a thousand
+        common = _common_path([where for positions in owners for where in positions])
+        _request_failed(run, error, [common] if common else [])
+        return
+    data = response.get("data")
+    entities = data.get("_entities") if isinstance(data, dict) else None
+    if isinstance(entities, list):
+        if fetch.renames:
+            apply_renames(entities, fetch.renames)  # type: ignore[arg-type]
+        for index, entity in enumerate(entities[: len(targets)]):
+            if isinstance(entity, dict):
+                for obj in targets[index]:
+                    merge(obj, entity)
+    _entity_errors(run, fetch, response.get("errors") or (), owners)
+
+
+def _representations(
+    node: Flatten, run: _Run
+) -> tuple[list[dict[str, Any]], list[list[Path]], list[list[dict[str, Any]]]]:
+    """The distinct representations of the objects at the node's path, each with the
+    response paths and the objects it stands for (objects lacking an input are left out)."""
     fetch = node.node
     representations: list[dict[str, Any]] = []
     owners: list[list[Path]] = []
@@ -343,31 +381,16 @@ async def _entity_fetch(node: Flatten, run: _Run) -> None:
         else:
             owners[index].append(where)
             targets[index].append(obj)
-    if not representations:
-        return
-    variables = _fetch_variables(fetch, run)
-    variables[fetch.entities_variable] = representations
-    try:
-        response = await run.client.request(
-            fetch.service, fetch.operation, variables, None, run.headers, idempotent=True
-        )
-    except SubgraphRequestError as error:
-        # one error at the deepest position all its entities share: a list of a
-        # thousand entities is one error at the list, not a thousand
-        common = _common_path([where for positions in owners for where in positions])
-        _request_failed(run, error, [common] if common else [])
-        return
-    data = response.get("data")
-    entities = data.get("_entities") if isinstance(data, dict) else None
-    if isinstance(entities, list):
-        if fetch.renames:
-            apply_renames(entities, fetch.renames)  # type: ignore[arg-type]
-        for index, entity in enumerate(entities[: len(targets)]):
-            if isinstance(entity, dict):
-                for obj in targets[index]:
-                    merge(obj, entity)
+    return representations, owners, targets
+
+
+def _entity_errors(
+    run: _Run, fetch: Fetch, errors: Iterable[Any], owners: list[list[Path]]
+) -> None:
+    """Report an `_entities` answer's errors at the client paths of the entities they
+    name (at every path a shared representation stands for); the others without a path."""
     seen: set[tuple[Any, ...]] = set()
-    for error in response.get("errors") or ():
+    for error in errors:
         path = error.get("path") if isinstance(error, dict) else None
         if (
             isinstance(path, list)

@@ -36,6 +36,7 @@ FieldStep = tuple[str, Completer | None, Conditions, bool]
 
 
 def included(conditions: Conditions, variables: Mapping[str, Any]) -> bool:
+    """Whether `variables` satisfy one of the alternative @skip/@include `conditions`."""
     if conditions is None:
         return True
     return any(
@@ -54,6 +55,8 @@ def _materialise(path: PathNode, key: str | int) -> list[str | int]:
 
 
 class _Run:
+    """One shaping pass: the request's variables and the problems met."""
+
     __slots__ = ("completion", "invalid", "variables")
 
     def __init__(self, variables: Mapping[str, Any]) -> None:
@@ -63,6 +66,7 @@ class _Run:
         self.invalid: tuple[PathNode, str | int] | None = None
 
     def problem(self, message: str, path: PathNode, key: str | int) -> None:
+        """Note a value-completion problem at the response path `path` + `key`."""
         self.completion.append(
             {
                 "message": message,
@@ -73,6 +77,8 @@ class _Run:
 
 
 class _CompiledSelection:
+    """A selection set compiled: the steps to shape an object, per concrete type."""
+
     __slots__ = ("abstract", "by_type", "orders", "type_name", "uniform")
 
     def __init__(self) -> None:
@@ -88,6 +94,10 @@ class _CompiledSelection:
 def _shape_object(
     run: _Run, compiled: _CompiledSelection, value: dict[str, Any], here: PathNode
 ) -> Any:
+    """The client's object for `value`; _BUBBLE when a non-null field came out null,
+    _INVALID when its __typename is not possible here."""
+    # hot: runs for every object of every response; per field it calls nothing but the
+    # field's completer and, when conditional, `included` (keep it so)
     typename = value.get("__typename") or compiled.type_name
     steps = compiled.by_type.get(typename)
     if steps is None:
@@ -118,6 +128,7 @@ def _shape_object(
 def _reorder(
     out: dict[str, Any], order: tuple[tuple[str, Any], ...], variables: Mapping[str, Any]
 ) -> dict[str, Any]:
+    """`out` in the order of each key's first included occurrence (GraphQL CollectFields)."""
     placed: dict[str, Any] = {}
     for key, conjunction in order:
         if key in out and key not in placed and included(frozenset({conjunction}), variables):
@@ -128,11 +139,14 @@ def _reorder(
 
 
 class _Compiler:
+    """Compiles the selection sets of one operation, each once (shared by identity)."""
+
     def __init__(self, abstract: frozenset[str] | None = None) -> None:
         self._selections: dict[int, _CompiledSelection] = {}
         self._abstract = abstract
 
     def selection(self, selection: SelectionSet) -> _CompiledSelection:
+        """`selection` compiled (once: a recursive position reuses the same object)."""
         compiled = self._selections.get(id(selection))
         if compiled is not None:
             return compiled
@@ -147,6 +161,7 @@ class _Compiler:
         return compiled
 
     def steps(self, fields: tuple[Field, ...]) -> tuple[FieldStep, ...]:
+        """One shaping step per field, in response order."""
         return tuple(
             (
                 f.response_key,
@@ -158,6 +173,7 @@ class _Compiler:
         )
 
     def completer(self, field: Field, ftype: GraphQLOutputType) -> Completer | None:
+        """How to complete a value of type `ftype` for `field`; None when it is copied as is."""
         if isinstance(ftype, GraphQLNonNull):
             return self._non_null(field, self.completer(field, ftype.of_type))
         if isinstance(ftype, GraphQLList):
@@ -174,6 +190,7 @@ class _Compiler:
         message = f"Cannot return null for non-nullable field {field.parent_type}.{field.name}."
 
         def complete(run: _Run, value: Any, path: PathNode, key: str | int) -> Any:
+            """The value completed; a null becomes a problem and _BUBBLE."""
             result = value if inner is None or value is None else inner(run, value, path, key)
             if result is None:
                 invalid = run.invalid
@@ -187,6 +204,7 @@ class _Compiler:
     @staticmethod
     def _list(inner: Completer | None) -> Completer:
         def complete(run: _Run, value: Any, path: PathNode, key: str | int) -> Any:
+            """The items completed; null when one bubbles up (or it is no list)."""
             if not isinstance(value, list):
                 return None
             if inner is None:
@@ -206,6 +224,7 @@ class _Compiler:
     @staticmethod
     def _object(compiled: _CompiledSelection, where: str, type_name: str) -> Completer:
         def complete(run: _Run, value: Any, path: PathNode, key: str | int) -> Any:
+            """The object shaped; null when invalid, bubbled up into, or no object."""
             if not isinstance(value, dict):
                 return None
             result = _shape_object(run, compiled, value, (path, key))
@@ -228,6 +247,7 @@ class _Compiler:
         values = frozenset(enum.values)
 
         def complete(run: _Run, value: Any, path: PathNode, key: str | int) -> Any:
+            """The value when the enum has it; otherwise a problem, and null."""
             if value is None or value in values:
                 return value
             shown = f'"{value}"' if isinstance(value, str) else str(value)
@@ -267,9 +287,9 @@ class ResponseShape:
 
 
 def compile_shape(operation: Operation, abstract: frozenset[str] | None = None) -> ResponseShape:
-    """The projection of `operation`. Given the API schema's `abstract_names`, an object
-    whose __typename is not a possible type of its position (an @inaccessible type, say)
-    completes to null, as in GraphQL execution."""
+    """The projection of `operation`. Given `abstract` (the API schema's `abstract_names`),
+    an object whose __typename is not a possible type of its position (an @inaccessible
+    type, say) completes to null, as in GraphQL execution."""
     return ResponseShape(operation, abstract)
 
 

@@ -12,6 +12,8 @@ from router.planner.subquery import SubSelection
 
 @dataclass(eq=False)
 class Group:
+    """A fetch being planned; mutable while planning, then turned into a plan node."""
+
     id: int
     subgraph: str
     path: tuple[str, ...]
@@ -41,6 +43,7 @@ class Group:
         return self.id
 
     def depends_transitively(self, other: Group) -> bool:
+        """Whether this fetch waits for `other`, directly or through others."""
         stack = list(self.depends_on)
         seen: set[int] = set()
         while stack:
@@ -56,6 +59,8 @@ class Group:
 
 @dataclass(frozen=True)
 class Jump:
+    """An entity hop to another subgraph: its key and the fields it takes on."""
+
     subgraph: str
     s_type: str  # the type name the target subgraph uses (interface object or T)
     key: Any  # KeyDef
@@ -65,10 +70,14 @@ class Jump:
     leftovers: tuple[Field, ...] = ()  # parts of those fields the target cannot resolve
 
     def remaining(self, fields: list[Field]) -> list[Field]:
+        """What is left of `fields` after this jump: those it did not take, and the parts
+        of those it took that the target cannot resolve."""
         return [f for f in fields if id(f) not in self.consumed] + list(self.leftovers)
 
 
 class PlanState:
+    """The fetch groups of the plan being built, and the response keys used so far."""
+
     def __init__(self) -> None:
         self.groups: list[Group] = []
         # response keys already used at (path, type) -> field signature
@@ -77,6 +86,7 @@ class PlanState:
     def new_group(
         self, subgraph: str, path: tuple[str, ...], entity: bool, parent: Group | None, root: int
     ) -> Group:
+        """A new group, numbered in creation order."""
         group = Group(len(self.groups), subgraph, path, entity, parent, root)
         self.groups.append(group)
         return group
@@ -89,6 +99,8 @@ class PlanState:
         deps: set[Group],
         inputs: tuple[str, InputSelection] | None = None,
     ) -> Group:
+        """The entity group of `subgraph` at `path` under `parent` that can also wait for
+        `deps` (and take `inputs` without a clash), or a new one; it depends on `deps`."""
         for g in self.groups:
             if (
                 g.entity

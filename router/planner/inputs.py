@@ -20,6 +20,8 @@ def _either(a: Conditions, b: Conditions) -> Conditions:
 
 @dataclass(frozen=True)
 class InputField:
+    """One field of a representation, read from `data_key` of the merged data."""
+
     name: str
     data_key: str
     selection: InputSelection | None = None
@@ -30,11 +32,14 @@ class InputField:
 
 @dataclass(frozen=True)
 class InputSelection:
+    """The fields a representation carries for one typename (key and @requires)."""
+
     fields: tuple[InputField, ...]
     # Fragments inside @requires on abstract fields: type name -> fields
     by_type: tuple[tuple[str, tuple[InputField, ...]], ...] = ()
 
     def print(self) -> str:
+        """The shape as a selection set text, as the plan prints it."""
         lines: list[str] = []
         for f in self.fields:
             alias = f"{f.data_key}: " if f.data_key != f.name else ""
@@ -48,6 +53,8 @@ class InputSelection:
         return "{\n" + body + "\n}"
 
     def merged(self, other: InputSelection) -> InputSelection:
+        """Both shapes in one: fields of `other` not here appended, shared ones merged
+        (needed under either's conditions)."""
         seen = {(f.name, f.data_key): i for i, f in enumerate(self.fields)}
         fields = list(self.fields)
         for f in other.fields:

@@ -15,6 +15,8 @@ from router.planner.inputs import InputSelection
 
 @dataclass(frozen=True)
 class Fetch:
+    """One request to one subgraph: a root operation, or `_entities` under a Flatten."""
+
     id: int
     service: str
     operation: str  # the GraphQL document sent to the subgraph
@@ -34,22 +36,30 @@ class Fetch:
 
 @dataclass(frozen=True)
 class Flatten:
+    """An entity fetch for the objects at `path` of the response so far."""
+
     path: tuple[str, ...]  # response keys, "@" for each list level
     node: Fetch
 
 
 @dataclass(frozen=True)
 class Sequence:
+    """Nodes run one after the other (each needs what the earlier ones fetched)."""
+
     nodes: tuple[PlanNode, ...]
 
 
 @dataclass(frozen=True)
 class Parallel:
+    """Nodes run at the same time (none needs another's data)."""
+
     nodes: tuple[PlanNode, ...]
 
 
 @dataclass(frozen=True)
 class Condition:
+    """A node run only when the boolean `variable` is true (`if_clause`) or false."""
+
     variable: str
     if_clause: PlanNode | None
     else_clause: PlanNode | None
@@ -60,12 +70,15 @@ PlanNode = Union[Fetch, Flatten, Sequence, Parallel, Condition]  # noqa: UP007
 
 @dataclass(frozen=True)
 class QueryPlan:
+    """The plan of one operation (`node` None: nothing to fetch)."""
+
     node: PlanNode | None
 
     def __str__(self) -> str:
         return print_plan(self)
 
     def fetches(self) -> list[Fetch]:
+        """Every fetch of the plan, in the order it prints."""
         found: list[Fetch] = []
         _walk(self.node, found)
         return found
@@ -99,6 +112,7 @@ def _print_fetch(fetch: Fetch) -> str:
 
 
 def print_node(node: PlanNode) -> str:
+    """A plan node as text, in the vocabulary of Apollo's query plans."""
     if isinstance(node, Fetch):
         return _print_fetch(node)
     if isinstance(node, Flatten):
@@ -119,6 +133,7 @@ def print_node(node: PlanNode) -> str:
 
 
 def print_plan(plan: QueryPlan) -> str:
+    """The plan as text: `QueryPlan { ... }`."""
     if plan.node is None:
         return "QueryPlan {}"
     return "QueryPlan {\n" + _indent(print_node(plan.node)) + "\n}"

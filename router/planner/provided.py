@@ -41,8 +41,10 @@ class Provided:
                     self._scan(sel.selection_set, s_type, name, out)
 
     def has(self, s_type: str, name: str) -> bool:
+        """Whether the field set provides `s_type.name` here."""
         return bool(self._fields(s_type, name))
 
     def child(self, s_type: str, name: str) -> Provided | None:
+        """What stays provided below `s_type.name` (None when nothing)."""
         nodes = tuple(f.selection_set for f in self._fields(s_type, name) if f.selection_set)
         return Provided(self.matches, nodes) if nodes else None

@@ -11,6 +11,8 @@ Renames = dict[str, tuple[str, "Renames | None"]]
 
 
 class SubField:
+    """One field of a subgraph operation, with its sub-selection when it has one."""
+
     __slots__ = ("arguments", "data_key", "directives", "name", "response_key", "selection")
 
     def __init__(
@@ -28,9 +30,6 @@ class SubField:
         self.arguments = arguments
         self.directives = directives
         self.selection: SubSelection | None = SubSelection() if composite else None
-
-    def signature(self) -> tuple[str, str]:
-        return self.name, _print_args(self.arguments)
 
 
 def _print_args(arguments: tuple[ArgumentNode, ...]) -> str:
@@ -56,10 +55,8 @@ class SubSelection:
         self.aliases: dict[tuple[str, str], str] = {}
 
     def is_empty(self) -> bool:
+        """Whether no field was added (the fetch would ask for nothing)."""
         return not any(self.parts.values())
-
-    def find(self, type_condition: str | None, response_key: str) -> SubField | None:
-        return self.parts.get(type_condition, {}).get(response_key)
 
     def add(
         self,
@@ -72,6 +69,8 @@ class SubSelection:
         type_ref: str | None = None,
         data_key: str | None = None,
     ) -> SubField:
+        """The field at `response_key` under `type_condition`, added unless there; aliased
+        when this subgraph types the key otherwise elsewhere in the selection (`type_ref`)."""
         data_key = data_key or response_key
         if type_ref is not None:
             first = self.shapes.setdefault(response_key, type_ref)
@@ -96,6 +95,7 @@ class SubSelection:
         return field
 
     def renames(self) -> Renames | None:
+        """How to rename the aliased keys of the answer back (None: nothing aliased)."""
         tree: Renames = {}
         for fields in self.parts.values():
             for key, field in fields.items():
@@ -108,6 +108,7 @@ class SubSelection:
         return tree or None
 
     def print(self, indent: str = "") -> str:
+        """The selection set as GraphQL text, nested lines indented from `indent`."""
         inner = indent + "  "
         lines: list[str] = []
         for type_condition, fields in self.parts.items():
@@ -121,6 +122,7 @@ class SubSelection:
         return "{\n" + "\n".join(lines) + "\n" + indent + "}"
 
     def variables(self, into: set[str]) -> None:
+        """Add the names of the variables the selection uses to `into`."""
         for fields in self.parts.values():
             for f in fields.values():
                 for node in (*f.arguments, *f.directives):
@@ -177,11 +179,14 @@ def renamed_path(path: list[str | int], renames: Renames) -> list[str | int]:
 
 
 class _VariableCollector(Visitor):
+    """Gathers the names of the variables used in an AST node."""
+
     def __init__(self, into: set[str]) -> None:
         super().__init__()
         self.into = into
 
     def enter_variable(self, node: VariableNode, *_: object) -> None:
+        """Note the variable (graphql-core's visitor hook)."""
         self.into.add(node.name.value)
 
 

@@ -28,6 +28,7 @@ def _print_variable(definition: VariableDefinitionNode) -> str:
 
 
 def fetch_node(group: Group, operation: Operation) -> Fetch:
+    """The group's request: its operation text, variables and representation shapes."""
     variables: set[str] = set()
     group.selection.variables(variables)
     usages = tuple(v for v in operation.variable_definitions if v in variables)
@@ -66,6 +67,8 @@ def fetch_node(group: Group, operation: Operation) -> Fetch:
 
 
 def plan_node(group: Group, operation: Operation) -> PlanNode:
+    """The group's fetch, under a Flatten for entities and the conditions all its
+    fields share."""
     fetch = fetch_node(group, operation)
     node: PlanNode = Flatten(group.path, fetch) if group.entity else fetch
     # a fetch all of whose fields are skipped is not sent at all
@@ -95,6 +98,7 @@ def layers(groups: list[Group]) -> list[list[Group]]:
 
 
 def sequence(layered: list[list[Group]], operation: Operation) -> PlanNode | None:
+    """Layers run in order, the groups of one layer in parallel; None when empty."""
     steps: list[PlanNode] = []
     for layer in layered:
         nodes = [plan_node(g, operation) for g in layer]
@@ -105,6 +109,7 @@ def sequence(layered: list[list[Group]], operation: Operation) -> PlanNode | Non
 
 
 def build_tree(state: PlanState, operation: Operation) -> PlanNode | None:
+    """The plan tree of the groups; a mutation's root fields run one after the other."""
     if operation.kind != "mutation":
         return sequence(layers(state.groups), operation)
     by_root: dict[int, list[Group]] = {}
