@@ -231,7 +231,7 @@ async def _root_fetch(fetch: Fetch, run: _Run) -> None:
 _REPORTED = object()  # an error already reported for another copy of the same field
 
 
-def _plain_path(path: Any) -> bool:
+def plain_path(path: Any) -> bool:
     """Whether a subgraph error's path is a list of keys and indexes (it is not checked
     by anyone before us)."""
     return isinstance(path, list) and all(isinstance(step, str | int) for step in path)
@@ -243,7 +243,7 @@ def _client_path(
     """A subgraph error's path with the client's keys in place of the planner's aliases;
     _REPORTED for the copy of a field under alternative conditions that already failed
     alike (`where` tells entities apart). Paths that are not plain are left as they are."""
-    if not fetch.renames or not _plain_path(path):
+    if not fetch.renames or not plain_path(path):
         return path
     path = renamed_path(path, fetch.renames)  # type: ignore[arg-type]
     mark = (str(error.get("message")), *where, *path)
@@ -280,7 +280,7 @@ def collect(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], Path
     return out
 
 
-_MISSING = object()
+MISSING = object()  # build_representation: the object lacks a field the fetch needs
 
 
 def _copy_input(value: Any, selection: InputSelection | None) -> Any:
@@ -296,26 +296,26 @@ def _copy_input(value: Any, selection: InputSelection | None) -> Any:
 def build_representation(
     obj: dict[str, Any], selection: InputSelection, variables: Mapping[str, Any] | None = None
 ) -> Any:
-    """The representation of `obj` for an entity fetch; _MISSING when it lacks a field it
+    """The representation of `obj` for an entity fetch; MISSING when it lacks a field it
     needs (a field required only under @skip/@include the `variables` exclude is left out)."""
     out: dict[str, Any] = {}
     for f in selection.fields:
-        value = obj.get(f.data_key, _MISSING)
-        if value is _MISSING:
+        value = obj.get(f.data_key, MISSING)
+        if value is MISSING:
             if f.conditions is not None and not included(f.conditions, variables or {}):
                 continue
-            return _MISSING
+            return MISSING
         copied = _copy_input(value, f.selection)
-        if copied is _MISSING:
-            return _MISSING
+        if copied is MISSING:
+            return MISSING
         out[f.name] = copied
     if selection.by_type:
         typename = obj.get("__typename")
         for type_name, fields in selection.by_type:
             if type_name == typename:
                 sub = build_representation(obj, InputSelection(fields))
-                if sub is _MISSING:
-                    return _MISSING
+                if sub is MISSING:
+                    return MISSING
                 out.update(sub)
     return out
 
@@ -368,7 +368,7 @@ def _representations(
         if selection is None:
             continue
         rep = build_representation(obj, selection, run.variables)
-        if rep is _MISSING:
+        if rep is MISSING:
             continue
         rep["__typename"] = s_type
         fingerprint = orjson.dumps(rep)

@@ -3,7 +3,7 @@ representations, merging answers, renaming aliased keys back."""
 
 from __future__ import annotations
 
-from router.executor.execute import _MISSING, _plain_path, build_representation, collect, merge
+from router.executor.execute import MISSING, build_representation, collect, merge, plain_path
 from router.planner.inputs import InputField, InputSelection
 from router.planner.subquery import apply_renames, renamed_path
 
@@ -44,7 +44,7 @@ def test_representation_copies_keys_requirements_and_nested_objects():
         "dims": {"w": 2},
     }
     # a key the data lacks (its fetch failed) means no representation at all
-    assert build_representation({"__typename": "P"}, selection) is _MISSING
+    assert build_representation({"__typename": "P"}, selection) is MISSING
 
 
 def test_representation_includes_type_specific_requirements():
@@ -68,7 +68,7 @@ def test_a_requirement_excluded_by_the_clients_conditions_is_left_out():
         "id": "p1",
     }
     # included, yet absent (the fetch that brings it failed): no representation
-    assert build_representation(obj, selection, {"withShipping": True}) is _MISSING
+    assert build_representation(obj, selection, {"withShipping": True}) is MISSING
 
 
 def test_merge_is_deep_and_keeps_values_a_null_does_not_replace():
@@ -124,6 +124,6 @@ def test_error_paths_get_the_clients_keys_back():
 def test_only_plain_error_paths_are_renamed_and_deduplicated():
     # a subgraph's error path is not checked by anyone before the router: a step that
     # is not a key or an index must not crash the request (it was hashed)
-    assert _plain_path(["entries", 0, "audit"])
-    assert not _plain_path(["entries", 0, {"weird": 1}])
-    assert not _plain_path("entries.0")
+    assert plain_path(["entries", 0, "audit"])
+    assert not plain_path(["entries", 0, {"weird": 1}])
+    assert not plain_path("entries.0")
