@@ -64,6 +64,7 @@ def main() -> None:
     import uvicorn
 
     from router import Router
+    from router.supergraph import load_supergraph
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--supergraph", type=Path, required=True)
@@ -72,12 +73,14 @@ def main() -> None:
                         help="minimal: bench/minimal_client.py for subgraph fetches (experiment)")
     args = parser.parse_args()
     host, _, port = args.listen.rpartition(":")
-    router = Router.from_supergraph(args.supergraph.read_text())
+    supergraph = load_supergraph(args.supergraph.read_text())
+    options: dict[str, Any] = {}
     if args.client == "minimal":
         from bench.minimal_client import MinimalSubgraphClient
 
-        urls = {name: graph.url for name, graph in router.supergraph.graphs.items()}
-        router.client = MinimalSubgraphClient(urls)
+        urls = {name: graph.url for name, graph in supergraph.graphs.items()}
+        options["client"] = MinimalSubgraphClient(urls)
+    router = Router(supergraph, **options)
     uvicorn.run(
         RouterApp(router), host=host, port=int(port), http="httptools", loop="uvloop",
         access_log=False, log_level="warning", lifespan="off", backlog=4096,

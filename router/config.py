@@ -117,7 +117,9 @@ class TrafficConfig:
     # sockets open to one subgraph origin (scheme, host, port); more requests wait their turn
     max_connections_per_origin: int = 100
     max_subgraph_response_bytes: int = 64 * 1024 * 1024  # a larger subgraph answer is an error
-    retries: int = 2  # extra attempts for queries whose subgraph request failed to connect
+    # extra attempts for a query no working subgraph answered (connection failed or closed
+    # before a response, connect timeout, 502/503/504); mutations are never retried
+    retries: int = 2
     retry_backoff: float = 0.05  # seconds before the first retry, doubled for each next one
     # identical subgraph queries in flight at once (same body and headers) share one call
     deduplicate_queries: bool = True

@@ -10,7 +10,7 @@ import asyncio
 import random
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,9 @@ from router.budget import Budget, BudgetExceeded
 from router.config import LimitsConfig
 from router.errors import RequestError, coded_error, from_graphql_error
 from router.executor import ResponseShape, SubgraphClient, compile_shape, execute_plan
+from router.executor.fetcher import SubgraphClientSettings
 from router.executor.shape import abstract_names
+from router.executor.transport import SubgraphHttp
 from router.lru import LruCache
 from router.measure import inspect_document, parse_bounded, variables_nesting
 from router.operation import Operation, OperationError, normalize
@@ -52,6 +54,7 @@ class _LabelPolicy:
                 self.percents.append((label, float(match.group(1))))
 
     def roll(self) -> frozenset[str]:
+        """The labels of one request: each `percent(n)` label drawn with its chance."""
         if not self.percents:
             return self.enabled
         return self.enabled | {
@@ -59,6 +62,7 @@ class _LabelPolicy:
         }
 
     def settled(self) -> frozenset[str]:
+        """The deterministic labels: `percent(n)` ones only when n reaches 100."""
         return self.enabled | {label for label, percent in self.percents if percent >= 100}
 
 
@@ -88,25 +92,49 @@ BYTES_PER_CHARACTER = 4
 
 
 class Router:
+    """One supergraph's router: prepares operations (parse, validate, normalize, plan;
+    cached) and executes their plans through its subgraph client."""
+
     def __init__(
         self,
         supergraph: Supergraph,
         *,
         subgraph_urls: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: SubgraphHttp | httpx.AsyncClient | None = None,
+        fetching: SubgraphClientSettings | None = None,
         plan_cache_size: int = 1024,
         plan_cache_mib: int = 40,
-        subgraph_timeout: float = 10.0,  # seconds; traffic.subgraph_timeout's default
         override_labels: Iterable[str] = (),
         limits: LimitsConfig | None = None,
+        on_cache_lookup: Callable[[bool], None] | None = None,
+        client: SubgraphClient | None = None,
     ) -> None:
+        """`subgraph_urls` override the supergraph's; `http_client` is shared, never closed
+        here (without it the subgraph client pools its own); `fetching` is how subgraph
+        requests behave; `on_cache_lookup(hit)` hears of every plan cache lookup.
+        `client`: a subgraph client made by the caller (its URLs, HTTP client and
+        settings its own, so none of those three is given), closed with the router."""
+        # what `rewired` builds the same router again from
+        self._built_with: dict[str, Any] = {
+            "subgraph_urls": subgraph_urls,
+            "http_client": http_client,
+            "plan_cache_size": plan_cache_size,
+            "plan_cache_mib": plan_cache_mib,
+            "override_labels": override_labels,
+            "limits": limits,
+        }
         self.supergraph = supergraph
         self.planner = QueryPlanner(supergraph)
         self.limits = limits or LimitsConfig()
         self._abstract_names = abstract_names(supergraph.api_schema)
-        urls = {name: graph.url for name, graph in supergraph.graphs.items()}
-        urls.update(subgraph_urls or {})
-        self.client = SubgraphClient(urls, client=http_client, timeout=subgraph_timeout)
+        self.fetching = fetching or SubgraphClientSettings()
+        if client is None:
+            urls = {name: graph.url for name, graph in supergraph.graphs.items()}
+            urls.update(subgraph_urls or {})
+            client = SubgraphClient(urls, self.fetching, client=http_client)
+        elif subgraph_urls is not None or http_client is not None or fetching is not None:
+            raise TypeError("a given subgraph client has its own URLs, HTTP client and settings")
+        self.client = client
         # rejected operations are never kept: only prepared ones, weighed by their size
         self._cache: LruCache[CacheKey, PreparedOperation] = LruCache(
             plan_cache_size, plan_cache_mib * 1024 * 1024
@@ -119,11 +147,25 @@ class Router:
         self._queue = PlanningQueue(self.limits.planning_queue)
         self._inflight: dict[CacheKey, asyncio.Future[PreparedOperation]] = {}
         self._waiters: dict[CacheKey, int] = {}
+        self._on_cache_lookup = on_cache_lookup
         self.cache_hits = 0
         self.cache_misses = 0
 
+    def rewired(
+        self,
+        fetching: SubgraphClientSettings,
+        on_cache_lookup: Callable[[bool], None] | None = None,
+    ) -> Router:
+        """A new router for the same supergraph, built with the same options but these
+        fetch settings and cache listener (an app serving a router made elsewhere); this
+        one is left as it is, to be closed by whoever made it."""
+        return Router(
+            self.supergraph, fetching=fetching, on_cache_lookup=on_cache_lookup, **self._built_with
+        )
+
     @classmethod
     def from_supergraph(cls, sdl: str, **options: Any) -> Router:
+        """A router for supergraph SDL text; `options` are the constructor's."""
         return cls(load_supergraph(sdl), **options)
 
     async def __aenter__(self) -> Router:
@@ -202,6 +244,10 @@ class Router:
             self.cache_hits += 1
         elif key not in self._inflight:  # joining a preparation under way is no new miss
             self.cache_misses += 1
+        else:
+            return None
+        if self._on_cache_lookup is not None:
+            self._on_cache_lookup(prepared is not None)
         return prepared
 
     def _settle(self, key: CacheKey, done: asyncio.Future[PreparedOperation]) -> None:
@@ -295,6 +341,7 @@ class Router:
     def plan_text(
         self, query: str, operation_name: str | None = None, labels: frozenset[str] | None = None
     ) -> str:
+        """`plan`, as the text `shopgraph plan` prints."""
         return str(self.plan(query, operation_name, labels))
 
     # -- execution --------------------------------------------------------------------------
@@ -302,6 +349,8 @@ class Router:
     def coerce_variables(
         self, prepared: PreparedOperation, variables: Mapping[str, Any] | None
     ) -> dict[str, Any]:
+        """The request's variables coerced to the operation's types; RequestError when
+        they do not fit (or nest deeper than the limits allow)."""
         definitions = prepared.operation.definition.variable_definitions or ()
         if not definitions:
             return {}
@@ -332,6 +381,7 @@ class Router:
         operation_name: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
+        """The GraphQL response to one request (errors included, never raised)."""
         try:
             prepared = self.prepare(query, operation_name)
             coerced = self.coerce_variables(prepared, variables)
@@ -345,6 +395,8 @@ class Router:
         variables: dict[str, Any],
         headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
+        """Run a prepared operation's plan with coerced `variables`; `headers` are the
+        client's, for the subgraph client's header propagation."""
         data, errors = await execute_plan(prepared.plan, self.client, variables, headers)
         introspection = prepared.introspection
         if introspection is None and prepared.introspection_document is not None:

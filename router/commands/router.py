@@ -8,13 +8,16 @@ import ctypes
 import functools
 import json
 import os
+import shutil
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from router.config import RouterConfig
+    from router.reload import SupergraphSource
 
 HELP = "run the federation router for a supergraph SDL (or live subgraphs)"
 
@@ -89,65 +92,66 @@ _M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # mallopt parameters (glibc malloc.h)
 
 def build_app(options: dict[str, Any]) -> Any:
     """The ASGI app for `options` (validated: raises on a bad config or supergraph)."""
-
     from router.config import load_config
-    from router.core import Router
-    from router.executor.transport import new_http_client
-    from router.reload import FileSource, Reloader, SubgraphsSource, SupergraphSource
+    from router.reload import Reloader
     from router.server import create_app
-    from router.server.tracing import Tracing, tracer_provider
-    from router.supergraph import load_supergraph
+    from router.server.assembly import RouterAssembly, pooled_http
 
     config = load_config(options.get("config"))
-    # the lean keep-alive transport: httpx's default pool costs more CPU per subgraph
-    # call than planning and shaping together (docs/performance.md)
-    client = new_http_client(config.traffic.subgraph_timeout)
-    urls = {name: sub.url for name, sub in config.subgraphs.items() if sub.url}
-
-    def make_router(sdl: str) -> Router:
-        return Router(
-            load_supergraph(sdl),
-            subgraph_urls=urls,
-            http_client=client,
-            plan_cache_size=config.plan_cache_size,
-            plan_cache_mib=config.plan_cache_mib,
-            override_labels=config.override_labels,
-            limits=config.limits,
-            subgraph_timeout=config.traffic.subgraph_timeout,
-        )
-
-    live = options.get("subgraphs") or {}
-    source: SupergraphSource
-    if live:
-        source = SubgraphsSource(live, client)
-        sdl = asyncio.run(_first_composition(live))
-        default_interval = 10.0
-    else:
-        path = options.get("supergraph") or config.supergraph
-        if not path:
-            raise ValueError("no supergraph given (--supergraph, --subgraph or config)")
-        source = FileSource(path)
-        sdl = Path(path).read_text()
-        default_interval = 2.0
-    tracing_config = config.telemetry.tracing
-    tracing = (
-        Tracing(tracer_provider(tracing_config), tracing_config.propagate)
-        if tracing_config.enabled
-        else None
-    )
-    app = create_app(make_router(sdl), config=config, tracing=tracing)
+    # the lean keep-alive transport, shared by every router a reload brings: httpx's
+    # default pool costs more CPU per subgraph call than planning and shaping together
+    # (docs/performance.md)
+    http = pooled_http(config)
+    metrics_dir = options.get("metrics_dir")
+    assembly = RouterAssembly(config, _tracing(config), http=http, metrics_dir=metrics_dir)
+    source, sdl, default_interval = _source(options, config.supergraph, http.client)
+    app = create_app(assembly.router(sdl), assembly=assembly)
     interval = options.get("poll_interval")
     interval = default_interval if interval is None else float(interval)
     if interval > 0:
-        reloader = Reloader(source, lambda new_sdl: app.swap(make_router(new_sdl)), interval)
+        # a reload builds the new router the way the first was built, with the same
+        # breakers, header rules, metrics and pool
+        reloader = Reloader(source, lambda new_sdl: app.swap(assembly.router(new_sdl)), interval)
 
         async def watch() -> None:
             await source.changed()  # remember what is served now
             await reloader.run()
 
         app.background(watch)
-    app.on_shutdown(client.aclose)
+    app.on_shutdown(http.aclose)
+    if metrics_dir is not None:
+        app.on_shutdown(functools.partial(_retire_worker, metrics_dir))
     return app
+
+
+async def _retire_worker(metrics_dir: str) -> None:
+    """A worker stopping: its metrics files of live-process gauges go."""
+    from router.server.metrics import mark_process_dead
+
+    mark_process_dead(os.getpid(), metrics_dir)
+
+
+def _tracing(config: RouterConfig) -> Any:
+    """The OpenTelemetry tracing `config.telemetry.tracing` asks for, or None."""
+    from router.server.tracing import Tracing, tracer_provider
+
+    tracing = config.telemetry.tracing
+    return Tracing(tracer_provider(tracing), tracing.propagate) if tracing.enabled else None
+
+
+def _source(
+    options: dict[str, Any], configured: str | None, client: Any
+) -> tuple[SupergraphSource, str, float]:
+    """Where the supergraph comes from, its SDL now, and the default poll interval."""
+    from router.reload import FileSource, SubgraphsSource
+
+    live = options.get("subgraphs") or {}
+    if live:
+        return SubgraphsSource(live, client), asyncio.run(_first_composition(live)), 10.0
+    path = options.get("supergraph") or configured
+    if not path:
+        raise ValueError("no supergraph given (--supergraph, --subgraph or config)")
+    return FileSource(path), Path(path).read_text(), 2.0
 
 
 async def _first_composition(urls: dict[str, str]) -> str:
@@ -173,14 +177,7 @@ def worker_app() -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from router.config import ConfigError, load_config
-    from router.reload import SourceError
-    from router.server.logs import configure_logging
-    from router.server.tracing import TracingUnavailable
-    from router.supergraph import SupergraphError
-
+    """`shopgraph router`: validate the configuration and supergraph, then serve."""
     options: dict[str, Any] = {
         "supergraph": args.supergraph,
         "subgraphs": _subgraph_urls(args.subgraph),
@@ -191,51 +188,73 @@ def run(args: argparse.Namespace) -> int:
         print("shopgraph router: give --supergraph or --subgraph, not both", file=sys.stderr)
         return 2
     try:
-        config = load_config(args.config)
-        host, port = _split_listen(args.listen or config.listen)
-        configure_logging(config.telemetry.logging)
-        _tune_process()
-        app = build_app(options)  # validates everything before serving
-    except (
-        ConfigError,
-        SupergraphError,
-        SourceError,
-        OSError,
-        ValueError,
-        TracingUnavailable,
-    ) as error:
+        config, host, port, app = _prepare(args.config, args.listen, options)
+    except _start_errors() as error:
         print(f"shopgraph router: {error}", file=sys.stderr)
         return 1
     print(f"shopgraph router listening on http://{host}:{port}/graphql", flush=True)
     if config.playground.enabled:
         print(f"playground: http://{host}:{port}/playground", flush=True)
-    server = _server_options(config, len(app.router.client.urls))
-    # uvicorn would take the client address from X-Forwarded-For of any local peer; the
-    # router decides whom to believe itself (traffic.trusted_proxies)
+    server = {
+        **_server_options(config, len(app.router.client.urls)),
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+        # uvicorn would take the client address from X-Forwarded-For of any local peer;
+        # the router decides whom to believe itself (traffic.trusted_proxies)
+        "proxy_headers": False,
+    }
     if args.workers > 1:
-        os.environ[_ENV] = json.dumps(options)
-        uvicorn.run(
-            "router.commands.router:worker_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=args.workers,
-            log_level="warning",
-            access_log=False,
-            proxy_headers=False,
-            **server,
-        )
+        _serve_workers(options, args.workers, server)
     else:
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level="warning",
-            access_log=False,
-            proxy_headers=False,
-            **server,
-        )
+        import uvicorn
+
+        uvicorn.run(app, **server)
     return 0
+
+
+def _start_errors() -> tuple[type[Exception], ...]:
+    """What a bad configuration, supergraph or listen address raises at start."""
+    from router.config import ConfigError
+    from router.reload import SourceError
+    from router.server.tracing import TracingUnavailable
+    from router.supergraph import SupergraphError
+
+    return (ConfigError, SupergraphError, SourceError, OSError, ValueError, TracingUnavailable)
+
+
+def _prepare(
+    config_path: str | None, listen: str | None, options: dict[str, Any]
+) -> tuple[RouterConfig, str, int, Any]:
+    """The configuration, where to listen and the app, everything validated before serving."""
+    from router.config import load_config
+    from router.server.logs import configure_logging
+
+    config = load_config(config_path)
+    host, port = _split_listen(listen or config.listen)
+    configure_logging(config.telemetry.logging)
+    _tune_process()
+    return config, host, port, build_app(options)
+
+
+def _serve_workers(options: dict[str, Any], workers: int, server: dict[str, Any]) -> None:
+    """uvicorn's `workers` processes, each building its own app. Their metrics are files
+    in a private directory made here before they start and removed when they are done
+    (prometheus_client's multiprocess mode), so any worker's /metrics gives the totals."""
+    import uvicorn
+
+    from router.server.metrics import MULTIPROCESS_DIR
+
+    metrics_dir = tempfile.mkdtemp(prefix="shopgraph-metrics-")
+    os.environ[MULTIPROCESS_DIR] = metrics_dir  # read by prometheus_client in each worker
+    os.environ[_ENV] = json.dumps({**options, "metrics_dir": metrics_dir})
+    try:
+        uvicorn.run(
+            "router.commands.router:worker_app", factory=True, workers=workers, **server
+        )
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _server_options(config: RouterConfig, subgraphs: int) -> dict[str, Any]:

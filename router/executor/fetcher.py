@@ -1,7 +1,8 @@
 """HTTP calls to subgraphs: one pooled httpx client, orjson both ways.
 
-Per subgraph: a timeout, limited retries for idempotent requests that never
-reached the subgraph (connection refused or reset, 502/503/504), and a
+Per subgraph: a timeout, limited retries for queries that got no answer from a
+working subgraph (the connection failed or closed before a response, a connect
+timeout, or a 502/503/504), and a
 circuit breaker that fails fast while the subgraph keeps failing. Which headers
 each subgraph receives is decided by an optional `propagate` function; a header
 the wire cannot carry (CR, LF, NUL, not latin-1, a name that is no token) refuses
@@ -17,20 +18,21 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
 import orjson
 
 from router.executor.transport import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
-    FastHTTPTransport,
     InvalidHeader,
     RawResponse,
     ResponseTooLarge,
+    SubgraphHttp,
     encode_headers,
-    new_http_client,
 )
 
 log = logging.getLogger("shopgraph.router.fetch")
@@ -48,7 +50,8 @@ TIMEOUT = "SUBREQUEST_TIMEOUT"
 CIRCUIT_OPEN = "SUBREQUEST_CIRCUIT_OPEN"
 INVALID_HEADER = "SUBREQUEST_INVALID_HEADER"
 
-# Statuses that mean "the request did not reach a working subgraph": safe to retry a query.
+# Statuses that say no working subgraph answered (a proxy in front, or the subgraph shedding
+# load). The request may have reached it, so only queries are retried: they are idempotent.
 _RETRY_STATUSES = frozenset({502, 503, 504})
 
 
@@ -74,7 +77,9 @@ class SubgraphPolicy:
     """How requests to one subgraph behave."""
 
     timeout: float = DEFAULT_TIMEOUT
-    retries: int = 0  # extra attempts for idempotent requests that did not reach the subgraph
+    # extra attempts for an idempotent request (a query) that got no answer from a working
+    # subgraph: see `SubgraphClient._send` for which failures those are
+    retries: int = 0
     retry_backoff: float = 0.05  # seconds before the first retry, doubled each time
 
 
@@ -180,47 +185,64 @@ class FetchObserver(Protocol):
 Propagate = Callable[[str, Mapping[str, str] | None], Mapping[str, str]]
 
 
+@dataclass(frozen=True)
+class SubgraphClientSettings:
+    """Everything a `SubgraphClient` is built with besides its URLs and HTTP client: the
+    policies and bounds from configuration, and the app-wide objects every router of an
+    app shares across reloads (circuit breakers, header propagation, the fetch observer)."""
+
+    default_policy: SubgraphPolicy = SubgraphPolicy()
+    policies: Mapping[str, SubgraphPolicy] = field(default_factory=dict)
+    # Identical queries in flight at the same time (same subgraph, body and headers)
+    # share one HTTP call; each caller parses its own copy of the answer.
+    deduplicate: bool = True
+    # bounds of the pool the client makes when it is given none
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    breakers: CircuitBreakers | None = None
+    propagate: Propagate | None = None
+    observer: FetchObserver | None = None
+
+
 class SubgraphClient:
+    """GraphQL requests to subgraphs by name: policies, retries, circuit breakers,
+    deduplication of identical queries, header propagation and an observer."""
+
     def __init__(
         self,
         urls: Mapping[str, str],
+        settings: SubgraphClientSettings | None = None,
         *,
-        client: httpx.AsyncClient | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        policies: Mapping[str, SubgraphPolicy] | None = None,
-        default_policy: SubgraphPolicy | None = None,
-        breakers: CircuitBreakers | None = None,
-        propagate: Propagate | None = None,
-        observer: FetchObserver | None = None,
-        deduplicate: bool = True,
+        client: SubgraphHttp | httpx.AsyncClient | None = None,
     ) -> None:
+        """`client`: the HTTP client to use, left open by `aclose` (the router's pooled
+        one, or any httpx client); without it the client pools its own, built from
+        `settings` and closed with it."""
+        settings = settings or SubgraphClientSettings()
         self.urls = dict(urls)
-        # Identical queries in flight at the same time (same subgraph, body and headers)
-        # share one HTTP call; each caller parses its own copy of the answer.
-        self.deduplicate = deduplicate
+        self.settings = settings
+        self.deduplicate = settings.deduplicate
         self.deduplicated = 0
         self._inflight: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
         self._own_client = client is None
-        self.client = client or new_http_client(timeout)
-        # the lean transport's direct POST skips httpx's request/response objects
-        transport = getattr(self.client, "_transport", None)
-        self._fast = transport if isinstance(transport, FastHTTPTransport) else None
-        self.default_policy = default_policy or SubgraphPolicy(timeout=timeout)
-        self.policies = dict(policies or {})
-        self.breakers = breakers
-        self.propagate = propagate
-        self.observer = observer
+        if client is None:
+            client = SubgraphHttp.pooled(
+                settings.default_policy.timeout,
+                max_connections=settings.max_connections,
+                max_response_bytes=settings.max_response_bytes,
+            )
+        elif isinstance(client, httpx.AsyncClient):
+            client = SubgraphHttp(client)
+        self.http = client
+        self.client = client.client
+        self.transport = client.transport
+        self.breakers = settings.breakers
+        self.propagate = settings.propagate
+        self.observer = settings.observer
 
     def policy(self, service: str) -> SubgraphPolicy:
         """How requests to `service` behave (its own policy or the default)."""
-        return self.policies.get(service, self.default_policy)
-
-    def limit_transport(self, max_connections: int, max_response_bytes: int) -> None:
-        """Per-origin connection cap and response size bound of the router's transport."""
-        if self._fast is not None:
-            self._fast.set_limits(
-                max_connections=max_connections, max_response_bytes=max_response_bytes
-            )
+        return self.settings.policies.get(service, self.settings.default_policy)
 
     def _headers(self, service: str, headers: Mapping[str, str] | None) -> dict[str, str]:
         # not checked here: the transport refuses what it cannot write (InvalidHeader)
@@ -238,7 +260,8 @@ class SubgraphClient:
         *,
         idempotent: bool = False,
     ) -> dict[str, Any]:
-        """POST one GraphQL request; `idempotent` requests (queries) may be retried."""
+        """POST one GraphQL request; `idempotent` requests (queries) may be retried, and
+        share one call with an identical one in flight."""
         url = self.urls.get(service)
         if not url:
             raise SubgraphRequestError(service, f"no URL known for subgraph '{service}'")
@@ -249,54 +272,72 @@ class SubgraphClient:
             body["operationName"] = operation_name
         send_headers = self._headers(service, headers)
         content = orjson.dumps(body)
-        shared: asyncio.Future[bytes] | None = None
-        key: tuple[Any, ...] = ()
-        if idempotent and self.deduplicate:
-            key = (
-                service,
-                content,
-                tuple(kv for kv in send_headers.items() if kv[0].lower() not in _PER_REQUEST),
-            )
-            running = self._inflight.get(key)
-            if running is not None:
-                self.deduplicated += 1
-                return orjson.loads(await asyncio.shield(running))  # type: ignore[no-any-return]
-            shared = asyncio.get_running_loop().create_future()
-            shared.add_done_callback(_retrieve)
-            self._inflight[key] = shared
-        observer = self.observer
-        token = observer.started(service, url, send_headers) if observer else None
-        started = time.perf_counter()
+        if not (idempotent and self.deduplicate):
+            payload, _ = await self._observed(service, url, content, send_headers, idempotent)
+            return payload
+        key = (
+            service,
+            content,
+            tuple(kv for kv in send_headers.items() if kv[0].lower() not in _PER_REQUEST),
+        )
+        running = self._inflight.get(key)
+        if running is not None:
+            self.deduplicated += 1
+            return orjson.loads(await asyncio.shield(running))  # type: ignore[no-any-return]
+        return await self._shared(key, service, url, content, send_headers)
+
+    async def _shared(
+        self,
+        key: tuple[Any, ...],
+        service: str,
+        url: str,
+        content: bytes,
+        headers: dict[str, str],
+    ) -> dict[str, Any]:
+        """The call identical queries arriving meanwhile wait for (under `key`)."""
+        shared: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        shared.add_done_callback(_retrieve)
+        self._inflight[key] = shared
         try:
-            payload, status, raw = await self._send(service, url, content, send_headers, idempotent)
+            payload, raw = await self._observed(service, url, content, headers, True)
         except SubgraphRequestError as error:
-            if observer:
-                observer.finished(
-                    token, service, time.perf_counter() - started, error.code, error.status
-                )
-            if shared is not None:
-                shared.set_exception(error)
+            shared.set_exception(error)
             raise
         except BaseException:
-            if shared is not None and not shared.done():
+            if not shared.done():
                 shared.set_exception(
                     SubgraphRequestError(service, f"request to subgraph '{service}' was cancelled")
                 )
             raise
         finally:
-            if shared is not None:
-                self._inflight.pop(key, None)
-        if shared is not None:
-            shared.set_result(raw)
-        if observer:
-            observer.finished(token, service, time.perf_counter() - started, "ok", status)
+            self._inflight.pop(key, None)
+        shared.set_result(raw)
         return payload
+
+    async def _observed(
+        self, service: str, url: str, content: bytes, headers: dict[str, str], idempotent: bool
+    ) -> tuple[dict[str, Any], bytes]:
+        """`_send`, seen by the observer (when there is one): the parsed answer and its bytes."""
+        observer = self.observer
+        if observer is None:
+            payload, _, raw = await self._send(service, url, content, headers, idempotent)
+            return payload, raw
+        token = observer.started(service, url, headers)
+        started = time.perf_counter()
+        try:
+            payload, status, raw = await self._send(service, url, content, headers, idempotent)
+        except SubgraphRequestError as error:
+            seconds = time.perf_counter() - started
+            observer.finished(token, service, seconds, error.code, error.status)
+            raise
+        observer.finished(token, service, time.perf_counter() - started, "ok", status)
+        return payload, raw
 
     async def _post(
         self, url: str, content: bytes, headers: dict[str, str], timeout: float
     ) -> httpx.Response | RawResponse:
-        if self._fast is not None:
-            return await self._fast.post(url, content, headers, timeout)
+        if self.transport is not None:
+            return await self.transport.post(url, content, headers, timeout)
         # another transport (a client given by the caller) gets the same check as ours
         encode_headers(headers.items())
         return await self.client.post(url, content=content, headers=headers, timeout=timeout)
@@ -339,6 +380,12 @@ class SubgraphClient:
     async def _send(
         self, service: str, url: str, content: bytes, headers: dict[str, str], idempotent: bool
     ) -> tuple[dict[str, Any], int, bytes]:
+        """The answer, its status and bytes, after at most `policy.retries` retries of an
+        idempotent request that got no answer from a working subgraph: the connection
+        failed or closed before a response came (`_no_answer`), a connect timeout, or a
+        502/503/504. Some of those may have reached the subgraph, which a query may
+        (it changes nothing); a read timeout is not retried, the subgraph may still be
+        busy with it."""
         policy = self.policy(service)
         breaker = self.breakers.get(service) if self.breakers else None
         attempts = 1 + (policy.retries if idempotent else 0)
@@ -351,7 +398,6 @@ class SubgraphClient:
             except InvalidHeader as error:
                 raise _refused_header(service, error.name, error.reason) from error
             except httpx.TimeoutException as error:
-                # A connect timeout never reached the subgraph; a read timeout may have.
                 if isinstance(error, httpx.ConnectTimeout) and not last:
                     await asyncio.sleep(policy.retry_backoff * 2**attempt)
                     continue
@@ -367,7 +413,7 @@ class SubgraphClient:
                     f"{error.limit} bytes",
                 ) from error
             except httpx.HTTPError as error:
-                if _never_reached(error) and not last:
+                if _no_answer(error) and not last:
                     await asyncio.sleep(policy.retry_backoff * 2**attempt)
                     continue
                 raise SubgraphRequestError(
@@ -380,8 +426,9 @@ class SubgraphClient:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def aclose(self) -> None:
+        """Close the HTTP client if this client made it (a given one is its owner's)."""
         if self._own_client:
-            await self.client.aclose()
+            await self.http.aclose()
 
 
 # Headers that only identify or trace the client request: they do not change the
@@ -408,7 +455,8 @@ def _retrieve(future: asyncio.Future[bytes]) -> None:
         future.exception()
 
 
-def _never_reached(error: httpx.HTTPError) -> bool:
+def _no_answer(error: httpx.HTTPError) -> bool:
+    """The connection was refused or reset, or closed (or sent garbage) before a response."""
     return isinstance(error, httpx.ConnectError | httpx.RemoteProtocolError)
 
 

@@ -24,6 +24,7 @@ import ssl
 import zlib
 from collections import deque
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import httptools
 import httpx
@@ -334,11 +335,6 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
         self._tls = httpx.AsyncHTTPTransport(verify=ssl_context or True)
         self._targets: dict[str, tuple[Origin, bytes, bytes]] = {}
 
-    def set_limits(self, *, max_connections: int, max_response_bytes: int) -> None:
-        """Change the per-origin connection cap and the response size bound (a reload may)."""
-        self.max_connections = max_connections
-        self.max_response_bytes = max_response_bytes
-
     def _pool(self, origin: Origin) -> _Pool:
         pool = self._pools.get(origin)
         if pool is None:
@@ -580,14 +576,30 @@ async def _read_bounded(response: httpx.Response, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def new_http_client(
-    timeout: float = DEFAULT_TIMEOUT,
-    *,
-    max_connections: int = DEFAULT_MAX_CONNECTIONS,
-    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-) -> httpx.AsyncClient:
-    """The pooled keep-alive httpx client the router uses for subgraph calls."""
-    transport = FastHTTPTransport(
-        max_connections=max_connections, max_response_bytes=max_response_bytes
-    )
-    return httpx.AsyncClient(timeout=httpx.Timeout(timeout), transport=transport)
+@dataclass(frozen=True)
+class SubgraphHttp:
+    """An httpx client for subgraph calls and, when it is the router's own pooled one,
+    the lean transport under it (whose `post` skips httpx's request/response objects).
+    A caller's plain httpx client has no `transport` here: it is used as it is."""
+
+    client: httpx.AsyncClient
+    transport: FastHTTPTransport | None = None
+
+    @classmethod
+    def pooled(
+        cls,
+        timeout: float = DEFAULT_TIMEOUT,
+        *,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> SubgraphHttp:
+        """The router's keep-alive client over a new `FastHTTPTransport` with these bounds."""
+        transport = FastHTTPTransport(
+            max_connections=max_connections, max_response_bytes=max_response_bytes
+        )
+        client = httpx.AsyncClient(timeout=httpx.Timeout(timeout), transport=transport)
+        return cls(client, transport)
+
+    async def aclose(self) -> None:
+        """Close the client (and with it the transport and its idle connections)."""
+        await self.client.aclose()

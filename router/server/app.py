@@ -24,17 +24,13 @@ from router import playground
 from router.config import RouterConfig
 from router.core import PreparedOperation, Router
 from router.errors import RequestError, coded_error
-from router.executor.fetcher import (
-    JSON_HEADERS,
-    CircuitBreakers,
-    SubgraphClient,
-    SubgraphPolicy,
-)
+from router.executor.fetcher import JSON_HEADERS
+from router.server.assembly import RouterAssembly
 from router.server.auth import AuthError, JwtValidator
-from router.server.headers import ClientRequest, HeaderPropagation, forwarded_for
+from router.server.headers import ClientRequest, forwarded_for
 from router.server.logs import request_id as current_request_id
 from router.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from router.server.metrics import UNKNOWN_OPERATION, RouterMetrics
+from router.server.metrics import UNKNOWN_OPERATION
 from router.server.protocol import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
@@ -63,6 +59,8 @@ _READY_QUERY = orjson.dumps({"query": "query RouterReadiness { __typename }"})
 
 @dataclass(frozen=True)
 class Reply:
+    """What the app answers one GraphQL request with, and what its metrics and logs say."""
+
     status: int
     body: dict[str, Any]
     headers: Headers | None = None
@@ -70,26 +68,9 @@ class Reply:
     known: bool = False  # the operation exists in a valid document (a metrics label)
 
 
-class _FetchObserver:
-    """Subgraph fetches into metrics and (when enabled) trace spans."""
-
-    def __init__(self, metrics: RouterMetrics | None, tracing: Tracing | None) -> None:
-        self.metrics = metrics
-        self.tracing = tracing
-
-    def started(self, service: str, url: str, headers: dict[str, str]) -> Any:
-        return self.tracing.fetch_started(service, url, headers) if self.tracing else None
-
-    def finished(
-        self, token: Any, service: str, seconds: float, outcome: str, status: int | None
-    ) -> None:
-        if self.metrics is not None:
-            self.metrics.fetch_seconds.observe(seconds, service, outcome)
-        if self.tracing is not None:
-            self.tracing.fetch_finished(token, outcome, status)
-
-
 class RouterApp:
+    """The router's ASGI application over one `Router`, swapped for a new one on reload."""
+
     def __init__(
         self,
         router: Router,
@@ -97,70 +78,50 @@ class RouterApp:
         config: RouterConfig | None = None,
         max_body_bytes: int | None = None,
         tracing: Tracing | None = None,
+        assembly: RouterAssembly | None = None,
     ) -> None:
-        config = config or RouterConfig()
-        if max_body_bytes is not None:
-            config = replace(config, traffic=replace(config.traffic, max_body_bytes=max_body_bytes))
-        self.config = config
-        self.max_body_bytes = config.traffic.max_body_bytes
-        self.propagation = HeaderPropagation(
-            config.headers, {name: sub.headers for name, sub in config.subgraphs.items()}
-        )
-        breaker = config.traffic.circuit_breaker
-        self.breakers = (
-            CircuitBreakers(breaker.failure_threshold, breaker.open_seconds)
-            if breaker.enabled
-            else None
-        )
-        self.metrics = RouterMetrics() if config.telemetry.metrics else None
-        self.tracing = tracing
-        self.observer = _FetchObserver(self.metrics, tracing)
-        self.auth = JwtValidator(config.auth.jwt) if config.auth.jwt.enabled else None
-        self.router = self._equip(router)
+        """Serve `router`. `assembly`: the app-wide objects built from the configuration
+        (its routers are served as they are); without one, it is built here from
+        `config` (with `max_body_bytes` and `tracing`, if given), and a router made
+        elsewhere is rebuilt with its fetch settings (`RouterAssembly.adopt`)."""
+        if assembly is None:
+            config = config or RouterConfig()
+            if max_body_bytes is not None:
+                traffic = replace(config.traffic, max_body_bytes=max_body_bytes)
+                config = replace(config, traffic=traffic)
+            assembly = RouterAssembly(config, tracing)
+        elif config is not None or max_body_bytes is not None or tracing is not None:
+            raise TypeError("give the configuration and tracing in the assembly, not beside it")
+        self.assembly = assembly
+        self.config = assembly.config
+        self.max_body_bytes = self.config.traffic.max_body_bytes
+        self.breakers = assembly.breakers
+        self.metrics = assembly.metrics
+        self.tracing = assembly.tracing
+        self.auth = JwtValidator(self.config.auth.jwt) if self.config.auth.jwt.enabled else None
+        self.router = assembly.adopt(router)
         self._startup: list[Callable[[], Awaitable[None]]] = []
         self._shutdown: list[Callable[[], Awaitable[None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
-    def _equip(self, router: Router) -> Router:
-        """Give the router's subgraph client this app's policies, breakers, header rules."""
-        traffic = self.config.traffic
-        default = SubgraphPolicy(traffic.subgraph_timeout, traffic.retries, traffic.retry_backoff)
-        client = router.client
-        client.default_policy = default
-        client.policies = {
-            name: SubgraphPolicy(
-                sub.timeout if sub.timeout is not None else default.timeout,
-                sub.retries if sub.retries is not None else default.retries,
-                default.retry_backoff,
-            )
-            for name, sub in self.config.subgraphs.items()
-        }
-        client.breakers = self.breakers
-        if isinstance(client, SubgraphClient):  # bench's experiment swaps in a bare client
-            if self.breakers is not None:  # a reload: forget moved or vanished subgraphs'
-                self.breakers.follow(client.urls)
-            client.limit_transport(
-                traffic.max_connections_per_origin, traffic.max_subgraph_response_bytes
-            )
-        client.deduplicate = traffic.deduplicate_queries
-        client.propagate = self.propagation
-        client.observer = self.observer
-        return router
-
     def swap(self, router: Router) -> None:
         """Serve new requests with `router`; running ones finish on the old one."""
-        self.router = self._equip(router)
+        self.router = self.assembly.adopt(router)
+        if self.metrics is not None:
+            self.metrics.new_router()
 
     def background(self, job: Callable[[], Awaitable[None]]) -> None:
         """Run `job` as a task for the app's lifetime (started at ASGI lifespan startup)."""
         self._startup.append(job)
 
     def on_shutdown(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Await `hook` at ASGI lifespan shutdown, after the router is closed."""
         self._shutdown.append(hook)
 
     # -- ASGI -------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI: lifespan events and HTTP requests (each with its request id)."""
         kind = scope["type"]
         if kind == "lifespan":
             await self._lifespan(receive, send)
@@ -203,9 +164,7 @@ class RouterApp:
         elif path == "/ready" and method in ("GET", "HEAD"):
             await self._ready(send)
         elif path == "/metrics" and method == "GET" and self.metrics is not None:
-            router = self.router
-            body = self.metrics.render(router.cache_hits, router.cache_misses)
-            await _send_raw(send, 200, body, METRICS_CONTENT_TYPE)
+            await _send_raw(send, 200, self.metrics.render(), METRICS_CONTENT_TYPE)
         elif path == "/plan" and config.playground.plan:
             await self._plan(receive, send, method, headers)
         elif path in ("/playground", "/playground/") and config.playground.enabled:
@@ -321,7 +280,7 @@ class RouterApp:
             operation = self.metrics.operation_label(name)
             self.metrics.request_done(operation, reply.status, seconds)
             for code in codes:
-                self.metrics.errors.inc(code)
+                self.metrics.error_returned(code)
         if self.config.telemetry.logging.requests:
             request_log.info(
                 "graphql request",
@@ -552,4 +511,5 @@ async def _send_asset(send: Send, name: str, headers: dict[str, str]) -> None:
 
 
 def create_app(router: Router, **options: Any) -> RouterApp:
+    """The ASGI app serving `router`; `options` are `RouterApp`'s."""
     return RouterApp(router, **options)

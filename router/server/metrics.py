@@ -1,10 +1,13 @@
-"""Prometheus metrics in the text exposition format (version 0.0.4), written by hand:
-a few counters and histograms with labels, rendered at scrape time."""
+"""The router's Prometheus metrics, kept and written by prometheus_client (text format
+0.0.4); totals across worker processes when they share a multiprocess directory."""
 
 from __future__ import annotations
 
-import bisect
-from collections.abc import Iterable
+import os
+
+import prometheus_client
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import multiprocess as prometheus_multiprocess
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -12,108 +15,77 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 MAX_OPERATION_NAMES = 200
 OTHER = "__other__"
 UNKNOWN_OPERATION = "__unknown__"  # requests refused before an operation was found
+# prometheus_client's own variable: set (before it is imported) in every process whose
+# metrics are written to files there and summed at scrape time
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
-Labels = tuple[str, ...]
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _labels(names: Labels, values: Labels, extra: str = "") -> str:
-    parts = [f'{n}="{_escape(v)}"' for n, v in zip(names, values, strict=True)]
-    if extra:
-        parts.append(extra)
-    return "{" + ",".join(parts) + "}" if parts else ""
+# The router's metrics never had `_created` series; they would double the scrape and cost
+# a clock read for every new label set.
+prometheus_client.disable_created_metrics()
 
 
-def _number(value: float) -> str:
-    if value == float("inf"):
-        return "+Inf"
-    return repr(float(value)) if not float(value).is_integer() else str(int(value))
-
-
-class Counter:
-    def __init__(self, name: str, help_text: str, label_names: Labels = ()) -> None:
-        self.name = name
-        self.help = help_text
-        self.label_names = label_names
-        self.values: dict[Labels, float] = {}
-
-    def inc(self, *labels: str, amount: float = 1.0) -> None:
-        self.values[labels] = self.values.get(labels, 0.0) + amount
-
-    def render(self) -> Iterable[str]:
-        yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} counter"
-        for labels, value in sorted(self.values.items()):
-            yield f"{self.name}{_labels(self.label_names, labels)} {_number(value)}"
-
-
-class Histogram:
-    def __init__(
-        self,
-        name: str,
-        help_text: str,
-        label_names: Labels = (),
-        buckets: tuple[float, ...] = LATENCY_BUCKETS,
-    ) -> None:
-        self.name = name
-        self.help = help_text
-        self.label_names = label_names
-        self.buckets = buckets
-        # per label set: [count per bucket (non-cumulative, last = +Inf)], sum
-        self.series: dict[Labels, tuple[list[int], list[float]]] = {}
-
-    def observe(self, value: float, *labels: str) -> None:
-        series = self.series.get(labels)
-        if series is None:
-            series = ([0] * (len(self.buckets) + 1), [0.0])
-            self.series[labels] = series
-        series[0][bisect.bisect_left(self.buckets, value)] += 1
-        series[1][0] += value
-
-    def render(self) -> Iterable[str]:
-        yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} histogram"
-        for labels, (counts, total) in sorted(self.series.items()):
-            running = 0
-            for bound, count in zip((*self.buckets, float("inf")), counts, strict=True):
-                running += count
-                le = f'le="{_number(bound)}"'
-                yield f"{self.name}_bucket{_labels(self.label_names, labels, le)} {running}"
-            yield f"{self.name}_sum{_labels(self.label_names, labels)} {_number(total[0])}"
-            yield f"{self.name}_count{_labels(self.label_names, labels)} {running}"
+def multiprocess_dir() -> str | None:
+    """The directory this process's metrics are shared through, if any."""
+    return os.environ.get(MULTIPROCESS_DIR) or None
 
 
 class RouterMetrics:
-    def __init__(self) -> None:
+    """The router's metrics, registered in a registry of their own (several apps may
+    live in one process); `/metrics` renders it, or every process's files in
+    multiprocess mode. Label children are cached: `.labels()` takes a lock and checks
+    its arguments, too much to pay several times per request."""
+
+    def __init__(self, shared_dir: str | None = None) -> None:
+        """`shared_dir`: prometheus_client's multiprocess directory, when this process is
+        one of several workers (values are then files there, summed at scrape time)."""
+        self.registry = CollectorRegistry(auto_describe=False)
         self.requests = Counter(
             "shopgraph_requests_total",
             "GraphQL requests by operation name and HTTP status.",
             ("operation", "status"),
+            registry=self.registry,
         )
         self.request_seconds = Histogram(
             "shopgraph_request_duration_seconds",
             "GraphQL request latency by operation name.",
             ("operation",),
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.fetch_seconds = Histogram(
             "shopgraph_subgraph_fetch_duration_seconds",
             "Subgraph fetch latency by subgraph and outcome (ok or the error code).",
             ("subgraph", "outcome"),
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.errors = Counter(
-            "shopgraph_errors_total", "GraphQL errors returned to clients, by code.", ("code",)
+            "shopgraph_errors_total",
+            "GraphQL errors returned to clients, by code.",
+            ("code",),
+            registry=self.registry,
         )
         self.plan_cache = Counter(
             "shopgraph_plan_cache_total",
             "Plan cache lookups of the router now serving, by result (hit or miss).",
             ("result",),
+            registry=self.registry,
         )
+        self._plan_cache = {
+            True: self.plan_cache.labels("hit"),
+            False: self.plan_cache.labels("miss"),
+        }
         self._operations: set[str] = set()
+        self._request_children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
+        self._fetch_children: dict[tuple[str, str], Histogram] = {}
+        self._error_children: dict[str, Counter] = {}
+        self._scraped = self.registry
+        if shared_dir is not None:
+            self._scraped = CollectorRegistry(auto_describe=False)
+            prometheus_multiprocess.MultiProcessCollector(self._scraped, path=shared_dir)
 
     def operation_label(self, name: str | None) -> str:
+        """The label for operation `name`: itself, unless too many names were seen."""
         label = name or "anonymous"
         if label in self._operations:
             return label
@@ -123,20 +95,48 @@ class RouterMetrics:
         return label
 
     def request_done(self, operation: str, status: int, seconds: float) -> None:
-        self.requests.inc(operation, str(status))
-        self.request_seconds.observe(seconds, operation)
+        """Count a GraphQL request (an `operation_label`) and observe its latency."""
+        children = self._request_children.get((operation, status))
+        if children is None:
+            children = (
+                self.requests.labels(operation, str(status)),
+                self.request_seconds.labels(operation),
+            )
+            self._request_children[(operation, status)] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
-    def render(self, cache_hits: int, cache_misses: int) -> bytes:
-        # The router keeps these counts; a reload starts a new router (and new counts).
-        self.plan_cache.values[("hit",)] = cache_hits
-        self.plan_cache.values[("miss",)] = cache_misses
-        lines: list[str] = []
-        for metric in (
-            self.requests,
-            self.request_seconds,
-            self.fetch_seconds,
-            self.errors,
-            self.plan_cache,
-        ):
-            lines.extend(metric.render())
-        return ("\n".join(lines) + "\n").encode()
+    def error_returned(self, code: str) -> None:
+        """Count one GraphQL error returned to a client, by its code."""
+        child = self._error_children.get(code)
+        if child is None:
+            child = self._error_children[code] = self.errors.labels(code)
+        child.inc()
+
+    def fetch_done(self, subgraph: str, outcome: str, seconds: float) -> None:
+        """Observe one subgraph fetch's latency, by outcome ("ok" or its error code)."""
+        child = self._fetch_children.get((subgraph, outcome))
+        if child is None:
+            child = self._fetch_children[(subgraph, outcome)] = self.fetch_seconds.labels(
+                subgraph, outcome
+            )
+        child.observe(seconds)
+
+    def cache_lookup(self, hit: bool) -> None:
+        """Count one plan cache lookup (a Router's `on_cache_lookup`)."""
+        self._plan_cache[hit].inc()
+
+    def new_router(self) -> None:
+        """A reload swapped in a new router: its plan cache counts start again at zero."""
+        for child in self._plan_cache.values():
+            child.reset()
+
+    def render(self) -> bytes:
+        """The exposition text: this process's metrics, or all workers' in multiprocess mode."""
+        return generate_latest(self._scraped)
+
+
+def mark_process_dead(pid: int, shared_dir: str) -> None:
+    """A worker is gone: drop its files of gauges that count live processes only
+    (counters and histograms keep its share, so totals never go back)."""
+    prometheus_multiprocess.mark_process_dead(pid, shared_dir)

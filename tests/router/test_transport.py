@@ -167,10 +167,10 @@ async def test_the_router_uses_this_transport_for_subgraph_calls(tmp_path):
     from tests.router.conftest import scenario
 
     client = SubgraphClient({"a": "http://127.0.0.1:9/graphql"})
-    assert isinstance(client.client._transport, FastHTTPTransport)
+    assert isinstance(client.transport, FastHTTPTransport)
     await client.aclose()
     app = build_app({"supergraph": str(scenario("keys-single").supergraph_path)})
-    assert isinstance(app.router.client.client._transport, FastHTTPTransport)
+    assert isinstance(app.router.client.transport, FastHTTPTransport)
     await app.router.aclose()
 
 

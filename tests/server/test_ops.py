@@ -41,12 +41,25 @@ async def test_not_ready_names_the_unreachable_subgraph(echo: EchoSubgraphs):
     assert health.status_code == 200  # alive, just not ready
 
 
+class _Samples(dict[str, float]):
+    """Sample values by name and labels. Label order carries no meaning in the text
+    format (prometheus_client sorts them), so keys are looked up with sorted labels."""
+
+    def __getitem__(self, sample: str) -> float:
+        return super().__getitem__(_sorted_labels(sample))
+
+
+def _sorted_labels(sample: str) -> str:
+    name, _, labels = sample.partition("{")
+    return f"{name}{{{','.join(sorted(labels[:-1].split(',')))}}}" if labels else name
+
+
 def _samples(text: str) -> dict[str, float]:
-    samples = {}
+    samples = _Samples()
     for line in text.splitlines():
         if line and not line.startswith("#"):
             name, value = line.rsplit(" ", 1)
-            samples[name] = float(value)
+            samples[_sorted_labels(name)] = float(value)
     return samples
 
 

@@ -37,6 +37,7 @@ from router.config import ConfigError, RouterConfig, parse_config
 from router.executor.fetcher import (
     CircuitBreakers,
     SubgraphClient,
+    SubgraphClientSettings,
     SubgraphPolicy,
     SubgraphRequestError,
 )
@@ -399,7 +400,7 @@ async def test_traffic_limits_from_the_config_reach_the_transport(echo: EchoSubg
     config = {"traffic": {"max_subgraph_response_bytes": 64, "max_connections_per_origin": 7}}
     async with serve(echo, config) as (client, app):
         body = (await client.post("/graphql", json={"query": "{ betaHeaders }"})).json()
-        transport = app.router.client.client._transport
+        transport = app.router.client.transport
         assert isinstance(transport, FastHTTPTransport)
         assert (transport.max_connections, transport.max_response_bytes) == (7, 64)
     assert body == {
@@ -418,7 +419,7 @@ def test_default_subgraph_timeout_is_ten_seconds():
     assert RouterConfig().traffic.subgraph_timeout == 10.0
     assert SubgraphPolicy().timeout == 10.0
     client = SubgraphClient({"a": "http://127.0.0.1:9/graphql"})
-    assert client.default_policy.timeout == 10.0
+    assert client.policy("a").timeout == 10.0
     assert client.client.timeout.read == 10.0
 
 
@@ -435,7 +436,10 @@ async def _until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
 async def test_a_cancelled_trial_request_does_not_leave_the_circuit_open(echo: EchoSubgraphs):
     behaviour = echo.behaviour["beta"]
     breakers = CircuitBreakers(failure_threshold=1, open_seconds=0.2)
-    client = SubgraphClient({"beta": echo.url("beta")}, breakers=breakers, deduplicate=False)
+    client = SubgraphClient(
+        {"beta": echo.url("beta")},
+        SubgraphClientSettings(breakers=breakers, deduplicate=False),
+    )
     try:
         behaviour.mode = "status"
         with pytest.raises(Exception, match="500"):
@@ -573,8 +577,10 @@ async def test_an_https_handshake_that_never_completes_is_a_connect_timeout():
 async def test_an_https_connect_timeout_is_retried_like_any_other():
     client = SubgraphClient(
         {"a": ""},
-        default_policy=SubgraphPolicy(timeout=0.3, retries=2, retry_backoff=0.01),
-        deduplicate=False,
+        SubgraphClientSettings(
+            default_policy=SubgraphPolicy(timeout=0.3, retries=2, retry_backoff=0.01),
+            deduplicate=False,
+        ),
     )
     async with tls_server(hang, None) as (url, wire):
         client.urls["a"] = url
@@ -702,8 +708,12 @@ async def test_the_router_asks_subgraphs_for_uncompressed_answers(echo: EchoSubg
 
 
 async def test_a_compressed_bomb_fails_only_its_fetch():
-    client = SubgraphClient({"a": ""}, deduplicate=False)
-    client.limit_transport(100, 1024 * 1024)
+    client = SubgraphClient(
+        {"a": ""},
+        SubgraphClientSettings(
+            deduplicate=False, max_connections=100, max_response_bytes=1024 * 1024
+        ),
+    )
     async with raw_server(encoded(GZIP_BOMB, "gzip")) as (url, _):
         client.urls["a"] = url
         with pytest.raises(SubgraphRequestError) as caught:
@@ -724,7 +734,7 @@ async def test_a_client_with_another_transport_refuses_bad_headers_the_same_way(
     fetch_log.addHandler(records)
     breakers = CircuitBreakers(failure_threshold=1)
     async with raw_server(answer_ok) as (url, wire), httpx.AsyncClient() as plain:
-        client = SubgraphClient({"a": url}, client=plain, breakers=breakers)
+        client = SubgraphClient({"a": url}, SubgraphClientSettings(breakers=breakers), client=plain)
         try:
             with pytest.raises(SubgraphRequestError) as caught:
                 await client.request("a", "{ a }", None, headers={"x-name": "\u65e5"})
