@@ -9,9 +9,13 @@ from dataclasses import dataclass, field
 
 from ..composed import ComposedGraph, ComposedSupergraph
 from ..errors import Report
-from ..model import Subgraph, SubgraphType
+from ..model import Subgraph, SubgraphField, SubgraphType
 from ..settle import partially_external
 
+# Every subgraph defining a type, with its definition.
+Sources = list[tuple[Subgraph, SubgraphType]]
+# Every subgraph defining a type, with its definition of one field (None where it lacks it).
+FieldSources = list[tuple[Subgraph, SubgraphField | None]]
 # How an enum is used so far: ("Input" | "Output" | "Both", an input example, an output example).
 EnumUsage = tuple[str, str | None, str | None]
 
@@ -36,7 +40,7 @@ class MergeContext:
         """Report a composition hint."""
         self.report.hint(code, message, tuple(subgraphs), coordinate)
 
-    def sources(self, name: str) -> list[tuple[Subgraph, SubgraphType]]:
+    def sources(self, name: str) -> Sources:
         """The subgraphs defining type `name`, with their definition of it."""
         return [(sg, sg.types[name]) for sg in self.subgraphs if name in sg.types]
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from ..composed import ComposedEnumValue, ComposedType
-from ..model import EnumValue, Subgraph, SubgraphType
-from .context import EnumUsage, MergeContext
+from ..model import EnumValue, Subgraph
+from .context import EnumUsage, MergeContext, Sources
 from .shared import merge_applied, merge_description
 from .wording import human_list
-
-Sources = list[tuple[Subgraph, SubgraphType]]
 
 
 def merge_enum(ctx: MergeContext, st: ComposedType, sources: Sources) -> None:

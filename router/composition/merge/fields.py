@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from ..composed import ComposedField, ComposedType
-from ..model import Subgraph, SubgraphField, SubgraphType
 from .arguments import merge_arguments
-from .context import MergeContext
+from .context import FieldSources, MergeContext, Sources
 from .external import validate_external
 from .join import add_join_fields
 from .override import Overrides
@@ -13,11 +12,8 @@ from .shared import merge_applied, merge_description
 from .type_reference import merge_type_reference
 from .wording import human_list
 
-# Every subgraph defining the type, with its definition of the field (None where it lacks it).
-FieldSources = list[tuple[Subgraph, SubgraphField | None]]
 
-
-def field_sources(sources: list[tuple[Subgraph, SubgraphType]]) -> dict[str, FieldSources]:
+def field_sources(sources: Sources) -> dict[str, FieldSources]:
     """For each field, in first-seen order: every subgraph that defines the type."""
     order: list[str] = []
     for _, t in sources:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from ..composed import ComposedType, JoinField
-from ..model import InputValue, Subgraph, SubgraphType
+from ..model import InputValue, Subgraph
 from .arguments import merge_input_value
-from .context import MergeContext
+from .context import MergeContext, Sources
 from .wording import human_list
 
 
-def merge_input(
-    ctx: MergeContext, st: ComposedType, sources: list[tuple[Subgraph, SubgraphType]]
-) -> None:
+def merge_input(ctx: MergeContext, st: ComposedType, sources: Sources) -> None:
     """Merge the input fields common to all subgraphs; an empty result is an error."""
     order: list[str] = []
     for _, t in sources:

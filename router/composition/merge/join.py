@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from ..composed import ComposedField, JoinField
-from ..model import Subgraph, SubgraphField
-from .context import MergeContext
+from .context import FieldSources, MergeContext
 from .override import Overrides
-
-FieldSources = list[tuple[Subgraph, SubgraphField | None]]
 
 
 def add_join_fields(

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from ..composed import ComposedType
 from ..model import Subgraph, SubgraphType
-from .context import MergeContext
-from .fields import FieldSources, field_sources, merge_field
+from .context import FieldSources, MergeContext, Sources
+from .fields import field_sources, merge_field
 from .override import validate_override
 from .sharing import validate_field_sharing, validate_shared_runtime_types
 from .wording import human_list
 
-Sources = list[tuple[Subgraph, SubgraphType]]
 _ROOT_TYPES = ("Query", "Mutation", "Subscription")
 
 

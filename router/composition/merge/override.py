@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..composed import ComposedType
 from ..model import Subgraph, SubgraphField
-from .context import MergeContext
+from .context import FieldSources, MergeContext
 
 _LABEL = re.compile(r"^[a-zA-Z][a-zA-Z0-9_\-:./]*$")
 _PERCENT = re.compile(r"^percent\((\d{1,2}(\.\d{1,8})?|100)\)$")
@@ -32,7 +32,7 @@ def validate_override(
     ctx: MergeContext,
     st: ComposedType,
     name: str,
-    fsources: list[tuple[Subgraph, SubgraphField | None]],
+    fsources: FieldSources,
 ) -> Overrides:
     """Check the @override applications of field `name` and say what each copy becomes."""
     outcomes: Overrides = {sg.name: OverrideOutcome() for sg, _ in fsources}

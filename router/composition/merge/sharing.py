@@ -5,12 +5,9 @@ from __future__ import annotations
 from router.federation.typeref import named_type
 
 from ..composed import ComposedField, ComposedType
-from ..model import Subgraph, SubgraphField
-from .context import MergeContext
+from .context import FieldSources, MergeContext
 from .override import Overrides
 from .wording import human_list
-
-FieldSources = list[tuple[Subgraph, SubgraphField | None]]
 
 
 def validate_field_sharing(

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from ..composed import ComposedType, JoinType
-from ..model import Subgraph, SubgraphType
-from .context import MergeContext
+from .context import MergeContext, Sources
 from .enums import merge_enum
 from .inputs import merge_input
 from .objects import merge_interface, merge_object
 from .shared import merge_applied, merge_description
 from .unions import merge_union
-
-Sources = list[tuple[Subgraph, SubgraphType]]
 
 _MERGE_BY_KIND = {
     "OBJECT": merge_object,

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from ..composed import ComposedType
-from ..model import Subgraph, SubgraphType
-from .context import MergeContext
+from .context import MergeContext, Sources
 
 
-def merge_union(
-    ctx: MergeContext, st: ComposedType, sources: list[tuple[Subgraph, SubgraphType]]
-) -> None:
+def merge_union(ctx: MergeContext, st: ComposedType, sources: Sources) -> None:
     """Every member of any subgraph, with a @join__unionMember per subgraph having it."""
     for _, t in sources:
         for m in t.members:
