@@ -7,11 +7,20 @@ may include (`_Any`, `_Entity`, `_service`, ...) and reports invalid GraphQL.
 
 from __future__ import annotations
 
-import re
-
 from graphql import GraphQLSyntaxError, parse, print_ast
 from graphql.language import ast
 
+from router.federation.links import Link, read_links
+from router.federation.specs import (
+    FEDERATION1_DIRECTIVES,
+    FEDERATION_DIRECTIVES,
+    FEDERATION_IDENTITY,
+    KNOWN_FEDERATION_VERSIONS,
+    LINK_IDENTITY,
+    PLUMBING_ROOT_FIELDS,
+    PLUMBING_TYPES,
+    parse_version,
+)
 from router.federation.typeref import BUILTIN_SCALARS, named_type
 
 from .errors import Report
@@ -27,56 +36,8 @@ from .model import (
     SubgraphType,
 )
 
-FEDERATION_IDENTITY = "https://specs.apollo.dev/federation"
-LINK_IDENTITY = "https://specs.apollo.dev/link"
-
-# Federation directives and the federation version that introduced each.
-FEDERATION_DIRECTIVES: dict[str, tuple[int, int]] = {
-    "key": (2, 0),
-    "requires": (2, 0),
-    "provides": (2, 0),
-    "external": (2, 0),
-    "extends": (2, 0),
-    "shareable": (2, 0),
-    "inaccessible": (2, 0),
-    "override": (2, 0),
-    "tag": (2, 0),
-    "composeDirective": (2, 1),
-    "interfaceObject": (2, 3),
-    "authenticated": (2, 5),
-    "requiresScopes": (2, 5),
-    "policy": (2, 6),
-    "context": (2, 8),
-    "fromContext": (2, 8),
-    "cost": (2, 9),
-    "listSize": (2, 9),
-}
-FEDERATION1_DIRECTIVES = ("key", "requires", "provides", "external", "extends", "tag")
-KNOWN_FEDERATION_VERSIONS = {(2, minor) for minor in range(0, 12)}
-
 BUILTIN_DIRECTIVES = frozenset({"deprecated", "specifiedBy", "include", "skip", "oneOf"})
-# Elements a subgraph server adds for the federation protocol itself.
-PLUMBING_TYPES = frozenset(
-    {
-        "_Any",
-        "_Entity",
-        "_Service",
-        "_FieldSet",
-        "FieldSet",
-        "link__Import",
-        "link__Purpose",
-        "federation__FieldSet",
-        "federation__Scope",
-        "federation__Policy",
-        "federation__ContextFieldValue",
-        "_Scope",
-        "_Policy",
-    }
-)
-PLUMBING_ROOT_FIELDS = frozenset({"_entities", "_service"})
 ROOT_KINDS = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
-
-_VERSION = re.compile(r"^v(\d+)\.(\d+)$")
 
 _TYPE_KINDS: dict[type, str] = {
     ast.ObjectTypeDefinitionNode: "OBJECT",
@@ -92,14 +53,6 @@ _TYPE_KINDS: dict[type, str] = {
     ast.ScalarTypeDefinitionNode: "SCALAR",
     ast.ScalarTypeExtensionNode: "SCALAR",
 }
-
-
-def _split_url(url: str) -> tuple[str, str, str]:
-    """`https://specs.apollo.dev/federation/v2.3` -> (identity, name, version)."""
-    base, _, version = url.rstrip("/").rpartition("/")
-    if not _VERSION.match(version):
-        return url.rstrip("/"), url.rstrip("/").rpartition("/")[2], ""
-    return base, base.rpartition("/")[2], version
 
 
 def _value(node: ast.ValueNode) -> object:
@@ -147,6 +100,8 @@ def _description(node: ast.Node) -> str | None:
 
 
 class _Reader:
+    """Reads one subgraph; errors go to the report, prefixed with the subgraph's name."""
+
     def __init__(self, source: SubgraphSource, report: Report) -> None:
         self.source = source
         self.report = report
@@ -160,62 +115,58 @@ class _Reader:
         self.root_renames: dict[str, str] = {}
         self.defined_directives: set[str] = set()
 
-    def error(self, message: str, coordinate: str | None = None, code: str = "INVALID_GRAPHQL"):
+    def error(
+        self, message: str, coordinate: str | None = None, code: str = "INVALID_GRAPHQL"
+    ) -> None:
+        """Reports an error of this subgraph (its name prefixes the message)."""
         self.report.error(code, f"[{self.name}] {message}", (self.name,), coordinate)
 
     # -- links -------------------------------------------------------------------------
 
-    def read_links(self, schema_nodes: list[ast.Node]) -> None:
-        fed_link: dict[str, object] | None = None
-        for node in schema_nodes:
-            for d in node.directives or ():
-                if d.name.value != "link":
-                    continue
-                args = _args(d)
-                url = str(args.get("url") or "")
-                identity, spec_name, version = _split_url(url)
-                if identity == FEDERATION_IDENTITY:
-                    fed_link = args
-                    m = _VERSION.match(version)
-                    if not m or (int(m[1]), int(m[2])) not in KNOWN_FEDERATION_VERSIONS:
-                        self.error(
-                            f"Invalid version {version} for the federation feature in @link "
-                            f"direction on schema",
-                            code="UNKNOWN_FEDERATION_LINK_VERSION",
-                        )
-                        continue
-                    self.fed2 = True
-                    self.fed_version = (int(m[1]), int(m[2]))
-                elif identity == LINK_IDENTITY:
-                    continue
-                else:
-                    imports: dict[str, str] = {}
-                    for imp in args.get("import") or ():
-                        if isinstance(imp, str):
-                            imports[imp.lstrip("@")] = imp.lstrip("@")
-                        elif isinstance(imp, dict):
-                            original = str(imp.get("name", "")).lstrip("@")
-                            imports[str(imp.get("as", original)).lstrip("@")] = original
-                    prefix = str(args.get("as") or spec_name)
-                    self.links.append(LinkedSpec(url, identity, version, prefix, imports))
+    def read_links(self, definitions: list[ast.DefinitionNode]) -> None:
+        """The subgraph's `@link`s: its federation version and names, and other specs."""
+        fed_link: Link | None = None
+        for link in read_links(definitions, core=False).links:
+            if link.identity == FEDERATION_IDENTITY:
+                fed_link = link
+                self.read_federation_version(link)
+            elif link.identity != LINK_IDENTITY:
+                imports = {
+                    local.lstrip("@"): spec.lstrip("@")
+                    for local, spec in link.imported_names.items()
+                }
+                self.links.append(
+                    LinkedSpec(link.url, link.identity, link.version, link.prefix, imports)
+                )
         if fed_link is None:
-            for name in FEDERATION1_DIRECTIVES:
-                self.fed_names[name] = name
+            self.fed_names = {name: name for name in FEDERATION1_DIRECTIVES}
+        else:
+            self.fed_names = self.federation_names(fed_link)
+
+    def read_federation_version(self, link: Link) -> None:
+        """A federation `@link` makes the subgraph a Federation 2 one, if its version is known."""
+        version = parse_version(link.version)
+        if version is None or version not in KNOWN_FEDERATION_VERSIONS:
+            self.error(
+                f"Invalid version {link.version} for the federation feature in @link "
+                f"direction on schema",
+                code="UNKNOWN_FEDERATION_LINK_VERSION",
+            )
             return
-        prefix = str(fed_link.get("as") or "federation")
-        for name in FEDERATION_DIRECTIVES:
-            self.fed_names[f"{prefix}__{name}"] = name
-        for imp in fed_link.get("import") or ():
-            if isinstance(imp, str):
-                original = alias = imp
-            elif isinstance(imp, dict):
-                original = str(imp.get("name", ""))
-                alias = str(imp.get("as", original))
-            else:
-                continue
-            if not original.startswith("@"):
+        self.fed2 = True
+        self.fed_version = version
+
+    def federation_names(self, link: Link) -> dict[str, str]:
+        """Local directive name -> federation directive, for the subgraph's federation link.
+
+        Every federation directive is usable prefixed (`@federation__key`); imported
+        ones also by their local name, if this federation version defines them.
+        """
+        names = {link.namespaced_directive(name): name for name in FEDERATION_DIRECTIVES}
+        for spec, local in link.imports.items():
+            if not spec.startswith("@"):
                 continue  # imported types (FieldSet, ...) need no handling
-            original, alias = original[1:], alias.lstrip("@")
+            original = spec[1:]
             if original not in FEDERATION_DIRECTIVES:
                 self.error(
                     f'Cannot import unknown element "@{original}".',
@@ -229,33 +180,19 @@ class _Reader:
                     code="INVALID_LINK_DIRECTIVE_USAGE",
                 )
                 continue
-            self.fed_names[alias] = original
+            names[local[1:]] = original
+        return names
 
     # -- reading -----------------------------------------------------------------------
 
     def read(self) -> Subgraph | None:
+        """The subgraph, or None when its SDL does not parse (the error is reported)."""
         try:
             document = parse(self.source.sdl, no_location=True)
         except GraphQLSyntaxError as exc:
             self.error(f"Syntax error: {exc.message}")
             return None
-        schema_nodes = [
-            d
-            for d in document.definitions
-            if isinstance(d, ast.SchemaDefinitionNode | ast.SchemaExtensionNode)
-        ]
-        self.read_links(schema_nodes)
-        roots: dict[str, str] = {}
-        for node in schema_nodes:
-            for op in node.operation_types or ():
-                roots[op.operation.value] = op.type.name.value
-            for d in node.directives or ():
-                if self.fed_names.get(d.name.value) == "composeDirective":
-                    self.composed.append(str(_args(d).get("name", "")).lstrip("@"))
-        for kind, name in roots.items():
-            if name != ROOT_KINDS[kind]:
-                self.root_renames[name] = ROOT_KINDS[kind]
-
+        self.read_schema(document)
         subgraph = Subgraph(self.name, self.source.url, self.fed2, self.fed_version)
         subgraph.links = self.links
         subgraph.composed = self.composed
@@ -273,7 +210,29 @@ class _Reader:
         self.check_references(subgraph)
         return subgraph
 
-    def read_directive_definition(self, node: ast.DirectiveDefinitionNode, sg: Subgraph):
+    def read_schema(self, document: ast.DocumentNode) -> None:
+        """The schema definitions and extensions: links, root types, @composeDirective."""
+        schema_nodes = [
+            d
+            for d in document.definitions
+            if isinstance(d, ast.SchemaDefinitionNode | ast.SchemaExtensionNode)
+        ]
+        self.read_links(schema_nodes)
+        roots: dict[str, str] = {}
+        for node in schema_nodes:
+            for op in node.operation_types or ():
+                roots[op.operation.value] = op.type.name.value
+            for d in node.directives or ():
+                if self.fed_names.get(d.name.value) == "composeDirective":
+                    self.composed.append(str(_args(d).get("name", "")).lstrip("@"))
+        # Root types named otherwise (`schema { query: RootQuery }`) are read under
+        # their conventional names, as the supergraph has them.
+        for kind, name in roots.items():
+            if name != ROOT_KINDS[kind]:
+                self.root_renames[name] = ROOT_KINDS[kind]
+
+    def read_directive_definition(self, node: ast.DirectiveDefinitionNode, sg: Subgraph) -> None:
+        """A directive the subgraph defines, unless federation, link or GraphQL defines it."""
         name = node.name.value
         if name in self.fed_names or name == "link" or name in BUILTIN_DIRECTIVES:
             return
@@ -288,6 +247,7 @@ class _Reader:
         )
 
     def input_value(self, node: ast.InputValueDefinitionNode, coordinate: str = "") -> InputValue:
+        """An argument or input field definition."""
         value = InputValue(
             name=node.name.value,
             type=_print_type(node.type, self.root_renames),
@@ -330,25 +290,54 @@ class _Reader:
         return found
 
     def read_type(self, node: ast.TypeDefinitionNode, sg: Subgraph) -> None:
-        raw_name = node.name.value
-        if raw_name in PLUMBING_TYPES:
+        """One type definition or extension, merged into the subgraph's type of that name."""
+        if node.name.value in PLUMBING_TYPES:
             return
-        name = self.root_renames.get(raw_name, raw_name)
-        kind = _TYPE_KINDS[type(node)]
-        is_extension = isinstance(node, ast.TypeExtensionNode)
-        t = sg.types.get(name)
+        t = self.type_for(node, sg)
         if t is None:
-            t = sg.types[name] = SubgraphType(kind=kind, name=name)
-        elif t.kind != kind:
-            self.error(f'Type "{name}" is defined with different kinds in this subgraph.', name)
             return
+        is_extension = isinstance(node, ast.TypeExtensionNode)
         if is_extension:
             t.has_extension = True
         else:
             t.has_definition = True
             if t.description is None:
                 t.description = _description(node)
-        fed = self.apply_common(node.directives, t, name)
+        fed = self.read_type_directives(node, t, is_extension)
+        for interface in getattr(node, "interfaces", None) or ():
+            if interface.name.value not in t.interfaces:
+                t.interfaces.append(interface.name.value)
+        if t.kind in ("OBJECT", "INTERFACE"):
+            # A type-level @shareable covers the fields of the same definition or extension.
+            block_shareable = "shareable" in fed
+            # Federation 2 lets @external on a type mean "on each of its fields" (this
+            # definition's); Federation 1 accepted it on types and ignored it.
+            all_external = "external" in fed and self.fed2
+            for f in node.fields or ():
+                self.read_field(f, t, is_extension, all_external)
+                if block_shareable and f.name.value in t.fields:
+                    t.fields[f.name.value].shareable = True
+        else:
+            self.read_members(node, t)
+
+    def type_for(self, node: ast.TypeDefinitionNode, sg: Subgraph) -> SubgraphType | None:
+        """The subgraph's type `node` adds to (created if new); None if kinds disagree."""
+        raw_name = node.name.value
+        name = self.root_renames.get(raw_name, raw_name)
+        kind = _TYPE_KINDS[type(node)]
+        t = sg.types.get(name)
+        if t is None:
+            t = sg.types[name] = SubgraphType(kind=kind, name=name)
+        elif t.kind != kind:
+            self.error(f'Type "{name}" is defined with different kinds in this subgraph.', name)
+            return None
+        return t
+
+    def read_type_directives(
+        self, node: ast.TypeDefinitionNode, t: SubgraphType, is_extension: bool
+    ) -> dict[str, list[dict]]:
+        """@key, @shareable, @extends, @interfaceObject (and the common ones) of a type."""
+        fed = self.apply_common(node.directives, t, t.name)
         for args in fed.get("key", ()):
             fields = args.get("fields")
             if isinstance(fields, list):  # Federation 1 accepted a list of names
@@ -361,43 +350,35 @@ class _Reader:
                     extension=is_extension,
                 )
             )
-        # A type-level @shareable covers the fields of the same definition or extension.
-        block_shareable = "shareable" in fed
-        if block_shareable:
+        if "shareable" in fed:
             t.shareable = True
         if "extends" in fed:
             t.extends = True
         if "interfaceObject" in fed:
             t.interface_object = True
-        # Federation 2 lets @external on a type mean "on each of its fields" (this
-        # definition's); Federation 1 accepted it on types and ignored it.
-        all_external = "external" in fed and self.fed2
-        for interface in getattr(node, "interfaces", None) or ():
-            if interface.name.value not in t.interfaces:
-                t.interfaces.append(interface.name.value)
-        if kind in ("OBJECT", "INTERFACE"):
+        return fed
+
+    def read_members(self, node: ast.TypeDefinitionNode, t: SubgraphType) -> None:
+        """The input fields, union members or enum values of a non-composite type."""
+        if t.kind == "INPUT_OBJECT":
             for f in node.fields or ():
-                self.read_field(f, t, is_extension, all_external)
-                if block_shareable and f.name.value in t.fields:
-                    t.fields[f.name.value].shareable = True
-        elif kind == "INPUT_OBJECT":
-            for f in node.fields or ():
-                coordinate = f"{name}.{f.name.value}"
+                coordinate = f"{t.name}.{f.name.value}"
                 t.input_fields[f.name.value] = self.input_value(f, coordinate)
-        elif kind == "UNION":
+        elif t.kind == "UNION":
             for m in node.types or ():
                 member = self.root_renames.get(m.name.value, m.name.value)
                 if member not in t.members:
                     t.members.append(member)
-        elif kind == "ENUM":
+        elif t.kind == "ENUM":
             for v in node.values or ():
                 value = EnumValue(v.name.value, _description(v))
-                self.apply_common(v.directives, value, f"{name}.{v.name.value}")
+                self.apply_common(v.directives, value, f"{t.name}.{v.name.value}")
                 t.values[value.name] = value
 
     def read_field(
         self, node: ast.FieldDefinitionNode, t: SubgraphType, is_extension: bool, all_external: bool
     ) -> None:
+        """A field of an object or interface, with its federation directives."""
         name = node.name.value
         if t.name == "Query" and name in PLUMBING_ROOT_FIELDS:
             return
@@ -428,6 +409,7 @@ class _Reader:
         t.fields[name] = f
 
     def check_references(self, sg: Subgraph) -> None:
+        """Reports references to undefined types, interfaces and union members."""
         known = set(sg.types) | BUILTIN_SCALARS
 
         def check(ref: str, coordinate: str) -> None:
@@ -468,3 +450,19 @@ def read_subgraph(source: SubgraphSource, report: Report) -> Subgraph | None:
     if subgraph is None or len(report.errors) > before:
         return None
     return subgraph
+
+
+# The spec constants are re-exported for composition modules that import them from here.
+__all__ = [
+    "BUILTIN_DIRECTIVES",
+    "FEDERATION1_DIRECTIVES",
+    "FEDERATION_DIRECTIVES",
+    "FEDERATION_IDENTITY",
+    "KNOWN_FEDERATION_VERSIONS",
+    "LINK_IDENTITY",
+    "PLUMBING_ROOT_FIELDS",
+    "PLUMBING_TYPES",
+    "ROOT_KINDS",
+    "print_value",
+    "read_subgraph",
+]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from graphql import (
     DirectiveNode,
@@ -173,11 +174,11 @@ def _read_link(directive: DirectiveNode) -> Link | None:
 
 
 def _imports(args: Mapping[str, object]) -> dict[str, str]:
-    value = args.get("import") or ()
-    # GraphQL input coercion: a single item where a list is expected is a list of one.
-    items = [value] if isinstance(value, str | dict) else value
     imports: dict[str, str] = {}
-    for item in items:  # type: ignore[union-attr]
+    # A lone string (`import: "@key"`) is iterated by character, as Apollo's composition
+    # does: its characters are no spec element, so composition reports it.
+    items: Any = args.get("import") or ()
+    for item in items:
         if isinstance(item, str):
             name, local = item, item
         elif isinstance(item, dict) and isinstance(item.get("name"), str):
