@@ -27,6 +27,12 @@ CASES = [
                   'x: Int @requires(fields: "w") }'),
         "b": fed2('type T @key(fields: "id") { id: ID! }'),
     }, "EXTERNAL_MISSING_ON_BASE", "T.w"),
+    # every field external everywhere: the type is dropped before the enum pass, which
+    # looked it up and crashed with KeyError (Apollo's composer: this one error)
+    ("external-on-every-subgraph", {
+        "a": fed2('type Query { t: T @shareable } type T @key(fields: "id") { id: ID! @external }'),
+        "b": fed2('type Query { u: T @shareable } type T @key(fields: "id") { id: ID! @external }'),
+    }, "EXTERNAL_MISSING_ON_BASE", "T.id"),
     ("key-unknown-field", {
         "a": fed2('type Query { t: T } type T @key(fields: "nope") { id: ID! }'),
     }, "KEY_INVALID_FIELDS", "T"),

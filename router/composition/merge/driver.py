@@ -57,8 +57,9 @@ def _merge_types(ctx: MergeContext, kinds: list[str]) -> None:
     merge_directive_definitions(ctx)
     note_composed_directive_enum_usage(ctx)
     for name in list(kinds):
-        if out.types[name].kind == "ENUM":
-            merge_type(ctx, out.types[name])
+        st = out.types.get(name)  # a type left with no field has been dropped by now
+        if st is not None and st.kind == "ENUM":
+            merge_type(ctx, st)
 
 
 def _set_roots(ctx: MergeContext) -> None:
