@@ -191,9 +191,9 @@ class _Walk:
             if f.inaccessible:
                 continue
             resolvers = self.graph.resolvers(t, f)
-            next_options, requires_ok = self._next_options(t, f, resolvers, reaches)
+            next_options, blocked_by_requires = self._next_options(t, f, resolvers, reaches)
             if not next_options:
-                self._unsatisfied(t, f, resolvers, reaches, path, requires_ok)
+                self._unsatisfied(t, f, resolvers, reaches, path, blocked_by_requires)
                 continue
             for child_type, child_options in next_options.items():
                 if child_type in self.sg.types:
@@ -202,10 +202,10 @@ class _Walk:
     def _next_options(
         self, t: ComposedType, f: ComposedField, resolvers: set[str], reaches: list[_Reach]
     ) -> tuple[dict[str, set[Option]], bool]:
-        """The options `t.f` leads to, by the field's type in each subgraph, and whether
-        there is any (a resolver whose @requires cannot be met is no option)."""
+        """The options `t.f` leads to, by the field's type in each subgraph, and whether a
+        reachable resolver was refused because its @requires cannot be met from there."""
         next_options: dict[str, set[Option]] = {}
-        requires_ok = False
+        blocked_by_requires = False
         for g, provided, reach in reaches:
             for r in sorted(reach):
                 if r in resolvers:
@@ -214,14 +214,13 @@ class _Walk:
                     join = next((j for j in f.join_fields if j.graph == r and j.requires), None)
                     if join is not None and not _requires_ok(self.graph, t, join.requires or "",
                                                              reach):
+                        blocked_by_requires = True
                         continue
-                    requires_ok = True
                     next_options.setdefault(self.graph.field_type(f, r), set()).add((r, sub))
                 elif r == g and self.graph.locally(t, f.name, g, provided):
-                    requires_ok = True
                     sub = _sub_provided(provided, f.name, t.name, self.sg)
                     next_options.setdefault(named_type(f.type), set()).add((r, sub))
-        return next_options, requires_ok
+        return next_options, blocked_by_requires
 
     def _unsatisfied(
         self,
@@ -230,7 +229,7 @@ class _Walk:
         resolvers: set[str],
         reaches: list[_Reach],
         path: str,
-        requires_ok: bool,
+        blocked_by_requires: bool,
     ) -> None:
         if t.kind == "INTERFACE" and not any(
                 any(j.graph == g and j.interface_object for j in t.join_types)
@@ -240,7 +239,8 @@ class _Walk:
         if coordinate not in self.reported:
             self.reported.add(coordinate)
             g = reaches[0][0]
-            _report(self.sg, self.report, coordinate, g, path, f.name, resolvers, requires_ok)
+            _report(self.sg, self.report, coordinate, g, path, f.name, resolvers,
+                    blocked_by_requires)
 
 
 def _provides(f: ComposedField, g: str) -> Provided:

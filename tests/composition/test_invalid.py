@@ -34,3 +34,22 @@ def test_hints_are_separate_from_errors():
 
 def test_at_least_25_invalid_cases():
     assert len({code for _, _, code, _ in CASES}) >= 25
+
+
+def test_a_field_whose_requires_cannot_be_met_says_so():
+    """The reason names @requires when a reachable resolver is refused for it (the flag
+    was computed the other way round, so this reason was never given)."""
+    from .cases_invalid import fed2
+
+    subgraphs = {
+        "a": fed2('type Query { t: T } type T @key(fields: "id") { id: ID! }'),
+        "b": fed2('type T @key(fields: "id") { id: ID! w: Int @external '
+                  'total: Int @requires(fields: "w") }'),
+        "c": fed2('type T @key(fields: "id", resolvable: false) { id: ID! w: Int }'),
+    }
+    result = compose([SubgraphSource(n, f"http://{n}", s) for n, s in subgraphs.items()])
+    reasons = {e.coordinate: e.message.rpartition("(")[2] for e in result.errors}
+    assert reasons == {
+        "T.w": 'it is resolved by "c", and no key of the type lets the query jump there).',
+        "T.total": "its @requires cannot be satisfied from there).",
+    }
