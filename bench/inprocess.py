@@ -73,6 +73,7 @@ async def _run(requests: int, concurrency: int, port: int, profile: Path | None,
         pending = iter(range(requests))
 
         async def client() -> None:
+            """Send requests one after another until all are taken."""
             for _ in pending:
                 await router.execute(HEAVY_QUERY)
 
@@ -99,6 +100,7 @@ async def _run(requests: int, concurrency: int, port: int, profile: Path | None,
 
 
 def main() -> None:
+    """Start the subgraphs, measure, print the result as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=10)

@@ -22,6 +22,8 @@ import orjson
 
 
 class RouterApp:
+    """POST /graphql through `Router.execute`; GET answers a health check."""
+
     def __init__(self, router: Any) -> None:
         self.router = router
 
@@ -61,6 +63,7 @@ async def _respond(send: Callable, status: int, body: bytes) -> None:
 
 
 def main() -> None:
+    """Parse the arguments and serve until stopped."""
     import uvicorn
 
     from router import Router

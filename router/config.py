@@ -20,7 +20,7 @@ from router.http_fields import name_problem, value_problem
 
 
 class ConfigError(ValueError):
-    pass
+    """router.yaml could not be read, or a key has a bad value (the message names it)."""
 
 
 Problems = list[tuple[str, str]]  # (key relative to the section, message)
@@ -46,6 +46,7 @@ class HeaderRule:
     remove: str | None = None  # drop this header (set by an earlier rule)
 
     def problems(self) -> Problems:
+        """What is wrong with the rule: (key, message) pairs, none when valid."""
         kinds = [k for k in ("propagate", "insert", "remove") if getattr(self, k) is not None]
         if len(kinds) != 1:
             return [("", "a header rule needs exactly one of propagate, insert, remove")]
@@ -83,12 +84,15 @@ def _default_header_rules() -> list[HeaderRule]:
 
 @dataclass(frozen=True)
 class SubgraphConfig:
+    """One subgraph's section: its URL, timeout, retries and header rules."""
+
     url: str | None = None  # override the URL from the supergraph
     timeout: float | None = None  # seconds; falls back to traffic.subgraph_timeout
     retries: int | None = None  # falls back to traffic.retries
     headers: list[HeaderRule] = field(default_factory=list)  # after the top-level rules
 
     def problems(self) -> Problems:
+        """What is wrong with the section: (key, message) pairs."""
         out: Problems = []
         _at_least(out, self, 0, "retries")
         if self.timeout is not None and self.timeout <= 0:
@@ -98,11 +102,14 @@ class SubgraphConfig:
 
 @dataclass(frozen=True)
 class CircuitBreakerConfig:
+    """When a subgraph's circuit opens and for how long."""
+
     enabled: bool = True
     failure_threshold: int = 5  # consecutive failed requests that open the circuit
     open_seconds: float = 10.0  # how long to fail fast before letting one trial through
 
     def problems(self) -> Problems:
+        """What is wrong with the section: (key, message) pairs."""
         out: Problems = []
         _at_least(out, self, 1, "failure_threshold")
         _at_least(out, self, 0, "open_seconds")
@@ -111,6 +118,8 @@ class CircuitBreakerConfig:
 
 @dataclass(frozen=True)
 class TrafficConfig:
+    """How the router talks to subgraphs and what one request may cost."""
+
     # seconds per subgraph request, waiting for a free connection included
     subgraph_timeout: float = 10.0
     max_body_bytes: int = 2 * 1024 * 1024
@@ -129,6 +138,7 @@ class TrafficConfig:
     trusted_proxies: list[str] = field(default_factory=list)
 
     def problems(self) -> Problems:
+        """What is wrong with the section: (key, message) pairs."""
         out: Problems = []
         if self.subgraph_timeout <= 0:
             out.append(("subgraph_timeout", f"must be > 0, got {self.subgraph_timeout!r}"))
@@ -161,6 +171,7 @@ class ServerConfig:
     max_connections: int = 10_000  # open client connections; one more: 503 and closed
 
     def problems(self) -> Problems:
+        """What is wrong with the section: (key, message) pairs."""
         out: Problems = []
         _at_least(out, self, 1024, "max_head_bytes")
         _at_least(out, self, 1, "max_connections")
@@ -177,6 +188,8 @@ NESTING_CEILING = 128
 
 @dataclass(frozen=True)
 class LimitsConfig:
+    """What one operation may cost the router before it is refused."""
+
     max_depth: int = 32  # 0 = no limit
     max_aliases: int = 64  # 0 = no limit
     max_root_fields: int = 32  # 0 = no limit
@@ -190,6 +203,7 @@ class LimitsConfig:
     planning_wait: float = 10.0  # seconds a request waits for its plan; longer: 503 PLANNER_BUSY
 
     def problems(self) -> Problems:
+        """What is wrong with the section: (key, message) pairs."""
         out: Problems = []
         _at_least(out, self, 0, "max_depth", "max_aliases", "max_root_fields", "max_fields")
         _at_least(out, self, 1, "max_tokens", "max_nesting", "max_fragments", "planning_queue")
@@ -205,6 +219,8 @@ class LimitsConfig:
 
 @dataclass(frozen=True)
 class JwtConfig:
+    """Edge authentication: where the keys come from and what a token must carry."""
+
     secret: str | None = None  # shared secret for HS256/384/512
     secret_env: str | None = None  # or: the environment variable holding it
     jwks_file: str | None = None  # or: a JSON Web Key Set file
@@ -219,9 +235,11 @@ class JwtConfig:
 
     @property
     def enabled(self) -> bool:
+        """Whether a secret or key set is configured (tokens are then verified)."""
         return any((self.secret, self.secret_env, self.jwks_file, self.jwks_url))
 
     def problems(self) -> Problems:
+        """What is wrong with the section: (key, message) pairs."""
         sources = [
             k for k in ("secret", "secret_env", "jwks_file", "jwks_url") if getattr(self, k)
         ]
@@ -239,11 +257,15 @@ class JwtConfig:
 
 @dataclass(frozen=True)
 class AuthConfig:
+    """The `auth` section."""
+
     jwt: JwtConfig = field(default_factory=JwtConfig)
 
 
 @dataclass(frozen=True)
 class LoggingConfig:
+    """The router's log level and format (text or json)."""
+
     format: Literal["json", "text"] = "json"
     level: Literal["debug", "info", "warning", "error"] = "info"
     requests: bool = True  # one log line per GraphQL request
@@ -251,6 +273,8 @@ class LoggingConfig:
 
 @dataclass(frozen=True)
 class TracingConfig:
+    """OpenTelemetry tracing: whether, where to export and whether to propagate."""
+
     enabled: bool = False  # needs the opentelemetry-sdk package (pip install shopgraph[tracing])
     service_name: str = "shopgraph-router"
     exporter: Literal["console", "otlp"] = "console"  # otlp needs opentelemetry-exporter-otlp
@@ -260,6 +284,8 @@ class TracingConfig:
 
 @dataclass(frozen=True)
 class TelemetryConfig:
+    """Metrics, logging and tracing."""
+
     metrics: bool = True  # Prometheus text at /metrics
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     tracing: TracingConfig = field(default_factory=TracingConfig)
@@ -267,9 +293,12 @@ class TelemetryConfig:
 
 @dataclass(frozen=True)
 class HealthConfig:
+    """How /ready probes the subgraphs."""
+
     ready_timeout: float = 2.0  # seconds each subgraph gets to answer the /ready probe
 
     def problems(self) -> Problems:
+        """What is wrong with the section: (key, message) pairs."""
         if self.ready_timeout <= 0:
             return [("ready_timeout", f"must be > 0, got {self.ready_timeout!r}")]
         return []
@@ -277,12 +306,16 @@ class HealthConfig:
 
 @dataclass(frozen=True)
 class PlaygroundConfig:
+    """Whether the playground and /plan are served."""
+
     enabled: bool = True  # GraphiQL at /playground and at /graphql for browsers
     plan: bool = True  # POST /plan shows query plans (the playground's plan view)
 
 
 @dataclass(frozen=True)
 class RouterConfig:
+    """router.yaml, validated; every section has its defaults."""
+
     listen: str = "127.0.0.1:4000"
     supergraph: str | None = None
     plan_cache_size: int = 1024
@@ -300,6 +333,7 @@ class RouterConfig:
     playground: PlaygroundConfig = field(default_factory=PlaygroundConfig)
 
     def problems(self) -> Problems:
+        """What is wrong with the whole configuration: (key, message) pairs."""
         host, _, port = self.listen.rpartition(":")
         if not host or not port.isdigit():
             return [("listen", f"must be HOST:PORT, got {self.listen!r}")]
@@ -370,6 +404,7 @@ def parse_config(data: Any) -> RouterConfig:
 
 
 def load_config(path: str | Path | None) -> RouterConfig:
+    """The validated configuration in the YAML file at `path` (defaults without one)."""
     if path is None:
         return RouterConfig()
     try:

@@ -32,6 +32,8 @@ class SourceError(Exception):
 
 
 class SupergraphSource(Protocol):
+    """Where a served supergraph comes from, asked again at every poll."""
+
     description: str
 
     async def changed(self) -> str | None:
@@ -40,12 +42,15 @@ class SupergraphSource(Protocol):
 
 
 class FileSource:
+    """A supergraph SDL file, changed when its bytes are."""
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.description = f"file {self.path}"
         self._digest: bytes | None = None
 
     async def changed(self) -> str | None:
+        """The file's text when its contents changed since the last call, else None."""
         try:
             data = await asyncio.to_thread(self.path.read_bytes)
         except OSError as error:
@@ -86,6 +91,7 @@ class SubgraphsSource:
         return sdl
 
     async def changed(self) -> str | None:
+        """The composed supergraph when a subgraph's SDL changed, else None."""
         names = list(self.urls)
         sdls = tuple(await asyncio.gather(*(self._fetch(name, self.urls[name]) for name in names)))
         if sdls == self._sdls:
@@ -138,6 +144,7 @@ class Reloader:
         return True
 
     async def run(self) -> None:
+        """Poll every `interval` seconds until cancelled."""
         while True:
             await asyncio.sleep(self.interval)
             await self.check_once()

@@ -10,6 +10,7 @@ HELP = "print the query plan for an operation against a supergraph"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    """The command's arguments."""
     parser.add_argument("--supergraph", required=True, help="supergraph SDL file")
     parser.add_argument("query_file", help="file with the operation ('-' for stdin)")
     parser.add_argument("--operation-name", help="operation to plan when the file has several")
@@ -22,6 +23,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the plan (or the normalized operation); 1 when it cannot be made."""
     from router.core import RequestError, Router
     from router.operation import print_operation
     from router.supergraph import SupergraphError, load_supergraph

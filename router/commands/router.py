@@ -25,6 +25,7 @@ _ENV = "SHOPGRAPH_ROUTER_OPTIONS"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    """The command's arguments."""
     parser.add_argument("--supergraph", help="supergraph SDL file (Apollo/rover/Hive format)")
     parser.add_argument(
         "--subgraph",
@@ -114,6 +115,7 @@ def build_app(options: dict[str, Any]) -> Any:
         reloader = Reloader(source, lambda new_sdl: app.swap(assembly.router(new_sdl)), interval)
 
         async def watch() -> None:
+            """Poll for a changed supergraph, starting from the one served now."""
             await source.changed()  # remember what is served now
             await reloader.run()
 

@@ -106,6 +106,7 @@ class CircuitBreaker:
 
     @property
     def state(self) -> str:
+        """closed, open (failing fast) or half_open (one trial request allowed)."""
         if self.opened_at is None:
             return "closed"
         if self.clock() - self.opened_at < self.open_seconds:
@@ -159,6 +160,7 @@ class CircuitBreakers:
         self._urls = dict(urls)
 
     def get(self, service: str) -> CircuitBreaker:
+        """The breaker of `service`, made on first use."""
         breaker = self._breakers.get(service)
         if breaker is None:
             breaker = CircuitBreaker(self.failure_threshold, self.open_seconds)
@@ -171,6 +173,8 @@ class CircuitBreakers:
 
 
 class FetchObserver(Protocol):
+    """Sees every subgraph fetch (metrics, tracing)."""
+
     def started(self, service: str, url: str, headers: dict[str, str]) -> Any:
         """Called before a fetch; may add headers (trace context). Returns a token."""
         ...

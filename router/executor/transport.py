@@ -97,6 +97,7 @@ class _Exchange:
 
     @property
     def open(self) -> bool:
+        """Whether the exchange still waits for (the rest of) its response."""
         return self.complete is not None and not self.complete.done()
 
 
@@ -112,9 +113,11 @@ class _Connection(asyncio.Protocol):
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Keep the socket's transport."""
         self.transport = transport  # type: ignore[assignment]
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """Fail the exchange waiting on this connection, if any."""
         self.closed = True
         exchange = self.exchange
         if exchange is not None and exchange.open:
@@ -126,6 +129,7 @@ class _Connection(asyncio.Protocol):
             )
 
     def data_received(self, data: bytes) -> None:
+        """Feed the parser; bytes on an idle connection close it."""
         exchange = self.exchange
         if exchange is None:  # bytes on an idle connection: nothing sane can follow
             self.close()
@@ -152,6 +156,7 @@ class _Connection(asyncio.Protocol):
 
     # httptools callbacks (they must not raise: failures go through _fail)
     def on_header(self, name: bytes, value: bytes) -> None:
+        """Keep a response header; refuse a declared length over the bound."""
         exchange = self.exchange
         if exchange is not None and exchange.open:
             exchange.headers.append((name, value))
@@ -164,6 +169,7 @@ class _Connection(asyncio.Protocol):
                 exchange.encoding = value if previous is None else previous + b"," + value
 
     def on_headers_complete(self) -> None:
+        """The head is complete: from here the body is counted."""
         exchange = self.exchange
         if exchange is not None and exchange.open:
             exchange.status = self.parser.get_status_code()
@@ -171,6 +177,7 @@ class _Connection(asyncio.Protocol):
             exchange.size = 0
 
     def on_body(self, body: bytes) -> None:
+        """Keep a piece of the body, within the size bound."""
         exchange = self.exchange
         if exchange is not None and exchange.open:
             exchange.size += len(body)
@@ -181,12 +188,14 @@ class _Connection(asyncio.Protocol):
                 exchange.body.append(body)
 
     def on_message_complete(self) -> None:
+        """The response is complete: wake the exchange."""
         exchange = self.exchange
         if exchange is not None and exchange.open:
             assert exchange.complete is not None
             exchange.complete.set_result(None)
 
     def send(self, payload: bytes, limit: int) -> _Exchange:
+        """Write a serialized request and return the exchange awaiting its response."""
         assert self.transport is not None
         exchange = _Exchange(limit)
         exchange.complete = asyncio.get_running_loop().create_future()
@@ -195,6 +204,7 @@ class _Connection(asyncio.Protocol):
         return exchange
 
     def close(self) -> None:
+        """Close the socket; the connection is not reused."""
         self.closed = True
         if self.transport is not None:
             self.transport.close()
@@ -287,6 +297,7 @@ class _Deadline:
             self.step = "read"
 
     def error(self, request: httpx.Request | None) -> httpx.TimeoutException:
+        """The timeout exception for the step the deadline interrupted."""
         if self.step == "pool":
             return httpx.PoolTimeout(
                 "timed out waiting for a free connection to the subgraph", request=request
@@ -313,6 +324,7 @@ class RawResponse:
 
     @property
     def reason_phrase(self) -> str:
+        """The standard reason phrase of the status code."""
         return httpx.codes.get_reason_phrase(self.status_code)
 
 
@@ -530,8 +542,8 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
         if url.scheme != "http":
             return await self._via_tls((url.scheme, url.host, url.port or 443), request, timeout)
         origin = ("http", url.host, url.port or 80)
-        if isinstance(request.stream, httpx.AsyncByteStream) and not hasattr(request, "_content"):
-            await request.aread()
+        if isinstance(request.stream, httpx.AsyncByteStream):
+            await request.aread()  # the body, read once (a request already read keeps it)
         payload = _serialize(request, url.netloc.decode("ascii"))
         exchange = await self._exchange(origin, payload, timeout, request)
         headers, content = exchange.content()
@@ -544,6 +556,7 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
+        """Close the idle connections and the HTTPS transport."""
         for pool in self._pools.values():
             for connection in pool.idle:
                 connection.close()

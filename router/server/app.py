@@ -403,6 +403,7 @@ class RouterApp:
         timeout = self.config.health.ready_timeout
 
         async def probe(url: str) -> str:
+            """One subgraph's readiness: UP, or DOWN and why."""
             try:
                 response = await client.client.post(
                     url, content=_READY_QUERY, headers=JSON_HEADERS, timeout=timeout
@@ -456,6 +457,7 @@ def _with_request_id(send: Send, rid: str) -> Send:
     header = (b"x-request-id", rid.encode())
 
     async def sending(message: Message) -> None:
+        """`send`, with the request id added to the response's headers."""
         if message["type"] == "http.response.start":
             message["headers"] = [*message.get("headers", ()), header]
         await send(message)

@@ -27,6 +27,8 @@ _UNKNOWN_KID_REFETCH_SECONDS = 10.0
 
 
 class AuthError(Exception):
+    """The request's token is missing (when required), malformed or invalid."""
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
@@ -55,6 +57,7 @@ class KeySet:
         return orjson.loads(response.content)
 
     async def load(self) -> None:
+        """Fetch the key set again and keep the keys this build can use."""
         data = await self._fetch()
         keys: dict[str | None, jwt.PyJWK] = {}
         for entry in data.get("keys", []) if isinstance(data, dict) else []:
@@ -72,6 +75,7 @@ class KeySet:
         return self.keys.get(kid)
 
     async def key(self, kid: str | None) -> jwt.PyJWK:
+        """The key for `kid`, refetching the set when stale or when the `kid` is unknown."""
         seen = self.loaded_at
         age = time.monotonic() - seen
         missing = self._find(kid) is None
@@ -94,6 +98,8 @@ class KeySet:
 
 
 class JwtValidator:
+    """Verifies a request's JWT with a shared secret or a JSON Web Key Set."""
+
     def __init__(self, config: JwtConfig, http: httpx.AsyncClient | None = None) -> None:
         self.config = config
         self.header = config.header.lower()
@@ -107,6 +113,7 @@ class JwtValidator:
         self.key_set = None if self.secret else KeySet(config, http)
 
     def token(self, headers: dict[str, str]) -> str | None:
+        """The token in the request's header (None without one); AuthError when malformed."""
         raw = headers.get(self.header)
         if not raw:
             return None

@@ -81,6 +81,8 @@ def _claim_text(value: Any) -> str | None:
 
 
 class HeaderPropagation:
+    """Which headers each subgraph gets: the common rules, then the subgraph's own."""
+
     def __init__(
         self,
         common: Sequence[HeaderRule],
@@ -90,6 +92,7 @@ class HeaderPropagation:
         self.per_subgraph = {name: tuple(rules) for name, rules in (per_subgraph or {}).items()}
 
     def rules(self, service: str) -> tuple[HeaderRule, ...]:
+        """The rules for `service`, in the order they apply."""
         return self.common + self.per_subgraph.get(service, ())
 
     def __call__(self, service: str, incoming: Mapping[str, str] | None) -> dict[str, str]:

@@ -69,6 +69,7 @@ class _RefusalLog:
         self.last = float("-inf")
 
     def note(self, cap: int) -> None:
+        """Count one refused connection; log the count when the interval has passed."""
         self.refused += 1
         now = time.monotonic()
         if now - self.last >= _REFUSAL_LOG_INTERVAL:
@@ -116,6 +117,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     # -- connection ---------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Refuse the connection past the cap (503); else start the head deadline."""
         if len(self.connections) >= self.limits.max_connections:
             # refused before it holds anything but a moment of a file descriptor
             self.transport = transport
@@ -135,10 +137,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._arm(self._head_timed_out, self.limits.head_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """Cancel the connection's deadline."""
         self._disarm()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        """Feed the parser, bounding the head's size and arming its deadlines."""
         if self._closed_by_us:
             return
         continuing = self._in_head
@@ -162,6 +166,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
                 self._arm(self._body_timed_out, self.limits.body_timeout)
 
     def send_400_response(self, msg: str) -> None:
+        """The parser refused the head: 431 when it grew too large, else 400."""
         # a parser callback stopped the parser because the head grew too large
         if self._head_too_large:
             self._reject_large_head()
@@ -173,24 +178,28 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     # (the base class is called directly: these run for every request)
 
     def on_message_begin(self) -> None:
+        """A request's head starts: its size is counted from here."""
         HttpToolsProtocol.on_message_begin(self)
         self._in_head = True
         self._requests_begun += 1
         self._head_parsed = self._head_reads = 0
 
     def on_url(self, url: bytes) -> None:
+        """Count the request target into the head's size."""
         self._head_parsed += len(url)
         if self._head_parsed > self._max_head:
             self._stop_large_head()
         HttpToolsProtocol.on_url(self, url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        """Count one header line into the head's size."""
         self._head_parsed += len(name) + len(value) + 4  # ": " and CRLF
         if self._head_parsed > self._max_head:
             self._stop_large_head()
         HttpToolsProtocol.on_header(self, name, value)
 
     def on_headers_complete(self) -> None:
+        """The head is complete: the body's deadline may start."""
         self._in_head = False
         self._in_body = True
         if self._deadline is not None:
@@ -198,6 +207,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         HttpToolsProtocol.on_headers_complete(self)
 
     def on_message_complete(self) -> None:
+        """The request is complete: no deadline runs until the next one."""
         self._in_body = False
         if self._deadline is not None:
             self._disarm()

@@ -25,7 +25,10 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the request id and the record's extras."""
+
     def format(self, record: logging.LogRecord) -> str:
+        """The record as a JSON line."""
         entry: dict[str, Any] = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
             + f".{int(record.msecs):03d}Z",
@@ -45,24 +48,30 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
+    """Plain text lines ending with the request id (when there is one)."""
+
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record as a text line."""
         text = super().format(record)
         current = request_id.get()
         return f"{text} request_id={current}" if current else text
 
 
+class _RouterHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler `configure_logging` installs (and replaces when called again)."""
+
+
 def configure_logging(config: LoggingConfig, stream: Any = None) -> logging.Handler:
     """Send the router's logs (logger "shopgraph") to `stream` (stderr) in the chosen format."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = _RouterHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if config.format == "json" else TextFormatter())
     logger = logging.getLogger("shopgraph")
     for old in list(logger.handlers):
-        if getattr(old, "_shopgraph", False):
+        if isinstance(old, _RouterHandler):
             logger.removeHandler(old)
-    handler._shopgraph = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
     logger.setLevel(config.level.upper())
     logger.propagate = False

@@ -18,6 +18,8 @@ OPERATION_NAME = re.compile(rf"[_A-Za-z][_0-9A-Za-z]{{0,{MAX_OPERATION_NAME - 1}
 
 
 class BadRequest(Exception):
+    """A request the GraphQL-over-HTTP layer refuses, with its HTTP status."""
+
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.message = message
@@ -26,6 +28,8 @@ class BadRequest(Exception):
 
 @dataclass(frozen=True)
 class GraphQLRequest:
+    """The fields of a GraphQL request, checked for their types."""
+
     query: str
     variables: dict[str, Any] | None
     operation_name: str | None
@@ -49,6 +53,7 @@ def _check(query: Any, variables: Any, operation_name: Any, extensions: Any) -> 
 
 
 def parse_post(body: bytes, content_type: str) -> GraphQLRequest:
+    """The GraphQL request in a POST body (JSON); BadRequest when it is not one."""
     media = content_type.split(";", 1)[0].strip().lower()
     if media not in (APPLICATION_JSON, "application/graphql+json", ""):
         raise BadRequest(f"Unsupported content type '{media}': send application/json.", 415)
@@ -69,13 +74,16 @@ def parse_post(body: bytes, content_type: str) -> GraphQLRequest:
 
 
 def parse_get(query_string: bytes) -> GraphQLRequest:
+    """The GraphQL request in a GET query string; BadRequest when it is not one."""
     params = parse_qs(query_string.decode("latin-1"), keep_blank_values=True)
 
     def one(name: str) -> str | None:
+        """The parameter's first value, if given."""
         values = params.get(name)
         return values[0] if values else None
 
     def json_param(name: str) -> Any:
+        """The parameter parsed as JSON (None when absent or empty)."""
         raw = one(name)
         if raw is None or raw == "":
             return None

@@ -14,7 +14,7 @@ from router.config import TracingConfig
 
 
 class TracingUnavailable(RuntimeError):
-    pass
+    """Tracing is enabled but the OpenTelemetry packages it needs are missing."""
 
 
 def _exporter(config: TracingConfig) -> Any:
@@ -63,6 +63,7 @@ class Tracing:
 
     @contextlib.contextmanager
     def request_span(self, request_id: str) -> Iterator[Any]:
+        """The server span of one GraphQL request."""
         with self.tracer.start_as_current_span(
             "graphql.request", kind=self._trace.SpanKind.SERVER
         ) as span:
@@ -70,6 +71,7 @@ class Tracing:
             yield span
 
     def fetch_started(self, service: str, url: str, headers: dict[str, str]) -> Any:
+        """A client span for a subgraph fetch; its context goes into `headers`."""
         span = self.tracer.start_span(
             "subgraph.fetch",
             kind=self._trace.SpanKind.CLIENT,
@@ -80,6 +82,7 @@ class Tracing:
         return span
 
     def fetch_finished(self, span: Any, outcome: str, status: int | None) -> None:
+        """End a fetch's span with its outcome and HTTP status."""
         span.set_attribute("shopgraph.outcome", outcome)
         if status is not None:
             span.set_attribute("http.response.status_code", status)
@@ -88,6 +91,7 @@ class Tracing:
         span.end()
 
     def shutdown(self) -> None:
+        """Flush and stop the provider (the spans still buffered are exported)."""
         shutdown = getattr(self.provider, "shutdown", None)
         if shutdown is not None:
             shutdown()

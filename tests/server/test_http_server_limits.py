@@ -74,8 +74,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_router(folder: Path, config: dict[str, Any]) -> Iterator[RouterProcess]:
-    """`shopgraph router` over one echo subgraph, with `config` as its router.yaml."""
+def running_router(
+    folder: Path, config: dict[str, Any], *options: str
+) -> Iterator[RouterProcess]:
+    """`shopgraph router [OPTIONS]` over one echo subgraph, with `config` as its router.yaml."""
     echo = EchoSubgraphs("alpha")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "supergraph.graphql").write_text(echo.supergraph())
@@ -83,7 +85,7 @@ def running_router(folder: Path, config: dict[str, Any]) -> Iterator[RouterProce
     port = _free_port()
     argv = [sys.executable, "-m", "router.cli", "router", "--supergraph",
             str(folder / "supergraph.graphql"), "--config", str(folder / "router.yaml"),
-            "--listen", f"127.0.0.1:{port}", "--poll-interval", "0"]
+            "--listen", f"127.0.0.1:{port}", "--poll-interval", "0", *options]
     log = (folder / "router.log").open("w")
     process = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
