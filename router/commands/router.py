@@ -257,6 +257,7 @@ def _serve_workers(options: dict[str, Any], workers: int, server: dict[str, Any]
         )
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
+        del os.environ[MULTIPROCESS_DIR]
 
 
 def _server_options(config: RouterConfig, subgraphs: int) -> dict[str, Any]:
