@@ -413,6 +413,7 @@ class _Reader:
         known = set(sg.types) | BUILTIN_SCALARS
 
         def check(ref: str, coordinate: str) -> None:
+            """Reports `ref` if its named type is not defined."""
             if named_type(ref) not in known:
                 self.error(f'Unknown type "{named_type(ref)}".', coordinate)
 

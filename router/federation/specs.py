@@ -12,8 +12,12 @@ JOIN = "join"
 INACCESSIBLE = "inaccessible"
 TAG = "tag"
 
+# Spec identities: a spec URL without its version.
 LINK_IDENTITY = "https://specs.apollo.dev/link"
 FEDERATION_IDENTITY = "https://specs.apollo.dev/federation"
+JOIN_IDENTITY = "https://specs.apollo.dev/join"
+INACCESSIBLE_IDENTITY = "https://specs.apollo.dev/inaccessible"
+TAG_IDENTITY = "https://specs.apollo.dev/tag"
 
 # The `@link` a document is assumed to have when it declares none.
 DEFAULT_LINK_VERSION = "v1.0"

@@ -31,7 +31,7 @@ from graphql import (
 
 from router.federation.fieldset import parse_selection_set
 from router.federation.links import Link, Links, read_links
-from router.federation.specs import JOIN
+from router.federation.specs import JOIN, JOIN_IDENTITY
 from router.supergraph.api_schema import build_api_schema
 from router.supergraph.model import (
     FieldDef,
@@ -77,9 +77,7 @@ def load_supergraph(sdl: str) -> Supergraph:
     links = read_links(document.definitions)
     join = links.get(JOIN)
     if join is None:
-        raise SupergraphError(
-            "not a supergraph: no @link to https://specs.apollo.dev/join (compose it first)"
-        )
+        raise SupergraphError(f"not a supergraph: no @link to {JOIN_IDENTITY} (compose it first)")
     try:
         schema = build_ast_schema(document, assume_valid_sdl=True)
     except (GraphQLError, TypeError) as error:

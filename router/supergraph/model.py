@@ -19,6 +19,8 @@ class SupergraphError(ValueError):
 
 
 class Kind(StrEnum):
+    """The GraphQL kind of a supergraph type."""
+
     OBJECT = "object"
     INTERFACE = "interface"
     UNION = "union"
@@ -29,6 +31,8 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True)
 class Graph:
+    """One subgraph: its name, URL and value in the `join__Graph` enum."""
+
     name: str
     url: str
     enum_value: str
@@ -36,6 +40,8 @@ class Graph:
 
 @dataclass(frozen=True)
 class KeyDef:
+    """One `@key` of an entity in one subgraph, as text and as a parsed selection set."""
+
     text: str
     selection: SelectionSetNode
     resolvable: bool
@@ -57,6 +63,7 @@ class FieldPlacement:
     override_label: str | None = None
 
     def serves(self, labels: frozenset[str]) -> bool:
+        """Whether this subgraph resolves the field when `labels` are enabled."""
         if self.external or self.used_overridden:
             return False
         if self.override_label is None:
@@ -67,6 +74,8 @@ class FieldPlacement:
 
 @dataclass(frozen=True)
 class FieldDef:
+    """A field of an object or interface, and the subgraphs that declare it."""
+
     name: str
     parent: str
     type_ref: str  # the supergraph type, e.g. "[Product!]!"
@@ -83,6 +92,8 @@ class FieldDef:
 
 @dataclass(frozen=True)
 class TypeDef:
+    """A supergraph type and what each subgraph knows of it."""
+
     name: str
     kind: Kind
     graphs: frozenset[str]
@@ -97,13 +108,16 @@ class TypeDef:
 
     @property
     def is_abstract(self) -> bool:
+        """Whether the type is an interface or a union."""
         return self.kind in (Kind.INTERFACE, Kind.UNION)
 
     def resolvable_keys(self, graph: str) -> tuple[KeyDef, ...]:
+        """The keys through which `graph` can fetch the entity (`resolvable: true`)."""
         return tuple(k for k in self.keys.get(graph, ()) if k.resolvable)
 
     @cached_property
     def is_entity(self) -> bool:
+        """Whether some subgraph declares a key for the type."""
         return any(self.keys.values())
 
 
@@ -135,13 +149,16 @@ class Supergraph:
     # -- types ----------------------------------------------------------------------------
 
     def type(self, name: str) -> TypeDef:
+        """The type named `name` (KeyError if there is none)."""
         return self.types[name]
 
     def field(self, type_name: str, field_name: str) -> FieldDef | None:
+        """The field `type_name.field_name`, if both exist."""
         t = self.types.get(type_name)
         return t.fields.get(field_name) if t else None
 
     def is_interface_object(self, type_name: str, graph: str) -> bool:
+        """Whether `graph` declares the interface `type_name` as an `@interfaceObject`."""
         t = self.types.get(type_name)
         return t is not None and graph in t.interface_object_in
 
@@ -173,5 +190,6 @@ class Supergraph:
     # -- fields ---------------------------------------------------------------------------
 
     def placement(self, type_name: str, field_name: str, graph: str) -> FieldPlacement | None:
+        """How `graph` declares the field `type_name.field_name`, if it does."""
         fdef = self.field(type_name, field_name)
         return fdef.placements.get(graph) if fdef else None
