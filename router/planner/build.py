@@ -15,7 +15,7 @@ to jump to, which key), the costs of costs.py decide: the fewest fetches.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from graphql import (
     ArgumentNode,
@@ -36,7 +36,8 @@ from router.planner.costs import (
     signature,
 )
 from router.planner.groups import Group, Jump, PlanState, conflicting
-from router.planner.inputs import InputField, InputSelection
+from router.planner.inputs import InputSelection, input_selection, key_input, merge_input
+from router.planner.interface_object import plan_interface_object
 from router.planner.nodes import QueryPlan
 from router.planner.provided import Provided
 from router.planner.subquery import SubSelection
@@ -100,17 +101,6 @@ def with_excluded(f: Field) -> Field:
     return replace(f, selection=replace(selection, by_type=by_type, uniform=uniform))
 
 
-def _field_shape(f: Field) -> tuple:
-    """What a field asks for (arguments, conditions, sub-selection), for deduplication."""
-    sub: tuple = ()
-    if f.selection is not None:
-        sub = tuple(
-            (type_name, tuple(_field_shape(g) for g in fields))
-            for type_name, fields in f.selection.by_type.items()
-        )
-    return (f.response_key, f.name, signature(f)[1], f.conditions, sub)
-
-
 def _root_group(
     state: PlanState, root_groups: list[Group], kind: str, subgraph: str, index: int
 ) -> Group:
@@ -126,22 +116,6 @@ def _root_group(
         group = state.new_group(subgraph, (), False, None, index)
         root_groups.append(group)
     return group
-
-
-@dataclass
-class _InterfaceFields:
-    """Where the fields asked at an @interfaceObject position come from."""
-
-    # fields this subgraph answers on the interface; one key may come from several
-    # type conditions with other sub-selections or @skip/@include: all are planned
-    local: dict[tuple, Field] = field(default_factory=dict)
-    # fields another subgraph that sees the interface as an object answers, by key
-    shared: dict[str, Field] = field(default_factory=dict)
-    # per object type, the fields only a subgraph that owns the interface answers
-    needs: dict[str, list[Field]] = field(default_factory=dict)
-    # where each key selected on the interface itself comes from: local, shared or owner
-    placed: dict[str, str] = field(default_factory=dict)
-    needs_typename: bool = False
 
 
 class QueryPlanner(SubgraphCosts):
@@ -301,7 +275,7 @@ class QueryPlanner(SubgraphCosts):
         for f in fields:
             keys.setdefault(f.response_key, signature(f))
 
-    def _internal_fields(
+    def internal_fields(
         self, state: PlanState, path: tuple[str, ...], type_name: str, node: SelectionSetNode
     ) -> tuple[Field, ...]:
         """Fields of a key/@requires set, aliased where the client uses the same key."""
@@ -317,25 +291,6 @@ class QueryPlanner(SubgraphCosts):
             keys[key] = sig
             out.append(f if key == f.response_key else replace(f, response_key=key))
         return tuple(out)
-
-    def _to_input(self, fields: Iterable[Field]) -> InputSelection:
-        """The representation shape that carries `fields` (a key or @requires set)."""
-        out: list[InputField] = []
-        for f in fields:
-            sub: InputSelection | None = None
-            if f.selection is not None:
-                sel = f.selection
-                if len(sel.by_type) == 1 and sel.type_name in sel.by_type:
-                    sub = self._to_input(sel.fields_for(sel.type_name))
-                else:
-                    sub = InputSelection(
-                        (InputField("__typename", "__typename"),),
-                        tuple(
-                            (t, self._to_input(fs).fields) for t, fs in sel.by_type.items() if fs
-                        ),
-                    )
-            out.append(InputField(f.name, f.response_key, sub, f.conditions))
-        return InputSelection(tuple(out))
 
     def plan_fields(
         self,
@@ -538,7 +493,7 @@ class QueryPlanner(SubgraphCosts):
         for type_name, fields in selection.by_type.items():
             self._record_keys(state, path, type_name, fields)
         if self.sg.is_interface_object(s_decl, subgraph):
-            return self.plan_interface_object(state, group, sub, path, selection, s_decl, provided)
+            return plan_interface_object(self, state, group, sub, path, selection, s_decl, provided)
         touched: set[Group] = {group}
         decl_type = self.sg.types.get(s_decl)
         api_type = self.sg.types.get(selection.type_name)
@@ -569,168 +524,6 @@ class QueryPlanner(SubgraphCosts):
             )
         return touched
 
-    def plan_interface_object(
-        self,
-        state: PlanState,
-        group: Group,
-        sub: SubSelection,
-        path: tuple[str, ...],
-        selection: SelectionSet,
-        interface: str,
-        provided: Provided | None,
-    ) -> set[Group]:
-        """A position where this subgraph only knows the interface (@interfaceObject).
-
-        Fields of the interface it resolves come from here for every object; the
-        concrete type (`__typename`, fields under a type condition, fields it lacks)
-        comes from a subgraph that owns the interface, through its key.
-        """
-        touched: set[Group] = {group}
-        found = self._interface_fields(group.subgraph, interface, selection, provided)
-        missing = {key for key, where in found.placed.items() if where == "owner"}
-        if missing and not selection.by_type:
-            names = ", ".join(sorted(missing))
-            raise PlanningError(f"cannot plan {interface}.{names}: no subgraph resolves it")
-        if found.local:
-            touched |= self.plan_fields(
-                state, group, sub, None, path, interface, interface, found.local.values(), provided
-            )
-        shared_groups: set[Group] = set()
-        if found.shared:
-            before = len(state.groups)
-            shared = list(found.shared.values())
-            touched |= self.plan_remote(
-                state, group, sub, None, path, interface, interface, shared, provided
-            )
-            # a key also asked under a type condition is answered by the owner for that
-            # type: its fetch runs after the interface object's, so its value is the one
-            # kept, whatever the subgraphs' timing
-            narrowed = {f.response_key for fields in found.needs.values() for f in fields}
-            if narrowed & found.shared.keys():
-                shared_groups = {g for g in state.groups[before:] if g.path == path}
-        if not found.needs and not found.needs_typename:
-            return touched
-        return touched | self._plan_through_owner(
-            state, group, sub, path, interface, provided, found.needs, shared_groups
-        )
-
-    def _interface_fields(
-        self,
-        subgraph: str,
-        interface: str,
-        selection: SelectionSet,
-        provided: Provided | None,
-    ) -> _InterfaceFields:
-        """Sort the fields asked where `subgraph` sees `interface` as an object by where
-        they come from: here, another interface object, or an owner of the interface."""
-        # type conditions need the real type
-        found = _InterfaceFields(needs_typename=selection.uniform is None)
-        for f in selection.uniform or ():
-            if f.is_typename:
-                found.needs_typename = True
-            else:
-                self._place(found, subgraph, interface, f, provided)
-        for type_name, fields in selection.by_type.items():
-            wide = selection.interface_keys.get(type_name, ())
-            for f in fields:
-                if f.is_typename:
-                    continue
-                if selection.uniform is not None or f.response_key in wide:
-                    on_interface = replace(f, parent_type=interface)
-                    if self._place(found, subgraph, interface, on_interface, provided) == "owner":
-                        found.needs.setdefault(type_name, []).append(f)
-                elif self.field_cost(subgraph, interface, f, provided) < INF:
-                    found.local.setdefault(_field_shape(f), replace(f, parent_type=interface))
-                else:
-                    found.needs.setdefault(type_name, []).append(f)
-        return found
-
-    def _place(
-        self,
-        found: _InterfaceFields,
-        subgraph: str,
-        interface: str,
-        f: Field,
-        provided: Provided | None,
-    ) -> str:
-        """Where `f`, selected on the interface itself, comes from ("local", "shared" or
-        "owner"), decided at the first occurrence of its response key."""
-        key = f.response_key
-        if key not in found.placed:
-            if self.field_cost(subgraph, interface, f, provided) < INF:
-                found.placed[key], found.local[_field_shape(f)] = "local", f
-            elif self._served_by_interface_object(subgraph, interface, f):
-                # another subgraph that sees the interface as an object answers
-                # it by key, without learning the concrete type
-                found.placed[key], found.shared[key] = "shared", f
-            else:
-                found.placed[key] = "owner"
-        return found.placed[key]
-
-    def _plan_through_owner(
-        self,
-        state: PlanState,
-        group: Group,
-        sub: SubSelection,
-        path: tuple[str, ...],
-        interface: str,
-        provided: Provided | None,
-        needs: dict[str, list[Field]],
-        after: set[Group],
-    ) -> set[Group]:
-        """Jump from an interface object to a subgraph that owns `interface` for the
-        concrete type and the fields only it has (`needs`), after the groups `after`."""
-        subgraph = group.subgraph
-        owner = self.interface_owner(subgraph, interface)
-        if owner is None:
-            raise PlanningError(
-                f"cannot plan {interface} from {subgraph!r}: the query needs the concrete "
-                "type, and no subgraph that knows it can be reached by key"
-            )
-        owner_graph, key = owner
-        key_fields = self._internal_fields(state, path, interface, key.selection)
-        producers = self.plan_fields(
-            state, group, sub, None, path, interface, interface, key_fields, provided
-        )
-        sub.add(None, "__typename", "__typename")
-        child = state.entity_group(owner_graph, path, group, producers | after)
-        child.inputs[interface] = self._merge_input(
-            child.inputs.get(interface),
-            InputSelection((InputField("__typename", "__typename"),)).merged(
-                self._to_input(key_fields)
-            ),
-        )
-        child.type_map[interface] = interface
-        child.selection.add(interface, "__typename", "__typename")
-        touched = set(producers)
-        for type_name, fields in needs.items():
-            touched |= self.plan_fields(
-                state,
-                child,
-                child.selection,
-                type_name,
-                path,
-                type_name,
-                type_name,
-                [f for f in fields if not f.is_typename],
-                None,
-            )
-        return touched
-
-    def _served_by_interface_object(self, subgraph: str, interface: str, f: Field) -> bool:
-        """Whether another subgraph that sees `interface` as an object resolves `f`."""
-        return any(
-            target != subgraph
-            and target_type == interface
-            and self.sg.is_interface_object(interface, target)
-            and self.field_cost(target, interface, f, None, requires_met=True) < INF
-            for target, target_type in self.resolvers(interface, f.name)
-        )
-
-    @staticmethod
-    def _merge_input(current: InputSelection | None, new: InputSelection) -> InputSelection:
-        return new if current is None else current.merged(new)
-
     def plan_remote(
         self,
         state: PlanState,
@@ -756,14 +549,12 @@ class QueryPlanner(SubgraphCosts):
                     f"cannot plan {names}: no subgraph reachable from {group.subgraph!r} "
                     "resolves it"
                 )
-            key_fields = self._internal_fields(state, path, type_name, jump.key.selection)
+            key_fields = self.internal_fields(state, path, type_name, jump.key.selection)
             producers = self.plan_fields(
                 state, group, sub, frag, path, type_name, s_type, key_fields, provided
             )
             sub.add(frag, "__typename", "__typename")
-            key_input = InputSelection((InputField("__typename", "__typename"),)).merged(
-                self._to_input(key_fields)
-            )
+            representation = key_input(key_fields)
             batches = self._requirement_batches(
                 state,
                 group,
@@ -773,7 +564,7 @@ class QueryPlanner(SubgraphCosts):
                 type_name,
                 s_type,
                 jump,
-                key_input,
+                representation,
                 producers,
                 provided,
             )
@@ -795,7 +586,7 @@ class QueryPlanner(SubgraphCosts):
         type_name: str,
         s_type: str,
         jump: Jump,
-        key_input: InputSelection,
+        representation: InputSelection,
         producers: set[Group],
         provided: Provided | None,
     ) -> list[tuple[InputSelection, set[Group], list[Field]]]:
@@ -805,17 +596,17 @@ class QueryPlanner(SubgraphCosts):
         cannot share a representation: one fetch per compatible batch."""
         batches: list[tuple[InputSelection, set[Group], list[Field]]] = []
         for f in jump.covered:
-            needed, needed_by = key_input, set(producers)
+            needed, needed_by = representation, set(producers)
             placement = self.sg.placement(jump.s_type, f.name, jump.subgraph)
             if placement is not None and placement.requires is not None:
-                required = self._internal_fields(state, path, type_name, placement.requires)
+                required = self.internal_fields(state, path, type_name, placement.requires)
                 if f.conditions is not None:
                     # only needed when the field needing them is: same @skip/@include
                     required = tuple(replace(r, conditions=f.conditions) for r in required)
                 needed_by |= self.plan_fields(
                     state, group, sub, frag, path, type_name, s_type, required, provided
                 )
-                needed = needed.merged(self._to_input(required))
+                needed = needed.merged(input_selection(required))
             for index, (inputs, deps, fields) in enumerate(batches):
                 if not conflicting(inputs, needed):
                     batches[index] = (inputs.merged(needed), deps | needed_by, [*fields, f])
@@ -838,7 +629,7 @@ class QueryPlanner(SubgraphCosts):
         """Plan one batch of a jump's fields into an entity group of the target subgraph
         that gets the representation `needed` from the groups `needed_by`."""
         child = state.entity_group(jump.subgraph, path, group, needed_by, (jump.s_type, needed))
-        child.inputs[jump.s_type] = self._merge_input(child.inputs.get(jump.s_type), needed)
+        child.inputs[jump.s_type] = merge_input(child.inputs.get(jump.s_type), needed)
         child.type_map[type_name] = jump.s_type
         child.top_conditions.extend(f.conditions for f in fields)
         return self.plan_fields(

@@ -8,9 +8,10 @@ differs from the field name when the planner had to alias it).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from router.operation import Conditions
+from router.operation import Conditions, Field
 
 
 def _either(a: Conditions, b: Conditions) -> Conditions:
@@ -79,3 +80,33 @@ class InputSelection:
             else:
                 by_type[type_name] = tfields
         return InputSelection(tuple(fields), tuple(by_type.items()))
+
+
+def input_selection(fields: Iterable[Field]) -> InputSelection:
+    """The representation shape that carries `fields` (a key or @requires set)."""
+    out: list[InputField] = []
+    for f in fields:
+        sub: InputSelection | None = None
+        if f.selection is not None:
+            sel = f.selection
+            if len(sel.by_type) == 1 and sel.type_name in sel.by_type:
+                sub = input_selection(sel.fields_for(sel.type_name))
+            else:
+                sub = InputSelection(
+                    (InputField("__typename", "__typename"),),
+                    tuple((t, input_selection(fs).fields) for t, fs in sel.by_type.items() if fs),
+                )
+        out.append(InputField(f.name, f.response_key, sub, f.conditions))
+    return InputSelection(tuple(out))
+
+
+def key_input(key_fields: Iterable[Field]) -> InputSelection:
+    """The representation of an entity by its key: `__typename` and the key fields."""
+    return InputSelection((InputField("__typename", "__typename"),)).merged(
+        input_selection(key_fields)
+    )
+
+
+def merge_input(current: InputSelection | None, new: InputSelection) -> InputSelection:
+    """`new` added to the representation a fetch already takes (if any)."""
+    return new if current is None else current.merged(new)
