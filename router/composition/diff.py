@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from router.federation.fieldset import FieldSetError, parse_field_set
 from router.federation.typeref import is_list, is_non_null, list_item, nullable
 
 from .errors import Report
-from .fieldset import FieldSetError, parse_field_set
 from .model import InputValue, Subgraph, SubgraphField, SubgraphSource, SubgraphType
 from .subgraph import read_subgraph
 

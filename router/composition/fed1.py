@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from router.federation.fieldset import FieldSetError
 from router.federation.typeref import named_type
 
 from .errors import Report
-from .fieldset import FieldSetError, resolve
+from .fieldset import resolve
 from .model import Subgraph, SubgraphField, SubgraphType
 from .settle import COMPOSITE, mark_used_fields, partially_external, settle_fake_externals
 

@@ -1,7 +1,6 @@
 """Field sets resolved against a subgraph's types: which fields a @key/@requires selects.
 
-Parsing is the shared `router.federation.fieldset`; its names are re-exported here
-for the composition modules that import them from `.fieldset`.
+Parsing is the shared `router.federation.fieldset`.
 """
 
 from __future__ import annotations
@@ -77,4 +76,3 @@ def _walk(sg: Subgraph, type_name: str, selections: tuple[Selection, ...], out: 
             _walk(sg, base, sel.children, out)
 
 
-__all__ = ["FieldSetError", "Selection", "Target", "parse_field_set", "resolve"]

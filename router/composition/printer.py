@@ -11,6 +11,13 @@ import json
 
 from graphql.language.block_string import print_block_string
 
+from router.federation.specs import (
+    INACCESSIBLE_IDENTITY,
+    JOIN_IDENTITY,
+    LINK_IDENTITY,
+    TAG_IDENTITY,
+)
+
 from .composed import ComposedArgument, ComposedSupergraph, ComposedType, JoinField, JoinType
 
 _JOIN_FIELD_ARGS = {
@@ -238,13 +245,13 @@ def print_supergraph(sg: ComposedSupergraph) -> str:
 
 def _schema_definition(sg: ComposedSupergraph) -> str:
     links = [
-        '@link(url: "https://specs.apollo.dev/link/v1.0")',
-        f'@link(url: "https://specs.apollo.dev/join/v{sg.join_version}", for: EXECUTION)',
+        f'@link(url: "{LINK_IDENTITY}/v1.0")',
+        f'@link(url: "{JOIN_IDENTITY}/v{sg.join_version}", for: EXECUTION)',
     ]
     if sg.uses_tag:
-        links.append('@link(url: "https://specs.apollo.dev/tag/v0.3")')
+        links.append(f'@link(url: "{TAG_IDENTITY}/v0.3")')
     if sg.uses_inaccessible:
-        links.append('@link(url: "https://specs.apollo.dev/inaccessible/v0.2", for: SECURITY)')
+        links.append(f'@link(url: "{INACCESSIBLE_IDENTITY}/v0.2", for: SECURITY)')
     links.extend(sg.feature_links)
     schema = ["schema"] + ["  " + link for link in links] + ["{"]
     schema += [f"  {kind}: {name}" for kind, name in sg.roots.items()] + ["}"]

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections import deque
 
+from router.federation.fieldset import FieldSetError, Selection, parse_field_set
 from router.federation.typeref import named_type
 
 from .composed import ComposedField, ComposedSupergraph, ComposedType
 from .errors import Report
-from .fieldset import FieldSetError, Selection, parse_field_set
 
 Provided = tuple[Selection, ...]
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextlib
 
+from router.federation.fieldset import FieldSetError
 from router.federation.typeref import named_type
 
-from .fieldset import FieldSetError, resolve
+from .fieldset import resolve
 from .model import Subgraph, SubgraphType
 
 COMPOSITE = ("OBJECT", "INTERFACE", "UNION")

@@ -452,18 +452,3 @@ def read_subgraph(source: SubgraphSource, report: Report) -> Subgraph | None:
         return None
     return subgraph
 
-
-# The spec constants are re-exported for composition modules that import them from here.
-__all__ = [
-    "BUILTIN_DIRECTIVES",
-    "FEDERATION1_DIRECTIVES",
-    "FEDERATION_DIRECTIVES",
-    "FEDERATION_IDENTITY",
-    "KNOWN_FEDERATION_VERSIONS",
-    "LINK_IDENTITY",
-    "PLUMBING_ROOT_FIELDS",
-    "PLUMBING_TYPES",
-    "ROOT_KINDS",
-    "print_value",
-    "read_subgraph",
-]

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from router.federation.fieldset import FieldSetError, parse_field_set
 from router.federation.typeref import named_type
 
 from .errors import Report
-from .fieldset import FieldSetError, parse_field_set, resolve
+from .fieldset import resolve
 from .model import Subgraph, SubgraphField, SubgraphType
 from .settle import COMPOSITE
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
+from router.federation.specs import parse_version
 from router.federation.typeref import named_type
 
 from ..composed import ComposedArgument, ComposedDirective
@@ -25,13 +24,7 @@ def collect_composed_directives(ctx: MergeContext) -> None:
             ctx.composed.setdefault(name, []).append(sg.name)
             current = links.get(link.identity)
             if current is None or _version_key(link.version) > _version_key(current[0]):
-                imports = [n for n in link.imports if n in sg.composed]
-                links[link.identity] = (
-                    link.version,
-                    link.url,
-                    name,
-                    ", ".join(f'"@{n}"' for n in imports),
-                )
+                links[link.identity] = (link.version, link.url, name, _printed_imports(sg, link))
     for _identity, (_, url, _name, imports) in sorted(links.items()):
         ctx.out.feature_links.append(f'@link(url: "{url}", import: [{imports}])')
     _add_definitions(ctx)
@@ -95,5 +88,20 @@ def note_composed_directive_enum_usage(ctx: MergeContext) -> None:
                     ctx.enum_usage.setdefault(base, ("Input", f"@{name}({arg.name}:)", None))
 
 
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", version))
+def _version_key(version: str) -> tuple[int, int]:
+    return parse_version(version) or (0, 0)
+
+
+def _printed_imports(sg: Subgraph, link: LinkedSpec) -> str:
+    """The supergraph's `import:` for the composed directives of `link`: each by its spec
+    name, with `as:` where the subgraph calls it otherwise (renamed or `prefix__name`)."""
+    printed = []
+    for local, spec in link.imports.items():
+        if local in sg.composed:
+            renamed = f'{{name: "@{spec}", as: "@{local}"}}'
+            printed.append(f'"@{local}"' if local == spec else renamed)
+    for local in sg.composed:
+        if local not in link.imports and local.startswith(link.prefix + "__"):
+            spec = local[len(link.prefix) + 2 :]
+            printed.append(f'{{name: "@{spec}", as: "@{local}"}}')
+    return ", ".join(printed)
