@@ -39,8 +39,7 @@ from router.planner.groups import Group, Jump, PlanState, conflicting
 from router.planner.inputs import InputSelection, input_selection, key_input, merge_input
 from router.planner.interface_object import plan_interface_object
 from router.planner.nodes import QueryPlan
-from router.planner.provided import Provided
-from router.planner.subquery import SubSelection
+from router.planner.position import Position
 from router.planner.tree import build_tree
 from router.supergraph.model import Supergraph
 
@@ -184,7 +183,7 @@ class QueryPlanner(SubgraphCosts):
                 pending.append(there)
             group = _root_group(state, root_groups, kind, subgraph, index)
             group.top_conditions.append(part.conditions)
-            self.plan_fields(state, group, group.selection, None, (), root, root, [part], None)
+            self.plan_fields(state, Position(group, group.selection, (), root, root), [part])
 
     def _root_ranks(self, root: str, f: Field) -> dict[str, tuple[int, ...]]:
         """How well each subgraph that has the root field answers it (lower is better)."""
@@ -295,54 +294,33 @@ class QueryPlanner(SubgraphCosts):
     def plan_fields(
         self,
         state: PlanState,
-        group: Group,
-        sub: SubSelection,
-        frag: str | None,
-        path: tuple[str, ...],
-        type_name: str,
-        s_type: str,
+        at: Position,
         fields: Iterable[Field],
-        provided: Provided | None,
         requires_met: bool = False,
     ) -> set[Group]:
-        """Plan `fields` of a `type_name` (`s_type` in the group's subgraph) into `sub`
-        under type condition `frag`: what the subgraph resolves here, the rest through
-        entity jumps. The groups the fields were planned into or depend on."""
-        subgraph = group.subgraph
-        local, remote = self._local_and_remote(
-            group, sub, frag, s_type, fields, provided, requires_met
-        )
+        """Plan `fields` at `at`: what the group's subgraph resolves there, the rest
+        through entity jumps. The groups the fields were planned into or depend on."""
+        local, remote = self._local_and_remote(at, fields, requires_met)
         if remote and any(cost for _, cost in local):
-            local = self._ride_along(subgraph, type_name, s_type, local, remote, provided)
-        touched = self._plan_local(
-            state, group, sub, frag, path, type_name, s_type, local, provided
-        )
+            local = self._ride_along(at, local, remote)
+        touched = self._plan_local(state, at, local)
         if remote:
-            touched |= self.plan_remote(
-                state, group, sub, frag, path, type_name, s_type, remote, provided
-            )
+            touched |= self.plan_remote(state, at, remote)
         return touched
 
     def _local_and_remote(
-        self,
-        group: Group,
-        sub: SubSelection,
-        frag: str | None,
-        s_type: str,
-        fields: Iterable[Field],
-        provided: Provided | None,
-        requires_met: bool,
+        self, at: Position, fields: Iterable[Field], requires_met: bool
     ) -> tuple[list[tuple[Field, int]], list[Field]]:
         """`fields` the group's subgraph resolves (with what their sub-selections cost)
         and those to fetch elsewhere, a value type's field cut in two where it has only
-        part of it. `__typename` goes straight into `sub`."""
-        subgraph = group.subgraph
+        part of it. `__typename` goes straight into the selection."""
+        subgraph, s_type, provided = at.subgraph, at.s_type, at.provided
         remote: list[Field] = []
         local: list[tuple[Field, int]] = []
         for f in fields:
             self._budget.check()
             if f.is_typename:
-                sub.add(frag, f.response_key, "__typename", (), _condition_directives(f))
+                at.sub.add(at.frag, f.response_key, "__typename", (), _condition_directives(f))
                 continue
             cost = self.field_cost(subgraph, s_type, f, provided, 0, requires_met)
             if cost < INF:
@@ -357,31 +335,22 @@ class QueryPlanner(SubgraphCosts):
         return local, remote
 
     def _plan_local(
-        self,
-        state: PlanState,
-        group: Group,
-        sub: SubSelection,
-        frag: str | None,
-        path: tuple[str, ...],
-        type_name: str,
-        s_type: str,
-        local: list[tuple[Field, int]],
-        provided: Provided | None,
+        self, state: PlanState, at: Position, local: list[tuple[Field, int]]
     ) -> set[Group]:
-        """Add the fields the group's subgraph resolves to `sub`, planning their
+        """Add the fields the group's subgraph resolves to the selection, planning their
         sub-selections below; the groups touched, the group itself included."""
-        touched: set[Group] = {group}
-        subgraph = group.subgraph
+        touched: set[Group] = {at.group}
+        subgraph, s_type = at.subgraph, at.s_type
         for f, _ in local:
             if (
                 f.selection is None
                 and f.conditions is not None
                 and 1 < len(f.conditions) <= MAX_ALTERNATIVES
             ):
-                self._add_alternatives(state, path, type_name, sub, frag, s_type, f, subgraph)
+                self._add_alternatives(state, at, f)
                 continue
-            sf = sub.add(
-                frag,
+            sf = at.sub.add(
+                at.frag,
                 f.response_key,
                 f.name,
                 f.arguments,
@@ -391,29 +360,23 @@ class QueryPlanner(SubgraphCosts):
             )
             if f.selection is not None and sf.selection is not None:
                 child_decl = self.child_type(subgraph, s_type, f.name)
-                child_provided = self.child_provided(subgraph, s_type, f.name, provided)
-                child_path = (*path, f.response_key, *("@",) * list_depth(f.type))
-                touched |= self.plan_selection(
-                    state, group, sf.selection, child_path, f.selection, child_decl, child_provided
+                child = Position(
+                    at.group,
+                    sf.selection,
+                    (*at.path, f.response_key, *("@",) * list_depth(f.type)),
+                    child_decl,
+                    child_decl,
+                    provided=self.child_provided(subgraph, s_type, f.name, at.provided),
                 )
+                touched |= self.plan_selection(state, child, f.selection)
         return touched
 
-    def _add_alternatives(
-        self,
-        state: PlanState,
-        path: tuple[str, ...],
-        type_name: str,
-        sub: SubSelection,
-        frag: str | None,
-        s_type: str,
-        f: Field,
-        subgraph: str,
-    ) -> None:
+    def _add_alternatives(self, state: PlanState, at: Position, f: Field) -> None:
         """A leaf the client selected under several alternative @skip/@include conditions:
         one copy per alternative (aliased, read back into the same key), so the subgraph
         resolves it only when the client includes it."""
-        type_ref = self.type_ref(subgraph, s_type, f.name)
-        keys = state.position_keys.setdefault((path, type_name), {})
+        type_ref = self.type_ref(at.subgraph, at.s_type, f.name)
+        keys = state.position_keys.setdefault((at.path, at.type_name), {})
         n = 0
         for index, conjunction in enumerate(sorted(f.conditions or ())):
             key = f.response_key
@@ -423,8 +386,8 @@ class QueryPlanner(SubgraphCosts):
                     key = f"{f.response_key}__if{n}"
                 keys[key] = signature(f)
             directives = _conjunction_directives(conjunction) + f.directives
-            sub.add(
-                frag,
+            at.sub.add(
+                at.frag,
                 key,
                 f.name,
                 f.arguments,
@@ -434,21 +397,16 @@ class QueryPlanner(SubgraphCosts):
             )
 
     def _ride_along(
-        self,
-        subgraph: str,
-        type_name: str,
-        s_type: str,
-        local: list[tuple[Field, int]],
-        remote: list[Field],
-        provided: Provided | None,
+        self, at: Position, local: list[tuple[Field, int]], remote: list[Field]
     ) -> list[tuple[Field, int]]:
         """Local fields whose sub-selection needs fetches of its own move to a jump that
         is made anyway when that subgraph resolves them for less (e.g. a @provides
         that covers only part of a selection)."""
+        subgraph, s_type = at.subgraph, at.s_type
         targets: list[tuple[str, str]] = []
         pending = list(remote)
         while pending:
-            jump = self.choose_jump(subgraph, type_name, s_type, pending, 0, None)
+            jump = self.choose_jump(subgraph, at.type_name, s_type, pending, 0, None)
             if jump is None:
                 return local
             targets.append((jump.subgraph, jump.s_type))
@@ -459,7 +417,7 @@ class QueryPlanner(SubgraphCosts):
             if not cost:
                 kept.append((f, cost))
                 continue
-            here, there = self.split_field(subgraph, s_type, f, provided)
+            here, there = self.split_field(subgraph, s_type, f, at.provided)
             for target, target_type in targets:
                 # keep what this subgraph has, fetch the rest with the jump
                 if (
@@ -477,121 +435,76 @@ class QueryPlanner(SubgraphCosts):
                 kept.append((f, cost))
         return kept
 
-    def plan_selection(
-        self,
-        state: PlanState,
-        group: Group,
-        sub: SubSelection,
-        path: tuple[str, ...],
-        selection: SelectionSet,
-        s_decl: str,
-        provided: Provided | None,
-    ) -> set[Group]:
-        """Plan a field's sub-selection where the group's subgraph returns an `s_decl`;
-        the groups touched."""
-        subgraph = group.subgraph
+    def plan_selection(self, state: PlanState, at: Position, selection: SelectionSet) -> set[Group]:
+        """Plan a field's sub-selection where the group's subgraph returns an `at.s_type`
+        (no type condition yet); the groups touched."""
+        subgraph, s_decl = at.subgraph, at.s_type
         for type_name, fields in selection.by_type.items():
-            self._record_keys(state, path, type_name, fields)
+            self._record_keys(state, at.path, type_name, fields)
         if self.sg.is_interface_object(s_decl, subgraph):
-            return plan_interface_object(self, state, group, sub, path, selection, s_decl, provided)
-        touched: set[Group] = {group}
+            return plan_interface_object(self, state, at, selection)
+        touched: set[Group] = {at.group}
         decl_type = self.sg.types.get(s_decl)
         api_type = self.sg.types.get(selection.type_name)
         if (decl_type is not None and decl_type.is_abstract) or (
             api_type is not None and api_type.is_abstract
         ):
-            sub.add(None, "__typename", "__typename")
+            at.sub.add(None, "__typename", "__typename")
         if not selection.by_type and selection.uniform:
             # an interface no object type implements: only its own fields can be asked,
             # and those no subgraph reaches from here are dropped, not refused: no object
             # can ever need them (the subgraph's answer, or its error, says the rest)
             answerable = [
-                f for f in selection.uniform if self.field_cost(subgraph, s_decl, f, provided) < INF
+                f
+                for f in selection.uniform
+                if self.field_cost(subgraph, s_decl, f, at.provided) < INF
             ]
             if not answerable and not self.any_excluded_reachable(subgraph, s_decl, selection):
                 # nothing at all can be asked there: refused, as the references refuse it
                 answerable = list(selection.uniform)
-            return touched | self.plan_fields(
-                state, group, sub, None, path, s_decl, s_decl, answerable, provided
-            )
+            return touched | self.plan_fields(state, at, answerable)
         possible = self.possible(subgraph, s_decl)
         for type_name, fields in selection.by_type.items():
             if type_name not in possible or not fields:
                 continue
-            frag = None if type_name == s_decl else type_name
-            touched |= self.plan_fields(
-                state, group, sub, frag, path, type_name, type_name, fields, provided
-            )
+            touched |= self.plan_fields(state, at.of_type(type_name), fields)
         return touched
 
-    def plan_remote(
-        self,
-        state: PlanState,
-        group: Group,
-        sub: SubSelection,
-        frag: str | None,
-        path: tuple[str, ...],
-        type_name: str,
-        s_type: str,
-        fields: list[Field],
-        provided: Provided | None,
-    ) -> set[Group]:
+    def plan_remote(self, state: PlanState, at: Position, fields: list[Field]) -> set[Group]:
         """Plan `fields` the group's subgraph cannot resolve through entity jumps: the
-        key (and any @requires) planned in `sub` as inputs, the fields in entity groups.
+        key (and any @requires) planned at `at` as inputs, the fields in entity groups.
         The groups touched; PlanningError when some field is out of reach."""
         touched: set[Group] = set()
         remaining = list(fields)
         while remaining:
-            jump = self.choose_jump(group.subgraph, type_name, s_type, remaining, 0, state, path)
+            jump = self.choose_jump(
+                at.subgraph, at.type_name, at.s_type, remaining, 0, state, at.path
+            )
             if jump is None:
-                names = ", ".join(f"{type_name}.{f.name}" for f in remaining)
+                names = ", ".join(f"{at.type_name}.{f.name}" for f in remaining)
                 raise PlanningError(
-                    f"cannot plan {names}: no subgraph reachable from {group.subgraph!r} "
-                    "resolves it"
+                    f"cannot plan {names}: no subgraph reachable from {at.subgraph!r} resolves it"
                 )
-            key_fields = self.internal_fields(state, path, type_name, jump.key.selection)
-            producers = self.plan_fields(
-                state, group, sub, frag, path, type_name, s_type, key_fields, provided
-            )
-            sub.add(frag, "__typename", "__typename")
-            representation = key_input(key_fields)
-            batches = self._requirement_batches(
-                state,
-                group,
-                sub,
-                frag,
-                path,
-                type_name,
-                s_type,
-                jump,
-                representation,
-                producers,
-                provided,
-            )
+            key_fields = self.internal_fields(state, at.path, at.type_name, jump.key.selection)
+            producers = self.plan_fields(state, at, key_fields)
+            at.sub.add(at.frag, "__typename", "__typename")
+            batches = self._requirement_batches(state, at, jump, key_input(key_fields), producers)
             for needed, needed_by, batch in batches:
                 touched |= needed_by
-                touched |= self._plan_jump(
-                    state, group, path, type_name, jump, needed, needed_by, batch
-                )
+                touched |= self._plan_jump(state, at, jump, needed, needed_by, batch)
             remaining = jump.remaining(remaining)
         return touched
 
     def _requirement_batches(
         self,
         state: PlanState,
-        group: Group,
-        sub: SubSelection,
-        frag: str | None,
-        path: tuple[str, ...],
-        type_name: str,
-        s_type: str,
+        at: Position,
         jump: Jump,
         representation: InputSelection,
         producers: set[Group],
-        provided: Provided | None,
     ) -> list[tuple[InputSelection, set[Group], list[Field]]]:
         """The fields a jump covers, batched by the representation they need: the key plus
-        their @requires fields (planned in `sub` here), with the groups producing them.
+        their @requires fields (planned at `at`), with the groups producing them.
         Fields whose requirements clash (one field needed with different arguments)
         cannot share a representation: one fetch per compatible batch."""
         batches: list[tuple[InputSelection, set[Group], list[Field]]] = []
@@ -599,13 +512,11 @@ class QueryPlanner(SubgraphCosts):
             needed, needed_by = representation, set(producers)
             placement = self.sg.placement(jump.s_type, f.name, jump.subgraph)
             if placement is not None and placement.requires is not None:
-                required = self.internal_fields(state, path, type_name, placement.requires)
+                required = self.internal_fields(state, at.path, at.type_name, placement.requires)
                 if f.conditions is not None:
                     # only needed when the field needing them is: same @skip/@include
                     required = tuple(replace(r, conditions=f.conditions) for r in required)
-                needed_by |= self.plan_fields(
-                    state, group, sub, frag, path, type_name, s_type, required, provided
-                )
+                needed_by |= self.plan_fields(state, at, required)
                 needed = needed.merged(input_selection(required))
             for index, (inputs, deps, fields) in enumerate(batches):
                 if not conflicting(inputs, needed):
@@ -618,9 +529,7 @@ class QueryPlanner(SubgraphCosts):
     def _plan_jump(
         self,
         state: PlanState,
-        group: Group,
-        path: tuple[str, ...],
-        type_name: str,
+        at: Position,
         jump: Jump,
         needed: InputSelection,
         needed_by: set[Group],
@@ -628,19 +537,11 @@ class QueryPlanner(SubgraphCosts):
     ) -> set[Group]:
         """Plan one batch of a jump's fields into an entity group of the target subgraph
         that gets the representation `needed` from the groups `needed_by`."""
-        child = state.entity_group(jump.subgraph, path, group, needed_by, (jump.s_type, needed))
-        child.inputs[jump.s_type] = merge_input(child.inputs.get(jump.s_type), needed)
-        child.type_map[type_name] = jump.s_type
-        child.top_conditions.extend(f.conditions for f in fields)
-        return self.plan_fields(
-            state,
-            child,
-            child.selection,
-            jump.s_type,
-            path,
-            type_name,
-            jump.s_type,
-            fields,
-            None,
-            requires_met=True,
+        child = state.entity_group(
+            jump.subgraph, at.path, at.group, needed_by, (jump.s_type, needed)
         )
+        child.inputs[jump.s_type] = merge_input(child.inputs.get(jump.s_type), needed)
+        child.type_map[at.type_name] = jump.s_type
+        child.top_conditions.extend(f.conditions for f in fields)
+        there = Position(child, child.selection, at.path, at.type_name, jump.s_type, jump.s_type)
+        return self.plan_fields(state, there, fields, requires_met=True)

@@ -9,8 +9,8 @@ from router.operation import Field, SelectionSet
 from router.planner.costs import INF, PlanningError, SubgraphCosts, signature
 from router.planner.groups import Group, PlanState
 from router.planner.inputs import key_input, merge_input
+from router.planner.position import Position
 from router.planner.provided import Provided
-from router.planner.subquery import SubSelection
 
 if TYPE_CHECKING:  # the planner calls in here and is called back
     from router.planner.build import QueryPlanner
@@ -44,49 +44,37 @@ def _field_shape(f: Field) -> tuple:
 
 
 def plan_interface_object(
-    planner: QueryPlanner,
-    state: PlanState,
-    group: Group,
-    sub: SubSelection,
-    path: tuple[str, ...],
-    selection: SelectionSet,
-    interface: str,
-    provided: Provided | None,
+    planner: QueryPlanner, state: PlanState, at: Position, selection: SelectionSet
 ) -> set[Group]:
-    """A position where this subgraph only knows the interface (@interfaceObject).
+    """A position where this subgraph only knows the interface `at.s_type`
+    (@interfaceObject).
 
     Fields of the interface it resolves come from here for every object; the
     concrete type (`__typename`, fields under a type condition, fields it lacks)
     comes from a subgraph that owns the interface, through its key.
     """
-    touched: set[Group] = {group}
-    found = _interface_fields(planner, group.subgraph, interface, selection, provided)
+    touched: set[Group] = {at.group}
+    interface = at.s_type
+    found = _interface_fields(planner, at.subgraph, interface, selection, at.provided)
     missing = {key for key, where in found.placed.items() if where == "owner"}
     if missing and not selection.by_type:
         names = ", ".join(sorted(missing))
         raise PlanningError(f"cannot plan {interface}.{names}: no subgraph resolves it")
     if found.local:
-        touched |= planner.plan_fields(
-            state, group, sub, None, path, interface, interface, found.local.values(), provided
-        )
+        touched |= planner.plan_fields(state, at, found.local.values())
     shared_groups: set[Group] = set()
     if found.shared:
         before = len(state.groups)
-        shared = list(found.shared.values())
-        touched |= planner.plan_remote(
-            state, group, sub, None, path, interface, interface, shared, provided
-        )
+        touched |= planner.plan_remote(state, at, list(found.shared.values()))
         # a key also asked under a type condition is answered by the owner for that
         # type: its fetch runs after the interface object's, so its value is the one
         # kept, whatever the subgraphs' timing
         narrowed = {f.response_key for fields in found.needs.values() for f in fields}
         if narrowed & found.shared.keys():
-            shared_groups = {g for g in state.groups[before:] if g.path == path}
+            shared_groups = {g for g in state.groups[before:] if g.path == at.path}
     if not found.needs and not found.needs_typename:
         return touched
-    return touched | _plan_through_owner(
-        planner, state, group, sub, path, interface, provided, found.needs, shared_groups
-    )
+    return touched | _plan_through_owner(planner, state, at, found.needs, shared_groups)
 
 
 def _interface_fields(
@@ -160,17 +148,13 @@ def _served_by_interface_object(
 def _plan_through_owner(
     planner: QueryPlanner,
     state: PlanState,
-    group: Group,
-    sub: SubSelection,
-    path: tuple[str, ...],
-    interface: str,
-    provided: Provided | None,
+    at: Position,
     needs: dict[str, list[Field]],
     after: set[Group],
 ) -> set[Group]:
-    """Jump from an interface object to a subgraph that owns `interface` for the
+    """Jump from an interface object to a subgraph that owns the interface for the
     concrete type and the fields only it has (`needs`), after the groups `after`."""
-    subgraph = group.subgraph
+    subgraph, interface, path = at.subgraph, at.s_type, at.path
     owner = planner.interface_owner(subgraph, interface)
     if owner is None:
         raise PlanningError(
@@ -179,25 +163,14 @@ def _plan_through_owner(
         )
     owner_graph, key = owner
     key_fields = planner.internal_fields(state, path, interface, key.selection)
-    producers = planner.plan_fields(
-        state, group, sub, None, path, interface, interface, key_fields, provided
-    )
-    sub.add(None, "__typename", "__typename")
-    child = state.entity_group(owner_graph, path, group, producers | after)
+    producers = planner.plan_fields(state, at, key_fields)
+    at.sub.add(None, "__typename", "__typename")
+    child = state.entity_group(owner_graph, path, at.group, producers | after)
     child.inputs[interface] = merge_input(child.inputs.get(interface), key_input(key_fields))
     child.type_map[interface] = interface
     child.selection.add(interface, "__typename", "__typename")
     touched = set(producers)
     for type_name, fields in needs.items():
-        touched |= planner.plan_fields(
-            state,
-            child,
-            child.selection,
-            type_name,
-            path,
-            type_name,
-            type_name,
-            [f for f in fields if not f.is_typename],
-            None,
-        )
+        there = Position(child, child.selection, path, type_name, type_name, type_name)
+        touched |= planner.plan_fields(state, there, [f for f in fields if not f.is_typename])
     return touched
