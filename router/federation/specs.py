@@ -94,3 +94,12 @@ MACHINERY_FEATURES = frozenset(
         "connect",
     }
 )
+
+
+def join_version(federation: tuple[int, int]) -> str:
+    """The join spec version a supergraph needs for subgraphs up to this federation version."""
+    if federation >= (2, 8):
+        return "0.5"  # @join__directive
+    if federation >= (2, 7):
+        return "0.4"  # @join__field(overrideLabel:)
+    return "0.3"

@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from router.federation.specs import join_version
+
 from ..composed import ComposedGraph, ComposedSupergraph
 from ..errors import Report
 from ..model import Subgraph, SubgraphField, SubgraphType
@@ -109,9 +111,4 @@ def graph_enum_name(name: str) -> str:
 def join_version_for(subgraphs: Sequence[Subgraph]) -> str:
     """The join spec version the newest Federation version among the subgraphs needs."""
     versions = [sg.fed_version for sg in subgraphs if sg.fed2]
-    latest = max(versions) if versions else (2, 0)
-    if latest >= (2, 8):
-        return "0.5"
-    if latest >= (2, 7):
-        return "0.4"
-    return "0.3"
+    return join_version(max(versions) if versions else (2, 0))
