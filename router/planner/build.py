@@ -117,12 +117,14 @@ def _root_group(
     return group
 
 
-class QueryPlanner(SubgraphCosts):
+class QueryPlanner:
     """Plans operations over one supergraph; `plan` is its entry point (one thread at
     a time: its caches are per plan)."""
 
     def __init__(self, supergraph: Supergraph) -> None:
-        super().__init__(supergraph)
+        self.sg = supergraph
+        # what each subgraph resolves and at what cost: the planner's choices
+        self.costs = SubgraphCosts(supergraph)
         # the root-field ranks of the operation being planned (reset by plan())
         self._rank_memo: dict[Field, dict[str, tuple[int, ...]]] = {}
         self._budget = UNLIMITED
@@ -137,7 +139,7 @@ class QueryPlanner(SubgraphCosts):
     ) -> QueryPlan:
         """The plan for `operation`, with these progressive-override labels enabled;
         BudgetExceeded when planning takes longer than `budget`."""
-        self.start_plan(labels)
+        self.costs.start_plan(labels)
         self._rank_memo = {}
         self._budget = budget
         state = PlanState()
@@ -171,10 +173,10 @@ class QueryPlanner(SubgraphCosts):
         while pending:
             part = pending.pop(0)
             subgraph = self._choose_root_subgraph(root, part, root_groups, kind, votes)
-            if self.field_cost(subgraph, root, part, None) >= INF:
+            if self.costs.field_cost(subgraph, root, part, None) >= INF:
                 # a shared root field whose (key-less) result no subgraph has in full:
                 # each subgraph answers its part of the same field, merged afterwards
-                here, there = self.split_field(subgraph, root, part, None, deep=True)
+                here, there = self.costs.split_field(subgraph, root, part, None, deep=True)
                 if here is None or there is None or kind == "mutation":
                     raise PlanningError(
                         f"cannot plan {root}.{f.name}: no subgraph resolves its selection"
@@ -196,16 +198,16 @@ class QueryPlanner(SubgraphCosts):
         fdef = self.sg.field(root, f.name)
         if fdef is None:
             raise PlanningError(f"unknown root field {root}.{f.name}")
-        candidates = fdef.resolvable_with(self.labels)
+        candidates = fdef.resolvable_with(self.costs.labels)
         if not candidates:
             raise PlanningError(f"no subgraph resolves {root}.{f.name}")
         whole = with_excluded(f)
         ranks: dict[str, tuple[int, ...]] = {}
         for graph in candidates:
-            cost = self.field_cost(graph, root, f, None)
+            cost = self.costs.field_cost(graph, root, f, None)
             covered = 0
             if cost >= INF:  # how much of the selection it could answer
-                here, _ = self.split_field(graph, root, f, None, deep=True)
+                here, _ = self.costs.split_field(graph, root, f, None, deep=True)
                 covered = count_fields(here.selection) if here and here.selection else 0
             ranks[graph] = (
                 cost >= INF,
@@ -213,7 +215,7 @@ class QueryPlanner(SubgraphCosts):
                 cost,
                 # between equals, as the reference planners choose: with the fields an
                 # @skip/@include literal excludes still in the selection
-                cost if whole is f else self.field_cost(graph, root, whole, None),
+                cost if whole is f else self.costs.field_cost(graph, root, whole, None),
                 -covered,
             )
         return ranks
@@ -250,7 +252,7 @@ class QueryPlanner(SubgraphCosts):
                 *ranks[graph],
                 0 if graph in used else 1,
                 -(votes or {}).get(graph, 0),
-                self.graph_order.get(graph, 0),
+                self.costs.graph_order.get(graph, 0),
             )
 
         return min(ranks, key=rank)
@@ -260,7 +262,7 @@ class QueryPlanner(SubgraphCosts):
         (a shared `node(id:)` whose subgraphs each know their own types)."""
         if f.selection is None:
             return 0
-        possible = self.possible(graph, self.child_type(graph, root, f.name))
+        possible = self.costs.possible(graph, self.costs.child_type(graph, root, f.name))
         return sum(
             1
             for type_name, fields in f.selection.by_type.items()
@@ -280,7 +282,7 @@ class QueryPlanner(SubgraphCosts):
         """Fields of a key/@requires set, aliased where the client uses the same key."""
         keys = state.position_keys.setdefault((path, type_name), {})
         out: list[Field] = []
-        for f in self.fieldset_fields(type_name, node):
+        for f in self.costs.fieldset_fields(type_name, node):
             sig = signature(f)
             key = f.response_key
             n = 0
@@ -322,15 +324,15 @@ class QueryPlanner(SubgraphCosts):
             if f.is_typename:
                 at.sub.add(at.frag, f.response_key, "__typename", (), _condition_directives(f))
                 continue
-            cost = self.field_cost(subgraph, s_type, f, provided, 0, requires_met)
+            cost = self.costs.field_cost(subgraph, s_type, f, provided, 0, requires_met)
             if cost < INF:
                 local.append((f, cost))
                 continue
-            here, there = self.split_field(subgraph, s_type, f, provided, deep=True)
+            here, there = self.costs.split_field(subgraph, s_type, f, provided, deep=True)
             if here is None or there is None:
                 remote.append(f)
             else:
-                local.append((here, self.field_cost(subgraph, s_type, here, provided)))
+                local.append((here, self.costs.field_cost(subgraph, s_type, here, provided)))
                 remote.append(there)
         return local, remote
 
@@ -356,17 +358,17 @@ class QueryPlanner(SubgraphCosts):
                 f.arguments,
                 _condition_directives(f),
                 composite=f.selection is not None,
-                type_ref=self.type_ref(subgraph, s_type, f.name),
+                type_ref=self.costs.type_ref(subgraph, s_type, f.name),
             )
             if f.selection is not None and sf.selection is not None:
-                child_decl = self.child_type(subgraph, s_type, f.name)
+                child_decl = self.costs.child_type(subgraph, s_type, f.name)
                 child = Position(
                     at.group,
                     sf.selection,
                     (*at.path, f.response_key, *("@",) * list_depth(f.type)),
                     child_decl,
                     child_decl,
-                    provided=self.child_provided(subgraph, s_type, f.name, at.provided),
+                    provided=self.costs.child_provided(subgraph, s_type, f.name, at.provided),
                 )
                 touched |= self.plan_selection(state, child, f.selection)
         return touched
@@ -375,7 +377,7 @@ class QueryPlanner(SubgraphCosts):
         """A leaf the client selected under several alternative @skip/@include conditions:
         one copy per alternative (aliased, read back into the same key), so the subgraph
         resolves it only when the client includes it."""
-        type_ref = self.type_ref(at.subgraph, at.s_type, f.name)
+        type_ref = self.costs.type_ref(at.subgraph, at.s_type, f.name)
         keys = state.position_keys.setdefault((at.path, at.type_name), {})
         n = 0
         for index, conjunction in enumerate(sorted(f.conditions or ())):
@@ -406,7 +408,7 @@ class QueryPlanner(SubgraphCosts):
         targets: list[tuple[str, str]] = []
         pending = list(remote)
         while pending:
-            jump = self.choose_jump(subgraph, at.type_name, s_type, pending, 0, None)
+            jump = self.costs.choose_jump(subgraph, at.type_name, s_type, pending, 0, None)
             if jump is None:
                 return local
             targets.append((jump.subgraph, jump.s_type))
@@ -417,18 +419,19 @@ class QueryPlanner(SubgraphCosts):
             if not cost:
                 kept.append((f, cost))
                 continue
-            here, there = self.split_field(subgraph, s_type, f, at.provided)
+            here, there = self.costs.split_field(subgraph, s_type, f, at.provided)
             for target, target_type in targets:
                 # keep what this subgraph has, fetch the rest with the jump
                 if (
                     there is not None
                     and here is not None
-                    and self.field_cost(target, target_type, there, None, requires_met=True) == 0
+                    and self.costs.field_cost(target, target_type, there, None, requires_met=True)
+                    == 0
                 ):
                     kept.append((here, 0))
                     remote.append(there)
                     break
-                if self.field_cost(target, target_type, f, None, requires_met=True) < cost:
+                if self.costs.field_cost(target, target_type, f, None, requires_met=True) < cost:
                     remote.append(f)
                     break
             else:
@@ -457,13 +460,15 @@ class QueryPlanner(SubgraphCosts):
             answerable = [
                 f
                 for f in selection.uniform
-                if self.field_cost(subgraph, s_decl, f, at.provided) < INF
+                if self.costs.field_cost(subgraph, s_decl, f, at.provided) < INF
             ]
-            if not answerable and not self.any_excluded_reachable(subgraph, s_decl, selection):
+            if not answerable and not self.costs.any_excluded_reachable(
+                subgraph, s_decl, selection
+            ):
                 # nothing at all can be asked there: refused, as the references refuse it
                 answerable = list(selection.uniform)
             return touched | self.plan_fields(state, at, answerable)
-        possible = self.possible(subgraph, s_decl)
+        possible = self.costs.possible(subgraph, s_decl)
         for type_name, fields in selection.by_type.items():
             if type_name not in possible or not fields:
                 continue
@@ -477,7 +482,7 @@ class QueryPlanner(SubgraphCosts):
         touched: set[Group] = set()
         remaining = list(fields)
         while remaining:
-            jump = self.choose_jump(
+            jump = self.costs.choose_jump(
                 at.subgraph, at.type_name, at.s_type, remaining, 0, state, at.path
             )
             if jump is None:

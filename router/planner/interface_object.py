@@ -55,7 +55,7 @@ def plan_interface_object(
     """
     touched: set[Group] = {at.group}
     interface = at.s_type
-    found = _interface_fields(planner, at.subgraph, interface, selection, at.provided)
+    found = _interface_fields(planner.costs, at.subgraph, interface, selection, at.provided)
     missing = {key for key, where in found.placed.items() if where == "owner"}
     if missing and not selection.by_type:
         names = ", ".join(sorted(missing))
@@ -155,7 +155,7 @@ def _plan_through_owner(
     """Jump from an interface object to a subgraph that owns the interface for the
     concrete type and the fields only it has (`needs`), after the groups `after`."""
     subgraph, interface, path = at.subgraph, at.s_type, at.path
-    owner = planner.interface_owner(subgraph, interface)
+    owner = planner.costs.interface_owner(subgraph, interface)
     if owner is None:
         raise PlanningError(
             f"cannot plan {interface} from {subgraph!r}: the query needs the concrete "
