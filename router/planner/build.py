@@ -9,7 +9,9 @@ parent group as inputs. Groups depend on the groups that produce their inputs;
 the dependency graph becomes Sequence/Parallel/Flatten/Fetch nodes (tree.py).
 
 Where there is a choice (which subgraph for a shared root field, which subgraph
-to jump to, which key), the costs of costs.py decide: the fewest fetches.
+to jump to, which key), the costs of costs.py decide: the fewest fetches. The
+root fields' subgraphs are chosen in roots.py; positions where a subgraph sees an
+interface as an object are planned in interface_object.py.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from router.planner.costs import (
     INF,
     PlanningError,
     SubgraphCosts,
-    count_fields,
     signature,
 )
 from router.planner.groups import Group, Jump, PlanState, conflicting
@@ -40,6 +41,7 @@ from router.planner.inputs import InputSelection, input_selection, key_input, me
 from router.planner.interface_object import plan_interface_object
 from router.planner.nodes import QueryPlan
 from router.planner.position import Position
+from router.planner.roots import RootChoice
 from router.planner.tree import build_tree
 from router.supergraph.model import Supergraph
 
@@ -78,28 +80,6 @@ def _conjunction_directives(conjunction: Conjunction) -> tuple[DirectiveNode, ..
 MAX_ALTERNATIVES = 8
 
 
-def with_excluded(f: Field) -> Field:
-    """`f` with the fields @skip/@include literals excluded put back, at every depth
-    (`f` itself when there are none)."""
-    selection = f.selection
-    if selection is None:
-        return f
-    changed = bool(selection.excluded)
-    by_type: dict[str, tuple[Field, ...]] = {}
-    for type_name, fields in selection.by_type.items():
-        inner = tuple(with_excluded(g) for g in fields)
-        changed = changed or any(a is not b for a, b in zip(inner, fields, strict=True))
-        by_type[type_name] = inner + selection.excluded.get(type_name, ())
-    if not changed:
-        return f
-    uniform = selection.uniform
-    if uniform is not None:
-        # no type conditions: the excluded fields are the same for every type
-        extra = next(iter(selection.excluded.values()), ())
-        uniform = tuple(with_excluded(g) for g in uniform) + extra
-    return replace(f, selection=replace(selection, by_type=by_type, uniform=uniform))
-
-
 def _root_group(
     state: PlanState, root_groups: list[Group], kind: str, subgraph: str, index: int
 ) -> Group:
@@ -125,11 +105,7 @@ class QueryPlanner:
         self.sg = supergraph
         # what each subgraph resolves and at what cost: the planner's choices
         self.costs = SubgraphCosts(supergraph)
-        # the root-field ranks of the operation being planned (reset by plan())
-        self._rank_memo: dict[Field, dict[str, tuple[int, ...]]] = {}
         self._budget = UNLIMITED
-
-    # -- building -----------------------------------------------------------------------------
 
     def plan(
         self,
@@ -140,7 +116,6 @@ class QueryPlanner:
         """The plan for `operation`, with these progressive-override labels enabled;
         BudgetExceeded when planning takes longer than `budget`."""
         self.costs.start_plan(labels)
-        self._rank_memo = {}
         self._budget = budget
         state = PlanState()
         root = operation.root_type
@@ -150,29 +125,23 @@ class QueryPlanner:
             if f.name not in ("__typename", "__schema", "__type")
         ]
         self._record_keys(state, (), root, fields)
+        roots = RootChoice(self.costs, root, operation.kind, fields)
         root_groups: list[Group] = []
-        votes = self._root_votes(root, fields) if operation.kind != "mutation" else None
         for index, f in enumerate(fields):
-            self._plan_root_field(state, root_groups, operation.kind, root, f, index, votes)
+            self._plan_root_field(state, roots, root_groups, f, index)
         node = build_tree(state, operation)
         return QueryPlan(node)
 
     def _plan_root_field(
-        self,
-        state: PlanState,
-        root_groups: list[Group],
-        kind: str,
-        root: str,
-        f: Field,
-        index: int,
-        votes: dict[str, int] | None,
+        self, state: PlanState, roots: RootChoice, root_groups: list[Group], f: Field, index: int
     ) -> None:
         """Plan the root field `f` (the `index`th) into the root fetch of the subgraph
         chosen for it, in parts when no one subgraph answers its whole selection."""
+        root, kind = roots.root, roots.kind
         pending = [f]
         while pending:
             part = pending.pop(0)
-            subgraph = self._choose_root_subgraph(root, part, root_groups, kind, votes)
+            subgraph = roots.choose(part, root_groups)
             if self.costs.field_cost(subgraph, root, part, None) >= INF:
                 # a shared root field whose (key-less) result no subgraph has in full:
                 # each subgraph answers its part of the same field, merged afterwards
@@ -186,88 +155,6 @@ class QueryPlanner:
             group = _root_group(state, root_groups, kind, subgraph, index)
             group.top_conditions.append(part.conditions)
             self.plan_fields(state, Position(group, group.selection, (), root, root), [part])
-
-    def _root_ranks(self, root: str, f: Field) -> dict[str, tuple[int, ...]]:
-        """How well each subgraph that has the root field answers it (lower is better)."""
-        ranks = self._rank_memo.get(f)  # fields hash by identity
-        if ranks is None:
-            ranks = self._rank_memo[f] = self._compute_root_ranks(root, f)
-        return ranks
-
-    def _compute_root_ranks(self, root: str, f: Field) -> dict[str, tuple[int, ...]]:
-        fdef = self.sg.field(root, f.name)
-        if fdef is None:
-            raise PlanningError(f"unknown root field {root}.{f.name}")
-        candidates = fdef.resolvable_with(self.costs.labels)
-        if not candidates:
-            raise PlanningError(f"no subgraph resolves {root}.{f.name}")
-        whole = with_excluded(f)
-        ranks: dict[str, tuple[int, ...]] = {}
-        for graph in candidates:
-            cost = self.costs.field_cost(graph, root, f, None)
-            covered = 0
-            if cost >= INF:  # how much of the selection it could answer
-                here, _ = self.costs.split_field(graph, root, f, None, deep=True)
-                covered = count_fields(here.selection) if here and here.selection else 0
-            ranks[graph] = (
-                cost >= INF,
-                self._unreachable_types(graph, root, f),
-                cost,
-                # between equals, as the reference planners choose: with the fields an
-                # @skip/@include literal excludes still in the selection
-                cost if whole is f else self.costs.field_cost(graph, root, whole, None),
-                -covered,
-            )
-        return ranks
-
-    def _root_votes(self, root: str, fields: list[Field]) -> dict[str, int]:
-        """For each subgraph, how many of the root fields it answers best: between equals,
-        a field goes where the others go, so they share one fetch."""
-        votes: dict[str, int] = {}
-        for f in fields:
-            ranks = self._root_ranks(root, f)
-            best = min(ranks.values())
-            for graph, rank in ranks.items():
-                if rank == best:
-                    votes[graph] = votes.get(graph, 0) + 1
-        return votes
-
-    def _choose_root_subgraph(
-        self,
-        root: str,
-        f: Field,
-        existing: list[Group],
-        kind: str,
-        votes: dict[str, int] | None = None,
-    ) -> str:
-        ranks = self._root_ranks(root, f)
-        used = {g.subgraph for g in existing}
-        if kind == "mutation" and existing:
-            used = {existing[-1].subgraph}
-
-        def rank(graph: str) -> tuple[int, ...]:
-            """Lower is preferred: the field's own rank, then a subgraph already asked,
-            then the most root fields' choice, then the supergraph's order."""
-            return (
-                *ranks[graph],
-                0 if graph in used else 1,
-                -(votes or {}).get(graph, 0),
-                self.costs.graph_order.get(graph, 0),
-            )
-
-        return min(ranks, key=rank)
-
-    def _unreachable_types(self, graph: str, root: str, f: Field) -> int:
-        """Concrete types the query asks fields of that `graph` can never return here
-        (a shared `node(id:)` whose subgraphs each know their own types)."""
-        if f.selection is None:
-            return 0
-        possible = self.costs.possible(graph, self.costs.child_type(graph, root, f.name))
-        return sum(
-            1
-            for type_name, fields in f.selection.by_type.items()
-            if type_name not in possible and any(not g.is_typename for g in fields)
-        )
 
     def _record_keys(
         self, state: PlanState, path: tuple[str, ...], type_name: str, fields: Iterable[Field]
