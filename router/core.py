@@ -29,7 +29,7 @@ from router.budget import Budget, BudgetExceeded
 from router.config import LimitsConfig
 from router.errors import RequestError, coded_error, from_graphql_error
 from router.executor import ResponseShape, SubgraphClient, compile_shape, execute_plan
-from router.executor.fetcher import SubgraphClientSettings
+from router.executor.fetcher import SubgraphClientSettings, SubgraphFetcher
 from router.executor.shape import abstract_names
 from router.executor.transport import SubgraphHttp
 from router.lru import LruCache
@@ -107,7 +107,7 @@ class Router:
         override_labels: Iterable[str] = (),
         limits: LimitsConfig | None = None,
         on_cache_lookup: Callable[[bool], None] | None = None,
-        client: SubgraphClient | None = None,
+        client: SubgraphFetcher | None = None,
     ) -> None:
         """`subgraph_urls` override the supergraph's; `http_client` is shared, never closed
         here (without it the subgraph client pools its own); `fetching` is how subgraph

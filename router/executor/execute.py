@@ -22,7 +22,7 @@ from graphql import (
     parse,
 )
 
-from router.executor.fetcher import SubgraphClient, SubgraphRequestError
+from router.executor.fetcher import SubgraphFetcher, SubgraphRequestError
 from router.executor.shape import included
 from router.planner.inputs import InputSelection
 from router.planner.nodes import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
@@ -38,7 +38,7 @@ class _Run:
 
     def __init__(
         self,
-        client: SubgraphClient,
+        client: SubgraphFetcher,
         variables: Mapping[str, Any],
         headers: Mapping[str, str] | None,
     ) -> None:
@@ -51,7 +51,7 @@ class _Run:
 
 async def execute_plan(
     plan: QueryPlan,
-    client: SubgraphClient,
+    client: SubgraphFetcher,
     variables: Mapping[str, Any],
     headers: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:

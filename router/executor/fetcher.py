@@ -208,6 +208,27 @@ class SubgraphClientSettings:
     observer: FetchObserver | None = None
 
 
+class SubgraphFetcher(Protocol):
+    """What the executor needs of a subgraph client: one GraphQL request, and closing."""
+
+    async def request(
+        self,
+        service: str,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        idempotent: bool = False,
+    ) -> dict[str, Any]:
+        """The subgraph's decoded response; raises SubgraphRequestError when there is none."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
 class SubgraphClient:
     """GraphQL requests to subgraphs by name: policies, retries, circuit breakers,
     deduplication of identical queries, header propagation and an observer."""
