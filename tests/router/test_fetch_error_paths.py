@@ -20,6 +20,7 @@ async def _post(router: Router, query: str, config: dict | None = None) -> dict:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://router") as client:
         response = await client.post("/graphql", json={"query": query})
+    await app.router.aclose()  # the app's own router, built with its config
     await router.aclose()
     assert response.status_code == 200
     return response.json()
@@ -102,6 +103,7 @@ async def test_timeouts_and_open_circuits_carry_the_path_too():
         async with httpx.AsyncClient(transport=transport, base_url="http://router") as client:
             first = (await client.post("/graphql", json={"query": "{ betaHeaders }"})).json()
             second = (await client.post("/graphql", json={"query": "{ b: betaHeaders }"})).json()
+        await app.router.aclose()
         await router.aclose()
     finally:
         echo.close()

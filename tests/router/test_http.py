@@ -28,6 +28,7 @@ async def client(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://router") as http:
         yield http
+    await app.router.aclose()
     await router.aclose()
 
 
@@ -63,11 +64,13 @@ async def test_get_with_variables_and_operation_name(client):
 async def test_get_refuses_mutations():
     mutations = scenario("mutations-ordering")
     router = Router.from_supergraph(mutations.supergraph)
-    transport = httpx.ASGITransport(app=create_app(router))
+    app = create_app(router)
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://router") as http:
         response = await http.get(
             "/graphql", params={"query": "mutation { clearCart { itemCount } }"}
         )
+    await app.router.aclose()
     await router.aclose()
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
