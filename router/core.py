@@ -68,7 +68,7 @@ class _LabelPolicy:
 
 @dataclass(frozen=True)
 class PreparedOperation:
-    """Everything derived from (query text, operation name); shared across requests."""
+    """Everything derived from one `CacheKey`; shared across requests."""
 
     document: DocumentNode
     operation: Operation
@@ -81,6 +81,8 @@ class PreparedOperation:
     weight: int = 1  # its estimated size in bytes: its share of the cache
 
 
+# (query text, operation name, the progressive-override labels rolled for the request):
+# the labels choose between plans, so each outcome is planned and cached on its own
 CacheKey = tuple[str, str | None, frozenset[str]]
 
 # What a prepared operation costs in memory, estimated from the sizes the limits
