@@ -121,7 +121,6 @@ class Reloader:
         self.source = source
         self.install = install
         self.interval = interval
-        self.reloads = 0
         self.failures = 0
 
     async def check_once(self) -> bool:
@@ -139,7 +138,6 @@ class Reloader:
                 error,
             )
             return False
-        self.reloads += 1
         log.info("supergraph reloaded from %s", self.source.description)
         return True
 

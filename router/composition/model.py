@@ -54,7 +54,6 @@ class SubgraphField:
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
     directives: list[str] = field(default_factory=list)
-    from_extension: bool = False
     # Set by validation: used by a @key, @requires or @provides (or an interface).
     used: bool = False
 

@@ -387,7 +387,6 @@ class _Reader:
             name=name,
             type=_print_type(node.type, self.root_renames),
             description=_description(node),
-            from_extension=is_extension,
         )
         for a in node.arguments or ():
             f.args[a.name.value] = self.input_value(a, f"{coordinate}({a.name.value}:)")

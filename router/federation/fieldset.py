@@ -30,7 +30,6 @@ class Selection:
     name: str  # field name, or "" for an inline fragment
     type_condition: str | None = None
     children: tuple[Selection, ...] = ()
-    has_arguments: bool = False
     directives: tuple[str, ...] = ()
 
 
@@ -62,10 +61,10 @@ def _convert(node: ast.SelectionSetNode | None) -> tuple[Selection, ...]:
         directives = tuple(d.name.value for d in sel.directives or ())
         if isinstance(sel, ast.FieldNode):
             children = _convert(sel.selection_set)
-            out.append(Selection(sel.name.value, None, children, bool(sel.arguments), directives))
+            out.append(Selection(sel.name.value, None, children, directives))
         elif isinstance(sel, ast.InlineFragmentNode):
             condition = sel.type_condition.name.value if sel.type_condition else None
-            out.append(Selection("", condition, _convert(sel.selection_set), False, directives))
+            out.append(Selection("", condition, _convert(sel.selection_set), directives))
         else:
             raise FieldSetError("INVALID_FIELDS", "fragment spreads are not allowed in field sets")
     return tuple(out)

@@ -83,26 +83,6 @@ class Link:
         """The import map the other way round: local name -> spec name (`@` kept)."""
         return {local: spec for spec, local in self.imports.items()}
 
-    def spec_directive(self, local: str) -> str | None:
-        """The spec's name for local directive `local`, or None if it is not this spec's."""
-        spec = self.imported_names.get("@" + local)
-        if spec is not None:
-            return spec[1:]
-        if local == self.prefix:
-            return self.name
-        if local.startswith(self.prefix + "__"):
-            return local[len(self.prefix) + 2 :]
-        return None
-
-    def spec_type(self, local: str) -> str | None:
-        """The spec's name for local type `local`, or None if it is not this spec's."""
-        spec = self.imported_names.get(local)
-        if spec is not None:
-            return spec
-        if local.startswith(self.prefix + "__"):
-            return local[len(self.prefix) + 2 :]
-        return None
-
 
 @dataclass(frozen=True)
 class Links:

@@ -7,7 +7,6 @@ import re
 # Spec names (the last path segment before the version in a spec URL).
 LINK = "link"
 CORE = "core"  # the predecessor of `link` (`@core(feature:)`), still read in supergraphs
-FEDERATION = "federation"
 JOIN = "join"
 INACCESSIBLE = "inaccessible"
 TAG = "tag"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graphql import GraphQLList, GraphQLNonNull, GraphQLType, ListTypeNode, NamedTypeNode, TypeNode
+from graphql import GraphQLList, GraphQLNonNull, GraphQLType, NamedTypeNode, TypeNode
 
 BUILTIN_SCALARS = frozenset({"Int", "Float", "String", "Boolean", "ID"})
 
@@ -37,15 +37,6 @@ def node_named_type(node: TypeNode) -> str:
     while not isinstance(node, NamedTypeNode):
         node = node.type  # type: ignore[attr-defined]
     return node.name.value
-
-
-def node_list_depth(node: TypeNode) -> int:
-    """How many list wrappers a parsed type node has."""
-    depth = 0
-    while not isinstance(node, NamedTypeNode):
-        depth += isinstance(node, ListTypeNode)
-        node = node.type  # type: ignore[attr-defined]
-    return depth
 
 
 def list_depth(t: GraphQLType) -> int:

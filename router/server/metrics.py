@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess as prometheus_multiprocess
@@ -22,11 +20,6 @@ MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 # The router's metrics never had `_created` series; they would double the scrape and cost
 # a clock read for every new label set.
 prometheus_client.disable_created_metrics()
-
-
-def multiprocess_dir() -> str | None:
-    """The directory this process's metrics are shared through, if any."""
-    return os.environ.get(MULTIPROCESS_DIR) or None
 
 
 class RouterMetrics:

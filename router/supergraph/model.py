@@ -54,9 +54,7 @@ class FieldPlacement:
     graph: str
     external: bool = False
     requires: SelectionSetNode | None = None
-    requires_text: str = ""
     provides: SelectionSetNode | None = None
-    provides_text: str = ""
     type_ref: str | None = None
     used_overridden: bool = False
     override_from: str | None = None

@@ -99,10 +99,6 @@ def _cancel(row: OrderRow, reason: str) -> None:
     row.updated_at = func.now()
 
 
-def payment_in_progress(message: str) -> OrderResult:
-    return OrderResult(None, (user_error(UserErrorCode.SERVICE_UNAVAILABLE, message),))
-
-
 async def cancel(db: Database, services: OrdersServices, viewer: Viewer, order: str) -> OrderResult:
     """Customers cancel unpaid orders; admins also paid ones (refunded, restocked).
 

@@ -21,7 +21,6 @@ ERROR_TOKEN = "tok_error"
 class Charge:
     reference: str
     approved: bool
-    decline_reason: str | None = None
     refunded: bool = False
 
 
@@ -80,7 +79,6 @@ class FakePaymentProvider:
                 charge = Charge(
                     reference=f"fake_{uuid.uuid4().hex}",
                     approved=approved,
-                    decline_reason=None if approved else "card_declined",
                 )
                 record = FakeCharge(charge, amount, currency)
                 self.charges[idempotency_key] = record
