@@ -1,0 +1,42 @@
+"""Names vulture cannot see being used: frameworks call or read them by name.
+
+Read by tests/test_dead_code.py (vulture treats every name here as used). Each entry
+says who uses it; anything else vulture reports is dead code to delete.
+"""
+# ruff: noqa: B018, F821
+
+# uvicorn imports the worker factory by its "module:attribute" string (--workers)
+_.worker_app
+# httptools calls the parser callbacks by name; uvicorn reads its cycle's flag
+_.on_body
+_.disconnected
+# graphql-core's Visitor dispatches enter_<node kind> by name
+_.enter_variable
+_.enter_argument
+graphql_type.resolve_type
+# hypercorn's Config attributes, set for the subgraph servers
+_.accesslog
+_.graceful_timeout
+# Strawberry: fields of GraphQL types (the schema reads them) and an overridden resolver
+_.entities_resolver
+_.user_errors
+_.has_next_page
+_.has_previous_page
+_.start_cursor
+_.end_cursor
+_.page_info
+_.line_total
+_.total_quantity
+_.deleted_product_id
+_.USD
+_.EUR
+_.GBP
+# bench: result records written out as JSON (dataclasses.asdict)
+_.generated
+_.startup_s
+_.wrk_rps
+_.load_errors
+_.cpu_utilisation
+_.subgraph_fetches_per_request
+_.subgraph_cpu_utilisation
+_.max_ms
