@@ -32,5 +32,7 @@ class Position:
     def of_type(self, type_name: str) -> Position:
         """The same place for the objects of `type_name` among those of `s_type`: under a
         type condition unless it is `s_type` itself."""
+        if type_name == self.type_name == self.s_type and self.frag is None:
+            return self  # an object type's own fields: the same place (and no new object)
         frag = None if type_name == self.s_type else type_name
         return Position(self.group, self.sub, self.path, type_name, type_name, frag, self.provided)
