@@ -66,8 +66,8 @@ def plan_interface_object(
     if found.shared:
         before = len(state.groups)
         touched |= planner.plan_remote(state, at, list(found.shared.values()))
-        # a key also asked under a type condition is answered by the owner for that
-        # type: its fetch runs after the interface object's, so its value is the one
+        # a key also asked under a type condition is answered, for that type, by the
+        # owner, whose fetch runs after the interface object's: its value is the one
         # kept, whatever the subgraphs' timing
         narrowed = {f.response_key for fields in found.needs.values() for f in fields}
         if narrowed & found.shared.keys():
