@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import strawberry
-from graphql import execute, parse
 
 from .accounts.schema import schema as accounts
 from .inventory.schema import schema as inventory
@@ -25,7 +24,7 @@ REGENERATE = "shopgraph schema"
 
 def service_sdl(name: str) -> str:
     """The SDL the subgraph serves as `{ _service { sdl } }`."""
-    result = execute(SCHEMAS[name]._schema, parse("{ _service { sdl } }"))
+    result = SCHEMAS[name].execute_sync("{ _service { sdl } }")
     assert not result.errors and result.data is not None, result.errors
     sdl: str = result.data["_service"]["sdl"]
     return sdl

@@ -564,8 +564,6 @@ def _start(
 
 def _stop_embedded_postgres() -> None:
     """Release our handle on the embedded server; pgserver stops it when no user is left."""
-    from subgraphs.common import database
+    from subgraphs.common.database import release_embedded_server
 
-    server = database._embedded
-    if server is not None:
-        server.cleanup()
+    release_embedded_server()

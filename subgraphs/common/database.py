@@ -57,6 +57,15 @@ def start_embedded_server(pgdata: Path | None = None, cleanup_mode: str | None =
         return str(_embedded.get_uri("postgres"))
 
 
+def release_embedded_server() -> None:
+    """Release this process's handle on the embedded server; pgserver stops it when no
+    user is left."""
+    global _embedded
+    if _embedded is not None:
+        _embedded.cleanup()
+        _embedded = None
+
+
 def server_url() -> str:
     """The server-level URL: DATABASE_URL, or the embedded server's."""
     url = os.environ.get("DATABASE_URL")

@@ -77,6 +77,9 @@ class GraphQLEndpoint:
     def __init__(
         self, schema: strawberry.federation.Schema, limits: LimitsConfig | None = None
     ) -> None:
+        # Strawberry keeps the graphql-core schema it builds only as `_schema` (no public
+        # accessor as of 0.341); this is the one place we read it, because the endpoint
+        # executes with graphql-core directly (bounded parse, cached validation).
         self.schema: GraphQLSchema = schema._schema
         self.limits = limits or subgraph_limits()
         self._prepared: LruCache[CacheKey, Prepared] = LruCache(CACHE_SIZE, CACHE_CHARACTERS)
