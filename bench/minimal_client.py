@@ -67,6 +67,7 @@ def _content_length(head: bytes) -> int:
 
 class MinimalSubgraphClient:
     def __init__(self, urls: Mapping[str, str]) -> None:
+        self.urls = dict(urls)
         self.targets = {}
         for service, url in urls.items():
             parts = urlsplit(url)

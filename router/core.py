@@ -124,6 +124,7 @@ class Router:
             "plan_cache_mib": plan_cache_mib,
             "override_labels": override_labels,
             "limits": limits,
+            "client": client,
         }
         self.supergraph = supergraph
         self.planner = QueryPlanner(supergraph)
@@ -137,6 +138,7 @@ class Router:
         elif subgraph_urls is not None or http_client is not None or fetching is not None:
             raise TypeError("a given subgraph client has its own URLs, HTTP client and settings")
         self.client = client
+        self.client_injected = self._built_with.get("client") is not None
         # rejected operations are never kept: only prepared ones, weighed by their size
         self._cache: LruCache[CacheKey, PreparedOperation] = LruCache(
             plan_cache_size, plan_cache_mib * 1024 * 1024
@@ -160,9 +162,13 @@ class Router:
     ) -> Router:
         """A new router for the same supergraph, built with the same options but these
         fetch settings and cache listener (an app serving a router made elsewhere); this
-        one is left as it is, to be closed by whoever made it."""
+        one is left as it is, to be closed by whoever made it. A router given its own
+        client cannot take other fetch settings: TypeError."""
+        if self.client_injected:
+            raise TypeError("this router's subgraph client was given to it, with its settings")
+        options = {k: v for k, v in self._built_with.items() if k != "client"}
         return Router(
-            self.supergraph, fetching=fetching, on_cache_lookup=on_cache_lookup, **self._built_with
+            self.supergraph, fetching=fetching, on_cache_lookup=on_cache_lookup, **options
         )
 
     @classmethod

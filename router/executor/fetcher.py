@@ -209,7 +209,10 @@ class SubgraphClientSettings:
 
 
 class SubgraphFetcher(Protocol):
-    """What the executor needs of a subgraph client: one GraphQL request, and closing."""
+    """What the router needs of a subgraph client: its URLs (readiness probes), one
+    GraphQL request, and closing."""
+
+    urls: Mapping[str, str]
 
     async def request(
         self,

@@ -127,9 +127,12 @@ class RouterAssembly:
         )
 
     def adopt(self, router: Router) -> Router:
-        """The router the app serves from now on: `router` if it was built here; one made
-        elsewhere (tests, embedders) is built again with this app's fetch settings,
-        keeping its own options (and left to its maker to close)."""
+        """The router the app serves from now on: `router` if it was built here, or if it
+        was given its own subgraph client (whose settings are its maker's: the bench's
+        experiments); one made elsewhere (tests, embedders) is built again with this
+        app's fetch settings, keeping its own options (and left to its maker to close)."""
+        if router.client_injected:
+            return router
         if router.fetching is not self.fetching:
             router = router.rewired(self.fetching, self._cache_listener())
         if self.breakers is not None:  # a reload: forget moved or vanished subgraphs'
