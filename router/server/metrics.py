@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess as prometheus_multiprocess
@@ -30,7 +32,15 @@ class RouterMetrics:
 
     def __init__(self, shared_dir: str | None = None) -> None:
         """`shared_dir`: prometheus_client's multiprocess directory, when this process is
-        one of several workers (values are then files there, summed at scrape time)."""
+        one of several workers: `/metrics` then sums every worker's files there. The
+        values go to files only if $PROMETHEUS_MULTIPROC_DIR named that directory before
+        prometheus_client was imported (the parent of the workers sets it), so another
+        directory is refused rather than scraped empty."""
+        if shared_dir is not None and os.environ.get(MULTIPROCESS_DIR) != shared_dir:
+            raise ValueError(
+                f"multiprocess metrics in {shared_dir} need {MULTIPROCESS_DIR}={shared_dir} "
+                "in the environment before prometheus_client is imported"
+            )
         self.registry = CollectorRegistry(auto_describe=False)
         self.requests = Counter(
             "shopgraph_requests_total",

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.server.test_http_server_limits import RouterProcess, running_router
 
@@ -45,3 +46,13 @@ def test_the_request_count_is_the_total_of_all_workers(tmp_path: Path):
     assert counts == [[f"{REQUESTS}.0"]] * 6
     assert router.subgraph_calls() == REQUESTS
     assert not os.path.exists(shared)  # removed when the command stopped
+
+
+def test_a_multiprocess_directory_the_environment_does_not_name_is_refused(tmp_path, monkeypatch):
+    """Values reach files only through $PROMETHEUS_MULTIPROC_DIR; any other directory
+    would be scraped empty, so it is refused (found by review)."""
+    from router.server.metrics import MULTIPROCESS_DIR, RouterMetrics
+
+    monkeypatch.delenv(MULTIPROCESS_DIR, raising=False)
+    with pytest.raises(ValueError, match=MULTIPROCESS_DIR):
+        RouterMetrics(str(tmp_path))
