@@ -127,6 +127,14 @@ def test_shop_commands_name_the_extra_they_need(router_venv: Path, tmp_path: Pat
         assert f"shopgraph {command} needs the `shop` extra" in done.stderr
         assert "pip install 'shopgraph[shop]'" in done.stderr
         assert "Traceback" not in done.stderr
+    tested = _shopgraph(router_venv, "test", cwd=tmp_path)
+    assert tested.returncode == 2
+    assert "shopgraph test needs the `dev` extra" in tested.stderr
+    assert "pip install -e '.[dev]' inside the source checkout" in tested.stderr
+    checked = _shopgraph(router_venv, "check", "--schema-dir", str(SCHEMA_DIR), cwd=tmp_path)
+    assert checked.returncode == 2
+    assert "cannot import subgraphs.accounts.schema (No module named" in checked.stderr
+    assert "--dir" in checked.stderr and "Traceback" not in checked.stderr
     listing = _shopgraph(router_venv, "--help", cwd=tmp_path)
     assert listing.returncode == 0
     for command in ("router", "plan", "compose", "check", "dev", "schema", "test"):

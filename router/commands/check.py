@@ -39,7 +39,10 @@ def sdl_from_code(entry: SubgraphEntry) -> str:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise SourceError(f"{entry.name}: cannot import {module_name}: {exc}") from None
+        raise SourceError(
+            f"{entry.name}: cannot import {module_name} ({exc}); install what it needs, or "
+            "take the SDLs from files (--dir) or live servers (--url)"
+        ) from None
     schema = getattr(module, attribute, None)
     if schema is None or not hasattr(schema, "execute_sync"):
         raise SourceError(f"{entry.name}: {entry.code} is not a schema with execute_sync")
