@@ -27,7 +27,6 @@ from graphql import GraphQLSchema, build_schema, graphql_sync
 from bench.data import Data, data, in_stock, shipping_estimate
 
 SCHEMAS = Path(__file__).parent / "schemas"
-NAMES = ("accounts", "products", "inventory", "reviews")
 
 # The federation directives the subgraph SDLs use, so graphql-core can build them.
 _FEDERATION_PRELUDE = """

@@ -19,7 +19,6 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     mean_ms: float
-    max_ms: float
 
     @property
     def rps(self) -> float:
@@ -63,7 +62,6 @@ def finish_wrk(process: subprocess.Popen, timeout: float = 120) -> LoadResult:
         p50_ms=latency["p50"] / 1000,
         p99_ms=latency["p99"] / 1000,
         mean_ms=latency["mean"] / 1000,
-        max_ms=latency["max"] / 1000,
     )
 
 

@@ -32,11 +32,9 @@ _.USD
 _.EUR
 _.GBP
 # bench: result records written out as JSON (dataclasses.asdict)
-_.generated
 _.startup_s
 _.wrk_rps
 _.load_errors
 _.cpu_utilisation
 _.subgraph_fetches_per_request
 _.subgraph_cpu_utilisation
-_.max_ms

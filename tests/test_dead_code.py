@@ -1,8 +1,9 @@
 """No dead code: vulture over the router, the shop and the bench finds nothing unused.
 
-The tests count as users (a helper only tests call is still dead to the product, but
-public API kept for embedders is exercised there). Names only frameworks use by name
-are listed, each with who uses it, in tests/dead_code_allowlist.py.
+The tests count as users: the router's public API for embedders and operators
+(`Router.plan_text`, the plan-cache counters, `PlanningQueue.waiting` …) is exercised
+there rather than by the product itself. Names only frameworks use by name are listed,
+each with who uses it, in tests/dead_code_allowlist.py.
 """
 
 from __future__ import annotations

@@ -65,9 +65,8 @@ class Limits:
 
 @dataclass
 class GenerationStats:
-    """How many drafts it took: `generated` valid, the rest discarded."""
+    """How many drafts were discarded, and why (the valid ones are the operations)."""
 
-    generated: int = 0
     invalid: int = 0
     duplicates: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
@@ -323,5 +322,4 @@ def generate_operations(
             stats.reasons[short] = stats.reasons.get(short, 0) + 1
             continue
         operations.append(operation)
-    stats.generated = len(operations)
     return operations

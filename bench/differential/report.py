@@ -18,6 +18,7 @@ def totals(results: Sequence[ScenarioResult]) -> dict[str, int]:
         "scenarios_failed": sum(r.error is not None for r in results),
         "operations": sum(len(r.operations) for r in results),
         "discarded_invalid": sum(r.stats.invalid for r in results),
+        "discarded_duplicates": sum(r.stats.duplicates for r in results),
         "agreements": sum(r.count(Verdict.AGREE) for r in results),
         "disagreements": sum(r.count(Verdict.DISAGREE) for r in results),
         "reference_bugs": sum(r.count(Verdict.REFERENCE_BUG) for r in results),
@@ -148,6 +149,7 @@ def write_json(
             r.name: {
                 "operations": len(r.operations),
                 "discarded_invalid": r.stats.invalid,
+                "discarded_duplicates": r.stats.duplicates,
                 "agreements": r.count(Verdict.AGREE),
                 "disagreements": r.count(Verdict.DISAGREE),
                 "reference_bugs": r.count(Verdict.REFERENCE_BUG),
