@@ -31,7 +31,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -544,7 +544,9 @@ def _start(
     print(f"JWT signing secret: {secret_source}", flush=True)
     progress = Progress(4)
     url = _prepare(args, progress)
-    supervisor.env = {**os.environ, **jwt_env, "DATABASE_URL": url}
+    # each service carries its whole environment, so a restart gets the same one
+    env = {**os.environ, **jwt_env, "DATABASE_URL": url}
+    stack = [replace(service, env={**env, **service.env}) for service in stack]
     if stopping():
         return
     subgraphs = [s for s in stack if s.name != "router"]
