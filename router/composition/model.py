@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from router.federation.links import Link
+
 
 @dataclass(frozen=True)
 class SubgraphSource:
@@ -123,17 +125,6 @@ class DirectiveDef:
 
 
 @dataclass(slots=True)
-class LinkedSpec:
-    """A non-federation `@link` of a subgraph (for @composeDirective)."""
-
-    url: str
-    identity: str  # url without the version
-    version: str
-    prefix: str  # `as`, or the spec's name: non-imported elements are `prefix__name`
-    imports: dict[str, str]  # local directive name -> name in the spec
-
-
-@dataclass(slots=True)
 class Subgraph:
     """One subgraph, parsed: its types, roots, directive definitions and links."""
 
@@ -144,7 +135,7 @@ class Subgraph:
     types: dict[str, SubgraphType] = field(default_factory=dict)
     roots: dict[str, str] = field(default_factory=dict)  # "query" -> type name (canonical)
     directive_defs: dict[str, DirectiveDef] = field(default_factory=dict)
-    links: list[LinkedSpec] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)  # other specs' (for @composeDirective)
     composed: list[str] = field(default_factory=list)  # @composeDirective names (no @)
 
     def field(self, type_name: str, field_name: str) -> SubgraphField | None:

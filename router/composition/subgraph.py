@@ -15,6 +15,7 @@ from router.federation.specs import (
     FEDERATION1_DIRECTIVES,
     FEDERATION_DIRECTIVES,
     FEDERATION_IDENTITY,
+    JOIN,
     KNOWN_FEDERATION_VERSIONS,
     LINK_IDENTITY,
     PLUMBING_ROOT_FIELDS,
@@ -29,7 +30,6 @@ from .model import (
     EnumValue,
     InputValue,
     Key,
-    LinkedSpec,
     Subgraph,
     SubgraphField,
     SubgraphSource,
@@ -110,7 +110,8 @@ class _Reader:
         self.fed_names: dict[str, str] = {}
         self.fed2 = False
         self.fed_version = (1, 0)
-        self.links: list[LinkedSpec] = []
+        self.links: list[Link] = []  # specs other than federation and link
+        self.link_spec: Link | None = None  # the link spec's own @link (read_links adds one)
         self.composed: list[str] = []
         self.root_renames: dict[str, str] = {}
         self.defined_directives: set[str] = set()
@@ -130,14 +131,10 @@ class _Reader:
             if link.identity == FEDERATION_IDENTITY:
                 fed_link = link
                 self.read_federation_version(link)
-            elif link.identity != LINK_IDENTITY:
-                imports = {
-                    local.lstrip("@"): spec.lstrip("@")
-                    for local, spec in link.imported_names.items()
-                }
-                self.links.append(
-                    LinkedSpec(link.url, link.identity, link.version, link.prefix, imports)
-                )
+            elif link.identity == LINK_IDENTITY:
+                self.link_spec = link
+            else:
+                self.links.append(link)
         if fed_link is None:
             self.fed_names = {name: name for name in FEDERATION1_DIRECTIVES}
         else:
@@ -234,9 +231,7 @@ class _Reader:
     def read_directive_definition(self, node: ast.DirectiveDefinitionNode, sg: Subgraph) -> None:
         """A directive the subgraph defines, unless federation, link or GraphQL defines it."""
         name = node.name.value
-        if name in self.fed_names or name == "link" or name in BUILTIN_DIRECTIVES:
-            return
-        if name.startswith(("federation__", "link__", "join__")):
+        if self.is_spec_directive(name):
             return
         sg.directive_defs[name] = DirectiveDef(
             name=name,
@@ -245,6 +240,18 @@ class _Reader:
             args={a.name.value: self.input_value(a) for a in node.arguments or ()},
             description=_description(node),
         )
+
+    def is_spec_directive(self, name: str) -> bool:
+        """Whether GraphQL, federation, the link spec or the supergraph's join spec defines
+        the directive `name` (as the subgraph names it), so it is not the subgraph's own.
+
+        Other names under federation's prefix (`@federation__foo`) are the subgraph's, as
+        @apollo/composition keeps them; `join__` is the supergraph's namespace.
+        """
+        if name in BUILTIN_DIRECTIVES or name in self.fed_names or name.startswith(JOIN + "__"):
+            return True
+        link = self.link_spec
+        return link is not None and link.spec_name_of_directive(name) is not None
 
     def input_value(self, node: ast.InputValueDefinitionNode, coordinate: str = "") -> InputValue:
         """An argument or input field definition."""

@@ -83,6 +83,18 @@ class Link:
         """The import map the other way round: local name -> spec name (`@` kept)."""
         return {local: spec for spec, local in self.imports.items()}
 
+    def spec_name_of_directive(self, local: str) -> str | None:
+        """The spec's name for the local directive name `local` (no `@`), or None if the
+        name is not this spec's: an import (`"ciao"` -> `"bye"` for `{name: "@bye", as:
+        "@ciao"}`), the `<prefix>__<name>` rule, or the directive named like the spec.
+        """
+        imported = self.imported_names.get("@" + local)
+        if imported is not None:
+            return imported[1:]
+        if local.startswith(self.prefix + "__"):
+            return local[len(self.prefix) + 2 :]
+        return self.name if local == self.prefix else None
+
 
 @dataclass(frozen=True)
 class Links:

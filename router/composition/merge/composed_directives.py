@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from router.federation.links import Link
 from router.federation.specs import parse_version
 from router.federation.typeref import named_type
 
 from ..composed import ComposedArgument, ComposedDirective
-from ..model import LinkedSpec, Subgraph
+from ..model import Subgraph
 from .context import MergeContext
 
 # Newest version of each composed spec: identity -> (version, url, directive, printed imports).
@@ -30,12 +31,9 @@ def collect_composed_directives(ctx: MergeContext) -> None:
     _add_definitions(ctx)
 
 
-def _checked_link(ctx: MergeContext, sg: Subgraph, name: str) -> LinkedSpec | None:
+def _checked_link(ctx: MergeContext, sg: Subgraph, name: str) -> Link | None:
     """The @link bringing directive `name` in, if it has one and a definition."""
-    link = next(
-        (lk for lk in sg.links if name in lk.imports or name.startswith(lk.prefix + "__")),
-        None,
-    )
+    link = next((lk for lk in sg.links if lk.spec_name_of_directive(name) is not None), None)
     if link is None:
         ctx.error(
             "DIRECTIVE_COMPOSITION_ERROR",
@@ -51,6 +49,17 @@ def _checked_link(ctx: MergeContext, sg: Subgraph, name: str) -> LinkedSpec | No
             f"[{sg.name}] Could not find matching directive definition for "
             f'argument to @composeDirective "@{name}" in subgraph '
             f'"{sg.name}".',
+            [sg.name],
+            f"@{name}",
+        )
+        return None
+    if name == link.prefix != link.name:
+        # Apollo looks a spec's own directive up by its local name as if that were the
+        # spec's name, so finds none once the spec is renamed (`as: "cu"`, `@cu`).
+        ctx.error(
+            "DIRECTIVE_COMPOSITION_ERROR",
+            f'Core feature "{link.identity}" in subgraph "{sg.name}" does not have a '
+            f'directive definition for "@{name}"',
             [sg.name],
             f"@{name}",
         )
@@ -92,16 +101,15 @@ def _version_key(version: str) -> tuple[int, int]:
     return parse_version(version) or (0, 0)
 
 
-def _printed_imports(sg: Subgraph, link: LinkedSpec) -> str:
-    """The supergraph's `import:` for the composed directives of `link`: each by its spec
-    name, with `as:` where the subgraph calls it otherwise (renamed or `prefix__name`)."""
+def _printed_imports(sg: Subgraph, link: Link) -> str:
+    """The supergraph's `import:` for the composed directives of `link`, in
+    @composeDirective order: each by its spec name, with `as:` where the subgraph calls
+    it otherwise (renamed or `prefix__name`)."""
     printed = []
-    for local, spec in link.imports.items():
-        if local in sg.composed:
-            renamed = f'{{name: "@{spec}", as: "@{local}"}}'
-            printed.append(f'"@{local}"' if local == spec else renamed)
     for local in sg.composed:
-        if local not in link.imports and local.startswith(link.prefix + "__"):
-            spec = local[len(link.prefix) + 2 :]
+        spec = link.spec_name_of_directive(local)
+        if spec == local:
+            printed.append(f'"@{local}"')
+        elif spec is not None:
             printed.append(f'{{name: "@{spec}", as: "@{local}"}}')
     return ", ".join(printed)
