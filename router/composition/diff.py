@@ -13,7 +13,7 @@ from router.federation.fieldset import FieldSetError, parse_field_set
 from router.federation.typeref import is_list, is_non_null, list_item, nullable
 
 from .errors import Report
-from .model import InputValue, Subgraph, SubgraphField, SubgraphSource, SubgraphType
+from .model import Subgraph, SubgraphField, SubgraphInputValue, SubgraphSource, SubgraphType
 from .subgraph import read_subgraph
 
 BREAKING = "BREAKING"
@@ -222,7 +222,9 @@ def _diff_field(coordinate: str, of: SubgraphField, nf: SubgraphField, add) -> N
         add(SAFE, "DESCRIPTION_CHANGED", coordinate, "description changed")
 
 
-def _diff_input(coordinate: str, what: str, ov: InputValue, nv: InputValue, add) -> None:
+def _diff_input(
+    coordinate: str, what: str, ov: SubgraphInputValue, nv: SubgraphInputValue, add
+) -> None:
     if ov.type != nv.type:
         if _input_compatible(ov.type, nv.type):
             add(SAFE, f"{what}_TYPE_WIDENED", coordinate,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from router.federation.typeref import named_type
+from router.federation.typeref import is_non_null, named_type
 
 from .composed import ComposedArgument, ComposedField, ComposedSupergraph, ComposedType
 from .errors import Report
@@ -78,7 +78,7 @@ def _check_field(
     """A hidden input field must be optional; a visible field must not use a hidden type."""
     coordinate = f"{t.name}.{f.name}"
     if f.inaccessible:
-        if t.kind == "INPUT_OBJECT" and f.type.endswith("!") and f.default is None:
+        if t.kind == "INPUT_OBJECT" and is_non_null(f.type) and f.default is None:
             report.error(
                 "REQUIRED_INACCESSIBLE",
                 f'Input field "{coordinate}" is @inaccessible but is a required '
@@ -109,7 +109,7 @@ def _check_argument(
     """A hidden argument must be optional; a visible one must not use a hidden type."""
     arg_coordinate = f"{t.name}.{f.name}({a.name}:)"
     if a.inaccessible:
-        if a.type.endswith("!") and a.default is None:
+        if is_non_null(a.type) and a.default is None:
             report.error(
                 "REQUIRED_INACCESSIBLE",
                 f'Argument "{arg_coordinate}" is @inaccessible but is a '

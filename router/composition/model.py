@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from router.federation.links import Link
+from router.federation.typeref import is_non_null
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class SubgraphSource:
 
 
 @dataclass(slots=True)
-class InputValue:
+class SubgraphInputValue:
     """An argument or an input object field."""
 
     name: str
@@ -36,7 +37,7 @@ class InputValue:
     @property
     def required(self) -> bool:
         """Non-null without a default: every caller must give it."""
-        return self.type.endswith("!") and self.default is None
+        return is_non_null(self.type) and self.default is None
 
 
 @dataclass(slots=True)
@@ -45,7 +46,7 @@ class SubgraphField:
 
     name: str
     type: str
-    args: dict[str, InputValue] = field(default_factory=dict)
+    args: dict[str, SubgraphInputValue] = field(default_factory=dict)
     description: str | None = None
     external: bool = False
     shareable: bool = False
@@ -61,7 +62,7 @@ class SubgraphField:
 
 
 @dataclass(slots=True)
-class Key:
+class SubgraphKey:
     """One `@key` of a type."""
 
     fields: str
@@ -75,7 +76,7 @@ class Key:
 
 
 @dataclass(slots=True)
-class EnumValue:
+class SubgraphEnumValue:
     """An enum value of one subgraph."""
 
     name: str
@@ -93,11 +94,11 @@ class SubgraphType:
     name: str
     description: str | None = None
     fields: dict[str, SubgraphField] = field(default_factory=dict)
-    input_fields: dict[str, InputValue] = field(default_factory=dict)
+    input_fields: dict[str, SubgraphInputValue] = field(default_factory=dict)
     interfaces: list[str] = field(default_factory=list)
     members: list[str] = field(default_factory=list)
-    values: dict[str, EnumValue] = field(default_factory=dict)
-    keys: list[Key] = field(default_factory=list)
+    values: dict[str, SubgraphEnumValue] = field(default_factory=dict)
+    keys: list[SubgraphKey] = field(default_factory=list)
     shareable: bool = False
     interface_object: bool = False
     inaccessible: bool = False
@@ -114,13 +115,13 @@ class SubgraphType:
 
 
 @dataclass(slots=True)
-class DirectiveDef:
+class SubgraphDirective:
     """A directive definition of one subgraph."""
 
     name: str
     locations: list[str]
     repeatable: bool = False
-    args: dict[str, InputValue] = field(default_factory=dict)
+    args: dict[str, SubgraphInputValue] = field(default_factory=dict)
     description: str | None = None
 
 
@@ -134,7 +135,7 @@ class Subgraph:
     fed_version: tuple[int, int]
     types: dict[str, SubgraphType] = field(default_factory=dict)
     roots: dict[str, str] = field(default_factory=dict)  # "query" -> type name (canonical)
-    directive_defs: dict[str, DirectiveDef] = field(default_factory=dict)
+    directive_defs: dict[str, SubgraphDirective] = field(default_factory=dict)
     links: list[Link] = field(default_factory=list)  # other specs' (for @composeDirective)
     composed: list[str] = field(default_factory=list)  # @composeDirective names (no @)
 

@@ -26,12 +26,12 @@ from router.federation.typeref import BUILTIN_SCALARS, named_type
 
 from .errors import Report
 from .model import (
-    DirectiveDef,
-    EnumValue,
-    InputValue,
-    Key,
     Subgraph,
+    SubgraphDirective,
+    SubgraphEnumValue,
     SubgraphField,
+    SubgraphInputValue,
+    SubgraphKey,
     SubgraphSource,
     SubgraphType,
 )
@@ -233,7 +233,7 @@ class _Reader:
         name = node.name.value
         if self.is_spec_directive(name):
             return
-        sg.directive_defs[name] = DirectiveDef(
+        sg.directive_defs[name] = SubgraphDirective(
             name=name,
             locations=[loc.value for loc in node.locations],
             repeatable=bool(node.repeatable),
@@ -253,9 +253,11 @@ class _Reader:
         link = self.link_spec
         return link is not None and link.spec_name_of_directive(name) is not None
 
-    def input_value(self, node: ast.InputValueDefinitionNode, coordinate: str = "") -> InputValue:
+    def input_value(
+        self, node: ast.InputValueDefinitionNode, coordinate: str = ""
+    ) -> SubgraphInputValue:
         """An argument or input field definition."""
-        value = InputValue(
+        value = SubgraphInputValue(
             name=node.name.value,
             type=_print_type(node.type, self.root_renames),
             default=print_value(node.default_value) if node.default_value is not None else None,
@@ -351,7 +353,7 @@ class _Reader:
                 fields = " ".join(str(f) for f in fields)
             resolvable = args.get("resolvable")
             t.keys.append(
-                Key(
+                SubgraphKey(
                     str(fields or ""),
                     resolvable if isinstance(resolvable, bool) else None,
                     extension=is_extension,
@@ -378,7 +380,7 @@ class _Reader:
                     t.members.append(member)
         elif t.kind == "ENUM":
             for v in node.values or ():
-                value = EnumValue(v.name.value, _description(v))
+                value = SubgraphEnumValue(v.name.value, _description(v))
                 self.apply_common(v.directives, value, f"{t.name}.{v.name.value}")
                 t.values[value.name] = value
 

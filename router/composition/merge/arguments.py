@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..composed import ComposedArgument, ComposedField
-from ..model import InputValue, Subgraph, SubgraphField
+from ..model import Subgraph, SubgraphField, SubgraphInputValue
 from .context import MergeContext
 from .shared import merge_applied, merge_description
 from .type_reference import merge_type_reference
@@ -36,7 +36,7 @@ def merge_arguments(
 def _report_missing_argument(
     ctx: MergeContext,
     arg_coordinate: str,
-    arg_sources: list[tuple[Subgraph, InputValue | None]],
+    arg_sources: list[tuple[Subgraph, SubgraphInputValue | None]],
     missing: list[str],
 ) -> None:
     required = [sg.name for sg, a in arg_sources if a is not None and a.required]
@@ -64,7 +64,7 @@ def merge_input_value(
     ctx: MergeContext,
     name: str,
     coordinate: str,
-    present: list[tuple[Subgraph, InputValue]],
+    present: list[tuple[Subgraph, SubgraphInputValue]],
     kind: str,
 ) -> ComposedArgument:
     """Merge an argument (`kind` "Argument") or input field ("Input field") defined everywhere."""
@@ -86,7 +86,10 @@ def merge_input_value(
 
 
 def _merge_default(
-    ctx: MergeContext, coordinate: str, present: list[tuple[Subgraph, InputValue]], kind: str
+    ctx: MergeContext,
+    coordinate: str,
+    present: list[tuple[Subgraph, SubgraphInputValue]],
+    kind: str,
 ) -> str | None:
     """The common default value; differing ones are an error, a missing one a hint."""
     defaults = [(sg, a.default) for sg, a in present]

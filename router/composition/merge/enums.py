@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..composed import ComposedEnumValue, ComposedType
-from ..model import EnumValue, Subgraph
+from ..model import Subgraph, SubgraphEnumValue
 from .context import EnumUsage, MergeContext, Sources
 from .shared import merge_applied, merge_description
 from .wording import human_list
@@ -48,7 +48,7 @@ def _merge_value(
     ctx: MergeContext,
     st: ComposedType,
     value_name: str,
-    value_sources: list[tuple[Subgraph, EnumValue]],
+    value_sources: list[tuple[Subgraph, SubgraphEnumValue]],
 ) -> ComposedEnumValue:
     value = ComposedEnumValue(value_name)
     value.description = merge_description(
@@ -66,7 +66,7 @@ def _keeps_partial_value(
     ctx: MergeContext,
     st: ComposedType,
     value: ComposedEnumValue,
-    value_sources: list[tuple[Subgraph, EnumValue]],
+    value_sources: list[tuple[Subgraph, SubgraphEnumValue]],
     lacking: list[str],
     usage: EnumUsage,
 ) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..composed import ComposedArgument, ComposedDirective
-from ..model import DirectiveDef
+from ..model import SubgraphDirective
 from .arguments import merge_input_value
 from .context import MergeContext
 
@@ -46,7 +46,7 @@ def merge_directive_definitions(ctx: MergeContext) -> None:
         _merge_definition(ctx, name, [d for d in defs if d is not None])
 
 
-def _merge_definition(ctx: MergeContext, name: str, present: list[DirectiveDef]) -> None:
+def _merge_definition(ctx: MergeContext, name: str, present: list[SubgraphDirective]) -> None:
     locations = [loc for loc in present[0].locations if loc in EXECUTABLE_LOCATIONS]
     for d in present[1:]:
         locations = [loc for loc in locations if loc in d.locations]

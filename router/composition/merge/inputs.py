@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..composed import ComposedType, JoinField
-from ..model import InputValue, Subgraph
+from ..model import Subgraph, SubgraphInputValue
 from .arguments import merge_input_value
 from .context import MergeContext, Sources
 from .wording import human_list
@@ -33,7 +33,7 @@ def _merge_input_field(
     ctx: MergeContext,
     st: ComposedType,
     name: str,
-    fsources: list[tuple[Subgraph, InputValue | None]],
+    fsources: list[tuple[Subgraph, SubgraphInputValue | None]],
 ) -> None:
     coordinate = f"{st.name}.{name}"
     present = [(sg, f) for sg, f in fsources if f is not None]
