@@ -105,9 +105,11 @@ def test_banner_shows_progress_playground_and_demo_credentials(dev_stack: DevSta
     for user in DEMO_USERS:
         assert f"{user.email} / {user.password}" in out
     assert httpx.get(f"{dev_stack.router_url}/ready").json() == {
-        "status": "READY",
-        "supergraph": True,
-        "subgraphs": {name: "UP" for name in sorted(dev_stack.subgraph_ports)},
+        "status": "pass",
+        "checks": {
+            "supergraph": {"status": "pass"},
+            **{f"subgraph:{name}": {"status": "pass"} for name in sorted(dev_stack.subgraph_ports)},
+        },
     }
 
 

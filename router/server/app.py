@@ -3,7 +3,7 @@
 /graphql     GraphQL over HTTP (POST; GET for queries), the playground for browsers
 /playground  the playground (GraphiQL, served from this package)
 /plan        POST {query, operationName} -> {"plan": text}
-/health      liveness; /ready: supergraph loaded and every subgraph answering
+/health      liveness; /ready: supergraph loaded and every subgraph answering (router.health)
 /metrics     Prometheus text
 """
 
@@ -25,6 +25,8 @@ from router.config import RouterConfig
 from router.core import PreparedOperation, Router
 from router.errors import RequestError, coded_error
 from router.executor.fetcher import JSON_HEADERS
+from router.health import MEDIA_TYPE as HEALTH_MEDIA_TYPE
+from router.health import Check, health_answer
 from router.server.assembly import RouterAssembly
 from router.server.auth import AuthError, JwtValidator
 from router.server.headers import ClientRequest, forwarded_for
@@ -55,6 +57,7 @@ request_log = logging.getLogger("shopgraph.router.requests")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _RETRY: Headers = [(b"retry-after", b"1")]
 _READY_QUERY = orjson.dumps({"query": "query RouterReadiness { __typename }"})
+_LIVE = health_answer()  # the process answers: that is all liveness says
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,7 @@ class RouterApp:
                     [(b"allow", b"GET, POST")],
                 )
         elif path in ("/health", "/healthz") and method in ("GET", "HEAD"):
-            await _send(send, 200, b'{"status":"UP"}', APPLICATION_JSON)
+            await _send(send, *_LIVE, HEALTH_MEDIA_TYPE)
         elif path == "/ready" and method in ("GET", "HEAD"):
             await self._ready(send)
         elif path == "/metrics" and method == "GET" and self.metrics is not None:
@@ -402,28 +405,25 @@ class RouterApp:
         client = self.router.client
         timeout = self.config.health.ready_timeout
 
-        async def probe(url: str) -> str:
-            """One subgraph's readiness: UP, or DOWN and why."""
+        async def probe(url: str) -> Check:
+            """One subgraph's readiness: answering, or why not."""
             try:
                 response = await client.client.post(
                     url, content=_READY_QUERY, headers=JSON_HEADERS, timeout=timeout
                 )
             except Exception as error:  # any failure means "not reachable"
-                return f"DOWN: {type(error).__name__}"
+                return Check(False, type(error).__name__)
             if response.status_code != 200:
-                return f"DOWN: HTTP {response.status_code}"
-            return "UP"
+                return Check(False, f"HTTP {response.status_code}")
+            return Check(True)
 
         names = sorted(client.urls)
         states = await asyncio.gather(*(probe(client.urls[name]) for name in names))
-        subgraphs = dict(zip(names, states, strict=True))
-        ready = all(state == "UP" for state in states)
-        body = {
-            "status": "READY" if ready else "NOT_READY",
-            "supergraph": True,
-            "subgraphs": subgraphs,
-        }
-        await _send(send, 200 if ready else 503, orjson.dumps(body), APPLICATION_JSON)
+        checks = {"supergraph": Check(True)}
+        checks.update(
+            (f"subgraph:{name}", state) for name, state in zip(names, states, strict=True)
+        )
+        await _send(send, *health_answer(checks), HEALTH_MEDIA_TYPE)
 
 
 def _unauthenticated(error: AuthError, operation: str | None) -> Reply:

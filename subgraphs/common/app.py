@@ -24,6 +24,8 @@ from werkzeug.exceptions import HTTPException
 
 from router.config import LimitsConfig, TrafficConfig
 from router.errors import coded_error
+from router.health import MEDIA_TYPE as HEALTH_MEDIA_TYPE
+from router.health import Check, health_answer
 
 from .auth import Auth, TokenCodec
 from .budget import (
@@ -213,9 +215,10 @@ def _graphql_routes(app: Quart, handle: _GraphQLHandler) -> None:
 def _health_route(app: Quart, spec: SubgraphSpec, database: Database) -> None:
     @app.get("/health")
     async def health() -> Response:
-        if await database.ping():
-            return _json({"status": "ok", "subgraph": spec.name})
-        return _json({"status": "unavailable", "subgraph": spec.name}, status=503)
+        reachable = await database.ping()
+        database_check = Check(reachable, None if reachable else "no answer to SELECT 1 in 2 s")
+        status, body = health_answer({"database": database_check}, service=spec.name)
+        return Response(body, status=status, content_type=HEALTH_MEDIA_TYPE)
 
 
 def _error_handler(app: Quart, name: str, max_body: int) -> None:

@@ -20,10 +20,18 @@ async def test_health_and_ready(echo: EchoSubgraphs):
     async with serve(echo) as (client, _):
         health = await client.get("/health")
         ready = await client.get("/ready")
-    assert (health.status_code, health.json()) == (200, {"status": "UP"})
+    assert (health.status_code, health.json()) == (200, {"status": "pass"})
+    assert health.headers["content-type"].startswith("application/health+json")
     assert (ready.status_code, ready.json()) == (
         200,
-        {"status": "READY", "supergraph": True, "subgraphs": {"alpha": "UP", "beta": "UP"}},
+        {
+            "status": "pass",
+            "checks": {
+                "supergraph": {"status": "pass"},
+                "subgraph:alpha": {"status": "pass"},
+                "subgraph:beta": {"status": "pass"},
+            },
+        },
     )
 
 
@@ -34,9 +42,12 @@ async def test_not_ready_names_the_unreachable_subgraph(echo: EchoSubgraphs):
         health = await client.get("/health")
     assert ready.status_code == 503
     assert ready.json() == {
-        "status": "NOT_READY",
-        "supergraph": True,
-        "subgraphs": {"alpha": "UP", "beta": "DOWN: ConnectError"},
+        "status": "fail",
+        "checks": {
+            "supergraph": {"status": "pass"},
+            "subgraph:alpha": {"status": "pass"},
+            "subgraph:beta": {"status": "fail", "output": "ConnectError"},
+        },
     }
     assert health.status_code == 200  # alive, just not ready
 

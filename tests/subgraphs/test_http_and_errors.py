@@ -12,7 +12,11 @@ from subgraphs.stack import SUBGRAPHS
 async def test_health_checks_the_database(stack: Stack, name: str) -> None:
     response = await stack.http.get(f"{stack.servers[name].url}/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "subgraph": name}
+    assert response.headers["content-type"] == "application/health+json"
+    # the router's format (router.health): one shape for every health answer
+    assert response.json() == {
+        "status": "pass", "service": name, "checks": {"database": {"status": "pass"}}
+    }
 
 
 async def test_malformed_requests_get_400_with_a_code(stack: Stack) -> None:
