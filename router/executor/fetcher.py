@@ -249,7 +249,6 @@ class SubgraphClient:
         settings = settings or SubgraphClientSettings()
         self.urls = dict(urls)
         self.settings = settings
-        self.deduplicate = settings.deduplicate
         self.deduplicated = 0
         self._inflight: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
         self._own_client = client is None
@@ -264,9 +263,6 @@ class SubgraphClient:
         self.http = client
         self.client = client.client
         self.transport = client.transport
-        self.breakers = settings.breakers
-        self.propagate = settings.propagate
-        self.observer = settings.observer
 
     def policy(self, service: str) -> SubgraphPolicy:
         """How requests to `service` behave (its own policy or the default)."""
@@ -274,8 +270,9 @@ class SubgraphClient:
 
     def _headers(self, service: str, headers: Mapping[str, str] | None) -> dict[str, str]:
         # not checked here: the transport refuses what it cannot write (InvalidHeader)
-        if self.propagate is not None:
-            return {**JSON_HEADERS, **self.propagate(service, headers)}
+        propagate = self.settings.propagate
+        if propagate is not None:
+            return {**JSON_HEADERS, **propagate(service, headers)}
         return {**JSON_HEADERS, **headers} if headers else dict(JSON_HEADERS)
 
     async def request(
@@ -300,7 +297,7 @@ class SubgraphClient:
             body["operationName"] = operation_name
         send_headers = self._headers(service, headers)
         content = orjson.dumps(body)
-        if not (idempotent and self.deduplicate):
+        if not (idempotent and self.settings.deduplicate):
             payload, _ = await self._observed(service, url, content, send_headers, idempotent)
             return payload
         key = (
@@ -346,7 +343,7 @@ class SubgraphClient:
         self, service: str, url: str, content: bytes, headers: dict[str, str], idempotent: bool
     ) -> tuple[dict[str, Any], bytes]:
         """`_send`, seen by the observer (when there is one): the parsed answer and its bytes."""
-        observer = self.observer
+        observer = self.settings.observer
         if observer is None:
             payload, _, raw = await self._send(service, url, content, headers, idempotent)
             return payload, raw
@@ -415,7 +412,8 @@ class SubgraphClient:
         (it changes nothing); a read timeout is not retried, the subgraph may still be
         busy with it."""
         policy = self.policy(service)
-        breaker = self.breakers.get(service) if self.breakers else None
+        breakers = self.settings.breakers
+        breaker = breakers.get(service) if breakers else None
         attempts = 1 + (policy.retries if idempotent else 0)
         for attempt in range(attempts):
             last = attempt == attempts - 1

@@ -11,6 +11,7 @@ import pytest
 
 from router import Router
 from router.composition import SubgraphSource, compose
+from router.executor.fetcher import SubgraphClientSettings
 from tests.conformance.kit import Resolvers, SubgraphServer
 
 SDL = (
@@ -90,8 +91,7 @@ async def test_mutations_are_never_shared(server):
 
 
 async def test_sharing_can_be_turned_off(server):
-    router = _router(server)
-    router.client.deduplicate = False
+    router = _router(server, fetching=SubgraphClientSettings(deduplicate=False))
     await asyncio.gather(*(router.execute("{ slow }") for _ in range(3)))
     assert server.counts("d") == {"only": 3}
     await router.aclose()
