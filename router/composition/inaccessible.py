@@ -87,14 +87,7 @@ def _check_field(
                 coordinate,
             )
         return
-    if _hidden(sg, named_type(f.type)):
-        report.error(
-            "REFERENCED_INACCESSIBLE",
-            f'Type "{named_type(f.type)}" is @inaccessible but is referenced by '
-            f'"{coordinate}", which is in the API schema.',
-            _where(sg, t.name, f.name),
-            coordinate,
-        )
+    _check_reference(sg, report, f.type, coordinate, _where(sg, t.name, f.name))
     for a in getattr(f, "args", {}).values():
         _check_argument(sg, report, t, f, a)
 
@@ -117,13 +110,21 @@ def _check_argument(
                 _where(sg, t.name, f.name),
                 arg_coordinate,
             )
-    elif _hidden(sg, named_type(a.type)):
+    else:
+        _check_reference(sg, report, a.type, arg_coordinate, _where(sg, t.name, f.name))
+
+
+def _check_reference(
+    sg: ComposedSupergraph, report: Report, type_ref: str, coordinate: str, where: tuple[str, ...]
+) -> None:
+    """An element of the API schema must not use a hidden type."""
+    if _hidden(sg, named_type(type_ref)):
         report.error(
             "REFERENCED_INACCESSIBLE",
-            f'Type "{named_type(a.type)}" is @inaccessible but is referenced '
-            f'by "{arg_coordinate}", which is in the API schema.',
-            _where(sg, t.name, f.name),
-            arg_coordinate,
+            f'Type "{named_type(type_ref)}" is @inaccessible but is referenced by '
+            f'"{coordinate}", which is in the API schema.',
+            where,
+            coordinate,
         )
 
 
