@@ -131,6 +131,7 @@ class Router:
         self.limits = limits or LimitsConfig()
         self._abstract_names = abstract_names(supergraph.api_schema)
         self.fetching = fetching or SubgraphClientSettings()
+        self.client_injected = client is not None
         if client is None:
             urls = {name: graph.url for name, graph in supergraph.graphs.items()}
             urls.update(subgraph_urls or {})
@@ -138,7 +139,6 @@ class Router:
         elif subgraph_urls is not None or http_client is not None or fetching is not None:
             raise TypeError("a given subgraph client has its own URLs, HTTP client and settings")
         self.client = client
-        self.client_injected = self._built_with.get("client") is not None
         # rejected operations are never kept: only prepared ones, weighed by their size
         self._cache: LruCache[CacheKey, PreparedOperation] = LruCache(
             plan_cache_size, plan_cache_mib * 1024 * 1024
