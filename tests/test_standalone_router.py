@@ -82,10 +82,14 @@ def router_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv
 
 
+def _outside_env() -> dict[str, str]:
+    """This environment without PYTHONPATH, so the venv cannot see the checkout."""
+    return {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+
+
 def _shopgraph(venv: Path, *args: str, cwd: Path, stdin: str | None = None):
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     return subprocess.run([str(venv / "bin" / "shopgraph"), *args], cwd=cwd, input=stdin,
-                          capture_output=True, text=True, timeout=120, env=env)
+                          capture_output=True, text=True, timeout=120, env=_outside_env())
 
 
 def test_installing_the_wheel_brings_no_shop_dependency(router_venv: Path):
@@ -143,11 +147,10 @@ def test_shop_commands_name_the_extra_they_need(router_venv: Path, tmp_path: Pat
 
 def test_the_installed_router_serves_a_supergraph(router_venv: Path, tmp_path: Path):
     port = _free_port()
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     server = subprocess.Popen(
         [str(router_venv / "bin" / "shopgraph"), "router", "--supergraph",
          str(SCHEMA_DIR / "supergraph.graphql"), "--listen", f"127.0.0.1:{port}"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=tmp_path, env=_outside_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60
