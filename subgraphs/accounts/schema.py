@@ -124,9 +124,15 @@ class AuthPayload:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The signed-in user.")
+    @strawberry.field(
+        description="The signed-in user; null for a guest (no token). An invalid or expired "
+        "token is an UNAUTHENTICATED error, not a guest."
+    )
     async def me(self, info: strawberry.Info[Context, None]) -> User | None:
-        viewer = info.context.auth.require_viewer()
+        # A storefront asks for `me` on every page: a guest is no one, not an error.
+        viewer = info.context.auth.optional_viewer()
+        if viewer is None:
+            return None
         return await load_user(info.context, viewer.user_id)
 
     @strawberry.field(description="A user by id: admins, or the user themself.")

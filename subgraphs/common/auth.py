@@ -38,6 +38,9 @@ ADMIN = "ADMIN"
 # Subgraph-to-subgraph calls (orders -> inventory) authenticate as a service.
 SERVICE = "SERVICE"
 ROLES = frozenset({CUSTOMER, ADMIN, SERVICE})
+# The OAuth-style `scope` claim each role's tokens carry, for the router's
+# @requiresScopes (docs/authorization.md); subgraphs keep checking `role`.
+SCOPE_OF_ROLE = {ADMIN: "admin", SERVICE: "service", CUSTOMER: "customer"}
 
 
 @dataclass(frozen=True)
@@ -108,13 +111,15 @@ class TokenCodec:
         return cls("HS256", check_secret(secret), secret)
 
     def issue(self, user_id: str, role: str, ttl_seconds: int | None = None) -> str:
-        """A signed token for `user_id` in `role`, valid `ttl_seconds` (else the codec's TTL)."""
+        """A signed token for `user_id` in `role` (with the role's `scope` claim), valid
+        `ttl_seconds` (else the codec's TTL)."""
         if self.signing_key is None:
             raise RuntimeError("this process has no JWT signing key (SHOPGRAPH_JWT_PRIVATE_KEY)")
         now = int(time.time())
         claims = {
             "sub": user_id,
             "role": role,
+            "scope": SCOPE_OF_ROLE[role],
             "iss": ISSUER,
             "iat": now,
             "exp": now + (ttl_seconds or self.ttl_seconds),
@@ -160,6 +165,13 @@ class Auth:
             return cls(codec.verify(token.strip()))
         except Unauthenticated as exc:
             return cls(None, exc)
+
+    def optional_viewer(self) -> Viewer | None:
+        """The signed-in viewer, or None for a guest; Unauthenticated if the header was bad
+        (a broken or expired token is a client to tell, not a guest)."""
+        if self.error is not None:
+            raise self.error
+        return self.viewer
 
     def require_viewer(self) -> Viewer:
         """The signed-in viewer; Unauthenticated if the header was missing or bad."""

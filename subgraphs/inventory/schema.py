@@ -14,9 +14,11 @@ from enum import Enum
 
 import strawberry
 
+from subgraphs.common.auth import ADMIN, SERVICE
+from subgraphs.common.authorization import admin_only, staff_only
 from subgraphs.common.context import Context
 from subgraphs.common.entities import EntitySchema, in_chunks
-from subgraphs.common.errors import BadUserInput
+from subgraphs.common.errors import BadUserInput, Forbidden
 from subgraphs.common.idempotency import clean_idempotency_key
 from subgraphs.common.ids import parse_uuid
 from subgraphs.common.internal import require_service
@@ -30,11 +32,37 @@ DEFAULT_TTL_SECONDS = 15 * 60
 MAX_TTL_SECONDS = 24 * 3600
 
 
+def _staff_only(info: Info, field: str) -> None:
+    """Refuse `field` to all but admins and services: FORBIDDEN for a guest or a customer
+    (the router already removes it without the scope; this guards the subgraph's port)."""
+    viewer = info.context.auth.optional_viewer()
+    if viewer is None or viewer.role not in (ADMIN, SERVICE):
+        raise Forbidden(f"Stock.{field} is for admins and services only")
+
+
 @strawberry.type(description="Units of one product: available = onHand - reserved.")
 class Stock:
-    on_hand: int
-    reserved: int
     available: int
+    units_on_hand: strawberry.Private[int]
+    units_reserved: strawberry.Private[int]
+
+    @strawberry.field(
+        description="Units in the warehouse. Admins and services only: null, with an "
+        "error, for anyone else.",
+        directives=[staff_only()],
+    )
+    def on_hand(self, info: Info) -> int | None:
+        _staff_only(info, "onHand")
+        return self.units_on_hand
+
+    @strawberry.field(
+        description="Units held for unpaid orders. Admins and services only: null, with an "
+        "error, for anyone else.",
+        directives=[staff_only()],
+    )
+    def reserved(self, info: Info) -> int | None:
+        _staff_only(info, "reserved")
+        return self.units_reserved
 
 
 async def load_stock(context: Context, product_id: str) -> Stock:
@@ -47,7 +75,13 @@ async def load_stock(context: Context, product_id: str) -> Stock:
         result = []
         for product_id in parsed:
             on_hand, reserved = levels.get(product_id, (0, 0)) if product_id else (0, 0)
-            result.append(Stock(on_hand=on_hand, reserved=reserved, available=on_hand - reserved))
+            result.append(
+                Stock(
+                    available=on_hand - reserved,
+                    units_on_hand=on_hand,
+                    units_reserved=reserved,
+                )
+            )
         return result
 
     return await context.loader("stock", load).load(product_id)
@@ -349,7 +383,9 @@ def _shortage_errors(
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="A reservation by id (admin or service).")
+    @strawberry.field(
+        description="A reservation by id (admin or service).", directives=[staff_only()]
+    )
     async def reservation(self, info: Info, id: strawberry.ID) -> Reservation | None:
         info.context.auth.require_service_or_admin()
         parsed = parse_uuid(str(id))
@@ -360,7 +396,8 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Admin only. Repeating an idempotencyKey returns the first result."
+        description="Admin only. Repeating an idempotencyKey returns the first result.",
+        directives=[admin_only()],
     )
     async def adjust_stock(self, info: Info, input: AdjustStockInput) -> AdjustStockPayload:
         viewer = info.context.auth.require_admin()

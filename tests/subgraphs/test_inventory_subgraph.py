@@ -37,7 +37,10 @@ mutation ($input: ReservationIdInput!) {
 
 async def levels(stack: Stack, *product_ids: str) -> list[tuple[int, int, int, bool]]:
     body = await stack.data(
-        "inventory", STOCK, {"reps": [{"__typename": "Product", "id": p} for p in product_ids]}
+        "inventory",
+        STOCK,
+        {"reps": [{"__typename": "Product", "id": p} for p in product_ids]},
+        service_token(),
     )
     return [
         (e["stock"]["onHand"], e["stock"]["reserved"], e["stock"]["available"], e["inStock"])
@@ -271,3 +274,45 @@ async def test_reservation_query_is_for_admins(stack: Stack) -> None:
     assert seen["reservation"] == {"id": rid, "status": "ACTIVE", "lines": [{"quantity": 2}]}
     denied = await stack.gql("inventory", query, {"id": rid}, customer_token())
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_stock_counts_are_refused_without_the_admin_or_service_role(stack: Stack) -> None:
+    """Defence in depth: the router removes onHand/reserved without the scope; a direct
+    call to the subgraph gets them null with FORBIDDEN, and `available` as usual."""
+    product = str(uuid.uuid4())
+    await adjust(stack, product, 5, "init")
+    await reserve(stack, str(uuid.uuid4()), [(product, 2)])
+    reps = {"reps": [{"__typename": "Product", "id": product}]}
+    for token in (None, customer_token()):
+        body = await stack.gql("inventory", STOCK, reps, token)
+        assert body["data"] == {
+            "_entities": [
+                {
+                    "id": product,
+                    "stock": {"onHand": None, "reserved": None, "available": 3},
+                    "inStock": True,
+                }
+            ]
+        }
+        assert [(e["path"], e["extensions"], e["message"]) for e in body["errors"]] == [
+            (
+                ["_entities", 0, "stock", "onHand"],
+                {"code": "FORBIDDEN"},
+                "Stock.onHand is for admins and services only",
+            ),
+            (
+                ["_entities", 0, "stock", "reserved"],
+                {"code": "FORBIDDEN"},
+                "Stock.reserved is for admins and services only",
+            ),
+        ]
+    for token in (admin_token(), service_token()):
+        seen = await stack.data("inventory", STOCK, reps, token)
+        assert seen["_entities"][0]["stock"] == {"onHand": 5, "reserved": 2, "available": 3}
+    # a broken token is not a guest: UNAUTHENTICATED, whatever the field
+    broken = await stack.gql("inventory", STOCK, reps, "not-a-jwt")
+    assert broken["data"]["_entities"][0]["stock"]["available"] == 3
+    assert [(e["path"], e["extensions"]["code"]) for e in broken["errors"]] == [
+        (["_entities", 0, "stock", "onHand"], "UNAUTHENTICATED"),
+        (["_entities", 0, "stock", "reserved"], "UNAUTHENTICATED"),
+    ]
