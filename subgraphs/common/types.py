@@ -62,6 +62,8 @@ class UserErrorCode(Enum):
     INVALID_STATUS_TRANSITION = "INVALID_STATUS_TRANSITION"
     PAYMENT_DECLINED = "PAYMENT_DECLINED"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    PRICE_CHANGED = "PRICE_CHANGED"
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
 
 
 @strawberry.federation.type(shareable=True, description="A business rule the input broke.")
@@ -70,7 +72,12 @@ class UserError:
 
     code: UserErrorCode
     field: list[str] | None = strawberry.field(
-        default=None, description="Path to the offending input field."
+        default=None,
+        description=(
+            "Path to the offending input field, e.g. [\"input\", \"quantity\"]; null when no "
+            "input field is at fault (checkout's problems with the cart's lines are not in its "
+            "input: their message names the product)."
+        ),
     )
     message: str
 
