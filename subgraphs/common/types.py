@@ -64,6 +64,8 @@ class UserErrorCode(Enum):
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     PRICE_CHANGED = "PRICE_CHANGED"
     CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
+    PROMOTION_NOT_FOUND = "PROMOTION_NOT_FOUND"
+    PROMOTION_CODE_TAKEN = "PROMOTION_CODE_TAKEN"
 
 
 @strawberry.federation.type(shareable=True, description="A business rule the input broke.")
