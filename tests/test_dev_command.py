@@ -102,6 +102,11 @@ def test_banner_shows_progress_playground_and_demo_credentials(dev_stack: DevSta
     for step in ("[1/4] PostgreSQL", "[2/4] databases", "[3/4] subgraphs", "[4/4] router"):
         assert step in out
     assert f"playground: {dev_stack.router_url}/playground" in out
+    router_config = dev_stack.data_dir / "router.yaml"
+    assert (
+        "Router: verifies the shop's tokens (secret_env: SHOPGRAPH_JWT_SECRET), tokens optional "
+        f"({router_config})"
+    ) in out
     for user in DEMO_USERS:
         assert f"{user.email} / {user.password}" in out
     assert httpx.get(f"{dev_stack.router_url}/ready").json() == {
@@ -167,10 +172,27 @@ def test_the_stack_signs_with_a_secret_of_its_own(dev_stack: DevStack):
         PUBLISHED_SECRET,
         algorithm="HS256",
     )
-    body = dev_stack.graphql("{ me { email } orders(first: 1) { nodes { id } } }", token=forged)
-    assert body["data"] is None
-    assert {e["extensions"]["code"] for e in body["errors"]} == {"UNAUTHENTICATED"}
-    assert {tuple(e["path"]) for e in body["errors"]} == {("me",), ("orders",)}
+    query = "{ me { email } orders(first: 1) { nodes { id } } }"
+    # the router verifies tokens at the edge: refused before any subgraph is asked
+    refused = dev_stack.post(query, token=forged)
+    assert refused.status_code == 401
+    assert refused.json() == {
+        "errors": [
+            {"message": "Invalid token: Signature verification failed",
+             "extensions": {"code": "UNAUTHENTICATED"}}
+        ]
+    }
+    # and each subgraph refuses it too (its port can be reached without the router)
+    probes = {"accounts": ("{ me { email } }", "me"), "orders": (PROBES["orders"], "orders")}
+    for name, (probe, field) in probes.items():
+        direct = httpx.post(
+            dev_stack.subgraph_url(name),
+            json={"query": probe},
+            headers={"authorization": f"Bearer {forged}"},
+        ).json()
+        assert [(e["path"], e["extensions"]["code"]) for e in direct["errors"]] == [
+            ([field], "UNAUTHENTICATED")
+        ]
 
     path = dev_stack.data_dir / "jwt-secret"
     assert f"JWT signing secret: generated in {path} (mode 0600)" in dev_stack.output()
@@ -179,6 +201,28 @@ def test_the_stack_signs_with_a_secret_of_its_own(dev_stack: DevStack):
     assert len(secret.encode()) >= 32
     assert jwt.decode(token, secret, algorithms=["HS256"], issuer="shopgraph")["sub"] == alice
     assert secret not in dev_stack.output()
+
+
+def test_a_guest_is_no_one_and_tokens_carry_their_scope(dev_stack: DevStack):
+    assert dev_stack.graphql("{ me { email } }") == {"data": {"me": None}}
+    secret = (dev_stack.data_dir / "jwt-secret").read_text().strip()
+    for user in DEMO_USERS[:2]:
+        token = login(dev_stack, user.email, user.password)
+        claims = jwt.decode(token, secret, algorithms=["HS256"], issuer="shopgraph")
+        assert (claims["role"], claims["scope"]) == (user.role, user.role.lower())
+        assert dev_stack.graphql("{ me { email } }", token=token) == {
+            "data": {"me": {"email": user.email}}
+        }
+    expired = jwt.encode(
+        {"sub": "x", "role": ADMIN, "scope": "admin", "iss": "shopgraph",
+         "exp": int(time.time()) - 60},
+        secret,
+        algorithm="HS256",
+    )
+    refused = dev_stack.post("{ me { email } }", token=expired)
+    assert (refused.status_code, refused.json()["errors"][0]["extensions"]) == (
+        401, {"code": "UNAUTHENTICATED"}
+    )
 
 
 @pytest.mark.parametrize("name", [*SUBGRAPHS, "router"])

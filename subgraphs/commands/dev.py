@@ -12,7 +12,9 @@ Once the stack is up, a service that exits is restarted with exponential
 backoff; one that keeps exiting (RestartPolicy: it exits again after 5
 restarts within 60 s) is given up on loudly while the rest keeps running. Every service
 gets the same JWT signing secret: SHOPGRAPH_JWT_SECRET if set, else one
-generated once per data folder and kept there (mode 0600).
+generated once per data folder and kept there (mode 0600). The router verifies
+those tokens at the edge (router_config.py: added to a --router-config of the
+user's own unless that names its own keys), so it sees the callers' scopes.
 """
 
 from __future__ import annotations
@@ -80,7 +82,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="where the embedded PostgreSQL keeps its data (default .data/, or "
         "SHOPGRAPH_DATA_DIR); ignored when DATABASE_URL is set",
     )
-    parser.add_argument("--router-config", help="router.yaml for the router")
+    parser.add_argument(
+        "--router-config",
+        help="router.yaml for the router; the shop's edge JWT verification is added to it "
+        "unless its auth.jwt names a key source of its own",
+    )
     parser.add_argument(
         "--prepare-only",
         action="store_true",
@@ -482,13 +488,11 @@ def run(args: argparse.Namespace) -> int:
     previous_term = signal.signal(signal.SIGTERM, request_stop)
     previous_int = signal.signal(signal.SIGINT, request_stop)
     try:
-        stack = services(
-            args.host, subgraph_ports(args.subgraph_port), args.router_port, args.router_config
-        )
+        ports = subgraph_ports(args.subgraph_port)
         if args.prepare_only:
             _prepare(args)
             return 0
-        _start(args, stack, supervisor, lambda: stopping)
+        _start(args, ports, supervisor, lambda: stopping)
         while not stopping:
             supervisor.tick(time.monotonic())
             if supervisor.all_gave_up():
@@ -529,9 +533,20 @@ def _prepare(args: argparse.Namespace, progress: Progress | None = None) -> str:
     return url
 
 
+def _router_config(args: argparse.Namespace, folder: Path) -> tuple[Path, str]:
+    """The router's configuration written to `folder` (edge JWT verification added to the
+    user's --router-config), and how it checks tokens; DevError for an unreadable one."""
+    from subgraphs.commands.router_config import RouterConfigError, write_router_config
+
+    try:
+        return write_router_config(folder, args.router_config, os.environ)
+    except RouterConfigError as error:
+        raise DevError(str(error)) from error
+
+
 def _start(
     args: argparse.Namespace,
-    stack: list[Service],
+    ports: dict[str, int],
     supervisor: Supervisor,
     stopping: Callable[[], bool],
 ) -> None:
@@ -540,8 +555,11 @@ def _start(
     from subgraphs.common.database import data_dir
 
     jwt_env, secret_source = signing_secret(data_dir(), os.environ)
+    router_config, edge = _router_config(args, data_dir())
+    stack = services(args.host, ports, args.router_port, str(router_config))
     check_ports(args.host, stack)
     print(f"JWT signing secret: {secret_source}", flush=True)
+    print(f"Router: {edge} ({router_config})", flush=True)
     progress = Progress(4)
     url = _prepare(args, progress)
     # each service carries its whole environment, so a restart gets the same one

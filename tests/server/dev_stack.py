@@ -108,16 +108,22 @@ class DevStack:
                 self.process.wait()
         return self.process.returncode, time.monotonic() - started
 
-    def graphql(
+    def post(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
-    ) -> dict[str, Any]:
+    ) -> httpx.Response:
+        """The router's HTTP answer to a GraphQL request, whatever its status."""
         headers = {"authorization": f"Bearer {token}"} if token else {}
-        response = httpx.post(
+        return httpx.post(
             f"{self.router_url}/graphql",
             json={"query": query, "variables": variables or {}},
             headers=headers,
             timeout=30,
         )
+
+    def graphql(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        response = self.post(query, variables, token)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body

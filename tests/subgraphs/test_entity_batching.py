@@ -68,7 +68,7 @@ async def test_inventory_stock_batches(stack: Stack) -> None:
     query = ENTITIES % "... on Product { id stock { onHand reserved available } inStock }"
     reps = [{"__typename": "Product", "id": i} for i in ids]
     body, statements = await count_statements(
-        stack, "inventory", lambda: stack.data("inventory", query, {"reps": reps})
+        stack, "inventory", lambda: stack.data("inventory", query, {"reps": reps}, admin_token())
     )
     assert body["_entities"] == [
         {"id": i, "stock": {"onHand": 7, "reserved": 2, "available": 5}, "inStock": True}

@@ -227,7 +227,7 @@ def _placeholders(statement: str) -> int:
     ("name", "fragment", "token"),
     [
         ("products", "... on Product { id }", None),
-        ("inventory", "... on Product { stock { onHand } }", None),
+        ("inventory", "... on Product { stock { onHand } }", admin_token),
         ("accounts", "... on User { id }", admin_token),
         ("orders", "... on Order { id }", admin_token),
     ],
