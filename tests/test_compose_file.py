@@ -16,6 +16,8 @@ import pytest
 import yaml
 
 from router import cli
+from router.config import parse_config
+from subgraphs.commands.router_config import shop_jwt
 from subgraphs.stack import DEFAULT_PORTS, SUBGRAPHS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,3 +136,22 @@ def test_the_jwt_secret_has_no_default(compose: dict):
             "compose.yaml"
         )
         assert _interpolate(value, {"SHOPGRAPH_JWT_SECRET": "s" * 48}) == "s" * 48
+
+
+def test_the_router_verifies_the_shops_tokens_as_in_dev(
+    compose: dict, monkeypatch: pytest.MonkeyPatch
+):
+    router = compose["services"]["router"]
+    args = _shopgraph_accepts(router["command"])
+    assert router["configs"] == [{"source": "router-config", "target": args.config}]
+    content = compose["configs"]["router-config"]["content"]
+    assert "${" not in content  # compose would interpolate it
+    data = yaml.safe_load(content)
+    # the same edge verification `shopgraph dev` gives its router
+    assert data == {"auth": {"jwt": shop_jwt({})}}
+    monkeypatch.setenv("SHOPGRAPH_JWT_SECRET", "s" * 48)
+    jwt = parse_config(data).auth.jwt
+    assert (jwt.secret_env, jwt.issuer, jwt.required) == (
+        "SHOPGRAPH_JWT_SECRET", "shopgraph", False
+    )
+    assert "SHOPGRAPH_JWT_SECRET" in router["environment"]
