@@ -9,7 +9,7 @@ resolvers, since their ports can be reached without the router.
 
 from __future__ import annotations
 
-from strawberry.federation.schema_directives import Authenticated, RequiresScopes
+from strawberry.federation.schema_directives import RequiresScopes
 
 from .auth import ADMIN, SCOPE_OF_ROLE, SERVICE
 
@@ -27,8 +27,3 @@ def staff_only() -> RequiresScopes:
     """`@requiresScopes(scopes: [["admin"], ["service"]])`: administrators or the shop's
     own services (another subgraph calling with its service token)."""
     return RequiresScopes(scopes=STAFF_SCOPES)
-
-
-def signed_in() -> Authenticated:
-    """`@authenticated`: any verified token."""
-    return Authenticated()
