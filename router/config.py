@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Literal, get_type_hints
@@ -232,27 +233,37 @@ class JwtConfig:
     header: str = "authorization"
     prefix: str = "Bearer"
     required: bool = False  # refuse requests without a token (invalid tokens are always refused)
+    public_key_file: str | None = None  # or: a PEM public key file (RSA, EC, Ed25519)
+    public_key_env: str | None = None  # or: the environment variable holding a PEM or its path
 
     @property
     def enabled(self) -> bool:
         """Whether a secret or key set is configured (tokens are then verified)."""
-        return any((self.secret, self.secret_env, self.jwks_file, self.jwks_url))
+        return any(getattr(self, k) for k in _KEY_SOURCES)
 
     def problems(self) -> Problems:
         """What is wrong with the section: (key, message) pairs."""
-        sources = [
-            k for k in ("secret", "secret_env", "jwks_file", "jwks_url") if getattr(self, k)
-        ]
+        sources = [k for k in _KEY_SOURCES if getattr(self, k)]
         out: Problems = []
         if len(sources) > 1:
-            out.append((sources[1], f"give only one of secret, secret_env, jwks_file, jwks_url "
+            out.append((sources[1], f"give only one of {', '.join(_KEY_SOURCES)} "
                                     f"(also set: {sources[0]})"))
-        if self.secret_env and not os.environ.get(self.secret_env):
-            out.append(("secret_env", f"environment variable {self.secret_env} is not set"))
+        for key in ("secret_env", "public_key_env"):
+            name = getattr(self, key)
+            if name and not os.environ.get(name):
+                out.append((key, f"environment variable {name} is not set"))
+        if self.public_key_file and not Path(self.public_key_file).is_file():
+            out.append(("public_key_file", f"no such file: {self.public_key_file}"))
         if self.required and not self.enabled:
-            out.append(("required", "needs secret, secret_env, jwks_file or jwks_url"))
+            out.append(("required", f"needs one of {', '.join(_KEY_SOURCES)}"))
         _at_least(out, self, 1, "jwks_refresh_seconds")
         return out
+
+
+# where the keys that verify tokens may come from: one of them
+_KEY_SOURCES = (
+    "secret", "secret_env", "jwks_file", "jwks_url", "public_key_file", "public_key_env"
+)
 
 
 @dataclass(frozen=True)
@@ -260,6 +271,53 @@ class AuthConfig:
     """The `auth` section."""
 
     jwt: JwtConfig = field(default_factory=JwtConfig)
+
+
+@dataclass(frozen=True)
+class AuthorizationErrorsConfig:
+    """Where a request learns what authorization removed, and whether the router logs it."""
+
+    log: bool = True  # one log line per request that had something removed
+    # "errors": in the response's errors; "extensions": in extensions.authorizationErrors;
+    # "disabled": not said at all
+    response: Literal["errors", "extensions", "disabled"] = "errors"
+
+
+@dataclass(frozen=True)
+class AuthorizationDirectivesConfig:
+    """How @authenticated, @requiresScopes and @policy of the supergraph are enforced."""
+
+    enabled: bool = True
+    dry_run: bool = False  # report what would be removed, remove nothing
+    reject_unauthorized: bool = False  # refuse the whole request (403) if anything would be
+    errors: AuthorizationErrorsConfig = field(default_factory=AuthorizationErrorsConfig)
+
+    def problems(self) -> Problems:
+        """What is wrong with the section: (key, message) pairs."""
+        if self.dry_run and self.reject_unauthorized:
+            return [("reject_unauthorized", "cannot be combined with dry_run")]
+        return []
+
+
+_HOOK = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*")
+
+
+@dataclass(frozen=True)
+class AuthorizationConfig:
+    """The `authorization` section: authorization directives and anonymous requests."""
+
+    require_authentication: bool = False  # refuse requests without a verified token (401)
+    directives: AuthorizationDirectivesConfig = field(
+        default_factory=AuthorizationDirectivesConfig
+    )
+    # "module:function" deciding which @policy policies a request is granted
+    policy_hook: str | None = None
+
+    def problems(self) -> Problems:
+        """What is wrong with the section: (key, message) pairs."""
+        if self.policy_hook is not None and not _HOOK.fullmatch(self.policy_hook):
+            return [("policy_hook", f"must be 'module:function', got {self.policy_hook!r}")]
+        return []
 
 
 @dataclass(frozen=True)
@@ -326,6 +384,7 @@ class RouterConfig:
     server: ServerConfig = field(default_factory=ServerConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)
+    authorization: AuthorizationConfig = field(default_factory=AuthorizationConfig)
     headers: list[HeaderRule] = field(default_factory=_default_header_rules)
     subgraphs: dict[str, SubgraphConfig] = field(default_factory=dict)
     telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
@@ -339,6 +398,9 @@ class RouterConfig:
             return [("listen", f"must be HOST:PORT, got {self.listen!r}")]
         out: Problems = []
         _at_least(out, self, 1, "plan_cache_size", "plan_cache_mib")
+        if self.authorization.require_authentication and not self.auth.jwt.enabled:
+            # without edge JWT validation no request is ever authenticated
+            out.append(("authorization.require_authentication", "needs auth.jwt configured"))
         return out
 
 

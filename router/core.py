@@ -11,7 +11,7 @@ import random
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -25,8 +25,17 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 
 from router.astnodes import copy_node
+from router.authorization import (
+    ANONYMOUS,
+    Access,
+    OperationChecks,
+    Requirement,
+    check_operation,
+    restrict_operation,
+    unauthorized_error,
+)
 from router.budget import Budget, BudgetExceeded
-from router.config import LimitsConfig
+from router.config import AuthorizationConfig, LimitsConfig
 from router.errors import RequestError, coded_error, from_graphql_error
 from router.executor import ResponseShape, SubgraphClient, compile_shape, execute_plan
 from router.executor.fetcher import SubgraphClientSettings, SubgraphFetcher
@@ -79,11 +88,20 @@ class PreparedOperation:
     # change them: introspection is costly and would otherwise run on every request
     introspection: tuple[dict[str, Any], tuple[dict[str, Any], ...]] | None = None
     weight: int = 1  # its estimated size in bytes: its share of the cache
+    key: CacheKey | None = None  # what it was prepared from
+    # the authorization requirements met in the operation (None: it meets none)
+    checks: OperationChecks | None = None
+    # a variant for requests lacking some of them: the errors saying what was removed
+    # (its plan leaves out what they may not see; the shape still has everything, so
+    # what was removed comes out null)
+    unauthorized: tuple[dict[str, Any], ...] = ()
 
 
 # (query text, operation name, the progressive-override labels rolled for the request):
 # the labels choose between plans, so each outcome is planned and cached on its own
 CacheKey = tuple[str, str | None, frozenset[str]]
+# a prepared operation and the requirements a request fails: one authorization outcome
+VariantKey = tuple[CacheKey, frozenset[Requirement]]
 
 # What a prepared operation costs in memory, estimated from the sizes the limits
 # measure: about 2 KB per field (document, normalized form, plan, response shape,
@@ -110,12 +128,14 @@ class Router:
         limits: LimitsConfig | None = None,
         on_cache_lookup: Callable[[bool], None] | None = None,
         client: SubgraphFetcher | None = None,
+        authorization: AuthorizationConfig | None = None,
     ) -> None:
         """`subgraph_urls` override the supergraph's; `http_client` is shared, never closed
         here (without it the subgraph client pools its own); `fetching` is how subgraph
         requests behave; `on_cache_lookup(hit)` hears of every plan cache lookup.
         `client`: a subgraph client made by the caller (its URLs, HTTP client and
-        settings its own, so none of those three is given), closed with the router."""
+        settings its own, so none of those three is given), closed with the router.
+        `authorization`: how the supergraph's authorization directives are enforced."""
         # what `rewired` builds the same router again from
         self._built_with: dict[str, Any] = {
             "subgraph_urls": subgraph_urls,
@@ -125,10 +145,12 @@ class Router:
             "override_labels": override_labels,
             "limits": limits,
             "client": client,
+            "authorization": authorization,
         }
         self.supergraph = supergraph
         self.planner = QueryPlanner(supergraph)
         self.limits = limits or LimitsConfig()
+        self.authorization = authorization or AuthorizationConfig()
         self._abstract_names = abstract_names(supergraph.api_schema)
         self.fetching = fetching or SubgraphClientSettings()
         self.client_injected = client is not None
@@ -152,6 +174,11 @@ class Router:
         self._inflight: dict[CacheKey, asyncio.Future[PreparedOperation]] = {}
         self._waiters: dict[CacheKey, int] = {}
         self._on_cache_lookup = on_cache_lookup
+        # per authorization outcome, the variant of a prepared operation: bounded apart
+        self._variants: LruCache[VariantKey, PreparedOperation] = LruCache(
+            plan_cache_size, plan_cache_mib * 1024 * 1024
+        )
+        self._restricting: dict[VariantKey, asyncio.Future[PreparedOperation]] = {}
         self.cache_hits = 0
         self.cache_misses = 0
 
@@ -159,14 +186,18 @@ class Router:
         self,
         fetching: SubgraphClientSettings,
         on_cache_lookup: Callable[[bool], None] | None = None,
+        authorization: AuthorizationConfig | None = None,
     ) -> Router:
         """A new router for the same supergraph, built with the same options but these
-        fetch settings and cache listener (an app serving a router made elsewhere); this
-        one is left as it is, to be closed by whoever made it. A router given its own
-        client cannot take other fetch settings: TypeError."""
+        fetch settings and cache listener (an app serving a router made elsewhere) and,
+        if given, this authorization configuration; this one is left as it is, to be
+        closed by whoever made it. A router given its own client cannot take other fetch
+        settings: TypeError."""
         if self.client_injected:
             raise TypeError("this router's subgraph client was given to it, with its settings")
         options = {k: v for k, v in self._built_with.items() if k != "client"}
+        if authorization is not None:
+            options["authorization"] = authorization
         return Router(
             self.supergraph, fetching=fetching, on_cache_lookup=on_cache_lookup, **options
         )
@@ -276,7 +307,8 @@ class Router:
             budget = Budget(limits.planning_budget)
             try:
                 weight = BYTES_PER_FIELD * fields + BYTES_PER_CHARACTER * len(query)
-                return self._plan_document(document, operation_name, labels, budget, weight)
+                prepared = self._plan_document(document, operation_name, labels, budget, weight)
+                return replace(prepared, key=(query, operation_name, labels))
             except BudgetExceeded as error:
                 raise RequestError(
                     [
@@ -314,10 +346,7 @@ class Router:
                     )
                 ]
             )
-        try:
-            plan = self.planner.plan(operation, labels, budget)
-        except PlanningError as error:
-            raise RequestError([coded_error(str(error), "QUERY_PLANNING_FAILED")]) from error
+        plan = self._plan_operation(operation, labels, budget)
         introspection_document = None
         introspection = None
         if operation.introspection:
@@ -332,7 +361,121 @@ class Router:
             introspection_document,
             introspection,
             weight,
+            checks=self._checks(operation),
         )
+
+    def _plan_operation(
+        self, operation: Operation, labels: frozenset[str], budget: Budget
+    ) -> QueryPlan:
+        try:
+            return self.planner.plan(operation, labels, budget)
+        except PlanningError as error:
+            raise RequestError([coded_error(str(error), "QUERY_PLANNING_FAILED")]) from error
+
+    def _checks(self, operation: Operation) -> OperationChecks | None:
+        """The authorization requirements the operation meets (None: none to check)."""
+        if not self.authorization.directives.enabled:
+            return None
+        return check_operation(
+            operation, self.supergraph.authorization, self.supergraph.api_schema
+        )
+
+    # -- authorization (a variant per outcome, cached) ------------------------------------
+
+    def authorize(self, prepared: PreparedOperation, access: Access) -> PreparedOperation:
+        """The prepared operation as a request with `access` may run it: itself when it
+        may see everything, else the variant without what it may not see (cached per
+        set of failed requirements, not per request). RequestError (403) instead when
+        `reject_unauthorized` is configured."""
+        key = self._variant_key(prepared, access)
+        if key is None:
+            return prepared
+        variant = self._variants.get(key)
+        if variant is None:
+            variant = self._restrict(prepared, key[1])
+            if not isinstance(variant, PreparedOperation):
+                variant = self._plan_variant(prepared, *variant)
+            self._variants.put(key, variant, variant.weight)
+        return variant
+
+    async def authorize_async(
+        self, prepared: PreparedOperation, access: Access
+    ) -> PreparedOperation:
+        """`authorize` for the event loop: a variant that needs planning is planned on
+        the planning queue's thread, once however many requests ask for it meanwhile."""
+        key = self._variant_key(prepared, access)
+        if key is None:
+            return prepared
+        variant = self._variants.get(key)
+        if variant is not None:
+            return variant
+        pending = self._restricting.get(key)
+        if pending is None:
+            restricted = self._restrict(prepared, key[1])  # a linear walk: done here
+            if isinstance(restricted, PreparedOperation):
+                self._variants.put(key, restricted, restricted.weight)
+                return restricted
+            try:
+                size = len(prepared.key[0]) if prepared.key else 0
+                pending = self._queue.submit(size, self._plan_variant, prepared, *restricted)
+            except QueueFull:
+                raise _busy("too many operations are waiting to be planned") from None
+            self._restricting[key] = pending
+            pending.add_done_callback(lambda done: self._restricted(key, done))
+        try:
+            return await asyncio.wait_for(asyncio.shield(pending), self.limits.planning_wait)
+        except TimeoutError:
+            raise _busy("waited longer than the router allows for its planner") from None
+
+    def _variant_key(self, prepared: PreparedOperation, access: Access) -> VariantKey | None:
+        checks = prepared.checks
+        if checks is None or prepared.key is None:
+            return None
+        refused = checks.refused(access)
+        return (prepared.key, refused) if refused else None
+
+    def _restricted(self, key: VariantKey, done: asyncio.Future[PreparedOperation]) -> None:
+        self._restricting.pop(key, None)
+        if not done.cancelled() and done.exception() is None:
+            variant = done.result()
+            self._variants.put(key, variant, variant.weight)
+
+    def _restrict(
+        self, prepared: PreparedOperation, refused: frozenset[Requirement]
+    ) -> PreparedOperation | tuple[Operation, tuple[dict[str, Any], ...]]:
+        """The variant of `prepared` for requests failing the `refused` requirements when
+        it needs no planning; else the operation to plan for it and its errors.
+        RequestError (403) when something is refused and `reject_unauthorized` is set."""
+        supergraph = self.supergraph
+        restriction = restrict_operation(
+            prepared.operation, supergraph.authorization, supergraph.api_schema, refused
+        )
+        errors = tuple(unauthorized_error(path) for path in restriction.paths)
+        directives = self.authorization.directives
+        if errors and directives.reject_unauthorized:
+            raise RequestError(list(errors), 403)
+        if not errors or directives.dry_run:
+            return replace(prepared, unauthorized=errors)
+        return restriction.operation, errors
+
+    def _plan_variant(
+        self,
+        prepared: PreparedOperation,
+        operation: Operation,
+        errors: tuple[dict[str, Any], ...],
+    ) -> PreparedOperation:
+        """`prepared` with the plan of its restricted `operation` and the errors saying
+        what was removed."""
+        labels = prepared.key[2] if prepared.key else frozenset()
+        with self._planning:
+            budget = Budget(self.limits.planning_budget)
+            try:
+                plan = self._plan_operation(operation, labels, budget)
+            except BudgetExceeded as error:
+                raise RequestError(
+                    [coded_error(f"The operation needs {error}.", "PLANNING_BUDGET_EXCEEDED")]
+                ) from None
+        return replace(prepared, plan=plan, unauthorized=errors)
 
     def settled_labels(self) -> frozenset[str]:
         """The override labels of the deterministic plan (percent labels at 0 or 100)."""
@@ -388,10 +531,12 @@ class Router:
         variables: Mapping[str, Any] | None = None,
         operation_name: str | None = None,
         headers: Mapping[str, str] | None = None,
+        access: Access = ANONYMOUS,
     ) -> dict[str, Any]:
-        """The GraphQL response to one request (errors included, never raised)."""
+        """The GraphQL response to one request (errors included, never raised); `access`:
+        the caller's credentials, for the supergraph's authorization directives."""
         try:
-            prepared = self.prepare(query, operation_name)
+            prepared = self.authorize(self.prepare(query, operation_name), access)
             coerced = self.coerce_variables(prepared, variables)
         except RequestError as error:
             return {"errors": error.errors}
@@ -417,11 +562,20 @@ class Router:
             data, variables, introspection[0] if introspection else None
         )
         response: dict[str, Any] = {}
+        extensions: dict[str, Any] = {}
+        if prepared.unauthorized:
+            where = self.authorization.directives.errors.response
+            if where == "errors":
+                errors.extend(prepared.unauthorized)
+            elif where == "extensions":
+                extensions["authorizationErrors"] = list(prepared.unauthorized)
         if errors:
             response["errors"] = errors
         response["data"] = shaped
         if completion and not errors:
-            response["extensions"] = {"valueCompletion": completion}
+            extensions["valueCompletion"] = completion
+        if extensions:
+            response["extensions"] = extensions
         return response
 
     def _introspect(

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from router import playground
+from router.authorization.policy import Authorizer
 from router.config import RouterConfig
 from router.core import PreparedOperation, Router
 from router.errors import RequestError, coded_error
@@ -102,6 +103,7 @@ class RouterApp:
         self.metrics = assembly.metrics
         self.tracing = assembly.tracing
         self.auth = JwtValidator(self.config.auth.jwt) if self.config.auth.jwt.enabled else None
+        self.authorizer = Authorizer(self.config.authorization)
         self.router = assembly.adopt(router)
         self._startup: list[Callable[[], Awaitable[None]]] = []
         self._shutdown: list[Callable[[], Awaitable[None]]] = []
@@ -308,9 +310,14 @@ class RouterApp:
             claims = await self._claims(headers)
         except AuthError as error:
             return _unauthenticated(error, request.operation_name)
+        if claims is None and self.config.authorization.require_authentication:
+            refused = AuthError("Authentication required: send a bearer token.")
+            return _unauthenticated(refused, request.operation_name)
         prepared: PreparedOperation | None = None
         try:
             prepared = await router.prepare_async(request.query, request.operation_name)
+            if prepared.checks is not None:
+                prepared = await self._authorized(router, prepared, claims)
             if not allow_mutation and prepared.operation.kind != "query":
                 return Reply(
                     405,
@@ -332,7 +339,9 @@ class RouterApp:
             name = prepared.operation.name if prepared else request.operation_name
             if error.status >= 500:  # the router's state, not the request: say when to retry
                 return Reply(error.status, {"errors": error.errors}, _RETRY, name, known)
-            status = 400 if media == GRAPHQL_RESPONSE_JSON else 200
+            status = error.status  # 403: authorization refused the operation as a whole
+            if status == 400:
+                status = 400 if media == GRAPHQL_RESPONSE_JSON else 200
             return Reply(status, {"errors": error.errors}, None, name, known)
         except Exception:  # a bug in preparation: a coded answer, never a bare 500 page
             log.exception("unexpected error preparing an operation")
@@ -350,6 +359,26 @@ class RouterApp:
                 "data": None,
             }
         return Reply(200, response, None, prepared.operation.name, known=True)
+
+    async def _authorized(
+        self, router: Router, prepared: PreparedOperation, claims: dict[str, Any] | None
+    ) -> PreparedOperation:
+        """The operation as the caller may run it (authorization directives), with what
+        was removed logged and counted."""
+        assert prepared.checks is not None
+        access = await self.authorizer.access(claims, prepared.checks.policies)
+        prepared = await router.authorize_async(prepared, access)
+        removed = prepared.unauthorized
+        if removed:
+            if self.metrics is not None:
+                self.metrics.unauthorized_removed(len(removed))
+            if self.config.authorization.directives.errors.log:
+                paths = ["/".join(str(p) for p in e["path"]) for e in removed]
+                log.warning(
+                    "authorization removed parts of an operation",
+                    extra={"operation": prepared.operation.name, "unauthorized_paths": paths},
+                )
+        return prepared
 
     async def _claims(self, headers: dict[str, str]) -> dict[str, Any] | None:
         """The caller's verified JWT claims (None without edge auth or a token);

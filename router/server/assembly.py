@@ -124,17 +124,20 @@ class RouterAssembly:
             override_labels=config.override_labels,
             limits=config.limits,
             on_cache_lookup=self._cache_listener(),
+            authorization=config.authorization,
         )
 
     def adopt(self, router: Router) -> Router:
         """The router the app serves from now on: `router` if it was built here, or if it
         was given its own subgraph client (whose settings are its maker's: the bench's
         experiments); one made elsewhere (tests, embedders) is built again with this
-        app's fetch settings, keeping its own options (and left to its maker to close)."""
+        app's fetch settings and authorization configuration, keeping its other options
+        (and left to its maker to close)."""
         if router.client_injected:
             return router
         if router.fetching is not self.fetching:
-            router = router.rewired(self.fetching, self._cache_listener())
+            authorization = self.config.authorization
+            router = router.rewired(self.fetching, self._cache_listener(), authorization)
         if self.breakers is not None:  # a reload: forget moved or vanished subgraphs'
             self.breakers.follow(router.client.urls)
         return router

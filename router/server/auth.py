@@ -1,4 +1,5 @@
-"""JWT validation at the edge: a shared secret or a JSON Web Key Set (file or URL).
+"""JWT validation at the edge: a shared secret, a PEM public key or a JSON Web Key Set
+(file or URL).
 
 A request without a token passes (unless `required`); a request with a token
 that does not verify is refused with 401 and UNAUTHENTICATED. The verified
@@ -16,8 +17,9 @@ from typing import Any
 import httpx
 import jwt
 import orjson
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from router.config import JwtConfig
+from router.config import ConfigError, JwtConfig
 
 HMAC_ALGORITHMS = ["HS256", "HS384", "HS512"]
 KEY_SET_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
@@ -107,10 +109,11 @@ class JwtValidator:
         self.secret = config.secret or (
             os.environ.get(config.secret_env) if config.secret_env else None
         )
+        self.public_key = public_key(config)
         self.algorithms = config.algorithms or (
             HMAC_ALGORITHMS if self.secret else KEY_SET_ALGORITHMS
         )
-        self.key_set = None if self.secret else KeySet(config, http)
+        self.key_set = None if self.secret or self.public_key else KeySet(config, http)
 
     def token(self, headers: dict[str, str]) -> str | None:
         """The token in the request's header (None without one); AuthError when malformed."""
@@ -131,7 +134,7 @@ class JwtValidator:
             if self.config.required:
                 raise AuthError("Authentication required: send a bearer token.")
             return None
-        key: Any = self.secret
+        key: Any = self.secret or self.public_key
         if self.key_set is not None:
             try:
                 kid = jwt.get_unverified_header(token).get("kid")
@@ -151,3 +154,27 @@ class JwtValidator:
         except jwt.PyJWTError as error:
             raise AuthError(f"Invalid token: {error}") from error
         return claims
+
+
+def public_key(config: JwtConfig) -> Any | None:
+    """The PEM public key `auth.jwt.public_key_file` or `public_key_env` names (the
+    variable holds the PEM text or a path to it); None without either. ConfigError,
+    naming the option, when it cannot be read or is no public key."""
+    option, pem = None, None
+    try:
+        if config.public_key_file:
+            option = "public_key_file"
+            pem = Path(config.public_key_file).read_bytes()
+        elif config.public_key_env:
+            option = "public_key_env"
+            value = os.environ.get(config.public_key_env, "")
+            text = value.lstrip().startswith("-----BEGIN")
+            pem = value.encode() if text else Path(value).read_bytes()
+    except OSError as error:
+        raise ConfigError(f"auth.jwt.{option}: cannot read the key: {error.strerror}") from None
+    if pem is None:
+        return None
+    try:
+        return load_pem_public_key(pem)
+    except ValueError:
+        raise ConfigError(f"auth.jwt.{option}: not a PEM public key") from None

@@ -74,6 +74,12 @@ class RouterMetrics:
             ("result",),
             registry=self.registry,
         )
+        self.unauthorized = Counter(
+            "shopgraph_unauthorized_fields_total",
+            "Fields and type branches authorization directives removed from operations "
+            "(with dry_run: reported without removing them).",
+            registry=self.registry,
+        )
         self._plan_cache = {
             True: self.plan_cache.labels("hit"),
             False: self.plan_cache.labels("miss"),
@@ -115,6 +121,10 @@ class RouterMetrics:
         if child is None:
             child = self._error_children[code] = self.errors.labels(code)
         child.inc()
+
+    def unauthorized_removed(self, count: int) -> None:
+        """Count what authorization removed from one request's operation."""
+        self.unauthorized.inc(count)
 
     def fetch_done(self, subgraph: str, outcome: str, seconds: float) -> None:
         """Observe one subgraph fetch's latency, by outcome ("ok" or its error code)."""

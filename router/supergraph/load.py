@@ -29,6 +29,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
+from router.authorization.rules import read_rules
 from router.federation.fieldset import parse_selection_set
 from router.federation.links import Link, Links, read_links
 from router.federation.specs import JOIN, JOIN_IDENTITY
@@ -98,6 +99,7 @@ def load_supergraph(sdl: str) -> Supergraph:
         query_type=root_types["query"] or "Query",
         mutation_type=root_types["mutation"],
         subscription_type=root_types["subscription"],
+        authorization=read_rules(document, links),
     )
 
 

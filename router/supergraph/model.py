@@ -13,6 +13,8 @@ from functools import cached_property
 
 from graphql import GraphQLSchema, SelectionSetNode
 
+from router.authorization.rules import AuthorizationRules
+
 
 class SupergraphError(ValueError):
     """The supergraph SDL is not a usable Federation v2 supergraph."""
@@ -131,6 +133,8 @@ class Supergraph:
     query_type: str = "Query"
     mutation_type: str | None = None
     subscription_type: str | None = None
+    # @authenticated / @requiresScopes / @policy on its types and fields
+    authorization: AuthorizationRules = field(default_factory=AuthorizationRules)
     _possible: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict, repr=False)
 
     @cached_property

@@ -51,12 +51,13 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
         ),
         (
             {"auth": {"jwt": {"secret": "s", "jwks_file": "k.json"}}},
-            "auth.jwt.jwks_file: give only one of secret, secret_env, jwks_file, jwks_url "
-            "(also set: secret)",
+            "auth.jwt.jwks_file: give only one of secret, secret_env, jwks_file, jwks_url, "
+            "public_key_file, public_key_env (also set: secret)",
         ),
         (
             {"auth": {"jwt": {"required": True}}},
-            "auth.jwt.required: needs secret, secret_env, jwks_file or jwks_url",
+            "auth.jwt.required: needs one of secret, secret_env, jwks_file, jwks_url, "
+            "public_key_file, public_key_env",
         ),
         (
             {"auth": {"jwt": {"secret_env": "SHOPGRAPH_TEST_UNSET_SECRET"}}},
