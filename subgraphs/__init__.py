@@ -1,1 +1,1 @@
-"""The shop's four domain subgraphs: accounts, products, inventory, orders."""
+"""The shop's five domain subgraphs: accounts, products, inventory, orders, promotions."""

@@ -11,12 +11,14 @@ from .accounts.schema import schema as accounts
 from .inventory.schema import schema as inventory
 from .orders.schema import schema as orders
 from .products.schema import schema as products
+from .promotions.schema import schema as promotions
 
 SCHEMAS: dict[str, strawberry.federation.Schema] = {
     "accounts": accounts,
     "products": products,
     "inventory": inventory,
     "orders": orders,
+    "promotions": promotions,
 }
 SNAPSHOT_DIR = Path("schema")  # the checkout's schema/ folder, from where the command runs
 REGENERATE = "shopgraph schema"

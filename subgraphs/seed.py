@@ -29,6 +29,7 @@ from .orders.models import (
     PaymentRow,
 )
 from .products.models import ProductRow
+from .promotions.seed import seed_promotions
 
 NAMESPACE = uuid.UUID("6f1c2a4e-5b7d-4c1e-9a3f-2d8e7b6a5c40")
 
@@ -324,4 +325,5 @@ SEEDERS = {
     "products": seed_products,
     "inventory": seed_inventory,
     "orders": seed_orders,
+    "promotions": seed_promotions,
 }

@@ -1,4 +1,4 @@
-"""The four subgraphs as one unit: names, default ports, databases, apps."""
+"""The five subgraphs as one unit: names, default ports, databases, apps."""
 
 from __future__ import annotations
 
@@ -15,14 +15,16 @@ from .accounts.app import create_app as create_accounts
 from .inventory.app import create_app as create_inventory
 from .orders.app import create_app as create_orders
 from .products.app import create_app as create_products
+from .promotions.app import create_app as create_promotions
 from .seed import SEEDERS
 
-SUBGRAPHS: tuple[str, ...] = ("accounts", "products", "inventory", "orders")
+SUBGRAPHS: tuple[str, ...] = ("accounts", "products", "inventory", "orders", "promotions")
 DEFAULT_PORTS: Mapping[str, int] = {
     "accounts": 4001,
     "products": 4002,
     "inventory": 4003,
     "orders": 4004,
+    "promotions": 4005,
 }
 
 
@@ -56,6 +58,7 @@ def create_app(name: str, url: str, **options: Any) -> Quart:
         "products": create_products,
         "inventory": create_inventory,
         "orders": create_orders,
+        "promotions": create_promotions,
     }
     app: Quart = factories[name](url, **options)
     return app

@@ -1,7 +1,7 @@
 """`shopgraph dev`: the whole stack on this machine, seeded, until Ctrl-C.
 
 PostgreSQL is embedded (pgserver, data kept in .data/ or --data-dir) unless
-DATABASE_URL is set. The four subgraphs and then the router (composing the
+DATABASE_URL is set. The five subgraphs and then the router (composing the
 supergraph from the running subgraphs) each run as their own process, with
 their output prefixed by their name. Every port is checked before anything
 starts; a port in use or a service that fails stops the start with an error
@@ -40,7 +40,7 @@ import httpx
 
 from subgraphs.commands import missing_extra
 
-HELP = "run the stack locally: embedded PostgreSQL, the four seeded subgraphs and the router"
+HELP = "run the stack locally: embedded PostgreSQL, the five seeded subgraphs and the router"
 
 STARTUP_TIMEOUT = 60.0
 ROUTER_PORT = 4000
@@ -75,7 +75,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME=PORT",
-        help="a subgraph's port (repeat; defaults 4001-4004)",
+        help="a subgraph's port (repeat; defaults 4001-4005)",
     )
     parser.add_argument(
         "--data-dir",
@@ -124,6 +124,7 @@ def services(
     links = {
         "SHOPGRAPH_INVENTORY_URL": urls["inventory"],
         "SHOPGRAPH_PRODUCTS_URL": urls["products"],
+        "SHOPGRAPH_PROMOTIONS_URL": urls["promotions"],
     }
     stack = [
         Service(
@@ -207,7 +208,7 @@ def _relay(name: str, stream: object) -> None:
     """Print a child's output lines prefixed with its name."""
     for raw in iter(stream.readline, b""):  # type: ignore[attr-defined]
         line = raw.decode(errors="replace").rstrip()
-        print(f"{name:>9} | {line}", flush=True)
+        print(f"{name:>10} | {line}", flush=True)
 
 
 def _spawn(service: Service, env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -1,8 +1,8 @@
-"""Real PostgreSQL (one embedded server per session) and the four subgraphs on real ports.
+"""Real PostgreSQL (one embedded server per session) and the five subgraphs on real ports.
 
 The apps run as hypercorn servers inside the session's event loop, so tests
-talk to them over real HTTP, and orders talks to inventory and products over
-real HTTP too. Every test starts from empty tables.
+talk to them over real HTTP, and orders talks to inventory, products and promotions
+over real HTTP too. Every test starts from empty tables.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ async def stack(pg_server_url: str) -> AsyncIterator[Stack]:
     await prepare(urls, seed=False)
     payments = FakePaymentProvider()
     servers: dict[str, RunningServer] = {}
-    for name in ("accounts", "products", "inventory"):
+    for name in ("accounts", "products", "inventory", "promotions"):
         options: dict[str, Any] = {"codec": CODEC}
         if name == "inventory":
             options["sweep_interval"] = 0
@@ -49,6 +49,7 @@ async def stack(pg_server_url: str) -> AsyncIterator[Stack]:
             codec=CODEC,
             inventory_url=servers["inventory"].graphql_url,
             products_url=servers["products"].graphql_url,
+            promotions_url=servers["promotions"].graphql_url,
             payments=payments,
             upstream_timeout=10,
             sweep_interval=0,

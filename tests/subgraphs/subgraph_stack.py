@@ -24,6 +24,7 @@ TABLES = {
     "products": ["products"],
     "inventory": ["stock_adjustments", "reservation_lines", "reservations", "stock_items"],
     "orders": ["payments", "order_lines", "orders", "cart_lines", "carts"],
+    "promotions": ["promotions"],
 }
 
 
