@@ -4,20 +4,28 @@ loader and JWT validator, against tokens the shop's TokenCodec issues."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import os
 import secrets
 import stat
 import time
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
 import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from router.config import load_config
 from router.server.auth import AuthError, JwtValidator
 from subgraphs.commands.dev import DevError, _router_config
-from subgraphs.commands.router_config import shop_jwt, write_router_config
-from subgraphs.common.auth import ADMIN, CUSTOMER, TokenCodec
+from subgraphs.commands.router_config import write_router_config
+from subgraphs.common.auth import ADMIN, CUSTOMER, SERVICE, TokenCodec
 
 SECRET = secrets.token_urlsafe(32)
 
@@ -120,13 +128,49 @@ def test_an_unusable_user_config_stops_dev_with_its_name(
     )
 
 
-def test_rs256_keys_are_verified_with_the_public_key(tmp_path: Path) -> None:
-    pem = "-----BEGIN PUBLIC KEY-----\n...\n-----END PUBLIC KEY-----\n"
-    assert shop_jwt({"SHOPGRAPH_JWT_PUBLIC_KEY": pem}) == {
-        "public_key_env": "SHOPGRAPH_JWT_PUBLIC_KEY", "algorithms": ["RS256"],
-        "issuer": "shopgraph",
-    }
-    key_file = tmp_path / "public.pem"
-    assert shop_jwt({"SHOPGRAPH_JWT_PUBLIC_KEY": str(key_file)}) == {
-        "public_key_file": str(key_file), "algorithms": ["RS256"], "issuer": "shopgraph",
-    }
+@pytest.mark.parametrize("given_as", ["pem", "path"])
+async def test_rs256_tokens_are_verified_with_the_public_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given_as: str
+) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    pem_file = tmp_path / "public.pem"
+    pem_file.write_text(public)
+    # as the subgraphs take it: PEM text or a path to a PEM file
+    monkeypatch.setenv("SHOPGRAPH_JWT_PUBLIC_KEY", public if given_as == "pem" else str(pem_file))
+    monkeypatch.delenv("SHOPGRAPH_JWT_SECRET", raising=False)
+    path, how = write_router_config(tmp_path / "data", None, os.environ)
+    assert how == (
+        "verifies the shop's tokens (public_key_env: SHOPGRAPH_JWT_PUBLIC_KEY), tokens optional"
+    )
+    config = load_config(path).auth.jwt
+    assert (config.algorithms, config.issuer) == (["RS256"], "shopgraph")
+    validator = JwtValidator(config)
+    token = TokenCodec("RS256", private, public).issue("s", SERVICE)
+    claims = await validator.claims(_bearer(token))
+    assert claims is not None and claims["scope"] == "service"
+    # an HS256 token signed with the public key as its secret (algorithm confusion)
+    confused = _hs256(
+        public.encode(),
+        {"sub": "s", "scope": "admin", "iss": "shopgraph", "exp": int(time.time()) + 60},
+    )
+    with pytest.raises(AuthError, match=r"^Invalid token: "):
+        await validator.claims(_bearer(confused))
+
+
+def _hs256(key: bytes, claims: dict[str, Any]) -> str:
+    """A token HMAC-signed with any key (PyJWT refuses a PEM key as an HMAC secret)."""
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signed = ".".join(
+        part(json.dumps(value).encode()) for value in ({"alg": "HS256", "typ": "JWT"}, claims)
+    )
+    return f"{signed}.{part(hmac.new(key, signed.encode(), hashlib.sha256).digest())}"

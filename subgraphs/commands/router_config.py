@@ -33,19 +33,14 @@ class RouterConfigError(Exception):
 
 def shop_jwt(environ: Mapping[str, str]) -> dict[str, Any]:
     """The `auth.jwt` options that verify the tokens the shop issues in this environment:
-    RS256 with SHOPGRAPH_JWT_PUBLIC_KEY (PEM text or a file) when set, else HS256 with
-    SHOPGRAPH_JWT_SECRET; issuer `shopgraph` either way."""
+    RS256 with SHOPGRAPH_JWT_PUBLIC_KEY when set (the router reads it as the subgraphs
+    do: PEM text or a path to a PEM file), else HS256 with SHOPGRAPH_JWT_SECRET; issuer
+    `shopgraph` either way."""
     from subgraphs.common.auth import ISSUER, PUBLIC_KEY_ENV, SECRET_ENV
 
-    public = environ.get(PUBLIC_KEY_ENV)
-    if not public:
-        return {"secret_env": SECRET_ENV, "algorithms": ["HS256"], "issuer": ISSUER}
-    # the subgraphs take the variable as PEM text or as a path to a PEM file
-    if public.lstrip().startswith("-----BEGIN"):
-        source: dict[str, Any] = {"public_key_env": PUBLIC_KEY_ENV}
-    else:
-        source = {"public_key_file": str(Path(public).resolve())}
-    return {**source, "algorithms": ["RS256"], "issuer": ISSUER}
+    if environ.get(PUBLIC_KEY_ENV):
+        return {"public_key_env": PUBLIC_KEY_ENV, "algorithms": ["RS256"], "issuer": ISSUER}
+    return {"secret_env": SECRET_ENV, "algorithms": ["HS256"], "issuer": ISSUER}
 
 
 def read_user_config(path: str | None) -> dict[str, Any]:
