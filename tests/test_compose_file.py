@@ -65,7 +65,8 @@ def test_health_checks_and_dependencies(compose: dict):
         assert depends["migrate"] == {"condition": "service_completed_successfully"}
         port = DEFAULT_PORTS[name]
         assert f"http://127.0.0.1:{port}/health" in services[name]["healthcheck"]["test"][-1]
-    assert services["orders"]["depends_on"]["inventory"] == {"condition": "service_healthy"}
+    for upstream in ("inventory", "products", "promotions"):  # the services orders calls
+        assert services["orders"]["depends_on"][upstream] == {"condition": "service_healthy"}
     assert services["router"]["depends_on"] == {
         name: {"condition": "service_healthy"} for name in SUBGRAPHS
     }
@@ -97,6 +98,7 @@ def test_commands_exist_in_our_cli(compose: dict):
     env = services["orders"]["environment"]
     assert env["SHOPGRAPH_INVENTORY_URL"] == "http://inventory:4003/graphql"
     assert env["SHOPGRAPH_PRODUCTS_URL"] == "http://products:4002/graphql"
+    assert env["SHOPGRAPH_PROMOTIONS_URL"] == "http://promotions:4005/graphql"
 
 
 def test_only_the_router_is_published(compose: dict):
