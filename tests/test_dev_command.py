@@ -1,5 +1,5 @@
 """`shopgraph dev` as a subprocess on free ports, embedded PostgreSQL in a temp data dir:
-one command brings up PostgreSQL, the four subgraphs and the router; Ctrl-C stops it
+one command brings up PostgreSQL, the five subgraphs and the router; Ctrl-C stops it
 cleanly; the next start keeps the data and the JWT secret it generated; a port in use is
 named; a service killed is restarted while the router serves the others."""
 
@@ -45,6 +45,7 @@ PROBES = {
     "products": "{ products(first: 1) { nodes { name } } }",
     "inventory": "{ products(first: 1) { nodes { stock { available } } } }",
     "orders": "{ orders(first: 1) { nodes { id } } }",
+    "promotions": "{ activePromotions { code } }",
     "router": "{ me { email } products(first: 1) { nodes { name } } }",
 }
 

@@ -14,7 +14,7 @@ from subgraphs.common.database import Database
 from subgraphs.common.migrations import migrations_of
 
 from . import lifecycle, paying
-from .clients import CatalogClient, GraphQLClient, InventoryClient
+from .clients import CatalogClient, GraphQLClient, InventoryClient, PromotionsClient
 from .payments import FakePaymentProvider, PaymentProvider
 from .schema import schema
 from .services import OrdersServices
@@ -25,6 +25,8 @@ INVENTORY_URL_ENV = "SHOPGRAPH_INVENTORY_URL"
 INVENTORY_URL = "http://127.0.0.1:4003/graphql"
 PRODUCTS_URL_ENV = "SHOPGRAPH_PRODUCTS_URL"
 PRODUCTS_URL = "http://127.0.0.1:4002/graphql"
+PROMOTIONS_URL_ENV = "SHOPGRAPH_PROMOTIONS_URL"
+PROMOTIONS_URL = "http://127.0.0.1:4005/graphql"
 
 
 def create_app(
@@ -32,6 +34,7 @@ def create_app(
     *,
     inventory_url: str | None = None,
     products_url: str | None = None,
+    promotions_url: str | None = None,
     codec: TokenCodec | None = None,
     payments: PaymentProvider | None = None,
     reservation_ttl: timedelta | None = None,
@@ -40,15 +43,20 @@ def create_app(
     payment_timeout: float | None = None,
     payment_claim_ttl: timedelta | None = None,
 ) -> Quart:
-    """Unset arguments come from the environment (SHOPGRAPH_INVENTORY_URL, ...)."""
+    """Unset arguments come from the environment (SHOPGRAPH_INVENTORY_URL,
+    SHOPGRAPH_PROMOTIONS_URL, ...)."""
     env = os.environ
     codec = codec or TokenCodec.from_env()
     timeout = upstream_timeout or float(env.get("SHOPGRAPH_UPSTREAM_TIMEOUT", "5"))
     inventory = _client(inventory_url or env.get(INVENTORY_URL_ENV, INVENTORY_URL), codec, timeout)
     products = _client(products_url or env.get(PRODUCTS_URL_ENV, PRODUCTS_URL), codec, timeout)
+    promotions = _client(
+        promotions_url or env.get(PROMOTIONS_URL_ENV, PROMOTIONS_URL), codec, timeout
+    )
     services = OrdersServices(
         inventory=InventoryClient(inventory),
         catalog=CatalogClient(products),
+        promotions=PromotionsClient(promotions),
         payments=payments or FakePaymentProvider(),
         reservation_ttl=reservation_ttl
         or timedelta(seconds=int(env.get("SHOPGRAPH_RESERVATION_TTL_SECONDS", "900"))),
@@ -68,7 +76,7 @@ def create_app(
         codec=codec,
         services=services,
         jobs=[PeriodicJob("expire-orders", sweep_interval, _sweep(db, services))],
-        on_stop=[inventory.close, products.close],
+        on_stop=[inventory.close, products.close, promotions.close],
     )
     return create_subgraph_app(spec, db)
 

@@ -14,11 +14,16 @@ from subgraphs.common.database import Database
 from subgraphs.common.ids import parse_uuid
 from subgraphs.common.types import UserError, UserErrorCode, echo, user_error
 
-from .clients import UpstreamError
 from .models import CartLineRow, CartRow
+from .pricing import PricingUnavailable
 from .services import OrdersServices
-
-MAX_LINE_QUANTITY = 1000
+from .stock_check import (
+    MAX_LINE_QUANTITY,
+    check_addition,
+    check_product,
+    invalid_quantity,
+    product_not_found,
+)
 
 
 @dataclass(frozen=True)
@@ -35,17 +40,11 @@ class CartState:
     updated_at: datetime | None
 
 
-def quantity_errors(quantity: int) -> list[UserError]:
-    if 0 < quantity <= MAX_LINE_QUANTITY:
+def quantity_errors(quantity: int, lowest: int = 1) -> list[UserError]:
+    """INVALID_QUANTITY unless `lowest` <= quantity <= MAX_LINE_QUANTITY."""
+    if lowest <= quantity <= MAX_LINE_QUANTITY:
         return []
-    return [
-        user_error(
-            UserErrorCode.INVALID_QUANTITY,
-            f"quantity must be between 1 and {MAX_LINE_QUANTITY}",
-            "input",
-            "quantity",
-        )
-    ]
+    return [invalid_quantity(lowest)]
 
 
 async def read_cart(session: AsyncSession, user_id: uuid.UUID) -> CartState:
@@ -77,31 +76,28 @@ async def _touch(session: AsyncSession, user_id: uuid.UUID) -> None:
 async def add_to_cart(
     db: Database, services: OrdersServices, user_id: uuid.UUID, product: str, quantity: int
 ) -> list[UserError]:
+    """Add `quantity` units (to the product's line if there is one), or say why not.
+
+    The product must exist, be priced in the cart's currency and have the line's
+    new quantity available.
+    """
     errors = quantity_errors(quantity)
     product_id = parse_uuid(product)
-    if product_id is not None and not errors:
-        try:
-            known = await services.catalog.products([str(product_id)])
-        except UpstreamError:
-            return [
-                user_error(
-                    UserErrorCode.SERVICE_UNAVAILABLE, "The catalogue is unavailable; try again"
-                )
-            ]
-        if str(product_id) not in known:
-            product_id = None
     if product_id is None:
-        errors.insert(
-            0,
-            user_error(
-                UserErrorCode.PRODUCT_NOT_FOUND,
-                f"No product with id {echo(product)}",
-                "input",
-                "productId",
-            ),
-        )
+        return [product_not_found(product), *errors]
     if errors:
         return errors
+    cart = await load_cart(db, user_id)
+    in_cart = {str(line.product_id): line.quantity for line in cart.lines}
+    try:
+        checked = await check_addition(services, str(product_id), in_cart)
+    except PricingUnavailable as exc:
+        return [_unavailable(exc.what)]
+    if isinstance(checked, UserError):
+        return [checked]
+    refusal = checked.refusal(in_cart.get(str(product_id), 0) + quantity)
+    if refusal is not None:
+        return [refusal]
     async with db.session() as session, session.begin():
         await _touch(session, user_id)
         new_quantity = await session.scalar(
@@ -110,32 +106,45 @@ async def add_to_cart(
             .on_conflict_do_update(
                 index_elements=[CartLineRow.user_id, CartLineRow.product_id],
                 set_={"quantity": CartLineRow.quantity + quantity},
-                where=CartLineRow.quantity + quantity <= MAX_LINE_QUANTITY,
+                where=CartLineRow.quantity + quantity <= checked.limit,
             )
             .returning(CartLineRow.quantity)
         )
-    if new_quantity is None:
-        return quantity_errors(MAX_LINE_QUANTITY + 1)
+    if new_quantity is None:  # another request grew the line meanwhile
+        return [checked.refusal(checked.limit + 1) or product_not_found(product)]
     return []
 
 
 async def update_cart_line(
-    db: Database, user_id: uuid.UUID, product: str, quantity: int
+    db: Database, services: OrdersServices, user_id: uuid.UUID, product: str, quantity: int
 ) -> list[UserError]:
-    errors = quantity_errors(quantity)
+    """Set a line's quantity (0 removes the line), or say why not."""
+    errors = quantity_errors(quantity, lowest=0)
     if errors:
         return errors
+    if quantity == 0:
+        return await remove_from_cart(db, user_id, product)
     product_id = parse_uuid(product)
+    cart = await load_cart(db, user_id)
+    if product_id is None or all(line.product_id != product_id for line in cart.lines):
+        return [_not_in_cart(product)]
+    try:
+        checked = await check_product(services, str(product_id))
+    except PricingUnavailable as exc:
+        return [_unavailable(exc.what)]
+    if isinstance(checked, UserError):
+        return [checked]
+    refusal = checked.refusal(quantity)
+    if refusal is not None:
+        return [refusal]
     async with db.session() as session, session.begin():
-        changed = None
-        if product_id is not None:
-            changed = await session.scalar(
-                update(CartLineRow)
-                .where(CartLineRow.user_id == user_id, CartLineRow.product_id == product_id)
-                .values(quantity=quantity)
-                .returning(CartLineRow.product_id)
-            )
-        if changed is None:
+        changed = await session.scalar(
+            update(CartLineRow)
+            .where(CartLineRow.user_id == user_id, CartLineRow.product_id == product_id)
+            .values(quantity=quantity)
+            .returning(CartLineRow.product_id)
+        )
+        if changed is None:  # removed by another request meanwhile
             return [_not_in_cart(product)]
         await _touch(session, user_id)
     return []
@@ -155,6 +164,10 @@ async def remove_from_cart(db: Database, user_id: uuid.UUID, product: str) -> li
             return [_not_in_cart(product)]
         await _touch(session, user_id)
     return []
+
+
+def _unavailable(what: str) -> UserError:
+    return user_error(UserErrorCode.SERVICE_UNAVAILABLE, f"{what} is unavailable; try again")
 
 
 def _not_in_cart(product: str) -> UserError:

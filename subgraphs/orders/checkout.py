@@ -11,6 +11,7 @@ has not seen yet, leaves a tombstone so a late-arriving reserve holds nothing.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -22,12 +23,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.database import Database
 from subgraphs.common.idempotency import clean_idempotency_key
-from subgraphs.common.types import CENTS, UserError, UserErrorCode, user_error
+from subgraphs.common.types import UserError, UserErrorCode, user_error
 
 from .cart import CartState, read_cart
-from .clients import CatalogProduct, UpstreamError
-from .models import PENDING_PAYMENT, CartLineRow, CartRow, OrderLineRow, OrderRow
+from .clients import UpstreamError
+from .models import (
+    PENDING_PAYMENT,
+    CartLineRow,
+    CartRow,
+    OrderLineRow,
+    OrderPromotionRow,
+    OrderRow,
+)
+from .pricing import MixedCurrencies, PricedCart, PricingUnavailable, price_lines
 from .services import OrdersServices
+from .stock_check import reservation_errors
 
 logger = logging.getLogger("shopgraph.orders.checkout")
 
@@ -64,7 +74,11 @@ async def release_quietly(services: OrdersServices, reservation_id: uuid.UUID) -
 
 
 async def checkout(
-    db: Database, services: OrdersServices, user_id: uuid.UUID, idempotency_key: str
+    db: Database,
+    services: OrdersServices,
+    user_id: uuid.UUID,
+    idempotency_key: str,
+    expected_total: ExpectedTotal | None = None,
 ) -> CheckoutResult:
     """The user's cart as a PENDING_PAYMENT order with its stock reserved, or why not.
 
@@ -73,16 +87,44 @@ async def checkout(
     key, problem = clean_idempotency_key(idempotency_key)
     if problem is not None:
         return _fail(problem)
+    request = _Request(user_id, key, expected_total)
     order_id = uuid.uuid4()
     reservation = _Reservation()
     try:
         async with db.session() as session, session.begin():
-            return await _checkout_locked(session, services, user_id, key, order_id, reservation)
+            return await _checkout_locked(session, services, request, order_id, reservation)
     except BaseException:
         # whatever failed after the reserve call (the call, a cancel, our own commit)
         if reservation.maybe_held:
             await _compensate(services, order_id)
         raise
+
+
+@dataclass(frozen=True)
+class ExpectedTotal:
+    """The total the customer was shown (CheckoutInput.expectedTotal)."""
+
+    amount: Decimal
+    currency: str
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One checkout request: who, under which key, expecting which total."""
+
+    user_id: uuid.UUID
+    key: str
+    expected_total: ExpectedTotal | None
+
+    @property
+    def fingerprint(self) -> str:
+        """The input the key is bound to besides itself (equal amounts hash alike)."""
+        expected = self.expected_total
+        text = "none" if expected is None else f"{expected.amount.normalize()} {expected.currency}"
+        return hashlib.sha256(f"expectedTotal={text}".encode()).hexdigest()
 
 
 @dataclass
@@ -95,28 +137,50 @@ class _Reservation:
 async def _checkout_locked(
     session: AsyncSession,
     services: OrdersServices,
-    user_id: uuid.UUID,
-    key: str,
+    request: _Request,
     order_id: uuid.UUID,
     reservation: _Reservation,
 ) -> CheckoutResult:
     """The checkout inside its transaction, with the user's cart locked first."""
-    await _lock_cart(session, user_id)
-    previous = await session.scalar(
-        select(OrderRow.id).where(OrderRow.user_id == user_id, OrderRow.idempotency_key == key)
-    )
+    await _lock_cart(session, request.user_id)
+    previous = await _previous_order(session, request)
     if previous is not None:
-        return CheckoutResult(previous)
-    cart = await read_cart(session, user_id)
+        return previous
+    cart = await read_cart(session, request.user_id)
     if not cart.lines:
         return _fail(user_error(UserErrorCode.CART_EMPTY, "The cart is empty"))
-    priced = await _priced(services, cart)
+    priced = await _priced(services, cart, request.expected_total)
     if isinstance(priced, CheckoutResult):
         return priced
     refused = await _reserve(services, order_id, priced, reservation)
     if refused is not None:
         return refused
-    await _write_order(session, services, user_id, key, order_id, priced)
+    await _write_order(session, services, request, order_id, priced)
+    return CheckoutResult(order_id)
+
+
+async def _previous_order(session: AsyncSession, request: _Request) -> CheckoutResult | None:
+    """The order this key already made (None if none); a different input is refused."""
+    previous = (
+        await session.execute(
+            select(OrderRow.id, OrderRow.checkout_fingerprint).where(
+                OrderRow.user_id == request.user_id, OrderRow.idempotency_key == request.key
+            )
+        )
+    ).one_or_none()
+    if previous is None:
+        return None
+    order_id, fingerprint = previous
+    if fingerprint is not None and fingerprint != request.fingerprint:
+        return _fail(
+            user_error(
+                UserErrorCode.IDEMPOTENCY_KEY_REUSED,
+                "This idempotencyKey was used for a checkout with a different expectedTotal; "
+                "use a new key",
+                "input",
+                "idempotencyKey",
+            )
+        )
     return CheckoutResult(order_id)
 
 
@@ -128,57 +192,64 @@ async def _lock_cart(session: AsyncSession, user_id: uuid.UUID) -> None:
     )
 
 
-@dataclass(frozen=True)
-class _Priced:
-    """The cart's lines, (product id, quantity) in cart order, with the catalogue's products."""
-
-    lines: tuple[tuple[str, int], ...]
-    catalog: dict[str, CatalogProduct]
-    currency: str
-
-    @property
-    def product_ids(self) -> list[str]:
-        """The products in cart order, as inventory's errors index them."""
-        return [pid for pid, _ in self.lines]
+def _cart_problem(code: UserErrorCode, message: str) -> UserError:
+    # The cart is not checkout's input: no input path is at fault (see UserError.field).
+    return user_error(code, message)
 
 
-async def _priced(services: OrdersServices, cart: CartState) -> _Priced | CheckoutResult:
-    """The cart priced by the catalogue, or why it cannot be: gone products, mixed currencies."""
-    product_ids = [str(line.product_id) for line in cart.lines]
+async def _priced(
+    services: OrdersServices, cart: CartState, expected: ExpectedTotal | None
+) -> PricedCart | CheckoutResult:
+    """The cart re-priced now, or why it cannot be sold as shown: a service down, gone
+    products, mixed currencies, or a total other than the one the customer expects."""
     try:
-        catalog = await services.catalog.products(product_ids)
-    except UpstreamError:
-        logger.exception("catalogue lookup failed during checkout")
-        return _unavailable("The catalogue")
-    missing = [
-        user_error(
-            UserErrorCode.PRODUCT_NOT_FOUND,
-            f"Product {pid} no longer exists; remove it from the cart",
-            "cart",
-            "lines",
-            str(index),
+        priced = await price_lines(
+            services, [(str(ln.product_id), ln.quantity) for ln in cart.lines]
         )
-        for index, pid in enumerate(product_ids)
-        if pid not in catalog
-    ]
-    if missing:
-        return _fail(*missing)
-    currencies = {catalog[pid].currency_code for pid in product_ids}
-    if len(currencies) != 1:
-        return _fail(user_error(UserErrorCode.INVALID_INPUT, "The cart mixes currencies"))
-    lines = tuple((pid, line.quantity) for pid, line in zip(product_ids, cart.lines, strict=True))
-    return _Priced(lines, catalog, currencies.pop())
+    except PricingUnavailable as exc:
+        logger.warning("checkout could not be priced: %s", exc.__cause__ or exc)
+        return _unavailable(exc.what)
+    except MixedCurrencies as exc:
+        return _fail(
+            _cart_problem(
+                UserErrorCode.CURRENCY_MISMATCH, f"{exc}; remove the products in the other currency"
+            )
+        )
+    if priced.missing:
+        return _fail(
+            *(
+                _cart_problem(
+                    UserErrorCode.PRODUCT_NOT_FOUND,
+                    f"A product in your cart is no longer sold (id {pid}); remove it",
+                )
+                for pid in priced.missing
+            )
+        )
+    if expected is not None and (expected.amount, expected.currency) != (
+        priced.total,
+        priced.currency,
+    ):
+        new = ExpectedTotal(priced.total, priced.currency)
+        return _fail(
+            user_error(
+                UserErrorCode.PRICE_CHANGED,
+                f"The total changed from {expected} to {new} since the cart was shown; "
+                "review the cart and check out again",
+                "input",
+                "expectedTotal",
+            )
+        )
+    return priced
 
 
 async def _reserve(
-    services: OrdersServices, order_id: uuid.UUID, priced: _Priced, reservation: _Reservation
+    services: OrdersServices, order_id: uuid.UUID, priced: PricedCart, reservation: _Reservation
 ) -> CheckoutResult | None:
     """Reserve the lines in inventory under the order's id; None once they are held."""
     reservation.maybe_held = True  # from the call on, inventory's answer may be "reserved"
+    lines = [(line.product.id, line.quantity) for line in priced.lines]
     try:
-        outcome = await services.inventory.reserve(
-            order_id, list(priced.lines), services.reservation_ttl
-        )
+        outcome = await services.inventory.reserve(order_id, lines, services.reservation_ttl)
     except UpstreamError:
         logger.exception("reserve failed for checkout %s", order_id)
         await _compensate(services, order_id)
@@ -186,32 +257,30 @@ async def _reserve(
         return _unavailable("Inventory")
     if not outcome.ok:
         reservation.maybe_held = False  # inventory rolled back: nothing is held
-        return _fail(*_stock_errors(outcome.errors, priced.product_ids))
+        return _fail(*await reservation_errors(services, outcome.errors, priced.lines))
     return None
 
 
 async def _write_order(
     session: AsyncSession,
     services: OrdersServices,
-    user_id: uuid.UUID,
-    key: str,
+    request: _Request,
     order_id: uuid.UUID,
-    priced: _Priced,
+    priced: PricedCart,
 ) -> None:
-    """Add the order and its lines at the catalogue's prices, and empty the cart."""
-    catalog = priced.catalog
-    subtotal = sum(
-        (catalog[pid].price * quantity for pid, quantity in priced.lines), Decimal(0)
-    ).quantize(CENTS)
+    """Add the order with its figures frozen as priced, its lines and promotions; empty
+    the cart."""
     session.add(
         OrderRow(
             id=order_id,
-            user_id=user_id,
+            user_id=request.user_id,
             status=PENDING_PAYMENT,
             currency_code=priced.currency,
-            subtotal=subtotal,
-            total=subtotal,
-            idempotency_key=key,
+            subtotal=priced.subtotal,
+            discount_total=priced.discount_total,
+            total=priced.total,
+            idempotency_key=request.key,
+            checkout_fingerprint=request.fingerprint,
             expires_at=func.now() + services.reservation_ttl,
         )
     )
@@ -220,37 +289,27 @@ async def _write_order(
         OrderLineRow(
             order_id=order_id,
             line_number=number,
-            product_id=uuid.UUID(pid),
-            sku=catalog[pid].sku,
-            name=catalog[pid].name,
-            quantity=quantity,
-            unit_price=catalog[pid].price,
+            product_id=uuid.UUID(line.product.id),
+            sku=line.product.sku,
+            name=line.product.name,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
         )
-        for number, (pid, quantity) in enumerate(priced.lines, start=1)
+        for number, line in enumerate(priced.lines, start=1)
     )
-    await session.execute(delete(CartLineRow).where(CartLineRow.user_id == user_id))
+    session.add_all(
+        OrderPromotionRow(
+            order_id=order_id,
+            position=position,
+            code=discount.code,
+            description=discount.description,
+            amount=discount.amount,
+        )
+        for position, discount in enumerate(priced.discounts, start=1)
+    )
+    await session.execute(delete(CartLineRow).where(CartLineRow.user_id == request.user_id))
 
 
 async def _compensate(services: OrdersServices, order_id: uuid.UUID) -> None:
     # Shielded: a client disconnect cancelling the request must not skip the release.
     await asyncio.shield(release_quietly(services, order_id))
-
-
-def _stock_errors(errors: tuple[dict[str, object], ...], product_ids: list[str]) -> list[UserError]:
-    result = []
-    for error in errors:
-        field = error.get("field") or []
-        assert isinstance(field, list)
-        # inventory reports ["input", "lines", <index>, "quantity"]: same order as the cart
-        index = field[2] if len(field) > 2 else None
-        code = error.get("code")
-        result.append(
-            user_error(
-                UserErrorCode(code)
-                if code in UserErrorCode.__members__
-                else UserErrorCode.INVALID_INPUT,
-                str(error.get("message")),
-                *(("cart", "lines", str(index), "quantity") if index is not None else ()),
-            )
-        )
-    return result

@@ -73,33 +73,42 @@ class GraphQLClient:
 
 @dataclass(frozen=True)
 class CatalogProduct:
+    """A product as the catalogue sells it now: what a cart line is priced from."""
+
     id: str
     sku: str
     name: str
     price: Decimal
     currency_code: str
+    category_slug: str
 
 
 _PRODUCTS = """
 query CatalogProducts($representations: [_Any!]!) {
   _entities(representations: $representations) {
-    ... on Product { id sku name price { amount currencyCode } }
+    ... on Product { id sku name price { amount currencyCode } category { slug } }
   }
 }
 """
 
 
+def _representations(product_ids: Sequence[str]) -> list[dict[str, str]]:
+    return [{"__typename": "Product", "id": p} for p in product_ids]
+
+
 class CatalogClient:
-    """Reads product names and prices from the products subgraph (batched _entities)."""
+    """Reads product names, prices and categories from the products subgraph (batched)."""
 
     def __init__(self, client: GraphQLClient) -> None:
         self.client = client
 
     async def products(self, product_ids: Sequence[str]) -> dict[str, CatalogProduct]:
+        """The products that exist among `product_ids`, by id (gone ones are left out)."""
         if not product_ids:
             return {}
-        representations = [{"__typename": "Product", "id": p} for p in product_ids]
-        data = await self.client.execute(_PRODUCTS, {"representations": representations})
+        data = await self.client.execute(
+            _PRODUCTS, {"representations": _representations(product_ids)}
+        )
         found = {}
         for entity in data["_entities"]:
             if entity is not None:
@@ -109,8 +118,81 @@ class CatalogClient:
                     name=entity["name"],
                     price=Decimal(entity["price"]["amount"]),
                     currency_code=entity["price"]["currencyCode"],
+                    category_slug=entity["category"]["slug"],
                 )
         return found
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    """One cart line as promotions prices it."""
+
+    product_id: str
+    category_slug: str
+    unit_price: Decimal
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Discount:
+    """One promotion's reduction of a cart."""
+
+    code: str
+    description: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class DiscountQuote:
+    """What promotions takes off a cart: each promotion's share and their sum."""
+
+    discounts: tuple[Discount, ...]
+    total: Decimal
+
+
+NO_DISCOUNT = DiscountQuote((), Decimal("0.00"))
+
+_QUOTE = """
+query Quote($input: DiscountQuoteInput!) {
+  quoteDiscounts(input: $input) {
+    discounts { code description amount { amount currencyCode } }
+    discountTotal { amount currencyCode }
+  }
+}
+"""
+
+
+class PromotionsClient:
+    """Asks the promotions subgraph what a cart's lines are discounted by (`quoteDiscounts`)."""
+
+    def __init__(self, client: GraphQLClient) -> None:
+        self.client = client
+
+    async def quote(self, lines: Sequence[QuoteLine], currency: str) -> DiscountQuote:
+        """The discounts on `lines`, all priced in `currency`; no call for no lines."""
+        if not lines:
+            return NO_DISCOUNT
+        payload = [
+            {
+                "productId": line.product_id,
+                "categorySlug": line.category_slug,
+                "unitPrice": {"amount": str(line.unit_price), "currencyCode": currency},
+                "quantity": line.quantity,
+            }
+            for line in lines
+        ]
+        data = await self.client.execute(_QUOTE, {"input": {"lines": payload}})
+        quote = data["quoteDiscounts"]
+        amounts = [quote["discountTotal"], *(d["amount"] for d in quote["discounts"])]
+        if any(amount["currencyCode"] != currency for amount in amounts):
+            raise UpstreamError(f"{self.client.url}: discounts not in {currency}")
+        return DiscountQuote(
+            discounts=tuple(
+                Discount(d["code"], d["description"], Decimal(d["amount"]["amount"]))
+                for d in quote["discounts"]
+            ),
+            total=Decimal(quote["discountTotal"]["amount"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -156,11 +238,31 @@ mutation Release($input: ReservationIdInput!) {{
 """
 
 
+_AVAILABLE = """
+query Available($representations: [_Any!]!) {
+  _entities(representations: $representations) { ... on Product { id stock { available } } }
+}
+"""
+
+
 class InventoryClient:
-    """reserve/commit/release on the inventory subgraph, as the `orders` service."""
+    """Stock levels, and reserve/commit/release on the inventory subgraph, as `orders`."""
 
     def __init__(self, client: GraphQLClient) -> None:
         self.client = client
+
+    async def available(self, product_ids: Sequence[str]) -> dict[str, int]:
+        """Units each product has available now (0 for one inventory does not stock)."""
+        if not product_ids:
+            return {}
+        data = await self.client.execute(
+            _AVAILABLE, {"representations": _representations(product_ids)}
+        )
+        levels = {p: 0 for p in product_ids}
+        for entity in data["_entities"]:
+            if entity is not None:
+                levels[entity["id"]] = int(entity["stock"]["available"])
+        return levels
 
     async def _call(self, query: str, field: str, payload: dict[str, Any]) -> ReservationOutcome:
         data = await self.client.execute(query, {"input": payload})

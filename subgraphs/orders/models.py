@@ -49,8 +49,12 @@ class OrderRow(Base):
     status: Mapped[str] = mapped_column(String(20))
     currency_code: Mapped[str] = mapped_column(String(3))
     subtotal: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    discount_total: Mapped[Decimal] = mapped_column(Numeric(12, 2), server_default="0")
     total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     idempotency_key: Mapped[str] = mapped_column(String(200))
+    # A hash of the checkout's input besides the key (see checkout.fingerprint); NULL for
+    # orders placed before it was recorded.
+    checkout_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -62,6 +66,8 @@ class OrderRow(Base):
     payment_claim: Mapped[uuid.UUID | None]
     payment_claim_key: Mapped[str | None] = mapped_column(String(200))
     payment_claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # SHA-256 of the claiming request's payment token (see payment_keys.py).
+    payment_claim_token_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class OrderLineRow(Base):
@@ -79,6 +85,20 @@ class OrderLineRow(Base):
     unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
 
 
+class OrderPromotionRow(Base):
+    """A promotion applied to an order, as it was at checkout."""
+
+    __tablename__ = "order_promotions"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(500))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+
+
 class PaymentRow(Base):
     __tablename__ = "payments"
 
@@ -89,4 +109,6 @@ class PaymentRow(Base):
     currency_code: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20))
     provider_reference: Mapped[str | None] = mapped_column(String(200))
+    # SHA-256 of the payment token the key was first used with (never the token itself).
+    token_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

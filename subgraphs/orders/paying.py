@@ -60,6 +60,7 @@ from .models import (
     OrderRow,
     PaymentRow,
 )
+from .payment_keys import lock_owner_keys, other_token, token_hash, used_for_another_order
 from .payments import Charge, PaymentProviderError
 from .services import OrdersServices
 
@@ -80,6 +81,7 @@ class Claim:
     key: str
     amount: Decimal
     currency: str
+    token_hash: str | None = None  # of the payment token (None: a claim made before 0003)
 
     @property
     def provider_key(self) -> str:
@@ -164,8 +166,9 @@ async def pay(
     except ValueError:
         return order_not_found(order)
     claim_wait = ClaimWait(services.claim_wait)
+    hashed = token_hash(payment_token)
     while True:
-        decision = await claim(db, viewer, order_id, key)
+        decision = await claim(db, viewer, order_id, key, hashed)
         if isinstance(decision, Claim):
             break
         if isinstance(decision, Answer):
@@ -196,17 +199,17 @@ class _Undo(Exception):
 
 
 async def claim(
-    db: Database, viewer: Viewer, order_id: uuid.UUID, key: str
+    db: Database, viewer: Viewer, order_id: uuid.UUID, key: str, hashed_token: str
 ) -> Claim | Answer | None:
     """Step 1: a Claim if this caller charges, an Answer if not, None while another claim is on."""
     try:
-        return await _claim(db, viewer, order_id, key)
+        return await _claim(db, viewer, order_id, key, hashed_token)
     except _Undo as undo:  # raised inside the transaction, so the claim is rolled back
         return undo.answer
 
 
 async def _claim(
-    db: Database, viewer: Viewer, order_id: uuid.UUID, key: str
+    db: Database, viewer: Viewer, order_id: uuid.UUID, key: str, hashed_token: str
 ) -> Claim | Answer | None:
     async with db.session() as session, session.begin():
         row = await session.get(OrderRow, order_id)
@@ -214,18 +217,22 @@ async def _claim(
             return Answer(order_not_found(str(order_id)))
         if str(row.user_id) != viewer.user_id and not viewer.is_admin:
             raise Forbidden("Not allowed to change another user's order")
-        replay = await _replay(session, order_id, key)
+        await lock_owner_keys(session, row.user_id)
+        elsewhere = await used_for_another_order(session, row.user_id, order_id, key)
+        if elsewhere is not None:
+            return Answer(OrderResult(order_id, (elsewhere,)))
+        replay = await _replay(session, order_id, key, hashed_token)
         if replay is not None:
             return replay
         if row.status != PENDING_PAYMENT:
             return Answer(_not_payable(order_id, row.status))
         if row.payment_claim is not None:
             return None
-        return await _take_claim(session, order_id, key)
+        return await _take_claim(session, order_id, key, hashed_token)
 
 
 async def _take_claim(
-    session: AsyncSession, order_id: uuid.UUID, key: str
+    session: AsyncSession, order_id: uuid.UUID, key: str, hashed_token: str
 ) -> Claim | Answer | None:
     """Put a fresh claim on the order if it is still payable and unclaimed (None if not)."""
     token = uuid.uuid4()
@@ -241,6 +248,7 @@ async def _take_claim(
                 payment_claim=token,
                 payment_claim_key=key,
                 payment_claimed_at=func.now(),
+                payment_claim_token_hash=hashed_token,
                 updated_at=func.now(),
             )
             .returning(OrderRow.total, OrderRow.currency_code, OrderRow.expires_at <= func.now())
@@ -250,13 +258,13 @@ async def _take_claim(
         return None  # someone else changed it first: look again
     total, currency, expired = claimed
     # Our UPDATE waited for any settling transaction, so its payments row is visible now.
-    replay = await _replay(session, order_id, key)
+    replay = await _replay(session, order_id, key, hashed_token)
     if replay is not None:
         raise _Undo(replay)
     if expired:
         await _cancel_expired(session, order_id)
         return Answer(OrderResult(order_id, (_expired(),)), release_stock=True)
-    return Claim(order_id, token, key, total, currency)
+    return Claim(order_id, token, key, total, currency, hashed_token)
 
 
 async def _cancel_expired(session: AsyncSession, order_id: uuid.UUID) -> None:
@@ -271,17 +279,29 @@ async def _cancel_expired(session: AsyncSession, order_id: uuid.UUID) -> None:
             payment_claim=None,
             payment_claim_key=None,
             payment_claimed_at=None,
+            payment_claim_token_hash=None,
         )
     )
 
 
-async def _replay(session: AsyncSession, order_id: uuid.UUID, key: str) -> Answer | None:
-    status = await session.scalar(
-        select(PaymentRow.status).where(
-            PaymentRow.order_id == order_id, PaymentRow.idempotency_key == key
+async def _replay(
+    session: AsyncSession, order_id: uuid.UUID, key: str, hashed_token: str | None
+) -> Answer | None:
+    """The recorded result of `key` on the order, or IDEMPOTENCY_KEY_REUSED if it was
+    recorded for another payment token (None: the key has no result yet)."""
+    recorded = (
+        await session.execute(
+            select(PaymentRow.status, PaymentRow.token_hash).where(
+                PaymentRow.order_id == order_id, PaymentRow.idempotency_key == key
+            )
         )
-    )
-    return None if status is None else Answer(OrderResult(order_id, _replayed_errors(status)))
+    ).one_or_none()
+    if recorded is None:
+        return None
+    status, recorded_hash = recorded
+    if None not in (hashed_token, recorded_hash) and hashed_token != recorded_hash:
+        return Answer(OrderResult(order_id, (other_token(),)))
+    return Answer(OrderResult(order_id, _replayed_errors(status)))
 
 
 def _not_payable(order_id: uuid.UUID, status: str) -> OrderResult:
@@ -312,7 +332,7 @@ async def _settle(
     if not await record(db, claim, outcome):
         logger.error("payment claim on order %s was taken over; replaying", claim.order_id)
         async with db.session() as session:
-            replay = await _replay(session, claim.order_id, claim.key)
+            replay = await _replay(session, claim.order_id, claim.key, claim.token_hash)
         return replay.result if replay else OrderResult(claim.order_id, NOTHING_CHARGED.errors)
     if outcome.expired:
         await release_quietly(services, claim.order_id)
@@ -434,6 +454,7 @@ async def record(db: Database, claim: Claim, outcome: Outcome) -> bool:
         "payment_claim": None,
         "payment_claim_key": None,
         "payment_claimed_at": None,
+        "payment_claim_token_hash": None,
         "updated_at": func.now(),
     }
     if outcome.paid:
@@ -459,6 +480,7 @@ async def record(db: Database, claim: Claim, outcome: Outcome) -> bool:
                     currency_code=claim.currency,
                     status=outcome.payment_status,
                     provider_reference=outcome.reference,
+                    token_hash=claim.token_hash,
                 )
             )
     return True
@@ -519,6 +541,7 @@ async def _take_over_stale_claims(db: Database, services: OrdersServices) -> lis
                     OrderRow.payment_claim_key,
                     OrderRow.total,
                     OrderRow.currency_code,
+                    OrderRow.payment_claim_token_hash,
                 )
             )
         ).all()

@@ -5,14 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 from typing import cast
 
 import strawberry
 from sqlalchemy import func, select
-from strawberry.federation.schema_directives import Key
+from strawberry.federation.schema_directives import Authenticated
 
 from subgraphs.common.auth import Viewer
+from subgraphs.common.authorization import admin_only
 from subgraphs.common.context import Context
 from subgraphs.common.entities import EntitySchema, in_chunks
 from subgraphs.common.errors import BadUserInput, Forbidden
@@ -25,12 +27,14 @@ from subgraphs.common.pagination import (
     decode_cursor,
     page_size,
 )
-from subgraphs.common.types import Money, UserError
+from subgraphs.common.types import CurrencyCode, Money, UserError, check_decimal
 
 from . import cart as carts
 from . import checkout as checkouts
 from . import lifecycle, paying, user_orders
-from .models import OrderLineRow, OrderRow
+from .cart_graph import Cart
+from .graph_types import AppliedPromotion, Product
+from .models import OrderLineRow, OrderPromotionRow, OrderRow
 from .services import OrdersServices
 from .user_orders import NEWEST_FIRST
 
@@ -49,11 +53,6 @@ def _viewer_id(info: Info) -> uuid.UUID:
         return uuid.UUID(viewer.user_id)
     except ValueError as exc:
         raise Forbidden("This token's subject cannot own a cart or orders") from exc
-
-
-@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
-class Product:
-    id: strawberry.ID
 
 
 @strawberry.enum
@@ -131,12 +130,37 @@ def _check_owner(viewer: Viewer, row: OrderRow) -> None:
         raise Forbidden("Not allowed to see another user's order")
 
 
-@strawberry.federation.type(keys=["id"])
+async def _order_promotions(context: Context, order: OrderRow) -> list[AppliedPromotion]:
+    async def load(keys: Sequence[tuple[uuid.UUID, str]]) -> list[list[AppliedPromotion]]:
+        currency = dict(keys)
+        rows: list[OrderPromotionRow] = []
+        async with context.db.session() as session:
+            for part in in_chunks(list(currency)):
+                stmt = select(OrderPromotionRow).where(OrderPromotionRow.order_id.in_(part))
+                rows += (await session.scalars(stmt.order_by(OrderPromotionRow.position))).all()
+        grouped: dict[uuid.UUID, list[AppliedPromotion]] = {order_id: [] for order_id in currency}
+        for row in rows:
+            amount = Money.of(row.amount, currency[row.order_id])
+            grouped[row.order_id].append(
+                AppliedPromotion(code=row.code, description=row.description, amount=amount)
+            )
+        return [grouped[order_id] for order_id, _ in keys]
+
+    return await context.loader("order_promotions", load).load((order.id, order.currency_code))
+
+
+@strawberry.federation.type(
+    keys=["id"],
+    description="An order; its money was frozen at checkout: subtotal - discountTotal = total.",
+)
 class Order:
     id: strawberry.ID
     status: OrderStatus
-    subtotal: Money
-    total: Money
+    subtotal: Money = strawberry.field(description="The sum of the line totals.")
+    discount_total: Money = strawberry.field(
+        description="What the applied promotions took off, together."
+    )
+    total: Money = strawberry.field(description="What the order costs: subtotal - discountTotal.")
     created_at: datetime
     updated_at: datetime
     expires_at: datetime = strawberry.field(
@@ -154,6 +178,7 @@ class Order:
             id=strawberry.ID(str(row.id)),
             status=OrderStatus(row.status),
             subtotal=Money.of(row.subtotal, row.currency_code),
+            discount_total=Money.of(row.discount_total, row.currency_code),
             total=Money.of(row.total, row.currency_code),
             created_at=row.created_at,
             updated_at=row.updated_at,
@@ -185,6 +210,10 @@ class Order:
     @strawberry.field
     async def item_count(self, info: Info) -> int:
         return sum(line.quantity for line in await _order_lines(info.context, self.row))
+
+    @strawberry.field(description="The promotions applied at checkout, as they were then.")
+    async def applied_promotions(self, info: Info) -> list[AppliedPromotion]:
+        return await _order_promotions(info.context, self.row)
 
 
 def _sort_key_values(row: OrderRow) -> tuple[datetime, uuid.UUID]:
@@ -272,35 +301,6 @@ class User:
         return await _user_order_connection(info.context, owner, first, after, status)
 
 
-@strawberry.type
-class CartLine:
-    product: Product
-    quantity: int
-    added_at: datetime
-
-
-@strawberry.type(description="The signed-in user's cart; prices come from Product.price.")
-class Cart:
-    lines: list[CartLine]
-    total_quantity: int
-    updated_at: datetime | None
-
-    @classmethod
-    def of(cls, state: carts.CartState) -> Cart:
-        return cls(
-            lines=[
-                CartLine(
-                    product=Product(id=strawberry.ID(str(line.product_id))),
-                    quantity=line.quantity,
-                    added_at=line.added_at,
-                )
-                for line in state.lines
-            ],
-            total_quantity=sum(line.quantity for line in state.lines),
-            updated_at=state.updated_at,
-        )
-
-
 @strawberry.input
 class AddToCartInput:
     product_id: strawberry.ID
@@ -310,7 +310,7 @@ class AddToCartInput:
 @strawberry.input
 class UpdateCartLineInput:
     product_id: strawberry.ID
-    quantity: int
+    quantity: int = strawberry.field(description="The line's new quantity; 0 removes the line.")
 
 
 @strawberry.input
@@ -319,19 +319,49 @@ class RemoveFromCartInput:
 
 
 @strawberry.input
+class MoneyInput:
+    """An amount and its currency as a client sends them (as products' MoneyInput)."""
+
+    amount: Decimal
+    currency_code: CurrencyCode
+
+
+@strawberry.input
 class CheckoutInput:
     idempotency_key: str = strawberry.field(
-        description="Retrying with the same key returns the first checkout's order."
+        description=(
+            "Binds this checkout to the order it makes: the same key again returns that order "
+            "and changes nothing, provided the rest of the input (expectedTotal) is the same; "
+            "with a different expectedTotal it is IDEMPOTENCY_KEY_REUSED. A checkout that "
+            "failed with userErrors made no order and did not use its key: retry with it."
+        )
+    )
+    expected_total: MoneyInput | None = strawberry.field(
+        default=None,
+        description=(
+            "The total the customer was shown (Cart.total). Checkout prices the cart again; "
+            "if the total is now different (a price or a promotion changed) it makes no "
+            "order, reserves nothing, leaves the cart as it is and answers PRICE_CHANGED "
+            "naming both totals. Leave it out to accept the current total."
+        ),
     )
 
 
 @strawberry.input
 class PayInput:
     order_id: strawberry.ID
-    idempotency_key: str
+    idempotency_key: str = strawberry.field(
+        description=(
+            "Binds this payment attempt to its first request's input: the same key with the "
+            "same orderId and paymentToken returns the first attempt's result and charges "
+            "nothing more; with a different orderId or paymentToken it is "
+            "IDEMPOTENCY_KEY_REUSED. A declined payment uses up its key: pay again with a "
+            "new key (and the new token). A SERVICE_UNAVAILABLE answer says whether to retry "
+            "with the same key or a new one."
+        )
+    )
     payment_token: str = strawberry.field(
-        default="tok_visa",
-        description="From the payment provider's client SDK.",
+        description="From the payment provider's client SDK (only a hash of it is kept).",
         metadata=max_length(PAYMENT_TOKEN_LENGTH),
     )
 
@@ -359,6 +389,13 @@ class OrderPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+def _expected_total(money: MoneyInput | None) -> checkouts.ExpectedTotal | None:
+    if money is None:
+        return None
+    check_decimal(money.amount, ["input", "expectedTotal", "amount"])
+    return checkouts.ExpectedTotal(money.amount, money.currency_code.value)
+
+
 async def _load_order(info: Info, order_id: uuid.UUID | None) -> Order | None:
     if order_id is None:
         return None
@@ -380,11 +417,13 @@ async def _order_payload(info: Info, result: lifecycle.OrderResult) -> OrderPayl
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The signed-in user's cart.")
+    @strawberry.field(description="The signed-in user's cart.", directives=[Authenticated()])
     async def cart(self, info: Info) -> Cart:
         return Cart.of(await carts.load_cart(info.context.db, _viewer_id(info)))
 
-    @strawberry.field(description="An order by id (its owner or an admin).")
+    @strawberry.field(
+        description="An order by id (its owner or an admin).", directives=[Authenticated()]
+    )
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
         viewer = info.context.auth.require_viewer()
         row = await _order_rows(info.context, str(id))
@@ -393,7 +432,10 @@ class Query:
         _check_owner(viewer, row)
         return Order.from_row(row)
 
-    @strawberry.field(description="Your orders, newest first; admins see every order.")
+    @strawberry.field(
+        description="Your orders, newest first; admins see every order.",
+        directives=[Authenticated()],
+    )
     async def orders(
         self,
         info: Info,
@@ -408,7 +450,12 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Adds `quantity` of a product (to an existing line too).")
+    @strawberry.mutation(
+        description="Adds `quantity` of a product (to its line if it has one). Refused with "
+        "INSUFFICIENT_STOCK if the line would hold more than is available, and with "
+        "CURRENCY_MISMATCH for a product priced in another currency than the cart's.",
+        directives=[Authenticated()],
+    )
     async def add_to_cart(self, info: Info, input: AddToCartInput) -> CartPayload:
         user_id = _viewer_id(info)
         errors = await carts.add_to_cart(
@@ -416,31 +463,48 @@ class Mutation:
         )
         return await _cart_payload(info, user_id, errors)
 
-    @strawberry.mutation(description="Sets a cart line's quantity.")
+    @strawberry.mutation(
+        description="Sets a cart line's quantity; 0 removes the line. Refused with "
+        "INSUFFICIENT_STOCK above what is available.",
+        directives=[Authenticated()],
+    )
     async def update_cart_line(self, info: Info, input: UpdateCartLineInput) -> CartPayload:
         user_id = _viewer_id(info)
         errors = await carts.update_cart_line(
-            info.context.db, user_id, str(input.product_id), input.quantity
+            info.context.db, _services(info), user_id, str(input.product_id), input.quantity
         )
         return await _cart_payload(info, user_id, errors)
 
-    @strawberry.mutation
+    @strawberry.mutation(directives=[Authenticated()])
     async def remove_from_cart(self, info: Info, input: RemoveFromCartInput) -> CartPayload:
         user_id = _viewer_id(info)
         errors = await carts.remove_from_cart(info.context.db, user_id, str(input.product_id))
         return await _cart_payload(info, user_id, errors)
 
-    @strawberry.mutation(description="Reserves the cart's stock and turns the cart into an order.")
+    @strawberry.mutation(
+        description="Prices the cart again, reserves its stock and turns it into an order "
+        "whose money is frozen. Problems with the cart's lines (INSUFFICIENT_STOCK, "
+        "PRODUCT_NOT_FOUND, CURRENCY_MISMATCH) have no input path (`field` is null) and "
+        "name the product in their message.",
+        directives=[Authenticated()],
+    )
     async def checkout(self, info: Info, input: CheckoutInput) -> CheckoutPayload:
         user_id = _viewer_id(info)
         result = await checkouts.checkout(
-            info.context.db, _services(info), user_id, input.idempotency_key
+            info.context.db,
+            _services(info),
+            user_id,
+            input.idempotency_key,
+            _expected_total(input.expected_total),
         )
         return CheckoutPayload(
             order=await _load_order(info, result.order_id), user_errors=list(result.errors)
         )
 
-    @strawberry.mutation(description="Pays a PENDING_PAYMENT order through the payment provider.")
+    @strawberry.mutation(
+        description="Pays a PENDING_PAYMENT order's total through the payment provider.",
+        directives=[Authenticated()],
+    )
     async def pay(self, info: Info, input: PayInput) -> OrderPayload:
         viewer = info.context.auth.require_viewer()
         result = await paying.pay(
@@ -453,7 +517,10 @@ class Mutation:
         )
         return await _order_payload(info, result)
 
-    @strawberry.mutation(description="Cancels an unpaid order (admins: also a paid one, refunded).")
+    @strawberry.mutation(
+        description="Cancels an unpaid order (admins: also a paid one, refunded).",
+        directives=[Authenticated()],
+    )
     async def cancel_order(self, info: Info, input: OrderIdInput) -> OrderPayload:
         viewer = info.context.auth.require_viewer()
         result = await lifecycle.cancel(
@@ -461,7 +528,9 @@ class Mutation:
         )
         return await _order_payload(info, result)
 
-    @strawberry.mutation(description="Admin only: marks a PAID order FULFILLED.")
+    @strawberry.mutation(
+        description="Admin only: marks a PAID order FULFILLED.", directives=[admin_only()]
+    )
     async def fulfill_order(self, info: Info, input: OrderIdInput) -> OrderPayload:
         viewer = info.context.auth.require_admin()
         result = await lifecycle.fulfill(info.context.db, str(input.order_id), viewer)

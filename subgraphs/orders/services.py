@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .clients import CatalogClient, InventoryClient
+from .clients import CatalogClient, InventoryClient, PromotionsClient
 from .payments import PaymentProvider
 
 
 @dataclass
 class OrdersServices:
+    """The clients and settings every orders operation is given."""
+
     inventory: InventoryClient
     catalog: CatalogClient
+    promotions: PromotionsClient
     payments: PaymentProvider
     reservation_ttl: timedelta
     # Each provider call (charge, lookup, refund) gives up after this many seconds.

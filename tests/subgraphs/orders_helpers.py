@@ -6,6 +6,8 @@ from typing import Any
 
 from subgraph_stack import Stack
 
+from subgraphs.promotions.seed import seed_promotions
+
 CART_FIELDS = (
     "cart { lines { product { id } quantity } totalQuantity } userErrors { code field message }"
 )
@@ -85,3 +87,55 @@ async def stock_of(stack: Stack, product_id: str) -> tuple[int, int]:
         p=product_id,
     )
     return (rows[0].on_hand, rows[0].reserved) if rows else (0, 0)
+
+
+MONEY = "amount currencyCode"
+CART_MONEY = f"""
+lines {{ product {{ id }} quantity unitPrice {{ {MONEY} }} lineTotal {{ {MONEY} }} }}
+totalQuantity subtotal {{ {MONEY} }} discountTotal {{ {MONEY} }} total {{ {MONEY} }}
+appliedPromotions {{ code description amount {{ {MONEY} }} }}
+"""
+CART_QUERY = f"{{ cart {{ {CART_MONEY} }} }}"
+ORDER_MONEY = f"""
+id status subtotal {{ {MONEY} }} discountTotal {{ {MONEY} }} total {{ {MONEY} }}
+appliedPromotions {{ code description amount {{ {MONEY} }} }}
+lines {{ product {{ id }} name quantity unitPrice {{ {MONEY} }} lineTotal {{ {MONEY} }} }}
+"""
+CHECKOUT_MONEY = f"""
+mutation Checkout($input: CheckoutInput!) {{
+  checkout(input: $input) {{ order {{ {ORDER_MONEY} }} userErrors {{ code field message }} }}
+}}
+"""
+
+
+def usd(amount: str) -> dict[str, str]:
+    """A Money value in US dollars, as the API prints it."""
+    return {"amount": amount, "currencyCode": "USD"}
+
+
+async def update_line(stack: Stack, token: str, product_id: str, quantity: int) -> dict[str, Any]:
+    """updateCartLine's payload (cart quantities and userErrors)."""
+    body = await stack.data(
+        "orders", UPDATE_LINE, {"input": {"productId": product_id, "quantity": quantity}}, token
+    )
+    payload: dict[str, Any] = body["updateCartLine"]
+    return payload
+
+
+async def checkout_expecting(
+    stack: Stack, token: str, key: str, total: dict[str, str] | None
+) -> dict[str, Any]:
+    """checkout's payload with the order's money, sending `total` as expectedTotal."""
+    variables = {"input": {"idempotencyKey": key, "expectedTotal": total}}
+    payload: dict[str, Any] = (await stack.data("orders", CHECKOUT_MONEY, variables, token))[
+        "checkout"
+    ]
+    return payload
+
+
+TEA3FOR2_DESCRIPTION = "Tea: buy 2, get the cheapest of every 3 free"
+
+
+async def seed_tea_promotion(stack: Stack) -> None:
+    """The demo shop's promotions (TEA3FOR2 active on category "tea"), by promotions' seeder."""
+    await seed_promotions(stack.dbs["promotions"])

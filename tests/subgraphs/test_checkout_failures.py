@@ -42,6 +42,7 @@ async def faulty(stack: Stack) -> AsyncIterator[FaultyOrders]:
             codec=CODEC,
             inventory_url=proxy_server.graphql_url,
             products_url=stack.servers["products"].graphql_url,
+            promotions_url=stack.url("promotions"),
             upstream_timeout=TIMEOUT,
             sweep_interval=0,
             reservation_ttl=timedelta(minutes=15),

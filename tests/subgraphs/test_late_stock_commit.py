@@ -83,6 +83,7 @@ async def slow(stack: Stack) -> AsyncIterator[SlowInventory]:
             codec=CODEC,
             inventory_url=proxy_server.graphql_url,
             products_url=stack.servers["products"].graphql_url,
+            promotions_url=stack.url("promotions"),
             payments=payments,
             upstream_timeout=TIMEOUT,
             sweep_interval=0,

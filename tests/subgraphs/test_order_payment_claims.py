@@ -23,11 +23,13 @@ from subgraph_stack import CODEC, Stack, customer_token, make_product
 from subgraphs.common.auth import CUSTOMER, Viewer
 from subgraphs.common.serve import RunningServer, start_server
 from subgraphs.orders import lifecycle, paying
+from subgraphs.orders.payment_keys import token_hash
 from subgraphs.orders.payments import FakePaymentProvider
 from subgraphs.orders.services import OrdersServices
 from subgraphs.stack import create_app
 
 PAYMENT_TIMEOUT = 0.5
+VISA = token_hash("tok_visa")
 
 
 async def _until(condition: Callable[[], bool], what: str) -> None:
@@ -258,7 +260,7 @@ async def test_stale_claims_are_settled_by_the_sweep(stack: Stack) -> None:
     assert await stock_of(stack, item["id"]) == (6, 3)
 
     # Two pays that died after claiming: one after the provider charged, one before.
-    charged = await paying.claim(db, viewer, uuid.UUID(charged_id), "p1")
+    charged = await paying.claim(db, viewer, uuid.UUID(charged_id), "p1", VISA)
     assert isinstance(charged, paying.Claim)
     charge = await stack.payments.charge(
         amount=charged.amount,
@@ -266,7 +268,7 @@ async def test_stale_claims_are_settled_by_the_sweep(stack: Stack) -> None:
         token="tok_visa",
         idempotency_key=charged.provider_key,
     )
-    uncharged = await paying.claim(db, viewer, uuid.UUID(uncharged_id), "p2")
+    uncharged = await paying.claim(db, viewer, uuid.UUID(uncharged_id), "p2", VISA)
     assert isinstance(uncharged, paying.Claim)
     await stack.sql(
         "orders",
@@ -312,7 +314,7 @@ async def test_a_stale_charged_claim_whose_stock_is_gone_is_refunded(stack: Stac
     user = str(uuid.uuid4())
     item = await make_product(stack, price="5.00", stock=3)
     order_id = await _new_order(stack, customer_token(user), item["id"], 2, "c1")
-    taken = await paying.claim(db, Viewer(user, CUSTOMER), uuid.UUID(order_id), "p1")
+    taken = await paying.claim(db, Viewer(user, CUSTOMER), uuid.UUID(order_id), "p1", VISA)
     assert isinstance(taken, paying.Claim)
     charge = await stack.payments.charge(
         amount=taken.amount,

@@ -1,0 +1,88 @@
+"""A pay idempotency key is bound to its first request's order and payment token."""
+
+from __future__ import annotations
+
+import hashlib
+
+from orders_helpers import PAY, add_to_cart, checkout, pay, stock_of
+from subgraph_stack import Stack, customer_token, make_product
+
+OTHER_TOKEN = {
+    "code": "IDEMPOTENCY_KEY_REUSED",
+    "field": ["input", "idempotencyKey"],
+    "message": "This idempotencyKey was used with a different paymentToken; pay with a new key",
+}
+OTHER_ORDER = {
+    "code": "IDEMPOTENCY_KEY_REUSED",
+    "field": ["input", "idempotencyKey"],
+    "message": "This idempotencyKey was used to pay another order; pay with a new key",
+}
+DECLINED = {"code": "PAYMENT_DECLINED", "field": None, "message": "The payment was declined"}
+
+
+async def _order(stack: Stack, token: str, product_id: str, key: str) -> str:
+    await add_to_cart(stack, token, product_id, 1)
+    done = await checkout(stack, token, key)
+    assert done["userErrors"] == []
+    order_id: str = done["order"]["id"]
+    return order_id
+
+
+async def test_a_declined_payment_uses_up_its_key(stack: Stack) -> None:
+    token = customer_token()
+    item = await make_product(stack, price="20.00", stock=4)
+    order_id = await _order(stack, token, item["id"], "c1")
+
+    declined = await pay(stack, token, order_id, "p1", payment_token="tok_declined")
+    assert declined["userErrors"] == [DECLINED]
+    other = await pay(stack, token, order_id, "p1", payment_token="tok_visa")
+    assert other["userErrors"] == [OTHER_TOKEN]
+    assert other["order"]["status"] == "PENDING_PAYMENT"
+    replay = await pay(stack, token, order_id, "p1", payment_token="tok_declined")
+    assert replay["userErrors"] == [DECLINED]
+    assert [c.charge.approved for c in stack.payments.charges.values()] == [False]
+
+    paid = await pay(stack, token, order_id, "p2", payment_token="tok_visa")
+    assert (paid["userErrors"], paid["order"]["status"]) == ([], "PAID")
+    assert (await pay(stack, token, order_id, "p2", payment_token="tok_amex"))["userErrors"] == [
+        OTHER_TOKEN
+    ]
+    stored = await stack.sql(
+        "orders",
+        "SELECT idempotency_key, status, token_hash FROM payments ORDER BY idempotency_key",
+    )
+    assert [tuple(r) for r in stored] == [
+        ("p1", "DECLINED", hashlib.sha256(b"tok_declined").hexdigest()),
+        ("p2", "CAPTURED", hashlib.sha256(b"tok_visa").hexdigest()),
+    ]
+
+
+async def test_a_key_cannot_pay_a_second_order(stack: Stack) -> None:
+    token = customer_token()
+    item = await make_product(stack, price="5.00", stock=4)
+    first = await _order(stack, token, item["id"], "c1")
+    second = await _order(stack, token, item["id"], "c2")
+    assert (await pay(stack, token, first, "p1"))["order"]["status"] == "PAID"
+
+    reused = await pay(stack, token, second, "p1")
+    assert reused["userErrors"] == [OTHER_ORDER]
+    assert reused["order"]["status"] == "PENDING_PAYMENT"
+    assert len(stack.payments.charges) == 1
+    assert await stock_of(stack, item["id"]) == (3, 1)
+    # Another customer's keys are theirs: the same key pays their order.
+    stranger = customer_token()
+    theirs = await _order(stack, stranger, item["id"], "c1")
+    assert (await pay(stack, stranger, theirs, "p1"))["userErrors"] == []
+
+
+async def test_the_payment_token_has_no_default(stack: Stack) -> None:
+    token = customer_token()
+    item = await make_product(stack, stock=2)
+    order_id = await _order(stack, token, item["id"], "c1")
+    body = await stack.gql(
+        "orders", PAY, {"input": {"orderId": order_id, "idempotencyKey": "p1"}}, token
+    )
+    assert "data" not in body  # refused before execution
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+    assert "paymentToken" in body["errors"][0]["message"]
+    assert stack.payments.charges == {}
