@@ -310,9 +310,6 @@ class RouterApp:
             claims = await self._claims(headers)
         except AuthError as error:
             return _unauthenticated(error, request.operation_name)
-        if claims is None and self.config.authorization.require_authentication:
-            refused = AuthError("Authentication required: send a bearer token.")
-            return _unauthenticated(refused, request.operation_name)
         prepared: PreparedOperation | None = None
         try:
             prepared = await router.prepare_async(request.query, request.operation_name)
@@ -382,8 +379,12 @@ class RouterApp:
 
     async def _claims(self, headers: dict[str, str]) -> dict[str, Any] | None:
         """The caller's verified JWT claims (None without edge auth or a token);
-        AuthError for an invalid token, or a missing one when tokens are required."""
-        return None if self.auth is None else await self.auth.claims(headers)
+        AuthError for an invalid token, or a missing one when tokens are required
+        (`auth.jwt.required`, `authorization.require_authentication`)."""
+        claims = None if self.auth is None else await self.auth.claims(headers)
+        if claims is None and self.config.authorization.require_authentication:
+            raise AuthError("Authentication required: send a bearer token.")
+        return claims
 
     # -- plan, readiness ---------------------------------------------------------------
 
