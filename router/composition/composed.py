@@ -122,6 +122,10 @@ class ComposedSupergraph:
     feature_links: list[str] = field(default_factory=list)  # printed extra @link(...)
     uses_tag: bool = False
     uses_inaccessible: bool = False
+    # The merged spec directives some subgraph applies (tag, inaccessible, authenticated,
+    # requiresScopes, policy), in the order Apollo links their specs.
+    spec_directives: list[str] = field(default_factory=list)
+    auth_names: dict[str, str] = field(default_factory=dict)  # spec -> name in the supergraph
 
     def graph_name(self, enum_name: str) -> str:
         """The subgraph name of a `join__Graph` value."""

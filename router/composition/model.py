@@ -22,6 +22,32 @@ class SubgraphSource:
     sdl: str
 
 
+@dataclass(frozen=True, slots=True)
+class AuthApplication:
+    """One application of @authenticated, @requiresScopes or @policy (however the subgraph
+    names it): the spec's directive name and its argument's value as written (literals as
+    plain Python: str, int, float, bool, list, dict; None for @authenticated)."""
+
+    spec: str
+    value: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSource:
+    """How a subgraph brings an authorization directive in: its local name and the @link
+    (federation's, or the authorization spec's own) it comes from."""
+
+    local: str
+    identity: str
+    url: str
+    version: tuple[int, int]
+    scalar: str | None  # local name of the spec's scalar (`federation__Scope`), if it has one
+    direct: bool = False  # linked as its own spec, not through federation
+    # False for a directly linked spec's directive named by the link's `as:` prefix, which
+    # Apollo finds no composition rule for (its applications are checked, then dropped).
+    composes: bool = True
+
+
 @dataclass(slots=True)
 class SubgraphInputValue:
     """An argument or an input object field."""
@@ -33,6 +59,7 @@ class SubgraphInputValue:
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
     directives: list[str] = field(default_factory=list)  # printed, kept in the supergraph
+    applied: list[str] = field(default_factory=list)  # merged directives' names, in order
 
     @property
     def required(self) -> bool:
@@ -57,6 +84,8 @@ class SubgraphField:
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
     directives: list[str] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
+    authorization: list[AuthApplication] = field(default_factory=list)
     # Set by validation: used by a @key, @requires or @provides (or an interface).
     used: bool = False
 
@@ -84,6 +113,7 @@ class SubgraphEnumValue:
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
     directives: list[str] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -104,6 +134,8 @@ class SubgraphType:
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
     directives: list[str] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
+    authorization: list[AuthApplication] = field(default_factory=list)
     has_definition: bool = False  # some element comes from a non-extension node
     has_extension: bool = False
     extends: bool = False  # @extends applied
@@ -138,6 +170,12 @@ class Subgraph:
     directive_defs: dict[str, SubgraphDirective] = field(default_factory=dict)
     links: list[Link] = field(default_factory=list)  # other specs' (for @composeDirective)
     composed: list[str] = field(default_factory=list)  # @composeDirective names (no @)
+    # Authorization directives the subgraph can use, by spec name.
+    auth_sources: dict[str, AuthSource] = field(default_factory=dict)
+    # Spec names of the merged spec directives (@tag, @inaccessible, authorization) the
+    # subgraph applies, in the order Apollo's schema lists their definitions: those the SDL
+    # defines first (document order), then the federation spec's order.
+    spec_directives: list[str] = field(default_factory=list)
 
     def field(self, type_name: str, field_name: str) -> SubgraphField | None:
         """The field `type_name.field_name`, if the subgraph has it."""

@@ -12,9 +12,14 @@ import json
 from graphql.language.block_string import print_block_string
 
 from router.federation.specs import (
+    AUTHORIZATION_ARGUMENTS,
+    AUTHORIZATION_LOCATIONS,
+    AUTHORIZATION_SPEC_VERSION,
+    INACCESSIBLE,
     INACCESSIBLE_IDENTITY,
     JOIN_IDENTITY,
     LINK_IDENTITY,
+    TAG,
     TAG_IDENTITY,
 )
 
@@ -248,14 +253,51 @@ def _schema_definition(sg: ComposedSupergraph) -> str:
         f'@link(url: "{LINK_IDENTITY}/v1.0")',
         f'@link(url: "{JOIN_IDENTITY}/v{sg.join_version}", for: EXECUTION)',
     ]
-    if sg.uses_tag:
-        links.append(f'@link(url: "{TAG_IDENTITY}/v0.3")')
-    if sg.uses_inaccessible:
-        links.append(f'@link(url: "{INACCESSIBLE_IDENTITY}/v0.2", for: SECURITY)')
+    links += [_spec_link(sg, spec) for spec in _linked_specs(sg)]
     links.extend(sg.feature_links)
     schema = ["schema"] + ["  " + link for link in links] + ["{"]
     schema += [f"  {kind}: {name}" for kind, name in sg.roots.items()] + ["}"]
     return "\n".join(schema)
+
+
+def _linked_specs(sg: ComposedSupergraph) -> list[str]:
+    """The merged spec directives the supergraph links, in Apollo's order."""
+    used = {TAG: sg.uses_tag, INACCESSIBLE: sg.uses_inaccessible}
+    specs = [s for s in sg.spec_directives if used.get(s, s in sg.auth_names)]
+    return specs + [s for s in (TAG, INACCESSIBLE) if used[s] and s not in specs]
+
+
+def _spec_link(sg: ComposedSupergraph, spec: str) -> str:
+    """`@link(url: ..., for: SECURITY)` of one merged spec; an authorization directive named
+    otherwise than its spec in the subgraphs is imported under that name."""
+    if spec == TAG:
+        return f'@link(url: "{TAG_IDENTITY}/v0.3")'
+    if spec == INACCESSIBLE:
+        return f'@link(url: "{INACCESSIBLE_IDENTITY}/v0.2", for: SECURITY)'
+    url = f"https://specs.apollo.dev/{spec}/{AUTHORIZATION_SPEC_VERSION}"
+    name = sg.auth_names[spec]
+    imports = "" if name == spec else f', import: [{{name: "@{spec}", as: "@{name}"}}]'
+    return f'@link(url: "{url}", for: SECURITY{imports})'
+
+
+def _authorization_definitions(sg: ComposedSupergraph) -> dict[str, str]:
+    """The authorization directives' definitions (by supergraph name) and their scalars."""
+    printed: dict[str, str] = {}
+    for spec, name in sg.auth_names.items():
+        argument = AUTHORIZATION_ARGUMENTS[spec]
+        args = f"({argument[0]}: [[{spec}__{argument[1]}!]!]!)" if argument else ""
+        printed[name] = f"directive @{name}{args} on {' | '.join(AUTHORIZATION_LOCATIONS)}"
+    return printed
+
+
+def _authorization_scalars(sg: ComposedSupergraph) -> dict[str, str]:
+    """`scalar requiresScopes__Scope` / `scalar policy__Policy` for the specs linked."""
+    names = [
+        f"{spec}__{argument[1]}"
+        for spec in sg.auth_names
+        if (argument := AUTHORIZATION_ARGUMENTS[spec]) is not None
+    ]
+    return {name: f"scalar {name}" for name in names}
 
 
 def _directive_definitions(sg: ComposedSupergraph) -> dict[str, str]:
@@ -275,6 +317,7 @@ def _directive_definitions(sg: ComposedSupergraph) -> dict[str, str]:
         directives["tag"] = _TAG_DIRECTIVE
     if sg.uses_inaccessible:
         directives["inaccessible"] = _INACCESSIBLE_DIRECTIVE
+    directives.update(_authorization_definitions(sg))
     for d in sg.directive_defs.values():
         lines = _description(d.description, "")
         lines.append(
@@ -292,6 +335,8 @@ def _type_definitions(sg: ComposedSupergraph) -> dict[str, str]:
     types["join__FieldSet"] = "scalar join__FieldSet"
     types["link__Import"] = "scalar link__Import"
     types["link__Purpose"] = _LINK_PURPOSE
+    for name, text in _authorization_scalars(sg).items():
+        types.setdefault(name, text)  # a subgraph linking the spec itself has it as a type
     if version != "0.3":
         types["join__DirectiveArguments"] = "scalar join__DirectiveArguments"
     if version == "0.5":

@@ -15,15 +15,23 @@ from router.federation.specs import (
     FEDERATION1_DIRECTIVES,
     FEDERATION_DIRECTIVES,
     FEDERATION_IDENTITY,
+    INACCESSIBLE,
     JOIN,
     KNOWN_FEDERATION_VERSIONS,
     LINK_IDENTITY,
     PLUMBING_ROOT_FIELDS,
     PLUMBING_TYPES,
+    TAG,
     parse_version,
 )
 from router.federation.typeref import BUILTIN_SCALARS, named_type
 
+from .authorization import (
+    SPEC_DIRECTIVE_ORDER,
+    AuthDirectives,
+    authorization_sources,
+    implied_federation_version,
+)
 from .errors import Report
 from .model import (
     Subgraph,
@@ -115,6 +123,13 @@ class _Reader:
         self.composed: list[str] = []
         self.root_renames: dict[str, str] = {}
         self.defined_directives: set[str] = set()
+        self.auth = AuthDirectives({}, self.coded_error)
+        self.applied_specs: set[str] = set()  # spec directives applied (see spec_directives)
+        self.defined_specs: list[str] = []  # spec directives the SDL defines, in its order
+
+    def coded_error(self, code: str, message: str, coordinate: str | None) -> None:
+        """Reports an error of this subgraph with its code first (the shape checks use)."""
+        self.error(message, coordinate, code)
 
     def error(
         self, message: str, coordinate: str | None = None, code: str = "INVALID_GRAPHQL"
@@ -139,6 +154,25 @@ class _Reader:
             self.fed_names = {name: name for name in FEDERATION1_DIRECTIVES}
         else:
             self.fed_names = self.federation_names(fed_link)
+        if self.fed2:
+            self.read_authorization_links(fed_link)
+
+    def read_authorization_links(self, fed_link: Link | None) -> None:
+        """Where @authenticated, @requiresScopes and @policy come from; a directly linked
+        spec that needs a newer federation upgrades the subgraph to it (with Apollo's hint)."""
+        implied = implied_federation_version(self.links)
+        if implied is not None and implied > self.fed_version:
+            self.report.hint(
+                "IMPLICITLY_UPGRADED_FEDERATION_VERSION",
+                f"Subgraph {self.name} has been implicitly upgraded from federation "
+                f"v{self.fed_version[0]}.{self.fed_version[1]} to v{implied[0]}.{implied[1]}",
+                (self.name,),
+            )
+        self.auth = AuthDirectives(
+            authorization_sources(fed_link, self.fed_version, self.links), self.coded_error
+        )
+        if implied is not None:
+            self.fed_version = max(self.fed_version, implied)
 
     def read_federation_version(self, link: Link) -> None:
         """A federation `@link` makes the subgraph a Federation 2 one, if its version is known."""
@@ -159,7 +193,11 @@ class _Reader:
         Every federation directive is usable prefixed (`@federation__key`); imported
         ones also by their local name, if this federation version defines them.
         """
-        names = {link.namespaced_directive(name): name for name in FEDERATION_DIRECTIVES}
+        names = {
+            link.namespaced_directive(name): name
+            for name, since in FEDERATION_DIRECTIVES.items()
+            if since <= self.fed_version
+        }
         for spec, local in link.imports.items():
             if not spec.startswith("@"):
                 continue  # imported types (FieldSet, ...) need no handling
@@ -189,13 +227,15 @@ class _Reader:
         except GraphQLSyntaxError as exc:
             self.error(f"Syntax error: {exc.message}")
             return None
+        before = len(self.report.errors)
         self.read_schema(document)
+        if len(self.report.errors) > before:
+            return None  # as Apollo: a subgraph whose links are wrong is not read further
         subgraph = Subgraph(self.name, self.source.url, self.fed2, self.fed_version)
         subgraph.links = self.links
         subgraph.composed = self.composed
-        for definition in document.definitions:
-            if isinstance(definition, ast.DirectiveDefinitionNode):
-                self.defined_directives.add(definition.name.value)
+        subgraph.auth_sources = self.auth.sources
+        self.read_spec_definitions(document)
         for definition in document.definitions:
             if isinstance(definition, ast.DirectiveDefinitionNode):
                 self.read_directive_definition(definition, subgraph)
@@ -204,8 +244,33 @@ class _Reader:
         for kind, name in ROOT_KINDS.items():
             if name in subgraph.types and subgraph.types[name].kind == "OBJECT":
                 subgraph.roots[kind] = name
+        for scalar, direct in self.auth.scalars.items():
+            if direct and scalar not in subgraph.types:
+                subgraph.types[scalar] = SubgraphType("SCALAR", scalar, has_definition=True)
         self.check_references(subgraph)
+        subgraph.spec_directives = [s for s in self.defined_specs if s in self.applied_specs] + [
+            s for s in SPEC_DIRECTIVE_ORDER if s in self.applied_specs - set(self.defined_specs)
+        ]
         return subgraph
+
+    def read_spec_definitions(self, document: ast.DocumentNode) -> None:
+        """Notes every directive the SDL defines; checks the authorization ones against
+        their spec and remembers the order of the merged spec directives defined."""
+        custom_scalars = {
+            d.name.value
+            for d in document.definitions
+            if isinstance(d, ast.ScalarTypeDefinitionNode) and d.name.value not in BUILTIN_SCALARS
+        }
+        for definition in document.definitions:
+            if not isinstance(definition, ast.DirectiveDefinitionNode):
+                continue
+            name = definition.name.value
+            self.defined_directives.add(name)
+            spec = self.auth.spec_of(name) or self.fed_names.get(name)
+            if spec in SPEC_DIRECTIVE_ORDER and spec not in self.defined_specs:
+                self.defined_specs.append(spec)
+            if self.auth.spec_of(name) is not None:
+                self.auth.check_definition(spec, definition, custom_scalars)
 
     def read_schema(self, document: ast.DocumentNode) -> None:
         """The schema definitions and extensions: links, root types, @composeDirective."""
@@ -250,11 +315,16 @@ class _Reader:
         """
         if name in BUILTIN_DIRECTIVES or name in self.fed_names or name.startswith(JOIN + "__"):
             return True
+        if self.auth.spec_of(name) is not None:
+            return True
         link = self.link_spec
         return link is not None and link.spec_name_of_directive(name) is not None
 
     def input_value(
-        self, node: ast.InputValueDefinitionNode, coordinate: str = ""
+        self,
+        node: ast.InputValueDefinitionNode,
+        coordinate: str = "",
+        location: str = "ARGUMENT_DEFINITION",
     ) -> SubgraphInputValue:
         """An argument or input field definition."""
         value = SubgraphInputValue(
@@ -263,23 +333,33 @@ class _Reader:
             default=print_value(node.default_value) if node.default_value is not None else None,
             description=_description(node),
         )
-        self.apply_common(node.directives, value, coordinate)
+        self.apply_common(node.directives, value, coordinate, location)
         return value
 
-    def apply_common(self, directives, element, coordinate: str) -> dict[str, list[dict]]:
-        """Reads @tag / @inaccessible / kept directives; returns federation ones by name."""
+    def apply_common(
+        self, directives, element, coordinate: str, location: str
+    ) -> dict[str, list[dict]]:
+        """Reads @tag / @inaccessible / authorization / kept directives (noting the order
+        they are applied in); returns the other federation ones by name."""
         found: dict[str, list[dict]] = {}
+        seen: set[str] = set()
         for d in directives or ():
             local = d.name.value
             fed = self.fed_names.get(local)
-            if fed == "tag":
+            spec = self.auth.spec_of(local)
+            if spec is not None:
+                self.read_authorization(spec, d, element, (coordinate, location), seen)
+            elif fed == "tag":
                 element.tags.append(str(_args(d).get("name")))
+                self.note_applied(element, TAG)
             elif fed == "inaccessible":
                 element.inaccessible = True
+                self.note_applied(element, INACCESSIBLE)
             elif fed is not None:
                 found.setdefault(fed, []).append(_args(d))
             elif local in BUILTIN_DIRECTIVES or local in self.composed:
                 element.directives.append(print_ast(d))
+                element.applied.append(local)
             elif local not in self.defined_directives:
                 hint = ""
                 if local in FEDERATION_DIRECTIVES and not self.fed2:
@@ -298,9 +378,33 @@ class _Reader:
                 self.error(f'Unknown directive "@{local}".{hint}', coordinate or None)
         return found
 
+    def note_applied(self, element, spec: str) -> None:
+        """Records that a merged spec directive is applied to `element` (and so in the subgraph)."""
+        element.applied.append(spec)
+        self.applied_specs.add(spec)
+
+    def read_authorization(
+        self, spec: str, node: ast.DirectiveNode, element, where: tuple[str, str], seen: set[str]
+    ) -> None:
+        """One @authenticated / @requiresScopes / @policy application, checked."""
+        coordinate, location = where
+        local = node.name.value
+        if local in seen:
+            message = f'The directive "@{local}" can only be used once at this location.'
+            self.error(message, coordinate)
+            return
+        seen.add(local)
+        application = self.auth.read(spec, node, location, coordinate)
+        if not self.auth.sources[spec].composes:
+            return
+        self.applied_specs.add(spec)
+        if application is not None:
+            element.authorization.append(application)
+            element.applied.append(spec)
+
     def read_type(self, node: ast.TypeDefinitionNode, sg: Subgraph) -> None:
         """One type definition or extension, merged into the subgraph's type of that name."""
-        if node.name.value in PLUMBING_TYPES:
+        if self.is_auth_scalar(node) or node.name.value in PLUMBING_TYPES:
             return
         t = self.type_for(node, sg)
         if t is None:
@@ -329,6 +433,25 @@ class _Reader:
         else:
             self.read_members(node, t)
 
+    def is_auth_scalar(self, node: ast.TypeDefinitionNode) -> bool:
+        """Whether `node` is federation's authorization scalar (`federation__Scope`): the
+        spec's, not the subgraph's. Any spec scalar must be a scalar (TYPE_DEFINITION_INVALID)."""
+        name = node.name.value
+        if name not in self.auth.scalars:
+            return False
+        kind = _TYPE_KINDS[type(node)]
+        if kind == "SCALAR" and self.auth.scalars[name]:
+            return False  # a directly linked spec's: read as the subgraph's own
+        if kind != "SCALAR":
+            spelled = "".join(part.capitalize() for part in kind.split("_")) + "Type"
+            self.error(
+                f"Invalid definition for type {name}: {name} should be a ScalarType but is "
+                f"defined as a {spelled}",
+                name,
+                "TYPE_DEFINITION_INVALID",
+            )
+        return True
+
     def type_for(self, node: ast.TypeDefinitionNode, sg: Subgraph) -> SubgraphType | None:
         """The subgraph's type `node` adds to (created if new); None if kinds disagree."""
         raw_name = node.name.value
@@ -346,7 +469,7 @@ class _Reader:
         self, node: ast.TypeDefinitionNode, t: SubgraphType, is_extension: bool
     ) -> dict[str, list[dict]]:
         """@key, @shareable, @extends, @interfaceObject (and the common ones) of a type."""
-        fed = self.apply_common(node.directives, t, t.name)
+        fed = self.apply_common(node.directives, t, t.name, t.kind)
         for args in fed.get("key", ()):
             fields = args.get("fields")
             if isinstance(fields, list):  # Federation 1 accepted a list of names
@@ -372,7 +495,9 @@ class _Reader:
         if t.kind == "INPUT_OBJECT":
             for f in node.fields or ():
                 coordinate = f"{t.name}.{f.name.value}"
-                t.input_fields[f.name.value] = self.input_value(f, coordinate)
+                t.input_fields[f.name.value] = self.input_value(
+                    f, coordinate, "INPUT_FIELD_DEFINITION"
+                )
         elif t.kind == "UNION":
             for m in node.types or ():
                 member = self.root_renames.get(m.name.value, m.name.value)
@@ -381,7 +506,7 @@ class _Reader:
         elif t.kind == "ENUM":
             for v in node.values or ():
                 value = SubgraphEnumValue(v.name.value, _description(v))
-                self.apply_common(v.directives, value, f"{t.name}.{v.name.value}")
+                self.apply_common(v.directives, value, f"{t.name}.{v.name.value}", "ENUM_VALUE")
                 t.values[value.name] = value
 
     def read_field(
@@ -399,7 +524,7 @@ class _Reader:
         )
         for a in node.arguments or ():
             f.args[a.name.value] = self.input_value(a, f"{coordinate}({a.name.value}:)")
-        fed = self.apply_common(node.directives, f, coordinate)
+        fed = self.apply_common(node.directives, f, coordinate, "FIELD_DEFINITION")
         f.external = "external" in fed or all_external
         f.shareable = "shareable" in fed
         if fed.get("requires"):

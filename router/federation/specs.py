@@ -10,6 +10,9 @@ CORE = "core"  # the predecessor of `link` (`@core(feature:)`), still read in su
 JOIN = "join"
 INACCESSIBLE = "inaccessible"
 TAG = "tag"
+AUTHENTICATED = "authenticated"
+REQUIRES_SCOPES = "requiresScopes"
+POLICY = "policy"
 
 # Spec identities: a spec URL without its version.
 LINK_IDENTITY = "https://specs.apollo.dev/link"
@@ -17,6 +20,20 @@ FEDERATION_IDENTITY = "https://specs.apollo.dev/federation"
 JOIN_IDENTITY = "https://specs.apollo.dev/join"
 INACCESSIBLE_IDENTITY = "https://specs.apollo.dev/inaccessible"
 TAG_IDENTITY = "https://specs.apollo.dev/tag"
+AUTHENTICATED_IDENTITY = "https://specs.apollo.dev/authenticated"
+REQUIRES_SCOPES_IDENTITY = "https://specs.apollo.dev/requiresScopes"
+POLICY_IDENTITY = "https://specs.apollo.dev/policy"
+
+# The authorization specs (each one directive named like the spec, `for: SECURITY`): the
+# version a supergraph links and a subgraph may link directly, the directive's argument
+# and the custom scalar its items have (None for @authenticated, which takes none).
+AUTHORIZATION_SPEC_VERSION = "v0.1"
+AUTHORIZATION_ARGUMENTS: dict[str, tuple[str, str] | None] = {
+    AUTHENTICATED: None,
+    REQUIRES_SCOPES: ("scopes", "Scope"),
+    POLICY: ("policies", "Policy"),
+}
+AUTHORIZATION_LOCATIONS = ("FIELD_DEFINITION", "OBJECT", "INTERFACE", "SCALAR", "ENUM")
 
 # The `@link` a document is assumed to have when it declares none.
 DEFAULT_LINK_VERSION = "v1.0"

@@ -8,6 +8,7 @@ from ..composed import ComposedSupergraph
 from ..errors import Report
 from ..inaccessible import validate_inaccessible
 from ..model import Subgraph
+from .authorization import collect_spec_directives
 from .composed_directives import collect_composed_directives, note_composed_directive_enum_usage
 from .context import MergeContext, new_context
 from .executable_directives import merge_directive_definitions
@@ -29,6 +30,7 @@ def merge(subgraphs: Sequence[Subgraph], report: Report) -> ComposedSupergraph |
     """Merge validated subgraphs into the supergraph; None when an error was reported."""
     ctx = new_context(subgraphs, report)
     before = len(report.errors)
+    collect_spec_directives(ctx)
     collect_composed_directives(ctx)
     kinds = add_types_shallow(ctx)
     if len(report.errors) > before:

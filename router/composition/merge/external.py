@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from router.federation.specs import INACCESSIBLE, TAG
+
 from ..composed import ComposedField
 from ..model import Subgraph, SubgraphField
+from ..subgraph import BUILTIN_DIRECTIVES
+from .authorization import print_application
 from .context import MergeContext
 from .type_reference import is_subtype
 from .wording import human_list
@@ -73,3 +77,41 @@ def _validate_external_argument(
                 [sg.name],
                 arg_coordinate,
             )
+
+
+def check_merged_directives_on_external(
+    ctx: MergeContext, coordinate: str, present: list[tuple[Subgraph, SubgraphField]]
+) -> None:
+    """MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL: an @external copy carries a directive the
+    supergraph merges (@tag, @inaccessible, authorization, @deprecated); Apollo does not
+    count @composeDirective ones here."""
+    for sg, f in present:
+        if not f.external:
+            continue
+        for printed in _merged_applications(sg, f):
+            ctx.error(
+                "MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL",
+                f"[{sg.name}] Cannot apply merged directive {printed} to external field "
+                f'"{coordinate}"',
+                [sg.name],
+                coordinate,
+            )
+
+
+def _merged_applications(sg: Subgraph, f: SubgraphField) -> list[str]:
+    """The field's merged directive applications, printed, in the order they are applied."""
+    tags = iter(f.tags)
+    authorization = {a.spec: a for a in f.authorization}
+    builtin = {d[1:].split("(", 1)[0]: d for d in f.directives}
+    printed = []
+    for name in f.applied:
+        if name == TAG:
+            printed.append(f'@tag(name: "{next(tags)}")')
+        elif name == INACCESSIBLE:
+            printed.append("@inaccessible")
+        elif name in authorization:
+            local = sg.auth_sources[name].local
+            printed.append(print_application(local, name, authorization[name].value))
+        elif name in BUILTIN_DIRECTIVES and name in builtin:
+            printed.append(builtin[name])
+    return printed

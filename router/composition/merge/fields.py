@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..composed import ComposedField, ComposedType
 from .arguments import merge_arguments
 from .context import FieldSources, MergeContext, Sources
-from .external import validate_external
+from .external import check_merged_directives_on_external, validate_external
 from .join import add_join_fields
 from .override import Overrides
 from .shared import merge_applied, merge_description
@@ -29,6 +29,7 @@ def merge_field(
     """Add the merged field to `st`; None (and an error) when every subgraph has it @external."""
     coordinate = f"{st.name}.{name}"
     present = [(sg, f) for sg, f in fsources if f is not None]
+    check_merged_directives_on_external(ctx, coordinate, present)
     if all(f.external for _, f in present):
         ctx.error(
             "EXTERNAL_MISSING_ON_BASE",
@@ -44,7 +45,7 @@ def merge_field(
     field.description = merge_description(
         ctx, [f.description for _, f in internal], coordinate, [sg.name for sg, _ in internal]
     )
-    merge_applied(ctx, field, internal)
+    merge_applied(ctx, field, internal, coordinate)
     merge_arguments(ctx, field, coordinate, internal)
     all_equal = merge_type_reference(ctx, field, coordinate, internal, "field")
     if len(internal) != len(present):

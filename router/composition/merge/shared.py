@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from router.federation.specs import TAG
+
 from ..model import Subgraph
+from .authorization import merge_authorization
 from .context import MergeContext
 
 
@@ -32,8 +35,12 @@ def merge_description(
     return best
 
 
-def merge_applied(ctx: MergeContext, dest, sources: list[tuple[Subgraph, object]]) -> None:
-    """@inaccessible, @tag, built-in and composed directives of an element."""
+def merge_applied(
+    ctx: MergeContext, dest, sources: list[tuple[Subgraph, object]], coordinate: str | None = None
+) -> None:
+    """@inaccessible, then @tag, authorization, built-in and composed directives of an
+    element, each directive's applications together, directives in the order the subgraphs
+    first apply them (as Apollo prints them)."""
     if any(getattr(e, "inaccessible", False) for _, e in sources):
         dest.inaccessible = True
         ctx.out.uses_inaccessible = True
@@ -42,24 +49,29 @@ def merge_applied(ctx: MergeContext, dest, sources: list[tuple[Subgraph, object]
         for tag in e.tags:
             if tag not in tags:
                 tags.append(tag)
-    kept = _merge_directive_applications(ctx, sources)
     if tags:
         ctx.out.uses_tag = True
-    dest.directives = [*dest.directives, *kept, *(f'@tag(name: "{t}")' for t in tags)]
+    merged = _merge_directive_applications(ctx, sources)
+    merged.update(merge_authorization(ctx, sources, coordinate or dest.name))
+    if tags:
+        merged[TAG] = [f'@tag(name: "{t}")' for t in tags]
+    order = list(dict.fromkeys(name for _, e in sources for name in getattr(e, "applied", ())))
+    order += [name for name in merged if name not in order]
+    dest.directives = [*dest.directives, *(d for name in order for d in merged.get(name, ()))]
 
 
 def _merge_directive_applications(
     ctx: MergeContext, sources: list[tuple[Subgraph, object]]
-) -> list[str]:
-    """Repeatable ones all (once each); a non-repeatable one as most often applied."""
-    kept: list[str] = []
+) -> dict[str, list[str]]:
+    """By name: repeatable ones all (once each); a non-repeatable one as most often applied."""
+    kept: dict[str, list[str]] = {}
     non_repeatable: dict[str, list[str]] = {}
     for _, e in sources:
         for printed in e.directives:
             name = printed[1:].split("(", 1)[0].strip()
             if ctx.is_repeatable(name):
-                if printed not in kept:
-                    kept.append(printed)
+                if printed not in kept.setdefault(name, []):
+                    kept[name].append(printed)
             else:
                 non_repeatable.setdefault(name, []).append(printed)
     for name, applications in non_repeatable.items():
@@ -71,5 +83,5 @@ def _merge_directive_applications(
                 f"Non-repeatable directive @{name} is applied in multiple subgraphs "
                 "but with incompatible arguments.",
             )
-        kept.append(chosen)
+        kept[name] = [chosen]
     return kept

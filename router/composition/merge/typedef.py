@@ -27,7 +27,7 @@ def merge_type(ctx: MergeContext, st: ComposedType) -> None:
         ctx, [t.description for _, t in sources], st.name, [sg.name for sg, _ in sources]
     )
     _add_join_types(ctx, st, sources)
-    merge_applied(ctx, st, [(sg, t) for sg, t in sources])
+    merge_applied(ctx, st, [(sg, t) for sg, t in sources], st.name)
     merge_kind = _MERGE_BY_KIND.get(st.kind)
     if merge_kind is not None:
         merge_kind(ctx, st, sources)
