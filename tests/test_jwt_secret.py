@@ -131,7 +131,7 @@ def test_dev_refuses_a_secret_file_others_can_read(tmp_path: Path):
 
 def test_dev_with_a_short_secret_stops_before_starting_anything(tmp_path: Path):
     # Free ports, so that were the check missing the stack would not take the default ones.
-    ports = free_ports(5)
+    ports = free_ports(1 + len(SUBGRAPHS))
     argv = [sys.executable, "-m", "router.cli", "dev", "--data-dir", str(tmp_path)]
     argv += ["--router-port", str(ports[0])]
     pairs = zip(SUBGRAPHS, ports[1:], strict=True)
