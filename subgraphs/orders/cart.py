@@ -98,6 +98,16 @@ async def add_to_cart(
     refusal = checked.refusal(in_cart.get(str(product_id), 0) + quantity)
     if refusal is not None:
         return [refusal]
+    if not await _add_units(db, user_id, product_id, quantity, checked.limit):
+        # another request grew the line meanwhile
+        return [checked.refusal(checked.limit + 1) or product_not_found(product)]
+    return []
+
+
+async def _add_units(
+    db: Database, user_id: uuid.UUID, product_id: uuid.UUID, quantity: int, limit: int
+) -> bool:
+    """Add `quantity` to the product's line unless it would then hold more than `limit`."""
     async with db.session() as session, session.begin():
         await _touch(session, user_id)
         new_quantity = await session.scalar(
@@ -106,13 +116,11 @@ async def add_to_cart(
             .on_conflict_do_update(
                 index_elements=[CartLineRow.user_id, CartLineRow.product_id],
                 set_={"quantity": CartLineRow.quantity + quantity},
-                where=CartLineRow.quantity + quantity <= checked.limit,
+                where=CartLineRow.quantity + quantity <= limit,
             )
             .returning(CartLineRow.quantity)
         )
-    if new_quantity is None:  # another request grew the line meanwhile
-        return [checked.refusal(checked.limit + 1) or product_not_found(product)]
-    return []
+    return new_quantity is not None
 
 
 async def update_cart_line(

@@ -210,11 +210,8 @@ async def _priced(
         logger.warning("checkout could not be priced: %s", exc.__cause__ or exc)
         return _unavailable(exc.what)
     except MixedCurrencies as exc:
-        return _fail(
-            _cart_problem(
-                UserErrorCode.CURRENCY_MISMATCH, f"{exc}; remove the products in the other currency"
-            )
-        )
+        message = f"{exc}; remove the products in the other currency"
+        return _fail(_cart_problem(UserErrorCode.CURRENCY_MISMATCH, message))
     if priced.missing:
         return _fail(
             *(
@@ -225,21 +222,22 @@ async def _priced(
                 for pid in priced.missing
             )
         )
-    if expected is not None and (expected.amount, expected.currency) != (
-        priced.total,
-        priced.currency,
-    ):
-        new = ExpectedTotal(priced.total, priced.currency)
-        return _fail(
-            user_error(
-                UserErrorCode.PRICE_CHANGED,
-                f"The total changed from {expected} to {new} since the cart was shown; "
-                "review the cart and check out again",
-                "input",
-                "expectedTotal",
-            )
-        )
-    return priced
+    changed = _price_changed(expected, priced)
+    return priced if changed is None else _fail(changed)
+
+
+def _price_changed(expected: ExpectedTotal | None, priced: PricedCart) -> UserError | None:
+    """PRICE_CHANGED if the customer expects a total other than the cart's now."""
+    now = ExpectedTotal(priced.total, priced.currency)
+    if expected is None or (expected.amount, expected.currency) == (now.amount, now.currency):
+        return None
+    return user_error(
+        UserErrorCode.PRICE_CHANGED,
+        f"The total changed from {expected} to {now} since the cart was shown; "
+        "review the cart and check out again",
+        "input",
+        "expectedTotal",
+    )
 
 
 async def _reserve(
@@ -284,8 +282,16 @@ async def _write_order(
             expires_at=func.now() + services.reservation_ttl,
         )
     )
-    await session.flush()  # the order row first: lines reference it
-    session.add_all(
+    await session.flush()  # the order row first: lines and promotions reference it
+    session.add_all(_order_details(order_id, priced))
+    await session.execute(delete(CartLineRow).where(CartLineRow.user_id == request.user_id))
+
+
+def _order_details(
+    order_id: uuid.UUID, priced: PricedCart
+) -> list[OrderLineRow | OrderPromotionRow]:
+    """The order's lines and applied promotions, as priced: a snapshot of the catalogue."""
+    lines = [
         OrderLineRow(
             order_id=order_id,
             line_number=number,
@@ -296,8 +302,8 @@ async def _write_order(
             unit_price=line.unit_price,
         )
         for number, line in enumerate(priced.lines, start=1)
-    )
-    session.add_all(
+    ]
+    promotions = [
         OrderPromotionRow(
             order_id=order_id,
             position=position,
@@ -306,8 +312,8 @@ async def _write_order(
             amount=discount.amount,
         )
         for position, discount in enumerate(priced.discounts, start=1)
-    )
-    await session.execute(delete(CartLineRow).where(CartLineRow.user_id == request.user_id))
+    ]
+    return [*lines, *promotions]
 
 
 async def _compensate(services: OrdersServices, order_id: uuid.UUID) -> None:

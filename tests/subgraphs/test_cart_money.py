@@ -218,3 +218,37 @@ async def test_without_products_or_promotions_the_money_is_an_error_and_checkout
     }
     assert await stock_of(stack, products["assam"]["id"]) == (9, 0)
     assert await stack.sql("orders", "SELECT id FROM orders") == []
+
+
+async def test_a_cart_whose_currencies_diverged_has_no_total_and_cannot_check_out(
+    stack: Stack,
+) -> None:
+    token = customer_token()
+    mug = await make_product(stack, name="Mug", price="12.00", stock=5)
+    tasse = await make_product(stack, name="Tasse", stock=5)
+    await add_to_cart(stack, token, mug["id"])
+    await add_to_cart(stack, token, tasse["id"])
+    priced = await stack.data("products", EUR_PRICE, {"id": tasse["id"]}, admin_token())
+    assert priced["updateProduct"]["userErrors"] == []
+
+    shown = await stack.gql("orders", "{ cart { totalQuantity total { amount } } }", token=token)
+    assert shown["data"] == {"cart": {"totalQuantity": 2, "total": None}}
+    assert [(e["path"], e["message"], e["extensions"]) for e in shown["errors"]] == [
+        (
+            ["cart", "total"],
+            "The cart mixes currencies (EUR, USD); remove the products in the other currency",
+            {"code": "CURRENCY_MISMATCH"},
+        )
+    ]
+    refused = await stack.data("orders", CHECKOUT, {"input": {"idempotencyKey": "k"}}, token)
+    assert refused["checkout"] == {
+        "order": None,
+        "userErrors": [
+            {
+                "code": "CURRENCY_MISMATCH",
+                "field": None,
+                "message": "The cart mixes currencies (EUR, USD); remove the products in the "
+                "other currency",
+            }
+        ],
+    }
