@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 from orders_helpers import PAY, add_to_cart, checkout, pay, stock_of
@@ -86,3 +87,14 @@ async def test_the_payment_token_has_no_default(stack: Stack) -> None:
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
     assert "paymentToken" in body["errors"][0]["message"]
     assert stack.payments.charges == {}
+
+
+async def test_one_key_sent_for_two_orders_at_once_pays_one(stack: Stack) -> None:
+    token = customer_token()
+    item = await make_product(stack, price="5.00", stock=4)
+    orders = [await _order(stack, token, item["id"], f"c{n}") for n in range(2)]
+    results = await asyncio.gather(*(pay(stack, token, order, "p1") for order in orders))
+    assert sorted(r["order"]["status"] for r in results) == ["PAID", "PENDING_PAYMENT"]
+    assert sorted(len(r["userErrors"]) for r in results) == [0, 1]
+    assert [e for r in results for e in r["userErrors"]] == [OTHER_ORDER]
+    assert len(stack.payments.charges) == 1
