@@ -7,7 +7,7 @@ on them without talking to the others, and seeding twice changes nothing.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -28,7 +28,8 @@ from .orders.models import (
     OrderRow,
     PaymentRow,
 )
-from .products.models import ProductRow
+from .products.models import CategoryRow, ProductRow
+from .products.text import fold, slugify
 from .promotions.seed import seed_promotions
 
 NAMESPACE = uuid.UUID("6f1c2a4e-5b7d-4c1e-9a3f-2d8e7b6a5c40")
@@ -51,7 +52,8 @@ DEMO_USERS = (
     DemoUser("carol@example.com", "carol-password", "Carol Customer", "CUSTOMER"),
 )
 
-# (category, sku prefix, [(name, price, stock)])
+# (category, sku prefix, [(name, price, stock)]); category slugs are made from the names
+# (text.slugify: "Mugs & Cups" -> "mugs-cups").
 CATALOGUE: tuple[tuple[str, str, tuple[tuple[str, str, int], ...]], ...] = (
     (
         "Coffee",
@@ -59,7 +61,7 @@ CATALOGUE: tuple[tuple[str, str, tuple[tuple[str, str, int], ...]], ...] = (
         (
             ("Ethiopia Yirgacheffe Beans 250g", "14.50", 120),
             ("Colombia Huila Beans 1kg", "39.00", 40),
-            ("Espresso House Blend 500g", "18.90", 80),
+            ("Café Crème House Blend 500g", "18.90", 80),
             ("Decaf Swiss Water 250g", "13.75", 25),
             ("Cold Brew Concentrate 1L", "11.20", 60),
             ("Kenya AA Beans 250g", "16.40", 0),
@@ -145,6 +147,64 @@ CATALOGUE: tuple[tuple[str, str, tuple[tuple[str, str, int], ...]], ...] = (
     ),
 )
 
+# Written to be searched: only the Earl Grey products mention "earl" (no "early" either).
+DESCRIPTIONS: dict[str, str] = {
+    "COF-001": "Washed Ethiopian arabica with jasmine, bergamot and lemon notes; light roast.",
+    "COF-002": "A balanced Colombian coffee with caramel sweetness and red apple; medium roast.",
+    "COF-003": "Our espresso blend of Brazilian and Indian beans: cocoa, hazelnut, a thick crema.",
+    "COF-004": "Decaffeinated without chemicals by the Swiss Water process; milk chocolate notes.",
+    "COF-005": "Steeped for 18 hours; mix one part with three parts water or milk, over ice.",
+    "COF-006": "Bright blackcurrant and grapefruit acidity from Kenyan highland farms.",
+    "COF-007": "Volcanic soil, full body, dark chocolate and a hint of smoke.",
+    "COF-008": "Ten pour-over coffee bags that hang on any cup: just add hot water.",
+    "COF-009": "Wet-hulled Indonesian coffee, earthy and syrupy, with cedar and spice.",
+    "BRW-001": "The classic cone dripper in ceramic for clean, bright filter coffee.",
+    "BRW-002": "Precise pouring spout and a built-in thermometer for pour-over brewing.",
+    "BRW-003": "Conical steel burrs with 40 settings, from espresso fine to French press coarse.",
+    "BRW-004": "Borosilicate glass and a stainless mesh filter: full-bodied coffee in 4 minutes.",
+    "BRW-005": "Unbleached paper filters sized for the V60 dripper.",
+    "BRW-006": "Weighs to 0.1 g with a built-in timer for repeatable recipes.",
+    "BRW-007": "The travel press that brews coffee or espresso-style shots in a minute.",
+    "BRW-008": "Italian stovetop espresso maker in aluminium for strong, rich coffee.",
+    "BRW-009": "Battery whisk that foams milk for lattes and cappuccinos in seconds.",
+    "TEA-001": "Spring harvest black tea from the Himalayan foothills: floral and muscatel.",
+    "TEA-002": "Steamed Japanese green tea, grassy and sweet; brew at 70 degrees.",
+    "TEA-003": "Earl Grey black tea scented with bergamot oil and blue cornflower petals.",
+    "TEA-004": "Caffeine-free South African red bush infusion with Madagascar vanilla.",
+    "TEA-005": "Stone-ground shade-grown green tea powder for whisking; vivid and umami.",
+    "TEA-006": "Green tea leaves hand-rolled into pearls and scented with fresh jasmine blossoms.",
+    "TEA-007": "Assam black tea with cardamom, cinnamon, ginger and clove; simmer with milk.",
+    "TEA-008": "Lightly oxidised oolong from Fujian with orchid aroma and a buttery finish.",
+    "TEA-009": "Whole chamomile flowers for a calming, honeyed herbal infusion.",
+    "MUG-001": "Hand-glazed stoneware mug, dishwasher and microwave safe.",
+    "MUG-002": "Two insulated borosilicate glasses that keep drinks hot and hands cool.",
+    "MUG-003": "Vacuum-insulated steel tumbler with a leak-proof lid; hot for six hours.",
+    "MUG-004": "Four thick-walled porcelain demitasse cups that hold the heat of a shot.",
+    "MUG-005": "Lightweight enamelled steel mug for camping and the garden.",
+    "MUG-006": "Fine white porcelain cup and saucer for an afternoon tea.",
+    "MUG-007": "A wide French-style bowl for café au lait and big milky coffees.",
+    "MUG-008": "Keeps tea or coffee hot for 12 hours and cold drinks cold for 24.",
+    "MUG-009": "Two small tumblers sized for a cortado or a gibraltar.",
+    "SNK-001": "Single-origin cocoa from Ecuador; pairs with a dark roast.",
+    "SNK-002": "Twice-baked Tuscan biscuits with whole almonds, made for dunking.",
+    "SNK-003": "Dutch waffle cookies with salted caramel syrup; rest one on your cup.",
+    "SNK-004": "Buttery Scottish shortbread with stem ginger pieces.",
+    "SNK-005": "Crunchy hazelnut praline coated in milk chocolate.",
+    "SNK-006": "Chewy oat cookies sweetened with wildflower honey.",
+    "SNK-007": "Slow-candied Sicilian orange strips, half dipped in dark chocolate.",
+    "SNK-008": "Creamy white chocolate blended with Japanese matcha green tea.",
+    "SNK-009": "Classic almond cantuccini from Prato in a gift tin.",
+    "GFT-001": "Three single-origin coffees, a stoneware mug and a bar of dark chocolate.",
+    "GFT-002": "Six teas to compare: Darjeeling, Sencha, Earl Grey, Oolong, Rooibos and Chai.",
+    "GFT-003": "A V60 dripper, gooseneck kettle, scale and filters to brew like a barista.",
+    "GFT-004": "A digital gift card for anything in the shop, sent by email.",
+    "GFT-005": "A digital gift card for anything in the shop, sent by email.",
+    "GFT-006": "A fresh bag of roaster's choice coffee every month for three months.",
+    "GFT-007": "Four deep stainless spoons for tasting coffee like the professionals.",
+    "GFT-008": "A fine mesh infuser basket and a glass teapot for loose-leaf tea.",
+    "GFT-009": "Four chocolates matched with four coffees, with tasting notes.",
+}
+
 
 def product_id(sku: str) -> uuid.UUID:
     """The demo product's stable id, derived from its SKU."""
@@ -166,6 +226,17 @@ class DemoProduct:
     category: str
     price: Decimal
     stock: int
+    description: str = ""
+
+    @property
+    def slug(self) -> str:
+        """The product's URL slug (every demo name makes a distinct one)."""
+        return slugify(self.name)
+
+    @property
+    def category_slug(self) -> str:
+        """Its category's slug: "Mugs & Cups" -> "mugs-cups"."""
+        return slugify(self.category)
 
 
 def demo_products() -> list[DemoProduct]:
@@ -174,7 +245,8 @@ def demo_products() -> list[DemoProduct]:
     for category, prefix, items in CATALOGUE:
         for index, (name, price, stock) in enumerate(items, start=1):
             sku = f"{prefix}-{index:03d}"
-            result.append(DemoProduct(product_id(sku), sku, name, category, Decimal(price), stock))
+            product = DemoProduct(product_id(sku), sku, name, category, Decimal(price), stock)
+            result.append(replace(product, description=DESCRIPTIONS[sku]))
     return result
 
 
@@ -208,15 +280,20 @@ async def seed_accounts(db: Database) -> None:
 
 
 async def seed_products(db: Database) -> None:
-    """Insert the demo catalogue, leaving existing products as they are."""
+    """Insert the demo categories and catalogue, leaving existing ones as they are."""
     now = datetime.now(UTC)
+    categories = [{"slug": slugify(name), "name": name} for name, _, _ in CATALOGUE]
     rows = [
         {
             "id": p.id,
             "sku": p.sku,
+            "slug": p.slug,
             "name": p.name,
-            "description": f"{p.name} from our {p.category.lower()} range.",
-            "category": p.category,
+            "description": p.description,
+            "name_folded": fold(p.name),
+            "description_folded": fold(p.description),
+            "category_slug": p.category_slug,
+            "image_url": f"/images/products/{p.slug}.jpg",
             "price_amount": p.price,
             "currency_code": "USD",
             # Spread creation times so "newest first" is meaningful.
@@ -226,6 +303,7 @@ async def seed_products(db: Database) -> None:
         for index, p in enumerate(demo_products())
     ]
     async with db.session() as session, session.begin():
+        await session.execute(insert(CategoryRow).values(categories).on_conflict_do_nothing())
         await session.execute(insert(ProductRow).values(rows).on_conflict_do_nothing())
 
 

@@ -25,6 +25,7 @@ from subgraphs.common.internal import require_service
 from subgraphs.common.types import UserError, UserErrorCode, user_error
 
 from . import stock
+from .availability import AvailabilityQuery
 from .stock import Failure
 
 Info = strawberry.Info[Context, None]
@@ -382,7 +383,7 @@ def _shortage_errors(
 
 
 @strawberry.type
-class Query:
+class Query(AvailabilityQuery):
     @strawberry.field(
         description="A reservation by id (admin or service).", directives=[staff_only()]
     )

@@ -10,7 +10,7 @@ from enum import Enum
 from typing import cast
 
 import strawberry
-from sqlalchemy import func, select
+from sqlalchemy import select
 from strawberry.federation.schema_directives import Authenticated
 
 from subgraphs.common.auth import Viewer
@@ -20,13 +20,7 @@ from subgraphs.common.entities import EntitySchema, in_chunks
 from subgraphs.common.errors import BadUserInput, Forbidden
 from subgraphs.common.ids import parse_uuid
 from subgraphs.common.inputs import max_length
-from subgraphs.common.pagination import (
-    Connection,
-    PageQuery,
-    build_connection,
-    decode_cursor,
-    page_size,
-)
+from subgraphs.common.pagination import Connection, PageArgs
 from subgraphs.common.types import CurrencyCode, Money, UserError, check_decimal
 
 from . import cart as carts
@@ -36,7 +30,6 @@ from .cart_graph import Cart
 from .graph_types import AppliedPromotion, Product
 from .models import OrderLineRow, OrderPromotionRow, OrderRow
 from .services import OrdersServices
-from .user_orders import NEWEST_FIRST
 
 Info = strawberry.Info[Context, None]
 # Providers' card tokens are a few dozen characters; longer is not a token.
@@ -216,68 +209,6 @@ class Order:
         return await _order_promotions(info.context, self.row)
 
 
-def _sort_key_values(row: OrderRow) -> tuple[datetime, uuid.UUID]:
-    return row.created_at, row.id
-
-
-async def _order_connection(
-    info: Info,
-    owner: uuid.UUID | None,
-    first: int | None,
-    after: str | None,
-    status: OrderStatus | None,
-) -> Connection[Order]:
-    state = status.value if status else None
-    stmt, size = PageQuery(
-        user_orders.filtered(select(OrderRow), owner, state), NEWEST_FIRST, first, after
-    ).statement()
-    db = info.context.db
-    async with db.session() as session:
-        rows = (await session.scalars(stmt)).all()
-
-    async def count() -> int:
-        counted = user_orders.filtered(select(func.count(OrderRow.id)), owner, state)
-        async with db.session() as session:
-            return int(await session.scalar(counted) or 0)
-
-    return build_connection(
-        rows, size, after, _sort_key_values, NEWEST_FIRST, Order.from_row, count
-    )
-
-
-async def _user_order_connection(
-    context: Context,
-    owner: uuid.UUID,
-    first: int | None,
-    after: str | None,
-    status: OrderStatus | None,
-) -> Connection[Order]:
-    """One user's orders through the request's loaders, so N users cost the SQL of one."""
-    size = page_size(first)
-    if after is not None:
-        decode_cursor(after, NEWEST_FIRST)  # a bad cursor fails this field, not the batch
-    state = status.value if status else None
-
-    async def load_pages(requests: Sequence[user_orders.PageRequest]) -> list[list[OrderRow]]:
-        return await user_orders.load_pages(context.db, requests)
-
-    async def load_counts(requests: Sequence[user_orders.CountRequest]) -> list[int]:
-        return await user_orders.load_counts(context.db, requests)
-
-    rows = await context.loader("user_order_pages", load_pages).load(
-        user_orders.PageRequest(owner, first, after, state)
-    )
-
-    async def count() -> int:
-        return await context.loader("user_order_counts", load_counts).load(
-            user_orders.CountRequest(owner, state)
-        )
-
-    return build_connection(
-        rows, size, after, _sort_key_values, NEWEST_FIRST, Order.from_row, count
-    )
-
-
 @strawberry.federation.type(keys=["id"])
 class User:
     id: strawberry.ID
@@ -290,15 +221,21 @@ class User:
     async def orders(
         self,
         info: Info,
-        first: int | None = 20,
+        first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         status: OrderStatus | None = None,
     ) -> Connection[Order]:
         info.context.auth.require_self_or_admin(str(self.id))
         owner = parse_uuid(str(self.id))
         if owner is None:
             raise BadUserInput("User id must be a UUID")
-        return await _user_order_connection(info.context, owner, first, after, status)
+        args = PageArgs(first, after, last, before)
+        state = status.value if status else None
+        return await user_orders.user_order_connection(
+            info.context, owner, args, state, Order.from_row
+        )
 
 
 @strawberry.input
@@ -439,13 +376,19 @@ class Query:
     async def orders(
         self,
         info: Info,
-        first: int | None = 20,
+        first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         status: OrderStatus | None = None,
     ) -> Connection[Order]:
         viewer = info.context.auth.require_viewer()
         owner = None if viewer.is_admin else _viewer_id(info)
-        return await _order_connection(info, owner, first, after, status)
+        args = PageArgs(first, after, last, before)
+        state = status.value if status else None
+        return await user_orders.order_connection(
+            info.context.db, owner, args, state, Order.from_row
+        )
 
 
 @strawberry.type

@@ -1,33 +1,58 @@
-"""User.orders for many users at once, for `_entities` batches.
+"""The orders connections: `Query.orders` and `User.orders`, the latter batched.
 
-Strawberry resolves `User.orders` once per representation; these batch
-functions answer all of a request's calls together: one statement per distinct
-page request (size, cursor, status) and one grouped COUNT per distinct status,
-however many users are asked for.
+Strawberry resolves `User.orders` once per representation of an `_entities`
+batch; `user_order_connection` answers all of a request's calls together: one
+statement per distinct page request (arguments and status) for the pages, one
+more per request shape that pages from a cursor (is there anything before
+it?), and one grouped COUNT per distinct status, however many users are asked
+for.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, Uuid, any_, bindparam, func, select, true
+from sqlalchemy import ColumnElement, Select, Uuid, any_, bindparam, exists, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
+from subgraphs.common.context import Context
 from subgraphs.common.database import Database
-from subgraphs.common.pagination import PageQuery, SortKey
+from subgraphs.common.pagination import (
+    Connection,
+    Ordering,
+    Page,
+    PageArgs,
+    PageQuery,
+    PageWindow,
+    SortKey,
+    build_connection,
+    load_page,
+    page_of,
+    page_window,
+)
 
 from .models import OrderRow
 
-NEWEST_FIRST = (
-    SortKey(OrderRow.created_at, True, encode=datetime.isoformat, decode=datetime.fromisoformat),
-    SortKey(OrderRow.id, True, decode=uuid.UUID),
+T = TypeVar("T")
+NEWEST_FIRST = Ordering(
+    "NEWEST",
+    (
+        SortKey(
+            OrderRow.created_at, True, encode=datetime.isoformat, decode=datetime.fromisoformat
+        ),
+        SortKey(OrderRow.id, True, decode=uuid.UUID),
+    ),
 )
+
+
+def _key_values(row: OrderRow) -> tuple[datetime, uuid.UUID]:
+    return row.created_at, row.id
 
 
 def filtered(stmt: Select[Any], owner: uuid.UUID | None, status: str | None) -> Select[Any]:
@@ -39,19 +64,63 @@ def filtered(stmt: Select[Any], owner: uuid.UUID | None, status: str | None) -> 
     return stmt
 
 
+async def order_connection(
+    db: Database,
+    owner: uuid.UUID | None,
+    args: PageArgs,
+    status: str | None,
+    to_node: Callable[[OrderRow], T],
+) -> Connection[T]:
+    """One page of `owner`'s orders (None: everyone's), newest first."""
+    window = page_window(args, NEWEST_FIRST)
+    query = PageQuery(filtered(select(OrderRow), owner, status), NEWEST_FIRST, window)
+    async with db.session() as session:
+        page = await load_page(session, query)
+
+    async def count() -> int:
+        counted = filtered(select(func.count(OrderRow.id)), owner, status)
+        async with db.session() as session:
+            return int(await session.scalar(counted) or 0)
+
+    return build_connection(page, NEWEST_FIRST, _key_values, to_node, count)
+
+
+async def user_order_connection(
+    context: Context,
+    owner: uuid.UUID,
+    args: PageArgs,
+    status: str | None,
+    to_node: Callable[[OrderRow], T],
+) -> Connection[T]:
+    """One user's orders through the request's loaders, so N users cost the SQL of one."""
+    page_window(args, NEWEST_FIRST)  # bad arguments fail this field, not the batch
+
+    async def pages(requests: Sequence[PageRequest]) -> list[Page[OrderRow]]:
+        return await load_pages(context.db, requests)
+
+    async def counts(requests: Sequence[CountRequest]) -> list[int]:
+        return await load_counts(context.db, requests)
+
+    page = await context.loader("user_order_pages", pages).load(PageRequest(owner, args, status))
+
+    async def count() -> int:
+        return await context.loader("user_order_counts", counts).load(CountRequest(owner, status))
+
+    return build_connection(page, NEWEST_FIRST, _key_values, to_node, count)
+
+
 @dataclass(frozen=True)
 class PageRequest:
     """One user's page as the field was asked for (arguments already validated)."""
 
     owner: uuid.UUID
-    first: int | None
-    after: str | None
+    args: PageArgs
     status: str | None
 
     @property
-    def shape(self) -> tuple[int | None, str | None, str | None]:
+    def shape(self) -> tuple[PageArgs, str | None]:
         """What the statement depends on besides the owner."""
-        return self.first, self.after, self.status
+        return self.args, self.status
 
 
 @dataclass(frozen=True)
@@ -66,36 +135,66 @@ def _owner_ids(requests: Sequence[PageRequest] | Sequence[CountRequest]) -> Any:
     return bindparam("owners", owners, type_=ARRAY(Uuid()))
 
 
-def _pages_statement(requests: Sequence[PageRequest]) -> Select[Any]:
-    """Every owner's page (plus one row, for hasNextPage) through a LATERAL keyset scan.
+def _owners(requests: Sequence[PageRequest]) -> Any:
+    return func.unnest(_owner_ids(requests)).table_valued("user_id").render_derived("owner")
+
+
+def _pages_statement(requests: Sequence[PageRequest], window: PageWindow) -> Select[Any]:
+    """Every owner's page (plus one row, for more) through a LATERAL keyset scan.
 
     Each owner's page is an index range scan on (user_id, created_at, id) that
     stops after size + 1 rows, however many orders the owner has.
     """
-    shape = requests[0]
-    owner = func.unnest(_owner_ids(requests)).table_valued("user_id").render_derived("owner")
-    page = filtered(select(OrderRow).where(OrderRow.user_id == owner.c.user_id), None, shape.status)
-    statement, _ = PageQuery(page, NEWEST_FIRST, shape.first, shape.after).statement()
-    rows = statement.lateral("page")
-    return (
-        select(aliased(OrderRow, rows))
-        .select_from(owner)
-        .join(rows, true())
-        .order_by(rows.c.user_id, rows.c.created_at.desc(), rows.c.id.desc())
-    )
+    owner = _owners(requests)
+    page = select(OrderRow).where(OrderRow.user_id == owner.c.user_id)
+    page = filtered(page, None, requests[0].status)
+    rows = PageQuery(page, NEWEST_FIRST, window).statement().lateral("page")
+    return select(aliased(OrderRow, rows)).select_from(owner).join(rows, true())
 
 
-async def load_pages(db: Database, requests: Sequence[PageRequest]) -> list[list[OrderRow]]:
-    """For each request, up to size + 1 rows in page order."""
+def _owners_with(
+    requests: Sequence[PageRequest], condition: ColumnElement[bool] | None
+) -> Select[Any] | None:
+    """The owners having an order (in the status) that meets `condition`; None: no check."""
+    if condition is None:
+        return None
+    owner = _owners(requests)
+    theirs = select(OrderRow.id).where(OrderRow.user_id == owner.c.user_id, condition)
+    return select(owner.c.user_id).where(exists(filtered(theirs, None, requests[0].status)))
+
+
+async def _load_shape(
+    session: Any, group: Sequence[PageRequest], window: PageWindow
+) -> dict[uuid.UUID, Page[OrderRow]]:
+    """The pages of one request shape, for each of its owners."""
+    fetched: dict[uuid.UUID, list[OrderRow]] = defaultdict(list)
+    for row in (await session.scalars(_pages_statement(group, window))).all():
+        fetched[row.user_id].append(row)
+    sides = PageQuery(select(OrderRow), NEWEST_FIRST, window)
+    found: list[set[uuid.UUID]] = []
+    for check in (_owners_with(group, sides.behind()), _owners_with(group, sides.past_stop())):
+        found.append(set() if check is None else set((await session.scalars(check)).all()))
+    behind, past_stop = found
+    pages = {}
+    for owner in {request.owner for request in group}:
+        # travel order: newest first going forward, oldest first going backward
+        rows = sorted(fetched[owner], key=_key_values, reverse=window.forward)
+        pages[owner] = page_of(window, rows, owner in behind, owner in past_stop)
+    return pages
+
+
+async def load_pages(db: Database, requests: Sequence[PageRequest]) -> list[Page[OrderRow]]:
+    """For each request, its Page."""
     by_shape: dict[tuple[Any, ...], list[PageRequest]] = defaultdict(list)
     for request in requests:
         by_shape[request.shape].append(request)
-    found: dict[tuple[tuple[Any, ...], uuid.UUID], list[OrderRow]] = defaultdict(list)
+    found: dict[tuple[tuple[Any, ...], uuid.UUID], Page[OrderRow]] = {}
     async with db.session() as session:
         for shape, group in by_shape.items():
-            for row in (await session.scalars(_pages_statement(group))).all():
-                found[shape, row.user_id].append(row)
-    return [found.get((request.shape, request.owner), []) for request in requests]
+            window = page_window(group[0].args, NEWEST_FIRST)
+            for owner, page in (await _load_shape(session, group, window)).items():
+                found[shape, owner] = page
+    return [found[request.shape, request.owner] for request in requests]
 
 
 async def load_counts(db: Database, requests: Sequence[CountRequest]) -> list[int]:

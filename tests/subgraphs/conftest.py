@@ -37,10 +37,12 @@ async def stack(pg_server_url: str) -> AsyncIterator[Stack]:
     await prepare(urls, seed=False)
     payments = FakePaymentProvider()
     servers: dict[str, RunningServer] = {}
-    for name in ("accounts", "products", "inventory", "promotions"):
+    for name in ("accounts", "inventory", "products", "promotions"):
         options: dict[str, Any] = {"codec": CODEC}
         if name == "inventory":
             options["sweep_interval"] = 0
+        if name == "products":  # products asks inventory for the inStock filter
+            options["inventory_url"] = servers["inventory"].graphql_url
         servers[name] = await start_server(create_app(name, urls[name], **options))
     servers["orders"] = await start_server(
         create_app(

@@ -14,6 +14,7 @@ from subgraphs.common.auth import ADMIN, CUSTOMER, SERVICE, TokenCodec
 from subgraphs.common.database import Database
 from subgraphs.common.serve import RunningServer
 from subgraphs.orders.payments import FakePaymentProvider
+from subgraphs.products.text import slugify
 
 # A fresh secret per test session: no test may pass only because a secret is well known.
 _SECRET = secrets.token_urlsafe(32)
@@ -21,7 +22,7 @@ CODEC = TokenCodec("HS256", _SECRET, _SECRET)
 
 TABLES = {
     "accounts": ["users", "login_failures"],
-    "products": ["products"],
+    "products": ["products", "categories"],
     "inventory": ["stock_adjustments", "reservation_lines", "reservations", "stock_items"],
     "orders": ["payments", "order_lines", "orders", "cart_lines", "carts"],
     "promotions": ["promotions"],
@@ -102,9 +103,15 @@ class Stack:
 CREATE_PRODUCT = """
 mutation Create($input: CreateProductInput!) {
   createProduct(input: $input) {
-    product { id sku name category price { amount currencyCode } createdAt }
+    product { id sku slug name category { slug } price { amount currencyCode } createdAt }
     userErrors { code field message }
   }
+}
+"""
+
+CREATE_CATEGORY = """
+mutation CreateCategory($input: CreateCategoryInput!) {
+  createCategory(input: $input) { category { slug name } userErrors { code field message } }
 }
 """
 
@@ -119,6 +126,22 @@ mutation Adjust($input: AdjustStockInput!) {
 """
 
 
+async def make_category(stack: Stack, name: str) -> str:
+    """The slug of the category called `name`, created unless it exists."""
+    slug = slugify(name)
+    variables = {"input": {"name": name, "slug": slug}}
+    payload = (await stack.data("products", CREATE_CATEGORY, variables, admin_token()))[
+        "createCategory"
+    ]
+    assert payload["userErrors"] in ([], [_slug_taken(slug)]), payload
+    return slug
+
+
+def _slug_taken(slug: str) -> dict[str, Any]:
+    message = f"A category with slug {slug} exists"
+    return {"code": "SLUG_TAKEN", "field": ["input", "slug"], "message": message}
+
+
 async def make_product(
     stack: Stack,
     *,
@@ -127,7 +150,10 @@ async def make_product(
     price: str = "10.00",
     category: str = "Testing",
     stock: int | None = None,
+    description: str = "",
 ) -> dict[str, Any]:
+    """A new product in the category called `category` (created if need be)."""
+    slug = await make_category(stack, category)
     payload = (
         await stack.data(
             "products",
@@ -136,7 +162,8 @@ async def make_product(
                 "input": {
                     "sku": sku or f"SKU-{uuid.uuid4().hex[:10]}",
                     "name": name,
-                    "category": category,
+                    "categorySlug": slug,
+                    "description": description,
                     "price": {"amount": price, "currencyCode": "USD"},
                 }
             },
@@ -148,6 +175,28 @@ async def make_product(
     if stock:
         await set_stock(stack, product["id"], stock)
     return product
+
+
+async def insert_products(
+    stack: Stack, sku_prefix: str, name_prefix: str, count: int, price_sql: str = "1"
+) -> None:
+    """`count` products straight into the table (fast): SKU `<sku_prefix>-<i>`, name
+    `<name_prefix> <i>`, price the SQL expression `price_sql` of `i`, category "bulk"."""
+    await stack.sql(
+        "products",
+        "INSERT INTO categories (slug, name) VALUES ('bulk', 'Bulk') ON CONFLICT DO NOTHING",
+    )
+    await stack.sql(
+        "products",
+        "INSERT INTO products (id, sku, slug, name, name_folded, description_folded, "
+        "category_slug, price_amount, currency_code) "
+        "SELECT gen_random_uuid(), :sku || '-' || i, lower(:sku) || '-' || i, :label || ' ' || i, "
+        f"lower(:label || ' ' || i), '', 'bulk', {price_sql}, 'USD' "
+        "FROM generate_series(1, :n) AS i",
+        sku=sku_prefix,
+        label=name_prefix,
+        n=count,
+    )
 
 
 async def set_stock(stack: Stack, product_id: str, delta: int) -> dict[str, Any]:

@@ -8,7 +8,9 @@ from subgraph_stack import CREATE_PRODUCT, Stack, admin_token, customer_token, m
 
 PRODUCT = """
 query Product($id: ID, $sku: String) {
-  product(id: $id, sku: $sku) { id sku name description category price { amount currencyCode } }
+  product(id: $id, sku: $sku) {
+    id sku slug name description category { slug name } price { amount currencyCode }
+  }
 }
 """
 PRODUCTS = """
@@ -24,7 +26,7 @@ query Products($first: Int, $after: String, $filter: ProductFilter, $sort: Produ
 UPDATE = """
 mutation Update($input: UpdateProductInput!) {
   updateProduct(input: $input) {
-    product { id name category price { amount currencyCode } }
+    product { id slug name category { slug } imageUrl price { amount currencyCode } }
     userErrors { code field message }
   }
 }
@@ -40,7 +42,7 @@ def _input(**overrides: object) -> dict[str, object]:
     base: dict[str, object] = {
         "sku": "MUG-1",
         "name": "Mug",
-        "category": "Kitchen",
+        "categorySlug": "kitchen",
         "price": {"amount": "12.50", "currencyCode": "USD"},
     }
     return {"input": {**base, **overrides}}
@@ -54,9 +56,10 @@ async def test_admin_creates_and_anyone_reads_a_product(stack: Stack) -> None:
     expected = {
         "id": created["id"],
         "sku": "MUG-1",
+        "slug": "mug",
         "name": "Mug",
         "description": "",
-        "category": "Kitchen",
+        "category": {"slug": "kitchen", "name": "Kitchen"},
         "price": {"amount": "12.50", "currencyCode": "USD"},
     }
     assert by_id["product"] == expected
@@ -70,7 +73,7 @@ async def test_product_lookup_needs_exactly_one_key(stack: Stack) -> None:
         body = await stack.gql("products", PRODUCT, variables)
         assert body["data"] == {"product": None}
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-        assert body["errors"][0]["message"] == "Pass exactly one of `id` or `sku`"
+        assert body["errors"][0]["message"] == "Pass exactly one of `id`, `sku` or `slug`"
 
 
 async def test_writes_need_an_admin(stack: Stack) -> None:
@@ -84,7 +87,9 @@ async def test_writes_need_an_admin(stack: Stack) -> None:
 
 async def test_create_rejects_bad_input_and_duplicate_skus(stack: Stack) -> None:
     await make_product(stack, sku="DUP-1")
-    duplicate = await stack.data("products", CREATE_PRODUCT, _input(sku="DUP-1"), admin_token())
+    duplicate = await stack.data(
+        "products", CREATE_PRODUCT, _input(sku="DUP-1", categorySlug="testing"), admin_token()
+    )
     assert duplicate["createProduct"]["userErrors"] == [
         {"code": "SKU_TAKEN", "field": ["input", "sku"], "message": "SKU DUP-1 is taken"}
     ]
@@ -92,11 +97,15 @@ async def test_create_rejects_bad_input_and_duplicate_skus(stack: Stack) -> None
         bad = await stack.data(
             "products",
             CREATE_PRODUCT,
-            _input(sku="NEW-1", price={"amount": amount, "currencyCode": "USD"}),
+            _input(
+                sku="NEW-1", categorySlug="testing", price={"amount": amount, "currencyCode": "USD"}
+            ),
             admin_token(),
         )
         assert [e["code"] for e in bad["createProduct"]["userErrors"]] == ["INVALID_PRICE"], amount
-    empty = await stack.data("products", CREATE_PRODUCT, _input(sku=" ", name=""), admin_token())
+    empty = await stack.data(
+        "products", CREATE_PRODUCT, _input(sku=" ", name="", categorySlug="testing"), admin_token()
+    )
     assert [e["field"] for e in empty["createProduct"]["userErrors"]] == [
         ["input", "sku"],
         ["input", "name"],
@@ -162,17 +171,17 @@ async def test_filters_combine(stack: Stack) -> None:
     await make_product(stack, sku="T2", name="Black tea", category="Tea", price="9.00")
     await make_product(stack, sku="C1", name="Tea cup", category="Cups", price="5.00")
     await make_product(stack, sku="T3", name="100% Oolong", category="Tea", price="7.00")
-    body = await stack.data(
-        "products",
-        PRODUCTS,
-        {"filter": {"category": "Tea", "search": "TEA", "maxPrice": "8.00"}, "sort": "PRICE_ASC"},
-    )
+    tea_under_8 = {"categorySlug": "TEA", "search": "TEA", "maxPrice": "8.00"}
+    body = await stack.data("products", PRODUCTS, {"filter": tea_under_8, "sort": "PRICE_ASC"})
     assert [n["sku"] for n in body["products"]["nodes"]] == ["T1"]
     assert body["products"]["totalCount"] == 1
     percent = await stack.data("products", PRODUCTS, {"filter": {"search": "100%"}})
     assert [n["sku"] for n in percent["products"]["nodes"]] == ["T3"]
-    categories = await stack.data("products", "{ categories }")
-    assert categories["categories"] == ["Cups", "Tea"]
+    categories = await stack.data("products", "{ categories { slug name productCount } }")
+    assert categories["categories"] == [
+        {"slug": "cups", "name": "Cups", "productCount": 1},
+        {"slug": "tea", "name": "Tea", "productCount": 3},
+    ]
 
 
 async def test_page_size_is_capped_and_cursors_checked(stack: Stack) -> None:
@@ -190,6 +199,7 @@ async def test_page_size_is_capped_and_cursors_checked(stack: Stack) -> None:
 
 async def test_update_and_delete(stack: Stack) -> None:
     created = await make_product(stack, sku="U1", name="Old", category="A", price="1.00")
+    await make_product(stack, sku="U2", name="New", category="B")  # takes the slug "new"
     updated = await stack.data(
         "products",
         UPDATE,
@@ -197,6 +207,8 @@ async def test_update_and_delete(stack: Stack) -> None:
             "input": {
                 "id": created["id"],
                 "name": "New",
+                "categorySlug": "B",
+                "imageUrl": "/images/new.jpg",
                 "price": {"amount": "2.25", "currencyCode": "EUR"},
             }
         },
@@ -205,8 +217,10 @@ async def test_update_and_delete(stack: Stack) -> None:
     assert updated["updateProduct"] == {
         "product": {
             "id": created["id"],
+            "slug": "old",  # kept: links to the product keep working
             "name": "New",
-            "category": "A",
+            "category": {"slug": "b"},
+            "imageUrl": "/images/new.jpg",
             "price": {"amount": "2.25", "currencyCode": "EUR"},
         },
         "userErrors": [],
@@ -230,7 +244,7 @@ async def test_update_and_delete(stack: Stack) -> None:
     assert deleted["deleteProduct"] == {"deletedProductId": created["id"], "userErrors": []}
     again = await stack.data("products", DELETE, {"input": {"id": created["id"]}}, admin_token())
     assert again["deleteProduct"]["userErrors"][0]["code"] == "PRODUCT_NOT_FOUND"
-    assert await stack.sql("products", "SELECT id FROM products") == []
+    assert [r.sku for r in await stack.sql("products", "SELECT sku FROM products")] == ["U2"]
 
 
 async def test_entities_resolve_by_id_and_by_sku(stack: Stack) -> None:

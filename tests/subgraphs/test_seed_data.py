@@ -13,9 +13,22 @@ async def test_seed_builds_a_consistent_demo_shop(stack: Stack) -> None:
     await prepare(stack.database_urls, seed=True)
     await prepare(stack.database_urls, seed=True)  # a second run adds nothing
 
-    products = await stack.data("products", "{ products(first: 100) { totalCount } categories }")
+    products = await stack.data(
+        "products",
+        "{ products(first: 100) { totalCount } categories { slug name productCount } }",
+    )
     assert products["products"]["totalCount"] == len(demo_products()) >= 50
-    assert len(products["categories"]) >= 5
+    assert products["categories"] == [
+        {"slug": slug, "name": name, "productCount": 9}
+        for slug, name in [
+            ("brewing", "Brewing"),
+            ("coffee", "Coffee"),
+            ("gifts", "Gifts"),
+            ("mugs-cups", "Mugs & Cups"),
+            ("snacks", "Snacks"),
+            ("tea", "Tea"),
+        ]
+    ]
 
     for user in DEMO_USERS:
         login = await stack.data(

@@ -17,7 +17,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from subgraph_stack import Stack, admin_token, customer_token, make_product
+from subgraph_stack import (
+    Stack,
+    admin_token,
+    customer_token,
+    insert_products,
+    make_product,
+)
 
 from subgraphs.common.entities import (
     DEFAULT_MAX_REPRESENTATIONS,
@@ -253,13 +259,7 @@ async def test_entity_lookups_send_at_most_a_chunk_of_keys_per_statement(
 
 async def test_entity_lookups_in_chunks_find_every_product(stack: Stack) -> None:
     count = IN_LIST_CHUNK + 200
-    await stack.sql(
-        "products",
-        "INSERT INTO products (id, sku, name, category, price_amount, currency_code) "
-        "SELECT gen_random_uuid(), 'C-' || i, 'Chunk ' || i, 'Chunk', 1, 'USD' "
-        "FROM generate_series(1, :n) AS i",
-        n=count,
-    )
+    await insert_products(stack, "C", "Chunk", count)
     rows = await stack.sql("products", "SELECT id::text AS id, sku FROM products ORDER BY sku")
     reps = [{"__typename": "Product", "id": r.id} for r in rows]
     reps += [{"__typename": "Product", "sku": r.sku} for r in rows]
@@ -366,7 +366,9 @@ async def test_crafted_product_cursors_are_bad_user_input(
     # timestamps silently answered wrong pages
     await make_product(stack)
     with caplog.at_level(logging.ERROR):
-        body = await stack.gql("products", PRODUCTS_PAGE, {"after": cursor(values), "sort": sort})
+        # a cursor names its ordering first, then holds one value per sort key
+        crafted = cursor([sort, *values] if isinstance(values, list) else values)
+        body = await stack.gql("products", PRODUCTS_PAGE, {"after": crafted, "sort": sort})
     assert body["data"] is None
     assert errors_of(body) == [(["products"], *CURSOR_REFUSED)]
     assert caplog.records == []
@@ -395,9 +397,12 @@ async def test_cursors_the_list_wrote_page_through_it_and_tampered_ones_do_not(
     assert sorted(seen) == [f"P{n}" for n in range(5)]
     # the first page's end cursor with its sort value replaced
     first = await stack.data("products", PRODUCTS_PAGE, {"sort": sort})
-    _, last_id = json.loads(base64.urlsafe_b64decode(first["products"]["pageInfo"]["endCursor"]))
+    ordering, _, last_id = json.loads(
+        base64.urlsafe_b64decode(first["products"]["pageInfo"]["endCursor"])
+    )
+    assert ordering == sort
     body = await stack.gql(
-        "products", PRODUCTS_PAGE, {"after": cursor([tampered, last_id]), "sort": sort}
+        "products", PRODUCTS_PAGE, {"after": cursor([sort, tampered, last_id]), "sort": sort}
     )
     assert body["data"] is None
     assert errors_of(body) == [(["products"], *CURSOR_REFUSED)]
@@ -426,7 +431,7 @@ async def test_crafted_order_cursors_are_bad_user_input(
 ) -> None:
     user_id = str(uuid.uuid4())
     token = customer_token(user_id)
-    after = cursor(values)
+    after = cursor(["NEWEST", *values])
     with caplog.at_level(logging.ERROR):
         mine = await stack.gql("orders", ORDERS_PAGE, {"after": after}, token)
         theirs = await stack.gql(
