@@ -10,8 +10,10 @@ a category's name typed instead ("Tea") is caught.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from subgraphs.common.types import (
     MONEY_PRECISION,
@@ -37,7 +39,6 @@ MAX_PRIORITY = 1000
 MAX_GROUP = 100  # buy and get are at most this many units
 _CODE = re.compile(rf"[A-Z0-9][A-Z0-9_-]{{2,{CODE_LENGTH - 1}}}")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_KINDS = ("percentageOffCategory", "fixedAmountOverThreshold", "buyNGetMFree")
 
 
 def _invalid(message: str, *field: str) -> UserError:
@@ -124,28 +125,17 @@ def _buy_get(given: BuyNGetMFreeInput) -> tuple[Rule, list[UserError]]:
 
 def _rule(input: CreatePromotionInput) -> tuple[Rule | None, list[UserError]]:
     """The one kind's rule the input gives, or a userError if it gives none or several."""
-    given = [
-        kind
-        for kind, value in zip(
-            _KINDS,
-            (
-                input.percentage_off_category,
-                input.fixed_amount_over_threshold,
-                input.buy_n_get_m_free,
-            ),
-            strict=True,
-        )
-        if value is not None
-    ]
+    kinds: dict[str, tuple[Any, Callable[[Any], tuple[Rule, list[UserError]]]]] = {
+        "percentageOffCategory": (input.percentage_off_category, _percentage),
+        "fixedAmountOverThreshold": (input.fixed_amount_over_threshold, _fixed),
+        "buyNGetMFree": (input.buy_n_get_m_free, _buy_get),
+    }
+    given = [name for name, (value, _) in kinds.items() if value is not None]
     if len(given) != 1:
         found = ", ".join(given) or "none"
-        return None, [_invalid(f"give exactly one of {', '.join(_KINDS)} (got {found})")]
-    if input.percentage_off_category is not None:
-        return _percentage(input.percentage_off_category)
-    if input.fixed_amount_over_threshold is not None:
-        return _fixed(input.fixed_amount_over_threshold)
-    assert input.buy_n_get_m_free is not None
-    return _buy_get(input.buy_n_get_m_free)
+        return None, [_invalid(f"give exactly one of {', '.join(kinds)} (got {found})")]
+    value, check = kinds[given[0]]
+    return check(value)
 
 
 def schedule_errors(
