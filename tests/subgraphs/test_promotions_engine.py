@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from decimal import Decimal
 
 import pytest
@@ -137,7 +138,9 @@ def test_fixed_amount_is_capped_at_what_remains() -> None:
 
 def test_only_the_best_order_level_promotion_applies() -> None:
     small = Offer(
-        "SMALL", "$5 off $20", FixedAmountOverThreshold(Decimal("5.00"), Decimal("20.00"), "USD"),
+        "SMALL",
+        "$5 off $20",
+        FixedAmountOverThreshold(Decimal("5.00"), Decimal("20.00"), "USD"),
         priority=9,
     )
     large = Offer(
@@ -175,3 +178,42 @@ def test_buy_one_get_two_and_large_quantities() -> None:
     lines = [line("1.00", 3), line("2.00", 2), line("9.00", 2)]
     assert amounts([b1g2], lines) == [("B1G2", Decimal("5.00"))]
     assert amounts([TEA3FOR2], [line("0.01", 1000)]) == [("TEA3FOR2", Decimal("3.33"))]
+
+
+def _random_case(rng: random.Random) -> tuple[list[Offer], list[Line]]:
+    categories = ("tea", "coffee", "mugs-cups")
+    lines = [
+        line(f"{rng.randint(0, 5000) / 100:.2f}", rng.randint(1, 7), rng.choice(categories))
+        for _ in range(rng.randint(1, 6))
+    ]
+    offers = []
+    for number in range(rng.randint(0, 5)):
+        category, priority = rng.choice(categories), rng.randint(0, 3)
+        rule = rng.choice(
+            [
+                PercentageOffCategory(category, Decimal(rng.randint(1, 10000)) / 100),
+                BuyNGetMFree(category, rng.randint(1, 4), rng.randint(1, 3)),
+                FixedAmountOverThreshold(
+                    Decimal(rng.randint(1, 3000)) / 100,
+                    Decimal(rng.randint(3000, 9000)) / 100,
+                    "USD",
+                ),
+            ]
+        )
+        offers.append(Offer(f"P{number}", "random", rule, priority))
+    return offers, lines
+
+
+def test_random_carts_never_get_more_off_than_they_cost_whatever_the_offer_order() -> None:
+    rng = random.Random(12)  # seeded: the same 500 carts every run
+    for _ in range(500):
+        offers, lines = _random_case(rng)
+        result = quote(offers, lines)
+        assert 0 <= result.total <= result.subtotal
+        assert all(
+            d.amount > 0 and d.amount == d.amount.quantize(Decimal("0.01"))
+            for d in result.discounts
+        )
+        assert len({d.code for d in result.discounts}) == len(result.discounts)
+        # the rules order the offers themselves: the caller's order changes nothing
+        assert quote(list(reversed(offers)), lines) == result
