@@ -308,7 +308,9 @@ class Router:
             try:
                 weight = BYTES_PER_FIELD * fields + BYTES_PER_CHARACTER * len(query)
                 prepared = self._plan_document(document, operation_name, labels, budget, weight)
-                return replace(prepared, key=(query, operation_name, labels))
+                # the checks key their variants by it: the two always go together
+                checks = self._checks(prepared.operation)
+                return replace(prepared, key=(query, operation_name, labels), checks=checks)
             except BudgetExceeded as error:
                 raise RequestError(
                     [
@@ -361,7 +363,6 @@ class Router:
             introspection_document,
             introspection,
             weight,
-            checks=self._checks(operation),
         )
 
     def _plan_operation(
@@ -416,8 +417,9 @@ class Router:
                 self._variants.put(key, restricted, restricted.weight)
                 return restricted
             try:
-                size = len(prepared.key[0]) if prepared.key else 0
-                pending = self._queue.submit(size, self._plan_variant, prepared, *restricted)
+                pending = self._queue.submit(
+                    len(key[0][0]), self._plan_variant, prepared, *restricted
+                )
             except QueueFull:
                 raise _busy("too many operations are waiting to be planned") from None
             self._restricting[key] = pending
@@ -429,8 +431,9 @@ class Router:
 
     def _variant_key(self, prepared: PreparedOperation, access: Access) -> VariantKey | None:
         checks = prepared.checks
-        if checks is None or prepared.key is None:
+        if checks is None:
             return None
+        assert prepared.key is not None, "prepared with checks, so with its key"
         refused = checks.refused(access)
         return (prepared.key, refused) if refused else None
 
@@ -466,7 +469,8 @@ class Router:
     ) -> PreparedOperation:
         """`prepared` with the plan of its restricted `operation` and the errors saying
         what was removed."""
-        labels = prepared.key[2] if prepared.key else frozenset()
+        assert prepared.key is not None
+        labels = prepared.key[2]
         with self._planning:
             budget = Budget(self.limits.planning_budget)
             try:
