@@ -2,9 +2,10 @@
 
 Money fields are resolved from one `PricedCart` per cart state and request
 (the `cart_money` loader), however many of them a query selects. They are
-nullable for one reason only: when the catalogue or promotions cannot be
-reached they answer null with a SERVICE_UNAVAILABLE error, while the lines
-and quantities still answer; a total is never shown without its discount.
+nullable so that a cart that cannot be priced now (the catalogue or
+promotions unreachable: SERVICE_UNAVAILABLE) still answers its lines and
+quantities, its money fields null with the error; a total is never shown
+without its discount.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from .pricing import MixedCurrencies, PricedCart, PricedLine, PricingUnavailable
 
 Info = strawberry.Info[Context, None]
 _UNAVAILABLE_NOTE = (
-    "Null only when the catalogue or promotions cannot be reached (an error with "
-    "extensions.code SERVICE_UNAVAILABLE at this path)."
+    "Null (with an error at this path) only when the cart cannot be priced now: "
+    "SERVICE_UNAVAILABLE if the catalogue or promotions cannot be reached, "
+    "CURRENCY_MISMATCH if its products' currencies diverged."
 )
+_LINE_NOTE = _UNAVAILABLE_NOTE + " NOT_FOUND on a line whose product is no longer sold."
 
 
 def _as_api_error(problem: BaseException) -> BaseException:
@@ -65,12 +68,12 @@ class CartLine:
             raise NotFound("This product is no longer sold; remove it from the cart")
         return line, money.currency
 
-    @strawberry.field(description="The product's price now. " + _UNAVAILABLE_NOTE)
+    @strawberry.field(description="The product's price now. " + _LINE_NOTE)
     async def unit_price(self, info: Info) -> Money | None:
         line, currency = await self._line(info)
         return Money.of(line.unit_price, currency)
 
-    @strawberry.field(description="unitPrice times quantity. " + _UNAVAILABLE_NOTE)
+    @strawberry.field(description="unitPrice times quantity. " + _LINE_NOTE)
     async def line_total(self, info: Info) -> Money | None:
         line, currency = await self._line(info)
         return Money.of(line.line_total, currency)
