@@ -4,6 +4,7 @@ subgraph received is asserted: a removed field never reaches one)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ import pytest
 from router import Router
 from router.config import parse_config
 from router.server import RouterApp, create_app
+from router.server.assembly import RouterAssembly
 from router.supergraph import load_supergraph
 from tests.conformance.kit import SubgraphServer
 from tests.server.auth_graph import SCENARIO, SUPERGRAPH, start_server
@@ -489,3 +491,41 @@ async def test_removals_are_counted_and_logged(
     assert [r.__dict__["unauthorized_paths"] for r in logged] == [
         ["products/@/cost", "products/@/supplier", "me"]
     ]
+
+
+async def test_fields_on_the_interface_and_under_a_type_condition_together(
+    served: SubgraphServer,
+):
+    query = "{ feed { title ... on Article { views } } }"
+    async with serve(served) as (client, _):
+        _, body = await ask(client, query, bearer())
+    assert body == {
+        "errors": [unauthorized("feed", "@", "... on Article", "views")],
+        "data": {"feed": [{"title": "News", "views": None}, {"title": "Plan"}]},
+    }
+
+
+async def test_concurrent_callers_share_one_variant(served: SubgraphServer):
+    query = "{ products { name supplier } }"
+    plans: list[object] = []
+    async with serve(served) as (client, app):
+        planner = app.router.planner
+        plan = planner.plan
+
+        def counted(*args: Any) -> Any:
+            plans.append(args[0])
+            return plan(*args)
+
+        planner.plan = counted  # type: ignore[method-assign]
+        answers = await asyncio.gather(*(ask(client, query) for _ in range(8)))
+        variants = len(app.router._variants)
+    # planned twice: the operation, and its variant for callers lacking the scopes
+    assert (len(plans), variants) == (2, 1)
+    assert all(answer == answers[0] for answer in answers)
+    assert answers[0][1]["errors"] == [unauthorized("products", "@", "supplier")]
+
+
+def test_routers_the_app_builds_take_its_authorization_configuration():
+    config = parse_config({**JWT, "authorization": {"directives": {"dry_run": True}}})
+    router = RouterAssembly(config).router(SUPERGRAPH)
+    assert router.authorization is config.authorization
