@@ -252,3 +252,48 @@ async def test_a_cart_whose_currencies_diverged_has_no_total_and_cannot_check_ou
             }
         ],
     }
+
+
+async def test_a_line_whose_product_is_gone_has_no_price_and_blocks_checkout(
+    stack: Stack,
+) -> None:
+    token = customer_token()
+    mug = await make_product(stack, name="Mug", price="12.00", stock=5)
+    gone = await make_product(stack, name="Gone", price="3.00", stock=5)
+    await add_to_cart(stack, token, mug["id"])
+    await add_to_cart(stack, token, gone["id"])
+    deleted = await stack.data(
+        "products",
+        "mutation ($id: ID!) { deleteProduct(input: {id: $id}) { deletedProductId } }",
+        {"id": gone["id"]},
+        admin_token(),
+    )
+    assert deleted["deleteProduct"]["deletedProductId"] == gone["id"]
+
+    shown = await stack.gql(
+        "orders",
+        "{ cart { lines { quantity unitPrice { amount } } total { amount } } }",
+        token=token,
+    )
+    assert shown["data"]["cart"] == {
+        "lines": [
+            {"quantity": 1, "unitPrice": {"amount": "12.00"}},
+            {"quantity": 1, "unitPrice": None},
+        ],
+        "total": {"amount": "12.00"},
+    }
+    assert [(e["path"], e["message"], e["extensions"]) for e in shown["errors"]] == [
+        (
+            ["cart", "lines", 1, "unitPrice"],
+            "This product is no longer sold; remove it from the cart",
+            {"code": "NOT_FOUND"},
+        )
+    ]
+    refused = await stack.data("orders", CHECKOUT, {"input": {"idempotencyKey": "k"}}, token)
+    assert refused["checkout"]["userErrors"] == [
+        {
+            "code": "PRODUCT_NOT_FOUND",
+            "field": None,
+            "message": f"A product in your cart is no longer sold (id {gone['id']}); remove it",
+        }
+    ]
