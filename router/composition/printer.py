@@ -212,10 +212,12 @@ def _body(t: ComposedType) -> list[str]:
         entries = []
         for f in t.fields.values():
             text = f"{f.name}{_arguments(f.args, '  ')}: {f.type}"
+            joins = [_join_field(j) for j in f.join_fields]
+            # A field copied from an @interfaceObject gets its join after its directives.
+            copied = all(j.graph is None for j in f.join_fields)
             ds = (
                 (["@inaccessible"] if f.inaccessible else [])
-                + [_join_field(j) for j in f.join_fields]
-                + f.directives
+                + (f.directives + joins if copied else joins + f.directives)
             )
             if ds:
                 text += " " + " ".join(ds)

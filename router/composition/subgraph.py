@@ -286,12 +286,35 @@ class _Reader:
                 roots[op.operation.value] = op.type.name.value
             for d in node.directives or ():
                 if self.fed_names.get(d.name.value) == "composeDirective":
-                    self.composed.append(str(_args(d).get("name", "")).lstrip("@"))
+                    self.read_compose_directive(str(_args(d).get("name", "")).lstrip("@"))
         # Root types named otherwise (`schema { query: RootQuery }`) are read under
         # their conventional names, as the supergraph has them.
         for kind, name in roots.items():
             if name != ROOT_KINDS[kind]:
                 self.root_renames[name] = ROOT_KINDS[kind]
+
+    def read_compose_directive(self, name: str) -> None:
+        """A @composeDirective name. Federation's own directives are not composed that way:
+        those merged anyway only earn Apollo's hint, the others an error."""
+        fed = self.auth.spec_of(name) or self.fed_names.get(name)
+        if fed is None:
+            self.composed.append(name)
+        elif fed in (*SPEC_DIRECTIVE_ORDER, "context"):
+            self.report.hint(
+                "DIRECTIVE_COMPOSITION_INFO",
+                f'Directive "@{name}" should not be explicitly manually composed since it is '
+                "a federation directive composed by default",
+                (self.name,),
+                f"@{name}",
+            )
+        else:
+            self.report.error(
+                "DIRECTIVE_COMPOSITION_ERROR",
+                f'Composing federation directive "@{name}" in subgraph "{self.name}" is not '
+                "supported",
+                (self.name,),
+                f"@{name}",
+            )
 
     def read_directive_definition(self, node: ast.DirectiveDefinitionNode, sg: Subgraph) -> None:
         """A directive the subgraph defines, unless federation, link or GraphQL defines it."""
