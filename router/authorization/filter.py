@@ -228,9 +228,12 @@ class _Abstract:
         refused = {t for t in read if walk._fails(walk.rules.of_type(t))}
         if refused and self.direct:
             return _REMOVE  # the interface's own fields could come from a refused type
-        gone = {key for key in sorted(self.direct) if self._direct_refused(key)}
-        by_type = {t: self._branch(t, fields, t in refused, gone) for t, fields in
-                   selection.by_type.items()}
+        occurrences = self._occurrences().items()
+        gone = {key for key, found in occurrences if self._direct_refused(key, found)}
+        by_type = {
+            t: self._branch(t, fields, t in refused, gone)
+            for t, fields in selection.by_type.items()
+        }
         uniform = selection.uniform
         if uniform is not None:
             uniform = self._uniform(uniform, gone)
@@ -250,20 +253,24 @@ class _Abstract:
             },
         )
 
-    def _direct_refused(self, key: str) -> bool:
+    def _occurrences(self) -> dict[str, list[tuple[str, Field]]]:
+        """Per key read on the interface, in response order, its fields, each with the
+        type it is read on (one pass over the selection: the check stays linear)."""
+        selection = self.selection
+        occurrences: dict[str, list[tuple[str, Field]]] = {}
+        read = [(selection.type_name, f) for f in selection.uniform or ()]
+        read += [(t, f) for t, fields in selection.by_type.items() for f in fields]
+        for type_name, f in read:
+            if f.response_key in self.direct:
+                occurrences.setdefault(f.response_key, []).append((type_name, f))
+        return occurrences
+
+    def _direct_refused(self, key: str, occurrences: list[tuple[str, Field]]) -> bool:
         """Whether the key read on the interface needs a refused requirement (its
-        interface field's and every implementation's together); noted when so."""
-        walk, selection = self.walk, self.selection
-        demands = [
-            walk._of_field(t, f)
-            for t, fields in selection.by_type.items()
-            for f in fields
-            if f.response_key == key
-        ]
-        for f in selection.uniform or ():
-            if f.response_key == key:
-                demands.append(walk._of_field(selection.type_name, f))
-        if walk._fails(all_of(demands)):
+        interface field's and every implementation's together: `occurrences`, each
+        field with the type it is read on); noted when so."""
+        walk = self.walk
+        if walk._fails(all_of(walk._of_field(t, f) for t, f in occurrences)):
             walk.paths[(*self.path, key)] = None
             return True
         return False
