@@ -40,7 +40,7 @@ UNAUTHORIZED_CODE = "UNAUTHORIZED_FIELD_OR_TYPE"
 
 Path = tuple[str, ...]
 _REMOVE: Any = object()  # a field's selection says the field itself must go
-_ROOT_FIELDS = frozenset({"__typename", "__schema", "__type"})
+_NEVER_REMOVED = frozenset({"__typename", "__schema", "__type"})  # not the directives' business
 _TYPENAME_TYPE = GraphQLNonNull(GraphQLString)
 
 
@@ -168,7 +168,7 @@ class _Walk:
 
     def _field(self, parent: str, field: Field, here: Path, extra: Requirement) -> Field | None:
         """The field as it stays, or None (its removal noted at `here`)."""
-        if field.name in _ROOT_FIELDS:
+        if field.name in _NEVER_REMOVED:
             return field
         if self._fails(extra & self._of_field(parent, field)):
             self.paths[here] = None
