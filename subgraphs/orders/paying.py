@@ -158,6 +158,7 @@ async def pay(
     payment_token: str,
     idempotency_key: str,
 ) -> OrderResult:
+    """Pay the order's total with `payment_token`, once per key (see payment_keys.py)."""
     key, problem = clean_idempotency_key(idempotency_key)
     if problem is not None:
         return OrderResult(None, (problem,))
@@ -176,21 +177,17 @@ async def pay(
                 await release_quietly(services, order_id)
             return decision.result
         if not await claim_wait.wait():  # decision is None: someone else's claim is on it
-            return OrderResult(
-                order_id,
-                (
-                    user_error(
-                        UserErrorCode.SERVICE_UNAVAILABLE,
-                        "A payment for this order is in progress; "
-                        "retry with the same key for its result",
-                    ),
-                ),
-            )
+            return _in_progress(order_id)
     # A client that hangs up must not leave the payment half done.
     task = asyncio.ensure_future(_settle(db, services, decision, payment_token))
     _settling.add(task)
     task.add_done_callback(_settling.discard)
     return await asyncio.shield(task)
+
+
+def _in_progress(order_id: uuid.UUID) -> OrderResult:
+    message = "A payment for this order is in progress; retry with the same key for its result"
+    return OrderResult(order_id, (user_error(UserErrorCode.SERVICE_UNAVAILABLE, message),))
 
 
 class _Undo(Exception):
