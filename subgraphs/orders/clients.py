@@ -1,12 +1,11 @@
-"""HTTP clients for the subgraphs orders depends on.
+"""The clients of the subgraphs orders depends on, over common.service_client.
 
-One pooled httpx client per target; every call has a timeout and turns any
-transport failure, non-200 or GraphQL error into `UpstreamError`.
+Every call has a timeout and turns any transport failure, non-200 or GraphQL
+error into `UpstreamError`.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,61 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
-import orjson
-
-from subgraphs.common.auth import SERVICE, TokenCodec
-
-
-class UpstreamError(Exception):
-    """A call to another subgraph failed; the outcome on its side is unknown."""
-
-
-class GraphQLClient:
-    def __init__(self, url: str, codec: TokenCodec, timeout: float, service_name: str) -> None:
-        self.url = url
-        self.timeout = timeout
-        self._codec = codec
-        self._service_name = service_name
-        self._token: tuple[str, float] | None = None
-        self._http: httpx.AsyncClient | None = None
-
-    def _authorization(self) -> str:
-        now = time.monotonic()
-        if self._token is None or self._token[1] < now:
-            ttl = 300
-            self._token = (self._codec.issue(self._service_name, SERVICE, ttl), now + ttl / 2)
-        return f"Bearer {self._token[0]}"
-
-    async def execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=self.timeout)
-        try:
-            response = await self._http.post(
-                self.url,
-                content=orjson.dumps({"query": query, "variables": variables}),
-                headers={
-                    "Content-Type": "application/json",
-                    "Authorization": self._authorization(),
-                },
-            )
-        except httpx.HTTPError as exc:
-            raise UpstreamError(f"{self.url}: {type(exc).__name__}") from exc
-        if response.status_code != 200:
-            raise UpstreamError(f"{self.url}: HTTP {response.status_code}")
-        try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError as exc:
-            raise UpstreamError(f"{self.url}: response is not JSON") from exc
-        if body.get("errors") or not isinstance(body.get("data"), dict):
-            raise UpstreamError(f"{self.url}: {body.get('errors')}")
-        data: dict[str, Any] = body["data"]
-        return data
-
-    async def close(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+from subgraphs.common.service_client import GraphQLClient, UpstreamError
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from quart import Quart
 from subgraphs.common.app import SubgraphSpec, create_subgraph_app
 from subgraphs.common.auth import TokenCodec
 from subgraphs.common.migrations import migrations_of
-from subgraphs.orders.clients import GraphQLClient
+from subgraphs.common.service_client import GraphQLClient
 
 from .availability import AvailabilityClient
 from .schema import schema

@@ -13,7 +13,7 @@ import uuid
 from typing import ClassVar
 
 from subgraphs.common.errors import ApiError
-from subgraphs.orders.clients import GraphQLClient, UpstreamError
+from subgraphs.common.service_client import GraphQLClient, UpstreamError
 
 IN_STOCK_IDS = "query InStockProductIds { inStockProductIds }"
 
