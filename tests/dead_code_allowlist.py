@@ -31,6 +31,9 @@ _.deleted_product_id
 _.USD
 _.EUR
 _.GBP
+# products' folded texts: written by the app, read by PostgreSQL's generated search_vector
+_.name_folded
+_.description_folded
 # bench: result records written out as JSON (dataclasses.asdict)
 _.startup_s
 _.wrk_rps
