@@ -226,6 +226,29 @@ def test_a_guest_is_no_one_and_tokens_carry_their_scope(dev_stack: DevStack):
     )
 
 
+def test_the_router_enforces_the_schemas_scopes_from_the_shops_tokens(dev_stack: DevStack):
+    """The edge verification gives the router each caller's scopes: stock counts are the
+    staff's (inventory's @requiresScopes), `available` is everyone's."""
+    query = "{ products(first: 1) { nodes { stock { available onHand reserved } } } }"
+    unauthorized = {"code": "UNAUTHORIZED_FIELD_OR_TYPE"}
+    customer = login(dev_stack, "alice@example.com", "alice-password")
+    for token in (None, customer):
+        body = dev_stack.graphql(query, token=token)
+        stock = body["data"]["products"]["nodes"][0]["stock"]
+        assert isinstance(stock["available"], int)
+        assert (stock["onHand"], stock["reserved"]) == (None, None)
+        # the path of a field removed from the query: "@" for a list's items, as Apollo Router
+        assert sorted((e["path"], e["extensions"]) for e in body["errors"]) == [
+            (["products", "nodes", "@", "stock", "onHand"], unauthorized),
+            (["products", "nodes", "@", "stock", "reserved"], unauthorized),
+        ]
+    admin = login(dev_stack, "admin@shopgraph.dev", "admin-password")
+    body = dev_stack.graphql(query, token=admin)
+    assert "errors" not in body, body
+    stock = body["data"]["products"]["nodes"][0]["stock"]
+    assert stock["available"] == stock["onHand"] - stock["reserved"]
+
+
 @pytest.mark.parametrize("name", [*SUBGRAPHS, "router"])
 def test_a_service_killed_comes_back_while_the_rest_keeps_serving(dev_stack: DevStack, name: str):
     token = login(dev_stack, "alice@example.com", "alice-password")
