@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from strawberry.federation.schema_directives import Key
 
 from subgraphs.common.authorization import admin_only
 from subgraphs.common.context import Context
@@ -44,11 +45,31 @@ PromotionStatus = strawberry.enum(
 )
 
 
+# No description: products' describes the type (one description, no composition hint).
+@strawberry.federation.type(keys=[Key(fields="slug", resolvable=False)])
+class Category:
+    """A reference to products' Category entity by its slug: products owns the rest."""
+
+    slug: str
+
+
+def _category(root: PercentageOffCategoryRule | BuyNGetMFreeRule) -> Category:
+    return Category(slug=root.category_slug)
+
+
+CATEGORY_DESCRIPTION = (
+    "The category, from the catalogue: null if it has no category with this slug (yet)."
+)
+
+
 @strawberry.type(description="A percentage off every unit of one category.")
 class PercentageOffCategoryRule:
     """PERCENTAGE_OFF_CATEGORY's parameters."""
 
     category_slug: str
+    category: Category | None = strawberry.field(
+        resolver=_category, description=CATEGORY_DESCRIPTION
+    )
     percent: Decimal = strawberry.field(description='In (0, 100], e.g. "15" or "12.5".')
 
 
@@ -67,6 +88,9 @@ class BuyNGetMFreeRule:
     """BUY_N_GET_M_FREE's parameters."""
 
     category_slug: str
+    category: Category | None = strawberry.field(
+        resolver=_category, description=CATEGORY_DESCRIPTION
+    )
     buy: int
     get: int
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 from graphql import print_schema
-from promotions_helpers import buy_get, created
-from subgraph_stack import Stack
+from promotions_helpers import buy_get, created, percent_off
+from subgraph_stack import Stack, make_category
 
 from router import Router
 from router.authorization.access import Access
@@ -106,3 +106,37 @@ async def test_the_router_shows_a_guest_the_banner_without_the_admins_fields(
     ]
     rows = await stack.sql("promotions", "SELECT disabled_at FROM promotions")
     assert [row.disabled_at for row in rows] == [None]
+
+
+async def test_a_rules_category_comes_from_the_catalogue(stack: Stack) -> None:
+    await make_category(stack, "Tea")
+    await created(stack, "TEA3FOR2", buy_get("tea"), priority=2)
+    await created(stack, "SOON10", percent_off("seasonal", "10"))  # no such category (yet)
+    query = """{ activePromotions { code rule {
+      ... on BuyNGetMFreeRule { categorySlug category { slug name } }
+      ... on PercentageOffCategoryRule { categorySlug category { slug name } }
+    } } }"""
+    urls = {name: stack.url(name) for name in SUBGRAPHS}
+    async with httpx.AsyncClient(timeout=30) as client:
+        router = Router.from_supergraph(_supergraph(), subgraph_urls=urls, http_client=client)
+        body = await router.execute(query)
+    assert body["data"] == {
+        "activePromotions": [
+            {
+                "code": "TEA3FOR2",
+                "rule": {"categorySlug": "tea", "category": {"slug": "tea", "name": "Tea"}},
+            },
+            {"code": "SOON10", "rule": {"categorySlug": "seasonal", "category": None}},
+        ]
+    }
+    # no error: the router only notes (as Apollo Router does) why the category is null
+    assert "errors" not in body
+    assert body["extensions"] == {
+        "valueCompletion": [
+            {
+                "message": "Cannot return null for non-nullable field Category.name.",
+                "path": ["activePromotions", 1, "rule", "category", "name"],
+                "extensions": {"code": "INVALID_GRAPHQL"},
+            }
+        ]
+    }
