@@ -111,7 +111,8 @@ class AuthDirectives:
         source = self.sources[spec]
         what = f'directive "@{source.local}"'
         locations = [loc.value for loc in node.locations]
-        self.locations[spec] = locations
+        # Usable where both the SDL and the spec allow it (the rest is reported below).
+        self.locations[spec] = [loc for loc in locations if loc in AUTHORIZATION_LOCATIONS]
         problems = _argument_problems(spec, source, node, custom_scalars)
         if node.repeatable:
             problems.append(f'"@{source.local}" should not be repeatable')

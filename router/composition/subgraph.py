@@ -236,6 +236,8 @@ class _Reader:
         subgraph.composed = self.composed
         subgraph.auth_sources = self.auth.sources
         self.read_spec_definitions(document)
+        if len(self.report.errors) > before:
+            return None  # nor one whose spec directive definitions are wrong
         for definition in document.definitions:
             if isinstance(definition, ast.DirectiveDefinitionNode):
                 self.read_directive_definition(definition, subgraph)
@@ -287,6 +289,8 @@ class _Reader:
             for d in node.directives or ():
                 if self.fed_names.get(d.name.value) == "composeDirective":
                     self.read_compose_directive(str(_args(d).get("name", "")).lstrip("@"))
+                elif self.auth.spec_of(d.name.value) is not None:
+                    self.error(f'Directive "@{d.name.value}" may not be used on SCHEMA.')
         # Root types named otherwise (`schema { query: RootQuery }`) are read under
         # their conventional names, as the supergraph has them.
         for kind, name in roots.items():
@@ -412,7 +416,8 @@ class _Reader:
         """One @authenticated / @requiresScopes / @policy application, checked."""
         coordinate, location = where
         local = node.name.value
-        if local in seen:
+        if local in seen or any(a.spec == spec for a in getattr(element, "authorization", ())):
+            # (a type's definition and extensions are one location)
             message = f'The directive "@{local}" can only be used once at this location.'
             self.error(message, coordinate)
             return

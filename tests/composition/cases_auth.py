@@ -194,6 +194,24 @@ INVALID: list[tuple[str, dict[str, str], list[tuple[str, str | None, str]]]] = [
         "directive @authenticated on FIELD_DEFINITION")}, [
         ("INVALID_GRAPHQL", "T", '[a] Directive "@authenticated" may not be used on OBJECT.'),
     ]),
+    ("on-schema", {"a": fed("type Query { a: Int }", extra=" @authenticated")}, [
+        ("INVALID_GRAPHQL", None, '[a] Directive "@authenticated" may not be used on SCHEMA.'),
+    ]),
+    # A type's definition and its extensions are one location.
+    ("twice-on-a-type", {"a": fed("type Query { a: T } type T @authenticated { x: Int } "
+                                  "extend type T @authenticated { y: Int }")}, [
+        ("INVALID_GRAPHQL", "T",
+         '[a] The directive "@authenticated" can only be used once at this location.'),
+    ]),
+    # A wrong definition stops the subgraph there (its applications are not checked).
+    ("definition-beyond-the-spec", {"a": fed(
+        "type Query { a(x: Int @authenticated): Int } "
+        "directive @authenticated on FIELD_DEFINITION | ARGUMENT_DEFINITION")}, [
+        ("DIRECTIVE_DEFINITION_INVALID", "@authenticated", '[a] Invalid definition for '
+         'directive "@authenticated": "@authenticated" should have locations '
+         "FIELD_DEFINITION, OBJECT, INTERFACE, SCALAR, ENUM, but found (non-subset) "
+         "FIELD_DEFINITION, ARGUMENT_DEFINITION"),
+    ]),
     ("missing-argument", {"a": fed("type Query { a: Int @requiresScopes }")}, [
         ("INVALID_GRAPHQL", "Query.a", '[a] Directive "@requiresScopes" argument "scopes" of '
          'type "[[federation__Scope!]!]!" is required, but it was not provided.'),
