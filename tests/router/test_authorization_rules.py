@@ -11,10 +11,11 @@ from graphql import parse
 from router import Router
 from router.authorization import ANONYMOUS, Access, Requirement, read_rules
 from router.authorization.requirement import all_of
+from router.composition import SubgraphSource, compose
 from router.federation.links import read_links
 from router.supergraph import load_supergraph
 from tests.conformance.kit import SubgraphServer
-from tests.server.auth_graph import SCENARIO, SUPERGRAPH, start_server
+from tests.server.auth_graph import HERE, SCENARIO, SUPERGRAPH, start_server
 
 SIGNED_IN = Requirement(authenticated=True)
 
@@ -130,3 +131,14 @@ async def test_embedders_pass_the_callers_access(subgraphs: SubgraphServer):
     assert reader == {"data": {"me": {"name": "Alice", "email": "alice@example.com"}}}
     # the plan shown for an operation is the one of a caller who may see everything
     assert 'Fetch(service: "catalog")' in plan and "secret" in plan
+
+
+def test_the_python_composer_carries_the_same_rules():
+    sources = [
+        SubgraphSource(name, f"http://x.invalid/{name}", (HERE / f"{name}.graphql").read_text())
+        for name in ("catalog", "stock")
+    ]
+    result = compose(sources)
+    assert result.errors == ()
+    composed = load_supergraph(result.supergraph_sdl).authorization
+    assert composed == load_supergraph(SUPERGRAPH).authorization
