@@ -15,13 +15,23 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
-from subgraphs.products.models import SEARCH_VECTOR_SQL
+# The application's folding and slugs: the search document and the slugs the app makes
+# later must agree with what this migration writes now.
 from subgraphs.products.text import fold, slugify
 
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
+
+# As models.SEARCH_VECTOR_SQL was when this revision was written (a later change of the
+# document is a later revision).
+SEARCH_VECTOR_SQL = (
+    "setweight(to_tsvector('english'::regconfig, name_folded), 'A')"
+    " || setweight(to_tsvector('simple'::regconfig, name_folded), 'A')"
+    " || setweight(to_tsvector('english'::regconfig, description_folded), 'B')"
+    " || setweight(to_tsvector('simple'::regconfig, description_folded), 'B')"
+)
 
 
 def _create_categories() -> dict[str, str]:
