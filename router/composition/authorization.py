@@ -24,6 +24,8 @@ from router.federation.specs import (
     AUTHORIZATION_SPEC_VERSION,
     FEDERATION_DIRECTIVES,
     INACCESSIBLE,
+    POLICY,
+    REQUIRES_SCOPES,
     TAG,
     parse_version,
 )
@@ -33,7 +35,7 @@ from .model import AuthApplication, AuthSource
 
 # The order in which the federation spec defines the directives composition merges by
 # their spec: a subgraph's schema lists them so unless its SDL defines them itself.
-SPEC_DIRECTIVE_ORDER = (TAG, INACCESSIBLE, AUTHENTICATED, "requiresScopes", "policy")
+SPEC_DIRECTIVE_ORDER = (TAG, INACCESSIBLE, AUTHENTICATED, REQUIRES_SCOPES, POLICY)
 # Apollo's minimum federation version for a subgraph linking the spec itself.
 _IMPLIED_FEDERATION = {AUTHENTICATED: (2, 5)}
 

@@ -13,6 +13,7 @@ from graphql.language.block_string import print_block_string
 
 from router.federation.specs import (
     AUTHORIZATION_ARGUMENTS,
+    AUTHORIZATION_IDENTITIES,
     AUTHORIZATION_LOCATIONS,
     AUTHORIZATION_SPEC_VERSION,
     INACCESSIBLE,
@@ -276,7 +277,7 @@ def _spec_link(sg: ComposedSupergraph, spec: str) -> str:
         return f'@link(url: "{TAG_IDENTITY}/v0.3")'
     if spec == INACCESSIBLE:
         return f'@link(url: "{INACCESSIBLE_IDENTITY}/v0.2", for: SECURITY)'
-    url = f"https://specs.apollo.dev/{spec}/{AUTHORIZATION_SPEC_VERSION}"
+    url = f"{AUTHORIZATION_IDENTITIES[spec]}/{AUTHORIZATION_SPEC_VERSION}"
     name = sg.auth_names[spec]
     imports = "" if name == spec else f', import: [{{name: "@{spec}", as: "@{name}"}}]'
     return f'@link(url: "{url}", for: SECURITY{imports})'

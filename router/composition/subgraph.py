@@ -388,22 +388,26 @@ class _Reader:
                 element.directives.append(print_ast(d))
                 element.applied.append(local)
             elif local not in self.defined_directives:
-                hint = ""
-                if local in FEDERATION_DIRECTIVES and not self.fed2:
-                    hint = (
-                        f' If you meant the "@{local}" federation 2 directive, note that '
-                        "this schema is a federation 1 schema. To be a federation 2 "
-                        "schema, it needs to @link to the federation specification v2."
-                    )
-                elif local in FEDERATION_DIRECTIVES:
-                    hint = (
-                        f' If you meant the "@{local}" federation directive, you should '
-                        'use fully-qualified name "@federation__' + local + '" or add '
-                        f'"@{local}" to the `import` argument of the @link to the '
-                        "federation specification."
-                    )
-                self.error(f'Unknown directive "@{local}".{hint}', coordinate or None)
+                self.unknown_directive(local, coordinate)
         return found
+
+    def unknown_directive(self, local: str, coordinate: str) -> None:
+        """Reports a directive nothing defines, saying how to get a federation one."""
+        hint = ""
+        if local in FEDERATION_DIRECTIVES and not self.fed2:
+            hint = (
+                f' If you meant the "@{local}" federation 2 directive, note that '
+                "this schema is a federation 1 schema. To be a federation 2 "
+                "schema, it needs to @link to the federation specification v2."
+            )
+        elif local in FEDERATION_DIRECTIVES:
+            hint = (
+                f' If you meant the "@{local}" federation directive, you should '
+                'use fully-qualified name "@federation__' + local + '" or add '
+                f'"@{local}" to the `import` argument of the @link to the '
+                "federation specification."
+            )
+        self.error(f'Unknown directive "@{local}".{hint}', coordinate or None)
 
     def note_applied(self, element, spec: str) -> None:
         """Records that a merged spec directive is applied to `element` (and so in the subgraph)."""

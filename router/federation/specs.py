@@ -28,6 +28,11 @@ POLICY_IDENTITY = "https://specs.apollo.dev/policy"
 # version a supergraph links and a subgraph may link directly, the directive's argument
 # and the custom scalar its items have (None for @authenticated, which takes none).
 AUTHORIZATION_SPEC_VERSION = "v0.1"
+AUTHORIZATION_IDENTITIES = {
+    AUTHENTICATED: AUTHENTICATED_IDENTITY,
+    REQUIRES_SCOPES: REQUIRES_SCOPES_IDENTITY,
+    POLICY: POLICY_IDENTITY,
+}
 AUTHORIZATION_ARGUMENTS: dict[str, tuple[str, str] | None] = {
     AUTHENTICATED: None,
     REQUIRES_SCOPES: ("scopes", "Scope"),
