@@ -62,6 +62,12 @@ class NotFound(ApiError):
     code = "NOT_FOUND"
 
 
+class ServiceUnavailable(ApiError):
+    """Another subgraph the answer needs cannot be reached; retrying later may work."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
 # Exceptions from these libraries may quote SQL parameters or the values PostgreSQL
 # rejected, in their message or their chained causes.
 _DATABASE_LIBRARIES = frozenset({"sqlalchemy", "asyncpg"})

@@ -16,11 +16,11 @@ from datetime import datetime
 import strawberry
 
 from subgraphs.common.context import Context
-from subgraphs.common.errors import NotFound
+from subgraphs.common.errors import NotFound, ServiceUnavailable
 from subgraphs.common.types import Money
 
 from . import cart as carts
-from .graph_types import AppliedPromotion, CurrencyMismatch, Product, ServiceUnavailable
+from .graph_types import AppliedPromotion, CurrencyMismatch, Product
 from .pricing import MixedCurrencies, PricedCart, PricedLine, PricingUnavailable, price_many
 
 Info = strawberry.Info[Context, None]

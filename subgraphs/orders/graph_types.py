@@ -25,12 +25,6 @@ class AppliedPromotion:
     amount: Money = strawberry.field(description="What this promotion takes off.")
 
 
-class ServiceUnavailable(ApiError):
-    """A service the answer needs (catalogue, promotions, inventory) cannot be reached."""
-
-    code = "SERVICE_UNAVAILABLE"
-
-
 class CurrencyMismatch(ApiError):
     """The cart's products are priced in several currencies, so it has no one total."""
 

@@ -10,18 +10,11 @@ an in-stock list that is not one.
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
 
-from subgraphs.common.errors import ApiError
+from subgraphs.common.errors import ServiceUnavailable
 from subgraphs.common.service_client import GraphQLClient, UpstreamError
 
 IN_STOCK_IDS = "query InStockProductIds { inStockProductIds }"
-
-
-class ServiceUnavailable(ApiError):
-    """A subgraph this field depends on did not answer."""
-
-    code: ClassVar[str] = "SERVICE_UNAVAILABLE"
 
 
 class AvailabilityClient:
