@@ -19,10 +19,12 @@ DESCRIPTION_LENGTH = 500
 
 
 class Base(DeclarativeBase):
-    pass
+    """promotions' tables."""
 
 
 class PromotionRow(Base):
+    """One promotion: its code, text, kind and parameters, priority and schedule."""
+
     __tablename__ = "promotions"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

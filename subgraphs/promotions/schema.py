@@ -92,6 +92,8 @@ async def _promotions_page(
 
 @strawberry.type
 class Query:
+    """The storefront's banner, the admins' lists and the internal quote."""
+
     @strawberry.field(
         description="The promotions running now, highest priority first (a storefront's "
         "banner). Public."
@@ -138,6 +140,8 @@ class Query:
 
 @strawberry.type
 class Mutation:
+    """The admins' changes to promotions."""
+
     @strawberry.mutation(
         description="Admin only. A code is unique for good (a disabled one stays taken).",
         directives=[admin_only()],
