@@ -3,6 +3,8 @@ other than the one the customer was shown (PRICE_CHANGED)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from orders_helpers import (
     CART_QUERY,
     ORDER_MONEY,
@@ -13,6 +15,8 @@ from orders_helpers import (
     usd,
 )
 from subgraph_stack import Stack, admin_token, customer_token, make_product
+
+from subgraphs.seed import SEEDERS
 
 UPDATE_PRICE = """
 mutation ($id: ID!, $amount: Decimal!) {
@@ -144,3 +148,17 @@ async def test_an_expected_total_that_is_not_money_is_bad_user_input(stack: Stac
         "field": ["input", "expectedTotal", "amount"],
     }
     assert await stack.sql("orders", "SELECT id FROM orders") == []
+
+
+async def test_orders_from_before_promotions_have_no_discount(stack: Stack) -> None:
+    await SEEDERS["orders"](stack.dbs["orders"])  # writes orders as before migration 0003
+    rows = await stack.sql("orders", "SELECT id::text AS id FROM orders ORDER BY created_at")
+    assert rows
+    query = f"query ($id: ID!) {{ order(id: $id) {{ {ORDER_MONEY} }} }}"
+    for row in rows:
+        order = (await stack.data("orders", query, {"id": row.id}, admin_token()))["order"]
+        assert order["discountTotal"] == usd("0.00")
+        assert order["appliedPromotions"] == []
+        assert order["total"] == order["subtotal"]
+        line_sum = sum(Decimal(line["lineTotal"]["amount"]) for line in order["lines"])
+        assert Decimal(order["subtotal"]["amount"]) == line_sum
