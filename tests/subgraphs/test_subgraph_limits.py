@@ -140,13 +140,13 @@ async def test_a_fragment_bomb_is_refused_without_expanding_it(
             + " } } }",
             "MAX_DEPTH_LIMIT",
         ),
-        ("products", "{ " + "categories " * 33 + "}", "MAX_ROOT_FIELDS_LIMIT"),
-        ("products", "{ categories " + "__typename " * 30_000 + "}", "MAX_TOKENS_LIMIT"),
+        ("products", "{ " + "categories { slug } " * 33 + "}", "MAX_ROOT_FIELDS_LIMIT"),
+        ("products", "{ categories { slug } " + "__typename " * 30_000 + "}", "MAX_TOKENS_LIMIT"),
         ("accounts", "{ me " + "{ id " * 70 + "}" * 71, "MAX_NESTING_LIMIT"),
         (
             "products",
-            "{ categories } "
-            + " ".join(f"fragment F{i} on Query {{ categories }}" for i in range(300)),
+            "{ categories { slug } } "
+            + " ".join(f"fragment F{i} on Query {{ categories {{ slug }} }}" for i in range(300)),
             "MAX_FRAGMENTS_LIMIT",
         ),
     ],
@@ -172,13 +172,13 @@ def test_refused_documents_are_not_cached() -> None:
     from subgraphs.products.schema import schema
 
     endpoint = GraphQLEndpoint(schema, LimitsConfig(max_aliases=2))
-    query = "{ a: categories b: categories c: categories }"
+    query = "{ a: categories { slug } b: categories { slug } c: categories { slug } }"
     for _ in range(2):
         with pytest.raises(RequestError) as refused:
             endpoint.prepare(query)
         assert refused.value.body["errors"][0]["extensions"]["code"] == "MAX_ALIASES_LIMIT"
     assert len(endpoint._prepared) == 0
-    endpoint.prepare("{ a: categories b: categories }")
+    endpoint.prepare("{ a: categories { slug } b: categories { slug } }")
     assert len(endpoint._prepared) == 1
 
 
@@ -216,7 +216,7 @@ async def test_the_routers_fetches_at_its_limits_pass_the_subgraphs(stack: Stack
             f"r{i}: products(first: 3) {{ nodes {{ ...P x{i}: name }} }}"
             for i in range(ROUTER.max_root_fields - 1)
         )
-        + " categories } fragment P on Product { "
+        + " categories { slug } } fragment P on Product { "
         + fields
         + " }"
     )
