@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 from fault_proxy import PASS, REFUSE, FaultProxy
 from orders_helpers import (
+    ADD,
     CART_QUERY,
     CHECKOUT,
     TEA3FOR2_DESCRIPTION,
@@ -297,3 +298,28 @@ async def test_a_line_whose_product_is_gone_has_no_price_and_blocks_checkout(
             "message": f"A product in your cart is no longer sold (id {gone['id']}); remove it",
         }
     ]
+
+
+async def test_adding_without_the_catalogue_is_refused_and_changes_nothing(
+    stack: Stack, proxies: dict[str, tuple[FaultProxy, RunningServer]]
+) -> None:
+    token = customer_token()
+    mug = await make_product(stack, name="Mug", stock=5)
+    proxy, orders = proxies["products"]
+    proxy.mode = REFUSE
+    try:
+        body = await stack.post(
+            orders.graphql_url, ADD, {"input": {"productId": mug["id"], "quantity": 1}}, token
+        )
+    finally:
+        proxy.mode = PASS
+    assert body["data"]["addToCart"] == {
+        "cart": {"lines": [], "totalQuantity": 0},
+        "userErrors": [
+            {
+                "code": "SERVICE_UNAVAILABLE",
+                "field": None,
+                "message": "The catalogue is unavailable; try again",
+            }
+        ],
+    }
