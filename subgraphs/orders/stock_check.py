@@ -30,12 +30,16 @@ def invalid_quantity(lowest: int = 1) -> UserError:
     )
 
 
+def _units_of(available: int, name: str) -> str:
+    return f"1 of {name} is" if available == 1 else f"{available} of {name} are"
+
+
 def insufficient_stock(name: str, available: int, in_cart: int = 0) -> UserError:
     """INSUFFICIENT_STOCK on the input's quantity, naming the product."""
     if available <= 0:
         message = f"{name} is out of stock"
     else:
-        message = f"Only {available} of {name} are available"
+        message = f"Only {_units_of(available, name)} available"
         if in_cart:
             message += f"; your cart already has {in_cart}"
     return user_error(UserErrorCode.INSUFFICIENT_STOCK, message, "input", "quantity")
@@ -135,7 +139,7 @@ def _checkout_stock_error(line: PricedLine, available: int | None) -> UserError:
     elif available <= 0:
         message = f"{name} is out of stock; your cart has {wanted}"
     else:
-        message = f"Only {available} of {name} are available; your cart has {wanted}"
+        message = f"Only {_units_of(available, name)} available; your cart has {wanted}"
     # The cart is not checkout's input: no input path is at fault (see UserError.field).
     return user_error(UserErrorCode.INSUFFICIENT_STOCK, message)
 

@@ -86,7 +86,7 @@ async def test_checkout_names_the_product_whose_stock_went(stack: Stack) -> None
                 "code": "INSUFFICIENT_STOCK",
                 # the cart is not checkout's input: no input path
                 "field": None,
-                "message": f"Only 1 of {BEANS} are available; your cart has 3",
+                "message": f"Only 1 of {BEANS} is available; your cart has 3",
             }
         ],
     }

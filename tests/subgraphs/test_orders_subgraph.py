@@ -142,7 +142,7 @@ async def test_insufficient_stock_is_a_user_error_and_keeps_the_cart(stack: Stac
         {
             "code": "INSUFFICIENT_STOCK",
             "field": None,
-            "message": f"Only 1 of {scarce['name']} are available; your cart has 3",
+            "message": f"Only 1 of {scarce['name']} is available; your cart has 3",
         }
     ]
     assert await stock_of(stack, plenty["id"]) == (10, 0)
