@@ -155,7 +155,14 @@ def check_filter(where: ProductFilter | None) -> None:
 
 async def _in_stock(context: Context, wanted: bool) -> ColumnElement[bool]:
     client = cast(AvailabilityClient, context.services.availability)
-    ids = bindparam("in_stock_ids", await client.in_stock_ids(), type_=ARRAY(Uuid()))
+
+    async def load(keys: Sequence[str]) -> list[list[uuid.UUID]]:
+        found = await client.in_stock_ids()
+        return [found for _ in keys]
+
+    # Asked once per request, however many lists (categories, aliases) filter on it.
+    in_stock = await context.loader("in_stock_ids", load).load("all")
+    ids = bindparam("in_stock_ids", in_stock, type_=ARRAY(Uuid()))
     condition = ProductRow.id == any_(ids)
     return condition if wanted else not_(condition)
 

@@ -178,6 +178,23 @@ async def test_categories_count_their_products_in_one_statement(stack: Stack, de
     }
 
 
+async def test_in_stock_is_asked_once_per_request(stack: Stack, demo: None) -> None:
+    query = "{ categories { slug products(filter: {inStock: false}) { nodes { name } } } }"
+    body, statements = await count_statements(
+        stack, "inventory", lambda: stack.data("products", query)
+    )
+    sold_out = {c["slug"]: [n["name"] for n in c["products"]["nodes"]] for c in body["categories"]}
+    assert sold_out == {
+        "brewing": [],
+        "coffee": ["Kenya AA Beans 250g"],
+        "gifts": [],
+        "mugs-cups": [],
+        "snacks": ["Hazelnut Praline Bites"],
+        "tea": ["Jasmine Pearls 50g"],
+    }
+    assert len(statements) == 1  # six lists, one question to inventory
+
+
 async def test_category_and_product_lookups_by_slug(stack: Stack, demo: None) -> None:
     query = """
     query ($c: String!, $p: String) {
