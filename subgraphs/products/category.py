@@ -14,6 +14,7 @@ from subgraphs.common.inputs import max_length
 from subgraphs.common.pagination import Connection, PageArgs
 
 from . import listing
+from .category_pages import category_products
 from .listing import ProductFilter, ProductSort
 from .models import CATEGORY_SLUG_LENGTH, CategoryRow, ProductRow
 from .product import Product
@@ -59,7 +60,7 @@ class Category:
     ) -> Connection[Product]:
         """This category's products, filtered, sorted and paged like `Query.products`."""
         args = PageArgs(first, after, last, before)
-        return await listing.product_connection(info.context, args, filter, sort, self.slug)
+        return await category_products(info.context, self.slug, args, filter, sort)
 
 
 def _counts(context: Context) -> Callable[[Sequence[str]], Awaitable[list[int]]]:

@@ -106,19 +106,23 @@ COLUMN_ORDERINGS: dict[ProductSort, tuple[SortKey, ...]] = {
 
 @dataclass(frozen=True)
 class SortPlan:
-    """An ordering, the columns its page selects, and a row's sort values for its cursor."""
+    """An ordering, the columns its page selects, a row's sort values for its cursor, and
+    the names of the keys' columns in the page's select (to order a subquery of it)."""
 
     ordering: Ordering
     columns: tuple[Any, ...]
     values: Callable[[Any], Sequence[Any]]
+    names: tuple[str, ...]
 
 
 def _column_sort(sort: ProductSort) -> SortPlan:
     keys = COLUMN_ORDERINGS[sort]
+    names = tuple(key.column.key for key in keys)
     return SortPlan(
         Ordering(sort.value, keys),
         (ProductRow,),
-        lambda row: [getattr(row[0], key.column.key) for key in keys],
+        lambda row: [getattr(row[0], name) for name in names],
+        names,
     )
 
 
@@ -131,6 +135,7 @@ def _relevance_sort(words: list[str]) -> SortPlan:
         Ordering(f"RELEVANCE:{digest}", keys),
         (ProductRow, rank.label("rank")),
         lambda row: [row[1], row[0].name, row[0].id],
+        ("rank", "name", "id"),
     )
 
 
@@ -167,13 +172,9 @@ async def _in_stock(context: Context, wanted: bool) -> ColumnElement[bool]:
     return condition if wanted else not_(condition)
 
 
-async def conditions(
-    context: Context, where: ProductFilter | None, category: str | None
-) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of a filter (and of a category's own list)."""
+async def conditions(context: Context, where: ProductFilter | None) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of a filter."""
     found: list[ColumnElement[bool]] = []
-    if category is not None:
-        found.append(ProductRow.category_slug == category)
     if where is None:
         return found
     if where.category_slug is not None:
@@ -195,13 +196,12 @@ async def product_connection(
     args: PageArgs,
     where: ProductFilter | None,
     sort: ProductSort | None,
-    category: str | None = None,
 ) -> Connection[Product]:
     """A page of products; every argument is checked before any SQL or upstream call."""
     check_filter(where)
     plan = sort_plan(sort, where)
     window = page_window(args, plan.ordering)
-    found = await conditions(context, where, category)
+    found = await conditions(context, where)
     query = PageQuery(select(*plan.columns).where(*found), plan.ordering, window)
     db = context.db
     async with db.session() as session:

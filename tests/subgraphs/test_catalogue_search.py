@@ -157,7 +157,9 @@ CATEGORIES = """
 """
 
 
-async def test_categories_count_their_products_in_one_statement(stack: Stack, demo: None) -> None:
+async def test_categories_count_and_list_their_products_in_one_statement_each(
+    stack: Stack, demo: None
+) -> None:
     body, statements = await count_statements(
         stack, "products", lambda: stack.data("products", "{ categories { slug productCount } }")
     )
@@ -166,7 +168,16 @@ async def test_categories_count_their_products_in_one_statement(stack: Stack, de
         for slug in ("brewing", "coffee", "gifts", "mugs-cups", "snacks", "tea")
     ]
     assert len(statements) == 2  # the categories, one grouped count
-    listed = (await stack.data("products", CATEGORIES))["categories"]
+    listed, statements = await count_statements(
+        stack, "products", lambda: stack.data("products", CATEGORIES)
+    )
+    # the categories, one grouped count, every category's first page in one statement
+    assert len(statements) == 3
+    listed = listed["categories"]
+    assert [[n["name"] for n in c["products"]["nodes"]] for c in listed] == [
+        [p.name for p in sorted(DEMO, key=lambda p: (p.price, p.id)) if p.category == name][:2]
+        for name in ("Brewing", "Coffee", "Gifts", "Mugs & Cups", "Snacks", "Tea")
+    ]
     tea = next(c for c in listed if c["slug"] == "tea")
     assert tea == {
         "slug": "tea",
