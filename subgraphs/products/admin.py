@@ -115,11 +115,20 @@ def text_errors(
     return []
 
 
+# Storefronts put it in <img src>: a web address or a path of the shop's own site, never
+# a javascript: or data: URL.
+_IMAGE_URL_PREFIXES = ("https://", "http://", "/")
+
+
 def image_url_errors(value: str | None) -> list[UserError]:
-    """An image URL is optional; given, it is 1-2000 characters."""
+    """An image URL is optional; given, it is an http(s) URL or a path, 1-2000 characters."""
     if value is None:
         return []
-    return text_errors("imageUrl", value, IMAGE_URL_LENGTH)
+    errors = text_errors("imageUrl", value, IMAGE_URL_LENGTH)
+    if not errors and (not value.startswith(_IMAGE_URL_PREFIXES) or value.startswith("//")):
+        message = "imageUrl must be an http(s) URL or a path starting with /"
+        errors.append(user_error(UserErrorCode.INVALID_INPUT, message, "input", "imageUrl"))
+    return errors
 
 
 def price_errors(price: MoneyInput | None) -> list[UserError]:

@@ -225,6 +225,20 @@ async def test_update_and_delete(stack: Stack) -> None:
         },
         "userErrors": [],
     }
+    for url in ("javascript:alert(1)", "data:image/png;base64,AA", "//evil.example/x.jpg"):
+        refused = await stack.data(
+            "products", UPDATE, {"input": {"id": created["id"], "imageUrl": url}}, admin_token()
+        )
+        assert refused["updateProduct"] == {
+            "product": None,
+            "userErrors": [
+                {
+                    "code": "INVALID_INPUT",
+                    "field": ["input", "imageUrl"],
+                    "message": "imageUrl must be an http(s) URL or a path starting with /",
+                }
+            ],
+        }
     missing_id = str(uuid.uuid4())
     missing = await stack.data(
         "products", UPDATE, {"input": {"id": missing_id, "name": "X"}}, admin_token()
