@@ -231,6 +231,11 @@ async def test_category_and_product_lookups_by_slug(stack: Stack, demo: None) ->
     }
     missing = await stack.data("products", query, {"c": "nope", "p": "nope"})
     assert missing == {"category": None, "product": None}
+    # longer than any slug can be: refused before any SQL
+    too_long = await stack.gql("products", query, {"c": "c" * 101, "p": "p"})
+    assert too_long["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": ["slug"]}
+    too_long = await stack.gql("products", query, {"c": "tea", "p": "p" * 281})
+    assert too_long["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": ["slug"]}
     entities = await stack.data(
         "products",
         "query ($r: [_Any!]!) { _entities(representations: $r) { ... on Category { name } } }",
