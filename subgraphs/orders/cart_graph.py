@@ -1,11 +1,15 @@
-"""The GraphQL Cart: its lines, and its money computed once per request.
+"""The GraphQL Cart: shown only priced, from one `PricedCart` per cart state and request.
 
-Money fields are resolved from one `PricedCart` per cart state and request
-(the `cart_money` loader), however many of them a query selects. They are
-nullable so that a cart that cannot be priced now (the catalogue or
-promotions unreachable: SERVICE_UNAVAILABLE) still answers its lines and
-quantities, its money fields null with the error; a total is never shown
-without its discount.
+Every field of a cart (its lines, quantities and money) comes from one
+`PricedCart` (the `cart_money` loader): the catalogue and promotions are asked
+once per request however many fields and aliases a query selects. A cart that
+cannot be priced now is not shown at all: `cart_of` raises SERVICE_UNAVAILABLE
+(the catalogue or promotions unreachable) or CURRENCY_MISMATCH, and the
+nullable field that asked for the cart answers null with that error. A total
+is never shown without its discount, so the money fields are non-null.
+
+Lines whose product is no longer in the catalogue are left out of what the cart
+shows (lines, totalQuantity and totals); checkout drops them from the cart.
 """
 
 from __future__ import annotations
@@ -16,20 +20,24 @@ from datetime import datetime
 import strawberry
 
 from subgraphs.common.context import Context
-from subgraphs.common.errors import NotFound, ServiceUnavailable
+from subgraphs.common.errors import ServiceUnavailable
 from subgraphs.common.types import Money
 
 from . import cart as carts
 from .graph_types import AppliedPromotion, CurrencyMismatch, Product
 from .pricing import MixedCurrencies, PricedCart, PricedLine, PricingUnavailable, price_many
 
-Info = strawberry.Info[Context, None]
-_UNAVAILABLE_NOTE = (
-    "Null (with an error at this path) only when the cart cannot be priced now: "
-    "SERVICE_UNAVAILABLE if the catalogue or promotions cannot be reached, "
-    "CURRENCY_MISMATCH if its products' currencies diverged."
+CART_DESCRIPTION = (
+    "The signed-in user's cart, priced now at the catalogue's prices and the running "
+    "promotions: subtotal - discountTotal = total. A cart holds one currency. A line whose "
+    "product is no longer in the catalogue is left out of lines, totalQuantity and the "
+    "totals (checkout drops it from the cart)."
 )
-_LINE_NOTE = _UNAVAILABLE_NOTE + " NOT_FOUND on a line whose product is no longer sold."
+UNPRICED_NOTE = (
+    "Null, with an error at its path, when the cart cannot be priced now: SERVICE_UNAVAILABLE "
+    "if the catalogue or promotions cannot be reached, CURRENCY_MISMATCH if its products' "
+    "currencies diverged (a total is never shown without its discount)."
+)
 
 
 def _as_api_error(problem: BaseException) -> BaseException:
@@ -51,91 +59,68 @@ async def cart_money(context: Context, state: carts.CartState) -> PricedCart:
     return await context.loader("cart_money", load).load(state)
 
 
-@strawberry.type
+async def cart_of(context: Context, state: carts.CartState) -> Cart:
+    """The GraphQL cart of `state`, priced; raises SERVICE_UNAVAILABLE or CURRENCY_MISMATCH
+    if it cannot be priced now."""
+    return Cart.of(state, await cart_money(context, state))
+
+
+@strawberry.type(description="A product in the cart, at its price now.")
 class CartLine:
-    """A product in the cart, with its current price."""
+    """A priced cart line."""
 
     product: Product
     quantity: int
     added_at: datetime
-    cart: strawberry.Private[carts.CartState]
-
-    async def _line(self, info: Info) -> tuple[PricedLine, str]:
-        """This line priced, and the cart's currency; NOT_FOUND if the product is gone."""
-        money = await cart_money(info.context, self.cart)
-        line = money.line_of(str(self.product.id))
-        if line is None:
-            raise NotFound("This product is no longer sold; remove it from the cart")
-        return line, money.currency
-
-    @strawberry.field(description="The product's price now. " + _LINE_NOTE)
-    async def unit_price(self, info: Info) -> Money | None:
-        line, currency = await self._line(info)
-        return Money.of(line.unit_price, currency)
-
-    @strawberry.field(description="unitPrice times quantity. " + _LINE_NOTE)
-    async def line_total(self, info: Info) -> Money | None:
-        line, currency = await self._line(info)
-        return Money.of(line.line_total, currency)
-
-
-@strawberry.type(
-    description="The signed-in user's cart, priced now: subtotal - discountTotal = total. "
-    "A cart holds one currency."
-)
-class Cart:
-    """The cart's lines and its money, priced at the catalogue's prices and promotions now."""
-
-    lines: list[CartLine]
-    total_quantity: int
-    updated_at: datetime | None
-    state: strawberry.Private[carts.CartState]
+    unit_price: Money = strawberry.field(description="The product's price now.")
+    line_total: Money = strawberry.field(description="unitPrice times quantity.")
 
     @classmethod
-    def of(cls, state: carts.CartState) -> Cart:
-        """The GraphQL cart of `state`."""
+    def of(cls, line: PricedLine, added_at: datetime, currency: str) -> CartLine:
+        """The GraphQL line of `line`, added to the cart at `added_at`."""
         return cls(
-            lines=[
-                CartLine(
-                    product=Product(id=strawberry.ID(str(line.product_id))),
-                    quantity=line.quantity,
-                    added_at=line.added_at,
-                    cart=state,
-                )
-                for line in state.lines
-            ],
-            total_quantity=sum(line.quantity for line in state.lines),
-            updated_at=state.updated_at,
-            state=state,
+            product=Product(id=strawberry.ID(line.product.id)),
+            quantity=line.quantity,
+            added_at=added_at,
+            unit_price=Money.of(line.unit_price, currency),
+            line_total=Money.of(line.line_total, currency),
         )
 
-    @strawberry.field(description="The sum of the line totals. " + _UNAVAILABLE_NOTE)
-    async def subtotal(self, info: Info) -> Money | None:
-        money = await cart_money(info.context, self.state)
-        return Money.of(money.subtotal, money.currency)
 
-    @strawberry.field(
-        description="What the applied promotions take off, together. " + _UNAVAILABLE_NOTE
+@strawberry.type(description=CART_DESCRIPTION)
+class Cart:
+    """The cart's lines still sold and its money, as priced for this request."""
+
+    lines: list[CartLine]
+    total_quantity: int = strawberry.field(description="The units of the lines shown.")
+    updated_at: datetime | None
+    subtotal: Money = strawberry.field(description="The sum of the line totals.")
+    discount_total: Money = strawberry.field(
+        description="What the applied promotions take off, together."
     )
-    async def discount_total(self, info: Info) -> Money | None:
-        money = await cart_money(info.context, self.state)
-        return Money.of(money.discount_total, money.currency)
-
-    @strawberry.field(
-        description="What checkout charges now: subtotal - discountTotal. " + _UNAVAILABLE_NOTE
+    total: Money = strawberry.field(
+        description="What checkout charges now: subtotal - discountTotal."
     )
-    async def total(self, info: Info) -> Money | None:
-        money = await cart_money(info.context, self.state)
-        return Money.of(money.total, money.currency)
+    applied_promotions: list[AppliedPromotion] = strawberry.field(
+        description="The promotions that apply to the cart now."
+    )
 
-    @strawberry.field(description="The promotions that apply to the cart now. " + _UNAVAILABLE_NOTE)
-    async def applied_promotions(self, info: Info) -> list[AppliedPromotion] | None:
-        money = await cart_money(info.context, self.state)
-        return [
-            AppliedPromotion(
-                code=d.code,
-                description=d.description,
-                amount=Money.of(d.amount, money.currency),
-            )
-            for d in money.discounts
-        ]
+    @classmethod
+    def of(cls, state: carts.CartState, money: PricedCart) -> Cart:
+        """The GraphQL cart of `state` priced as `money` (lines of gone products left out)."""
+        added_at = {str(line.product_id): line.added_at for line in state.lines}
+        currency = money.currency
+        return cls(
+            lines=[CartLine.of(ln, added_at[ln.product.id], currency) for ln in money.lines],
+            total_quantity=sum(line.quantity for line in money.lines),
+            updated_at=state.updated_at,
+            subtotal=Money.of(money.subtotal, currency),
+            discount_total=Money.of(money.discount_total, currency),
+            total=Money.of(money.total, currency),
+            applied_promotions=[
+                AppliedPromotion(
+                    code=d.code, description=d.description, amount=Money.of(d.amount, currency)
+                )
+                for d in money.discounts
+            ],
+        )

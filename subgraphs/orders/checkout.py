@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -146,10 +147,7 @@ async def _checkout_locked(
     previous = await _previous_order(session, request)
     if previous is not None:
         return previous
-    cart = await read_cart(session, request.user_id)
-    if not cart.lines:
-        return _fail(user_error(UserErrorCode.CART_EMPTY, "The cart is empty"))
-    priced = await _priced(services, cart, request.expected_total)
+    priced = await _sellable(session, services, request)
     if isinstance(priced, CheckoutResult):
         return priced
     refused = await _reserve(services, order_id, priced, reservation)
@@ -197,33 +195,46 @@ def _cart_problem(code: UserErrorCode, message: str) -> UserError:
     return user_error(code, message)
 
 
-async def _priced(
-    services: OrdersServices, cart: CartState, expected: ExpectedTotal | None
+async def _sellable(
+    session: AsyncSession, services: OrdersServices, request: _Request
 ) -> PricedCart | CheckoutResult:
-    """The cart re-priced now, or why it cannot be sold as shown: a service down, gone
-    products, mixed currencies, or a total other than the one the customer expects."""
+    """The user's cart priced now as the customer was shown it, or why it cannot be sold.
+
+    Lines whose product left the catalogue are not shown in the cart: they are dropped
+    here, in the checkout's transaction, and the rest is sold.
+    """
+    cart = await read_cart(session, request.user_id)
+    priced = await _priced(services, cart) if cart.lines else None
+    if isinstance(priced, CheckoutResult):
+        return priced
+    if priced is not None and priced.missing:
+        await _drop_lines(session, request.user_id, priced.missing)
+    if priced is None or not priced.lines:
+        return _fail(user_error(UserErrorCode.CART_EMPTY, "The cart is empty"))
+    changed = _price_changed(request.expected_total, priced)
+    return priced if changed is None else _fail(changed)
+
+
+async def _priced(services: OrdersServices, cart: CartState) -> PricedCart | CheckoutResult:
+    """The cart re-priced now, or why it cannot be: a service down or mixed currencies."""
     try:
-        priced = await price_lines(
-            services, [(str(ln.product_id), ln.quantity) for ln in cart.lines]
-        )
+        return await price_lines(services, [(str(ln.product_id), ln.quantity) for ln in cart.lines])
     except PricingUnavailable as exc:
         logger.warning("checkout could not be priced: %s", exc.__cause__ or exc)
         return _unavailable(exc.what)
     except MixedCurrencies as exc:
         message = f"{exc}; remove the products in the other currency"
         return _fail(_cart_problem(UserErrorCode.CURRENCY_MISMATCH, message))
-    if priced.missing:
-        return _fail(
-            *(
-                _cart_problem(
-                    UserErrorCode.PRODUCT_NOT_FOUND,
-                    f"A product in your cart is no longer sold (id {pid}); remove it",
-                )
-                for pid in priced.missing
-            )
-        )
-    changed = _price_changed(expected, priced)
-    return priced if changed is None else _fail(changed)
+
+
+async def _drop_lines(
+    session: AsyncSession, user_id: uuid.UUID, product_ids: Sequence[str]
+) -> None:
+    """Remove the user's cart lines of `product_ids` (products no longer in the catalogue)."""
+    gone = [uuid.UUID(product_id) for product_id in product_ids]
+    await session.execute(
+        delete(CartLineRow).where(CartLineRow.user_id == user_id, CartLineRow.product_id.in_(gone))
+    )
 
 
 def _price_changed(expected: ExpectedTotal | None, priced: PricedCart) -> UserError | None:

@@ -26,7 +26,7 @@ from subgraphs.common.types import CurrencyCode, Money, UserError, check_decimal
 from . import cart as carts
 from . import checkout as checkouts
 from . import lifecycle, paying, user_orders
-from .cart_graph import Cart
+from .cart_graph import UNPRICED_NOTE, Cart, cart_of
 from .graph_types import AppliedPromotion, Product
 from .models import OrderLineRow, OrderPromotionRow, OrderRow
 from .services import OrdersServices
@@ -34,6 +34,13 @@ from .services import OrdersServices
 Info = strawberry.Info[Context, None]
 # Providers' card tokens are a few dozen characters; longer is not a token.
 PAYMENT_TOKEN_LENGTH = 255
+CART_FIELD_DESCRIPTION = (
+    "The signed-in user's cart, priced now. Null with an error for a guest (the router "
+    "answers UNAUTHORIZED_FIELD_OR_TYPE: @authenticated) and when the cart cannot be priced "
+    "now: SERVICE_UNAVAILABLE if the catalogue or promotions cannot be reached, "
+    "CURRENCY_MISMATCH if its products' currencies diverged. A total is never shown without "
+    "its discount; the query's other root fields still answer."
+)
 
 
 def _services(info: Info) -> OrdersServices:
@@ -310,7 +317,17 @@ class OrderIdInput:
 
 @strawberry.type
 class CartPayload:
-    cart: Cart | None = None
+    """A cart mutation's outcome: the cart as it is now, and why the mutation was refused."""
+
+    @strawberry.field(
+        description="The cart after the mutation, priced now as Query.cart. "
+        + UNPRICED_NOTE
+        + " userErrors still say what the mutation did."
+    )
+    async def cart(self, info: Info) -> Cart | None:
+        return await cart_of(info.context, self.state)
+
+    state: strawberry.Private[carts.CartState]
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -343,7 +360,7 @@ async def _load_order(info: Info, order_id: uuid.UUID | None) -> Order | None:
 
 async def _cart_payload(info: Info, user_id: uuid.UUID, errors: list[UserError]) -> CartPayload:
     state = await carts.load_cart(info.context.db, user_id)
-    return CartPayload(cart=Cart.of(state), user_errors=errors)
+    return CartPayload(state=state, user_errors=errors)
 
 
 async def _order_payload(info: Info, result: lifecycle.OrderResult) -> OrderPayload:
@@ -354,9 +371,9 @@ async def _order_payload(info: Info, result: lifecycle.OrderResult) -> OrderPayl
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The signed-in user's cart.", directives=[Authenticated()])
-    async def cart(self, info: Info) -> Cart:
-        return Cart.of(await carts.load_cart(info.context.db, _viewer_id(info)))
+    @strawberry.field(description=CART_FIELD_DESCRIPTION, directives=[Authenticated()])
+    async def cart(self, info: Info) -> Cart | None:
+        return await cart_of(info.context, await carts.load_cart(info.context.db, _viewer_id(info)))
 
     @strawberry.field(
         description="An order by id (its owner or an admin).", directives=[Authenticated()]
@@ -426,9 +443,11 @@ class Mutation:
 
     @strawberry.mutation(
         description="Prices the cart again, reserves its stock and turns it into an order "
-        "whose money is frozen. Problems with the cart's lines (INSUFFICIENT_STOCK, "
-        "PRODUCT_NOT_FOUND, CURRENCY_MISMATCH) have no input path (`field` is null) and "
-        "name the product in their message.",
+        "whose money is frozen. Lines whose product is no longer in the catalogue (the cart "
+        "does not show them) are dropped from the cart; a cart left with none is CART_EMPTY. "
+        "Problems with the cart's lines (INSUFFICIENT_STOCK, PRODUCT_NOT_FOUND, "
+        "CURRENCY_MISMATCH) have no input path (`field` is null) and name the product in "
+        "their message.",
         directives=[Authenticated()],
     )
     async def checkout(self, info: Info, input: CheckoutInput) -> CheckoutPayload:

@@ -6,6 +6,7 @@ free), written by promotions' own seeder; the products are made per test.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -15,10 +16,12 @@ import pytest_asyncio
 from fault_proxy import PASS, REFUSE, FaultProxy
 from orders_helpers import (
     ADD,
+    CART_MONEY,
     CART_QUERY,
     CHECKOUT,
     TEA3FOR2_DESCRIPTION,
     add_to_cart,
+    checkout_expecting,
     seed_tea_promotion,
     stock_of,
     usd,
@@ -171,41 +174,56 @@ async def proxies(stack: Stack) -> AsyncIterator[dict[str, tuple[FaultProxy, Run
         await server.stop()
 
 
+CART_AND_ORDERS = f"{{ cart {{ {CART_MONEY} }} orders(first: 1) {{ totalCount }} }}"
+
+
 @pytest.mark.parametrize(
-    ("down", "what"), [("promotions", "Promotions"), ("products", "The catalogue")]
+    ("down", "what", "add_errors"),
+    [
+        ("promotions", "Promotions", []),  # adding needs the catalogue and inventory only
+        (
+            "products",
+            "The catalogue",
+            [
+                {
+                    "code": "SERVICE_UNAVAILABLE",
+                    "field": None,
+                    "message": "The catalogue is unavailable; try again",
+                }
+            ],
+        ),
+    ],
 )
-async def test_without_products_or_promotions_the_money_is_an_error_and_checkout_refuses(
+async def test_without_products_or_promotions_the_cart_is_null_with_the_error(
     stack: Stack,
     proxies: dict[str, tuple[FaultProxy, RunningServer]],
     down: str,
     what: str,
+    add_errors: list[dict[str, Any]],
 ) -> None:
     token = customer_token()
     products = await _tea_cart(stack, token)
     proxy, orders = proxies[down]
     proxy.mode = REFUSE
     try:
-        shown = await stack.post(orders.graphql_url, CART_QUERY, token=token)
+        shown = await stack.post(orders.graphql_url, CART_AND_ORDERS, token=token)
+        mug = {"input": {"productId": products["mug"]["id"], "quantity": 1}}
+        added = await stack.post(orders.graphql_url, ADD, mug, token)
         checked_out = await stack.post(
             orders.graphql_url, CHECKOUT, {"input": {"idempotencyKey": "k"}}, token
         )
     finally:
         proxy.mode = PASS
-    cart = shown["data"]["cart"]
-    assert [(line["quantity"], line["unitPrice"]) for line in cart["lines"]] == [
-        (2, None),
-        (1, None),
-        (1, None),
-    ]
-    assert cart["totalQuantity"] == 4
-    money = ("subtotal", "discountTotal", "total", "appliedPromotions")
-    assert [cart[field] for field in money] == [None] * 4
     message = f"{what} is unavailable; try again shortly"
-    errors = {tuple(e["path"]): (e["message"], e["extensions"]["code"]) for e in shown["errors"]}
-    assert errors[("cart", "total")] == (message, "SERVICE_UNAVAILABLE")
-    assert {tuple(p) for p in [("cart", f) for f in money]} <= set(errors)
-    assert {code for _, code in errors.values()} == {"SERVICE_UNAVAILABLE"}
-
+    # no total without its discount: the whole cart is null; the other root field answers
+    assert shown["data"] == {"cart": None, "orders": {"totalCount": 0}}
+    assert [(e["path"], e["message"], e["extensions"]) for e in shown["errors"]] == [
+        (["cart"], message, {"code": "SERVICE_UNAVAILABLE"})
+    ]
+    assert added["data"] == {"addToCart": {"cart": None, "userErrors": add_errors}}
+    assert [(e["path"], e["message"], e["extensions"]) for e in added["errors"]] == [
+        (["addToCart", "cart"], message, {"code": "SERVICE_UNAVAILABLE"})
+    ]
     assert checked_out["data"]["checkout"] == {
         "order": None,
         "userErrors": [
@@ -233,10 +251,10 @@ async def test_a_cart_whose_currencies_diverged_has_no_total_and_cannot_check_ou
     assert priced["updateProduct"]["userErrors"] == []
 
     shown = await stack.gql("orders", "{ cart { totalQuantity total { amount } } }", token=token)
-    assert shown["data"] == {"cart": {"totalQuantity": 2, "total": None}}
+    assert shown["data"] == {"cart": None}
     assert [(e["path"], e["message"], e["extensions"]) for e in shown["errors"]] == [
         (
-            ["cart", "total"],
+            ["cart"],
             "The cart mixes currencies (EUR, USD); remove the products in the other currency",
             {"code": "CURRENCY_MISMATCH"},
         )
@@ -255,14 +273,25 @@ async def test_a_cart_whose_currencies_diverged_has_no_total_and_cannot_check_ou
     }
 
 
-async def test_a_line_whose_product_is_gone_has_no_price_and_blocks_checkout(
+async def _cart_rows(stack: Stack, user: str) -> list[tuple[str, int]]:
+    rows = await stack.sql(
+        "orders",
+        "SELECT product_id, quantity FROM cart_lines WHERE user_id = CAST(:u AS uuid)"
+        " ORDER BY added_at",
+        u=user,
+    )
+    return [(str(row.product_id), row.quantity) for row in rows]
+
+
+async def test_a_line_whose_product_is_gone_is_not_shown_and_checkout_drops_it(
     stack: Stack,
 ) -> None:
-    token = customer_token()
+    user = str(uuid.uuid4())
+    token = customer_token(user)
     mug = await make_product(stack, name="Mug", price="12.00", stock=5)
     gone = await make_product(stack, name="Gone", price="3.00", stock=5)
     await add_to_cart(stack, token, mug["id"])
-    await add_to_cart(stack, token, gone["id"])
+    await add_to_cart(stack, token, gone["id"], 2)
     deleted = await stack.data(
         "products",
         "mutation ($id: ID!) { deleteProduct(input: {id: $id}) { deletedProductId } }",
@@ -273,31 +302,42 @@ async def test_a_line_whose_product_is_gone_has_no_price_and_blocks_checkout(
 
     shown = await stack.gql(
         "orders",
-        "{ cart { lines { quantity unitPrice { amount } } total { amount } } }",
+        "{ cart { lines { product { id } quantity unitPrice { amount } } totalQuantity "
+        "subtotal { amount } total { amount } } }",
         token=token,
     )
-    assert shown["data"]["cart"] == {
-        "lines": [
-            {"quantity": 1, "unitPrice": {"amount": "12.00"}},
-            {"quantity": 1, "unitPrice": None},
-        ],
-        "total": {"amount": "12.00"},
-    }
-    assert [(e["path"], e["message"], e["extensions"]) for e in shown["errors"]] == [
-        (
-            ["cart", "lines", 1, "unitPrice"],
-            "This product is no longer sold; remove it from the cart",
-            {"code": "NOT_FOUND"},
-        )
-    ]
-    refused = await stack.data("orders", CHECKOUT, {"input": {"idempotencyKey": "k"}}, token)
-    assert refused["checkout"]["userErrors"] == [
-        {
-            "code": "PRODUCT_NOT_FOUND",
-            "field": None,
-            "message": f"A product in your cart is no longer sold (id {gone['id']}); remove it",
+    assert shown == {
+        "data": {
+            "cart": {
+                "lines": [
+                    {"product": {"id": mug["id"]}, "quantity": 1, "unitPrice": {"amount": "12.00"}}
+                ],
+                "totalQuantity": 1,
+                "subtotal": {"amount": "12.00"},
+                "total": {"amount": "12.00"},
+            }
         }
-    ]
+    }
+    # a checkout that fails still drops the gone line (in its transaction); the mug stays
+    changed = await checkout_expecting(stack, token, "k1", usd("15.00"))
+    assert changed == {
+        "order": None,
+        "userErrors": [
+            {
+                "code": "PRICE_CHANGED",
+                "field": ["input", "expectedTotal"],
+                "message": "The total changed from 15.00 USD to 12.00 USD since the cart was "
+                "shown; review the cart and check out again",
+            }
+        ],
+    }
+    assert await _cart_rows(stack, user) == [(mug["id"], 1)]
+    placed = await checkout_expecting(stack, token, "k2", usd("12.00"))
+    assert placed["userErrors"] == []
+    assert [(ln["name"], ln["quantity"]) for ln in placed["order"]["lines"]] == [("Mug", 1)]
+    assert placed["order"]["total"] == usd("12.00")
+    assert await _cart_rows(stack, user) == []
+    assert await stock_of(stack, mug["id"]) == (5, 1)
 
 
 async def test_adding_without_the_catalogue_is_refused_and_changes_nothing(

@@ -71,7 +71,10 @@ async def test_cart_operations_and_their_errors(stack: Stack) -> None:
     )
     assert other["cart"] == {"totalQuantity": 0, "lines": []}
     anonymous = await stack.gql("orders", "{ cart { totalQuantity } }")
-    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert anonymous["data"] == {"cart": None}
+    assert [(e["path"], e["extensions"]["code"]) for e in anonymous["errors"]] == [
+        (["cart"], "UNAUTHENTICATED")
+    ]
 
 
 async def test_checkout_reserves_stock_and_snapshots_prices(stack: Stack) -> None:
@@ -152,8 +155,11 @@ async def test_insufficient_stock_is_a_user_error_and_keeps_the_cart(stack: Stac
     assert cart["cart"]["totalQuantity"] == 5
 
 
-async def test_checkout_of_a_deleted_product_is_a_user_error(stack: Stack) -> None:
-    token = customer_token()
+async def test_checkout_drops_a_deleted_product_and_a_cart_left_empty_is_refused(
+    stack: Stack,
+) -> None:
+    user = str(uuid.uuid4())
+    token = customer_token(user)
     gone = await make_product(stack, stock=3)
     await add_to_cart(stack, token, gone["id"])
     deleted = await stack.data(
@@ -163,9 +169,16 @@ async def test_checkout_of_a_deleted_product_is_a_user_error(stack: Stack) -> No
         admin_token(),
     )
     assert deleted["deleteProduct"]["deletedProductId"] == gone["id"]
+    shown = await stack.data("orders", "{ cart { lines { quantity } totalQuantity } }", token=token)
+    assert shown == {"cart": {"lines": [], "totalQuantity": 0}}
     failed = await checkout(stack, token, "k")
-    assert [e["code"] for e in failed["userErrors"]] == ["PRODUCT_NOT_FOUND"]
+    assert failed == {
+        "order": None,
+        "userErrors": [{"code": "CART_EMPTY", "field": None, "message": "The cart is empty"}],
+    }
     assert await stock_of(stack, gone["id"]) == (3, 0)
+    lines = "SELECT product_id FROM cart_lines WHERE user_id = CAST(:u AS uuid)"
+    assert await stack.sql("orders", lines, u=user) == []
 
 
 async def test_pay_then_fulfil(stack: Stack) -> None:
@@ -290,7 +303,7 @@ async def test_orders_are_private_to_their_customer(stack: Stack) -> None:
     assert stranger["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     paying = await stack.gql(
         "orders",
-        "mutation ($id: ID!) { pay(input: {orderId: $id, idempotencyKey: \"x\", "
+        'mutation ($id: ID!) { pay(input: {orderId: $id, idempotencyKey: "x", '
         'paymentToken: "tok_visa"}) { order { id } } }',
         {"id": order["id"]},
         customer_token(bob),
