@@ -18,6 +18,7 @@ from orders_helpers import add_to_cart, checkout
 from subgraph_stack import Stack, admin_token, customer_token, make_product
 
 from router import Router
+from router.authorization.access import Access
 from router.config import LimitsConfig
 from subgraphs.common import endpoint as endpoint_module
 from subgraphs.common.endpoint import GraphQLEndpoint, RequestError
@@ -231,10 +232,14 @@ async def test_the_routers_fetches_at_its_limits_pass_the_subgraphs(stack: Stack
     async with httpx.AsyncClient(timeout=30) as client:
         router = Router.from_supergraph(sdl, subgraph_urls=urls, http_client=client)
         headers = {"authorization": f"Bearer {admin_token()}"}
+        # the router's edge auth would verify the token; an embedder passes its access
+        admin = Access(authenticated=True, scopes=frozenset({"admin"}))
         for query in (wide, deep):
-            result = await router.execute(query, headers=headers)
+            result = await router.execute(query, headers=headers, access=admin)
             assert "errors" not in result, result["errors"][:3]
-        wide_result, deep_result = [await router.execute(q, headers=headers) for q in (wide, deep)]
+        wide_result, deep_result = [
+            await router.execute(q, headers=headers, access=admin) for q in (wide, deep)
+        ]
         assert len(wide_result["data"]["r0"]["nodes"]) == 3
         assert wide_result["data"]["r30"]["nodes"][0]["stock"]["available"] == 2
         innermost = deep_result["data"]["orders"]["nodes"][0]
