@@ -76,10 +76,6 @@ class PricedCart:
         """What the customer pays: subtotal minus discounts (never below zero)."""
         return max(self.subtotal - self.discount_total, Decimal(0)).quantize(CENTS)
 
-    def line_of(self, product_id: str) -> PricedLine | None:
-        """The priced line of `product_id`, None if its product is gone."""
-        return next((line for line in self.lines if line.product.id == product_id), None)
-
 
 async def catalogue(
     services: OrdersServices, product_ids: Sequence[str]
