@@ -100,8 +100,9 @@ class PreparedOperation:
 # (query text, operation name, the progressive-override labels rolled for the request):
 # the labels choose between plans, so each outcome is planned and cached on its own
 CacheKey = tuple[str, str | None, frozenset[str]]
-# a prepared operation and the requirements a request fails: one authorization outcome
-VariantKey = tuple[CacheKey, frozenset[Requirement]]
+# a prepared operation and the requirements a request fails (each with the directive
+# refusing it, which orders the errors): one authorization outcome
+VariantKey = tuple[CacheKey, frozenset[tuple[Requirement, int]]]
 
 # What a prepared operation costs in memory, estimated from the sizes the limits
 # measure: about 2 KB per field (document, normalized form, plan, response shape,
@@ -309,7 +310,7 @@ class Router:
                 weight = BYTES_PER_FIELD * fields + BYTES_PER_CHARACTER * len(query)
                 prepared = self._plan_document(document, operation_name, labels, budget, weight)
                 # the checks key their variants by it: the two always go together
-                checks = self._checks(prepared.operation)
+                checks = self._checks(prepared.operation, document)
                 return replace(prepared, key=(query, operation_name, labels), checks=checks)
             except BudgetExceeded as error:
                 raise RequestError(
@@ -373,12 +374,13 @@ class Router:
         except PlanningError as error:
             raise RequestError([coded_error(str(error), "QUERY_PLANNING_FAILED")]) from error
 
-    def _checks(self, operation: Operation) -> OperationChecks | None:
-        """The authorization requirements the operation meets (None: none to check)."""
+    def _checks(self, operation: Operation, document: DocumentNode) -> OperationChecks | None:
+        """The authorization requirements the operation (parsed from `document`) meets
+        (None: none to check)."""
         if not self.authorization.directives.enabled:
             return None
         return check_operation(
-            operation, self.supergraph.authorization, self.supergraph.api_schema
+            operation, self.supergraph.authorization, self.supergraph.api_schema, document
         )
 
     # -- authorization (a variant per outcome, cached) ------------------------------------
@@ -444,14 +446,18 @@ class Router:
             self._variants.put(key, variant, variant.weight)
 
     def _restrict(
-        self, prepared: PreparedOperation, refused: frozenset[Requirement]
+        self, prepared: PreparedOperation, refused: frozenset[tuple[Requirement, int]]
     ) -> PreparedOperation | tuple[Operation, tuple[dict[str, Any], ...]]:
         """The variant of `prepared` for requests failing the `refused` requirements when
         it needs no planning; else the operation to plan for it and its errors.
         RequestError (403) when something is refused and `reject_unauthorized` is set."""
         supergraph = self.supergraph
         restriction = restrict_operation(
-            prepared.operation, supergraph.authorization, supergraph.api_schema, refused
+            prepared.operation,
+            supergraph.authorization,
+            supergraph.api_schema,
+            dict(refused),
+            prepared.document,
         )
         errors = tuple(unauthorized_error(path) for path in restriction.paths)
         directives = self.authorization.directives

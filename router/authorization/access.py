@@ -42,5 +42,10 @@ class Access:
         """Whether this request may see what `requirement` protects."""
         return requirement.met_by(self.authenticated, self.scopes, self.policies)
 
+    def refused_by(self, requirement: Requirement) -> int | None:
+        """Which directive refuses this request what `requirement` protects (see
+        `Requirement.refused_by`); None when it may see it."""
+        return requirement.refused_by(self.authenticated, self.scopes, self.policies)
+
 
 ANONYMOUS = Access()

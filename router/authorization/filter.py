@@ -11,15 +11,18 @@ passes of the same linear walk:
 
 What is removed, as Apollo Router does: a field whose definition or whose type demands
 what the request lacks; under an interface or union, the branch of an object type that
-does (`... on T`); a field returning an abstract type when its selection reads the
-interface itself and one of the possible types is refused; a field read on an interface
-unless every implementation's field allows it. `__typename` and introspection are never
-removed, and fields the planner adds itself (keys, `@requires`) are not the client's.
+does (`... on T`); a field returning an interface when its selection reads the interface
+itself and one of the possible types is refused; a field read on an interface unless
+every implementation's field allows it; a fragment whose type condition names a refused
+interface (`conditions.py`). A composite field whose whole selection went is removed too,
+silently (its null says so; the errors are at what was removed under it). `__typename`
+and introspection are never removed, and fields the planner adds itself (keys,
+`@requires`) are not the client's.
 
-Each removal is reported once at its place in the operation: response keys, `"@"` for
-each list level above it, `"... on T"` where a type condition under an abstract type
-decides. A composite field whose whole selection went keeps `__typename` alone, so the
-field itself is still answered and only what was removed is null.
+Each removal is reported once at its place in the operation: response keys, `"@"` after
+each list field (the removed one's too), `"... on T"` where a type condition under an
+abstract type decides; the @authenticated removals first, then @requiresScopes', then
+@policy's, as Apollo Router's three filters add them.
 """
 
 from __future__ import annotations
@@ -28,10 +31,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from graphql import GraphQLList, GraphQLNonNull, GraphQLSchema, GraphQLString, is_abstract_type
+from graphql import DocumentNode, GraphQLList, GraphQLNonNull, GraphQLSchema, is_abstract_type
 
 from router.authorization.access import Access
-from router.authorization.requirement import NONE, Requirement, all_of
+from router.authorization.conditions import condition_requirements, strip_conditions
+from router.authorization.requirement import Requirement, all_of
 from router.authorization.rules import AuthorizationRules
 from router.operation import Field, Operation, SelectionSet
 
@@ -39,9 +43,20 @@ UNAUTHORIZED_MESSAGE = "Unauthorized field or type"
 UNAUTHORIZED_CODE = "UNAUTHORIZED_FIELD_OR_TYPE"
 
 Path = tuple[str, ...]
-_REMOVE: Any = object()  # a field's selection says the field itself must go
+# the requirements a request fails, each with the directive refusing it (BY_*)
+Refused = Mapping[Requirement, int]
 _NEVER_REMOVED = frozenset({"__typename", "__schema", "__type"})  # not the directives' business
-_TYPENAME_TYPE = GraphQLNonNull(GraphQLString)
+
+
+@dataclass(frozen=True)
+class _Gone:
+    """A selection whose field must go: refused (an error at the field, by the directive
+    `by`), or emptied (`by` None: each thing under it went with its own error)."""
+
+    by: int | None
+
+
+_EMPTIED = _Gone(None)
 
 
 @dataclass(frozen=True)
@@ -51,9 +66,15 @@ class OperationChecks:
     requirements: tuple[Requirement, ...]
     policies: frozenset[str]
 
-    def refused(self, access: Access) -> frozenset[Requirement]:
-        """The requirements `access` does not meet: what decides the operation's variant."""
-        return frozenset(r for r in self.requirements if not access.allows(r))
+    def refused(self, access: Access) -> frozenset[tuple[Requirement, int]]:
+        """The requirements `access` does not meet, each with the directive refusing it:
+        what decides the operation's variant."""
+        out = []
+        for requirement in self.requirements:
+            by = access.refused_by(requirement)
+            if by is not None:
+                out.append((requirement, by))
+        return frozenset(out)
 
 
 @dataclass(frozen=True)
@@ -74,12 +95,19 @@ def unauthorized_error(path: Path) -> dict[str, Any]:
 
 
 def check_operation(
-    operation: Operation, rules: AuthorizationRules, schema: GraphQLSchema
+    operation: Operation,
+    rules: AuthorizationRules,
+    schema: GraphQLSchema,
+    document: DocumentNode | None = None,
 ) -> OperationChecks | None:
-    """The requirements met in `operation`; None when it meets none (nothing to check)."""
+    """The requirements met in `operation` (and, with its `document`, by the interfaces
+    its type conditions name); None when it meets none (nothing to check)."""
     if not rules:
         return None
     walk = _Walk(rules, schema, None)
+    if document is not None:
+        for requirement in condition_requirements(document, schema, rules).values():
+            walk.refusal(requirement)
     walk.root(operation)
     if not walk.seen:
         return None
@@ -92,30 +120,34 @@ def restrict_operation(
     operation: Operation,
     rules: AuthorizationRules,
     schema: GraphQLSchema,
-    refused: frozenset[Requirement],
+    refused: Refused,
+    document: DocumentNode | None = None,
 ) -> Restriction:
-    """`operation` without every element whose requirement is in `refused`."""
+    """`operation` (parsed from `document`) without every element whose requirement is
+    in `refused`."""
+    paths: dict[Path, int] = {}
+    if document is not None:
+        stripped = strip_conditions(document, operation, schema, rules, refused)
+        if stripped is not None:
+            operation, condition_paths = stripped
+            paths.update(condition_paths)
     walk = _Walk(rules, schema, refused)
     selection = walk.root(operation)
     if selection is not operation.selection:
         operation = replace(operation, selection=selection)
-    return Restriction(operation, tuple(walk.paths))
+    paths.update(walk.paths)
+    # stable: document order within each directive's removals
+    ordered = sorted(paths.items(), key=lambda item: item[1])
+    return Restriction(operation, tuple(path for path, _ in ordered))
 
 
-def _list_levels(ftype: Any) -> int:
-    levels = 0
-    while True:
-        if isinstance(ftype, GraphQLNonNull):
-            ftype = ftype.of_type
-        elif isinstance(ftype, GraphQLList):
-            levels += 1
-            ftype = ftype.of_type
-        else:
-            return levels
-
-
-def _typename(parent: str) -> Field:
-    return Field("__typename", "__typename", parent, _TYPENAME_TYPE, "String")
+def _at(field: Field) -> Path:
+    """What a field adds to a path after its key: `"@"` when it is a list (one, however
+    deeply the list nests, as Apollo Router writes it)."""
+    ftype = field.type
+    if isinstance(ftype, GraphQLNonNull):
+        ftype = ftype.of_type
+    return ("@",) if isinstance(ftype, GraphQLList) else ()
 
 
 class _Walk:
@@ -123,26 +155,26 @@ class _Walk:
     what needs a refused one."""
 
     def __init__(
-        self,
-        rules: AuthorizationRules,
-        schema: GraphQLSchema,
-        refused: frozenset[Requirement] | None,
+        self, rules: AuthorizationRules, schema: GraphQLSchema, refused: Refused | None
     ) -> None:
         self.rules = rules
         self.schema = schema
         self.refused = refused
         self.seen: dict[Requirement, None] = {}  # in first-met order
-        self.paths: dict[Path, None] = {}  # removals, once each, in document order
+        self.paths: dict[Path, int] = {}  # removals (and by which directive), in order
 
-    def _fails(self, requirement: Requirement) -> bool:
+    def refusal(self, requirement: Requirement) -> int | None:
+        """The directive refusing `requirement` (None: allowed; and always None while
+        collecting)."""
         if not requirement:
-            return False
+            return None
         if self.refused is None:
             self.seen[requirement] = None
-            return False
-        return requirement in self.refused
+            return None
+        return self.refused.get(requirement)
 
-    def _of_field(self, parent: str, field: Field) -> Requirement:
+    def of_field(self, parent: str, field: Field) -> Requirement:
+        """What selecting `field` on `parent` demands: its own and its type's."""
         return self.rules.of_field(parent, field.name) & self.rules.of_type(field.named_type)
 
     def root(self, operation: Operation) -> SelectionSet:
@@ -150,56 +182,62 @@ class _Walk:
         selection = operation.selection
         root = operation.root_type
         fields = selection.fields_for(root)
-        kept = self._fields(root, fields, (), self.rules.of_type(root))
+        by = self.refusal(self.rules.of_type(root))
+        if by is not None:  # a protected root type: the whole operation goes, one error
+            self.paths[()] = by
+            kept = tuple(f for f in fields if f.name in _NEVER_REMOVED)
+        else:
+            kept = self.fields(root, fields, ())
         if kept is fields:
             return selection
         return replace(selection, by_type={**selection.by_type, root: kept})
 
-    def _fields(
-        self, parent: str, fields: tuple[Field, ...], path: Path, extra: Requirement = NONE
-    ) -> tuple[Field, ...]:
+    def fields(self, parent: str, fields: tuple[Field, ...], path: Path) -> tuple[Field, ...]:
         """The fields of an object position that stay (the same tuple if all do)."""
         out: list[Field] = []
         for field in fields:
-            kept = self._field(parent, field, (*path, field.response_key), extra)
+            kept = self.field(parent, field, (*path, field.response_key))
             if kept is not None:
                 out.append(kept)
         return _same_or(fields, out)
 
-    def _field(self, parent: str, field: Field, here: Path, extra: Requirement) -> Field | None:
-        """The field as it stays, or None (its removal noted at `here`)."""
+    def field(self, parent: str, field: Field, here: Path) -> Field | None:
+        """The field as it stays, or None (a refusal noted at `here`)."""
         if field.name in _NEVER_REMOVED:
             return field
-        if self._fails(extra & self._of_field(parent, field)):
-            self.paths[here] = None
+        by = self.refusal(self.of_field(parent, field))
+        if by is not None:
+            self.paths[here + _at(field)] = by
             return None
-        return self._inner(field, here)
+        return self.inner(field, here)
 
-    def _inner(self, field: Field, here: Path) -> Field | None:
-        """The field with its selection restricted; None when the field itself must go."""
+    def inner(self, field: Field, here: Path) -> Field | None:
+        """The field with its selection restricted; None when the field itself goes."""
         if field.selection is None:
             return field
-        inner = self._selection(field.selection, here + ("@",) * _list_levels(field.type))
-        if inner is _REMOVE:
-            self.paths[here] = None
+        at = here + _at(field)
+        inner = self.selection(field.selection, at)
+        if isinstance(inner, _Gone):
+            if inner.by is not None:
+                self.paths[at] = inner.by
             return None
         return field if inner is field.selection else replace(field, selection=inner)
 
-    def _selection(self, selection: SelectionSet, path: Path) -> Any:
-        """The selection restricted, the same object if unchanged, or _REMOVE."""
+    def selection(self, selection: SelectionSet, path: Path) -> SelectionSet | _Gone:
+        """The selection restricted: the same object if unchanged, or _Gone."""
         named = self.schema.get_type(selection.type_name)
         if is_abstract_type(named):
             restricted = _Abstract(self, selection, path).restrict()
         else:
             type_name = selection.type_name
             fields = selection.fields_for(type_name)
-            kept = self._fields(type_name, fields, path)
+            kept = self.fields(type_name, fields, path)
             if kept is fields:
                 return selection
             restricted = replace(selection, by_type={**selection.by_type, type_name: kept})
-        if restricted is selection or restricted is _REMOVE:
+        if restricted is selection or isinstance(restricted, _Gone):
             return restricted
-        return restricted if _has_fields(restricted) else _placeholder(restricted)
+        return restricted if _has_fields(restricted) else _EMPTIED
 
 
 class _Abstract:
@@ -210,28 +248,34 @@ class _Abstract:
         self.selection = selection
         self.path = path
         if selection.uniform is not None:
-            direct = {f.response_key for f in selection.uniform}
+            read = {f.response_key: f.is_typename for f in selection.uniform}
         else:
-            direct = set(selection.wide_keys)
-        direct.discard("__typename")
+            typename_keys = {
+                f.response_key for fields in selection.by_type.values() for f in fields
+                if f.is_typename
+            }
+            read = {key: key in typename_keys for key in selection.wide_keys}
         # keys read on the interface itself: every possible type answers them
-        self.direct = frozenset(direct)
+        self.direct = frozenset(key for key, typename in read.items() if not typename)
+        # `__typename` read on the interface itself: it stays whatever branch goes
+        self.direct_typename = frozenset(key for key, typename in read.items() if typename)
 
-    def restrict(self) -> Any:
-        """The selection restricted, the same object if unchanged, or _REMOVE."""
+    def restrict(self) -> SelectionSet | _Gone:
+        """The selection restricted: the same object if unchanged, or _Gone."""
         selection, walk = self.selection, self.walk
-        read = [
-            t
-            for t, fields in selection.by_type.items()
-            if self.direct or any(not f.is_typename for f in fields)
-        ]
-        refused = {t for t in read if walk._fails(walk.rules.of_type(t))}
-        if refused and self.direct:
-            return _REMOVE  # the interface's own fields could come from a refused type
+        refusals: dict[str, int] = {}
+        for type_name, fields in selection.by_type.items():
+            if self.direct or any(not f.is_typename for f in fields):
+                by = walk.refusal(walk.rules.of_type(type_name))
+                if by is not None:
+                    refusals[type_name] = by
+        if refusals and self.direct:
+            # the interface's own fields could come from a refused type
+            return _Gone(min(refusals.values()))
         occurrences = self._occurrences().items()
         gone = {key for key, found in occurrences if self._direct_refused(key, found)}
         by_type = {
-            t: self._branch(t, fields, t in refused, gone)
+            t: self._branch(t, fields, refusals.get(t), gone)
             for t, fields in selection.by_type.items()
         }
         uniform = selection.uniform
@@ -270,29 +314,31 @@ class _Abstract:
         interface field's and every implementation's together: `occurrences`, each
         field with the type it is read on); noted when so."""
         walk = self.walk
-        if walk._fails(all_of(walk._of_field(t, f) for t, f in occurrences)):
-            walk.paths[(*self.path, key)] = None
-            return True
-        return False
+        by = walk.refusal(all_of(walk.of_field(t, f) for t, f in occurrences))
+        if by is None:
+            return False
+        walk.paths[(*self.path, key, *_at(occurrences[0][1]))] = by
+        return True
 
     def _branch(
-        self, type_name: str, fields: tuple[Field, ...], refused: bool, gone: set[str]
+        self, type_name: str, fields: tuple[Field, ...], refused_by: int | None, gone: set[str]
     ) -> tuple[Field, ...]:
         """One object type's fields that stay (the same tuple if all do)."""
         walk = self.walk
-        if refused:
-            walk.paths[(*self.path, f"... on {type_name}")] = None
-            return tuple(f for f in fields if f.is_typename)
+        if refused_by is not None:  # the branch goes: what its type condition selected
+            walk.paths[(*self.path, f"... on {type_name}")] = refused_by
+            return tuple(f for f in fields if f.response_key in self.direct_typename)
         out: list[Field] = []
         for field in fields:
             key = field.response_key
             if key in gone:
                 continue
             if key in self.direct:  # its demand was weighed on the interface
-                kept = field if field.is_typename else walk._inner(field, (*self.path, key))
+                kept = walk.inner(field, (*self.path, key))
+            elif field.is_typename:
+                kept = field
             else:
-                here = (*self.path, f"... on {type_name}", key)
-                kept = walk._field(type_name, field, here, NONE)
+                kept = walk.field(type_name, field, (*self.path, f"... on {type_name}", key))
             if kept is not None:
                 out.append(kept)
         return _same_or(fields, out)
@@ -303,7 +349,7 @@ class _Abstract:
         for field in fields:
             if field.response_key in gone:
                 continue
-            kept = field if field.is_typename else self.walk._inner(
+            kept = field if field.is_typename else self.walk.inner(
                 field, (*self.path, field.response_key)
             )
             if kept is not None:
@@ -320,15 +366,3 @@ def _same_or(fields: tuple[Field, ...], out: list[Field]) -> tuple[Field, ...]:
 
 def _has_fields(selection: SelectionSet) -> bool:
     return any(selection.by_type.values()) or bool(selection.uniform)
-
-
-def _placeholder(selection: SelectionSet) -> SelectionSet:
-    """A selection whose every field was removed, reading `__typename` alone: the field
-    holding it is still answered (as an object), only what was removed is null."""
-    by_type: Mapping[str, tuple[Field, ...]] = {
-        t: (_typename(t),) for t in selection.by_type
-    }
-    uniform = selection.uniform
-    if uniform is not None:
-        uniform = (_typename(selection.type_name),)
-    return replace(selection, by_type=by_type, uniform=uniform)

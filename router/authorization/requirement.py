@@ -13,6 +13,13 @@ from dataclasses import dataclass
 # Alternatives, each a set of names that must all be held; None: no demand at all.
 Alternatives = frozenset[frozenset[str]]
 
+# Which directive refuses an element, in the order Apollo Router applies them: its
+# @authenticated filter runs first, then @requiresScopes, then @policy, and each adds
+# its errors after the previous one's (so a response lists them in that order).
+BY_AUTHENTICATED = 0
+BY_SCOPES = 1
+BY_POLICY = 2
+
 
 def alternatives(value: object) -> Alternatives | None:
     """A `scopes:` / `policies:` argument (a list of lists of strings) as Alternatives;
@@ -73,9 +80,20 @@ class Requirement:
 
     def met_by(self, authenticated: bool, scopes: frozenset[str], policies: frozenset[str]) -> bool:
         """Whether a request with these credentials meets it."""
+        return self.refused_by(authenticated, scopes, policies) is None
+
+    def refused_by(
+        self, authenticated: bool, scopes: frozenset[str], policies: frozenset[str]
+    ) -> int | None:
+        """The first directive (BY_AUTHENTICATED, BY_SCOPES, BY_POLICY) whose demand a
+        request with these credentials fails; None when it meets them all."""
         if self.authenticated and not authenticated:
-            return False
-        return _met(self.scopes, scopes) and _met(self.policies, policies)
+            return BY_AUTHENTICATED
+        if not _met(self.scopes, scopes):
+            return BY_SCOPES
+        if not _met(self.policies, policies):
+            return BY_POLICY
+        return None
 
 
 NONE = Requirement()

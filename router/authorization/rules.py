@@ -29,10 +29,12 @@ from graphql import (
 
 from router.authorization.requirement import NONE, Requirement, alternatives
 from router.federation.links import Links
-
-AUTHENTICATED_IDENTITY = "https://specs.apollo.dev/authenticated"
-REQUIRES_SCOPES_IDENTITY = "https://specs.apollo.dev/requiresScopes"
-POLICY_IDENTITY = "https://specs.apollo.dev/policy"
+from router.federation.specs import (
+    AUTHENTICATED,
+    AUTHORIZATION_IDENTITIES,
+    POLICY,
+    REQUIRES_SCOPES,
+)
 
 _TYPES = (
     ObjectTypeDefinitionNode,
@@ -80,15 +82,13 @@ class _Names:
     @classmethod
     def of(cls, links: Links) -> _Names:
         """The names `links` give the directives."""
-        found: dict[str, str] = {}
+        spec_of = {identity: spec for spec, identity in AUTHORIZATION_IDENTITIES.items()}
+        found: dict[str, str] = {}  # spec name -> the directive's local name
         for link in links.links:
-            if link.identity in (AUTHENTICATED_IDENTITY, REQUIRES_SCOPES_IDENTITY, POLICY_IDENTITY):
-                found[link.identity] = link.directive(link.name)
-        return cls(
-            found.get(AUTHENTICATED_IDENTITY),
-            found.get(REQUIRES_SCOPES_IDENTITY),
-            found.get(POLICY_IDENTITY),
-        )
+            spec = spec_of.get(link.identity)
+            if spec is not None:
+                found[spec] = link.directive(link.name)
+        return cls(found.get(AUTHENTICATED), found.get(REQUIRES_SCOPES), found.get(POLICY))
 
     def requirement(self, directives: Iterable[DirectiveNode]) -> Requirement:
         """What these directive applications demand, together."""
