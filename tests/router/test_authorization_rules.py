@@ -26,7 +26,7 @@ def scopes(*alternatives: tuple[str, ...]) -> Requirement:
 
 def test_the_rules_of_a_composed_supergraph():
     rules = load_supergraph(SUPERGRAPH).authorization
-    assert dict(rules.types) == {"Memo": SIGNED_IN}
+    assert dict(rules.types) == {"Memo": SIGNED_IN, "Node": scopes(("staff",))}
     assert dict(rules.fields) == {
         ("Article", "views"): scopes(("editor",)),
         ("Mutation", "rename"): scopes(("admin",)),

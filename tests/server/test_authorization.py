@@ -545,3 +545,39 @@ def test_routers_the_app_builds_take_its_authorization_configuration():
     config = parse_config({**JWT, "authorization": {"directives": {"dry_run": True}}})
     router = RouterAssembly(config).router(SUPERGRAPH)
     assert router.authorization is config.authorization
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ feed { title ... on Node { code } } }",
+        "{ feed { title ...N } } fragment N on Node { code }",
+    ],
+)
+async def test_a_type_condition_naming_a_refused_interface_is_removed(
+    served: SubgraphServer, query: str
+):
+    # as Apollo Router, which checks every fragment's type condition (its authenticated
+    # tests `interface_inline_fragment`, `interface_fragment`; Elastic License 2.0):
+    # Node demands the staff scope, so `... on Node` goes with one error at its place
+    async with serve(served) as (client, _):
+        _, author = await ask(client, query, bearer())
+        _, staff = await ask(client, query, bearer(scope="staff"))
+    assert author == {
+        "errors": [unauthorized("feed", "@", "... on Node")],
+        # Article is a Node: its `code` (asked by the client) is null; Memo is not
+        "data": {"feed": [{"title": "News", "code": None}, {"title": "Plan"}]},
+    }
+    assert staff == {"data": {"feed": [{"title": "News", "code": "A-1"}, {"title": "Plan"}]}}
+    catalog = queries(served)["catalog"]
+    assert "code" not in catalog[0] and "code" in catalog[1]
+
+
+async def test_a_field_left_with_a_refused_interface_fragment_only_goes(
+    served: SubgraphServer,
+):
+    async with serve(served) as (client, _):
+        _, body = await ask(client, "{ feed { ... on Node { code } } products { name } }")
+    # feed is [Item!]!: its null takes data with it
+    assert body == {"errors": [unauthorized("feed", "@", "... on Node")], "data": None}
+    assert queries(served) == {"catalog": ["{ products { name } }"]}

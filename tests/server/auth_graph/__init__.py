@@ -27,7 +27,7 @@ STOCK = {
 }
 ALICE = {"id": "u1", "name": "Alice", "email": "alice@example.com"}
 FEED = [
-    {"__typename": "Article", "id": "a1", "title": "News", "views": 7},
+    {"__typename": "Article", "id": "a1", "title": "News", "views": 7, "code": "A-1"},
     {"__typename": "Memo", "id": "m1", "title": "Plan", "views": 3},
 ]
 
