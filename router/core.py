@@ -458,6 +458,7 @@ class Router:
             supergraph.api_schema,
             dict(refused),
             prepared.document,
+            self.authorization.directives.dry_run,
         )
         errors = tuple(unauthorized_error(path) for path in restriction.paths)
         directives = self.authorization.directives

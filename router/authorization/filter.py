@@ -122,16 +122,18 @@ def restrict_operation(
     schema: GraphQLSchema,
     refused: Refused,
     document: DocumentNode | None = None,
+    dry_run: bool = False,
 ) -> Restriction:
     """`operation` (parsed from `document`) without every element whose requirement is
-    in `refused`."""
+    in `refused`. With `dry_run` nothing is removed, and the paths say what would be,
+    including what lies under a refused element (as Apollo Router's dry run reports)."""
     paths: dict[Path, int] = {}
     if document is not None:
         stripped = strip_conditions(document, operation, schema, rules, refused)
         if stripped is not None:
-            operation, condition_paths = stripped
-            paths.update(condition_paths)
-    walk = _Walk(rules, schema, refused)
+            paths.update(stripped[1])
+            operation = operation if dry_run else stripped[0]
+    walk = _Walk(rules, schema, refused, dry_run)
     selection = walk.root(operation)
     if selection is not operation.selection:
         operation = replace(operation, selection=selection)
@@ -155,11 +157,16 @@ class _Walk:
     what needs a refused one."""
 
     def __init__(
-        self, rules: AuthorizationRules, schema: GraphQLSchema, refused: Refused | None
+        self,
+        rules: AuthorizationRules,
+        schema: GraphQLSchema,
+        refused: Refused | None,
+        dry_run: bool = False,
     ) -> None:
         self.rules = rules
         self.schema = schema
         self.refused = refused
+        self.dry_run = dry_run  # note the refusals, keep everything, look under them
         self.seen: dict[Requirement, None] = {}  # in first-met order
         self.paths: dict[Path, int] = {}  # removals (and by which directive), in order
 
@@ -208,7 +215,8 @@ class _Walk:
         by = self.refusal(self.of_field(parent, field))
         if by is not None:
             self.paths[here + _at(field)] = by
-            return None
+            if not self.dry_run:
+                return None
         return self.inner(field, here)
 
     def inner(self, field: Field, here: Path) -> Field | None:
@@ -271,7 +279,9 @@ class _Abstract:
                     refusals[type_name] = by
         if refusals and self.direct:
             # the interface's own fields could come from a refused type
-            return _Gone(min(refusals.values()))
+            if not walk.dry_run:
+                return _Gone(min(refusals.values()))
+            walk.paths[self.path] = min(refusals.values())
         occurrences = self._occurrences().items()
         gone = {key for key, found in occurrences if self._direct_refused(key, found)}
         by_type = {
@@ -318,7 +328,7 @@ class _Abstract:
         if by is None:
             return False
         walk.paths[(*self.path, key, *_at(occurrences[0][1]))] = by
-        return True
+        return not walk.dry_run
 
     def _branch(
         self, type_name: str, fields: tuple[Field, ...], refused_by: int | None, gone: set[str]
@@ -327,7 +337,8 @@ class _Abstract:
         walk = self.walk
         if refused_by is not None:  # the branch goes: what its type condition selected
             walk.paths[(*self.path, f"... on {type_name}")] = refused_by
-            return tuple(f for f in fields if f.response_key in self.direct_typename)
+            if not walk.dry_run:
+                return tuple(f for f in fields if f.response_key in self.direct_typename)
         out: list[Field] = []
         for field in fields:
             key = field.response_key

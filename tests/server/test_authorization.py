@@ -432,6 +432,18 @@ async def test_dry_run_reports_without_removing(served: SubgraphServer):
     assert queries(served) == {"catalog": ["{ products { name supplier } }"]}
 
 
+async def test_dry_run_reports_what_lies_under_a_refused_field_too(served: SubgraphServer):
+    # as Apollo Router's dry run, whose filters keep walking under what they would
+    # remove: `me` (signed-in only) and, under it, `email` (read:email)
+    config = {"authorization": {"directives": {"dry_run": True}}}
+    async with serve(served, config) as (client, _):
+        _, body = await ask(client, "{ me { name email } }")
+    assert body == {
+        "errors": [unauthorized("me"), unauthorized("me", "email")],
+        "data": {"me": {"name": "Alice", "email": "alice@example.com"}},
+    }
+
+
 async def test_reject_unauthorized_refuses_the_whole_request(served: SubgraphServer):
     config = {"authorization": {"directives": {"reject_unauthorized": True}}}
     async with serve(served, config) as (client, _):
