@@ -289,7 +289,7 @@ class AuthorizationDirectivesConfig:
 
     enabled: bool = True
     dry_run: bool = False  # report what would be removed, remove nothing
-    reject_unauthorized: bool = False  # refuse the whole request (403) if anything would be
+    reject_unauthorized: bool = False  # refuse the whole request (data null) if anything would be
     errors: AuthorizationErrorsConfig = field(default_factory=AuthorizationErrorsConfig)
 
     def problems(self) -> Problems:

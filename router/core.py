@@ -95,6 +95,9 @@ class PreparedOperation:
     # (its plan leaves out what they may not see; the shape still has everything, so
     # what was removed comes out null)
     unauthorized: tuple[dict[str, Any], ...] = ()
+    # `reject_unauthorized` refused it as a whole: answered with those errors and
+    # `"data": null`, nothing executed (as Apollo Router answers)
+    rejected: bool = False
 
 
 # (query text, operation name, the progressive-override labels rolled for the request):
@@ -388,8 +391,8 @@ class Router:
     def authorize(self, prepared: PreparedOperation, access: Access) -> PreparedOperation:
         """The prepared operation as a request with `access` may run it: itself when it
         may see everything, else the variant without what it may not see (cached per
-        set of failed requirements, not per request). RequestError (403) instead when
-        `reject_unauthorized` is configured."""
+        set of failed requirements, not per request); with `reject_unauthorized`, a
+        variant that is only the errors."""
         key = self._variant_key(prepared, access)
         if key is None:
             return prepared
@@ -449,8 +452,8 @@ class Router:
         self, prepared: PreparedOperation, refused: frozenset[tuple[Requirement, int]]
     ) -> PreparedOperation | tuple[Operation, tuple[dict[str, Any], ...]]:
         """The variant of `prepared` for requests failing the `refused` requirements when
-        it needs no planning; else the operation to plan for it and its errors.
-        RequestError (403) when something is refused and `reject_unauthorized` is set."""
+        it needs no planning (nothing refused, `dry_run`, or `reject_unauthorized`);
+        else the operation to plan for it and its errors."""
         supergraph = self.supergraph
         restriction = restrict_operation(
             prepared.operation,
@@ -463,7 +466,7 @@ class Router:
         errors = tuple(unauthorized_error(path) for path in restriction.paths)
         directives = self.authorization.directives
         if errors and directives.reject_unauthorized:
-            raise RequestError(list(errors), 403)
+            return replace(prepared, unauthorized=errors, rejected=True)
         if not errors or directives.dry_run:
             return replace(prepared, unauthorized=errors)
         return restriction.operation, errors
@@ -561,6 +564,8 @@ class Router:
     ) -> dict[str, Any]:
         """Run a prepared operation's plan with coerced `variables`; `headers` are the
         client's, for the subgraph client's header propagation."""
+        if prepared.rejected:
+            return {"errors": list(prepared.unauthorized), "data": None}
         data, errors = await execute_plan(prepared.plan, self.client, variables, headers)
         introspection = prepared.introspection
         if introspection is None and prepared.introspection_document is not None:
