@@ -9,10 +9,18 @@ import pytest
 from graphql import parse
 
 from router import Router
-from router.authorization import ANONYMOUS, Access, Requirement, read_rules
-from router.authorization.requirement import all_of
+from router.authorization import (
+    ANONYMOUS,
+    Access,
+    Requirement,
+    check_operation,
+    read_rules,
+    restrict_operation,
+)
+from router.authorization.requirement import BY_AUTHENTICATED, BY_POLICY, BY_SCOPES, all_of
 from router.composition import SubgraphSource, compose
 from router.federation.links import read_links
+from router.operation import normalize, print_operation
 from router.supergraph import load_supergraph
 from tests.conformance.kit import SubgraphServer
 from tests.server.auth_graph import HERE, SCENARIO, SUPERGRAPH, start_server
@@ -142,3 +150,56 @@ def test_the_python_composer_carries_the_same_rules():
     assert result.errors == ()
     composed = load_supergraph(result.supergraph_sdl).authorization
     assert composed == load_supergraph(SUPERGRAPH).authorization
+
+
+def test_which_directive_refuses_a_requirement():
+    both = Requirement(True, scopes(("a",)).scopes, frozenset({frozenset({"p"})}))
+    assert ANONYMOUS.refused_by(both) == BY_AUTHENTICATED  # Apollo's first filter
+    assert Access(True).refused_by(both) == BY_SCOPES
+    assert Access(True, frozenset({"a"})).refused_by(both) == BY_POLICY
+    assert Access(True, frozenset({"a"}), frozenset({"p"})).refused_by(both) is None
+
+
+FEDERATION = (
+    'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", '
+    'import: ["@key", "@authenticated", "@requiresScopes"])\n'
+)
+
+
+def restricted(sdl: str, query: str, access: Access) -> tuple[str, list[list[str]]]:
+    """The operation as `access` may run it on a one-subgraph supergraph, and the paths."""
+    result = compose([SubgraphSource("a", "http://x.invalid/a", FEDERATION + sdl)])
+    assert result.errors == ()
+    supergraph = load_supergraph(result.supergraph_sdl)
+    schema, rules = supergraph.api_schema, supergraph.authorization
+    document = parse(query)
+    operation = normalize(schema, document)
+    checks = check_operation(operation, rules, schema, document)
+    assert checks is not None
+    restriction = restrict_operation(
+        operation, rules, schema, dict(checks.refused(access)), document
+    )
+    return print_operation(restriction.operation), [list(p) for p in restriction.paths]
+
+
+def test_one_at_per_list_field_and_emptied_parents_go():
+    # Apollo Router pushes one "@" per list field (`is_list`), however deep the list;
+    # `shelf` and `rows`, emptied, go without errors of their own
+    sdl = """
+      type Query { tags: [[String]] @requiresScopes(scopes: [["t"]]) shelf: Shelf name: String }
+      type Shelf { rows: [[Box]] }
+      type Box { label: String @requiresScopes(scopes: [["t"]]) }
+    """
+    printed, paths = restricted(sdl, "{ shelf { rows { label } } tags name }", Access(True))
+    assert paths == [["shelf", "rows", "@", "label"], ["tags", "@"]]
+    assert printed == "query {\n  name\n}"
+
+
+def test_a_protected_root_type_refuses_the_whole_operation_once():
+    # Apollo Router's operation-level check: one error at the path [] (its snapshot
+    # `named_fragment_nested_in_authenticated_type`, Elastic License 2.0); `__typename`
+    # and introspection are never the directives' business
+    sdl = "type Query @authenticated { name: String }"
+    printed, paths = restricted(sdl, "{ __typename name }", ANONYMOUS)
+    assert (printed, paths) == ("query {\n  __typename\n}", [[]])
+    assert restricted(sdl, "{ name }", Access(True)) == ("query {\n  name\n}", [])

@@ -205,6 +205,9 @@ async def test_a_non_null_field_removed_nulls_its_nearest_nullable_parent(
 
 
 async def test_paths_name_aliases_and_each_list_level(served: SubgraphServer):
+    # A deliberate difference: Apollo Router's paths name the field (its snapshot
+    # `query_field_alias`, Elastic License 2.0: ["me"] for `moi: me`), a path its own
+    # response does not have; GraphQL error paths are response keys, so ours are too.
     query = "{ items: products { label: name s: supplier c: cost } }"
     async with serve(served) as (client, _):
         _, body = await ask(client, query)
@@ -597,3 +600,24 @@ async def test_a_field_left_with_a_refused_interface_fragment_only_goes(
     # feed is [Item!]!: its null takes data with it
     assert body == {"errors": [unauthorized("feed", "@", "... on Node")], "data": None}
     assert queries(served) == {"catalog": ["{ products { name } }"]}
+
+
+async def test_typename_alone_under_an_interface_is_never_refused(served: SubgraphServer):
+    # Apollo Router's `interface_typename` snapshots (Elastic License 2.0): `__typename`
+    # may be read whatever the possible types demand
+    async with serve(served) as (client, _):
+        _, body = await ask(client, "{ feed { __typename } }")
+    assert body == {"data": {"feed": [{"__typename": "Article"}, {"__typename": "Memo"}]}}
+
+
+async def test_reading_an_interface_through_a_fragment_on_it_is_reading_it(
+    served: SubgraphServer,
+):
+    # A deliberate difference: Apollo Router checks the possible types only for fields
+    # written directly under the interface field, so `...F` on the interface itself
+    # would read Memo's id and title for a guest; ours treats it as `feed { id title }`
+    query = "{ feed { ...F } } fragment F on Item { id title }"
+    async with serve(served) as (client, _):
+        _, body = await ask(client, query)
+    assert body == {"errors": [unauthorized("feed", "@")], "data": None}
+    assert queries(served) == {}
