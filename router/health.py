@@ -1,8 +1,9 @@
 """Health answers in one format for the router and the subgraphs.
 
-`{"status": "pass" | "fail", "checks": {name: {"status": …, "output": why}}}`, after
-the IETF "Health Check Response Format for HTTP APIs" draft: 200 when every check
-passes, 503 otherwise, so an orchestrator can read the status code alone.
+`{"status": "pass" | "fail", "service": name, "checks": {name: {"status": …, "output": why}}}`,
+after the IETF "Health Check Response Format for HTTP APIs" draft: 200 when every check
+passes, 503 otherwise, so an orchestrator can read the status code alone. Every member is
+always there (`checks` may be empty), so one client reads every service's answer.
 """
 
 from __future__ import annotations
@@ -33,14 +34,13 @@ class Check:
         return body
 
 
-def health_answer(
-    checks: Mapping[str, Check] | None = None, **fields: Any
-) -> tuple[int, bytes]:
-    """The HTTP status and body for these checks (none: the process is alive); `fields`
-    add identifying members, such as the service name."""
+def health_answer(service: str, checks: Mapping[str, Check] | None = None) -> tuple[int, bytes]:
+    """The HTTP status and body of `service` for these checks (none: the process is alive)."""
     checks = checks or {}
     passed = all(check.passed for check in checks.values())
-    body: dict[str, Any] = {"status": PASS if passed else FAIL, **fields}
-    if checks:
-        body["checks"] = {name: check.as_json() for name, check in checks.items()}
+    body: dict[str, Any] = {
+        "status": PASS if passed else FAIL,
+        "service": service,
+        "checks": {name: check.as_json() for name, check in checks.items()},
+    }
     return (200 if passed else 503), orjson.dumps(body)

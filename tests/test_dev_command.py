@@ -112,6 +112,7 @@ def test_banner_shows_progress_playground_and_demo_credentials(dev_stack: DevSta
         assert f"{user.email} / {user.password}" in out
     assert httpx.get(f"{dev_stack.router_url}/ready").json() == {
         "status": "pass",
+        "service": "router",
         "checks": {
             "supergraph": {"status": "pass"},
             **{f"subgraph:{name}": {"status": "pass"} for name in sorted(dev_stack.subgraph_ports)},

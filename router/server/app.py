@@ -58,7 +58,7 @@ request_log = logging.getLogger("shopgraph.router.requests")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _RETRY: Headers = [(b"retry-after", b"1")]
 _READY_QUERY = orjson.dumps({"query": "query RouterReadiness { __typename }"})
-_LIVE = health_answer()  # the process answers: that is all liveness says
+_LIVE = health_answer("router")  # the process answers: that is all liveness says
 
 
 @dataclass(frozen=True)
@@ -453,7 +453,7 @@ class RouterApp:
         checks.update(
             (f"subgraph:{name}", state) for name, state in zip(names, states, strict=True)
         )
-        await _send(send, *health_answer(checks), HEALTH_MEDIA_TYPE)
+        await _send(send, *health_answer("router", checks), HEALTH_MEDIA_TYPE)
 
 
 def _unauthenticated(error: AuthError, operation: str | None) -> Reply:

@@ -217,7 +217,7 @@ def _health_route(app: Quart, spec: SubgraphSpec, database: Database) -> None:
     async def health() -> Response:
         reachable = await database.ping()
         database_check = Check(reachable, None if reachable else "no answer to SELECT 1 in 2 s")
-        status, body = health_answer({"database": database_check}, service=spec.name)
+        status, body = health_answer(spec.name, {"database": database_check})
         return Response(body, status=status, content_type=HEALTH_MEDIA_TYPE)
 
 

@@ -144,6 +144,8 @@ async def test_variables_are_coerced_and_checked(client):
 
 
 async def test_health_and_unknown_paths(client):
-    assert (await client.get("/health")).json() == {"status": "pass"}
+    assert (await client.get("/health")).json() == {
+        "status": "pass", "service": "router", "checks": {}
+    }
     assert (await client.get("/nowhere")).status_code == 404
     assert (await client.put("/graphql")).status_code == 405

@@ -20,12 +20,15 @@ async def test_health_and_ready(echo: EchoSubgraphs):
     async with serve(echo) as (client, _):
         health = await client.get("/health")
         ready = await client.get("/ready")
-    assert (health.status_code, health.json()) == (200, {"status": "pass"})
+    assert (health.status_code, health.json()) == (
+        200, {"status": "pass", "service": "router", "checks": {}}
+    )
     assert health.headers["content-type"].startswith("application/health+json")
     assert (ready.status_code, ready.json()) == (
         200,
         {
             "status": "pass",
+            "service": "router",
             "checks": {
                 "supergraph": {"status": "pass"},
                 "subgraph:alpha": {"status": "pass"},
@@ -43,6 +46,7 @@ async def test_not_ready_names_the_unreachable_subgraph(echo: EchoSubgraphs):
     assert ready.status_code == 503
     assert ready.json() == {
         "status": "fail",
+        "service": "router",
         "checks": {
             "supergraph": {"status": "pass"},
             "subgraph:alpha": {"status": "pass"},
