@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from router.health import health_answer
+
 
 class RouterApp:
     """POST /graphql through `Router.execute`; GET answers a health check."""
@@ -31,7 +33,7 @@ class RouterApp:
         if scope["type"] != "http":
             return
         if scope["method"] == "GET":
-            await _respond(send, 200, b'{"status":"ok"}')
+            await _respond(send, *health_answer("router"))
             return
         chunks, more = [], True
         while more:

@@ -25,6 +25,7 @@ import orjson
 from graphql import GraphQLSchema, build_schema, graphql_sync
 
 from bench.data import Data, data, in_stock, shipping_estimate
+from router.health import health_answer
 
 SCHEMAS = Path(__file__).parent / "schemas"
 
@@ -229,7 +230,7 @@ class SubgraphsApp:
         path = scope["path"].strip("/")
         if scope["method"] == "GET":
             if path == "health":
-                await _respond(send, 200, b'{"status":"ok"}')
+                await _respond(send, *health_answer("bench-subgraphs"))
             elif path == "stats":
                 await _respond(send, 200, orjson.dumps(self.stats()))
             else:
