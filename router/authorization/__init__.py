@@ -1,7 +1,7 @@
 """Authorization directives (`@authenticated`, `@requiresScopes`, `@policy`): read from
 the supergraph (`rules`), checked per request between normalization and planning
-(`filter`; type conditions naming a protected interface: `conditions`), with the
-request's credentials (`access`, `policy`)."""
+(`filter`, walking the client's document: `walk`), with the request's credentials
+(`access`, `policy`)."""
 
 from router.authorization.access import ANONYMOUS, Access, scopes_of
 from router.authorization.filter import (
