@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from subgraphs.common.moments import moment_problem
 from subgraphs.common.types import (
     MONEY_PRECISION,
     MONEY_SCALE,
@@ -141,12 +142,14 @@ def _rule(input: CreatePromotionInput) -> tuple[Rule | None, list[UserError]]:
 def schedule_errors(
     starts_at: datetime, ends_at: datetime | None, now: datetime
 ) -> list[UserError]:
-    """Both moments carry their UTC offset, and the promotion ends after it starts and
-    after `now` (an end already past would create or leave it expired)."""
+    """Both moments carry their UTC offset and can be stored (years 1-9999 in UTC),
+    and the promotion ends after it starts and after `now` (an end already past would
+    create or leave it expired)."""
+    moments = (("startsAt", starts_at), ("endsAt", ends_at))
     errors = [
-        _invalid(f"{name} must carry its UTC offset, e.g. 2026-12-01T00:00:00Z", name)
-        for name, value in (("startsAt", starts_at), ("endsAt", ends_at))
-        if value is not None and value.utcoffset() is None
+        _invalid(f"{name} {problem}", name)
+        for name, value in moments
+        if value is not None and (problem := moment_problem(value)) is not None
     ]
     if errors or ends_at is None:
         return errors

@@ -78,6 +78,12 @@ async def test_admin_fields_are_refused_to_others_on_the_public_list(stack: Stac
     assert promotion["priority"] == 3 and promotion["createdAt"] is not None
 
 
+# Moments Python can hold whose UTC time falls outside years 1-9999.
+LAST_LOCAL_MOMENT = "9999-12-31T23:59:59-14:00"
+FIRST_LOCAL_MOMENT = "0001-01-01T00:00:00+14:00"
+OUT_OF_RANGE = "must fall after 0001-01-01T00:00:00Z and before 9999-12-31T23:59:59.999999Z"
+
+
 def _errors(payload: dict[str, Any]) -> list[tuple[str, list[str]]]:
     return [(e["code"], e["field"]) for e in payload["userErrors"]]
 
@@ -100,6 +106,12 @@ def _errors(payload: dict[str, Any]) -> list[tuple[str, list[str]]]:
         (buy_get(), {"endsAt": hours(-1)}, ["endsAt"]),
         (buy_get(), {"startsAt": hours(5), "endsAt": hours(4)}, ["endsAt"]),
         (buy_get(), {"startsAt": "2030-01-01T00:00:00"}, ["startsAt"]),
+        # year 10000 and year 0 in UTC: asyncpg could not store them (was a 500)
+        (buy_get(), {"endsAt": LAST_LOCAL_MOMENT}, ["endsAt"]),
+        (buy_get(), {"startsAt": FIRST_LOCAL_MOMENT}, ["startsAt"]),
+        (fixed("-0", "20"), {}, ["fixedAmountOverThreshold", "amount", "amount"]),
+        (fixed("5", "-0.00"), {}, ["fixedAmountOverThreshold", "threshold", "amount"]),
+        (percent_off("tea", "-0"), {}, ["percentageOffCategory", "percent"]),
         ({}, {}, []),
         ({**buy_get(), **percent_off("tea", "5")}, {}, []),
     ],
@@ -173,6 +185,54 @@ async def test_schedule_refuses_unknown_disabled_and_backwards(stack: Stack) -> 
     refused = await schedule("TEA3FOR2", hours(1))
     assert _errors(refused) == [("INVALID_STATUS_TRANSITION", ["input", "code"])]
     assert refused["promotion"]["status"] == "DISABLED"
+
+
+async def test_moments_outside_the_utc_years_are_user_errors_naming_them(stack: Stack) -> None:
+    both = {"startsAt": FIRST_LOCAL_MOMENT, "endsAt": LAST_LOCAL_MOMENT}
+    payload = await create(stack, "FAR", buy_get(), **both)
+    assert payload == {
+        "promotion": None,
+        "userErrors": [
+            {"code": "INVALID_INPUT", "field": ["input", name], "message": f"{name} {OUT_OF_RANGE}"}
+            for name in ("startsAt", "endsAt")
+        ],
+    }
+    await created(stack, "TEA3FOR2", buy_get())
+    for name, schedule in (
+        ("endsAt", {"startsAt": hours(-1), "endsAt": LAST_LOCAL_MOMENT}),
+        ("startsAt", {"startsAt": FIRST_LOCAL_MOMENT}),
+    ):
+        input = {"code": "TEA3FOR2", **schedule}
+        data = await stack.data("promotions", SCHEDULE, {"input": input}, admin_token())
+        assert data["schedulePromotion"]["userErrors"] == [
+            {"code": "INVALID_INPUT", "field": ["input", name], "message": f"{name} {OUT_OF_RANGE}"}
+        ]
+    stored = "SELECT code, ends_at IS NULL FROM promotions"
+    assert await stack.sql("promotions", stored) == [("TEA3FOR2", True)]
+
+
+@pytest.mark.parametrize(
+    ("name", "moment"),
+    [("startsAt", "0001-01-01T00:00:00Z"), ("endsAt", "9999-12-31T23:59:59.999999+00:00")],
+)
+async def test_the_first_and_last_utc_moments_are_refused(
+    stack: Stack, name: str, moment: str
+) -> None:
+    # asyncpg stores them as -infinity / infinity and reads those back naive: every
+    # later read of the promotion failed (activePromotions answered 500 for good)
+    payload = await create(stack, "EDGE", buy_get(), **{name: moment})
+    assert payload["userErrors"] == [
+        {"code": "INVALID_INPUT", "field": ["input", name], "message": f"{name} {OUT_OF_RANGE}"}
+    ]
+    assert await stack.sql("promotions", "SELECT code FROM promotions") == []
+
+
+async def test_the_moments_just_inside_are_kept(stack: Stack) -> None:
+    starts, ends = "0001-01-01T00:00:00.000001+00:00", "9999-12-31T23:59:59.999998+00:00"
+    kept = await created(stack, "LONG", buy_get(), startsAt=starts, endsAt=ends)
+    assert (kept["status"], kept["startsAt"], kept["endsAt"]) == ("ACTIVE", starts, ends)
+    [active] = (await stack.data("promotions", ACTIVE))["activePromotions"]
+    assert (active["code"], active["endsAt"]) == ("LONG", ends)
 
 
 async def test_disable_is_for_good_and_repeating_it_changes_nothing(stack: Stack) -> None:
