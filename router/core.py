@@ -30,6 +30,7 @@ from router.authorization import (
     Access,
     OperationChecks,
     Requirement,
+    Restriction,
     check_operation,
     restrict_operation,
     unauthorized_error,
@@ -450,10 +451,10 @@ class Router:
 
     def _restrict(
         self, prepared: PreparedOperation, refused: frozenset[tuple[Requirement, int]]
-    ) -> PreparedOperation | tuple[Operation, tuple[dict[str, Any], ...]]:
+    ) -> PreparedOperation | tuple[Restriction, tuple[dict[str, Any], ...]]:
         """The variant of `prepared` for requests failing the `refused` requirements when
         it needs no planning (nothing refused, `dry_run`, or `reject_unauthorized`);
-        else the operation to plan for it and its errors."""
+        else the restriction to normalize and plan for it and its errors."""
         supergraph = self.supergraph
         restriction = restrict_operation(
             prepared.operation,
@@ -469,22 +470,22 @@ class Router:
             return replace(prepared, unauthorized=errors, rejected=True)
         if not errors or directives.dry_run:
             return replace(prepared, unauthorized=errors)
-        return restriction.operation, errors
+        return restriction, errors
 
     def _plan_variant(
         self,
         prepared: PreparedOperation,
-        operation: Operation,
+        restriction: Restriction,
         errors: tuple[dict[str, Any], ...],
     ) -> PreparedOperation:
-        """`prepared` with the plan of its restricted `operation` and the errors saying
-        what was removed."""
+        """`prepared` with the plan of its restricted operation (normalized here, on the
+        planner's thread) and the errors saying what was removed."""
         assert prepared.key is not None
         labels = prepared.key[2]
         with self._planning:
             budget = Budget(self.limits.planning_budget)
             try:
-                plan = self._plan_operation(operation, labels, budget)
+                plan = self._plan_operation(restriction.operation, labels, budget)
             except BudgetExceeded as error:
                 raise RequestError(
                     [coded_error(f"The operation needs {error}.", "PLANNING_BUDGET_EXCEEDED")]

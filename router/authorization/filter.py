@@ -27,8 +27,9 @@ order, as Apollo Router's three filters add them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from graphql import DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLSchema
@@ -67,10 +68,16 @@ class OperationChecks:
 
 @dataclass(frozen=True)
 class Restriction:
-    """An operation without what a request may not see, and where things were removed."""
+    """Where things were removed from an operation, and the operation without them
+    (normalized on first use: the router does that on its planner thread)."""
 
-    operation: Operation
     paths: tuple[Path, ...]
+    build: Callable[[], Operation] = field(repr=False, compare=False)
+
+    @cached_property
+    def operation(self) -> Operation:
+        """The operation without what the request may not see."""
+        return self.build()
 
 
 def unauthorized_error(path: Path) -> dict[str, Any]:
@@ -117,8 +124,10 @@ def restrict_operation(
     ordered = sorted(removals, key=lambda removal: removal[1])  # stable: document order
     paths = tuple(report(path) for path, _ in ordered)
     if dry_run or not removals:
-        return Restriction(operation, paths)
-    return Restriction(_restricted(operation, schema, document, walk, selection_set), paths)
+        return Restriction(paths, lambda: operation)
+    return Restriction(
+        paths, lambda: _restricted(operation, schema, document, walk, selection_set)
+    )
 
 
 def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
