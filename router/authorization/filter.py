@@ -165,8 +165,9 @@ def _restricted(
         emptied = replace(operation.selection, by_type={operation.root_type: ()}, uniform=None)
         return replace(operation, selection=emptied)
     definitions: list[Any] = [copy_node(operation.definition, selection_set=selection_set)]
-    for name, (fragment_set, _) in walk.named.items():
-        if fragment_set is not None:  # the named fragments its spreads still reach
-            definitions.append(copy_node(walk.fragments[name], selection_set=fragment_set))
+    for name, fragment in walk.fragments.items():
+        fragment_set = walk.named[name][0] if name in walk.named else fragment.selection_set
+        if fragment_set is not None:  # walked and emptied: no spread reaches it any more
+            definitions.append(copy_node(fragment, selection_set=fragment_set))
     restricted = copy_node(document, definitions=tuple(definitions))
     return normalize(schema, restricted, operation.name)

@@ -203,3 +203,21 @@ def test_a_protected_root_type_refuses_the_whole_operation_once():
     printed, paths = restricted(sdl, "{ __typename name }", ANONYMOUS)
     assert (printed, paths) == ("query {\n  __typename\n}", [[]])
     assert restricted(sdl, "{ name }", Access(True)) == ("query {\n  name\n}", [])
+
+
+def test_a_restricted_operation_keeps_the_fragments_introspection_spreads():
+    # introspection is never the directives' business (Apollo Router's snapshot
+    # `introspection_fragment_with_authenticated_root_query`, Elastic License 2.0):
+    # removing `me` leaves `__schema`'s fragment in the document normalized again
+    supergraph = load_supergraph(SUPERGRAPH)
+    schema, rules = supergraph.api_schema, supergraph.authorization
+    document = parse("{ __schema { types { ...T } } me { name } } fragment T on __Type { name }")
+    operation = normalize(schema, document)
+    checks = check_operation(operation, rules, schema, document)
+    assert checks is not None
+    restriction = restrict_operation(
+        operation, rules, schema, dict(checks.refused(ANONYMOUS)), document
+    )
+    assert restriction.paths == (("me",),)
+    printed = "query {\n  __schema {\n    types {\n      name\n    }\n  }\n}"
+    assert print_operation(restriction.operation) == printed
