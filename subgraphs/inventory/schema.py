@@ -19,7 +19,7 @@ from subgraphs.common.authorization import admin_only, staff_only
 from subgraphs.common.context import Context
 from subgraphs.common.entities import EntitySchema, in_chunks
 from subgraphs.common.errors import BadUserInput, Forbidden
-from subgraphs.common.idempotency import clean_idempotency_key
+from subgraphs.common.idempotency import MAX_KEY_LENGTH, clean_idempotency_key
 from subgraphs.common.ids import parse_uuid
 from subgraphs.common.internal import require_service
 from subgraphs.common.types import UserError, UserErrorCode, user_error
@@ -29,6 +29,22 @@ from .availability import AvailabilityQuery
 from .stock import Failure
 
 Info = strawberry.Info[Context, None]
+# Nullable because the router removes a field whose whole selection it refuses (as Apollo
+# Router does): a guest's `stock { onHand }` must not null the product, or the whole list.
+STOCK_DESCRIPTION = (
+    "The product's units. Every product has a stock level (zero until adjusted), so this is "
+    "null only when everything selected in it is refused to the caller (the staff-only "
+    "counts `onHand` and `reserved`): the router answers null here, with an "
+    "UNAUTHORIZED_FIELD_OR_TYPE error at each refused field, and the product still answers."
+)
+IDEMPOTENCY_KEY_DESCRIPTION = (
+    "Binds this adjustment to its first request's input (productId and delta): the same key "
+    "again with the same productId and delta returns the first adjustment (its onHandAfter "
+    "as it was then) and changes nothing; with a different productId or delta it is "
+    "IDEMPOTENCY_KEY_REUSED. A refused adjustment (userErrors) did not use its key. "
+    f"1-{MAX_KEY_LENGTH} characters, surrounding blanks ignored; one key space for the whole "
+    "shop, not one per admin."
+)
 DEFAULT_TTL_SECONDS = 15 * 60
 MAX_TTL_SECONDS = 24 * 3600
 
@@ -98,8 +114,8 @@ class Product:
         # the stock fields batch their reads per request.
         return cls(id=id)
 
-    @strawberry.field
-    async def stock(self, info: Info) -> Stock:
+    @strawberry.field(description=STOCK_DESCRIPTION)
+    async def stock(self, info: Info) -> Stock | None:
         return await load_stock(info.context, str(self.id))
 
     @strawberry.field(description="Whether at least one unit is available.")
@@ -156,7 +172,7 @@ class StockAdjustment:
 class AdjustStockInput:
     product_id: strawberry.ID
     delta: int = strawberry.field(description="Units to add (negative to remove).")
-    idempotency_key: str
+    idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY_DESCRIPTION)
 
 
 @strawberry.type

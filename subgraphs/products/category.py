@@ -57,7 +57,7 @@ class Category:
         before: str | None = None,
         filter: ProductFilter | None = None,
         sort: ProductSort | None = None,
-    ) -> Connection[Product]:
+    ) -> Connection[Product] | None:
         """This category's products, filtered, sorted and paged like `Query.products`."""
         args = PageArgs(first, after, last, before)
         return await category_products(info.context, self.slug, args, filter, sort)

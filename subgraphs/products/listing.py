@@ -48,7 +48,9 @@ PRODUCTS_DESCRIPTION = (
     "Products, filtered and sorted, paged forward (`first`/`after`) or backward "
     "(`last`/`before`); `first` and `last` are at most 100 and not both given (neither: "
     "the first 20). `sort` defaults to RELEVANCE when `filter.search` is given, else "
-    "NAME_ASC; RELEVANCE needs `filter.search`."
+    "NAME_ASC; RELEVANCE needs `filter.search`. Null with an error when the list cannot be "
+    "given: SERVICE_UNAVAILABLE when `filter.inStock` is given and stock levels cannot be "
+    "read, BAD_USER_INPUT for arguments it refuses; the rest of the query still answers."
 )
 
 

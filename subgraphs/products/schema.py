@@ -9,6 +9,7 @@ import strawberry
 from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 
+from subgraphs.common.authorization import admin_only
 from subgraphs.common.context import Context
 from subgraphs.common.entities import EntitySchema
 from subgraphs.common.errors import BadUserInput
@@ -66,7 +67,7 @@ class Query:
         before: str | None = None,
         filter: ProductFilter | None = None,
         sort: ProductSort | None = None,
-    ) -> Connection[Product]:
+    ) -> Connection[Product] | None:
         """The catalogue, one page of it."""
         args = PageArgs(first, after, last, before)
         return await listing.product_connection(info.context, args, filter, sort)
@@ -130,7 +131,9 @@ def _apply_update(row: ProductRow, input: UpdateProductInput) -> None:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Admin only. The slug is made from the name.")
+    @strawberry.mutation(
+        description="Admin only. The slug is made from the name.", directives=[admin_only()]
+    )
     async def create_product(self, info: Info, input: CreateProductInput) -> ProductPayload:
         """A new product in an existing category."""
         info.context.auth.require_admin()
@@ -157,7 +160,9 @@ class Mutation:
                 return ProductPayload(user_errors=[_sku_taken(sku)])
         return ProductPayload(product=Product.from_row(row))
 
-    @strawberry.mutation(description="Admin only; fields left out stay unchanged.")
+    @strawberry.mutation(
+        description="Admin only; fields left out stay unchanged.", directives=[admin_only()]
+    )
     async def update_product(self, info: Info, input: UpdateProductInput) -> ProductPayload:
         """Change some of a product's fields."""
         info.context.auth.require_admin()
@@ -178,7 +183,7 @@ class Mutation:
             await session.refresh(row)
             return ProductPayload(product=Product.from_row(row))
 
-    @strawberry.mutation(description="Admin only.")
+    @strawberry.mutation(description="Admin only.", directives=[admin_only()])
     async def delete_product(self, info: Info, input: DeleteProductInput) -> DeleteProductPayload:
         """Remove a product from the catalogue."""
         info.context.auth.require_admin()
@@ -192,7 +197,7 @@ class Mutation:
                 return DeleteProductPayload(deleted_product_id=strawberry.ID(str(deleted)))
         return DeleteProductPayload(user_errors=[admin.not_found(str(input.id))])
 
-    @strawberry.mutation(description="Admin only.")
+    @strawberry.mutation(description="Admin only.", directives=[admin_only()])
     async def create_category(self, info: Info, input: CreateCategoryInput) -> CategoryPayload:
         """A new, empty category."""
         info.context.auth.require_admin()

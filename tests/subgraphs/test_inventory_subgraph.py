@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from graphql import parse, print_ast
+from router_helpers import authorization_directives
 from subgraph_stack import ADJUST_STOCK, Stack, admin_token, customer_token, service_token
 
 from subgraphs.inventory import stock
@@ -320,27 +320,12 @@ async def test_stock_counts_are_refused_without_the_admin_or_service_role(stack:
     ]
 
 
-def _authorization_directives(sdl: str) -> dict[str, str]:
-    """`Type.field` -> its @requiresScopes / @authenticated usages, as printed."""
-    found = {}
-    for definition in parse(sdl).definitions:
-        for field in getattr(definition, "fields", None) or ():
-            used = [
-                print_ast(d)
-                for d in field.directives or ()
-                if d.name.value in ("requiresScopes", "authenticated")
-            ]
-            if used:
-                found[f"{definition.name.value}.{field.name.value}"] = " ".join(used)
-    return found
-
-
 def test_the_schema_declares_who_may_read_stock_counts_and_reservations() -> None:
     staff = '@requiresScopes(scopes: [["admin"], ["service"]])'
-    assert _authorization_directives(service_sdl("inventory")) == {
+    assert authorization_directives(service_sdl("inventory")) == {
         "Stock.onHand": staff,
         "Stock.reserved": staff,
         "Query.reservation": staff,
         "Mutation.adjustStock": '@requiresScopes(scopes: [["admin"]])',
     }
-    assert _authorization_directives(service_sdl("accounts")) == {}
+    assert authorization_directives(service_sdl("accounts")) == {}

@@ -133,7 +133,7 @@ async def test_backward_pages_of_another_sort_and_of_a_search(stack: Stack, demo
 
 
 def _error(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    assert body["data"] is None
+    assert body["data"] == {"products": None}
     (error,) = body["errors"]
     return error["message"], error["extensions"]
 
@@ -145,12 +145,21 @@ async def test_bad_page_arguments_are_bad_user_input(stack: Stack, demo: None) -
         {"code": "BAD_USER_INPUT", "field": ["last"]},
     )
     too_many = await stack.gql("products", PAGE, {"last": 101})
+    # each names its argument, as `first` and `last` together name `last`
     assert _error(too_many) == (
         "`last` must be at most 100 (got 101)",
-        {"code": "BAD_USER_INPUT"},
+        {"code": "BAD_USER_INPUT", "field": ["last"]},
     )
     negative = await stack.gql("products", PAGE, {"last": -1})
-    assert _error(negative) == ("`last` must not be negative", {"code": "BAD_USER_INPUT"})
+    assert _error(negative) == (
+        "`last` must not be negative",
+        {"code": "BAD_USER_INPUT", "field": ["last"]},
+    )
+    negative = await stack.gql("products", PAGE, {"first": -1})
+    assert _error(negative) == (
+        "`first` must not be negative",
+        {"code": "BAD_USER_INPUT", "field": ["first"]},
+    )
     junk = await stack.gql("products", PAGE, {"last": 2, "before": "junk"})
     assert _error(junk) == (
         "Invalid cursor for this list (`before`)",

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 import pytest
 from subgraph_stack import (
     Stack,
@@ -319,7 +320,9 @@ def test_the_representation_cap_is_configurable(monkeypatch: pytest.MonkeyPatch)
 
 
 def cursor(values: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+    """A cursor spelled as the lists spell theirs (compact JSON, padded url-safe base64),
+    so only its values can make it one the list does not write."""
+    return base64.urlsafe_b64encode(orjson.dumps(values)).decode()
 
 
 CURSOR_REFUSED = ("Invalid cursor for this list (`after`)", bad(["after"]))
@@ -369,7 +372,7 @@ async def test_crafted_product_cursors_are_bad_user_input(
         # a cursor names its ordering first, then holds one value per sort key
         crafted = cursor([sort, *values] if isinstance(values, list) else values)
         body = await stack.gql("products", PRODUCTS_PAGE, {"after": crafted, "sort": sort})
-    assert body["data"] is None
+    assert body["data"] == {"products": None}
     assert errors_of(body) == [(["products"], *CURSOR_REFUSED)]
     assert caplog.records == []
 
@@ -404,7 +407,57 @@ async def test_cursors_the_list_wrote_page_through_it_and_tampered_ones_do_not(
     body = await stack.gql(
         "products", PRODUCTS_PAGE, {"after": cursor([sort, tampered, last_id]), "sort": sort}
     )
-    assert body["data"] is None
+    assert body["data"] == {"products": None}
+    assert errors_of(body) == [(["products"], *CURSOR_REFUSED)]
+
+
+SEARCH_PAGE = """
+query ($after: String) {
+  products(first: 1, after: $after, sort: RELEVANCE, filter: {search: "page"}) {
+    nodes { sku } pageInfo { endCursor }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("sort", "at", "spelled"),
+    [
+        # the hostile probe's: each reads as the value the list wrote, spelled otherwise
+        ("PRICE_ASC", 1, " 12.50 "),
+        ("PRICE_ASC", 1, "\u0661\u0662.\u0665\u0660"),  # Arabic-Indic digits
+        ("PRICE_ASC", 1, "1.25E+1"),
+        ("PRICE_ASC", 1, "12.5"),
+        ("PRICE_ASC", 1, "-12.50"),
+        ("NAME_ASC", 2, "{%s}"),
+        ("NAME_ASC", 2, "urn:uuid:%s"),
+        ("RELEVANCE", 1, " %r\n"),
+        ("RELEVANCE", 1, "-%r"),
+        ("NEWEST", 1, "%sZ"),
+    ],
+)
+async def test_a_written_cursor_respelled_is_bad_user_input(
+    stack: Stack, sort: str, at: int, spelled: str
+) -> None:
+    # every one of these paged from wherever the re-read value pointed
+    for n in range(3):
+        await make_product(stack, sku=f"P{n}", name=f"Page {n}", price="12.50")
+    query, variables = (
+        (SEARCH_PAGE, {}) if sort == "RELEVANCE" else (PRODUCTS_PAGE, {"sort": sort})
+    )
+    first = await stack.data("products", query, variables)
+    written = first["products"]["pageInfo"]["endCursor"]
+    values = orjson.loads(base64.urlsafe_b64decode(written))
+    again = await stack.data("products", query, {**variables, "after": written})
+    assert len(again["products"]["nodes"]) == 1  # the written cursor pages on
+    value = values[at]
+    if sort == "RELEVANCE":
+        value = float(value)
+    elif sort == "NEWEST":
+        value = value.removesuffix("+00:00")
+    values[at] = spelled % value if "%" in spelled else spelled
+    body = await stack.gql("products", query, {**variables, "after": cursor(values)})
+    assert (body["data"] or {}).get("products") is None  # null, whether or not it nulls data
     assert errors_of(body) == [(["products"], *CURSOR_REFUSED)]
 
 
@@ -479,7 +532,7 @@ async def test_price_filters_outside_the_column_are_bad_user_input(
     # nothing and 0.001 was rounded by PostgreSQL
     with caplog.at_level(logging.ERROR):
         body = await stack.gql("products", FILTERED, {"filter": {bound: value}})
-    assert body["data"] is None
+    assert body["data"] == {"products": None}
     assert errors_of(body) == [
         (["products"], f"`filter.{bound}` {problem}", bad(["filter", bound]))
     ]
