@@ -58,15 +58,16 @@ ORDER_FIELDS = CART_FIELDS.replace("product { name }", "name")
 ADD = f"""
 mutation Add($id: ID!, $quantity: Int!) {{
   addToCart(input: {{productId: $id, quantity: $quantity}}) {{
-    cart {{ {CART_FIELDS} }}
+    cart {{ {CART_FIELDS} priceDigest }}
     userErrors {{ code field message }}
   }}
 }}
 """
-CART = f"query {{ cart {{ {CART_FIELDS} }} }}"
+CART = f"query {{ cart {{ {CART_FIELDS} priceDigest }} }}"
 CHECKOUT = f"""
-mutation Checkout($key: String!, $expected: MoneyInput) {{
-  checkout(input: {{idempotencyKey: $key, expectedTotal: $expected}}) {{
+mutation Checkout($key: String!, $expected: MoneyInput, $digest: String) {{
+  checkout(input: {{idempotencyKey: $key, expectedTotal: $expected,
+                   expectedPriceDigest: $digest}}) {{
     order {{ id status {ORDER_FIELDS} }}
     userErrors {{ code field message }}
   }}
@@ -202,7 +203,9 @@ def test_cart_checkout_and_pay(stack: DevStack, customer: str) -> None:
     assert over["cart"] is None or over["cart"] == cart
 
     placed = ok(stack.graphql(
-        CHECKOUT, {"key": uuid.uuid4().hex, "expected": cart["total"]}, token=customer
+        CHECKOUT,
+        {"key": uuid.uuid4().hex, "expected": cart["total"], "digest": cart["priceDigest"]},
+        token=customer,
     ))["checkout"]
     assert placed["userErrors"] == []
     order = placed["order"]

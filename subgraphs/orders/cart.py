@@ -14,6 +14,7 @@ from subgraphs.common.database import Database
 from subgraphs.common.ids import parse_uuid
 from subgraphs.common.types import UserError, UserErrorCode, echo, user_error
 
+from .clients import UpstreamError
 from .models import CartLineRow, CartRow
 from .pricing import PricingUnavailable
 from .services import OrdersServices
@@ -131,11 +132,11 @@ async def update_cart_line(
     if errors:
         return errors
     if quantity == 0:
-        return await remove_from_cart(db, user_id, product)
+        return await remove_from_cart(db, services, user_id, product)
     product_id = parse_uuid(product)
     cart = await load_cart(db, user_id)
     if product_id is None or all(line.product_id != product_id for line in cart.lines):
-        return [_not_in_cart(product)]
+        return [await _not_in_cart(services, product)]
     try:
         checked = await check_product(services, str(product_id))
     except PricingUnavailable as exc:
@@ -153,12 +154,15 @@ async def update_cart_line(
             .returning(CartLineRow.product_id)
         )
         if changed is None:  # removed by another request meanwhile
-            return [_not_in_cart(product)]
+            return [await _not_in_cart(services, product)]
         await _touch(session, user_id)
     return []
 
 
-async def remove_from_cart(db: Database, user_id: uuid.UUID, product: str) -> list[UserError]:
+async def remove_from_cart(
+    db: Database, services: OrdersServices, user_id: uuid.UUID, product: str
+) -> list[UserError]:
+    """Remove the product's line, or NOT_IN_CART if the cart has none."""
     product_id = parse_uuid(product)
     async with db.session() as session, session.begin():
         removed = None
@@ -169,7 +173,7 @@ async def remove_from_cart(db: Database, user_id: uuid.UUID, product: str) -> li
                 .returning(CartLineRow.product_id)
             )
         if removed is None:
-            return [_not_in_cart(product)]
+            return [await _not_in_cart(services, product)]
         await _touch(session, user_id)
     return []
 
@@ -178,10 +182,24 @@ def _unavailable(what: str) -> UserError:
     return user_error(UserErrorCode.SERVICE_UNAVAILABLE, f"{what} is unavailable; try again")
 
 
-def _not_in_cart(product: str) -> UserError:
+async def _not_in_cart(services: OrdersServices, product: str) -> UserError:
+    """NOT_IN_CART on the input's productId, naming the product as the customer sees it
+    (by the id given only if the catalogue does not know it or cannot be asked)."""
+    name = await _catalogue_name(services, product)
+    label = f"Product {echo(product)}" if name is None else name
     return user_error(
-        UserErrorCode.NOT_IN_CART,
-        f"Product {echo(product)} is not in the cart",
-        "input",
-        "productId",
+        UserErrorCode.NOT_IN_CART, f"{label} is not in the cart", "input", "productId"
     )
+
+
+async def _catalogue_name(services: OrdersServices, product: str) -> str | None:
+    """The product's name in the catalogue; None if it is not there or cannot be asked."""
+    product_id = parse_uuid(product)
+    if product_id is None:
+        return None
+    try:
+        found = await services.catalog.products([str(product_id)])
+    except UpstreamError:  # the name only makes the message better
+        return None
+    entry = found.get(str(product_id))
+    return None if entry is None else entry.name

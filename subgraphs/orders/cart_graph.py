@@ -25,6 +25,7 @@ from subgraphs.common.types import Money
 
 from . import cart as carts
 from .graph_types import AppliedPromotion, CurrencyMismatch, Product
+from .price_digest import price_digest
 from .pricing import MixedCurrencies, PricedCart, PricedLine, PricingUnavailable, price_many
 
 CART_DESCRIPTION = (
@@ -104,6 +105,12 @@ class Cart:
     applied_promotions: list[AppliedPromotion] = strawberry.field(
         description="The promotions that apply to the cart now."
     )
+    price_digest: str = strawberry.field(
+        description="An opaque digest of the money this cart shows: each line's product, "
+        "quantity, unit price and currency, and each applied promotion's code and amount. "
+        "Send it as CheckoutInput.expectedPriceDigest: checkout then refuses with "
+        "PRICE_CHANGED if any of them changed, even when the total did not. Do not parse it."
+    )
 
     @classmethod
     def of(cls, state: carts.CartState, money: PricedCart) -> Cart:
@@ -123,4 +130,5 @@ class Cart:
                 )
                 for d in money.discounts
             ],
+            price_digest=price_digest(money),
         )

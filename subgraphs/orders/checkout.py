@@ -16,7 +16,6 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -36,6 +35,7 @@ from .models import (
     OrderPromotionRow,
     OrderRow,
 )
+from .price_changes import NOTHING_EXPECTED, Expected, price_changes
 from .pricing import MixedCurrencies, PricedCart, PricingUnavailable, price_lines
 from .services import OrdersServices
 from .stock_check import reservation_errors
@@ -79,7 +79,7 @@ async def checkout(
     services: OrdersServices,
     user_id: uuid.UUID,
     idempotency_key: str,
-    expected_total: ExpectedTotal | None = None,
+    expected: Expected = NOTHING_EXPECTED,
 ) -> CheckoutResult:
     """The user's cart as a PENDING_PAYMENT order with its stock reserved, or why not.
 
@@ -88,7 +88,7 @@ async def checkout(
     key, problem = clean_idempotency_key(idempotency_key)
     if problem is not None:
         return _fail(problem)
-    request = _Request(user_id, key, expected_total)
+    request = _Request(user_id, key, expected)
     order_id = uuid.uuid4()
     reservation = _Reservation()
     try:
@@ -102,30 +102,23 @@ async def checkout(
 
 
 @dataclass(frozen=True)
-class ExpectedTotal:
-    """The total the customer was shown (CheckoutInput.expectedTotal)."""
-
-    amount: Decimal
-    currency: str
-
-    def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
-
-
-@dataclass(frozen=True)
 class _Request:
-    """One checkout request: who, under which key, expecting which total."""
+    """One checkout request: who, under which key, expecting what."""
 
     user_id: uuid.UUID
     key: str
-    expected_total: ExpectedTotal | None
+    expected: Expected
 
     @property
     def fingerprint(self) -> str:
         """The input the key is bound to besides itself (equal amounts hash alike)."""
-        expected = self.expected_total
-        text = "none" if expected is None else f"{expected.amount.normalize()} {expected.currency}"
-        return hashlib.sha256(f"expectedTotal={text}".encode()).hexdigest()
+        total = self.expected.total
+        text = "none" if total is None else f"{total.amount.normalize()} {total.currency}"
+        text = f"expectedTotal={text}"
+        # Without a digest the text is as it was before digests: older orders' keys still match.
+        if self.expected.digest is not None:
+            text += f" expectedPriceDigest={self.expected.digest}"
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass
@@ -173,8 +166,8 @@ async def _previous_order(session: AsyncSession, request: _Request) -> CheckoutR
         return _fail(
             user_error(
                 UserErrorCode.IDEMPOTENCY_KEY_REUSED,
-                "This idempotencyKey was used for a checkout with a different expectedTotal; "
-                "use a new key",
+                "This idempotencyKey was used for a checkout with a different expectedTotal "
+                "or expectedPriceDigest; use a new key",
                 "input",
                 "idempotencyKey",
             )
@@ -211,8 +204,8 @@ async def _sellable(
         await _drop_lines(session, request.user_id, priced.missing)
     if priced is None or not priced.lines:
         return _fail(user_error(UserErrorCode.CART_EMPTY, "The cart is empty"))
-    changed = _price_changed(request.expected_total, priced)
-    return priced if changed is None else _fail(changed)
+    changed = price_changes(request.expected, priced)
+    return _fail(*changed) if changed else priced
 
 
 async def _priced(services: OrdersServices, cart: CartState) -> PricedCart | CheckoutResult:
@@ -234,20 +227,6 @@ async def _drop_lines(
     gone = [uuid.UUID(product_id) for product_id in product_ids]
     await session.execute(
         delete(CartLineRow).where(CartLineRow.user_id == user_id, CartLineRow.product_id.in_(gone))
-    )
-
-
-def _price_changed(expected: ExpectedTotal | None, priced: PricedCart) -> UserError | None:
-    """PRICE_CHANGED if the customer expects a total other than the cart's now."""
-    now = ExpectedTotal(priced.total, priced.currency)
-    if expected is None or (expected.amount, expected.currency) == (now.amount, now.currency):
-        return None
-    return user_error(
-        UserErrorCode.PRICE_CHANGED,
-        f"The total changed from {expected} to {now} since the cart was shown; "
-        "review the cart and check out again",
-        "input",
-        "expectedTotal",
     )
 
 

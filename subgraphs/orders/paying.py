@@ -67,6 +67,9 @@ from .services import OrdersServices
 logger = logging.getLogger("shopgraph.orders.paying")
 
 RECOVER_BATCH = 20
+PAYMENTS_UNAVAILABLE = (
+    "Payments are unavailable; nothing was charged, retry with the same idempotencyKey"
+)
 
 T = TypeVar("T")
 
@@ -104,11 +107,8 @@ class Outcome:
         if self.expired:
             return (_expired(),)
         if self.payment_status is None:
-            return (
-                user_error(
-                    UserErrorCode.SERVICE_UNAVAILABLE, "Payments are unavailable; try again"
-                ),
-            )
+            # Nothing was charged or recorded: the key is still free for this order.
+            return (user_error(UserErrorCode.SERVICE_UNAVAILABLE, PAYMENTS_UNAVAILABLE),)
         return _replayed_errors(self.payment_status)
 
 

@@ -29,6 +29,8 @@ from . import lifecycle, paying, user_orders
 from .cart_graph import UNPRICED_NOTE, Cart, cart_of
 from .graph_types import AppliedPromotion, Product
 from .models import OrderLineRow, OrderPromotionRow, OrderRow
+from .price_changes import Expected, ExpectedTotal
+from .price_digest import DIGEST_MAX_LENGTH
 from .services import OrdersServices
 
 Info = strawberry.Info[Context, None]
@@ -275,9 +277,10 @@ class CheckoutInput:
     idempotency_key: str = strawberry.field(
         description=(
             "Binds this checkout to the order it makes: the same key again returns that order "
-            "and changes nothing, provided the rest of the input (expectedTotal) is the same; "
-            "with a different expectedTotal it is IDEMPOTENCY_KEY_REUSED. A checkout that "
-            "failed with userErrors made no order and did not use its key: retry with it."
+            "and changes nothing, provided the rest of the input (expectedTotal and "
+            "expectedPriceDigest) is the same; with a different one it is "
+            "IDEMPOTENCY_KEY_REUSED. A checkout that failed with userErrors made no order and "
+            "did not use its key: retry with it."
         )
     )
     expected_total: MoneyInput | None = strawberry.field(
@@ -288,6 +291,18 @@ class CheckoutInput:
             "order, reserves nothing, leaves the cart as it is and answers PRICE_CHANGED "
             "naming both totals. Leave it out to accept the current total."
         ),
+    )
+    expected_price_digest: str | None = strawberry.field(
+        default=None,
+        description=(
+            "The priceDigest of the cart the customer was shown (Cart.priceDigest). If its "
+            "lines (product, quantity, unit price) or promotions (code, amount) are now "
+            "different, even with the same total, checkout makes no order, reserves nothing, "
+            "leaves the cart as it is and answers PRICE_CHANGED on this field, giving the "
+            "figures now. Leave it out to accept the cart as priced now; with expectedTotal "
+            "too, each one that no longer matches has its own PRICE_CHANGED."
+        ),
+        metadata=max_length(DIGEST_MAX_LENGTH),
     )
 
 
@@ -300,8 +315,11 @@ class PayInput:
             "same orderId and paymentToken returns the first attempt's result and charges "
             "nothing more; with a different orderId or paymentToken it is "
             "IDEMPOTENCY_KEY_REUSED. A declined payment uses up its key: pay again with a "
-            "new key (and the new token). A SERVICE_UNAVAILABLE answer says whether to retry "
-            "with the same key or a new one."
+            "new key (and the new token). A SERVICE_UNAVAILABLE answer says what to do: "
+            "'Payments are unavailable; nothing was charged' did not use the key (retry with "
+            "the same key, with this or another paymentToken); 'retry with the same key for "
+            "its result': the payment is still being settled; 'pay again with a new key': it "
+            "was refunded and used its key."
         )
     )
     payment_token: str = strawberry.field(
@@ -343,11 +361,14 @@ class OrderPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _expected_total(money: MoneyInput | None) -> checkouts.ExpectedTotal | None:
+def _expected(input: CheckoutInput) -> Expected:
+    """What the customer was shown, as the input says."""
+    money = input.expected_total
     if money is None:
-        return None
+        return Expected(digest=input.expected_price_digest)
     check_decimal(money.amount, ["input", "expectedTotal", "amount"])
-    return checkouts.ExpectedTotal(money.amount, money.currency_code.value)
+    total = ExpectedTotal(money.amount, money.currency_code.value)
+    return Expected(total, input.expected_price_digest)
 
 
 async def _load_order(info: Info, order_id: uuid.UUID | None) -> Order | None:
@@ -438,7 +459,9 @@ class Mutation:
     @strawberry.mutation(directives=[Authenticated()])
     async def remove_from_cart(self, info: Info, input: RemoveFromCartInput) -> CartPayload:
         user_id = _viewer_id(info)
-        errors = await carts.remove_from_cart(info.context.db, user_id, str(input.product_id))
+        errors = await carts.remove_from_cart(
+            info.context.db, _services(info), user_id, str(input.product_id)
+        )
         return await _cart_payload(info, user_id, errors)
 
     @strawberry.mutation(
@@ -457,7 +480,7 @@ class Mutation:
             _services(info),
             user_id,
             input.idempotency_key,
-            _expected_total(input.expected_total),
+            _expected(input),
         )
         return CheckoutPayload(
             order=await _load_order(info, result.order_id), user_errors=list(result.errors)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from orders_helpers import add_to_cart, checkout, stock_of, update_line
-from subgraph_stack import Stack, customer_token, make_product, set_stock
+from typing import Any
+
+from orders_helpers import REMOVE, add_to_cart, checkout, stock_of, update_line
+from subgraph_stack import Stack, admin_token, customer_token, make_product, set_stock
 
 BEANS = "Kenya AA Beans 250g"
+
+
+def _not_in_cart(name: str) -> dict[str, Any]:
+    message = f"{name} is not in the cart"
+    return {"code": "NOT_IN_CART", "field": ["input", "productId"], "message": message}
 
 
 async def test_adding_more_than_is_available_is_refused_with_the_products_name(
@@ -67,7 +74,7 @@ async def test_update_refuses_over_stock_and_zero_removes_the_line(stack: Stack)
     assert removed["userErrors"] == []
     assert removed["cart"]["lines"] == [{"product": {"id": mug["id"]}, "quantity": 1}]
     again = await update_line(stack, token, beans["id"], 0)
-    assert [e["code"] for e in again["userErrors"]] == ["NOT_IN_CART"]
+    assert again["userErrors"] == [_not_in_cart(BEANS)]
 
 
 async def test_checkout_names_the_product_whose_stock_went(stack: Stack) -> None:
@@ -94,3 +101,22 @@ async def test_checkout_names_the_product_whose_stock_went(stack: Stack) -> None
     assert await stack.sql("inventory", "SELECT id FROM reservations") == []
     cart = await stack.data("orders", "{ cart { totalQuantity } }", token=token)
     assert cart["cart"]["totalQuantity"] == 5
+
+
+async def test_not_in_cart_names_the_product_and_its_id_only_once_it_is_gone(
+    stack: Stack,
+) -> None:
+    token = customer_token()
+    beans = await make_product(stack, name=BEANS, stock=3)
+    removed = await stack.data("orders", REMOVE, {"input": {"productId": beans["id"]}}, token)
+    assert removed["removeFromCart"]["userErrors"] == [_not_in_cart(BEANS)]
+    assert (await update_line(stack, token, beans["id"], 2))["userErrors"] == [_not_in_cart(BEANS)]
+    deleted = await stack.data(
+        "products",
+        "mutation ($id: ID!) { deleteProduct(input: {id: $id}) { deletedProductId } }",
+        {"id": beans["id"]},
+        admin_token(),
+    )
+    assert deleted["deleteProduct"]["deletedProductId"] == beans["id"]
+    gone = await update_line(stack, token, beans["id"], 0)
+    assert gone["userErrors"] == [_not_in_cart(f"Product {beans['id']}")]

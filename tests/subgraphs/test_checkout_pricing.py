@@ -121,7 +121,7 @@ async def test_a_checkout_key_is_bound_to_its_expected_total(stack: Stack) -> No
                 "code": "IDEMPOTENCY_KEY_REUSED",
                 "field": ["input", "idempotencyKey"],
                 "message": "This idempotencyKey was used for a checkout with a different "
-                "expectedTotal; use a new key",
+                "expectedTotal or expectedPriceDigest; use a new key",
             }
         ],
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from graphql import InputObjectTypeDefinitionNode, parse
 from router_helpers import authorization_directives
 from subgraph_stack import ADJUST_STOCK, Stack, admin_token, customer_token, service_token
 
@@ -109,6 +110,44 @@ async def test_adjust_stock_is_idempotent_per_key(stack: Stack) -> None:
     removed = (await adjust(stack, product, -4, "shrinkage-1"))["data"]["adjustStock"]
     assert removed["adjustment"]["onHandAfter"] == 6
     assert await levels(stack, product) == [(6, 0, 6, True)]
+
+
+async def test_an_adjustment_key_is_bound_to_its_product_and_delta(stack: Stack) -> None:
+    mug, tea = str(uuid.uuid4()), str(uuid.uuid4())
+    assert (await adjust(stack, mug, 3, "k1"))["data"]["adjustStock"]["userErrors"] == []
+    for product, delta in ((tea, 3), (mug, 4)):
+        other = (await adjust(stack, product, delta, "k1"))["data"]["adjustStock"]
+        assert other["userErrors"] == [
+            {
+                "code": "IDEMPOTENCY_KEY_REUSED",
+                "field": ["input", "idempotencyKey"],
+                "message": "This idempotencyKey was used for a different adjustment",
+            }
+        ]
+    # a refused adjustment did not use its key
+    refused = (await adjust(stack, mug, -9, "k2"))["data"]["adjustStock"]
+    assert [e["code"] for e in refused["userErrors"]] == ["INSUFFICIENT_STOCK"]
+    assert (await adjust(stack, mug, -1, "k2"))["data"]["adjustStock"]["userErrors"] == []
+    assert await levels(stack, mug, tea) == [(2, 0, 2, True), (0, 0, 0, False)]
+
+
+def test_the_schema_says_what_an_adjustment_key_is_bound_to() -> None:
+    document = parse(service_sdl("inventory"))
+    [adjust_input] = [
+        d
+        for d in document.definitions
+        if isinstance(d, InputObjectTypeDefinitionNode) and d.name.value == "AdjustStockInput"
+    ]
+    [key] = [f for f in adjust_input.fields or () if f.name.value == "idempotencyKey"]
+    assert key.description is not None
+    assert key.description.value == (
+        "Binds this adjustment to its first request's input (productId and delta): the same "
+        "key again with the same productId and delta returns the first adjustment (its "
+        "onHandAfter as it was then) and changes nothing; with a different productId or delta "
+        "it is IDEMPOTENCY_KEY_REUSED. A refused adjustment (userErrors) did not use its key. "
+        "1-200 characters, surrounding blanks ignored; one key space for the whole shop, not "
+        "one per admin."
+    )
 
 
 async def test_adjust_stock_never_goes_below_reserved(stack: Stack) -> None:

@@ -98,3 +98,25 @@ async def test_one_key_sent_for_two_orders_at_once_pays_one(stack: Stack) -> Non
     assert sorted(len(r["userErrors"]) for r in results) == [0, 1]
     assert [e for r in results for e in r["userErrors"]] == [OTHER_ORDER]
     assert len(stack.payments.charges) == 1
+
+
+async def test_a_failing_provider_leaves_the_key_free_for_a_retry(stack: Stack) -> None:
+    token = customer_token()
+    item = await make_product(stack, price="8.00", stock=3)
+    order_id = await _order(stack, token, item["id"], "c1")
+
+    failed = await pay(stack, token, order_id, "p1", payment_token="tok_error")
+    assert failed["userErrors"] == [
+        {
+            "code": "SERVICE_UNAVAILABLE",
+            "field": None,
+            "message": "Payments are unavailable; nothing was charged, "
+            "retry with the same idempotencyKey",
+        }
+    ]
+    assert failed["order"]["status"] == "PENDING_PAYMENT"
+    assert await stack.sql("orders", "SELECT id FROM payments") == []
+    # the same key, even with another token, pays: the failure did not use it
+    retried = await pay(stack, token, order_id, "p1", payment_token="tok_visa")
+    assert (retried["userErrors"], retried["order"]["status"]) == ([], "PAID")
+    assert [c.charge.approved for c in stack.payments.charges.values()] == [True]
