@@ -26,6 +26,7 @@ _.start_cursor
 _.end_cursor
 _.page_info
 _.line_total
+_.applied_promotions
 _.total_quantity
 _.deleted_product_id
 _.USD
