@@ -21,9 +21,14 @@ The rules every connection of the shop follows (Relay cursor connections spec):
 A cursor comes back from the client, so it is decoded strictly: the ordering's
 name, then one value per sort key, each the JSON type its column's values are
 encoded as and within what the column can hold (a text no longer than the
-column, no NUL; a UUID; a finite decimal within NUMERIC(p, s); a timestamp with
-its offset). Anything else is BAD_USER_INPUT naming `after` or `before`,
-before any SQL.
+column, no NUL; a UUID; a finite decimal within NUMERIC(p, s) written with its
+scale, as PostgreSQL reads it back, and never "-0"; a timestamp in UTC, as
+asyncpg reads a timestamptz, strictly within Python's years). Then the values
+are encoded again and the result must be the very text the client sent: any
+other spelling of the same values (" 5 ", "1E+2" or an Arabic-Indic five for a
+price, "{uuid}", "1_0" for a rank, JSON with spaces, base64 without padding) is
+not a cursor the list writes. Anything else is BAD_USER_INPUT naming `after` or
+`before`, before any SQL.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import base64
 import binascii
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -42,6 +47,7 @@ from sqlalchemy import ColumnElement, DateTime, Numeric, Select, String, and_, n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .errors import BadUserInput
+from .moments import moment_problem
 from .types import decimal_problem
 
 MAX_PAGE_SIZE = 100
@@ -135,9 +141,11 @@ class PageWindow:
 
 def _size(value: int, argument: str) -> int:
     if value < 0:
-        raise BadUserInput(f"`{argument}` must not be negative")
+        raise BadUserInput(f"`{argument}` must not be negative", field=[argument])
     if value > MAX_PAGE_SIZE:
-        raise BadUserInput(f"`{argument}` must be at most {MAX_PAGE_SIZE} (got {value})")
+        raise BadUserInput(
+            f"`{argument}` must be at most {MAX_PAGE_SIZE} (got {value})", field=[argument]
+        )
     return value
 
 
@@ -184,13 +192,32 @@ def _check_raw(column_type: Any, value: Any) -> None:
         raise ValueError("not a timestamp")
 
 
-def _check_decoded(column_type: Any, value: Any) -> None:
-    """Raise ValueError for a decoded timestamp PostgreSQL cannot compare with the column."""
-    if isinstance(value, datetime) and isinstance(column_type, DateTime):
-        if column_type.timezone and value.utcoffset() is None:
+def _check_timestamp(column_type: DateTime, value: datetime) -> None:
+    if value.utcoffset() is None:
+        if column_type.timezone:
             raise ValueError("a timestamp without its offset")
-        if value.utcoffset() is not None:
-            value.astimezone(UTC)  # OverflowError beyond year 1-9999 in UTC
+        return
+    problem = moment_problem(value)  # beyond year 1-9999 in UTC, or asyncpg's infinities
+    if problem is not None:
+        raise ValueError(problem)
+    if column_type.timezone and value.utcoffset() != timedelta(0):
+        raise ValueError("not in UTC, as asyncpg reads a timestamptz")
+
+
+def _check_numeric(column_type: Numeric[Any], value: Decimal) -> None:
+    # PostgreSQL reads NUMERIC(p, s) back with exactly s decimals, and never as -0
+    if column_type.scale is not None and value.as_tuple().exponent != -column_type.scale:
+        raise ValueError("not written with the column's scale")
+    if value.is_zero() and value.is_signed():
+        raise ValueError("a negative zero")
+
+
+def _check_decoded(column_type: Any, value: Any) -> None:
+    """Raise ValueError for a decoded value the column could not have read back so."""
+    if isinstance(value, datetime) and isinstance(column_type, DateTime):
+        _check_timestamp(column_type, value)
+    elif isinstance(value, Decimal) and isinstance(column_type, Numeric):
+        _check_numeric(column_type, value)
 
 
 def _decode_value(key: SortKey, value: Any) -> Any:
@@ -210,7 +237,10 @@ def decode_cursor(cursor: str, ordering: Ordering, argument: str = "after") -> l
             raise ValueError("not the ordering's name and one value per sort key")
         if raw[0] != ordering.name:
             raise ValueError("a cursor of another ordering")
-        return [_decode_value(k, v) for k, v in zip(ordering.keys, raw[1:], strict=True)]
+        values = [_decode_value(k, v) for k, v in zip(ordering.keys, raw[1:], strict=True)]
+        if encode_cursor(ordering, values) != cursor:
+            raise ValueError("another spelling of the values than the list writes")
+        return values
     # ArithmeticError: decimal.InvalidOperation; OverflowError: dates out of range
     except (ValueError, TypeError, ArithmeticError, binascii.Error) as exc:
         raise BadUserInput(

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import base64
 import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import orjson
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, Uuid, select
+from sqlalchemy import (
+    REAL,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Uuid,
+    select,
+)
 
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.pagination import (
@@ -24,7 +37,14 @@ from subgraphs.common.pagination import (
 )
 
 _TABLE = Table(
-    "things", MetaData(), Column("id", Uuid), Column("name", String(10)), Column("n", Integer)
+    "things",
+    MetaData(),
+    Column("id", Uuid),
+    Column("name", String(10)),
+    Column("n", Integer),
+    Column("price", Numeric(12, 2)),
+    Column("created", DateTime(timezone=True)),
+    Column("rank", REAL),
 )
 ID = SortKey(_TABLE.c.id, decode=uuid.UUID)
 BY_NAME = Ordering("NAME", (SortKey(_TABLE.c.name), ID))
@@ -50,14 +70,14 @@ def test_a_window_defaults_to_the_first_page_and_reads_both_directions() -> None
     ("args", "message", "field"),
     [
         (PageArgs(first=1, last=1), "Pass `first` or `last`, not both", ["last"]),
-        (PageArgs(first=101), "`first` must be at most 100 (got 101)", None),
-        (PageArgs(last=101), "`last` must be at most 100 (got 101)", None),
-        (PageArgs(first=-1), "`first` must not be negative", None),
-        (PageArgs(last=-5), "`last` must not be negative", None),
+        (PageArgs(first=101), "`first` must be at most 100 (got 101)", ["first"]),
+        (PageArgs(last=101), "`last` must be at most 100 (got 101)", ["last"]),
+        (PageArgs(first=-1), "`first` must not be negative", ["first"]),
+        (PageArgs(last=-5), "`last` must not be negative", ["last"]),
         (PageArgs(before="x"), "Invalid cursor for this list (`before`)", ["before"]),
     ],
 )
-def test_bad_arguments(args: PageArgs, message: str, field: list[str] | None) -> None:
+def test_bad_arguments(args: PageArgs, message: str, field: list[str]) -> None:
     with pytest.raises(BadUserInput) as raised:
         page_window(args, BY_NAME)
     assert (raised.value.message, raised.value.field) == (message, field)
@@ -115,3 +135,113 @@ def test_backward_pages_read_the_order_reversed() -> None:
     assert behind == "NOT (things.name < :name_1 OR things.name = :name_2 AND things.id < :id_1)"
     first_page = PageQuery(select(_TABLE), BY_NAME, page_window(PageArgs(first=2), BY_NAME))
     assert first_page.behind() is None  # a page from the list's start has nothing before it
+
+
+# Orderings as the shop's lists build them (products' price, newest and relevance).
+BY_PRICE = Ordering("PRICE", (SortKey(_TABLE.c.price, decode=Decimal), ID))
+BY_NEWEST = Ordering(
+    "NEWEST",
+    (
+        SortKey(
+            _TABLE.c.created, True, encode=datetime.isoformat, decode=datetime.fromisoformat
+        ),
+        ID,
+    ),
+)
+BY_RANK = Ordering("RANK", (SortKey(_TABLE.c.rank, True, encode=repr, decode=float), ID))
+TEXT_ID = str(ONE)
+
+
+def _crafted(values: list[object]) -> str:
+    """A cursor spelled as encode_cursor spells one (compact JSON, padded url-safe
+    base64), so only the values can make it one the list does not write."""
+    return base64.urlsafe_b64encode(orjson.dumps(values)).decode()
+
+
+@pytest.mark.parametrize(
+    ("ordering", "written"),
+    [
+        (BY_PRICE, [Decimal("5.00"), ONE]),
+        (BY_PRICE, [Decimal("0.00"), ONE]),
+        (BY_PRICE, [Decimal("9999999999.99"), ONE]),
+        (BY_NEWEST, [datetime(2026, 11, 30, 0, 0, tzinfo=UTC), ONE]),
+        (BY_NEWEST, [datetime(2026, 11, 30, 0, 0, 0, 120, tzinfo=UTC), ONE]),
+        (BY_RANK, [0.0607927106320858, ONE]),
+        (BY_RANK, [0.0, ONE]),
+    ],
+)
+def test_the_cursors_a_list_writes_read_back(ordering: Ordering, written: list[object]) -> None:
+    assert decode_cursor(encode_cursor(ordering, written), ordering) == written
+
+
+@pytest.mark.parametrize(
+    ("ordering", "value"),
+    [
+        (BY_PRICE, " 5 "),
+        (BY_PRICE, "\u0665"),  # ARABIC-INDIC DIGIT FIVE: Decimal reads it as 5
+        (BY_PRICE, "1E+2"),
+        (BY_PRICE, "-5"),
+        (BY_PRICE, "5"),
+        (BY_PRICE, "5.000"),
+        (BY_PRICE, "-0.00"),
+        (BY_RANK, " 0.5\n"),
+        (BY_RANK, "1_0"),
+        (BY_RANK, "-0"),
+        (BY_RANK, "1e1"),
+        (BY_RANK, "0.50"),
+        (BY_NEWEST, "2026-11-30T01:00:00+01:00"),  # the same moment, not as read back
+        (BY_NEWEST, "2026-11-30T00:00:00Z"),
+        (BY_NEWEST, "2026-11-30 00:00:00+00:00"),
+        (BY_NEWEST, "2026-11-30T00:00:00.000000+00:00"),
+        (BY_NEWEST, "0001-01-01T00:00:00+00:00"),  # asyncpg would send -infinity
+        (BY_NEWEST, "9999-12-31T23:59:59.999999+00:00"),  # and infinity
+        (BY_NEWEST, "9999-12-31T23:59:59-14:00"),  # year 10000 in UTC
+    ],
+)
+def test_other_spellings_of_a_sort_value_are_refused(ordering: Ordering, value: str) -> None:
+    with pytest.raises(BadUserInput) as raised:
+        decode_cursor(_crafted([ordering.name, value, TEXT_ID]), ordering, "before")
+    assert (raised.value.message, raised.value.field) == (
+        "Invalid cursor for this list (`before`)",
+        ["before"],
+    )
+
+
+@pytest.mark.parametrize(
+    "spelled",
+    [
+        "{" + TEXT_ID + "}",
+        "urn:uuid:" + TEXT_ID,
+        TEXT_ID.upper().replace("0", "A"),  # another id, but one never written upper-case
+        TEXT_ID.replace("-", ""),
+        " " + TEXT_ID,
+    ],
+)
+def test_other_spellings_of_an_id_are_refused(spelled: str) -> None:
+    with pytest.raises(BadUserInput) as raised:
+        decode_cursor(_crafted(["NAME", "a", spelled]), BY_NAME)
+    assert raised.value.field == ["after"]
+
+
+def _respelled(cursor: str) -> list[str]:
+    """The same ordering and values as `cursor`, spelled otherwise."""
+    raw = base64.urlsafe_b64decode(cursor)
+    spaced = orjson.loads(raw)
+    return [
+        cursor.rstrip("="),  # no padding
+        cursor + "\n",
+        " " + cursor,
+        base64.urlsafe_b64encode(raw.replace(b",", b", ")).decode(),  # JSON with spaces
+        base64.urlsafe_b64encode(raw.replace(b"a", b"\\u0061")).decode(),  # escaped
+        base64.urlsafe_b64encode(orjson.dumps(spaced, option=orjson.OPT_INDENT_2)).decode(),
+    ]
+
+
+def test_other_spellings_of_a_whole_cursor_are_refused() -> None:
+    cursor = encode_cursor(BY_NAME, ["ab", ONE])  # ends with "==": padded
+    assert decode_cursor(cursor, BY_NAME) == ["ab", ONE]
+    for respelled in _respelled(cursor):
+        assert respelled != cursor
+        with pytest.raises(BadUserInput) as raised:
+            decode_cursor(respelled, BY_NAME)
+        assert raised.value.field == ["after"], respelled
