@@ -11,13 +11,14 @@ from router.authorization.requirement import Requirement
 
 
 def scopes_of(claims: Mapping[str, Any] | None) -> frozenset[str]:
-    """The `scope` claim: a space-separated string (OAuth 2.0) or a list of strings;
+    """The `scope` claim: a string of scopes separated by spaces (U+0020 only, as RFC 6749
+    section 3.3 says, so "a\u00a0admin" is one odd scope, not "admin") or a list of strings;
     anything else holds no scope."""
     if not claims:
         return frozenset()
     scope = claims.get("scope")
     if isinstance(scope, str):
-        return frozenset(scope.split())
+        return frozenset(s for s in scope.split(" ") if s)
     if isinstance(scope, list):
         return frozenset(s for s in scope if isinstance(s, str) and s)
     return frozenset()

@@ -336,9 +336,7 @@ class RouterApp:
             name = prepared.operation.name if prepared else request.operation_name
             if error.status >= 500:  # the router's state, not the request: say when to retry
                 return Reply(error.status, {"errors": error.errors}, _RETRY, name, known)
-            status = error.status  # 403: authorization refused the operation as a whole
-            if status == 400:
-                status = 400 if media == GRAPHQL_RESPONSE_JSON else 200
+            status = 400 if media == GRAPHQL_RESPONSE_JSON else 200
             return Reply(status, {"errors": error.errors}, None, name, known)
         except Exception:  # a bug in preparation: a coded answer, never a bare 500 page
             log.exception("unexpected error preparing an operation")

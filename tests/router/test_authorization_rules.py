@@ -111,6 +111,15 @@ def test_scopes_of_claims():
     assert Access.of(None) == ANONYMOUS
 
 
+def test_scopes_are_separated_by_the_space_character_alone():
+    # RFC 6749 3.3: a no-break or em space is part of a scope, never a separator
+    assert Access.of({"scope": "customer\u00a0admin"}).scopes == {"customer\u00a0admin"}
+    assert Access.of({"scope": "x\u2003admin\tstaff"}).scopes == {"x\u2003admin\tstaff"}
+    assert not Access.of({"scope": "customer\u00a0admin"}).allows(
+        Requirement(False, scopes(("admin",)).scopes)
+    )
+
+
 @pytest.fixture(scope="module")
 def subgraphs() -> Iterator[SubgraphServer]:
     server = start_server()

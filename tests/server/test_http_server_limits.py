@@ -290,7 +290,9 @@ def test_an_idle_kept_alive_connection_is_closed_after_keep_alive_timeout(
         sock.settimeout(4.0)  # less than uvicorn's 5 s default
         raw = read_all(sock)
     status, headers, body = parse(raw)
-    assert (status, headers.get("connection"), body) == (200, None, b'{"status":"pass"}')
+    assert (status, headers.get("connection"), body) == (
+        200, None, b'{"status":"pass","service":"router","checks":{}}'
+    )
 
 
 # -- the connection cap --------------------------------------------------------------------
