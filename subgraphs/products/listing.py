@@ -91,9 +91,17 @@ class ProductFilter:
     )
 
 
+def _cursor_price(value: str) -> Decimal:
+    """A price read back from a cursor: never negative, as no catalogue price is."""
+    price = Decimal(value)
+    if price.is_signed():
+        raise ValueError("a negative price")
+    return price
+
+
 _ID = SortKey(ProductRow.id, decode=uuid.UUID)
 _NAME = SortKey(ProductRow.name)
-_PRICE = SortKey(ProductRow.price_amount, decode=Decimal)
+_PRICE = SortKey(ProductRow.price_amount, decode=_cursor_price)
 _CREATED = SortKey(
     ProductRow.created_at, True, encode=datetime.isoformat, decode=datetime.fromisoformat
 )

@@ -60,8 +60,9 @@ def rank(words: list[str]) -> Any:
 
 
 def decode_rank(value: str) -> float:
-    """A rank read back from a cursor: a finite float, else ValueError."""
+    """A rank read back from a cursor: a finite float ts_rank could give (never below
+    0, nor -0.0), else ValueError."""
     number = float(value)
-    if not math.isfinite(number):
-        raise ValueError("not a finite rank")
+    if not math.isfinite(number) or math.copysign(1.0, number) < 0:
+        raise ValueError("not a rank ts_rank gives")
     return number

@@ -423,17 +423,19 @@ query ($after: String) {
 @pytest.mark.parametrize(
     ("sort", "at", "spelled"),
     [
-        # the hostile probe's: the value the list wrote spelled otherwise (or, for -0.00,
-        # a zero PostgreSQL never reads back), each read as a number, id or moment before
+        # the hostile probe's: the value the list wrote spelled otherwise, or a value it
+        # never writes (-0.00, a negative price or rank); each was read and paged from
         ("PRICE_ASC", 1, " 12.50 "),
         ("PRICE_ASC", 1, "\u0661\u0662.\u0665\u0660"),  # Arabic-Indic digits
         ("PRICE_ASC", 1, "1.25E+1"),
         ("PRICE_ASC", 1, "12.5"),
         ("PRICE_ASC", 1, "-0.00"),
+        ("PRICE_DESC", 1, "-12.50"),  # no catalogue price is negative
         ("NAME_ASC", 2, "{%s}"),
         ("NAME_ASC", 2, "urn:uuid:%s"),
         ("RELEVANCE", 1, " %r\n"),
         ("RELEVANCE", 1, "%r0"),
+        ("RELEVANCE", 1, "-%r"),  # nor is a rank
         ("NEWEST", 1, "%sZ"),
     ],
 )
