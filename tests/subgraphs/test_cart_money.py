@@ -19,6 +19,7 @@ from orders_helpers import (
     CART_MONEY,
     CART_QUERY,
     CHECKOUT,
+    REMOVE,
     TEA3FOR2_DESCRIPTION,
     add_to_cart,
     checkout_expecting,
@@ -175,6 +176,31 @@ async def proxies(stack: Stack) -> AsyncIterator[dict[str, tuple[FaultProxy, Run
 
 
 CART_AND_ORDERS = f"{{ cart {{ {CART_MONEY} }} orders(first: 1) {{ totalCount }} }}"
+
+
+async def test_not_in_cart_names_the_id_sent_while_the_catalogue_is_down(
+    stack: Stack, proxies: dict[str, tuple[FaultProxy, RunningServer]]
+) -> None:
+    mug = await make_product(stack, name="Mug", stock=2)
+    proxy, orders = proxies["products"]
+    proxy.mode = REFUSE
+    try:
+        variables = {"input": {"productId": mug["id"]}}
+        removed = await stack.post(orders.graphql_url, REMOVE, variables, customer_token())
+    finally:
+        proxy.mode = PASS
+    # the name only makes the message better: the mutation still answers
+    message = f"Product {mug['id']} is not in the cart"
+    assert removed == {
+        "data": {
+            "removeFromCart": {
+                "cart": {"lines": [], "totalQuantity": 0},
+                "userErrors": [
+                    {"code": "NOT_IN_CART", "field": ["input", "productId"], "message": message}
+                ],
+            }
+        }
+    }
 
 
 @pytest.mark.parametrize(
