@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import strawberry
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.types import (
@@ -26,7 +27,13 @@ from subgraphs.common.types import (
 )
 
 from .category import Category
-from .models import CATEGORY_SLUG_LENGTH, IMAGE_URL_LENGTH, CategoryRow, ProductRow
+from .models import (
+    CATEGORY_SLUG_LENGTH,
+    IMAGE_URL_LENGTH,
+    SLUG_LENGTH,
+    CategoryRow,
+    ProductRow,
+)
 from .product import Product
 from .text import fold, slugify
 
@@ -116,8 +123,26 @@ def text_errors(
 
 
 # Storefronts put it in <img src>: a web address or a path of the shop's own site, never
-# a javascript: or data: URL.
-_IMAGE_URL_PREFIXES = ("https://", "http://", "/")
+# a javascript: or data: URL. Schemes are case-insensitive (RFC 3986 3.1).
+_IMAGE_URL_SCHEMES = ("https://", "http://")
+
+
+def _unsafe_character(value: str) -> bool:
+    """Whether `value` holds a backslash, a control character or whitespace.
+
+    Browsers (the WHATWG URL parser) drop tabs and newlines anywhere and read a
+    backslash as a slash, so "/\\evil.example" and "/<TAB>/evil.example" would be
+    protocol-relative links to another site; no image address needs any of them.
+    """
+    return any(c == "\\" or c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in value)
+
+
+def _image_url_allowed(value: str) -> bool:
+    if _unsafe_character(value):
+        return False
+    if value.lower().startswith(_IMAGE_URL_SCHEMES):
+        return True
+    return value.startswith("/") and not value.startswith("//")  # "//host" is another site
 
 
 def image_url_errors(value: str | None) -> list[UserError]:
@@ -125,8 +150,11 @@ def image_url_errors(value: str | None) -> list[UserError]:
     if value is None:
         return []
     errors = text_errors("imageUrl", value, IMAGE_URL_LENGTH)
-    if not errors and (not value.startswith(_IMAGE_URL_PREFIXES) or value.startswith("//")):
-        message = "imageUrl must be an http(s) URL or a path starting with /"
+    if not errors and not _image_url_allowed(value):
+        message = (
+            "imageUrl must be an http(s) URL or a path starting with a single /,"
+            " without spaces, backslashes or control characters"
+        )
         errors.append(user_error(UserErrorCode.INVALID_INPUT, message, "input", "imageUrl"))
     return errors
 
@@ -136,8 +164,9 @@ def price_errors(price: MoneyInput | None) -> list[UserError]:
     if price is None:
         return [user_error(UserErrorCode.INVALID_PRICE, "price must not be null", "input", "price")]
     amount = price.amount
-    # the column's bounds first: a NaN cannot even be compared with 0
-    if decimal_problem(amount, MONEY_PRECISION, MONEY_SCALE) is not None or amount < 0:
+    # the column's bounds first: a NaN cannot even be compared with 0; is_signed refuses
+    # "-0" too, which PostgreSQL would keep and show as "-0.00"
+    if decimal_problem(amount, MONEY_PRECISION, MONEY_SCALE) is not None or amount.is_signed():
         return [
             user_error(
                 UserErrorCode.INVALID_PRICE,
@@ -175,15 +204,51 @@ async def category_errors(session: AsyncSession, slug: str | None) -> list[UserE
     return [_category_not_found(slug)]
 
 
+_SUFFIX_LENGTH = 8  # hex digits of the last-resort suffix
+
+
+def _cut(slug: str, length: int) -> str:
+    """`slug`'s first `length` characters, without a dash left at the end."""
+    return slug[:length].rstrip("-")
+
+
+def slug_candidates(name: str, sku: str) -> list[str]:
+    """The slugs a new product may get, in order of preference, each within SLUG_LENGTH.
+
+    The name's slug, then with the SKU's added, then with a random suffix too. A
+    name's slug can outgrow its name (NFKD folds "㎉" into "kcal"), so the name's
+    part is cut to leave room for what follows it.
+    """
+    base = slugify(name) or "product"
+    # the SKU's slug can outgrow the SKU as the name's does: it keeps at most SKU_LENGTH
+    tail = _cut(slugify(sku), SKU_LENGTH)
+    suffix = uuid.uuid4().hex[:_SUFFIX_LENGTH]
+    ends = [[], [tail] if tail else [], [tail, suffix] if tail else [suffix]]
+    candidates = []
+    for end in ends:
+        room = SLUG_LENGTH - sum(len(part) + 1 for part in end)
+        candidates.append("-".join([_cut(base, room), *end]))
+    return candidates
+
+
 async def free_slug(session: AsyncSession, name: str, sku: str) -> str:
     """A product slug no product has: the name's, else with the SKU's, else with a suffix."""
-    base = slugify(name) or "product"
-    candidates = [base, f"{base}-{slugify(sku)}".strip("-")]
+    candidates = slug_candidates(name, sku)
     taken = set(
         await session.scalars(select(ProductRow.slug).where(ProductRow.slug.in_(candidates)))
     )
-    free = [candidate for candidate in candidates if candidate not in taken]
-    return free[0] if free else f"{candidates[1]}-{uuid.uuid4().hex[:8]}"
+    return next(slug for slug in candidates if slug not in taken or slug == candidates[-1])
+
+
+def violated_constraint(error: IntegrityError) -> str | None:
+    """The name of the constraint PostgreSQL says `error` broke, if it says one."""
+    current: BaseException | None = error
+    while current is not None:
+        name = getattr(current, "constraint_name", None)
+        if isinstance(name, str):
+            return name
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def set_texts(row: ProductRow, name: str, description: str) -> None:

@@ -14,6 +14,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 SLUG_LENGTH = 280  # a 200-character name's slug, a dash and a 64-character SKU's
 CATEGORY_SLUG_LENGTH = 100
 IMAGE_URL_LENGTH = 2000
+# The unique constraints' names (PostgreSQL's defaults; migrations 0001 and 0002), which
+# tell a taken SKU from a slug a concurrent create took first
+SKU_CONSTRAINT = "products_sku_key"
+SLUG_CONSTRAINT = "products_slug_key"
 
 # The search document (migration 0002): names weigh more than descriptions; each text
 # is indexed stemmed ('english': "pearls" finds "pearl") and as written ('simple', for

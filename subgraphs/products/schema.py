@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.authorization import admin_only
 from subgraphs.common.context import Context
@@ -30,7 +31,7 @@ from .admin import (
 )
 from .category import Category, SlugArgument, all_categories, category_by_slug
 from .listing import ProductFilter, ProductSort
-from .models import SLUG_LENGTH, CategoryRow, ProductRow
+from .models import SKU_CONSTRAINT, SLUG_CONSTRAINT, SLUG_LENGTH, CategoryRow, ProductRow
 from .product import Product, product_by_id, product_by_sku, product_by_slug
 
 Info = strawberry.Info[Context, None]
@@ -129,6 +130,32 @@ def _apply_update(row: ProductRow, input: UpdateProductInput) -> None:
     row.updated_at = func.now()
 
 
+_SLUG_ATTEMPTS = 3  # the last candidate has a random suffix: a third clash is a bug
+
+
+async def _insert_product(session: AsyncSession, row: ProductRow, name: str) -> bool:
+    """Insert `row` with a free slug; False if its SKU is taken.
+
+    free_slug reads before the insert, so a concurrent create can take the same
+    slug first: the unique violation then names products_slug_key, and the next
+    attempt (a new statement, which sees that commit) picks the next free slug.
+    """
+    for _ in range(_SLUG_ATTEMPTS):
+        row.slug = await admin.free_slug(session, name, row.sku)
+        try:
+            async with session.begin_nested():
+                session.add(row)
+        except IntegrityError as error:
+            constraint = admin.violated_constraint(error)
+            if constraint == SKU_CONSTRAINT:
+                return False
+            if constraint != SLUG_CONSTRAINT:
+                raise
+            continue
+        return True
+    raise RuntimeError(f"no free slug for a product after {_SLUG_ATTEMPTS} attempts")
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
@@ -146,17 +173,13 @@ class Mutation:
             row = ProductRow(
                 id=uuid.uuid4(),
                 sku=sku,
-                slug=await admin.free_slug(session, input.name, sku),
                 category_slug=input.category_slug.strip().lower(),
                 image_url=input.image_url,
                 price_amount=input.price.amount,
                 currency_code=input.price.currency_code.value,
             )
             admin.set_texts(row, input.name.strip(), input.description)
-            try:
-                async with session.begin_nested():
-                    session.add(row)
-            except IntegrityError:
+            if not await _insert_product(session, row, input.name):
                 return ProductPayload(user_errors=[_sku_taken(sku)])
         return ProductPayload(product=Product.from_row(row))
 

@@ -235,7 +235,8 @@ async def test_update_and_delete(stack: Stack) -> None:
                 {
                     "code": "INVALID_INPUT",
                     "field": ["input", "imageUrl"],
-                    "message": "imageUrl must be an http(s) URL or a path starting with /",
+                    "message": "imageUrl must be an http(s) URL or a path starting with a"
+                    " single /, without spaces, backslashes or control characters",
                 }
             ],
         }
