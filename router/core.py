@@ -11,8 +11,8 @@ import random
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
+from typing import Any, TypeVar
 
 import httpx
 from graphql import (
@@ -25,20 +25,12 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 
 from router.astnodes import copy_node
-from router.authorization import (
-    ANONYMOUS,
-    Access,
-    OperationChecks,
-    Requirement,
-    Restriction,
-    check_operation,
-    restrict_operation,
-    unauthorized_error,
-)
+from router.authorization import ANONYMOUS, Access, Restriction
+from router.authorization.variants import Variants
 from router.budget import Budget, BudgetExceeded
 from router.config import AuthorizationConfig, LimitsConfig
 from router.errors import RequestError, coded_error, from_graphql_error
-from router.executor import ResponseShape, SubgraphClient, compile_shape, execute_plan
+from router.executor import SubgraphClient, compile_shape, execute_plan
 from router.executor.fetcher import SubgraphClientSettings, SubgraphFetcher
 from router.executor.shape import abstract_names
 from router.executor.transport import SubgraphHttp
@@ -47,8 +39,11 @@ from router.measure import inspect_document, parse_bounded, variables_nesting
 from router.operation import Operation, OperationError, normalize
 from router.planner.build import PlanningError, QueryPlanner
 from router.planner.nodes import QueryPlan
-from router.planning_queue import PlanningQueue, QueueFull
+from router.planning_queue import PlanningQueue
+from router.prepared import CacheKey, PreparedOperation
 from router.supergraph import Supergraph, load_supergraph
+
+T = TypeVar("T")
 
 
 class _LabelPolicy:
@@ -75,38 +70,6 @@ class _LabelPolicy:
         """The deterministic labels: `percent(n)` ones only when n reaches 100."""
         return self.enabled | {label for label, percent in self.percents if percent >= 100}
 
-
-@dataclass(frozen=True)
-class PreparedOperation:
-    """Everything derived from one `CacheKey`; shared across requests."""
-
-    document: DocumentNode
-    operation: Operation
-    plan: QueryPlan
-    shape: ResponseShape
-    introspection_document: DocumentNode | None
-    # (data, errors) of the introspection fields, answered once when no variable can
-    # change them: introspection is costly and would otherwise run on every request
-    introspection: tuple[dict[str, Any], tuple[dict[str, Any], ...]] | None = None
-    weight: int = 1  # its estimated size in bytes: its share of the cache
-    key: CacheKey | None = None  # what it was prepared from
-    # the authorization requirements met in the operation (None: it meets none)
-    checks: OperationChecks | None = None
-    # a variant for requests lacking some of them: the errors saying what was removed
-    # (its plan leaves out what they may not see; the shape still has everything, so
-    # what was removed comes out null)
-    unauthorized: tuple[dict[str, Any], ...] = ()
-    # `reject_unauthorized` refused it as a whole: answered with those errors and
-    # `"data": null`, nothing executed (as Apollo Router answers)
-    rejected: bool = False
-
-
-# (query text, operation name, the progressive-override labels rolled for the request):
-# the labels choose between plans, so each outcome is planned and cached on its own
-CacheKey = tuple[str, str | None, frozenset[str]]
-# a prepared operation and the requirements a request fails (each with the directive
-# refusing it, which orders the errors): one authorization outcome
-VariantKey = tuple[CacheKey, frozenset[tuple[Requirement, int]]]
 
 # What a prepared operation costs in memory, estimated from the sizes the limits
 # measure: about 2 KB per field (document, normalized form, plan, response shape,
@@ -175,15 +138,20 @@ class Router:
         # never holds the event loop (cached ones are answered without it); the planner
         # keeps per-operation state, hence the lock for callers preparing synchronously.
         self._planning = threading.Lock()
-        self._queue = PlanningQueue(self.limits.planning_queue)
+        self._queue = PlanningQueue(self.limits.planning_queue, self.limits.planning_wait)
         self._inflight: dict[CacheKey, asyncio.Future[PreparedOperation]] = {}
         self._waiters: dict[CacheKey, int] = {}
         self._on_cache_lookup = on_cache_lookup
         # per authorization outcome, the variant of a prepared operation: bounded apart
-        self._variants: LruCache[VariantKey, PreparedOperation] = LruCache(
-            plan_cache_size, plan_cache_mib * 1024 * 1024
+        self.variants = Variants(
+            supergraph.authorization,
+            supergraph.api_schema,
+            self.authorization.directives,
+            self._plan_restricted,
+            self._queue,
+            plan_cache_size,
+            plan_cache_mib * 1024 * 1024,
         )
-        self._restricting: dict[VariantKey, asyncio.Future[PreparedOperation]] = {}
         self.cache_hits = 0
         self.cache_misses = 0
 
@@ -258,9 +226,7 @@ class Router:
         pending = self._inflight.get(key) or self._submit(key)
         self._waiters[key] = self._waiters.get(key, 0) + 1
         try:
-            return await asyncio.wait_for(asyncio.shield(pending), self.limits.planning_wait)
-        except TimeoutError:
-            raise _busy("waited longer than the router allows for its planner") from None
+            return await self._queue.wait(pending)
         finally:
             self._waiters[key] -= 1
             if not self._waiters[key]:
@@ -269,10 +235,7 @@ class Router:
                     pending.cancel()  # nobody waits: skip it if it has not started
 
     def _submit(self, key: CacheKey) -> asyncio.Future[PreparedOperation]:
-        try:
-            pending = self._queue.submit(len(key[0]), self._prepare, *key)
-        except QueueFull:
-            raise _busy("too many operations are waiting to be planned") from None
+        pending = self._queue.start(len(key[0]), self._prepare, *key)
         self._inflight[key] = pending
         pending.add_done_callback(lambda done: self._settle(key, done))
         return pending
@@ -308,14 +271,23 @@ class Router:
         refused, fields = inspect_document(document, operation_name, limits)
         if refused:
             raise RequestError(refused)
+        weight = BYTES_PER_FIELD * fields + BYTES_PER_CHARACTER * len(query)
+
+        def planned(budget: Budget) -> PreparedOperation:
+            """The document validated, normalized and planned, with its checks."""
+            prepared = self._plan_document(document, operation_name, labels, budget, weight)
+            # the checks key their variants by it: the two always go together
+            checks = self.variants.checks(prepared.operation, document)
+            return replace(prepared, key=(query, operation_name, labels), checks=checks)
+
+        return self._budgeted(planned)
+
+    def _budgeted(self, work: Callable[[Budget], T]) -> T:
+        """`work` under the planner's lock with a fresh planning budget; RequestError
+        PLANNING_BUDGET_EXCEEDED when the budget runs out."""
         with self._planning:
-            budget = Budget(limits.planning_budget)
             try:
-                weight = BYTES_PER_FIELD * fields + BYTES_PER_CHARACTER * len(query)
-                prepared = self._plan_document(document, operation_name, labels, budget, weight)
-                # the checks key their variants by it: the two always go together
-                checks = self._checks(prepared.operation, document)
-                return replace(prepared, key=(query, operation_name, labels), checks=checks)
+                return work(Budget(self.limits.planning_budget))
             except BudgetExceeded as error:
                 raise RequestError(
                     [
@@ -378,119 +350,25 @@ class Router:
         except PlanningError as error:
             raise RequestError([coded_error(str(error), "QUERY_PLANNING_FAILED")]) from error
 
-    def _checks(self, operation: Operation, document: DocumentNode) -> OperationChecks | None:
-        """The authorization requirements the operation (parsed from `document`) meets
-        (None: none to check)."""
-        if not self.authorization.directives.enabled:
-            return None
-        return check_operation(
-            operation, self.supergraph.authorization, self.supergraph.api_schema, document
+    def _plan_restricted(self, restriction: Restriction, labels: frozenset[str]) -> QueryPlan:
+        """The plan of an authorization restriction's operation (normalized here, within
+        the budget), for `variants`."""
+        return self._budgeted(
+            lambda budget: self._plan_operation(restriction.operation, labels, budget)
         )
 
-    # -- authorization (a variant per outcome, cached) ------------------------------------
+    # -- authorization: the variant for the request's outcome (`variants`) ----------------
 
     def authorize(self, prepared: PreparedOperation, access: Access) -> PreparedOperation:
         """The prepared operation as a request with `access` may run it: itself when it
-        may see everything, else the variant without what it may not see (cached per
-        set of failed requirements, not per request); with `reject_unauthorized`, a
-        variant that is only the errors."""
-        key = self._variant_key(prepared, access)
-        if key is None:
-            return prepared
-        variant = self._variants.get(key)
-        if variant is None:
-            variant = self._restrict(prepared, key[1])
-            if not isinstance(variant, PreparedOperation):
-                variant = self._plan_variant(prepared, *variant)
-            self._variants.put(key, variant, variant.weight)
-        return variant
+        may see everything, else its variant (`Variants.authorize`)."""
+        return self.variants.authorize(prepared, access)
 
     async def authorize_async(
         self, prepared: PreparedOperation, access: Access
     ) -> PreparedOperation:
-        """`authorize` for the event loop: a variant that needs planning is planned on
-        the planning queue's thread, once however many requests ask for it meanwhile."""
-        key = self._variant_key(prepared, access)
-        if key is None:
-            return prepared
-        variant = self._variants.get(key)
-        if variant is not None:
-            return variant
-        pending = self._restricting.get(key)
-        if pending is None:
-            restricted = self._restrict(prepared, key[1])  # a linear walk: done here
-            if isinstance(restricted, PreparedOperation):
-                self._variants.put(key, restricted, restricted.weight)
-                return restricted
-            try:
-                pending = self._queue.submit(
-                    len(key[0][0]), self._plan_variant, prepared, *restricted
-                )
-            except QueueFull:
-                raise _busy("too many operations are waiting to be planned") from None
-            self._restricting[key] = pending
-            pending.add_done_callback(lambda done: self._restricted(key, done))
-        try:
-            return await asyncio.wait_for(asyncio.shield(pending), self.limits.planning_wait)
-        except TimeoutError:
-            raise _busy("waited longer than the router allows for its planner") from None
-
-    def _variant_key(self, prepared: PreparedOperation, access: Access) -> VariantKey | None:
-        checks = prepared.checks
-        if checks is None:
-            return None
-        assert prepared.key is not None, "prepared with checks, so with its key"
-        refused = checks.refused(access)
-        return (prepared.key, refused) if refused else None
-
-    def _restricted(self, key: VariantKey, done: asyncio.Future[PreparedOperation]) -> None:
-        self._restricting.pop(key, None)
-        if not done.cancelled() and done.exception() is None:
-            variant = done.result()
-            self._variants.put(key, variant, variant.weight)
-
-    def _restrict(
-        self, prepared: PreparedOperation, refused: frozenset[tuple[Requirement, int]]
-    ) -> PreparedOperation | tuple[Restriction, tuple[dict[str, Any], ...]]:
-        """The variant of `prepared` for requests failing the `refused` requirements when
-        it needs no planning (nothing refused, `dry_run`, or `reject_unauthorized`);
-        else the restriction to normalize and plan for it and its errors."""
-        supergraph = self.supergraph
-        restriction = restrict_operation(
-            prepared.operation,
-            supergraph.authorization,
-            supergraph.api_schema,
-            dict(refused),
-            prepared.document,
-            self.authorization.directives.dry_run,
-        )
-        errors = tuple(unauthorized_error(path) for path in restriction.paths)
-        directives = self.authorization.directives
-        if errors and directives.reject_unauthorized:
-            return replace(prepared, unauthorized=errors, rejected=True)
-        if not errors or directives.dry_run:
-            return replace(prepared, unauthorized=errors)
-        return restriction, errors
-
-    def _plan_variant(
-        self,
-        prepared: PreparedOperation,
-        restriction: Restriction,
-        errors: tuple[dict[str, Any], ...],
-    ) -> PreparedOperation:
-        """`prepared` with the plan of its restricted operation (normalized here, on the
-        planner's thread) and the errors saying what was removed."""
-        assert prepared.key is not None
-        labels = prepared.key[2]
-        with self._planning:
-            budget = Budget(self.limits.planning_budget)
-            try:
-                plan = self._plan_operation(restriction.operation, labels, budget)
-            except BudgetExceeded as error:
-                raise RequestError(
-                    [coded_error(f"The operation needs {error}.", "PLANNING_BUDGET_EXCEEDED")]
-                ) from None
-        return replace(prepared, plan=plan, unauthorized=errors)
+        """`authorize` for the event loop (`Variants.authorize_async`)."""
+        return await self.variants.authorize_async(prepared, access)
 
     def settled_labels(self) -> frozenset[str]:
         """The override labels of the deterministic plan (percent labels at 0 or 100)."""
@@ -605,12 +483,6 @@ class Router:
             operation_name=operation_name,
         )
         return result.data or {}, tuple(error.formatted for error in result.errors or ())
-
-
-def _busy(why: str) -> RequestError:
-    return RequestError(
-        [coded_error(f"The router is busy: {why}. Retry shortly.", "PLANNER_BUSY")], 503
-    )
 
 
 def _introspection_document(

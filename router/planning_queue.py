@@ -4,7 +4,8 @@ Preparing an operation (parse, measure, validate, normalize, plan) runs off the 
 loop, so a costly one never holds back the requests whose plans are cached. Jobs
 wait in a priority queue ordered by their query's length: a client's ordinary query
 is not stuck behind a queue of large hostile documents. The queue is bounded, and a
-job whose every waiter has gone is skipped rather than run.
+job whose every waiter has gone is skipped rather than run. A full queue, or a wait
+longer than the router allows, is a 503 `PLANNER_BUSY` for the request.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from router.errors import RequestError, coded_error
+
 T = TypeVar("T")
 
 _STOP = (float("inf"), 0, None)
@@ -30,8 +33,10 @@ class QueueFull(Exception):
 class PlanningQueue:
     """Runs `submit`ted preparations on one daemon thread, lowest priority value first."""
 
-    def __init__(self, max_waiting: int) -> None:
+    def __init__(self, max_waiting: int, max_wait: float) -> None:
+        """At most `max_waiting` jobs wait; a request waits `max_wait` seconds at most."""
         self.max_waiting = max_waiting
+        self.max_wait = max_wait
         self._jobs: queue.PriorityQueue[tuple[float, int, Any]] = queue.PriorityQueue()
         self._order = itertools.count(1)
         self._thread: threading.Thread | None = None
@@ -55,6 +60,21 @@ class PlanningQueue:
         self._ensure_thread()
         return future
 
+    def start(self, priority: float, work: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """`submit` for a request: a full queue is a RequestError (503 PLANNER_BUSY)."""
+        try:
+            return self.submit(priority, work, *args)
+        except QueueFull:
+            raise _busy("too many operations are waiting to be planned") from None
+
+    async def wait(self, pending: asyncio.Future[T]) -> T:
+        """The outcome of a job other requests may be waiting for too (shielded: one
+        giving up leaves it to them); RequestError (503 PLANNER_BUSY) after `max_wait`."""
+        try:
+            return await asyncio.wait_for(asyncio.shield(pending), self.max_wait)
+        except TimeoutError:
+            raise _busy("waited longer than the router allows for its planner") from None
+
     def close(self) -> None:
         """Stop the thread once every job waiting is done (the stop sorts after them all)."""
         self._jobs.put(_STOP)
@@ -66,6 +86,13 @@ class PlanningQueue:
                     target=_serve, args=(self._jobs,), name="shopgraph-planner", daemon=True
                 )
                 self._thread.start()
+
+
+def _busy(why: str) -> RequestError:
+    """The answer to a request the planner cannot take now: 503, retry shortly."""
+    return RequestError(
+        [coded_error(f"The router is busy: {why}. Retry shortly.", "PLANNER_BUSY")], 503
+    )
 
 
 def _serve(jobs: queue.PriorityQueue[tuple[float, int, Any]]) -> None:

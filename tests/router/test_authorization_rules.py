@@ -230,3 +230,24 @@ def test_a_restricted_operation_keeps_the_fragments_introspection_spreads():
     assert restriction.paths == (("me",),)
     printed = "query {\n  __schema {\n    types {\n      name\n    }\n  }\n}"
     assert print_operation(restriction.operation) == printed
+
+
+def test_variants_are_kept_per_outcome_not_per_caller():
+    router = Router(load_supergraph(SUPERGRAPH))
+    prepared = router.prepare("{ products { name supplier } }")
+    buyer = Access(True, frozenset({"admin", "buyer"}))
+    assert router.authorize(prepared, buyer) is prepared  # sees everything: no variant
+    assert len(router.variants) == 0
+    guest = router.authorize(prepared, ANONYMOUS)
+    # another caller failing the same requirement, the same way: the same variant
+    assert router.authorize(prepared, Access(True, frozenset({"admin"}))) is guest
+    assert len(router.variants) == 1
+    assert guest.unauthorized == (
+        {
+            "message": "Unauthorized field or type",
+            "path": ["products", "@", "supplier"],
+            "extensions": {"code": "UNAUTHORIZED_FIELD_OR_TYPE"},
+        },
+    )
+    assert (guest.shape, guest.rejected) == (prepared.shape, False)
+    assert "supplier" in str(prepared.plan) and "supplier" not in str(guest.plan)

@@ -409,7 +409,7 @@ async def test_the_plan_cache_keeps_each_outcome_apart(served: SubgraphServer):
     assert [len(body.get("errors", [])) for _, body in answers] == [1, 0, 1, 0, 1]
     # one preparation for the query, one variant for the callers lacking the scopes
     assert (router.cache_misses, router.cache_hits) == (1, 4)
-    assert len(router._variants) == 1
+    assert len(router.variants) == 1
     assert queries(served)["catalog"] == [
         "{ products { name } }",
         "{ products { name supplier } }",
@@ -553,7 +553,7 @@ async def test_concurrent_callers_share_one_variant(served: SubgraphServer):
 
         planner.plan = counted  # type: ignore[method-assign]
         answers = await asyncio.gather(*(ask(client, query) for _ in range(8)))
-        variants = len(app.router._variants)
+        variants = len(app.router.variants)
     # planned twice: the operation, and its variant for callers lacking the scopes
     assert (len(plans), variants) == (2, 1)
     assert all(answer == answers[0] for answer in answers)
