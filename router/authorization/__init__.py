@@ -1,7 +1,8 @@
 """Authorization directives (`@authenticated`, `@requiresScopes`, `@policy`): read from
 the supergraph (`rules`), checked per request between normalization and planning
 (`filter`, walking the client's document: `walk`), with the request's credentials
-(`access`, `policy`)."""
+(`access`, `policy`); the variant a request runs, cached per outcome, is `variants`
+(imported from there: it builds on the prepared operation, which builds on this)."""
 
 from router.authorization.access import ANONYMOUS, Access, scopes_of
 from router.authorization.filter import (
