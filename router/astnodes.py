@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import is_dataclass, replace
 from typing import Any, TypeVar
 
+from graphql import DirectiveNode, value_from_ast_untyped
+
 NodeT = TypeVar("NodeT")
 
 
@@ -19,3 +21,9 @@ def copy_node(node: NodeT, **changes: Any) -> NodeT:
     for key in node.keys:  # type: ignore[attr-defined]
         setattr(new, key, changes.get(key, getattr(node, key)))
     return new
+
+
+def directive_arguments(directive: DirectiveNode) -> dict[str, object]:
+    """A directive application's arguments as Python values (variables cannot occur in
+    the schema documents this reads)."""
+    return {a.name.value: value_from_ast_untyped(a.value) for a in directive.arguments or ()}

@@ -24,9 +24,9 @@ from graphql import (
     ScalarTypeExtensionNode,
     UnionTypeDefinitionNode,
     UnionTypeExtensionNode,
-    value_from_ast_untyped,
 )
 
+from router.astnodes import directive_arguments
 from router.authorization.requirement import NONE, Requirement, alternatives
 from router.federation.links import Links
 from router.federation.specs import (
@@ -98,7 +98,8 @@ class _Names:
             if name == self.authenticated:
                 combined = combined & Requirement(authenticated=True)
             elif name in (self.scopes, self.policy):
-                value = _argument(directive, "scopes" if name == self.scopes else "policies")
+                argument = "scopes" if name == self.scopes else "policies"
+                value = directive_arguments(directive).get(argument)
                 demand = alternatives(value)
                 if demand is None:
                     continue  # not of the spec's shape: composition would have refused it
@@ -107,13 +108,6 @@ class _Names:
                 else:
                     combined = combined & Requirement(policies=demand)
         return combined
-
-
-def _argument(directive: DirectiveNode, name: str) -> object:
-    for argument in directive.arguments or ():
-        if argument.name.value == name:
-            return value_from_ast_untyped(argument.value)
-    return None
 
 
 def read_rules(document: DocumentNode, links: Links) -> AuthorizationRules:

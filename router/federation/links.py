@@ -17,9 +17,9 @@ from graphql import (
     Node,
     SchemaDefinitionNode,
     SchemaExtensionNode,
-    value_from_ast_untyped,
 )
 
+from router.astnodes import directive_arguments
 from router.federation.specs import (
     CORE,
     DEFAULT_LINK_VERSION,
@@ -156,7 +156,7 @@ def read_links(definitions: Iterable[Node], *, core: bool = True) -> Links:
 
 
 def _read_link(directive: DirectiveNode) -> Link | None:
-    args = {arg.name.value: value_from_ast_untyped(arg.value) for arg in directive.arguments}
+    args = directive_arguments(directive)
     url = args.get("url") or args.get("feature")  # `@core` names it `feature`
     if not isinstance(url, str):
         return None

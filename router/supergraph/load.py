@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
-    DirectiveNode,
     DocumentNode,
     EnumTypeDefinitionNode,
     EnumTypeExtensionNode,
@@ -26,9 +25,9 @@ from graphql import (
     build_ast_schema,
     parse,
     print_ast,
-    value_from_ast_untyped,
 )
 
+from router.astnodes import directive_arguments
 from router.authorization.rules import read_rules
 from router.federation.fieldset import parse_selection_set
 from router.federation.links import Link, Links, read_links
@@ -61,12 +60,12 @@ _KINDS = {
 }
 
 
-def _args(directive: DirectiveNode) -> dict[str, object]:
-    return {a.name.value: value_from_ast_untyped(a.value) for a in directive.arguments or ()}
-
-
 def _directives(node: object, name: str) -> list[dict[str, object]]:
-    return [_args(d) for d in getattr(node, "directives", None) or () if d.name.value == name]
+    return [
+        directive_arguments(d)
+        for d in getattr(node, "directives", None) or ()
+        if d.name.value == name
+    ]
 
 
 def load_supergraph(sdl: str) -> Supergraph:
