@@ -21,6 +21,25 @@ class UpstreamError(Exception):
     """A call to another subgraph failed; the outcome on its side is unknown."""
 
 
+class UpstreamGraphQLError(UpstreamError):
+    """The subgraph answered with GraphQL errors; `codes` are their `extensions.code`s."""
+
+    def __init__(self, message: str, codes: tuple[str | None, ...]) -> None:
+        super().__init__(message)
+        self.codes = codes
+
+
+def _codes(errors: Any) -> tuple[str | None, ...]:
+    if not isinstance(errors, list):
+        return ()
+    found = []
+    for error in errors:
+        extensions = error.get("extensions") if isinstance(error, dict) else None
+        code = extensions.get("code") if isinstance(extensions, dict) else None
+        found.append(code if isinstance(code, str) else None)
+    return tuple(found)
+
+
 class GraphQLClient:
     """POSTs operations to one subgraph as the service `service_name`."""
 
@@ -60,7 +79,9 @@ class GraphQLClient:
             body = orjson.loads(response.content)
         except orjson.JSONDecodeError as exc:
             raise UpstreamError(f"{self.url}: response is not JSON") from exc
-        if body.get("errors") or not isinstance(body.get("data"), dict):
+        if body.get("errors"):
+            raise UpstreamGraphQLError(f"{self.url}: {body['errors']}", _codes(body["errors"]))
+        if not isinstance(body.get("data"), dict):
             raise UpstreamError(f"{self.url}: {body.get('errors')}")
         data: dict[str, Any] = body["data"]
         return data

@@ -16,7 +16,7 @@ from subgraphs.common.types import UserError, UserErrorCode, echo, user_error
 
 from .clients import UpstreamError
 from .models import CartLineRow, CartRow
-from .pricing import PricingUnavailable
+from .pricing import MAX_CART_LINES, PricingUnavailable
 from .services import OrdersServices
 from .stock_check import (
     MAX_LINE_QUANTITY,
@@ -74,13 +74,45 @@ async def _touch(session: AsyncSession, user_id: uuid.UUID) -> None:
     )
 
 
+async def lock_cart(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Lock the user's cart row (made if missing) until the transaction ends.
+
+    Every write that checks the cart before changing it (addToCart, updateCartLine,
+    checkout) takes it first, so one user's cart writes run one at a time and each
+    sees the previous one: two concurrent adds in different currencies cannot both
+    pass the currency check.
+    """
+    await session.execute(insert(CartRow).values(user_id=user_id).on_conflict_do_nothing())
+    await session.execute(
+        select(CartRow.user_id).where(CartRow.user_id == user_id).with_for_update()
+    )
+
+
+class _Refused(Exception):
+    """Leaves a locked cart transaction unchanged (rolled back) with the reason."""
+
+    def __init__(self, error: UserError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def cart_full() -> UserError:
+    """CART_FULL on the input's productId: a new line past MAX_CART_LINES."""
+    message = (
+        f"Your cart already holds {MAX_CART_LINES} different products, the most one order "
+        "can; remove one first"
+    )
+    return user_error(UserErrorCode.CART_FULL, message, "input", "productId")
+
+
 async def add_to_cart(
     db: Database, services: OrdersServices, user_id: uuid.UUID, product: str, quantity: int
 ) -> list[UserError]:
     """Add `quantity` units (to the product's line if there is one), or say why not.
 
     The product must exist, be priced in the cart's currency and have the line's
-    new quantity available.
+    new quantity available; a new line needs room (MAX_CART_LINES) and the cart
+    must stay within what an order can hold (MAX_ORDER_AMOUNT).
     """
     errors = quantity_errors(quantity)
     product_id = parse_uuid(product)
@@ -88,40 +120,60 @@ async def add_to_cart(
         return [product_not_found(product), *errors]
     if errors:
         return errors
-    cart = await load_cart(db, user_id)
-    in_cart = {str(line.product_id): line.quantity for line in cart.lines}
     try:
-        checked = await check_addition(services, str(product_id), in_cart)
-    except PricingUnavailable as exc:
-        return [_unavailable(exc.what)]
-    if isinstance(checked, UserError):
-        return [checked]
-    refusal = checked.refusal(in_cart.get(str(product_id), 0) + quantity)
-    if refusal is not None:
-        return [refusal]
-    if not await _add_units(db, user_id, product_id, quantity, checked.limit):
-        # another request grew the line meanwhile
-        return [checked.refusal(checked.limit + 1) or product_not_found(product)]
+        async with db.session() as session, session.begin():
+            await lock_cart(session, user_id)
+            in_cart = _quantities(await read_cart(session, user_id))
+            await _check_line(services, in_cart, str(product_id), quantity, adding=True)
+            await _add_units(session, user_id, product_id, quantity)
+    except _Refused as refused:
+        return [refused.error]
     return []
 
 
+def _quantities(cart: CartState) -> dict[str, int]:
+    return {str(line.product_id): line.quantity for line in cart.lines}
+
+
+async def _check_line(
+    services: OrdersServices,
+    in_cart: dict[str, int],
+    product_id: str,
+    quantity: int,
+    *,
+    adding: bool,
+) -> None:
+    """_Refused unless the product's line in the cart `in_cart` may take `quantity` more
+    units (`adding`) or hold `quantity` units (its quantity being set)."""
+    if adding and product_id not in in_cart and len(in_cart) >= MAX_CART_LINES:
+        raise _Refused(cart_full())
+    try:
+        if adding:
+            checked = await check_addition(services, product_id, in_cart)
+        else:
+            checked = await check_product(services, product_id, in_cart)
+    except PricingUnavailable as exc:
+        raise _Refused(_unavailable(exc.what)) from exc
+    if isinstance(checked, UserError):
+        raise _Refused(checked)
+    refusal = checked.refusal(in_cart.get(product_id, 0) + quantity if adding else quantity)
+    if refusal is not None:
+        raise _Refused(refusal)
+
+
 async def _add_units(
-    db: Database, user_id: uuid.UUID, product_id: uuid.UUID, quantity: int, limit: int
-) -> bool:
-    """Add `quantity` to the product's line unless it would then hold more than `limit`."""
-    async with db.session() as session, session.begin():
-        await _touch(session, user_id)
-        new_quantity = await session.scalar(
-            insert(CartLineRow)
-            .values(user_id=user_id, product_id=product_id, quantity=quantity)
-            .on_conflict_do_update(
-                index_elements=[CartLineRow.user_id, CartLineRow.product_id],
-                set_={"quantity": CartLineRow.quantity + quantity},
-                where=CartLineRow.quantity + quantity <= limit,
-            )
-            .returning(CartLineRow.quantity)
+    session: AsyncSession, user_id: uuid.UUID, product_id: uuid.UUID, quantity: int
+) -> None:
+    """Add `quantity` to the product's line (made if missing), in the locked cart."""
+    await _touch(session, user_id)
+    await session.execute(
+        insert(CartLineRow)
+        .values(user_id=user_id, product_id=product_id, quantity=quantity)
+        .on_conflict_do_update(
+            index_elements=[CartLineRow.user_id, CartLineRow.product_id],
+            set_={"quantity": CartLineRow.quantity + quantity},
         )
-    return new_quantity is not None
+    )
 
 
 async def update_cart_line(
@@ -134,28 +186,21 @@ async def update_cart_line(
     if quantity == 0:
         return await remove_from_cart(db, services, user_id, product)
     product_id = parse_uuid(product)
-    cart = await load_cart(db, user_id)
-    if product_id is None or all(line.product_id != product_id for line in cart.lines):
-        return [await _not_in_cart(services, product)]
     try:
-        checked = await check_product(services, str(product_id))
-    except PricingUnavailable as exc:
-        return [_unavailable(exc.what)]
-    if isinstance(checked, UserError):
-        return [checked]
-    refusal = checked.refusal(quantity)
-    if refusal is not None:
-        return [refusal]
-    async with db.session() as session, session.begin():
-        changed = await session.scalar(
-            update(CartLineRow)
-            .where(CartLineRow.user_id == user_id, CartLineRow.product_id == product_id)
-            .values(quantity=quantity)
-            .returning(CartLineRow.product_id)
-        )
-        if changed is None:  # removed by another request meanwhile
-            return [await _not_in_cart(services, product)]
-        await _touch(session, user_id)
+        async with db.session() as session, session.begin():
+            await lock_cart(session, user_id)
+            in_cart = _quantities(await read_cart(session, user_id))
+            if product_id is None or str(product_id) not in in_cart:
+                raise _Refused(await _not_in_cart(services, product))
+            await _check_line(services, in_cart, str(product_id), quantity, adding=False)
+            await session.execute(
+                update(CartLineRow)
+                .where(CartLineRow.user_id == user_id, CartLineRow.product_id == product_id)
+                .values(quantity=quantity)
+            )
+            await _touch(session, user_id)
+    except _Refused as refused:
+        return [refused.error]
     return []
 
 

@@ -4,7 +4,7 @@ Every field of a cart (its lines, quantities and money) comes from one
 `PricedCart` (the `cart_money` loader): the catalogue and promotions are asked
 once per request however many fields and aliases a query selects. A cart that
 cannot be priced now is not shown at all: `cart_of` raises SERVICE_UNAVAILABLE
-(the catalogue or promotions unreachable) or CURRENCY_MISMATCH, and the
+(the catalogue or promotions unreachable), CURRENCY_MISMATCH or CART_FULL, and the
 nullable field that asked for the cart answers null with that error. A total
 is never shown without its discount, so the money fields are non-null.
 
@@ -24,9 +24,16 @@ from subgraphs.common.errors import ServiceUnavailable
 from subgraphs.common.types import Money
 
 from . import cart as carts
-from .graph_types import AppliedPromotion, CurrencyMismatch, Product
+from .graph_types import AppliedPromotion, CartFull, CurrencyMismatch, Product
 from .price_digest import price_digest
-from .pricing import MixedCurrencies, PricedCart, PricedLine, PricingUnavailable, price_many
+from .pricing import (
+    CartTooLarge,
+    MixedCurrencies,
+    PricedCart,
+    PricedLine,
+    PricingUnavailable,
+    price_many,
+)
 
 CART_DESCRIPTION = (
     "The signed-in user's cart, priced now at the catalogue's prices and the running "
@@ -37,7 +44,8 @@ CART_DESCRIPTION = (
 UNPRICED_NOTE = (
     "Null, with an error at its path, when the cart cannot be priced now: SERVICE_UNAVAILABLE "
     "if the catalogue or promotions cannot be reached, CURRENCY_MISMATCH if its products' "
-    "currencies diverged (a total is never shown without its discount)."
+    "currencies diverged, CART_FULL if it holds more than one order can (prices raised since "
+    "its products were added) (a total is never shown without its discount)."
 )
 
 
@@ -46,6 +54,8 @@ def _as_api_error(problem: BaseException) -> BaseException:
         return ServiceUnavailable(f"{problem.what} is unavailable; try again shortly")
     if isinstance(problem, MixedCurrencies):
         return CurrencyMismatch(f"{problem}; remove the products in the other currency")
+    if isinstance(problem, CartTooLarge):
+        return CartFull(str(problem))
     return problem
 
 

@@ -18,25 +18,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.database import Database
 from subgraphs.common.idempotency import clean_idempotency_key
 from subgraphs.common.types import UserError, UserErrorCode, user_error
 
-from .cart import CartState, read_cart
+from .cart import CartState, lock_cart, read_cart
 from .clients import UpstreamError
 from .models import (
     PENDING_PAYMENT,
     CartLineRow,
-    CartRow,
     OrderLineRow,
     OrderPromotionRow,
     OrderRow,
 )
 from .price_changes import NOTHING_EXPECTED, Expected, price_changes
-from .pricing import MixedCurrencies, PricedCart, PricingUnavailable, price_lines
+from .pricing import (
+    CartTooLarge,
+    MixedCurrencies,
+    PricedCart,
+    PricingUnavailable,
+    price_lines,
+)
 from .services import OrdersServices
 from .stock_check import reservation_errors
 
@@ -136,7 +140,7 @@ async def _checkout_locked(
     reservation: _Reservation,
 ) -> CheckoutResult:
     """The checkout inside its transaction, with the user's cart locked first."""
-    await _lock_cart(session, request.user_id)
+    await lock_cart(session, request.user_id)
     previous = await _previous_order(session, request)
     if previous is not None:
         return previous
@@ -175,14 +179,6 @@ async def _previous_order(session: AsyncSession, request: _Request) -> CheckoutR
     return CheckoutResult(order_id)
 
 
-async def _lock_cart(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """Lock the user's cart row (made if missing): one checkout per user at a time."""
-    await session.execute(insert(CartRow).values(user_id=user_id).on_conflict_do_nothing())
-    await session.execute(
-        select(CartRow.user_id).where(CartRow.user_id == user_id).with_for_update()
-    )
-
-
 def _cart_problem(code: UserErrorCode, message: str) -> UserError:
     # The cart is not checkout's input: no input path is at fault (see UserError.field).
     return user_error(code, message)
@@ -209,7 +205,8 @@ async def _sellable(
 
 
 async def _priced(services: OrdersServices, cart: CartState) -> PricedCart | CheckoutResult:
-    """The cart re-priced now, or why it cannot be: a service down or mixed currencies."""
+    """The cart re-priced now, or why it cannot be: a service down, mixed currencies, or
+    more than an order can hold (a price raised since the products were added)."""
     try:
         return await price_lines(services, [(str(ln.product_id), ln.quantity) for ln in cart.lines])
     except PricingUnavailable as exc:
@@ -218,6 +215,8 @@ async def _priced(services: OrdersServices, cart: CartState) -> PricedCart | Che
     except MixedCurrencies as exc:
         message = f"{exc}; remove the products in the other currency"
         return _fail(_cart_problem(UserErrorCode.CURRENCY_MISMATCH, message))
+    except CartTooLarge as exc:
+        return _fail(_cart_problem(UserErrorCode.CART_FULL, str(exc)))
 
 
 async def _drop_lines(

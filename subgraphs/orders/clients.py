@@ -13,7 +13,29 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from subgraphs.common.service_client import GraphQLClient, UpstreamError
+from subgraphs.common.service_client import GraphQLClient, UpstreamError, UpstreamGraphQLError
+
+# Codes with which a subgraph refuses the request itself: asking again cannot help, so
+# they are our bug, not an outage.
+_REFUSAL_CODES = frozenset(
+    {
+        "BAD_USER_INPUT",
+        "GRAPHQL_PARSE_FAILED",
+        "GRAPHQL_VALIDATION_FAILED",
+        "UNAUTHENTICATED",
+        "FORBIDDEN",
+    }
+)
+
+
+class UpstreamRefused(Exception):
+    """A subgraph refused what orders sent it (a bug of ours): not an UpstreamError, so
+    no caller reports it as "unavailable, retry"; it surfaces as INTERNAL_SERVER_ERROR."""
+
+
+def refused(error: UpstreamGraphQLError) -> bool:
+    """Whether every error of the answer is a refusal of the request, not an outage."""
+    return bool(error.codes) and all(code in _REFUSAL_CODES for code in error.codes)
 
 
 @dataclass(frozen=True)
@@ -126,7 +148,12 @@ class PromotionsClient:
             }
             for line in lines
         ]
-        data = await self.client.execute(_QUOTE, {"input": {"lines": payload}})
+        try:
+            data = await self.client.execute(_QUOTE, {"input": {"lines": payload}})
+        except UpstreamGraphQLError as exc:
+            if refused(exc):
+                raise UpstreamRefused(f"promotions refused the quote: {exc}") from exc
+            raise
         quote = data["quoteDiscounts"]
         amounts = [quote["discountTotal"], *(d["amount"] for d in quote["discounts"])]
         if any(amount["currencyCode"] != currency for amount in amounts):

@@ -29,3 +29,9 @@ class CurrencyMismatch(ApiError):
     """The cart's products are priced in several currencies, so it has no one total."""
 
     code = "CURRENCY_MISMATCH"
+
+
+class CartFull(ApiError):
+    """The cart holds more than one order can (lines or money), so it is not priced."""
+
+    code = "CART_FULL"

@@ -20,6 +20,11 @@ from .services import OrdersServices
 
 # An empty cart has no currency of its own; its zero totals are in the shop's.
 DEFAULT_CURRENCY = "USD"
+# The most distinct products a cart holds: well below the lines promotions quotes at once
+# (1000), so every cart can be priced, and a page a customer can read.
+MAX_CART_LINES = 100
+# What an order's NUMERIC(12, 2) money columns hold: no cart may come to more.
+MAX_ORDER_AMOUNT = Decimal("9999999999.99")
 
 
 class PricingUnavailable(Exception):
@@ -36,6 +41,30 @@ class MixedCurrencies(Exception):
     def __init__(self, currencies: set[str]) -> None:
         super().__init__(f"The cart mixes currencies ({', '.join(sorted(currencies))})")
         self.currencies = currencies
+
+
+class CartTooLarge(Exception):
+    """The cart holds more than one order can: too many lines or too much money."""
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    """An amount as a customer reads it: "19999999999.98 USD"."""
+    return f"{amount.quantize(CENTS)} {currency}"
+
+
+def _check_size(lines: Sequence[PricedLine], currency: str) -> None:
+    """CartTooLarge unless an order can hold `lines` (checked before promotions is asked)."""
+    if len(lines) > MAX_CART_LINES:
+        raise CartTooLarge(
+            f"The cart holds {len(lines)} products, more than the {MAX_CART_LINES} one order "
+            "can; remove some"
+        )
+    subtotal = sum((line.line_total for line in lines), Decimal(0))
+    if subtotal > MAX_ORDER_AMOUNT:
+        raise CartTooLarge(
+            f"The cart comes to {money_text(subtotal, currency)}, more than the "
+            f"{money_text(MAX_ORDER_AMOUNT, currency)} one order can hold; lower a quantity"
+        )
 
 
 @dataclass(frozen=True)
@@ -99,11 +128,13 @@ async def price_lines(services: OrdersServices, lines: Sequence[tuple[str, int]]
     """Price (product id, quantity) lines: catalogue first, then the promotions' quote.
 
     Raises PricingUnavailable if either service cannot answer, MixedCurrencies if
-    the products are not all in one currency. Gone products are listed in `missing`.
+    the products are not all in one currency, CartTooLarge if no order can hold
+    them. Gone products are listed in `missing`.
     """
     found = await catalogue(services, [product_id for product_id, _ in lines])
     priced = tuple(PricedLine(found[pid], qty) for pid, qty in lines if pid in found)
     currency = cart_currency([line.product for line in priced])
+    _check_size(priced, currency)
     quote_lines = [
         QuoteLine(line.product.id, line.product.category_slug, line.unit_price, line.quantity)
         for line in priced

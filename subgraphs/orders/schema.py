@@ -31,6 +31,7 @@ from .graph_types import AppliedPromotion, Product
 from .models import OrderLineRow, OrderPromotionRow, OrderRow
 from .price_changes import Expected, ExpectedTotal
 from .price_digest import DIGEST_MAX_LENGTH
+from .pricing import MAX_CART_LINES, MAX_ORDER_AMOUNT
 from .services import OrdersServices
 
 Info = strawberry.Info[Context, None]
@@ -40,7 +41,8 @@ CART_FIELD_DESCRIPTION = (
     "The signed-in user's cart, priced now. Null with an error for a guest (the router "
     "answers UNAUTHORIZED_FIELD_OR_TYPE: @authenticated) and when the cart cannot be priced "
     "now: SERVICE_UNAVAILABLE if the catalogue or promotions cannot be reached, "
-    "CURRENCY_MISMATCH if its products' currencies diverged. A total is never shown without "
+    "CURRENCY_MISMATCH if its products' currencies diverged, CART_FULL if it holds more than "
+    "one order can (a price raised since). A total is never shown without "
     "its discount; the query's other root fields still answer."
 )
 
@@ -434,7 +436,10 @@ class Mutation:
     @strawberry.mutation(
         description="Adds `quantity` of a product (to its line if it has one). Refused with "
         "INSUFFICIENT_STOCK if the line would hold more than is available, and with "
-        "CURRENCY_MISMATCH for a product priced in another currency than the cart's.",
+        "CURRENCY_MISMATCH for a product priced in another currency than the cart's. A cart "
+        f"holds at most {MAX_CART_LINES} different products (a new one past that is CART_FULL "
+        f"at [\"input\", \"productId\"]) and at most {MAX_ORDER_AMOUNT} in its currency, what one "
+        "order can hold (more is INVALID_QUANTITY at [\"input\", \"quantity\"]).",
         directives=[Authenticated()],
     )
     async def add_to_cart(self, info: Info, input: AddToCartInput) -> CartPayload:
@@ -446,7 +451,8 @@ class Mutation:
 
     @strawberry.mutation(
         description="Sets a cart line's quantity; 0 removes the line. Refused with "
-        "INSUFFICIENT_STOCK above what is available.",
+        "INSUFFICIENT_STOCK above what is available, and with INVALID_QUANTITY if the cart "
+        f"would then come to more than {MAX_ORDER_AMOUNT}, what one order can hold.",
         directives=[Authenticated()],
     )
     async def update_cart_line(self, info: Info, input: UpdateCartLineInput) -> CartPayload:
@@ -469,7 +475,8 @@ class Mutation:
         "whose money is frozen. Lines whose product is no longer in the catalogue (the cart "
         "does not show them) are dropped from the cart; a cart left with none is CART_EMPTY. "
         "Problems with the cart's lines (INSUFFICIENT_STOCK, PRODUCT_NOT_FOUND, "
-        "CURRENCY_MISMATCH) have no input path (`field` is null) and name the product in "
+        "CURRENCY_MISMATCH, CART_FULL for more than one order can hold) have no input path "
+        "(`field` is null) and name the product in "
         "their message.",
         directives=[Authenticated()],
     )

@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
-from subgraphs.common.types import UserError, UserErrorCode, echo, user_error
+from subgraphs.common.types import CENTS, UserError, UserErrorCode, echo, user_error
 
 from .clients import CatalogProduct, UpstreamError
-from .pricing import PricedLine, PricingUnavailable, catalogue
+from .pricing import MAX_ORDER_AMOUNT, PricedLine, PricingUnavailable, catalogue, money_text
 from .services import OrdersServices
 
 MAX_LINE_QUANTITY = 1000
@@ -45,13 +46,27 @@ def insufficient_stock(name: str, available: int, in_cart: int = 0) -> UserError
     return user_error(UserErrorCode.INSUFFICIENT_STOCK, message, "input", "quantity")
 
 
+def too_costly(product: CatalogProduct, quantity: int, cart_total: Decimal) -> UserError:
+    """INVALID_QUANTITY on the input's quantity: the cart would outgrow what an order holds."""
+    currency = product.currency_code
+    return user_error(
+        UserErrorCode.INVALID_QUANTITY,
+        f"{quantity} of {product.name} would bring your cart to {money_text(cart_total, currency)}"
+        f", more than the {money_text(MAX_ORDER_AMOUNT, currency)} one order can hold",
+        "input",
+        "quantity",
+    )
+
+
 @dataclass(frozen=True)
 class LineCheck:
-    """A product with the units it has available and the units the cart already holds."""
+    """A product with the units it has available and the units the cart already holds,
+    and what the cart's other lines come to."""
 
     product: CatalogProduct
     available: int
     in_cart: int = 0
+    others_subtotal: Decimal = Decimal(0)
 
     @property
     def limit(self) -> int:
@@ -64,6 +79,9 @@ class LineCheck:
             return insufficient_stock(self.product.name, self.available, self.in_cart)
         if quantity > MAX_LINE_QUANTITY:
             return invalid_quantity()
+        cart_total = (self.product.price * quantity).quantize(CENTS) + self.others_subtotal
+        if cart_total > MAX_ORDER_AMOUNT:
+            return too_costly(self.product, quantity, cart_total)
         return None
 
 
@@ -112,12 +130,24 @@ async def check_addition(
     others = {p.currency_code for pid, p in found.items() if pid != product_id}
     if others and product.currency_code not in others:
         return _currency_mismatch(product, sorted(others)[0])
-    return LineCheck(product, available, in_cart.get(product_id, 0))
+    others_subtotal = sum(
+        (
+            PricedLine(found[pid], quantity).line_total
+            for pid, quantity in in_cart.items()
+            if pid != product_id and pid in found
+        ),
+        Decimal(0),
+    )
+    return LineCheck(product, available, in_cart.get(product_id, 0), others_subtotal)
 
 
-async def check_product(services: OrdersServices, product_id: str) -> LineCheck | UserError:
-    """Check `product_id` alone (its line's quantity is being set, not added to)."""
-    return await check_addition(services, product_id, {})
+async def check_product(
+    services: OrdersServices, product_id: str, in_cart: Mapping[str, int]
+) -> LineCheck | UserError:
+    """Check `product_id`'s line in a cart holding `in_cart`, its quantity being set (not
+    added to): the other lines count for the cart's money."""
+    others = {pid: quantity for pid, quantity in in_cart.items() if pid != product_id}
+    return await check_addition(services, product_id, others)
 
 
 def _line_index(error: Mapping[str, object], lines: Sequence[PricedLine]) -> int | None:
