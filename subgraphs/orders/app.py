@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from typing import Any
 
 from quart import Quart
 
@@ -18,55 +18,38 @@ from .clients import CatalogClient, GraphQLClient, InventoryClient, PromotionsCl
 from .payments import FakePaymentProvider, PaymentProvider
 from .schema import schema
 from .services import OrdersServices
+from .settings import OrdersSettings
 
 NAME = "orders"
 MIGRATIONS = migrations_of(__package__)
-INVENTORY_URL_ENV = "SHOPGRAPH_INVENTORY_URL"
-INVENTORY_URL = "http://127.0.0.1:4003/graphql"
-PRODUCTS_URL_ENV = "SHOPGRAPH_PRODUCTS_URL"
-PRODUCTS_URL = "http://127.0.0.1:4002/graphql"
-PROMOTIONS_URL_ENV = "SHOPGRAPH_PROMOTIONS_URL"
-PROMOTIONS_URL = "http://127.0.0.1:4005/graphql"
 
 
 def create_app(
     database_url: str,
     *,
-    inventory_url: str | None = None,
-    products_url: str | None = None,
-    promotions_url: str | None = None,
     codec: TokenCodec | None = None,
     payments: PaymentProvider | None = None,
-    reservation_ttl: timedelta | None = None,
-    upstream_timeout: float | None = None,
-    sweep_interval: float | None = None,
-    payment_timeout: float | None = None,
-    payment_claim_ttl: timedelta | None = None,
+    **settings: Any,
 ) -> Quart:
-    """Unset arguments come from the environment (SHOPGRAPH_INVENTORY_URL,
-    SHOPGRAPH_PROMOTIONS_URL, ...)."""
-    env = os.environ
+    """The orders app on `database_url`; `settings` override OrdersSettings fields, and
+    what they leave unset comes from the environment (SHOPGRAPH_INVENTORY_URL, ...)."""
+    config = OrdersSettings.from_env(os.environ, **settings)
     codec = codec or TokenCodec.from_env()
-    timeout = upstream_timeout or float(env.get("SHOPGRAPH_UPSTREAM_TIMEOUT", "5"))
-    inventory = _client(inventory_url or env.get(INVENTORY_URL_ENV, INVENTORY_URL), codec, timeout)
-    products = _client(products_url or env.get(PRODUCTS_URL_ENV, PRODUCTS_URL), codec, timeout)
-    promotions = _client(
-        promotions_url or env.get(PROMOTIONS_URL_ENV, PROMOTIONS_URL), codec, timeout
-    )
+    clients = [
+        GraphQLClient(url, codec, config.upstream_timeout, NAME)
+        for url in (config.inventory_url, config.products_url, config.promotions_url)
+    ]
+    inventory, products, promotions = clients
     services = OrdersServices(
         inventory=InventoryClient(inventory),
         catalog=CatalogClient(products),
         promotions=PromotionsClient(promotions),
         payments=payments or FakePaymentProvider(),
-        reservation_ttl=reservation_ttl
-        or timedelta(seconds=int(env.get("SHOPGRAPH_RESERVATION_TTL_SECONDS", "900"))),
-        payment_timeout=payment_timeout or float(env.get("SHOPGRAPH_PAYMENT_TIMEOUT", "10")),
-        payment_claim_ttl=payment_claim_ttl
-        or timedelta(seconds=float(env.get("SHOPGRAPH_PAYMENT_CLAIM_TTL_SECONDS", "120"))),
+        reservation_ttl=config.reservation_ttl,
+        payment_timeout=config.payment_timeout,
+        payment_claim_ttl=config.payment_claim_ttl,
     )
     _check_claim_ttl(services)
-    if sweep_interval is None:
-        sweep_interval = float(env.get("SHOPGRAPH_SWEEP_SECONDS", "10"))
     db = Database(database_url)
     spec = SubgraphSpec(
         name=NAME,
@@ -75,14 +58,10 @@ def create_app(
         database_url=database_url,
         codec=codec,
         services=services,
-        jobs=[PeriodicJob("expire-orders", sweep_interval, _sweep(db, services))],
-        on_stop=[inventory.close, products.close, promotions.close],
+        jobs=[PeriodicJob("expire-orders", config.sweep_interval, _sweep(db, services))],
+        on_stop=[client.close for client in clients],
     )
     return create_subgraph_app(spec, db)
-
-
-def _client(url: str, codec: TokenCodec, timeout: float) -> GraphQLClient:
-    return GraphQLClient(url, codec, timeout, NAME)
 
 
 def _check_claim_ttl(services: OrdersServices) -> None:

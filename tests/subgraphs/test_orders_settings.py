@@ -1,0 +1,40 @@
+"""The orders subgraph's settings: the environment read once, the caller's values winning."""
+
+from datetime import timedelta
+
+import pytest
+
+from subgraphs.orders.settings import OrdersSettings
+
+ENV = {
+    "SHOPGRAPH_INVENTORY_URL": "http://inventory:4003/graphql",
+    "SHOPGRAPH_UPSTREAM_TIMEOUT": "2.5",
+    "SHOPGRAPH_RESERVATION_TTL_SECONDS": "60",
+    "SHOPGRAPH_PAYMENT_CLAIM_TTL_SECONDS": "90.5",
+    "SHOPGRAPH_SWEEP_SECONDS": "",
+}
+
+
+def test_the_environment_fills_what_the_caller_leaves_unset() -> None:
+    settings = OrdersSettings.from_env(ENV, products_url="http://p/graphql", sweep_interval=0)
+    assert settings == OrdersSettings(
+        inventory_url="http://inventory:4003/graphql",
+        products_url="http://p/graphql",
+        upstream_timeout=2.5,
+        reservation_ttl=timedelta(seconds=60),
+        sweep_interval=0,
+        payment_claim_ttl=timedelta(seconds=90.5),
+    )
+
+
+def test_the_caller_wins_over_the_environment_and_none_means_unset() -> None:
+    settings = OrdersSettings.from_env(ENV, upstream_timeout=7.0, inventory_url=None)
+    assert (settings.upstream_timeout, settings.inventory_url) == (
+        7.0, "http://inventory:4003/graphql"
+    )
+    assert OrdersSettings.from_env({}) == OrdersSettings()
+
+
+def test_an_unknown_setting_is_refused() -> None:
+    with pytest.raises(TypeError, match="unknown orders settings: sweep_seconds"):
+        OrdersSettings.from_env({}, sweep_seconds=1)
