@@ -33,9 +33,10 @@ Info = strawberry.Info[Context, None]
 # Router does): a guest's `stock { onHand }` must not null the product, or the whole list.
 STOCK_DESCRIPTION = (
     "The product's units. Every product has a stock level (zero until adjusted), so this is "
-    "null only when everything selected in it is refused to the caller (the staff-only "
-    "counts `onHand` and `reserved`): the router answers null here, with an "
-    "UNAUTHORIZED_FIELD_OR_TYPE error at each refused field, and the product still answers."
+    "null only when inventory cannot be reached (with that error) or when everything "
+    "selected in it is refused to the caller (the staff-only counts `onHand` and "
+    "`reserved`): the router then answers null here, with an UNAUTHORIZED_FIELD_OR_TYPE "
+    "error at each refused field, and the product keeps its other selected fields."
 )
 IDEMPOTENCY_KEY_DESCRIPTION = (
     "Binds this adjustment to its first request's input (productId and delta): the same key "

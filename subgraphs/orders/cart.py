@@ -74,15 +74,17 @@ async def _touch(session: AsyncSession, user_id: uuid.UUID) -> None:
     )
 
 
-async def lock_cart(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """Lock the user's cart row (made if missing) until the transaction ends.
+async def lock_cart(session: AsyncSession, user_id: uuid.UUID, *, make: bool = True) -> None:
+    """Lock the user's cart row (made if missing, unless `make` is False) until the
+    transaction ends.
 
-    Every write that checks the cart before changing it (addToCart, updateCartLine,
-    checkout) takes it first, so one user's cart writes run one at a time and each
-    sees the previous one: two concurrent adds in different currencies cannot both
-    pass the currency check.
+    Every cart write (addToCart, updateCartLine, removeFromCart, checkout) takes it
+    first, so one user's cart writes run one at a time and each sees the previous one:
+    two concurrent adds in different currencies cannot both pass the currency check, and
+    no two writes take the cart row and a line row in opposite orders (a deadlock).
     """
-    await session.execute(insert(CartRow).values(user_id=user_id).on_conflict_do_nothing())
+    if make:
+        await session.execute(insert(CartRow).values(user_id=user_id).on_conflict_do_nothing())
     await session.execute(
         select(CartRow.user_id).where(CartRow.user_id == user_id).with_for_update()
     )
@@ -210,6 +212,8 @@ async def remove_from_cart(
     """Remove the product's line, or NOT_IN_CART if the cart has none."""
     product_id = parse_uuid(product)
     async with db.session() as session, session.begin():
+        # without a cart row there is no line to remove: nothing to make
+        await lock_cart(session, user_id, make=False)
         removed = None
         if product_id is not None:
             removed = await session.scalar(

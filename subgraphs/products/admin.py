@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import strawberry
 from sqlalchemy import select
@@ -140,8 +141,13 @@ def _unsafe_character(value: str) -> bool:
 def _image_url_allowed(value: str) -> bool:
     if _unsafe_character(value):
         return False
-    if value.lower().startswith(_IMAGE_URL_SCHEMES):
-        return True
+    lowered = value.lower()
+    if lowered.startswith(_IMAGE_URL_SCHEMES):
+        # a URL names its host: "http://" or "https:///x" names none
+        try:
+            return urlsplit(lowered).hostname is not None
+        except ValueError:  # "http://[x" is not a URL at all
+            return False
     return value.startswith("/") and not value.startswith("//")  # "//host" is another site
 
 

@@ -54,6 +54,38 @@ async def test_concurrent_adds_in_two_currencies_leave_one_currency(stack: Stack
         assert cart["total"]["currencyCode"] in ("USD", "EUR")
 
 
+REMOVE = """
+mutation ($id: ID!) { removeFromCart(input: {productId: $id}) { userErrors { code } } }
+"""
+
+
+async def test_a_remove_racing_an_add_or_a_checkout_waits_for_the_cart_lock(
+    stack: Stack,
+) -> None:
+    # removeFromCart took a line row, then the cart row: the opposite order to addToCart
+    # and checkout, so racing them deadlocked and the remove was a 500
+    tea = await make_product(stack, name="Tea", stock=500)
+    for round_ in range(10):
+        token = customer_token()
+        await add_to_cart(stack, token, tea["id"])
+        racer = (
+            add_to_cart(stack, token, tea["id"])
+            if round_ % 2
+            else checkout(stack, token, f"race-{uuid.uuid4()}")
+        )
+        removed, raced = await asyncio.gather(
+            stack.data("orders", REMOVE, {"id": tea["id"]}, token), racer
+        )
+        outcome = (
+            [e["code"] for e in removed["removeFromCart"]["userErrors"]],
+            [e["code"] for e in raced["userErrors"]],
+        )
+        if round_ % 2:  # either order leaves both writes done
+            assert outcome == ([], [])
+        else:  # the remove first empties the cart; the checkout first empties it too
+            assert outcome in (([], ["CART_EMPTY"]), (["NOT_IN_CART"], []))
+
+
 async def _fill_cart(stack: Stack, user: str, count: int) -> None:
     """`count` bulk products (no stock) put straight into `user`'s cart, one unit each."""
     await insert_products(stack, "BULK", "Bulk", count)

@@ -87,6 +87,9 @@ async def test_a_sku_whose_slug_outgrows_the_sku_is_cut_too(stack: Stack) -> Non
         "https://shop.example/a\x7f.png",
         "https:\\\\evil.example/x.png",
         "javascript:alert(1)",
+        "http://",  # a URL without a host is not an image anywhere
+        "https:///x.png",
+        "http://[x/a.png",
     ],
 )
 async def test_image_urls_a_browser_sends_elsewhere_are_refused(stack: Stack, url: str) -> None:
