@@ -35,8 +35,8 @@ class PreparedOperation:
     # the authorization requirements met in the operation (None: it meets none)
     checks: OperationChecks | None = None
     # a variant for requests lacking some of them: the errors saying what was removed
-    # (its plan leaves out what they may not see; the shape still has everything, so
-    # what was removed comes out null)
+    # (its plan leaves out what they may not see; its shape still has every field and
+    # answers the removed ones null, even a key the plan fetches for itself)
     unauthorized: tuple[dict[str, Any], ...] = ()
     # `reject_unauthorized` refused it as a whole: answered with those errors and
     # `"data": null`, nothing executed (as Apollo Router answers)

@@ -39,7 +39,7 @@ from router.authorization.access import Access
 from router.authorization.requirement import Requirement
 from router.authorization.rules import AuthorizationRules
 from router.authorization.walk import NEVER_REMOVED, DocumentWalk, Path, Result, report
-from router.operation import Operation, normalize
+from router.operation import Field, Operation, SelectionSet, normalize
 
 UNAUTHORIZED_MESSAGE = "Unauthorized field or type"
 UNAUTHORIZED_CODE = "UNAUTHORIZED_FIELD_OR_TYPE"
@@ -78,6 +78,41 @@ class Restriction:
     def operation(self) -> Operation:
         """The operation without what the request may not see."""
         return self.build()
+
+    def withheld(self, original: Operation) -> frozenset[int]:
+        """The ids of `original`'s fields this restriction removed: the response answers
+        them null even when the plan fetches their values anyway (a key or a @requires
+        field the planner selects for itself)."""
+        out: list[int] = []
+        _withheld(original.selection, self.operation.selection, out)
+        return frozenset(out)
+
+
+def _withheld(original: SelectionSet, kept: SelectionSet | None, out: list[int]) -> None:
+    """Collect the ids of `original`'s fields with no counterpart in `kept` (the same
+    position after the restriction); recursive along the operation, which is a tree
+    already bounded by the operation limits."""
+    groups = list(original.by_type.items())
+    if original.uniform is not None:
+        groups.append(("", original.uniform))
+    for type_name, fields in groups:
+        counterparts = {f.response_key: f for f in _kept_fields(kept, type_name)}
+        for field_ in fields:
+            twin = counterparts.get(field_.response_key)
+            if twin is None:
+                if not field_.is_typename:
+                    out.append(id(field_))
+            elif field_.selection is not None:
+                _withheld(field_.selection, twin.selection, out)
+
+
+def _kept_fields(kept: SelectionSet | None, type_name: str) -> tuple[Field, ...]:
+    """The fields `kept` has for objects of `type_name` ("": whatever the type)."""
+    if kept is None:
+        return ()
+    if type_name and type_name in kept.by_type:
+        return kept.by_type[type_name]
+    return kept.uniform or ()
 
 
 def unauthorized_error(path: Path) -> dict[str, Any]:

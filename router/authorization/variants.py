@@ -1,7 +1,8 @@
 """The authorization variants of prepared operations: what a request may run.
 
 A prepared operation meeting authorization requirements runs, for a request failing
-some of them, as a variant: the same response shape, a plan without what the request
+some of them, as a variant: the same response shape (what was removed answered null,
+even where the plan fetches it for itself as a key), a plan without what the request
 may not see, and the errors saying what was removed (with `reject_unauthorized`, only
 the errors; with `dry_run`, the full plan and the errors). Variants are cached per
 (operation, set of failed requirements): per outcome of the check, never per user,
@@ -31,6 +32,7 @@ from router.authorization.filter import (
 from router.authorization.requirement import Requirement
 from router.authorization.rules import AuthorizationRules
 from router.config import AuthorizationDirectivesConfig
+from router.executor.shape import abstract_names, compile_shape
 from router.lru import LruCache
 from router.operation import Operation
 from router.planner.nodes import QueryPlan
@@ -69,6 +71,7 @@ class Variants:
         self.rules = rules
         self.schema = schema
         self.directives = directives
+        self._abstract = abstract_names(schema)
         self._plan = plan
         self._queue = queue
         self._cache: LruCache[VariantKey, PreparedOperation] = LruCache(max_entries, max_bytes)
@@ -173,4 +176,8 @@ class Variants:
         the planner's thread) and the errors saying what was removed."""
         assert prepared.key is not None
         plan = self._plan(restriction, prepared.key[2])
-        return replace(prepared, plan=plan, unauthorized=errors)
+        # the same response shape, but what was removed is null even where the plan
+        # fetches it for itself (a key): never the value the request may not see
+        withheld = restriction.withheld(prepared.operation)
+        shape = compile_shape(prepared.operation, self._abstract, withheld)
+        return replace(prepared, plan=plan, shape=shape, unauthorized=errors)

@@ -141,9 +141,12 @@ def _reorder(
 class _Compiler:
     """Compiles the selection sets of one operation, each once (shared by identity)."""
 
-    def __init__(self, abstract: frozenset[str] | None = None) -> None:
+    def __init__(
+        self, abstract: frozenset[str] | None = None, withheld: frozenset[int] = frozenset()
+    ) -> None:
         self._selections: dict[int, _CompiledSelection] = {}
         self._abstract = abstract
+        self._withheld = withheld
 
     def selection(self, selection: SelectionSet) -> _CompiledSelection:
         """`selection` compiled (once: a recursive position reuses the same object)."""
@@ -165,12 +168,25 @@ class _Compiler:
         return tuple(
             (
                 f.response_key,
-                None if f.is_typename else self.completer(f, f.type),
+                None if f.is_typename else self.field_completer(f),
                 f.conditions,
                 f.is_typename,
             )
             for f in fields
         )
+
+    def field_completer(self, field: Field) -> Completer | None:
+        """How to complete `field`'s value: null whatever was fetched when it is withheld
+        (authorization removed it; the plan may still fetch it as a key)."""
+        inner = self.completer(field, field.type)
+        if id(field) not in self._withheld:
+            return inner
+
+        def complete(run: _Run, value: Any, path: PathNode, key: str | int) -> Any:
+            """Null, completed as a missing value is (non-null: bubbling up)."""
+            return None if inner is None else inner(run, None, path, key)
+
+        return complete
 
     def completer(self, field: Field, ftype: GraphQLOutputType) -> Completer | None:
         """How to complete a value of type `ftype` for `field`; None when it is copied as is."""
@@ -260,8 +276,13 @@ class _Compiler:
 class ResponseShape:
     """The compiled projection of one operation; immutable and shared across requests."""
 
-    def __init__(self, operation: Operation, abstract: frozenset[str] | None = None) -> None:
-        compiler = _Compiler(abstract)
+    def __init__(
+        self,
+        operation: Operation,
+        abstract: frozenset[str] | None = None,
+        withheld: frozenset[int] = frozenset(),
+    ) -> None:
+        compiler = _Compiler(abstract, withheld)
         self.root_type = operation.root_type
         self.root = compiler.selection(operation.selection)
 
@@ -286,11 +307,16 @@ class ResponseShape:
         return (None if result is _BUBBLE else result), run.completion
 
 
-def compile_shape(operation: Operation, abstract: frozenset[str] | None = None) -> ResponseShape:
+def compile_shape(
+    operation: Operation,
+    abstract: frozenset[str] | None = None,
+    withheld: frozenset[int] = frozenset(),
+) -> ResponseShape:
     """The projection of `operation`. Given `abstract` (the API schema's `abstract_names`),
     an object whose __typename is not a possible type of its position (an @inaccessible
-    type, say) completes to null, as in GraphQL execution."""
-    return ResponseShape(operation, abstract)
+    type, say) completes to null, as in GraphQL execution. The fields whose ids are in
+    `withheld` complete to null whatever the data holds."""
+    return ResponseShape(operation, abstract, withheld)
 
 
 def abstract_names(schema: GraphQLSchema) -> frozenset[str]:
