@@ -133,6 +133,19 @@ async def checkout_expecting(
     return payload
 
 
+# checkout's answer to a key sent again with different expected values
+CHECKOUT_KEY_REUSED = {
+    "order": None,
+    "userErrors": [
+        {
+            "code": "IDEMPOTENCY_KEY_REUSED",
+            "field": ["input", "idempotencyKey"],
+            "message": "This idempotencyKey was used for a checkout with a different "
+            "expectedTotal or expectedPriceDigest; use a new key",
+        }
+    ],
+}
+
 TEA3FOR2_DESCRIPTION = "Tea: buy 2, get the cheapest of every 3 free"
 
 

@@ -12,8 +12,9 @@ from sqlalchemy import text
 
 from subgraphs.common.auth import ADMIN, CUSTOMER, SERVICE, TokenCodec
 from subgraphs.common.database import Database
-from subgraphs.common.serve import RunningServer
+from subgraphs.common.serve import RunningServer, start_server
 from subgraphs.orders.payments import FakePaymentProvider
+from subgraphs.products.app import create_app as create_products_app
 from subgraphs.products.text import slugify
 
 # A fresh secret per test session: no test may pass only because a secret is well known.
@@ -216,3 +217,17 @@ async def set_stock(stack: Stack, product_id: str, delta: int) -> dict[str, Any]
     )["adjustStock"]
     assert payload["userErrors"] == []
     return payload
+
+
+async def products_without_inventory(stack: Stack) -> str:
+    """The GraphQL URL of a second products subgraph on the stack's database whose
+    inventory does not answer (nothing listens on port 9); stopped with the stack."""
+    app = create_products_app(
+        stack.database_urls["products"],
+        codec=CODEC,
+        inventory_url="http://127.0.0.1:9/graphql",
+        upstream_timeout=2,
+    )
+    server = await start_server(app)
+    stack.extra.append(server)
+    return server.graphql_url

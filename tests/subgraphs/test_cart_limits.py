@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from orders_helpers import CART_QUERY, add_to_cart, checkout, stock_of, update_line
+from orders_helpers import CART_QUERY, REMOVE, add_to_cart, checkout, stock_of, update_line
 from subgraph_stack import CODEC, Stack, admin_token, customer_token, insert_products, make_product
 
 from subgraphs.common.service_client import GraphQLClient, UpstreamError
@@ -54,11 +54,6 @@ async def test_concurrent_adds_in_two_currencies_leave_one_currency(stack: Stack
         assert cart["total"]["currencyCode"] in ("USD", "EUR")
 
 
-REMOVE = """
-mutation ($id: ID!) { removeFromCart(input: {productId: $id}) { userErrors { code } } }
-"""
-
-
 async def test_a_remove_racing_an_add_or_a_checkout_waits_for_the_cart_lock(
     stack: Stack,
 ) -> None:
@@ -74,7 +69,7 @@ async def test_a_remove_racing_an_add_or_a_checkout_waits_for_the_cart_lock(
             else checkout(stack, token, f"race-{uuid.uuid4()}")
         )
         removed, raced = await asyncio.gather(
-            stack.data("orders", REMOVE, {"id": tea["id"]}, token), racer
+            stack.data("orders", REMOVE, {"input": {"productId": tea["id"]}}, token), racer
         )
         outcome = (
             [e["code"] for e in removed["removeFromCart"]["userErrors"]],

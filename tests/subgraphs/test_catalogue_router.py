@@ -5,10 +5,14 @@ and a guest's refused stock counts leave the products standing."""
 from __future__ import annotations
 
 from router_helpers import ADMIN, CUSTOMER, authorization_directives, error_list, through_router
-from subgraph_stack import CODEC, Stack, admin_token, customer_token, make_product
+from subgraph_stack import (
+    Stack,
+    admin_token,
+    customer_token,
+    make_product,
+    products_without_inventory,
+)
 
-from subgraphs.common.serve import start_server
-from subgraphs.products.app import create_app
 from subgraphs.sdl import service_sdl
 
 UNAUTHORIZED = ("Unauthorized field or type", "UNAUTHORIZED_FIELD_OR_TYPE")
@@ -61,22 +65,14 @@ async def test_a_customer_is_refused_the_admin_mutations_by_the_router(stack: St
 async def test_a_list_without_stock_levels_is_null_and_the_rest_answers(stack: Stack) -> None:
     for name in ("Assam", "Sencha"):
         await make_product(stack, name=name, category="Tea", stock=2)
-    # products whose inventory does not answer (nothing listens on port 9)
-    app = create_app(
-        stack.database_urls["products"],
-        codec=CODEC,
-        inventory_url="http://127.0.0.1:9/graphql",
-        upstream_timeout=2,
-    )
-    server = await start_server(app)
-    stack.extra.append(server)
+    products_url = await products_without_inventory(stack)
     query = """{
       products(filter: {inStock: true}) { totalCount }
       everything: products { totalCount }
       categories { slug productCount products(filter: {inStock: true}) { totalCount } }
       me { id }
     }"""
-    body = await through_router(stack, query, urls={"products": server.graphql_url})
+    body = await through_router(stack, query, urls={"products": products_url})
     assert body["data"] == {
         "products": None,
         "everything": {"totalCount": 2},

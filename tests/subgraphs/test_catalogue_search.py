@@ -6,11 +6,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from subgraph_stack import CODEC, Stack, admin_token, customer_token, service_token
+from subgraph_stack import (
+    Stack,
+    admin_token,
+    customer_token,
+    products_without_inventory,
+    service_token,
+)
 from test_entity_batching import count_statements
 
-from subgraphs.common.serve import start_server
-from subgraphs.products.app import create_app
 from subgraphs.seed import demo_products, seed_inventory, seed_products
 
 SEARCH = """
@@ -131,16 +135,7 @@ async def test_filters_by_category_price_and_stock(stack: Stack, demo: None) -> 
 async def test_in_stock_filter_without_inventory_is_service_unavailable(
     stack: Stack, demo: None
 ) -> None:
-    # a products subgraph whose inventory does not answer (nothing listens on port 9)
-    app = create_app(
-        stack.database_urls["products"],
-        codec=CODEC,
-        inventory_url="http://127.0.0.1:9/graphql",
-        upstream_timeout=2,
-    )
-    server = await start_server(app)
-    stack.extra.append(server)
-    url = server.graphql_url
+    url = await products_without_inventory(stack)
     body = await stack.post(url, SEARCH, {"filter": {"inStock": True}})
     assert body["data"] == {"products": None}  # nullable: the query's other fields answer
     assert [(e["path"], e["extensions"]) for e in body["errors"]] == [
