@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import cast
+from typing import Any, cast
 
 import strawberry
 from sqlalchemy import select
@@ -98,33 +98,41 @@ async def _order_rows(context: Context, order_id: str) -> OrderRow | None:
     return await context.loader("orders", load).load(order_id)
 
 
+async def _rows_per_order(
+    context: Context, order_ids: list[uuid.UUID], model: Any, *order_by: Any
+) -> dict[uuid.UUID, list[Any]]:
+    """The `model` rows (order lines, applied promotions) of each of `order_ids`, in
+    `order_by` order, read with bounded IN lists."""
+    rows: list[Any] = []
+    async with context.db.session() as session:
+        for part in in_chunks(order_ids):
+            stmt = select(model).where(model.order_id.in_(part)).order_by(*order_by)
+            rows += (await session.scalars(stmt)).all()
+    grouped: dict[uuid.UUID, list[Any]] = {order_id: [] for order_id in order_ids}
+    for row in rows:
+        grouped[row.order_id].append(row)
+    return grouped
+
+
+def _order_line(row: OrderLineRow, currency: str) -> OrderLine:
+    return OrderLine(
+        line_number=row.line_number,
+        product=Product(id=strawberry.ID(str(row.product_id))),
+        sku=row.sku,
+        name=row.name,
+        quantity=row.quantity,
+        unit_price=Money.of(row.unit_price, currency),
+        line_total=Money.of(row.unit_price * row.quantity, currency),
+    )
+
+
 async def _order_lines(context: Context, order: OrderRow) -> list[OrderLine]:
     async def load(keys: Sequence[tuple[uuid.UUID, str]]) -> list[list[OrderLine]]:
         currency = dict(keys)
-        rows: list[OrderLineRow] = []
-        async with context.db.session() as session:
-            for part in in_chunks(list(currency)):
-                rows += (
-                    await session.scalars(
-                        select(OrderLineRow)
-                        .where(OrderLineRow.order_id.in_(part))
-                        .order_by(OrderLineRow.order_id, OrderLineRow.line_number)
-                    )
-                ).all()
-        grouped: dict[uuid.UUID, list[OrderLine]] = {order_id: [] for order_id in currency}
-        for row in rows:
-            grouped[row.order_id].append(
-                OrderLine(
-                    line_number=row.line_number,
-                    product=Product(id=strawberry.ID(str(row.product_id))),
-                    sku=row.sku,
-                    name=row.name,
-                    quantity=row.quantity,
-                    unit_price=Money.of(row.unit_price, currency[row.order_id]),
-                    line_total=Money.of(row.unit_price * row.quantity, currency[row.order_id]),
-                )
-            )
-        return [grouped[order_id] for order_id, _ in keys]
+        grouped = await _rows_per_order(
+            context, list(currency), OrderLineRow, OrderLineRow.order_id, OrderLineRow.line_number
+        )
+        return [[_order_line(row, code) for row in grouped[order_id]] for order_id, code in keys]
 
     return await context.loader("order_lines", load).load((order.id, order.currency_code))
 
@@ -136,19 +144,19 @@ def _check_owner(viewer: Viewer, row: OrderRow) -> None:
 
 async def _order_promotions(context: Context, order: OrderRow) -> list[AppliedPromotion]:
     async def load(keys: Sequence[tuple[uuid.UUID, str]]) -> list[list[AppliedPromotion]]:
-        currency = dict(keys)
-        rows: list[OrderPromotionRow] = []
-        async with context.db.session() as session:
-            for part in in_chunks(list(currency)):
-                stmt = select(OrderPromotionRow).where(OrderPromotionRow.order_id.in_(part))
-                rows += (await session.scalars(stmt.order_by(OrderPromotionRow.position))).all()
-        grouped: dict[uuid.UUID, list[AppliedPromotion]] = {order_id: [] for order_id in currency}
-        for row in rows:
-            amount = Money.of(row.amount, currency[row.order_id])
-            grouped[row.order_id].append(
-                AppliedPromotion(code=row.code, description=row.description, amount=amount)
-            )
-        return [grouped[order_id] for order_id, _ in keys]
+        order_ids = list(dict(keys))
+        grouped = await _rows_per_order(
+            context, order_ids, OrderPromotionRow, OrderPromotionRow.position
+        )
+        return [
+            [
+                AppliedPromotion(
+                    code=row.code, description=row.description, amount=Money.of(row.amount, code)
+                )
+                for row in grouped[order_id]
+            ]
+            for order_id, code in keys
+        ]
 
     return await context.loader("order_promotions", load).load((order.id, order.currency_code))
 
