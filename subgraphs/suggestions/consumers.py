@@ -1,0 +1,77 @@
+"""suggestions' consumers: OrderPlaced stores the basket, PaymentCaptured marks it bought,
+OrderCancelled stops it counting (counts.py keeps the counts in step, any arrival order).
+
+An event whose ids are not UUIDs names no basket: it is skipped with a warning (a
+redelivery would not make it valid).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subgraphs.common.events import Consumer, Event
+from subgraphs.common.ids import parse_uuid
+
+from . import counts
+
+logger = logging.getLogger("shopgraph.suggestions")
+
+
+def _ids(event: Event) -> tuple[uuid.UUID, uuid.UUID | None] | None:
+    """The event's order id and user id (may be absent), or None if the order id is bad."""
+    order = parse_uuid(str(event.data.get("orderId")))
+    if order is None:
+        logger.warning("suggestions: %s %s names no order; skipped", event.type, event.id)
+        return None
+    user = event.data.get("userId")
+    return order, parse_uuid(str(user)) if user is not None else None
+
+
+def basket_lines(data: Mapping[str, Any]) -> dict[uuid.UUID, int]:
+    """OrderPlaced's lines as {product id: units}, lines of one product summed; lines
+    without a UUID product id or a positive integer quantity are left out."""
+    units: dict[uuid.UUID, int] = {}
+    lines = data.get("lines")
+    for line in lines if isinstance(lines, list) else ():
+        if not isinstance(line, Mapping):
+            continue
+        product = parse_uuid(str(line.get("productId")))
+        quantity = line.get("quantity")
+        if product is None or isinstance(quantity, bool) or not isinstance(quantity, int):
+            continue
+        if quantity > 0:
+            units[product] = units.get(product, 0) + quantity
+    return units
+
+
+async def on_order_placed(session: AsyncSession, event: Event, services: Any) -> None:
+    """Keep the basket's lines; it counts once it is bought."""
+    ids = _ids(event)
+    if ids is not None:
+        await counts.basket_placed(session, *ids, basket_lines(event.data))
+
+
+async def on_payment_captured(session: AsyncSession, event: Event, services: Any) -> None:
+    """The basket is bought: its pairs and units count."""
+    ids = _ids(event)
+    if ids is not None:
+        await counts.basket_bought(session, *ids)
+
+
+async def on_order_cancelled(session: AsyncSession, event: Event, services: Any) -> None:
+    """The basket stops counting (whether it was paid or not)."""
+    ids = _ids(event)
+    if ids is not None:
+        await counts.basket_cancelled(session, *ids)
+
+
+CONSUMERS = (
+    Consumer("baskets-placed", ("OrderPlaced",), on_order_placed),
+    Consumer("baskets-bought", ("PaymentCaptured",), on_payment_captured),
+    Consumer("baskets-cancelled", ("OrderCancelled",), on_order_cancelled),
+)

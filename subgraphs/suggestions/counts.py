@@ -1,0 +1,144 @@
+"""The incremental path: each event moves one basket, and the counts follow at once.
+
+Every change of the counted baskets first bumps `counts_state.version` (taking that
+row's lock), then adds or subtracts the basket's pairs and units. Holding that lock
+serialises the writers of the counts (no deadlock between two baskets sharing
+products) and lets the full recompute see whether anything changed since its snapshot
+(recompute.py takes the same row lock to swap).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+@dataclass(frozen=True)
+class BasketState:
+    """How far one basket got: lines known, bought, cancelled."""
+
+    placed: bool
+    bought: bool
+    cancelled: bool
+
+    @property
+    def counted(self) -> bool:
+        """Whether its pairs and units are in the counts."""
+        return self.placed and self.bought and not self.cancelled
+
+
+_LOCK_BASKET = text(
+    "INSERT INTO baskets (order_id, user_id) VALUES (:order, :user) "
+    "ON CONFLICT (order_id) DO UPDATE SET user_id = COALESCE(baskets.user_id, excluded.user_id) "
+    "RETURNING placed, bought, cancelled"
+)
+_BUMP_VERSION = text(
+    "INSERT INTO counts_state (id, version) VALUES (1, 1) "
+    "ON CONFLICT (id) DO UPDATE SET version = counts_state.version + 1"
+)
+_ADD_PAIRS = text(
+    "INSERT INTO co_purchases (product_id, other_id, baskets) "
+    "SELECT a.product_id, b.product_id, 1 FROM basket_lines a JOIN basket_lines b "
+    "ON b.order_id = a.order_id AND b.product_id <> a.product_id WHERE a.order_id = :order "
+    "ORDER BY 1, 2 "
+    "ON CONFLICT (product_id, other_id) DO UPDATE SET baskets = co_purchases.baskets + 1"
+)
+_SUBTRACT_PAIRS = text(
+    "UPDATE co_purchases c SET baskets = c.baskets - 1 FROM basket_lines a JOIN basket_lines b "
+    "ON b.order_id = a.order_id AND b.product_id <> a.product_id "
+    "WHERE a.order_id = :order AND c.product_id = a.product_id AND c.other_id = b.product_id"
+)
+_ADD_SALES = text(
+    "INSERT INTO product_sales (product_id, quantity, baskets) "
+    "SELECT product_id, quantity, 1 FROM basket_lines WHERE order_id = :order ORDER BY 1 "
+    "ON CONFLICT (product_id) DO UPDATE SET quantity = product_sales.quantity + "
+    "excluded.quantity, baskets = product_sales.baskets + 1"
+)
+_SUBTRACT_SALES = text(
+    "UPDATE product_sales s SET quantity = s.quantity - l.quantity, baskets = s.baskets - 1 "
+    "FROM basket_lines l WHERE l.order_id = :order AND s.product_id = l.product_id"
+)
+_DROP_EMPTY = (
+    text(
+        "DELETE FROM co_purchases WHERE baskets <= 0 AND product_id IN "
+        "(SELECT product_id FROM basket_lines WHERE order_id = :order)"
+    ),
+    text(
+        "DELETE FROM product_sales WHERE baskets <= 0 AND product_id IN "
+        "(SELECT product_id FROM basket_lines WHERE order_id = :order)"
+    ),
+)
+
+
+async def _lock(session: AsyncSession, order: uuid.UUID, user: uuid.UUID | None) -> BasketState:
+    """The basket's state, its row created if new and locked until the transaction ends."""
+    row = (await session.execute(_LOCK_BASKET, {"order": order, "user": user})).one()
+    return BasketState(row.placed, row.bought, row.cancelled)
+
+
+async def _count(session: AsyncSession, order: uuid.UUID, sign: int) -> None:
+    """Add (sign 1) or subtract (-1) the basket's pairs and units."""
+    await session.execute(_BUMP_VERSION)
+    if sign > 0:
+        await session.execute(_ADD_PAIRS, {"order": order})
+        await session.execute(_ADD_SALES, {"order": order})
+        return
+    await session.execute(_SUBTRACT_PAIRS, {"order": order})
+    await session.execute(_SUBTRACT_SALES, {"order": order})
+    for statement in _DROP_EMPTY:
+        await session.execute(statement, {"order": order})
+
+
+async def _set(session: AsyncSession, order: uuid.UUID, column: str) -> None:
+    # `column` is one of this module's literals, never input
+    await session.execute(
+        text(f"UPDATE baskets SET {column} = true, updated_at = now() WHERE order_id = :order"),
+        {"order": order},
+    )
+
+
+async def basket_placed(
+    session: AsyncSession,
+    order: uuid.UUID,
+    user: uuid.UUID | None,
+    lines: Mapping[uuid.UUID, int],
+) -> None:
+    """OrderPlaced: keep the basket's lines (once); count it if it was already bought."""
+    state = await _lock(session, order, user)
+    if state.placed:
+        return
+    if lines:
+        await session.execute(
+            text(
+                "INSERT INTO basket_lines (order_id, product_id, quantity) "
+                "VALUES (:order, :product, :quantity)"
+            ),
+            [{"order": order, "product": p, "quantity": q} for p, q in sorted(lines.items())],
+        )
+    await _set(session, order, "placed")
+    if state.bought and not state.cancelled:
+        await _count(session, order, 1)
+
+
+async def basket_bought(session: AsyncSession, order: uuid.UUID, user: uuid.UUID | None) -> None:
+    """PaymentCaptured: the basket is bought; count it if its lines are known."""
+    state = await _lock(session, order, user)
+    if state.bought:
+        return
+    await _set(session, order, "bought")
+    if state.placed and not state.cancelled:
+        await _count(session, order, 1)
+
+
+async def basket_cancelled(session: AsyncSession, order: uuid.UUID, user: uuid.UUID | None) -> None:
+    """OrderCancelled: the basket stops counting, for good."""
+    state = await _lock(session, order, user)
+    if state.cancelled:
+        return
+    await _set(session, order, "cancelled")
+    if state.counted:
+        await _count(session, order, -1)

@@ -1,0 +1,153 @@
+"""The full recompute: every count rebuilt from the counted baskets, in a worker process.
+
+`recompute_counts` runs in a process of a ProcessPoolExecutor (forkserver: no copy
+of the serving process's threads and sockets) with its own connection: it reads the
+baskets in one REPEATABLE READ snapshot together with `counts_state.version`,
+counts in Python (scoring.py), and swaps the result into `co_purchases` and
+`product_sales` in one transaction, under the state row's lock, only if the version
+is still the snapshot's (otherwise an event changed the counts meanwhile: the
+incremental counts are current, and the parent tries again). The serving process
+only awaits the future, so its event loop keeps answering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import time
+import uuid
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import asyncpg
+
+from subgraphs.common.database import asyncpg_dsn
+
+from .scoring import co_purchase_counts, sales_counts
+
+logger = logging.getLogger("shopgraph.suggestions")
+
+ATTEMPTS = 3  # snapshots that went stale before giving up until the next period
+
+_SNAPSHOT = (
+    "SELECT l.order_id, l.product_id::text AS product, l.quantity FROM basket_lines l "
+    "JOIN baskets b ON b.order_id = l.order_id WHERE b.counted ORDER BY l.order_id"
+)
+
+
+@dataclass(frozen=True)
+class RecomputeResult:
+    """What one recompute did: whether it swapped, and the sizes it counted."""
+
+    swapped: bool
+    baskets: int
+    pairs: int
+    products: int
+    seconds: float
+
+
+async def _snapshot(conn: asyncpg.Connection) -> tuple[int | None, list[dict[str, int]]]:
+    """The counts version and the counted baskets ({product id: units}), one snapshot."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        version = await conn.fetchval("SELECT version FROM counts_state WHERE id = 1")
+        baskets: dict[uuid.UUID, dict[str, int]] = {}
+        for order, product, quantity in await conn.fetch(_SNAPSHOT):
+            baskets.setdefault(order, {})[product] = quantity
+    return version, list(baskets.values())
+
+
+async def _swap(
+    conn: asyncpg.Connection,
+    version: int | None,
+    pairs: Mapping[tuple[str, str], int],
+    sales: Mapping[str, tuple[int, int]],
+) -> bool:
+    """Replace both count tables in one transaction, if the version is unchanged."""
+    async with conn.transaction():
+        current = await conn.fetchval("SELECT version FROM counts_state WHERE id = 1 FOR UPDATE")
+        if current != version:
+            return False
+        # DELETE, not TRUNCATE: readers keep seeing the old counts until the commit
+        await conn.execute("DELETE FROM co_purchases")
+        await conn.copy_records_to_table(
+            "co_purchases",
+            records=[(a, b, n) for (a, b), n in pairs.items()],
+            columns=("product_id", "other_id", "baskets"),
+        )
+        await conn.execute("DELETE FROM product_sales")
+        await conn.copy_records_to_table(
+            "product_sales",
+            records=[(p, units, seen) for p, (units, seen) in sales.items()],
+            columns=("product_id", "quantity", "baskets"),
+        )
+        await conn.execute("UPDATE counts_state SET recomputed_at = now() WHERE id = 1")
+    return True
+
+
+async def _recompute(database_url: str) -> RecomputeResult:
+    started = time.perf_counter()
+    dsn, options = asyncpg_dsn(database_url)
+    conn = await asyncpg.connect(dsn, **options)
+    try:
+        version, baskets = await _snapshot(conn)
+        pairs = co_purchase_counts(baskets)
+        sales = sales_counts(baskets)
+        swapped = await _swap(conn, version, pairs, sales)
+    finally:
+        await conn.close()
+    return RecomputeResult(
+        swapped, len(baskets), len(pairs), len(sales), time.perf_counter() - started
+    )
+
+
+def recompute_counts(database_url: str) -> RecomputeResult:
+    """Rebuild the counts of the database at `database_url` (runs in a worker process)."""
+    return asyncio.run(_recompute(database_url))
+
+
+class Recomputer:
+    """Runs full recomputes in a process pool, one at a time per serving process."""
+
+    def __init__(self, database_url: str, workers: int = 1) -> None:
+        self.database_url = database_url
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = asyncio.Lock()
+        self.last: RecomputeResult | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("forkserver")
+            )
+        return self._pool
+
+    async def run(self) -> RecomputeResult:
+        """Recompute in the pool (waiting for one already running), retrying a stale
+        snapshot up to ATTEMPTS times; the last attempt's result."""
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            for _ in range(ATTEMPTS):
+                result = await loop.run_in_executor(
+                    self._executor(), recompute_counts, self.database_url
+                )
+                if result.swapped:
+                    break
+            self.last = result
+        logger.info(
+            "suggestions recompute: swapped=%s baskets=%d pairs=%d products=%d in %.2fs",
+            result.swapped,
+            result.baskets,
+            result.pairs,
+            result.products,
+            result.seconds,
+        )
+        return result
+
+    async def close(self) -> None:
+        """Stop the pool's processes (after the recompute running, if any)."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
