@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 import strawberry
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from quart import Quart, Response, request
 from werkzeug.exceptions import HTTPException
 
@@ -38,6 +39,7 @@ from .context import Context
 from .database import Database, ensure_database
 from .endpoint import GraphQLEndpoint, RequestError
 from .errors import log_unexpected
+from .events import EventsRuntime, EventsSpec
 from .migrations import migrate
 from .settings import positive_int
 
@@ -77,6 +79,8 @@ class SubgraphSpec:
     budget: ExecutionBudget | None = None
     # None: DEFAULT_MAX_BODY_BYTES, or SHOPGRAPH_SUBGRAPH_MAX_BODY_BYTES
     max_body_bytes: int | None = None
+    # None: no events; otherwise the outbox relay and these consumers run while serving
+    events: EventsSpec | None = None
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -121,13 +125,15 @@ def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart
     _serve_lifecycle(app, spec, database)
     _graphql_routes(app, handler)
     _health_route(app, spec, database)
+    _metrics_route(app)
     _error_handler(app, spec.name, max_body)
     return app
 
 
 def _serve_lifecycle(app: Quart, spec: SubgraphSpec, database: Database) -> None:
-    """Migrate and start the jobs before serving; stop them and the hooks after."""
+    """Migrate and start the jobs (and events) before serving; stop them and the hooks after."""
     tasks: list[asyncio.Task[None]] = []
+    events = EventsRuntime(spec.name, database, spec.events, spec.services) if spec.events else None
 
     @app.before_serving
     async def start() -> None:
@@ -138,6 +144,8 @@ def _serve_lifecycle(app: Quart, spec: SubgraphSpec, database: Database) -> None
             for job in spec.jobs
             if job.interval > 0
         )
+        if events is not None:
+            await events.start()
 
     @app.after_serving
     async def stop() -> None:
@@ -146,6 +154,8 @@ def _serve_lifecycle(app: Quart, spec: SubgraphSpec, database: Database) -> None
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if events is not None:
+            await events.stop()
         for hook in spec.on_stop:
             await hook()
         await database.dispose()
@@ -219,6 +229,14 @@ def _health_route(app: Quart, spec: SubgraphSpec, database: Database) -> None:
         database_check = Check(reachable, None if reachable else "no answer to SELECT 1 in 2 s")
         status, body = health_answer(spec.name, {"database": database_check})
         return Response(body, status=status, content_type=HEALTH_MEDIA_TYPE)
+
+
+def _metrics_route(app: Quart) -> None:
+    """Prometheus text: the events counters (labelled by service) and process metrics."""
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), status=200, content_type=CONTENT_TYPE_LATEST)
 
 
 def _error_handler(app: Quart, name: str, max_body: int) -> None:

@@ -1,0 +1,31 @@
+"""Prometheus metrics of the events layer (served by every subgraph's /metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+PUBLISHED = Counter(
+    "shopgraph_events_published_total",
+    "Events the outbox relay published to the broker (acknowledged by JetStream).",
+    ["service", "type"],
+)
+OUTBOX_PENDING = Gauge(
+    "shopgraph_events_outbox_pending",
+    "Events committed to the outbox and not yet published.",
+    ["service"],
+)
+HANDLED = Counter(
+    "shopgraph_events_handled_total",
+    "Events a consumer handled (its transaction committed).",
+    ["service", "consumer", "type"],
+)
+REDELIVERED = Counter(
+    "shopgraph_events_redelivered_total",
+    "Deliveries of a message the consumer had received before.",
+    ["service", "consumer"],
+)
+DEAD_LETTERED = Counter(
+    "shopgraph_events_dead_lettered_total",
+    "Messages a consumer gave up on and dead-lettered.",
+    ["service", "consumer", "type"],
+)

@@ -1,0 +1,23 @@
+"""Writing events into the caller's transaction (the transactional outbox)."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .envelope import Event, to_document
+from .tables import outbox
+
+# PostgreSQL delivers a NOTIFY only when its transaction commits, so the relay wakes
+# exactly when a row becomes visible, and never for a rolled-back one.
+NOTIFY_CHANNEL = "shopgraph_event_outbox"
+
+
+async def publish_in(session: AsyncSession, event: Event) -> None:
+    """Write `event` into this database's outbox in the session's CURRENT transaction: it is
+    published only if, and after, that transaction commits."""
+    await session.execute(
+        insert(outbox).values(id=event.id, type=event.type, body=to_document(event))
+    )
+    await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))

@@ -1,0 +1,54 @@
+"""Running a service's events machinery: broker connection, outbox relay, consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from ..database import Database
+from .broker import EventBroker
+from .consumers import ConsumerRunner
+from .relay import OutboxRelay
+from .spec import EventsSpec
+
+
+class EventsRuntime:
+    """Background tasks of one service; `start` returns at once (the broker may be down)."""
+
+    def __init__(
+        self,
+        service: str,
+        database: Database,
+        spec: EventsSpec,
+        services: Any = None,
+        url: str | None = None,
+    ) -> None:
+        self.service = service
+        self.broker = EventBroker(url, name=f"shopgraph-{service}")
+        self.relay = OutboxRelay(service, database, self.broker)
+        self.consumers = [
+            ConsumerRunner(service, consumer, database, self.broker, services)
+            for consumer in spec.consumers
+        ]
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Start connecting, relaying and consuming in the background."""
+        jobs = {
+            f"{self.service}-events-connect": self.broker.run(),
+            f"{self.service}-events-relay": self.relay.run(),
+        }
+        for runner in self.consumers:
+            jobs[f"{runner.durable}-consumer"] = runner.run()
+        self._tasks = [asyncio.create_task(job, name=name) for name, job in jobs.items()]
+
+    async def stop(self) -> None:
+        """Stop the tasks (a message being handled is rolled back and redelivered later)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self.broker.close()

@@ -1,0 +1,3 @@
+from subgraphs.common.migrations import run_env
+
+run_env()
