@@ -1,1 +1,2 @@
-"""The shop's five domain subgraphs: accounts, products, inventory, orders, promotions."""
+"""The shop's seven domain subgraphs: accounts, products, inventory, orders, promotions,
+payments and suggestions."""

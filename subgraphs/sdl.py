@@ -10,8 +10,10 @@ import strawberry
 from .accounts.schema import schema as accounts
 from .inventory.schema import schema as inventory
 from .orders.schema import schema as orders
+from .payments.schema import schema as payments
 from .products.schema import schema as products
 from .promotions.schema import schema as promotions
+from .suggestions.schema import schema as suggestions
 
 SCHEMAS: dict[str, strawberry.federation.Schema] = {
     "accounts": accounts,
@@ -19,6 +21,8 @@ SCHEMAS: dict[str, strawberry.federation.Schema] = {
     "inventory": inventory,
     "orders": orders,
     "promotions": promotions,
+    "payments": payments,
+    "suggestions": suggestions,
 }
 SNAPSHOT_DIR = Path("schema")  # the checkout's schema/ folder, from where the command runs
 REGENERATE = "shopgraph schema"

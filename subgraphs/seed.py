@@ -28,6 +28,7 @@ from .orders.models import (
     OrderRow,
     PaymentRow,
 )
+from .payments.seed import seed_payments
 from .products.models import CategoryRow, ProductRow
 from .products.text import fold, slugify
 from .promotions.seed import seed_promotions
@@ -398,10 +399,20 @@ async def seed_orders(db: Database) -> None:
             )
 
 
+async def _seed_suggestions(db: Database) -> None:
+    """Suggestions' demo baskets, imported when called: they are built from this module's
+    past orders (a module-level import would be circular)."""
+    from .suggestions.seed import seed_suggestions
+
+    await seed_suggestions(db)
+
+
 SEEDERS = {
     "accounts": seed_accounts,
     "products": seed_products,
     "inventory": seed_inventory,
     "orders": seed_orders,
     "promotions": seed_promotions,
+    "payments": seed_payments,
+    "suggestions": _seed_suggestions,
 }

@@ -1,4 +1,4 @@
-"""The five subgraphs as one unit: names, default ports, databases, apps."""
+"""The seven subgraphs as one unit: names, default ports, databases, apps."""
 
 from __future__ import annotations
 
@@ -14,17 +14,29 @@ from subgraphs.common.migrations import migrate, migrations_of
 from .accounts.app import create_app as create_accounts
 from .inventory.app import create_app as create_inventory
 from .orders.app import create_app as create_orders
+from .payments.app import create_app as create_payments
 from .products.app import create_app as create_products
 from .promotions.app import create_app as create_promotions
 from .seed import SEEDERS
+from .suggestions.app import create_app as create_suggestions
 
-SUBGRAPHS: tuple[str, ...] = ("accounts", "products", "inventory", "orders", "promotions")
+SUBGRAPHS: tuple[str, ...] = (
+    "accounts",
+    "products",
+    "inventory",
+    "orders",
+    "promotions",
+    "payments",
+    "suggestions",
+)
 DEFAULT_PORTS: Mapping[str, int] = {
     "accounts": 4001,
     "products": 4002,
     "inventory": 4003,
     "orders": 4004,
     "promotions": 4005,
+    "payments": 4006,
+    "suggestions": 4007,
 }
 
 
@@ -59,6 +71,8 @@ def create_app(name: str, url: str, **options: Any) -> Quart:
         "inventory": create_inventory,
         "orders": create_orders,
         "promotions": create_promotions,
+        "payments": create_payments,
+        "suggestions": create_suggestions,
     }
     app: Quart = factories[name](url, **options)
     return app
