@@ -1,4 +1,5 @@
-"""The inventory subgraph as a Quart app; it also expires overdue reservations."""
+"""The inventory subgraph as a Quart app; it also expires overdue reservations and consumes
+OrderPaid / OrderCancelled (consumers.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from quart import Quart
 from subgraphs.common.app import PeriodicJob, SubgraphSpec, create_subgraph_app
 from subgraphs.common.auth import TokenCodec
 from subgraphs.common.database import Database
+from subgraphs.common.events import EventsSpec
 from subgraphs.common.migrations import migrations_of
 
 from . import stock
+from .consumers import CONSUMERS
 from .schema import schema
 
 NAME = "inventory"
@@ -36,5 +39,6 @@ def create_app(
         database_url=database_url,
         codec=codec or TokenCodec.from_env(),
         jobs=[PeriodicJob("expire-reservations", sweep_interval, sweep)],
+        events=EventsSpec(consumers=CONSUMERS),
     )
     return create_subgraph_app(spec, db)

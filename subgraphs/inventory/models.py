@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, false, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ACTIVE = "ACTIVE"
@@ -28,6 +28,8 @@ class StockItemRow(Base):
     product_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     on_hand: Mapped[int] = mapped_column(Integer)
     reserved: Mapped[int] = mapped_column(Integer, default=0)
+    # A StockLow was published for the current spell at or below the threshold (stock_low.py).
+    low_alerted: Mapped[bool] = mapped_column(Boolean, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

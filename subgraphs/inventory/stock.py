@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.database import Database
 
+from . import stock_low
 from .models import (
     ACTIVE,
     COMMITTED,
@@ -236,9 +237,15 @@ async def commit(
         existing = await _expire_if_overdue(session, existing)
         if existing.status != ACTIVE:
             return ReservationResult(existing, Failure.NOT_ACTIVE)
-        await _move_stock(session, existing.lines, on_hand=-1, reserved=-1)
-        await _set_status(session, reservation_id, COMMITTED)
-        return ReservationResult(_with_status(existing, COMMITTED))
+        return ReservationResult(await _sell(session, existing))
+
+
+async def _sell(session: AsyncSession, held: Reservation) -> Reservation:
+    """Sell the units `held` holds (ACTIVE, locked): on_hand and reserved both drop."""
+    await _move_stock(session, held.lines, on_hand=-1, reserved=-1)
+    await _set_status(session, held.id, COMMITTED)
+    await stock_low.observe(session, [p for p, _ in held.lines], may_alert=True)
+    return _with_status(held, COMMITTED)
 
 
 async def abandon_commit(
@@ -287,6 +294,7 @@ async def _expire_if_overdue(session: AsyncSession, existing: Reservation) -> Re
         return existing
     await _move_stock(session, existing.lines, on_hand=0, reserved=-1)
     await _set_status(session, existing.id, EXPIRED)
+    await stock_low.observe(session, [p for p, _ in existing.lines], may_alert=False)
     return _with_status(existing, EXPIRED)
 
 
@@ -295,6 +303,8 @@ async def release(db: Database, reservation_id: uuid.UUID) -> ReservationResult:
 
     Releasing an id that was never reserved records it as RELEASED, so a
     reserve call that arrives late (after its caller gave up) holds nothing.
+    An EXPIRED one (units already back) becomes RELEASED too: its order gave it
+    up, so a late OrderPaid must not take units for it again (commit_paid).
     """
     async with db.session() as session, session.begin():
         tombstone = await session.scalar(
@@ -309,10 +319,99 @@ async def release(db: Database, reservation_id: uuid.UUID) -> ReservationResult:
             await _move_stock(session, existing.lines, on_hand=0, reserved=-1)
         elif existing.status == COMMITTED:
             await _move_stock(session, existing.lines, on_hand=1, reserved=0)
-        else:
+        elif existing.status != EXPIRED:
             return ReservationResult(existing)
         await _set_status(session, reservation_id, RELEASED)
+        await stock_low.observe(session, [p for p, _ in existing.lines], may_alert=False)
         return ReservationResult(_with_status(existing, RELEASED))
+
+
+class PaidOutcome(Enum):
+    COMMITTED = "COMMITTED"  # the units it held are sold
+    RETAKEN = "RETAKEN"  # it had expired; its units were taken again and sold
+    ALREADY_COMMITTED = "ALREADY_COMMITTED"
+    UNKNOWN = "UNKNOWN"  # no reservation has this id
+    RELEASED = "RELEASED"  # its order gave it up (cancelled, or its checkout undone)
+    SHORT = "SHORT"  # it had expired and its units are not all available any more
+
+
+@dataclass(frozen=True)
+class PaidCommit:
+    outcome: PaidOutcome
+    shortages: tuple[Shortage, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        """The order is paid but its units could not be sold to it."""
+        return self.outcome in (PaidOutcome.RELEASED, PaidOutcome.SHORT)
+
+
+class _Short(Exception):
+    def __init__(self, shortages: Sequence[Shortage]) -> None:
+        self.shortages = tuple(shortages)
+
+
+async def commit_paid(
+    session: AsyncSession, reservation_id: uuid.UUID, ordered: Iterable[tuple[uuid.UUID, int]]
+) -> PaidCommit:
+    """Sell a paid order's units, in the caller's transaction (the OrderPaid consumer).
+
+    An expired reservation is taken again from available stock, all lines or
+    none; `ordered` (the order's lines) stands in for a reservation that holds
+    no lines. Idempotent: a committed reservation is left as it is.
+    """
+    existing = await _reservation(session, reservation_id, lock=True)
+    if existing is None:
+        return PaidCommit(PaidOutcome.UNKNOWN)
+    if existing.status == COMMITTED:
+        return PaidCommit(PaidOutcome.ALREADY_COMMITTED)
+    existing = await _expire_if_overdue(session, existing)
+    if existing.status == ACTIVE:
+        await _sell(session, existing)
+        return PaidCommit(PaidOutcome.COMMITTED)
+    if existing.status == RELEASED:
+        return PaidCommit(PaidOutcome.RELEASED)
+    return await _retake_and_sell(session, existing, existing.lines or merge_lines(ordered))
+
+
+async def _retake_and_sell(
+    session: AsyncSession, lapsed: Reservation, lines: tuple[tuple[uuid.UUID, int], ...]
+) -> PaidCommit:
+    try:
+        async with session.begin_nested():  # a shortage undoes the lines already taken
+            shortages = await _take_stock(session, lines)
+            if shortages:
+                raise _Short(shortages)
+    except _Short as short:
+        return PaidCommit(PaidOutcome.SHORT, short.shortages)
+    if not lapsed.lines:
+        session.add_all(
+            ReservationLineRow(reservation_id=lapsed.id, product_id=p, quantity=q) for p, q in lines
+        )
+        await session.flush()
+    held = Reservation(lapsed.id, ACTIVE, lapsed.expires_at, lapsed.created_at, lines)
+    await _sell(session, held)
+    return PaidCommit(PaidOutcome.RETAKEN)
+
+
+async def release_cancelled(session: AsyncSession, reservation_id: uuid.UUID) -> str | None:
+    """Give a cancelled order's held units back, in the caller's transaction (the
+    OrderCancelled consumer); returns the status it found (None: no such reservation).
+
+    ACTIVE and EXPIRED become RELEASED (ACTIVE's units return). COMMITTED stays
+    sold: only orders' synchronous releaseReservation at cancel time, or staff's
+    adjustStock, puts sold units back (docs/email.md, "Stock and events").
+    """
+    existing = await _reservation(session, reservation_id, lock=True)
+    if existing is None:
+        return None
+    found = existing.status
+    if found == ACTIVE:
+        await _move_stock(session, existing.lines, on_hand=0, reserved=-1)
+    if found in (ACTIVE, EXPIRED):
+        await _set_status(session, existing.id, RELEASED)
+        await stock_low.observe(session, [p for p, _ in existing.lines], may_alert=False)
+    return found
 
 
 def _with_status(reservation: Reservation, status: str) -> Reservation:
@@ -345,6 +444,7 @@ async def release_expired(db: Database) -> int:
                 )
             ).all()
             await _move_stock(session, [(p, int(q)) for p, q in held], on_hand=0, reserved=-1)
+            await stock_low.observe(session, [p for p, _ in held], may_alert=False)
             await session.execute(
                 update(ReservationRow)
                 .where(ReservationRow.id.in_(ids))
@@ -411,6 +511,7 @@ async def _adjust_once(
         session.add(row)
         await session.flush()
         await session.refresh(row)
+        await stock_low.observe(session, [product_id], may_alert=delta < 0)
         return AdjustmentResult(_adjustment(row))
 
 
