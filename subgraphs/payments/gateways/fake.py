@@ -5,8 +5,8 @@ is charged), any other token is approved. It plays an outside party, so it
 keeps its charges in its own table through its own sessions, never in the
 caller's transaction: they survive restarts and a caller's rollback.
 
-`response_gate` imitates a slow provider: while set and not yet open, a charge
-is recorded but its answer waits at the gate (`held` counts the waiting ones).
+`response_gate` imitates a slow provider: while set and not yet open, every call
+does its work but its answer waits at the gate (`held` counts the waiting ones).
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ class FakeGateway:
             row = await session.scalar(
                 select(FakeChargeRow).where(FakeChargeRow.idempotency_key == key)
             )
+        await self._gate()
         return None if row is None else _answer(row)
 
     async def _move(

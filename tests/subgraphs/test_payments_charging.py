@@ -1,0 +1,194 @@
+"""chargeOrder and settlePayment: once per idempotency key, whatever the gateway does.
+
+Real PostgreSQL, real HTTP, the fake gateway (the outside world) keeping its charges
+in its own table; nothing of ours is mocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Any
+
+import orjson
+from broker import eventually
+from payments_helpers import (  # noqa: F401 (the *_fixture functions are fixtures)
+    CHARGE,
+    ORDER_ID,
+    USER_ID,
+    PaymentsApp,
+    app_fixture,
+    charge_input,
+    customer_token,
+    payments_fixture,
+    payments_nats_fixture,
+    service_token,
+)
+
+UNAVAILABLE = "The payment gateway is unavailable; nothing was charged"
+
+
+async def _charges(app: PaymentsApp) -> list[Any]:
+    return await app.sql(
+        "SELECT idempotency_key, status, amount, currency_code FROM fake_gateway_charges"
+    )
+
+
+async def _outbox(app: PaymentsApp) -> list[tuple[str, dict[str, Any]]]:
+    rows = await app.sql("SELECT type, body FROM event_outbox ORDER BY created_at")
+    return [(kind, body if isinstance(body, dict) else orjson.loads(body)) for kind, body in rows]
+
+
+async def test_approved_token_is_captured_once_with_its_event(app: PaymentsApp) -> None:
+    result = await app.charge()
+    assert result["status"] == "CAPTURED"
+    assert result["reason"] is None and result["tokenReused"] is False
+    rows = await app.sql(
+        "SELECT id, status, amount, currency_code, gateway, token_hash, reference FROM payments"
+    )
+    assert len(rows) == 1
+    payment_id, status, amount, currency, gateway, token_hash, reference = rows[0]
+    assert (str(payment_id), status, str(amount), currency, gateway) == (
+        result["paymentId"],
+        "CAPTURED",
+        "12.50",
+        "USD",
+        "fake",
+    )
+    assert token_hash == hashlib.sha256(b"tok_visa").hexdigest()
+    assert reference is not None and reference.startswith("fake_")
+    charges = await _charges(app)
+    assert [(c[1], str(c[2]), c[3]) for c in charges] == [("CAPTURED", "12.50", "USD")]
+    events = await _outbox(app)
+    assert [kind for kind, _ in events] == ["PaymentCaptured"]
+    assert events[0][1]["data"] == {
+        "paymentId": result["paymentId"],
+        "orderId": ORDER_ID,
+        "userId": USER_ID,
+        "amount": "12.50",
+        "currency": "USD",
+        "gateway": "fake",
+        "idempotencyKey": "key-1",
+    }
+
+
+async def test_declined_token_uses_up_the_key(app: PaymentsApp) -> None:
+    result = await app.charge(paymentToken="tok_declined")
+    assert (result["status"], result["reason"]) == ("DECLINED", "Your card was declined.")
+    again = await app.charge(paymentToken="tok_declined")
+    assert again == result
+    assert [c[1] for c in await _charges(app)] == ["DECLINED"]
+    events = await _outbox(app)
+    assert [kind for kind, _ in events] == ["PaymentFailed"]
+    assert events[0][1]["data"]["status"] == "DECLINED"
+    assert events[0][1]["data"]["reason"] == "Your card was declined."
+
+
+async def test_gateway_down_fails_then_the_same_key_is_tried_again(app: PaymentsApp) -> None:
+    failed = await app.charge(paymentToken="tok_error")
+    assert (failed["status"], failed["reason"]) == ("FAILED", UNAVAILABLE)
+    assert await _charges(app) == []
+    retried = await app.charge(paymentToken="tok_visa")
+    assert retried["status"] == "CAPTURED"
+    assert retried["paymentId"] == failed["paymentId"]
+    rows = await app.sql("SELECT status, attempt, reason FROM payments")
+    assert rows == [("CAPTURED", 2, None)]
+    assert [c[1] for c in await _charges(app)] == ["CAPTURED"]
+    kinds = [(kind, body["data"].get("status")) for kind, body in await _outbox(app)]
+    assert kinds == [("PaymentFailed", "FAILED"), ("PaymentCaptured", None)]
+
+
+async def test_same_key_twice_charges_once(app: PaymentsApp) -> None:
+    first = await app.charge()
+    second = await app.charge()
+    assert second == first
+    assert len(await _charges(app)) == 1
+    assert [kind for kind, _ in await _outbox(app)] == ["PaymentCaptured"]
+
+
+async def test_twenty_concurrent_calls_with_one_key_charge_once(app: PaymentsApp) -> None:
+    results = await asyncio.gather(*(app.charge() for _ in range(20)))
+    assert {r["status"] for r in results} == {"CAPTURED"}
+    assert len({r["paymentId"] for r in results}) == 1
+    assert len(await _charges(app)) == 1
+    assert len(await app.sql("SELECT id FROM payments")) == 1
+    assert [kind for kind, _ in await _outbox(app)] == ["PaymentCaptured"]
+
+
+async def test_a_reused_key_with_another_charge_is_refused(app: PaymentsApp) -> None:
+    first = await app.charge()
+    for change in (
+        {"paymentToken": "tok_other"},
+        {"amount": "12.51"},
+        {"currency": "EUR"},
+        {"orderId": "0c9a7d12-4b3e-4f5a-8c6d-7e8f9a0b1c2d"},
+    ):
+        reused = await app.charge(**change)
+        assert reused == {
+            "paymentId": None,
+            "status": None,
+            "reason": None,
+            "tokenReused": True,
+        }, change
+    assert len(await _charges(app)) == 1
+    assert (await app.charge())["paymentId"] == first["paymentId"]
+
+
+async def test_a_lost_answer_is_pending_until_settled(app: PaymentsApp) -> None:
+    app.gateway.response_gate = asyncio.Event()  # the gateway acts but never answers
+    pending = await app.charge()
+    assert pending["status"] == "PENDING"
+    # the gateway holds the amount, but neither its answer nor the lookup's came back
+    assert await app.sql("SELECT status FROM payments") == [("PENDING",)]
+    assert [c[1] for c in await _charges(app)] == ["AUTHORIZED"]
+    assert await _outbox(app) == []
+    app.gateway.response_gate = None  # the gateway answers again
+    settled = await app.settle("key-1")
+    assert settled["status"] == "CAPTURED"
+    assert settled["paymentId"] == pending["paymentId"]
+    assert [c[1] for c in await _charges(app)] == ["CAPTURED"]
+    assert [kind for kind, _ in await _outbox(app)] == ["PaymentCaptured"]
+    assert await app.charge() == settled  # the key now answers the settled payment
+
+
+async def test_settle_an_unknown_key_says_nothing_was_charged(app: PaymentsApp) -> None:
+    result = await app.settle("never-used")
+    assert result == {"paymentId": None, "status": None, "reason": None, "tokenReused": False}
+
+
+async def test_the_outbox_row_commits_with_the_final_status(app: PaymentsApp) -> None:
+    """The status and its event are one transaction: neither is seen without the other."""
+    result = await app.charge()
+
+    async def both() -> list[Any]:
+        return await app.sql(
+            "SELECT p.status, o.type FROM payments p JOIN event_outbox o "
+            "ON o.body->'data'->>'paymentId' = p.id::text"
+        )
+
+    assert await eventually(both) == [("CAPTURED", "PaymentCaptured")]
+    assert result["status"] == "CAPTURED"
+
+
+async def test_charge_order_is_for_services_only(app: PaymentsApp) -> None:
+    body = await app.post(CHARGE, {"input": charge_input()}, customer_token(USER_ID))
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert await app.sql("SELECT id FROM payments") == []
+
+
+async def test_bad_input_is_a_coded_error_naming_the_field(app: PaymentsApp) -> None:
+    for change, field in (
+        ({"amount": "-1"}, ["input", "amount"]),
+        ({"amount": "1.001"}, ["input", "amount"]),
+        ({"amount": "lots"}, ["input", "amount"]),
+        ({"currency": "XYZ"}, ["input", "currency"]),
+        ({"orderId": "nope"}, ["input", "orderId"]),
+        ({"idempotencyKey": " "}, ["input", "idempotencyKey"]),
+        ({"paymentToken": ""}, ["input", "paymentToken"]),
+    ):
+        body = await app.post(CHARGE, {"input": charge_input(**change)}, service_token())
+        error = body["errors"][0]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", change
+        assert error["extensions"]["field"] == field, change
+    assert await app.sql("SELECT id FROM payments") == []
