@@ -1,4 +1,5 @@
-"""The orders subgraph as a Quart app; it also expires unpaid orders and settles stale payments."""
+"""The orders subgraph as a Quart app; it also expires unpaid orders, settles stale
+payments, publishes its events and reacts to payments' and inventory's (reactions.py)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,18 @@ from quart import Quart
 from subgraphs.common.app import PeriodicJob, SubgraphSpec, create_subgraph_app
 from subgraphs.common.auth import TokenCodec
 from subgraphs.common.database import Database
+from subgraphs.common.events import EventsSpec
 from subgraphs.common.migrations import migrations_of
 
 from . import lifecycle, paying
-from .clients import CatalogClient, GraphQLClient, InventoryClient, PromotionsClient
-from .payments import FakePaymentProvider, PaymentProvider
+from .clients import (
+    CatalogClient,
+    GraphQLClient,
+    InventoryClient,
+    PaymentsClient,
+    PromotionsClient,
+)
+from .reactions import CONSUMERS
 from .schema import schema
 from .services import OrdersServices
 from .settings import OrdersSettings
@@ -28,7 +36,6 @@ def create_app(
     database_url: str,
     *,
     codec: TokenCodec | None = None,
-    payments: PaymentProvider | None = None,
     **settings: Any,
 ) -> Quart:
     """The orders app on `database_url`; `settings` override OrdersSettings fields, and
@@ -39,12 +46,15 @@ def create_app(
         GraphQLClient(url, codec, config.upstream_timeout, NAME)
         for url in (config.inventory_url, config.products_url, config.promotions_url)
     ]
-    inventory, products, promotions = clients
+    # a charge waits for payments and its gateway: payment_timeout, not upstream_timeout
+    payments = GraphQLClient(config.payments_url, codec, config.payment_timeout, NAME)
+    clients.append(payments)
+    inventory, products, promotions, _ = clients
     services = OrdersServices(
         inventory=InventoryClient(inventory),
         catalog=CatalogClient(products),
         promotions=PromotionsClient(promotions),
-        payments=payments or FakePaymentProvider(),
+        payments=PaymentsClient(payments),
         reservation_ttl=config.reservation_ttl,
         payment_timeout=config.payment_timeout,
         payment_claim_ttl=config.payment_claim_ttl,
@@ -60,6 +70,7 @@ def create_app(
         services=services,
         jobs=[PeriodicJob("expire-orders", config.sweep_interval, _sweep(db, services))],
         on_stop=[client.close for client in clients],
+        events=EventsSpec(consumers=CONSUMERS),
     )
     return create_subgraph_app(spec, db)
 

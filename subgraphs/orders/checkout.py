@@ -1,6 +1,7 @@
 """Checkout: cart -> reserved stock -> order, all or nothing.
 
-The user's cart row is locked for the whole checkout, so one user's checkouts
+The new order's OrderPlaced event is written in the same transaction as the
+order. The user's cart row is locked for the whole checkout, so one user's checkouts
 run one at a time and a repeated idempotency key sees the first order. Stock
 is reserved in inventory over HTTP under the new order's id; if anything
 after that fails (the call itself, a timeout, our own commit), the
@@ -33,6 +34,7 @@ from .models import (
     OrderPromotionRow,
     OrderRow,
 )
+from .order_events import publish_order_placed
 from .price_changes import NOTHING_EXPECTED, Expected, price_changes
 from .pricing import (
     CartTooLarge,
@@ -256,24 +258,26 @@ async def _write_order(
     priced: PricedCart,
 ) -> None:
     """Add the order with its figures frozen as priced, its lines and promotions; empty
-    the cart."""
-    session.add(
-        OrderRow(
-            id=order_id,
-            user_id=request.user_id,
-            status=PENDING_PAYMENT,
-            currency_code=priced.currency,
-            subtotal=priced.subtotal,
-            discount_total=priced.discount_total,
-            total=priced.total,
-            idempotency_key=request.key,
-            checkout_fingerprint=request.fingerprint,
-            expires_at=func.now() + services.reservation_ttl,
-        )
+    the cart; publish OrderPlaced."""
+    order = OrderRow(
+        id=order_id,
+        user_id=request.user_id,
+        status=PENDING_PAYMENT,
+        currency_code=priced.currency,
+        subtotal=priced.subtotal,
+        discount_total=priced.discount_total,
+        total=priced.total,
+        idempotency_key=request.key,
+        checkout_fingerprint=request.fingerprint,
+        expires_at=func.now() + services.reservation_ttl,
     )
+    session.add(order)
     await session.flush()  # the order row first: lines and promotions reference it
-    session.add_all(_order_details(order_id, priced))
+    details = _order_details(order_id, priced)
+    session.add_all(details)
     await session.execute(delete(CartLineRow).where(CartLineRow.user_id == request.user_id))
+    lines = [row for row in details if isinstance(row, OrderLineRow)]
+    await publish_order_placed(session, order, lines)
 
 
 def _order_details(

@@ -176,31 +176,11 @@ class ReservationOutcome:
     def ok(self) -> bool:
         return not self.errors
 
-    @property
-    def committed(self) -> bool:
-        """The units are sold to the order."""
-        return self.status == "COMMITTED"
-
-    @property
-    def held(self) -> bool:
-        """The units are still reserved for the order, not sold."""
-        return self.status == "ACTIVE"
-
 
 _RESERVATION_FIELDS = "reservation { id status } userErrors { code field message }"
 _RESERVE = f"""
 mutation Reserve($input: ReserveStockInput!) {{
   reserveStock(input: $input) {{ {_RESERVATION_FIELDS} }}
-}}
-"""
-_COMMIT = f"""
-mutation Commit($input: CommitReservationInput!) {{
-  commitReservation(input: $input) {{ {_RESERVATION_FIELDS} }}
-}}
-"""
-_ABANDON_COMMIT = f"""
-mutation AbandonCommit($input: AbandonCommitInput!) {{
-  abandonCommit(input: $input) {{ {_RESERVATION_FIELDS} }}
 }}
 """
 _RELEASE = f"""
@@ -218,7 +198,7 @@ query Available($representations: [_Any!]!) {
 
 
 class InventoryClient:
-    """Stock levels, and reserve/commit/release on the inventory subgraph, as `orders`."""
+    """Stock levels, and reserve/release on the inventory subgraph, as `orders`."""
 
     def __init__(self, client: GraphQLClient) -> None:
         self.client = client
@@ -255,29 +235,81 @@ class InventoryClient:
         }
         return await self._call(_RESERVE, "reserveStock", payload)
 
-    async def commit(self, reservation_id: uuid.UUID, attempt_id: uuid.UUID) -> ReservationOutcome:
-        """Sell the reserved units; `attempt_id` lets `abandon_commit` fence this call."""
-        return await self._call(
-            _COMMIT,
-            "commitReservation",
-            {"reservationId": str(reservation_id), "attemptId": str(attempt_id)},
-        )
-
-    async def abandon_commit(
-        self, reservation_id: uuid.UUID, attempt_id: uuid.UUID
-    ) -> ReservationOutcome:
-        """After giving up on commit(attempt_id): make sure it never lands later.
-
-        The outcome's status is COMMITTED if it had already landed; ACTIVE if
-        it had not (the units are still held for the order).
-        """
-        return await self._call(
-            _ABANDON_COMMIT,
-            "abandonCommit",
-            {"reservationId": str(reservation_id), "attemptId": str(attempt_id)},
-        )
-
     async def release(self, reservation_id: uuid.UUID) -> ReservationOutcome:
         return await self._call(
             _RELEASE, "releaseReservation", {"reservationId": str(reservation_id)}
         )
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    """payments' answer to chargeOrder or settlePayment (see PaymentsClient)."""
+
+    payment_id: str | None
+    status: str | None  # CAPTURED, DECLINED, FAILED, PENDING, ...; None: nothing under the key
+    reason: str | None
+    token_reused: bool
+
+
+_CHARGE_FIELDS = "paymentId status reason tokenReused"
+_CHARGE = f"""
+mutation Charge($input: ChargeOrderInput!) {{ chargeOrder(input: $input) {{ {_CHARGE_FIELDS} }} }}
+"""
+_SETTLE = f"""
+mutation Settle($key: String!) {{ settlePayment(idempotencyKey: $key) {{ {_CHARGE_FIELDS} }} }}
+"""
+
+
+@dataclass(frozen=True)
+class ChargeRequest:
+    """One order's charge, once per `idempotency_key` at payments."""
+
+    order_id: uuid.UUID
+    user_id: uuid.UUID
+    amount: Decimal
+    currency: str
+    idempotency_key: str
+    payment_token: str
+
+
+def _charge_result(result: dict[str, Any]) -> ChargeResult:
+    return ChargeResult(
+        payment_id=result["paymentId"],
+        status=result["status"],
+        reason=result["reason"],
+        token_reused=bool(result["tokenReused"]),
+    )
+
+
+class PaymentsClient:
+    """Charges orders and settles unanswered charges on the payments subgraph, as `orders`."""
+
+    def __init__(self, client: GraphQLClient) -> None:
+        self.client = client
+
+    async def charge(self, request: ChargeRequest) -> ChargeResult:
+        """chargeOrder: authorize and capture once per key (a repeated key charges nothing)."""
+        payload = {
+            "orderId": str(request.order_id),
+            "userId": str(request.user_id),
+            "amount": f"{request.amount:.2f}",
+            "currency": request.currency,
+            "idempotencyKey": request.idempotency_key,
+            "paymentToken": request.payment_token,
+        }
+        data = await self._execute(_CHARGE, {"input": payload})
+        return _charge_result(data["chargeOrder"])
+
+    async def settle(self, idempotency_key: str) -> ChargeResult:
+        """settlePayment: the final state of the charge under the key, asking the gateway if
+        payments does not know it yet (status None: nothing was charged under the key)."""
+        data = await self._execute(_SETTLE, {"key": idempotency_key})
+        return _charge_result(data["settlePayment"])
+
+    async def _execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return await self.client.execute(query, variables)
+        except UpstreamGraphQLError as exc:
+            if refused(exc):
+                raise UpstreamRefused(f"payments refused the call: {exc}") from exc
+            raise

@@ -1,7 +1,9 @@
 """An order after checkout: PENDING_PAYMENT -> PAID -> FULFILLED, or CANCELLED.
 
 Paying is in paying.py; while a payment is in flight the order carries a
-payment claim, which cancelling waits for and expiry leaves alone.
+payment claim, which cancelling waits for and expiry leaves alone. Every
+cancel publishes OrderCancelled in its transaction (payments refunds a paid
+order on it) and releases the order's stock in inventory right after.
 """
 
 from __future__ import annotations
@@ -20,16 +22,8 @@ from subgraphs.common.errors import Forbidden
 from subgraphs.common.types import UserError, UserErrorCode, echo, user_error
 
 from .checkout import release_quietly
-from .models import (
-    CANCELLED,
-    CAPTURED,
-    FULFILLED,
-    PAID,
-    PENDING_PAYMENT,
-    REFUNDED,
-    OrderRow,
-    PaymentRow,
-)
+from .models import CANCELLED, FULFILLED, PAID, PENDING_PAYMENT, OrderRow
+from .order_events import publish_order_cancelled
 from .services import OrdersServices
 
 logger = logging.getLogger("shopgraph.orders.lifecycle")
@@ -92,7 +86,8 @@ async def _lock_order(session: AsyncSession, viewer: Viewer, order: str) -> Orde
     return row
 
 
-def _cancel(row: OrderRow, reason: str) -> None:
+def mark_cancelled(row: OrderRow, reason: str) -> None:
+    """Set the locked order `row` CANCELLED for `reason` (the caller publishes the event)."""
     row.status = CANCELLED
     row.cancel_reason = reason
     row.cancelled_at = func.now()
@@ -100,14 +95,15 @@ def _cancel(row: OrderRow, reason: str) -> None:
 
 
 async def cancel(db: Database, services: OrdersServices, viewer: Viewer, order: str) -> OrderResult:
-    """Customers cancel unpaid orders; admins also paid ones (refunded, restocked).
+    """Customers cancel unpaid orders; admins also paid ones (payments refunds them on
+    OrderCancelled; releasing the reservation restocks the units).
 
     An order with a payment in flight is cancelled once that payment settles
     (by then it may be PAID, which a customer can no longer cancel).
     """
     claim_wait = ClaimWait(services.claim_wait)
     while True:
-        result = await _cancel_unclaimed(db, services, viewer, order)
+        result = await _cancel_unclaimed(db, viewer, order)
         if result is not None:
             break
         if not await claim_wait.wait():
@@ -127,9 +123,7 @@ async def cancel(db: Database, services: OrdersServices, viewer: Viewer, order: 
     return result
 
 
-async def _cancel_unclaimed(
-    db: Database, services: OrdersServices, viewer: Viewer, order: str
-) -> OrderResult | None:
+async def _cancel_unclaimed(db: Database, viewer: Viewer, order: str) -> OrderResult | None:
     """None while a payment is in flight."""
     async with db.session() as session, session.begin():
         row = await _lock_order(session, viewer, order)
@@ -150,18 +144,11 @@ async def _cancel_unclaimed(
                     ),
                 ),
             )
-        if row.status == PAID:
-            captured = (
-                await session.scalars(
-                    select(PaymentRow).where(
-                        PaymentRow.order_id == row.id, PaymentRow.status == CAPTURED
-                    )
-                )
-            ).all()
-            for payment in captured:
-                await services.payments.refund(payment.provider_reference or "")
-                payment.status = REFUNDED
-        _cancel(row, "ADMIN" if viewer.is_admin else "CUSTOMER")
+        reason = "ADMIN" if viewer.is_admin else "CUSTOMER"
+        await publish_order_cancelled(
+            session, row.id, row.user_id, reason, was_paid=row.status == PAID
+        )
+        mark_cancelled(row, reason)
     return OrderResult(row.id)
 
 
@@ -192,34 +179,42 @@ async def expire_orders(db: Database, services: OrdersServices) -> int:
     """Cancel unpaid orders past their expiry and release their stock; returns how many."""
     total = 0
     while True:
-        async with db.session() as session, session.begin():
-            expired = (
-                await session.scalars(
-                    update(OrderRow)
-                    .where(
-                        OrderRow.id.in_(
-                            select(OrderRow.id)
-                            .where(
-                                OrderRow.status == PENDING_PAYMENT,
-                                OrderRow.expires_at <= func.now(),
-                                # a payment in flight settles first (paying.py)
-                                OrderRow.payment_claim.is_(None),
-                            )
-                            .limit(EXPIRE_BATCH)
-                            .with_for_update(skip_locked=True)
-                        )
-                    )
-                    .values(
-                        status=CANCELLED,
-                        cancel_reason=EXPIRED,
-                        cancelled_at=func.now(),
-                        updated_at=func.now(),
-                    )
-                    .returning(OrderRow.id)
-                )
-            ).all()
+        expired = await _expire_batch(db)
         for order_id in expired:
             await release_quietly(services, order_id)
         total += len(expired)
         if len(expired) < EXPIRE_BATCH:
             return total
+
+
+async def _expire_batch(db: Database) -> list[uuid.UUID]:
+    """Cancel up to EXPIRE_BATCH overdue unclaimed orders, with their OrderCancelled."""
+    async with db.session() as session, session.begin():
+        expired = (
+            await session.execute(
+                update(OrderRow)
+                .where(
+                    OrderRow.id.in_(
+                        select(OrderRow.id)
+                        .where(
+                            OrderRow.status == PENDING_PAYMENT,
+                            OrderRow.expires_at <= func.now(),
+                            # a payment in flight settles first (paying.py)
+                            OrderRow.payment_claim.is_(None),
+                        )
+                        .limit(EXPIRE_BATCH)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                .values(
+                    status=CANCELLED,
+                    cancel_reason=EXPIRED,
+                    cancelled_at=func.now(),
+                    updated_at=func.now(),
+                )
+                .returning(OrderRow.id, OrderRow.user_id)
+            )
+        ).all()
+        for order_id, user_id in expired:
+            await publish_order_cancelled(session, order_id, user_id, EXPIRED, was_paid=False)
+    return [order_id for order_id, _ in expired]

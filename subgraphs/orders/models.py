@@ -17,6 +17,9 @@ CANCELLED = "CANCELLED"
 CAPTURED = "CAPTURED"
 DECLINED = "DECLINED"
 REFUNDED = "REFUNDED"
+FAILED = "FAILED"  # payments' answer only: nothing was charged, no row is written
+
+OUT_OF_STOCK = "OUT_OF_STOCK"  # a cancel reason: inventory could not commit a paid order's stock
 
 
 class Base(DeclarativeBase):
@@ -62,7 +65,7 @@ class OrderRow(Base):
     fulfilled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancel_reason: Mapped[str | None] = mapped_column(String(20))
-    # Set while a `pay` is talking to the provider and inventory (see paying.py).
+    # Set while a `pay` is waiting for payments' answer (see paying.py).
     payment_claim: Mapped[uuid.UUID | None]
     payment_claim_key: Mapped[str | None] = mapped_column(String(200))
     payment_claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

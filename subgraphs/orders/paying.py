@@ -8,32 +8,34 @@
    caller wins. The others poll (holding no connection between polls) until
    the claim is gone, then answer as if they had run after the winner: the
    same key replays the recorded result, another key sees the new state.
-2. Charge the provider, then commit the stock in inventory, with no
-   transaction and no pooled connection held, each call under a timeout.
-   The commit carries the claim token as its attempt id. If its answer does
-   not come, inventory is told to abandon that attempt: from then on it can
-   no longer land, and the answer says whether it already had (the sale
-   stands) or not (the charge is refunded, the units stay held for the still
-   payable order). A refund without that fence would let a late commit sell
-   the units of an order that stays unpaid.
+2. Ask payments to charge the order (chargeOrder), with no transaction and no
+   pooled connection held, under a timeout. Payments charges at most once per
+   idempotency key, so asking again (a retry, the sweep) never charges twice.
 3. Record the outcome in one short transaction, only if our claim token is
-   still on the order; that clears the claim.
+   still on the order; that clears the claim. CAPTURED makes the order PAID
+   and publishes OrderPaid in that transaction: inventory commits the stock
+   when it gets it, and if it cannot, its StockCommitFailed cancels the order
+   and payments refunds it (reactions.py). `pay` never waits for inventory.
+   DECLINED is recorded (it uses up the key); FAILED means nothing was charged
+   and nothing is recorded, so the key stays free.
 
 The order's status stays PENDING_PAYMENT while claimed, so the API does not
 change; the expiry sweep skips claimed orders and cancelling waits for them.
 
-When the outcome cannot be established (the provider lookup, a refund or
-the abandon call fails or times out, the process dies mid-payment) the claim
-stays, and
-`recover_stale_claims` settles it once it is older than `payment_claim_ttl`.
+When the outcome is unknown (payments answers PENDING, cannot be reached or
+does not answer in time, the process dies mid-payment) the claim stays. It is
+settled by payments' PaymentCaptured or PaymentFailed event (reactions.py) or,
+once older than `payment_claim_ttl`, by `recover_stale_claims`, which asks
+payments' settlePayment (payments asks its gateway).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
@@ -44,24 +46,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common.auth import Viewer
 from subgraphs.common.database import Database
 from subgraphs.common.errors import Forbidden
-from subgraphs.common.idempotency import clean_idempotency_key
+from subgraphs.common.idempotency import MAX_KEY_LENGTH, clean_idempotency_key
 from subgraphs.common.types import UserError, UserErrorCode, user_error
 
 from .checkout import release_quietly
-from .clients import UpstreamError
+from .clients import ChargeRequest, ChargeResult, UpstreamError, UpstreamRefused
 from .lifecycle import EXPIRED, ClaimWait, OrderResult, order_not_found
 from .models import (
     CANCELLED,
     CAPTURED,
     DECLINED,
+    FAILED,
     PAID,
     PENDING_PAYMENT,
     REFUNDED,
     OrderRow,
     PaymentRow,
 )
+from .order_events import publish_order_cancelled, publish_order_paid
 from .payment_keys import lock_owner_keys, other_token, token_hash, used_for_another_order
-from .payments import Charge, PaymentProviderError
 from .services import OrdersServices
 
 logger = logging.getLogger("shopgraph.orders.paying")
@@ -70,6 +73,7 @@ RECOVER_BATCH = 20
 PAYMENTS_UNAVAILABLE = (
     "Payments are unavailable; nothing was charged, retry with the same idempotencyKey"
 )
+UNCONFIRMED = "The payment could not be confirmed yet; retry with the same key for its result"
 
 T = TypeVar("T")
 
@@ -79,33 +83,53 @@ _settling: set[asyncio.Task[OrderResult]] = set()
 
 @dataclass(frozen=True)
 class Claim:
+    """A payment claim on an order: who may charge it, under which key, for how much."""
+
     order_id: uuid.UUID
-    token: uuid.UUID
+    token: uuid.UUID | None  # None: an event settles an order nobody has claimed
     key: str
     amount: Decimal
     currency: str
+    user_id: uuid.UUID
     token_hash: str | None = None  # of the payment token (None: a claim made before 0003)
 
     @property
-    def provider_key(self) -> str:
-        return f"{self.order_id}:{self.key}"
+    def payments_key(self) -> str:
+        """The idempotency key payments charges under.
+
+        A pay key is the customer's and scoped to the order; payments' keys are global,
+        hence the order id. The token's hash is in it because a key whose charge failed
+        (nothing charged) may be retried with another token, which is a new charge.
+        """
+        return payments_key(self.order_id, self.token_hash, self.key)
+
+
+def payments_key(order_id: uuid.UUID, hashed_token: str | None, key: str) -> str:
+    """`<order id>:<first 16 hex digits of the token's SHA-256>:<pay key>`; a pay key too
+    long for payments' 200 characters is replaced by its SHA-256."""
+    prefix = f"{order_id}:{(hashed_token or '')[:16]}:"
+    if len(prefix) + len(key) > MAX_KEY_LENGTH:
+        key = hashlib.sha256(key.encode()).hexdigest()
+    return prefix + key
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a settled payment writes: a payments row (unless nothing was charged) and the order."""
+    """What a settled payment writes: a payments row (unless nothing was charged) and the
+    order (PAID for a captured payment)."""
 
     payment_status: str | None
-    reference: str | None = None
-    paid: bool = False
-    expired: bool = False  # inventory no longer holds the stock: the order is cancelled
+    reference: str | None = None  # payments' id of the payment
+    token_reused: bool = False
+
+    @property
+    def paid(self) -> bool:
+        return self.payment_status == CAPTURED
 
     @property
     def errors(self) -> tuple[UserError, ...]:
-        if self.paid:
-            return ()
-        if self.expired:
-            return (_expired(),)
+        if self.token_reused:
+            return (other_token(),)
         if self.payment_status is None:
             # Nothing was charged or recorded: the key is still free for this order.
             return (user_error(UserErrorCode.SERVICE_UNAVAILABLE, PAYMENTS_UNAVAILABLE),)
@@ -125,9 +149,6 @@ class Answer:
 
     result: OrderResult
     release_stock: bool = False
-
-
-OnInventoryError = Callable[[OrdersServices, Claim, Charge], Awaitable[Outcome]]
 
 
 def _expired() -> UserError:
@@ -248,23 +269,28 @@ async def _take_claim(
                 payment_claim_token_hash=hashed_token,
                 updated_at=func.now(),
             )
-            .returning(OrderRow.total, OrderRow.currency_code, OrderRow.expires_at <= func.now())
+            .returning(
+                OrderRow.total,
+                OrderRow.currency_code,
+                OrderRow.user_id,
+                OrderRow.expires_at <= func.now(),
+            )
         )
     ).one_or_none()
     if claimed is None:
         return None  # someone else changed it first: look again
-    total, currency, expired = claimed
+    total, currency, user_id, expired = claimed
     # Our UPDATE waited for any settling transaction, so its payments row is visible now.
     replay = await _replay(session, order_id, key, hashed_token)
     if replay is not None:
         raise _Undo(replay)
     if expired:
-        await _cancel_expired(session, order_id)
+        await _cancel_expired(session, order_id, user_id)
         return Answer(OrderResult(order_id, (_expired(),)), release_stock=True)
-    return Claim(order_id, token, key, total, currency, hashed_token)
+    return Claim(order_id, token, key, total, currency, user_id, hashed_token)
 
 
-async def _cancel_expired(session: AsyncSession, order_id: uuid.UUID) -> None:
+async def _cancel_expired(session: AsyncSession, order_id: uuid.UUID, user_id: uuid.UUID) -> None:
     """Cancel an order found past its expiry, clearing the claim just put on it."""
     await session.execute(
         update(OrderRow)
@@ -279,6 +305,7 @@ async def _cancel_expired(session: AsyncSession, order_id: uuid.UUID) -> None:
             payment_claim_token_hash=None,
         )
     )
+    await publish_order_cancelled(session, order_id, user_id, EXPIRED, was_paid=False)
 
 
 async def _replay(
@@ -312,141 +339,63 @@ async def _settle(
     db: Database, services: OrdersServices, claim: Claim, payment_token: str
 ) -> OrderResult:
     """Steps 2 and 3 for the caller that holds the claim."""
+    request = ChargeRequest(
+        claim.order_id,
+        claim.user_id,
+        claim.amount,
+        claim.currency,
+        claim.payments_key,
+        payment_token,
+    )
     try:
-        outcome = await _charge_and_commit(services, claim, payment_token)
-    except Unsettled:
-        logger.exception("payment for order %s is unsettled; left to the sweep", claim.order_id)
+        outcome = await _ask(services, services.payments.charge(request))
+    except Unsettled as unsettled:
+        logger.warning("payment for order %s is unsettled: %s", claim.order_id, unsettled)
         return OrderResult(
-            claim.order_id,
-            (
-                user_error(
-                    UserErrorCode.SERVICE_UNAVAILABLE,
-                    "The payment could not be confirmed yet; "
-                    "retry with the same key for its result",
-                ),
-            ),
+            claim.order_id, (user_error(UserErrorCode.SERVICE_UNAVAILABLE, UNCONFIRMED),)
         )
+    except UpstreamRefused:
+        # payments refused the request itself (our bug): nothing was charged.
+        await record(db, claim, NOTHING_CHARGED)
+        raise
     if not await record(db, claim, outcome):
-        logger.error("payment claim on order %s was taken over; replaying", claim.order_id)
+        # An event or the sweep settled the payment first: answer what they recorded.
         async with db.session() as session:
             replay = await _replay(session, claim.order_id, claim.key, claim.token_hash)
         return replay.result if replay else OrderResult(claim.order_id, NOTHING_CHARGED.errors)
-    if outcome.expired:
-        await release_quietly(services, claim.order_id)
     return OrderResult(claim.order_id, outcome.errors)
 
 
-async def _within(seconds: float, call: Awaitable[T]) -> T:
-    async with asyncio.timeout(seconds):
-        return await call
-
-
-async def _charge_and_commit(services: OrdersServices, claim: Claim, token: str) -> Outcome:
+async def _ask(services: OrdersServices, call: Awaitable[ChargeResult]) -> Outcome:
+    """payments' answer as an Outcome; Unsettled while the charge's fate is unknown."""
     try:
-        charge = await _within(
-            services.payment_timeout,
-            services.payments.charge(
-                amount=claim.amount,
-                currency=claim.currency,
-                token=token,
-                idempotency_key=claim.provider_key,
-            ),
-        )
-    except PaymentProviderError as exc:
-        # The provider's refusal is a business outcome (the customer may retry), not our bug.
-        logger.warning("payment provider failed for order %s: %s", claim.order_id, exc)
+        async with asyncio.timeout(services.payment_timeout):
+            result = await call
+    except (UpstreamError, TimeoutError) as exc:
+        raise Unsettled(f"payments did not answer: {exc or type(exc).__name__}") from exc
+    return outcome_of(result)
+
+
+def outcome_of(result: ChargeResult) -> Outcome:
+    """What to record for payments' answer; Unsettled for PENDING (or AUTHORIZED)."""
+    if result.token_reused:
+        return Outcome(None, token_reused=True)
+    if result.status is None or result.status == FAILED:
         return NOTHING_CHARGED
-    except TimeoutError:
-        # The charge may have gone through after all: find it and give the money back,
-        # since the caller is told the payment failed.
-        logger.warning("payment provider timed out for order %s", claim.order_id)
-        found = await _find_charge(services, claim)
-        if found is None:
-            return NOTHING_CHARGED
-        return await _undo(services, found)
-    return await _complete(services, claim, charge, on_inventory_error=_abandon_commit)
-
-
-async def _find_charge(services: OrdersServices, claim: Claim) -> Charge | None:
-    try:
-        return await _within(
-            services.payment_timeout, services.payments.find_charge(claim.provider_key)
-        )
-    except (PaymentProviderError, TimeoutError) as exc:
-        raise Unsettled(f"cannot look up the charge for order {claim.order_id}") from exc
-
-
-async def _refund(services: OrdersServices, charge: Charge) -> None:
-    try:
-        await _within(services.payment_timeout, services.payments.refund(charge.reference))
-    except (PaymentProviderError, TimeoutError) as exc:
-        raise Unsettled(f"cannot refund {charge.reference}") from exc
-
-
-async def _undo(services: OrdersServices, charge: Charge) -> Outcome:
-    """Give an approved charge back; the order stays payable."""
-    if not charge.approved:
-        return Outcome(DECLINED, charge.reference)
-    if not charge.refunded:
-        await _refund(services, charge)
-    return Outcome(REFUNDED, charge.reference)
-
-
-async def _keep_claim(services: OrdersServices, claim: Claim, charge: Charge) -> Outcome:
-    raise Unsettled(f"inventory unreachable while settling {charge.reference}")
-
-
-async def _abandon_commit(services: OrdersServices, claim: Claim, charge: Charge) -> Outcome:
-    """The commit's answer never came: fence it off in inventory, then settle by what it did."""
-    try:
-        fenced = await _within(
-            services.inventory_timeout,
-            services.inventory.abandon_commit(claim.order_id, claim.token),
-        )
-    except (UpstreamError, TimeoutError) as exc:
-        # The commit may still land: keep the claim, the sweep completes the order.
-        raise Unsettled(f"cannot abandon the stock commit of order {claim.order_id}") from exc
-    if fenced.committed:  # it landed before the fence: the customer has paid and the units are sold
-        return Outcome(CAPTURED, charge.reference, paid=True)
-    if fenced.held:  # it never will land: the order stays payable with its units held
-        return await _undo(services, charge)
-    return await _refund_expired(services, charge)
-
-
-async def _refund_expired(services: OrdersServices, charge: Charge) -> Outcome:
-    """Inventory no longer holds the order's stock: give the money back, the order is cancelled."""
-    await _refund(services, charge)
-    return Outcome(REFUNDED, charge.reference, expired=True)
-
-
-async def _complete(
-    services: OrdersServices,
-    claim: Claim,
-    charge: Charge,
-    *,
-    on_inventory_error: OnInventoryError,
-) -> Outcome:
-    """Turn a charge into PAID by committing the stock, or refund it if that fails."""
-    if not charge.approved:
-        return Outcome(DECLINED, charge.reference)
-    if charge.refunded:
-        return Outcome(REFUNDED, charge.reference)
-    try:
-        committed = await _within(
-            services.inventory_timeout, services.inventory.commit(claim.order_id, claim.token)
-        )
-    except (UpstreamError, TimeoutError) as exc:
-        logger.warning(
-            "committing stock for order %s failed: %s", claim.order_id, exc or type(exc).__name__
-        )
-        return await on_inventory_error(services, claim, charge)
-    if not committed.ok:  # inventory says the reservation is gone: the order cannot be paid
-        return await _refund_expired(services, charge)
-    return Outcome(CAPTURED, charge.reference, paid=True)
+    if result.status in (CAPTURED, DECLINED, REFUNDED):
+        return Outcome(result.status, result.payment_id)
+    raise Unsettled(f"payment {result.payment_id} is {result.status}")
 
 
 async def record(db: Database, claim: Claim, outcome: Outcome) -> bool:
     """Step 3: write `outcome` and clear the claim; False if the claim is no longer ours."""
+    async with db.session() as session, session.begin():
+        return await record_in(session, claim, outcome)
+
+
+async def record_in(session: AsyncSession, claim: Claim, outcome: Outcome) -> bool:
+    """`record` in the caller's transaction (the event handlers' too): the order (PAID and
+    OrderPaid for a captured payment) and orders' own row of the attempt, for replays."""
     values: dict[str, object] = {
         "payment_claim": None,
         "payment_claim_key": None,
@@ -456,30 +405,33 @@ async def record(db: Database, claim: Claim, outcome: Outcome) -> bool:
     }
     if outcome.paid:
         values.update(status=PAID, paid_at=func.now())
-    elif outcome.expired:
-        values.update(status=CANCELLED, cancel_reason=EXPIRED, cancelled_at=func.now())
-    async with db.session() as session, session.begin():
-        ours = await session.scalar(
-            update(OrderRow)
-            .where(OrderRow.id == claim.order_id, OrderRow.payment_claim == claim.token)
-            .values(**values)
-            .returning(OrderRow.id)
+    ours = await session.scalar(
+        update(OrderRow)
+        .where(
+            OrderRow.id == claim.order_id,
+            OrderRow.status == PENDING_PAYMENT,
+            OrderRow.payment_claim.is_not_distinct_from(claim.token),
         )
-        if ours is None:
-            return False
-        if outcome.payment_status is not None:
-            session.add(
-                PaymentRow(
-                    id=uuid.uuid4(),
-                    order_id=claim.order_id,
-                    idempotency_key=claim.key,
-                    amount=claim.amount,
-                    currency_code=claim.currency,
-                    status=outcome.payment_status,
-                    provider_reference=outcome.reference,
-                    token_hash=claim.token_hash,
-                )
+        .values(**values)
+        .returning(OrderRow.id)
+    )
+    if ours is None:
+        return False
+    if outcome.payment_status is not None:
+        session.add(
+            PaymentRow(
+                id=uuid.uuid4(),
+                order_id=claim.order_id,
+                idempotency_key=claim.key,
+                amount=claim.amount,
+                currency_code=claim.currency,
+                status=outcome.payment_status,
+                provider_reference=outcome.reference,
+                token_hash=claim.token_hash,
             )
+        )
+    if outcome.paid:
+        await publish_order_paid(session, claim.order_id, outcome.reference or "")
     return True
 
 
@@ -487,24 +439,18 @@ async def recover_stale_claims(db: Database, services: OrdersServices) -> int:
     """Settle payment claims older than `payment_claim_ttl`; returns how many were settled.
 
     A stale claim means the `pay` that made it died or could not establish the
-    outcome. Its charge is looked up at the provider by the claim's idempotency
-    key (charges are idempotent per key, so this is the charge it made, if any):
+    outcome, and no event from payments has settled it either. Payments is asked
+    (settlePayment, by the claim's key: payments charges once per key, so this is
+    the charge the claim made, if any; payments asks its gateway about one it
+    never heard back on):
 
-    - no charge, or a declined or refunded one: recorded as such; the order is
-      payable again (and expires as usual);
-    - an approved charge: the stock is committed (idempotent in inventory) and
-      the order becomes PAID, which is what the customer asked for and paid;
-      if inventory no longer holds the stock, the charge is refunded and the
-      order cancelled as EXPIRED, as a live `pay` does.
+    - captured: the order becomes PAID and OrderPaid goes out, as in a live `pay`;
+    - declined or refunded: recorded as such; the order stays payable;
+    - nothing charged under the key: the claim is dropped; the order is payable
+      again (and expires as usual).
 
-    Completing instead of always refunding is the safer choice: a refund-only
-    rule would cancel paid-for orders whose stock had already been committed.
-    Anything that cannot be established now (provider or inventory unreachable)
-    keeps the claim, re-stamped, for a later sweep; inventory's reservation
-    expiry guarantees such an order eventually settles one way or the other.
-    A live `pay` whose stock commit and the abandoning of it both went
-    unanswered ends here too: its commit may have landed, so completing
-    (rather than refunding) is the only outcome that is right either way.
+    Anything that cannot be established now (payments unreachable, the charge
+    still pending) keeps the claim, re-stamped, for a later sweep.
     """
     settled = 0
     for claim in await _take_over_stale_claims(db, services):
@@ -538,6 +484,7 @@ async def _take_over_stale_claims(db: Database, services: OrdersServices) -> lis
                     OrderRow.payment_claim_key,
                     OrderRow.total,
                     OrderRow.currency_code,
+                    OrderRow.user_id,
                     OrderRow.payment_claim_token_hash,
                 )
             )
@@ -546,20 +493,11 @@ async def _take_over_stale_claims(db: Database, services: OrdersServices) -> lis
 
 
 async def _settle_stale(db: Database, services: OrdersServices, taken: Claim) -> bool:
-    """Complete or record one taken-over claim by what the provider charged; False if
-    its outcome still cannot be established (or the claim was taken from us again)."""
+    """Record one taken-over claim by what payments charged under its key; False if that
+    still cannot be established (or the claim was taken from us again)."""
     try:
-        found = await _find_charge(services, taken)
-        outcome = (
-            NOTHING_CHARGED
-            if found is None
-            else await _complete(services, taken, found, on_inventory_error=_keep_claim)
-        )
-    except Unsettled:
-        logger.exception("stale payment claim on order %s is still unsettled", taken.order_id)
+        outcome = await _ask(services, services.payments.settle(taken.payments_key))
+    except (Unsettled, UpstreamRefused) as exc:
+        logger.warning("stale claim on order %s is still unsettled: %s", taken.order_id, exc)
         return False
-    if not await record(db, taken, outcome):
-        return False
-    if outcome.expired:
-        await release_quietly(services, taken.order_id)
-    return True
+    return await record(db, taken, outcome)

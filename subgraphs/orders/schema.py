@@ -72,6 +72,7 @@ class CancelReason(Enum):
     CUSTOMER = "CUSTOMER"
     ADMIN = "ADMIN"
     EXPIRED = "EXPIRED"
+    OUT_OF_STOCK = "OUT_OF_STOCK"  # paid, but inventory could not commit its stock: refunded
 
 
 @strawberry.type(description="A product as it was sold: name and price are frozen at checkout.")
@@ -502,7 +503,7 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="Pays a PENDING_PAYMENT order's total through the payment provider.",
+        description="Pays a PENDING_PAYMENT order's total through the payments service.",
         directives=[Authenticated()],
     )
     async def pay(self, info: Info, input: PayInput) -> OrderPayload:

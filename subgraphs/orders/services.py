@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .clients import CatalogClient, InventoryClient, PromotionsClient
-from .payments import PaymentProvider
+from .clients import CatalogClient, InventoryClient, PaymentsClient, PromotionsClient
 
 
 @dataclass
@@ -16,24 +15,16 @@ class OrdersServices:
     inventory: InventoryClient
     catalog: CatalogClient
     promotions: PromotionsClient
-    payments: PaymentProvider
+    payments: PaymentsClient
     reservation_ttl: timedelta
-    # Each provider call (charge, lookup, refund) gives up after this many seconds.
+    # Each call to payments (chargeOrder, settlePayment) gives up after this many seconds.
     payment_timeout: float = 10.0
     # A payment claim older than this belongs to a crashed or stuck `pay`; the sweep
     # settles it. Must exceed the longest a live `pay` can take (see paying.py).
     payment_claim_ttl: timedelta = timedelta(minutes=2)
 
     @property
-    def inventory_timeout(self) -> float:
-        return self.inventory.client.timeout
-
-    @property
     def claim_wait(self) -> float:
-        """How long to wait for another caller's payment to settle.
-
-        A live `pay` takes at most: charge, then a lookup or the stock commit
-        (and, if that times out, abandoning it), then a refund, each under its
-        own timeout.
-        """
-        return 3 * self.payment_timeout + 2 * self.inventory_timeout + 1.0
+        """How long to wait for another caller's payment to settle: a live `pay` makes
+        one chargeOrder call under its timeout, then records the outcome."""
+        return self.payment_timeout + 1.0

@@ -14,12 +14,14 @@ from typing import Any
 INVENTORY_URL_ENV = "SHOPGRAPH_INVENTORY_URL"
 PRODUCTS_URL_ENV = "SHOPGRAPH_PRODUCTS_URL"
 PROMOTIONS_URL_ENV = "SHOPGRAPH_PROMOTIONS_URL"
+PAYMENTS_URL_ENV = "SHOPGRAPH_PAYMENTS_URL"
 
 # each setting's environment variable, and how its text becomes the setting's value
 _FROM_ENV: dict[str, tuple[str, Any]] = {
     "inventory_url": (INVENTORY_URL_ENV, str),
     "products_url": (PRODUCTS_URL_ENV, str),
     "promotions_url": (PROMOTIONS_URL_ENV, str),
+    "payments_url": (PAYMENTS_URL_ENV, str),
     "upstream_timeout": ("SHOPGRAPH_UPSTREAM_TIMEOUT", float),
     "reservation_ttl": (
         "SHOPGRAPH_RESERVATION_TTL_SECONDS", lambda text: timedelta(seconds=int(text))
@@ -39,10 +41,11 @@ class OrdersSettings:
     inventory_url: str = "http://127.0.0.1:4003/graphql"
     products_url: str = "http://127.0.0.1:4002/graphql"
     promotions_url: str = "http://127.0.0.1:4005/graphql"
+    payments_url: str = "http://127.0.0.1:4006/graphql"
     upstream_timeout: float = 5.0  # seconds per call to inventory, products, promotions
     reservation_ttl: timedelta = timedelta(seconds=900)  # how long checkout holds stock
     sweep_interval: float = 10.0  # seconds between expiry sweeps
-    payment_timeout: float = 10.0  # seconds per payment provider call
+    payment_timeout: float = 10.0  # seconds per call to payments (chargeOrder, settlePayment)
     payment_claim_ttl: timedelta = timedelta(seconds=120)  # a claim older than this is stale
 
     @classmethod

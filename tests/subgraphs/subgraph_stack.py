@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +14,7 @@ from sqlalchemy import text
 from subgraphs.common.auth import ADMIN, CUSTOMER, SERVICE, TokenCodec
 from subgraphs.common.database import Database
 from subgraphs.common.serve import RunningServer, start_server
-from subgraphs.orders.payments import FakePaymentProvider
+from subgraphs.payments.gateways.fake import FakeGateway
 from subgraphs.products.app import create_app as create_products_app
 from subgraphs.products.text import slugify
 
@@ -21,12 +22,33 @@ from subgraphs.products.text import slugify
 _SECRET = secrets.token_urlsafe(32)
 CODEC = TokenCodec("HS256", _SECRET, _SECRET)
 
+# The subgraphs the stack runs, in start order (products asks inventory, orders all of them).
+NAMES = (
+    "accounts",
+    "inventory",
+    "products",
+    "promotions",
+    "payments",
+    "suggestions",
+    "orders",
+)
+# What every database that uses events holds (subgraphs.common.events.tables).
+EVENT_TABLES = ["event_outbox", "event_handled", "event_dead_letters"]
+# Emptied before every test (counts_state, suggestions' one-row version counter, stays).
 TABLES = {
-    "accounts": ["users", "login_failures"],
+    "accounts": ["users", "login_failures", *EVENT_TABLES],
     "products": ["products", "categories"],
-    "inventory": ["stock_adjustments", "reservation_lines", "reservations", "stock_items"],
-    "orders": ["payments", "order_lines", "orders", "cart_lines", "carts"],
+    "inventory": [
+        "stock_adjustments",
+        "reservation_lines",
+        "reservations",
+        "stock_items",
+        *EVENT_TABLES,
+    ],
+    "orders": ["payments", "order_lines", "orders", "cart_lines", "carts", *EVENT_TABLES],
     "promotions": ["promotions"],
+    "payments": ["payments", "fake_gateway_charges", *EVENT_TABLES],
+    "suggestions": ["baskets", "basket_lines", "co_purchases", "product_sales", *EVENT_TABLES],
 }
 
 
@@ -44,11 +66,14 @@ def service_token() -> str:
 
 @dataclass
 class Stack:
+    """The running subgraphs, their databases, and payments' fake gateway."""
+
     http: httpx.AsyncClient
     servers: dict[str, RunningServer]
     database_urls: dict[str, str]
     dbs: dict[str, Database]
-    payments: FakePaymentProvider
+    gateway: FakeGateway
+    maildir: Path | None = None  # where the SMTP sink keeps what accounts' mailer sent
     extra: list[RunningServer] = field(default_factory=list)
 
     def url(self, name: str) -> str:
@@ -99,6 +124,15 @@ class Stack:
         async with self.dbs[name].engine.begin() as conn:
             result = await conn.execute(text(statement), params)
             return list(result.all()) if result.returns_rows else []
+
+    async def charges(self) -> list[tuple[str, str]]:
+        """What the fake gateway was asked to charge: (amount, status) per charge, oldest
+        first (status AUTHORIZED, CAPTURED, DECLINED or REFUNDED)."""
+        rows = await self.sql(
+            "payments",
+            "SELECT amount::text, status FROM fake_gateway_charges ORDER BY created_at, reference",
+        )
+        return [(amount, status) for amount, status in rows]
 
 
 CREATE_PRODUCT = """
