@@ -10,9 +10,12 @@ from quart import Quart
 from subgraphs.common.app import PeriodicJob, SubgraphSpec, create_subgraph_app
 from subgraphs.common.auth import TokenCodec
 from subgraphs.common.database import Database
+from subgraphs.common.events import EventsSpec
+from subgraphs.common.mail import MailSettings
 from subgraphs.common.migrations import migrations_of
 
 from .client_address import TrustedProxies
+from .mailer import CONSUMERS
 from .passwords import new_hasher
 from .schema import schema
 from .services import AccountsServices
@@ -30,8 +33,12 @@ def create_app(
     hasher: PasswordHasher | None = None,
     login_limits: LoginLimits | None = None,
     trusted_proxies: TrustedProxies | None = None,
+    mail: MailSettings | None = None,
 ) -> Quart:
-    """The accounts app; limits and trusted hops default to the environment's settings."""
+    """The accounts app; limits, trusted hops and mail default to the environment's settings.
+
+    It runs the mailer's consumers (order confirmations, stock-low alerts).
+    """
     codec = codec or TokenCodec.from_env()
     hasher = hasher or new_hasher()
     db = Database(database_url)
@@ -42,6 +49,7 @@ def create_app(
         dummy_hash=hasher.hash(secrets.token_urlsafe(32)),
         throttle=throttle,
         proxies=trusted_proxies or TrustedProxies.from_env(),
+        mail=mail or MailSettings.from_env(),
     )
     spec = SubgraphSpec(
         name=NAME,
@@ -51,5 +59,6 @@ def create_app(
         codec=codec,
         services=services,
         jobs=[PeriodicJob("prune-login-failures", PRUNE_INTERVAL, throttle.prune)],
+        events=EventsSpec(consumers=CONSUMERS),
     )
     return create_subgraph_app(spec, db)

@@ -1,12 +1,14 @@
-"""What accounts' resolvers need besides the database: keys, hasher, throttle, trusted hops."""
+"""What accounts' resolvers and consumers need besides the database: keys, hasher, throttle,
+trusted hops, and where to send mail."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 
 from subgraphs.common.auth import TokenCodec
+from subgraphs.common.mail import MailSettings
 
 from .client_address import TrustedProxies
 from .throttle import LoginThrottle
@@ -21,3 +23,4 @@ class AccountsServices:
     dummy_hash: str
     throttle: LoginThrottle
     proxies: TrustedProxies
+    mail: MailSettings = field(default_factory=MailSettings.from_env)
