@@ -177,3 +177,301 @@ async def test_committed_event_is_published_and_handled_once_rolled_back_never(
     assert await scalar(db, "SELECT count(*) FROM event_handled") == 1
     assert await subject_count(nats, EVENTS_STREAM, f"shop.events.{kind}") == 1
     assert await effects(db, "count") == {kept.id: 1}
+
+
+async def test_failing_handler_is_redelivered_until_it_succeeds_then_handled_once(
+    db: Database,
+) -> None:
+    kind, service = unique("Flaky"), unique("svc")
+    calls: list[uuid.UUID] = []
+
+    async def flaky(session: AsyncSession, event: Event, services: Any) -> None:
+        calls.append(event.id)
+        await record_effect(session, "flaky", event)  # rolled back when we raise below
+        if len(calls) <= 2:
+            raise ConnectionError(f"downstream away (call {len(calls)})")
+
+    async with serving(service, db, [Consumer("flaky", (kind,), flaky)]) as server:
+        event = new_event(kind, "t", {"n": 7})
+        await write(db, event)
+        assert await eventually(lambda: effects(db, "flaky")) == {event.id: 1}
+        handled = await eventually(
+            lambda: metric(
+                server,
+                "shopgraph_events_handled_total",
+                service=service,
+                consumer="flaky",
+                type=kind,
+            )
+        )
+        assert handled == 1.0
+        assert (
+            await metric(
+                server, "shopgraph_events_redelivered_total", service=service, consumer="flaky"
+            )
+            == 2.0
+        )
+        assert (
+            await metric(
+                server,
+                "shopgraph_events_dead_lettered_total",
+                service=service,
+                consumer="flaky",
+                type=kind,
+            )
+            is None
+        )
+    assert calls == [event.id] * 3
+    assert await effects(db, "flaky") == {event.id: 1}
+    assert await scalar(db, "SELECT count(*) FROM event_dead_letters") == 0
+
+
+async def test_poison_event_is_dead_lettered_after_max_deliveries(
+    db: Database, nats: NatsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    kind, service = unique("Poison"), unique("svc")
+
+    async def refuse(session: AsyncSession, event: Event, services: Any) -> None:
+        raise ValueError(f"cannot handle order {event.data['n']}")
+
+    consumer = Consumer("picky", (kind,), refuse, max_deliveries=3)
+    caplog.set_level(logging.ERROR, logger="shopgraph.events")
+    async with serving(service, db, [consumer]) as server:
+        event = new_event(kind, "t", {"n": 42})
+        await write(db, event)
+        row = await eventually(lambda: dead_letter(db, "picky"))
+        assert row == (event.id, kind, "ValueError: cannot handle order 42", 3)
+        dead = await metric(
+            server,
+            "shopgraph_events_dead_lettered_total",
+            service=service,
+            consumer="picky",
+            type=kind,
+        )
+        assert dead == 1.0
+        assert (
+            await metric(
+                server,
+                "shopgraph_events_handled_total",
+                service=service,
+                consumer="picky",
+                type=kind,
+            )
+            is None
+        )
+    letter = await last_message(nats, DEAD_LETTER_STREAM, f"shop.dlq.{service}.picky")
+    assert letter["error"] == "ValueError: cannot handle order 42"
+    assert letter["deliveries"] == 3
+    assert letter["event"]["id"] == str(event.id)
+    assert letter["event"]["data"] == {"n": 42}
+    [line] = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    for part in (service, "picky", kind, str(event.id), "ValueError: cannot handle order 42"):
+        assert part in line
+    assert await scalar(db, "SELECT payload::jsonb ->> 'id' FROM event_dead_letters") == str(
+        event.id
+    )
+
+
+async def test_undecodable_message_is_dead_lettered_at_once(db: Database, nats: NatsServer) -> None:
+    kind, service = unique("Garbled"), unique("svc")
+    consumer = recording("strict", (kind,), max_deliveries=5)
+    async with serving(service, db, [consumer]) as server:
+        broker = EventBroker(nats.url)
+        await broker.run()
+        try:
+            await broker.publish(b"\xffnot json", f"shop.events.{kind}", msg_id=unique("raw"))
+        finally:
+            await broker.close()
+        row = await eventually(lambda: dead_letter(db, "strict"))
+        assert row[0] is None and row[1] is None and row[3] == 1
+        assert row[2].startswith("body is not JSON")
+        assert (
+            await metric(
+                server,
+                "shopgraph_events_dead_lettered_total",
+                service=service,
+                consumer="strict",
+                type="unknown",
+            )
+            == 1.0
+        )
+    assert await scalar(db, "SELECT payload FROM event_dead_letters") == "\ufffdnot json"
+    letter = await last_message(nats, DEAD_LETTER_STREAM, f"shop.dlq.{service}.strict")
+    assert letter["event"] is None and letter["deliveries"] == 1
+    assert await effects(db, "strict") == {}
+
+
+async def test_republished_row_is_deduplicated_by_the_broker(
+    db: Database, nats: NatsServer
+) -> None:
+    kind, service = unique("Twice"), unique("svc")
+    event = new_event(kind, "t", {"n": 1})
+    await write(db, event)
+    broker = EventBroker(nats.url)
+    await broker.run()
+    relay = OutboxRelay(service, db, broker)
+    try:
+        # The PubAck of this first publish is "lost": the row stays unpublished ...
+        body = await scalar(db, "SELECT body FROM event_outbox WHERE id = :i", i=event.id)
+        await relay.publish_row(event.id, kind, body)
+        # ... so the relay publishes it again and marks it this time.
+        await relay.drain()
+    finally:
+        await broker.close()
+    assert await scalar(db, "SELECT count(*) FROM event_outbox WHERE published_at IS NULL") == 0
+    assert await subject_count(nats, EVENTS_STREAM, f"shop.events.{kind}") == 1
+    async with serving(service, db, [recording("once", (kind,))]) as server:
+        assert await eventually(lambda: effects(db, "once")) == {event.id: 1}
+        assert (
+            await eventually(
+                lambda: metric(
+                    server,
+                    "shopgraph_events_handled_total",
+                    service=service,
+                    consumer="once",
+                    type=kind,
+                )
+            )
+            == 1.0
+        )
+
+
+async def dead_letter(db: Database, consumer: str) -> tuple[Any, ...] | None:
+    """(event id, type, error, deliveries) of the consumer's dead letter, if any."""
+    async with db.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT event_id, type, error, deliveries FROM event_dead_letters"
+                    " WHERE consumer = :c"
+                ),
+                {"c": consumer},
+            )
+        ).first()
+    return tuple(row) if row else None
+
+
+async def last_message(nats: NatsServer, stream: str, subject: str) -> Any:
+    """The JSON body of the last message on `subject`."""
+    broker = EventBroker(nats.url)
+    await broker.run()
+    try:
+        message = await broker.jetstream.get_last_msg(stream, subject)
+        return orjson.loads(message.data or b"null")
+    finally:
+        await broker.close()
+
+
+async def start_worker(
+    db: Database, nats: NatsServer, service: str, kind: str, block_on: int, marker: Path
+) -> asyncio.subprocess.Process:
+    """The events_support worker in its own OS process."""
+    paths = [str(SUPPORT.parent), str(SUPPORT.parents[2]), os.environ.get("PYTHONPATH", "")]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in paths if p),
+        "SHOPGRAPH_EVENTS_ACK_WAIT_SECONDS": ACK_WAIT,
+    }
+    args = [db.url, nats.url, service, kind, str(block_on), str(marker)]
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "events_support.worker", *args, env=env
+    )
+
+
+async def test_consumer_killed_mid_message_loses_nothing_and_doubles_nothing(
+    db: Database, nats: NatsServer, tmp_path: Path
+) -> None:
+    kind, service = unique("Killed"), unique("svc")
+    events = [new_event(kind, "t", {"n": n}) for n in range(1, 6)]
+    marker = tmp_path / "inside-handler"
+    first = await start_worker(db, nats, service, kind, 3, marker)
+    second: asyncio.subprocess.Process | None = None
+    try:
+        await write(db, *events)
+        await eventually(lambda: _exists(marker), timeout=30)
+        # The third event's effect row is written but its transaction is still open.
+        first.kill()
+        await first.wait()
+        assert await effects(db, "worker") == {events[0].id: 1, events[1].id: 1}
+        second = await start_worker(db, nats, service, kind, -1, marker)
+        every = {event.id: 1 for event in events}
+        assert await eventually(lambda: _when(effects(db, "worker"), every), timeout=30) == every
+        await eventually(lambda: _settled(nats, f"{service}-worker"))
+    finally:
+        for process in (first, second):
+            if process is not None and process.returncode is None:
+                process.kill()
+                await process.wait()
+    assert await effects(db, "worker") == every
+    assert await scalar(db, "SELECT count(*) FROM event_handled") == 5
+    assert await scalar(db, "SELECT count(*) FROM event_dead_letters") == 0
+
+
+async def _exists(path: Path) -> bool:
+    return path.exists()
+
+
+async def _when(value: Any, expected: Any) -> Any:
+    """`value` (awaited) if it equals `expected`, else None: for `eventually`."""
+    got = await value
+    return got if got == expected else None
+
+
+async def _is(value: Any, expected: Any) -> bool:
+    """Whether `value` (awaited) equals `expected` (which may be falsy): for `eventually`."""
+    return bool(await value == expected)
+
+
+async def _settled(nats: NatsServer, durable: str) -> bool:
+    """Whether the durable consumer has nothing pending and nothing unacknowledged."""
+    broker = EventBroker(nats.url)
+    await broker.run()
+    try:
+        info = await broker.jetstream.consumer_info(EVENTS_STREAM, durable)
+        return info.num_pending == 0 and info.num_ack_pending == 0
+    finally:
+        await broker.close()
+
+
+async def test_broker_down_loses_nothing_requests_succeed_outbox_drains(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kind, service = unique("Outage"), unique("svc")
+    broker = start_nats(tmp_path)
+    monkeypatch.setenv("SHOPGRAPH_NATS_URL", broker.url)
+    broker.kill()  # down before the service even starts: start-up must not wait for it
+    try:
+        async with serving(service, db, [recording("steady", (kind,))]) as server:
+            ids = [await emit(server, kind, n) for n in (1, 2, 3)]
+            assert (
+                await eventually(
+                    lambda: metric(server, "shopgraph_events_outbox_pending", service=service)
+                )
+                == 3.0
+            )
+            broker.restart()
+            ids_after = {i: 1 for i in ids}
+            await eventually(lambda: _when(effects(db, "steady"), ids_after))
+            broker.kill()  # and down again while the service runs
+            ids += [await emit(server, kind, n) for n in (4, 5, 6)]
+            broker.restart()
+            every = {i: 1 for i in ids}
+            assert await eventually(lambda: _when(effects(db, "steady"), every)) == every
+            pending = lambda: metric(server, "shopgraph_events_outbox_pending", service=service)  # noqa: E731
+            await eventually(lambda: _is(pending(), 0.0))
+            await eventually(lambda: _settled(broker, f"{service}-steady"))
+    finally:
+        broker.stop()
+    assert await effects(db, "steady") == every
+    assert await scalar(db, "SELECT count(*) FROM event_outbox WHERE published_at IS NULL") == 0
+
+
+async def emit(server: RunningServer, kind: str, n: int) -> uuid.UUID:
+    """Write one event through the test subgraph's mutation (a request that must succeed)."""
+    query = "mutation($t: String!, $n: Int!) { emit(type: $t, n: $n) }"
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(
+            server.graphql_url, json={"query": query, "variables": {"t": kind, "n": n}}
+        )
+    assert answer.status_code == 200, answer.text
+    return uuid.UUID(answer.json()["data"]["emit"])

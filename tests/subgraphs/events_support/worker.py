@@ -1,6 +1,7 @@
 """A consumer in its own OS process, for the kill-mid-message test.
 
-    python worker.py <database_url> <nats_url> <service> <event type> <block_on_n> <marker>
+    PYTHONPATH=tests/subgraphs python -m events_support.worker \
+        <database_url> <nats_url> <service> <event type> <block_on_n> <marker>
 
 Handles `<event type>` events by writing an effects row; on the event whose data n equals
 `block_on_n` (-1: never) it writes the row, touches `marker` and then blocks inside the
@@ -16,9 +17,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events_support.app import record_effect
 from subgraphs.common.database import Database
 from subgraphs.common.events import Consumer, Event, EventsRuntime, EventsSpec
-from tests.subgraphs.events_support.app import record_effect
 
 
 async def main(url: str, nats: str, service: str, kind: str, block_on: int, marker: Path) -> None:
