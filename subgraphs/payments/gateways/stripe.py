@@ -73,8 +73,8 @@ def _payment(intent: Any) -> GatewayPayment:
     if status == "succeeded":
         return GatewayPayment(intent.id, CAPTURED)
     if status in _DECLINED_STATES:
-        error = intent.get("last_payment_error") or {}
-        reason = error.get("message") or f"The payment was not completed ({status})"
+        error = getattr(intent, "last_payment_error", None)
+        reason = getattr(error, "message", None) or f"The payment was not completed ({status})"
         return GatewayPayment(intent.id, DECLINED, reason)
     return GatewayPayment(intent.id, PENDING)  # processing: Stripe has not decided yet
 
