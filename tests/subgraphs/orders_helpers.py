@@ -7,6 +7,7 @@ from typing import Any
 from subgraph_stack import Stack
 
 from subgraphs.promotions.seed import seed_promotions
+from tests.broker import eventually
 
 CART_FIELDS = (
     "cart { lines { product { id } quantity } totalQuantity } userErrors { code field message }"
@@ -87,6 +88,47 @@ async def stock_of(stack: Stack, product_id: str) -> tuple[int, int]:
         p=product_id,
     )
     return (rows[0].on_hand, rows[0].reserved) if rows else (0, 0)
+
+
+async def stock_settles(stack: Stack, product_id: str, expected: tuple[int, int]) -> None:
+    """Wait until the product's (on_hand, reserved) is `expected`: a paid order's units are
+    sold by inventory when OrderPaid reaches it, so after `pay` the stock moves a moment later.
+    """
+
+    async def reached() -> bool:
+        return await stock_of(stack, product_id) == expected
+
+    try:
+        await eventually(reached)
+    except AssertionError:
+        assert await stock_of(stack, product_id) == expected  # shows what it is instead
+
+
+async def order_status(stack: Stack, order_id: str) -> tuple[str, str | None]:
+    """The order's (status, cancel_reason) as stored."""
+    [row] = await stack.sql(
+        "orders",
+        "SELECT status, cancel_reason FROM orders WHERE id = CAST(:id AS uuid)",
+        id=order_id,
+    )
+    return (row.status, row.cancel_reason)
+
+
+ORDER_PAYMENT = """
+query ($reps: [_Any!]!) {
+  _entities(representations: $reps) {
+    ... on Order { payment { id status gateway amount { amount currencyCode } } }
+  }
+}
+"""
+
+
+async def payment_of(stack: Stack, order_id: str, token: str) -> dict[str, Any] | None:
+    """The order's payment as the payments subgraph shows it (Order.payment), or None."""
+    reps = [{"__typename": "Order", "id": order_id}]
+    body = await stack.data("payments", ORDER_PAYMENT, {"reps": reps}, token)
+    payment: dict[str, Any] | None = body["_entities"][0]["payment"]
+    return payment
 
 
 MONEY = "amount currencyCode"
