@@ -155,7 +155,9 @@ async def payments_fixture(
     previous = os.environ.get("SHOPGRAPH_NATS_URL")
     os.environ["SHOPGRAPH_NATS_URL"] = payments_nats.url
     try:
-        app = create_app(url, codec=CODEC, gateway=gateway, timeout=TIMEOUT, sweep_interval=0)
+        app = create_app(
+            url, codec=CODEC, gateway=gateway, timeout=TIMEOUT, charge_wait=3.0, sweep_interval=0
+        )
     finally:
         if previous is None:
             os.environ.pop("SHOPGRAPH_NATS_URL", None)

@@ -192,3 +192,34 @@ async def test_bad_input_is_a_coded_error_naming_the_field(app: PaymentsApp) -> 
         assert error["extensions"]["code"] == "BAD_USER_INPUT", change
         assert error["extensions"]["field"] == field, change
     assert await app.sql("SELECT id FROM payments") == []
+
+
+async def test_a_second_caller_waits_for_the_first_then_answers_pending(app: PaymentsApp) -> None:
+    app.gateway.response_gate = asyncio.Event()
+    first = asyncio.ensure_future(app.charge())
+    await eventually(lambda: _held(app))
+    second = await app.charge()  # waits charge_wait for the first, which is still at the gate
+    assert second["status"] == "PENDING"
+    app.gateway.response_gate.set()
+    assert (await first)["paymentId"] == second["paymentId"]
+    assert len(await _charges(app)) == 1
+
+
+async def _held(app: PaymentsApp) -> bool:
+    return app.gateway.held > 0
+
+
+async def test_settle_leaves_a_fresh_payment_alone_when_the_gateway_has_nothing(
+    app: PaymentsApp,
+) -> None:
+    """The charging caller may still be talking to the gateway: not FAILED yet."""
+    await app.sql(
+        "INSERT INTO payments (id, order_id, user_id, idempotency_key, token_hash, amount, "
+        "currency_code, gateway, status) VALUES (gen_random_uuid(), :order, :user, 'fresh', "
+        "'x', 5, 'USD', 'fake', 'PENDING')",
+        order=ORDER_ID,
+        user=USER_ID,
+    )
+    assert (await app.settle("fresh"))["status"] == "PENDING"
+    assert await app.sql("SELECT status FROM payments") == [("PENDING",)]
+    assert await _outbox(app) == []
