@@ -14,7 +14,7 @@ from datetime import timedelta
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 from nats.js.api import PubAck, StorageType, StreamConfig
-from nats.js.errors import BadRequestError
+from nats.js.errors import BadRequestError, NoStreamResponseError
 
 from .envelope import DLQ_PREFIX, SUBJECT_PREFIX
 
@@ -106,13 +106,19 @@ class EventBroker:
         # reconnect even though publish timed out here: refuse instead.
         if not self.connected:
             raise BrokerUnavailable(f"not connected to {self.url}")
-        ack = await self.broker.publish(
-            body,
-            subject,
-            headers={"Nats-Msg-Id": msg_id},
-            stream=stream,
-            timeout=PUBLISH_TIMEOUT,
-        )
+        try:
+            ack = await self.broker.publish(
+                body,
+                subject,
+                headers={"Nats-Msg-Id": msg_id},
+                stream=stream,
+                timeout=PUBLISH_TIMEOUT,
+            )
+        except NoStreamResponseError:
+            # A server that lost its state (a fresh cluster) has no streams: declare them
+            # again so the caller's retry succeeds.
+            await declare_streams(self.jetstream)
+            raise
         assert ack is not None, "publishing to a stream returns its PubAck"
         return ack
 

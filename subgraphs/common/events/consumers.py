@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from ..database import Database
 from ..settings import positive_number
-from .broker import EVENTS_STREAM, EventBroker
+from .broker import EVENTS_STREAM, EventBroker, declare_streams
 from .dead_letters import DeadLetter, bury
 from .envelope import Event, UndecodableEvent, decode, subject_of
 from .metrics import HANDLED, REDELIVERED
@@ -104,6 +104,7 @@ class ConsumerRunner:
 
     async def _subscribe(self) -> Any:
         js = self.broker.jetstream
+        await declare_streams(js)  # the server may have lost them since we connected
         await js.add_consumer(EVENTS_STREAM, config=self.config())
         return await js.pull_subscribe_bind(durable=self.durable, stream=EVENTS_STREAM)
 
