@@ -476,31 +476,9 @@ async def _adjust_once(
             if previous.product_id != product_id or previous.delta != delta:
                 return AdjustmentResult(None, Failure.KEY_REUSED)
             return AdjustmentResult(_adjustment(previous))
-        if delta >= 0:
-            on_hand = await session.scalar(
-                insert(StockItemRow)
-                .values(product_id=product_id, on_hand=delta, reserved=0)
-                .on_conflict_do_update(
-                    index_elements=[StockItemRow.product_id],
-                    set_={
-                        "on_hand": StockItemRow.on_hand + delta,
-                        "updated_at": func.now(),
-                    },
-                )
-                .returning(StockItemRow.on_hand)
-            )
-        else:
-            on_hand = await session.scalar(
-                update(StockItemRow)
-                .where(
-                    StockItemRow.product_id == product_id,
-                    StockItemRow.on_hand + delta >= StockItemRow.reserved,
-                )
-                .values(on_hand=StockItemRow.on_hand + delta, updated_at=func.now())
-                .returning(StockItemRow.on_hand)
-            )
-            if on_hand is None:
-                return AdjustmentResult(None, Failure.INSUFFICIENT_STOCK)
+        on_hand = await _change_on_hand(session, product_id, delta)
+        if on_hand is None:
+            return AdjustmentResult(None, Failure.INSUFFICIENT_STOCK)
         row = StockAdjustmentRow(
             idempotency_key=idempotency_key,
             product_id=product_id,
@@ -513,6 +491,30 @@ async def _adjust_once(
         await session.refresh(row)
         await stock_low.observe(session, [product_id], may_alert=delta < 0)
         return AdjustmentResult(_adjustment(row))
+
+
+async def _change_on_hand(session: AsyncSession, product_id: uuid.UUID, delta: int) -> int | None:
+    """on_hand += delta (a first positive delta creates the row); the new on_hand, or None
+    when removing that many would take units that are reserved or not there."""
+    if delta >= 0:
+        return await session.scalar(
+            insert(StockItemRow)
+            .values(product_id=product_id, on_hand=delta, reserved=0)
+            .on_conflict_do_update(
+                index_elements=[StockItemRow.product_id],
+                set_={"on_hand": StockItemRow.on_hand + delta, "updated_at": func.now()},
+            )
+            .returning(StockItemRow.on_hand)
+        )
+    return await session.scalar(
+        update(StockItemRow)
+        .where(
+            StockItemRow.product_id == product_id,
+            StockItemRow.on_hand + delta >= StockItemRow.reserved,
+        )
+        .values(on_hand=StockItemRow.on_hand + delta, updated_at=func.now())
+        .returning(StockItemRow.on_hand)
+    )
 
 
 def _adjustment(row: StockAdjustmentRow) -> Adjustment:
