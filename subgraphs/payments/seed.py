@@ -1,5 +1,6 @@
 """The demo shop's payments: one CAPTURED payment (gateway "fake") for each of the
-customers' past PAID/FULFILLED orders that subgraphs.seed writes.
+customers' past PAID/FULFILLED orders that subgraphs.seed writes, and the fake
+gateway's matching charges.
 
 Ids, amounts and keys are derived the way orders' seed derives them (uuid5 of
 "order:<n>" and "payment:<n>", key "seed-<n>"), so both databases agree; a
@@ -19,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from subgraphs.common.database import Database
 from subgraphs.common.types import CENTS
 
-from .models import CAPTURED, PaymentRow
+from .models import CAPTURED, FakeChargeRow, PaymentRow
 
 
 def demo_payments(now: datetime) -> list[dict[str, Any]]:
@@ -51,9 +52,23 @@ def demo_payments(now: datetime) -> list[dict[str, Any]]:
     return rows
 
 
+def _fake_charge(payment: dict[str, Any]) -> dict[str, Any]:
+    """The fake gateway's record of a seeded payment: it took part in the charge, so a
+    refund of a cancelled demo order finds it."""
+    return {
+        "reference": payment["reference"],
+        "idempotency_key": payment["idempotency_key"],
+        "amount": payment["amount"],
+        "currency_code": payment["currency_code"],
+        "status": CAPTURED,
+        "created_at": payment["created_at"],
+    }
+
+
 async def seed_payments(db: Database) -> None:
-    """Insert the demo payments not there yet."""
+    """Insert the demo payments (and the fake gateway's charges) not there yet."""
+    payments = demo_payments(datetime.now(UTC))
+    charges = [_fake_charge(payment) for payment in payments]
     async with db.session() as session, session.begin():
-        await session.execute(
-            insert(PaymentRow).values(demo_payments(datetime.now(UTC))).on_conflict_do_nothing()
-        )
+        await session.execute(insert(PaymentRow).values(payments).on_conflict_do_nothing())
+        await session.execute(insert(FakeChargeRow).values(charges).on_conflict_do_nothing())

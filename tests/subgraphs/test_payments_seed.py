@@ -30,3 +30,8 @@ async def test_one_captured_payment_per_past_order(app: PaymentsApp) -> None:
     assert {row[0]: row[1] for row in rows} == expected
     assert {(row[2], row[3]) for row in rows} == {("CAPTURED", "fake")}
     assert all(row[4] > Decimal(0) for row in rows)
+    charges = await app.sql(
+        "SELECT c.status, c.amount = p.amount FROM fake_gateway_charges c "
+        "JOIN payments p ON p.reference = c.reference"
+    )
+    assert charges == [("CAPTURED", True)] * len(PAST_ORDERS)
