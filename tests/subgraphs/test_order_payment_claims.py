@@ -1,7 +1,8 @@
-"""pay holds no lock and no connection while the provider and inventory are called.
+"""pay holds no lock and no connection while payments charges the order.
 
-The fake provider's response gate keeps a charge in flight for as long as a
-test needs; stale claims are the state a `pay` that died mid-payment leaves.
+The fake gateway's response gate (in the payments subgraph, `stack.gateway`)
+keeps a charge in flight for as long as a test needs; stale claims are the state
+a `pay` that died mid-payment leaves.
 """
 
 from __future__ import annotations
@@ -10,23 +11,33 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from orders_helpers import CANCEL, PAY, add_to_cart, checkout, pay, stock_of
+from orders_helpers import (
+    CANCEL,
+    PAY,
+    add_to_cart,
+    checkout,
+    pay,
+    payment_of,
+    stock_of,
+    stock_settles,
+)
 from sqlalchemy import text
 from subgraph_stack import CODEC, Stack, customer_token, make_product
 
 from subgraphs.common.auth import CUSTOMER, Viewer
 from subgraphs.common.serve import RunningServer, start_server
 from subgraphs.orders import lifecycle, paying
+from subgraphs.orders.app import create_app
 from subgraphs.orders.payment_keys import token_hash
-from subgraphs.orders.payments import FakePaymentProvider
 from subgraphs.orders.services import OrdersServices
-from subgraphs.stack import create_app
+from subgraphs.payments.gateways.fake import FakeGateway
+from subgraphs.payments.models import gateway_key
+from tests.broker import eventually
 
 PAYMENT_TIMEOUT = 0.5
 VISA = token_hash("tok_visa")
@@ -41,8 +52,8 @@ async def _until(condition: Callable[[], bool], what: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _answers_held(provider: FakePaymentProvider) -> AsyncIterator[list[asyncio.Future[Any]]]:
-    """Inside, the provider charges but does not answer; listed calls are awaited on exit."""
+async def _answers_held(provider: FakeGateway) -> AsyncIterator[list[asyncio.Future[Any]]]:
+    """Inside, the gateway charges but does not answer; listed calls are awaited on exit."""
     gate = provider.response_gate = asyncio.Event()
     started: list[asyncio.Future[Any]] = []
     try:
@@ -92,10 +103,10 @@ async def test_a_payment_in_flight_locks_nothing_and_holds_no_connection(stack: 
     token = customer_token()
     item = await make_product(stack, stock=3)
     order_id = await _new_order(stack, token, item["id"], 2, "c1")
-    async with _answers_held(stack.payments) as started:
+    async with _answers_held(stack.gateway) as started:
         paying_call = asyncio.ensure_future(pay(stack, token, order_id, "p1"))
         started.append(paying_call)
-        await _until(lambda: stack.payments.held == 1, "the charge to reach the provider")
+        await _until(lambda: stack.gateway.held == 1, "the charge to reach the gateway")
 
         async with stack.dbs["orders"].engine.begin() as conn:
             locked = await conn.execute(
@@ -142,7 +153,7 @@ async def test_a_payment_in_flight_locks_nothing_and_holds_no_connection(stack: 
         }
     ]
     assert await _order_state(stack, order_id) == ("PAID", False)
-    assert await stock_of(stack, item["id"]) == (1, 0)
+    await stock_settles(stack, item["id"], (1, 0))
 
 
 @pytest.mark.parametrize("same_key", [True, False], ids=["same-key", "distinct-keys"])
@@ -151,104 +162,115 @@ async def test_ten_concurrent_pays_charge_once(stack: Stack, same_key: bool) -> 
     item = await make_product(stack, price="7.50", stock=5)
     order_id = await _new_order(stack, token, item["id"], 2, "c1")
     keys = ["p"] * 10 if same_key else [f"p{n}" for n in range(10)]
-    async with _answers_held(stack.payments) as calls:
+    async with _answers_held(stack.gateway) as calls:
         calls += [asyncio.ensure_future(pay(stack, token, order_id, key)) for key in keys]
-        await _until(lambda: stack.payments.held == 1, "the winner's charge")
+        await _until(lambda: stack.gateway.held == 1, "the winner's charge")
         await asyncio.sleep(0.3)  # let the other nine arrive while the charge is in flight
-        assert stack.payments.held == 1
+        assert stack.gateway.held == 1
     results = await asyncio.gather(*calls)
 
-    assert [(c.amount, c.charge.approved, c.refunded) for c in stack.payments.charges.values()] == [
-        (15, True, False)
-    ]
+    assert await stack.charges() == [("15.00", "CAPTURED")]
     assert {r["order"]["status"] for r in results} == {"PAID"}
     assert len({r["order"]["paidAt"] for r in results}) == 1
     errors = sorted((e["code"], e["message"]) for r in results for e in r["userErrors"])
-    if same_key:
-        assert errors == []
-        assert await _payments(stack, order_id) == [
-            ("p", "CAPTURED", next(iter(stack.payments.charges.values())).charge.reference)
-        ]
-    else:
-        assert errors == [("ORDER_NOT_PAYABLE", "Order is PAID")] * 9
-        assert [(s, r is not None) for _, s, r in await _payments(stack, order_id)] == [
-            ("CAPTURED", True)
-        ]
-    assert await stock_of(stack, item["id"]) == (3, 0)
+    payment = await payment_of(stack, order_id, token)
+    assert payment is not None and payment["status"] == "CAPTURED"
+    assert await _payments(stack, order_id) == [
+        ("p" if same_key else _key_of(results, keys), "CAPTURED", payment["id"])
+    ]
+    assert errors == ([] if same_key else [("ORDER_NOT_PAYABLE", "Order is PAID")] * 9)
+    await stock_settles(stack, item["id"], (3, 0))
     assert await _reservation_status(stack, order_id) == ["COMMITTED"]
 
 
-@dataclass
-class SlowProvider:
-    payments: FakePaymentProvider
-    orders: RunningServer
+def _key_of(results: list[dict[str, Any]], keys: list[str]) -> str:
+    """The key of the one pay that answered without errors (the one that charged)."""
+    [key] = [k for k, r in zip(keys, results, strict=True) if not r["userErrors"]]
+    return key
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def slow_provider(stack: Stack) -> AsyncIterator[SlowProvider]:
-    payments = FakePaymentProvider()
+async def impatient_orders(stack: Stack) -> AsyncIterator[RunningServer]:
+    """A second orders subgraph on the stack's database that waits only PAYMENT_TIMEOUT for
+    payments' answer (its event consumers share the stack's orders' durable consumers)."""
     orders = await start_server(
         create_app(
-            "orders",
             stack.database_urls["orders"],
             codec=CODEC,
-            inventory_url=stack.servers["inventory"].graphql_url,
-            products_url=stack.servers["products"].graphql_url,
-            payments=payments,
+            inventory_url=stack.url("inventory"),
+            products_url=stack.url("products"),
+            promotions_url=stack.url("promotions"),
+            payments_url=stack.url("payments"),
             payment_timeout=PAYMENT_TIMEOUT,
             sweep_interval=0,
             reservation_ttl=timedelta(minutes=15),
         )
     )
-    yield SlowProvider(payments, orders)
+    yield orders
     await orders.stop()
 
 
-async def test_provider_timeout_keeps_no_charge_and_the_stock(
-    stack: Stack, slow_provider: SlowProvider
+async def test_a_charge_whose_answer_never_came_is_settled_by_payments_event(
+    stack: Stack, impatient_orders: RunningServer
 ) -> None:
     token = customer_token()
     item = await make_product(stack, price="20.00", stock=4)
     order_id = await _new_order(stack, token, item["id"], 2, "c1")
-    url = slow_provider.orders.graphql_url
-    provider = slow_provider.payments
-    provider.charges.clear()
+    url = impatient_orders.graphql_url
 
     def pay_body(key: str) -> dict[str, Any]:
         return {"input": {"orderId": order_id, "idempotencyKey": key, "paymentToken": "tok_visa"}}
 
-    provider.response_gate = asyncio.Event()  # never opened: the provider charges, then hangs
-    try:
+    async with _answers_held(stack.gateway):  # the gateway charges, then does not answer
         timed_out = await stack.post(url, PAY, pay_body("p1"), token)
-    finally:
-        provider.response_gate = None
-    refunded_message = (
-        "The payment was refunded because the order could not be completed; "
-        "pay again with a new key"
-    )
-    assert timed_out["data"]["pay"] == {
-        "order": {"id": order_id, "status": "PENDING_PAYMENT", "paidAt": None},
-        "userErrors": [{"code": "SERVICE_UNAVAILABLE", "field": None, "message": refunded_message}],
-    }
-    [charge] = provider.charges.values()
-    assert (charge.amount, charge.charge.approved, charge.refunded) == (40, True, True)
-    assert await _payments(stack, order_id) == [("p1", "REFUNDED", charge.charge.reference)]
-    assert await _order_state(stack, order_id) == ("PENDING_PAYMENT", False)
-    assert await stock_of(stack, item["id"]) == (4, 2)
-    assert await _reservation_status(stack, order_id) == ["ACTIVE"]
+        assert timed_out["data"]["pay"] == {
+            "order": {"id": order_id, "status": "PENDING_PAYMENT", "paidAt": None},
+            "userErrors": [
+                {"code": "SERVICE_UNAVAILABLE", "field": None, "message": paying.UNCONFIRMED}
+            ],
+        }
+        # The claim stays: no other key may charge while this charge's fate is unknown.
+        assert await _order_state(stack, order_id) == ("PENDING_PAYMENT", True)
+    # payments gets its answer, captures, and its PaymentCaptured completes the order.
 
+    async def paid() -> bool:
+        return await _order_state(stack, order_id) == ("PAID", False)
+
+    await eventually(paid)
+    payment = await payment_of(stack, order_id, token)
+    assert payment is not None and payment["status"] == "CAPTURED"
+    assert await _payments(stack, order_id) == [("p1", "CAPTURED", payment["id"])]
     replay = await stack.post(url, PAY, pay_body("p1"), token)
-    assert replay["data"]["pay"]["userErrors"][0]["message"] == refunded_message
-    assert len(provider.charges) == 1
-
-    paid = await stack.post(url, PAY, pay_body("p2"), token)
-    assert paid["data"]["pay"]["userErrors"] == []
-    assert paid["data"]["pay"]["order"]["status"] == "PAID"
-    assert sorted(c.refunded for c in provider.charges.values()) == [False, True]
-    assert await stock_of(stack, item["id"]) == (2, 0)
+    assert replay["data"]["pay"]["userErrors"] == []
+    assert replay["data"]["pay"]["order"]["status"] == "PAID"
+    assert await stack.charges() == [("40.00", "CAPTURED")]
+    await stock_settles(stack, item["id"], (2, 0))
 
 
-async def test_stale_claims_are_settled_by_the_sweep(stack: Stack) -> None:
+async def _in_flight_at_payments(stack: Stack, claim: paying.Claim) -> str:
+    """What payments holds after dying mid-charge: its row under the claim's key still
+    PENDING, and the gateway's authorization made under the attempt's key; the payment id."""
+    payment_id = uuid.uuid4()
+    await stack.sql(
+        "payments",
+        "INSERT INTO payments (id, order_id, user_id, idempotency_key, token_hash, amount, "
+        "currency_code, gateway, status, attempt) VALUES (:id, :order, :user, :key, :hash, "
+        ":amount, :currency, 'fake', 'PENDING', 1)",
+        id=payment_id,
+        order=claim.order_id,
+        user=claim.user_id,
+        key=claim.payments_key,
+        hash=claim.token_hash,
+        amount=claim.amount,
+        currency=claim.currency,
+    )
+    await stack.gateway.authorize(
+        claim.amount, claim.currency, "tok_visa", gateway_key(payment_id, 1), str(claim.order_id)
+    )
+    return str(payment_id)
+
+
+async def test_stale_claims_are_settled_by_the_sweep_asking_payments(stack: Stack) -> None:
     services: OrdersServices = stack.servers["orders"].app.config["SHOPGRAPH_SPEC"].services
     db = stack.app_db("orders")
     user = str(uuid.uuid4())
@@ -259,15 +281,10 @@ async def test_stale_claims_are_settled_by_the_sweep(stack: Stack) -> None:
     uncharged_id = await _new_order(stack, token, item["id"], 1, "c2")
     assert await stock_of(stack, item["id"]) == (6, 3)
 
-    # Two pays that died after claiming: one after the provider charged, one before.
+    # Two pays that died after claiming: one after payments started charging, one before.
     charged = await paying.claim(db, viewer, uuid.UUID(charged_id), "p1", VISA)
     assert isinstance(charged, paying.Claim)
-    charge = await stack.payments.charge(
-        amount=charged.amount,
-        currency=charged.currency,
-        token="tok_visa",
-        idempotency_key=charged.provider_key,
-    )
+    payment_id = await _in_flight_at_payments(stack, charged)
     uncharged = await paying.claim(db, viewer, uuid.UUID(uncharged_id), "p2", VISA)
     assert isinstance(uncharged, paying.Claim)
     await stack.sql(
@@ -290,49 +307,51 @@ async def test_stale_claims_are_settled_by_the_sweep(stack: Stack) -> None:
     assert await paying.recover_stale_claims(db, services) == 2
     assert await paying.recover_stale_claims(db, services) == 0
 
-    # The charge went through: the order is completed, not charged again.
+    # payments found the authorization at the gateway and captured it: the order is paid,
+    # not charged again, and its units are sold on OrderPaid.
     assert await _order_state(stack, charged_id) == ("PAID", False)
-    assert await _payments(stack, charged_id) == [("p1", "CAPTURED", charge.reference)]
-    assert await _reservation_status(stack, charged_id) == ["COMMITTED"]
+    assert await _payments(stack, charged_id) == [("p1", "CAPTURED", payment_id)]
     replay = await pay(stack, token, charged_id, "p1")
     assert replay["userErrors"] == []
     assert replay["order"]["status"] == "PAID"
-    assert len(stack.payments.charges) == 1
-    assert [c.refunded for c in stack.payments.charges.values()] == [False]
+    assert await stack.charges() == [("10.00", "CAPTURED")]
 
     # Nothing was charged: the claim is dropped, and the expired order now expires.
     assert await _order_state(stack, uncharged_id) == ("PENDING_PAYMENT", False)
     assert await _payments(stack, uncharged_id) == []
     assert await lifecycle.expire_orders(db, services) == 1
     assert await _order_state(stack, uncharged_id) == ("CANCELLED", False)
-    assert await stock_of(stack, item["id"]) == (4, 0)
+    await stock_settles(stack, item["id"], (4, 0))
+    assert await _reservation_status(stack, charged_id) == ["COMMITTED"]
 
 
-async def test_a_stale_charged_claim_whose_stock_is_gone_is_refunded(stack: Stack) -> None:
+async def test_a_stale_claim_payments_cannot_settle_yet_stays(stack: Stack) -> None:
     services: OrdersServices = stack.servers["orders"].app.config["SHOPGRAPH_SPEC"].services
     db = stack.app_db("orders")
     user = str(uuid.uuid4())
     item = await make_product(stack, price="5.00", stock=3)
-    order_id = await _new_order(stack, customer_token(user), item["id"], 2, "c1")
+    order_id = await _new_order(stack, customer_token(user), item["id"], 1, "c1")
     taken = await paying.claim(db, Viewer(user, CUSTOMER), uuid.UUID(order_id), "p1", VISA)
     assert isinstance(taken, paying.Claim)
-    charge = await stack.payments.charge(
-        amount=taken.amount,
-        currency=taken.currency,
-        token="tok_visa",
-        idempotency_key=taken.provider_key,
+    # payments' row is in flight and the gateway has no charge under the attempt's key: it
+    # cannot tell yet whether the charging call still reaches the gateway, so it says PENDING.
+    await stack.sql(
+        "payments",
+        "INSERT INTO payments (id, order_id, user_id, idempotency_key, token_hash, amount, "
+        "currency_code, gateway, status, attempt) VALUES (gen_random_uuid(), :order, :user, "
+        ":key, :hash, 5, 'USD', 'fake', 'PENDING', 1)",
+        order=taken.order_id,
+        user=taken.user_id,
+        key=taken.payments_key,
+        hash=taken.token_hash,
     )
-    released = await services.inventory.release(uuid.UUID(order_id))  # e.g. it expired
-    assert released.status == "RELEASED"
     await stack.sql(
         "orders",
         "UPDATE orders SET payment_claimed_at = now() - interval '1 hour' "
         "WHERE id = CAST(:id AS uuid)",
         id=order_id,
     )
-
-    assert await paying.recover_stale_claims(db, services) == 1
-    assert await _order_state(stack, order_id) == ("CANCELLED", False)
-    assert await _payments(stack, order_id) == [("p1", "REFUNDED", charge.reference)]
-    assert [c.refunded for c in stack.payments.charges.values()] == [True]
-    assert await stock_of(stack, item["id"]) == (3, 0)
+    assert await paying.recover_stale_claims(db, services) == 0
+    assert await _order_state(stack, order_id) == ("PENDING_PAYMENT", True)
+    assert await _payments(stack, order_id) == []
+    assert await stack.charges() == []
