@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -98,14 +99,14 @@ class FakeGateway:
     async def _move(
         self, reference: str, before: str, after: str, refunded: Decimal | None = None
     ) -> GatewayPayment:
-        values: dict[str, object] = {"status": after}
+        values: dict[Any, object] = {FakeChargeRow.status: after}
         if refunded is not None:
-            values["refunded_amount"] = refunded
+            values[FakeChargeRow.refunded_amount] = refunded
         async with self.db.session() as session, session.begin():
             await session.execute(
                 update(FakeChargeRow)
                 .where(FakeChargeRow.reference == reference, FakeChargeRow.status == before)
-                .values(**values)
+                .values(values)
             )
             row = await session.get(FakeChargeRow, reference)
         if row is None:
