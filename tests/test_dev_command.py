@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ from subgraphs.commands.dev import (
     services,
 )
 from subgraphs.common.auth import ADMIN
-from subgraphs.seed import DEMO_USERS
+from subgraphs.seed import DEMO_USERS, product_id
 from subgraphs.stack import DEFAULT_PORTS, SUBGRAPHS
 from tests.server.dev_stack import (
     MY_ORDERS,
@@ -392,10 +393,14 @@ def _mail(stack: DevStack, subject: str) -> None:
         smtp.send_message(message)
 
 
-def _subjects(stack: DevStack) -> list[str]:
+def _messages(stack: DevStack) -> list[EmailMessage]:
     folder = stack.maildir / "new"
     files = sorted(folder.iterdir()) if folder.is_dir() else []
-    return [str(BytesParser().parsebytes(f.read_bytes())["Subject"]) for f in files]
+    return [BytesParser(_class=EmailMessage).parsebytes(f.read_bytes()) for f in files]
+
+
+def _subjects(stack: DevStack) -> list[str]:
+    return [str(message["Subject"]) for message in _messages(stack)]
 
 
 def test_the_broker_and_the_mail_sink_run_and_every_subgraph_is_wired_to_them(
@@ -436,6 +441,73 @@ def _own_broker(folder: Path) -> tuple[subprocess.Popen[bytes], str, str]:
     probe = Service("own", port, [], "/healthz", health_port=monitor)
     _wait_for(lambda: healthy("127.0.0.1", probe, timeout=1), 15, "our own nats-server")
     return process, f"nats://127.0.0.1:{port}", f"nats://{token}@127.0.0.1:{port}"
+
+
+CART = "{ cart { priceDigest total { amount currencyCode } } }"
+ADD = """mutation($input: AddToCartInput!) { addToCart(input: $input) { userErrors { code } } }"""
+CHECKOUT = """mutation($input: CheckoutInput!) {
+  checkout(input: $input) { order { id status } userErrors { code field message } } }"""
+PAY = """mutation($input: PayInput!) {
+  pay(input: $input) { order { id status } userErrors { code field message } } }"""
+ORDER = """query($id: ID!) {
+  order(id: $id) { status payment { status gateway amount { amount } } } }"""
+SUGGESTIONS = "query($id: ID) { product(id: $id) { suggestions { id } } }"
+
+
+def _buy(stack: DevStack, token: str, products: list[str]) -> tuple[str, str]:
+    """Cart, checkout and pay through the router; (order id, total)."""
+    for product in products:
+        added = stack.graphql(ADD, {"input": {"productId": product, "quantity": 1}}, token)
+        assert added["data"]["addToCart"]["userErrors"] == [], added
+    cart = stack.graphql(CART, token=token)["data"]["cart"]
+    placed = stack.graphql(CHECKOUT, {"input": {
+        "idempotencyKey": str(uuid.uuid4()),
+        "expectedTotal": cart["total"],
+        "expectedPriceDigest": cart["priceDigest"],
+    }}, token)["data"]["checkout"]
+    assert placed["userErrors"] == [] and placed["order"]["status"] == "PENDING_PAYMENT", placed
+    order_id = placed["order"]["id"]
+    paid = stack.graphql(PAY, {"input": {
+        "orderId": order_id, "idempotencyKey": str(uuid.uuid4()), "paymentToken": "tok_visa",
+    }}, token)["data"]["pay"]
+    assert paid == {"order": {"id": order_id, "status": "PAID"}, "userErrors": []}, paid
+    return order_id, cart["total"]["amount"]
+
+
+def test_customers_pay_through_the_router_get_their_mail_and_shape_the_suggestions(
+    dev_stack: DevStack,
+):
+    """The issue's end-to-end check on the stack `shopgraph dev` runs: two customers buy
+    the $50 gift card with a coffee; each order is PAID with a CAPTURED fake payment, each
+    gets its confirmation in the Maildir, and the coffee joins the card's suggestions
+    (whose demo partners were each bought with it 3, 3, 3 and 1 times)."""
+    card, coffee = str(product_id("GFT-005")), str(product_id("COF-001"))
+    before = [p["id"] for p in dev_stack.graphql(SUGGESTIONS, {"id": card})["data"]["product"][
+        "suggestions"
+    ]]
+    assert coffee not in before and len(before) == 4
+    for email, password in (("carol@example.com", "carol-password"),
+                            ("bob@example.com", "bob-password")):
+        token = login(dev_stack, email, password)
+        order_id, total = _buy(dev_stack, token, [card, coffee])
+        assert dev_stack.graphql(ORDER, {"id": order_id}, token) == {"data": {"order": {
+            "status": "PAID",
+            "payment": {"status": "CAPTURED", "gateway": "fake", "amount": {"amount": total}},
+        }}}
+        subject = f"Your order {order_id.replace('-', '')[:8].upper()} is confirmed"
+        mail = _wait_for(
+            lambda s=subject: [m for m in _messages(dev_stack) if m["Subject"] == s],
+            20, f"the confirmation of {order_id} in {dev_stack.maildir}",
+        )
+        assert [parseaddr(str(m["To"]))[1] for m in mail] == [email]
+
+    def suggested() -> list[str] | None:
+        body = dev_stack.graphql(SUGGESTIONS, {"id": card})
+        ids = [p["id"] for p in body["data"]["product"]["suggestions"]]
+        return ids if coffee in ids else None
+
+    after = _wait_for(suggested, 20, "the coffee among the card's suggestions")
+    assert after == [*before[:3], coffee]
 
 
 def test_an_explicit_secret_and_broker_win_and_sigterm_stops_everything():
