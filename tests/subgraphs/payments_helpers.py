@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from broker import start_nats
 from sqlalchemy import text
 
 from subgraphs.common.auth import ADMIN, CUSTOMER, SERVICE, TokenCodec
@@ -29,6 +28,7 @@ from subgraphs.common.events.server import NatsServer
 from subgraphs.common.serve import RunningServer, start_server
 from subgraphs.payments.app import create_app
 from subgraphs.payments.gateways.fake import FakeGateway
+from tests.broker import start_nats
 
 # Our own secret, so these tests do not depend on the shared stack's modules.
 _SECRET = secrets.token_urlsafe(32)

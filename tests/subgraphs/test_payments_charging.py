@@ -11,7 +11,6 @@ import hashlib
 from typing import Any
 
 import orjson
-from broker import eventually
 from payments_helpers import (  # noqa: F401 (the *_fixture functions are fixtures)
     CHARGE,
     ORDER_ID,
@@ -24,6 +23,8 @@ from payments_helpers import (  # noqa: F401 (the *_fixture functions are fixtur
     payments_nats_fixture,
     service_token,
 )
+
+from tests.broker import eventually
 
 UNAVAILABLE = "The payment gateway is unavailable; nothing was charged"
 

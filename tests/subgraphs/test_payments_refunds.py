@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest_asyncio
-from broker import eventually
 from payments_helpers import (  # noqa: F401 (the *_fixture functions are fixtures)
     ORDER_ID,
     USER_ID,
@@ -22,6 +21,7 @@ from subgraphs.common.events import Event, new_event
 from subgraphs.common.events.broker import EventBroker
 from subgraphs.common.events.envelope import encode, subject_of
 from subgraphs.common.events.server import NatsServer
+from tests.broker import eventually
 
 
 @pytest_asyncio.fixture(name="publisher")

@@ -13,7 +13,6 @@ from decimal import Decimal
 import httpx
 import pytest
 import pytest_asyncio
-from broker import free_port
 from payments_helpers import CODEC, TIMEOUT, charge_input, payments_nats_fixture, service_token
 from stripe_standin import Received, StripeState, stripe_standin
 
@@ -23,6 +22,7 @@ from subgraphs.common.serve import RunningServer, start_server
 from subgraphs.payments.app import create_app
 from subgraphs.payments.gateways.base import GatewayPayment, GatewayUnavailable
 from subgraphs.payments.gateways.stripe import StripeGateway
+from tests.broker import free_port
 
 API_KEY = f"sk_test_{uuid.uuid4().hex}"
 KEY = "pay-11111111-2222-3333-4444-555555555555-1"
