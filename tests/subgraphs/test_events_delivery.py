@@ -40,6 +40,7 @@ from tests.broker import eventually, start_nats
 
 SUPPORT = Path(__file__).parent / "events_support"
 ACK_WAIT = "2"
+PREFIX = "shopgraph_events_"
 
 
 @pytest.fixture(scope="module")
@@ -103,16 +104,40 @@ async def effects(db: Database, consumer: str) -> dict[uuid.UUID, int]:
         return {row[0]: row[1] for row in rows}
 
 
-async def metric(server: RunningServer, name: str, **labels: str) -> float | None:
-    """A sample's value from the server's /metrics (None if absent)."""
+async def metrics_of(server: RunningServer, service: str) -> dict[str, float]:
+    """The events samples of `service` on the server's /metrics, keyed by the metric's short
+    name and its other labels: "handled/<consumer>/<type>", "pending", ..."""
     async with httpx.AsyncClient() as http:
         answer = await http.get(f"{server.url}/metrics")
     assert answer.status_code == 200
+    found: dict[str, float] = {}
     for family in text_string_to_metric_families(answer.text):
         for sample in family.samples:
-            if sample.name == name and sample.labels == labels:
-                return float(sample.value)
-    return None
+            labels = dict(sample.labels)
+            if not sample.name.startswith(PREFIX) or labels.pop("service", None) != service:
+                continue
+            if sample.name.endswith("_created"):
+                continue
+            short = sample.name.removeprefix(PREFIX).removesuffix("_total")
+            found["/".join([short, *labels.values()])] = sample.value
+    return found
+
+
+async def metrics_become(
+    server: RunningServer, service: str, expected: dict[str, float]
+) -> dict[str, float]:
+    """Poll /metrics until the service's samples are exactly `expected` (15 s at most)."""
+    seen: list[dict[str, float]] = []
+
+    async def check() -> dict[str, float] | None:
+        seen.append(await metrics_of(server, service))
+        return seen[-1] if seen[-1] == expected else None
+
+    try:
+        return await eventually(check)
+    except AssertionError:
+        assert seen[-1] == expected  # shows the difference
+        raise
 
 
 async def subject_count(nats: NatsServer, stream: str, subject: str) -> int:
@@ -148,30 +173,8 @@ async def test_committed_event_is_published_and_handled_once_rolled_back_never(
                 raise RuntimeError("roll back")
 
         assert await eventually(lambda: effects(db, "count")) == {kept.id: 1}
-        await eventually(
-            lambda: metric(
-                server,
-                "shopgraph_events_handled_total",
-                service=service,
-                consumer="count",
-                type=kind,
-            )
-        )
-        assert (
-            await metric(server, "shopgraph_events_published_total", service=service, type=kind)
-            == 1.0
-        )
-        assert await metric(server, "shopgraph_events_outbox_pending", service=service) == 0.0
-        assert (
-            await metric(
-                server,
-                "shopgraph_events_handled_total",
-                service=service,
-                consumer="count",
-                type=kind,
-            )
-            == 1.0
-        )
+        expected = {f"published/{kind}": 1, "outbox_pending": 0, f"handled/count/{kind}": 1}
+        assert await metrics_become(server, service, expected) == expected
     assert await scalar(db, "SELECT count(*) FROM event_outbox WHERE published_at IS NULL") == 0
     assert await scalar(db, "SELECT count(*) FROM event_outbox WHERE id = :i", i=dropped.id) == 0
     assert await scalar(db, "SELECT count(*) FROM event_handled") == 1
@@ -195,32 +198,13 @@ async def test_failing_handler_is_redelivered_until_it_succeeds_then_handled_onc
         event = new_event(kind, "t", {"n": 7})
         await write(db, event)
         assert await eventually(lambda: effects(db, "flaky")) == {event.id: 1}
-        handled = await eventually(
-            lambda: metric(
-                server,
-                "shopgraph_events_handled_total",
-                service=service,
-                consumer="flaky",
-                type=kind,
-            )
-        )
-        assert handled == 1.0
-        assert (
-            await metric(
-                server, "shopgraph_events_redelivered_total", service=service, consumer="flaky"
-            )
-            == 2.0
-        )
-        assert (
-            await metric(
-                server,
-                "shopgraph_events_dead_lettered_total",
-                service=service,
-                consumer="flaky",
-                type=kind,
-            )
-            is None
-        )
+        expected = {
+            f"published/{kind}": 1,
+            "outbox_pending": 0,
+            "redelivered/flaky": 2,
+            f"handled/flaky/{kind}": 1,
+        }
+        assert await metrics_become(server, service, expected) == expected
     assert calls == [event.id] * 3
     assert await effects(db, "flaky") == {event.id: 1}
     assert await scalar(db, "SELECT count(*) FROM event_dead_letters") == 0
@@ -241,24 +225,13 @@ async def test_poison_event_is_dead_lettered_after_max_deliveries(
         await write(db, event)
         row = await eventually(lambda: dead_letter(db, "picky"))
         assert row == (event.id, kind, "ValueError: cannot handle order 42", 3)
-        dead = await metric(
-            server,
-            "shopgraph_events_dead_lettered_total",
-            service=service,
-            consumer="picky",
-            type=kind,
-        )
-        assert dead == 1.0
-        assert (
-            await metric(
-                server,
-                "shopgraph_events_handled_total",
-                service=service,
-                consumer="picky",
-                type=kind,
-            )
-            is None
-        )
+        expected = {
+            f"published/{kind}": 1,
+            "outbox_pending": 0,
+            "redelivered/picky": 2,
+            f"dead_lettered/picky/{kind}": 1,
+        }
+        assert await metrics_become(server, service, expected) == expected
     letter = await last_message(nats, DEAD_LETTER_STREAM, f"shop.dlq.{service}.picky")
     assert letter["error"] == "ValueError: cannot handle order 42"
     assert letter["deliveries"] == 3
@@ -285,16 +258,8 @@ async def test_undecodable_message_is_dead_lettered_at_once(db: Database, nats: 
         row = await eventually(lambda: dead_letter(db, "strict"))
         assert row[0] is None and row[1] is None and row[3] == 1
         assert row[2].startswith("body is not JSON")
-        assert (
-            await metric(
-                server,
-                "shopgraph_events_dead_lettered_total",
-                service=service,
-                consumer="strict",
-                type="unknown",
-            )
-            == 1.0
-        )
+        expected = {"outbox_pending": 0, "dead_lettered/strict/unknown": 1}
+        assert await metrics_become(server, service, expected) == expected
     assert await scalar(db, "SELECT payload FROM event_dead_letters") == "\ufffdnot json"
     letter = await last_message(nats, DEAD_LETTER_STREAM, f"shop.dlq.{service}.strict")
     assert letter["event"] is None and letter["deliveries"] == 1
@@ -322,18 +287,9 @@ async def test_republished_row_is_deduplicated_by_the_broker(
     assert await subject_count(nats, EVENTS_STREAM, f"shop.events.{kind}") == 1
     async with serving(service, db, [recording("once", (kind,))]) as server:
         assert await eventually(lambda: effects(db, "once")) == {event.id: 1}
-        assert (
-            await eventually(
-                lambda: metric(
-                    server,
-                    "shopgraph_events_handled_total",
-                    service=service,
-                    consumer="once",
-                    type=kind,
-                )
-            )
-            == 1.0
-        )
+        # The duplicate publish was not counted as a publication either.
+        expected = {f"published/{kind}": 1, "outbox_pending": 0, f"handled/once/{kind}": 1}
+        assert await metrics_become(server, service, expected) == expected
 
 
 async def dead_letter(db: Database, consumer: str) -> tuple[Any, ...] | None:
@@ -417,9 +373,10 @@ async def _when(value: Any, expected: Any) -> Any:
     return got if got == expected else None
 
 
-async def _is(value: Any, expected: Any) -> bool:
-    """Whether `value` (awaited) equals `expected` (which may be falsy): for `eventually`."""
-    return bool(await value == expected)
+async def _drained(server: RunningServer, service: str) -> dict[str, float] | None:
+    """The service's samples once its outbox gauge shows nothing pending."""
+    samples = await metrics_of(server, service)
+    return samples if samples.get("outbox_pending") == 0 else None
 
 
 async def _settled(nats: NatsServer, durable: str) -> bool:
@@ -443,12 +400,7 @@ async def test_broker_down_loses_nothing_requests_succeed_outbox_drains(
     try:
         async with serving(service, db, [recording("steady", (kind,))]) as server:
             ids = [await emit(server, kind, n) for n in (1, 2, 3)]
-            assert (
-                await eventually(
-                    lambda: metric(server, "shopgraph_events_outbox_pending", service=service)
-                )
-                == 3.0
-            )
+            assert await metrics_become(server, service, {"outbox_pending": 3})
             broker.restart()
             ids_after = {i: 1 for i in ids}
             await eventually(lambda: _when(effects(db, "steady"), ids_after))
@@ -457,8 +409,9 @@ async def test_broker_down_loses_nothing_requests_succeed_outbox_drains(
             broker.restart()
             every = {i: 1 for i in ids}
             assert await eventually(lambda: _when(effects(db, "steady"), every)) == every
-            pending = lambda: metric(server, "shopgraph_events_outbox_pending", service=service)  # noqa: E731
-            await eventually(lambda: _is(pending(), 0.0))
+            samples = await eventually(lambda: _drained(server, service))
+            assert samples[f"published/{kind}"] == 6
+            assert samples[f"handled/steady/{kind}"] == 6
             await eventually(lambda: _settled(broker, f"{service}-steady"))
     finally:
         broker.stop()

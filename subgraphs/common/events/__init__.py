@@ -8,6 +8,7 @@ from .envelope import Event, new_event
 from .outbox import publish_in
 from .runtime import EventsRuntime
 from .spec import Consumer, EventsSpec, Handler
+from .tables import create_event_tables, drop_event_tables
 
 __all__ = [
     "Consumer",
@@ -15,6 +16,8 @@ __all__ = [
     "EventsRuntime",
     "EventsSpec",
     "Handler",
+    "create_event_tables",
+    "drop_event_tables",
     "new_event",
     "publish_in",
 ]
