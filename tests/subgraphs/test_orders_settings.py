@@ -8,6 +8,7 @@ from subgraphs.orders.settings import OrdersSettings
 
 ENV = {
     "SHOPGRAPH_INVENTORY_URL": "http://inventory:4003/graphql",
+    "SHOPGRAPH_PAYMENTS_URL": "http://payments:4006/graphql",
     "SHOPGRAPH_UPSTREAM_TIMEOUT": "2.5",
     "SHOPGRAPH_RESERVATION_TTL_SECONDS": "60",
     "SHOPGRAPH_PAYMENT_CLAIM_TTL_SECONDS": "90.5",
@@ -20,6 +21,7 @@ def test_the_environment_fills_what_the_caller_leaves_unset() -> None:
     assert settings == OrdersSettings(
         inventory_url="http://inventory:4003/graphql",
         products_url="http://p/graphql",
+        payments_url="http://payments:4006/graphql",
         upstream_timeout=2.5,
         reservation_ttl=timedelta(seconds=60),
         sweep_interval=0,
@@ -33,6 +35,7 @@ def test_the_caller_wins_over_the_environment_and_none_means_unset() -> None:
         7.0, "http://inventory:4003/graphql"
     )
     assert OrdersSettings.from_env({}) == OrdersSettings()
+    assert OrdersSettings().payments_url == "http://127.0.0.1:4006/graphql"
 
 
 def test_an_unknown_setting_is_refused() -> None:
