@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from dataclasses import replace
 from datetime import timedelta
 
 from faststream.nats import NatsBroker
@@ -139,4 +140,6 @@ async def declare_streams(js: JetStreamContext) -> None:
         try:
             await js.add_stream(config=config)
         except BadRequestError:  # exists with other settings
-            await js.update_stream(config=config)
+            current = (await js.stream_info(config.name or "")).config
+            # Operators scale a production stream's replicas; keep theirs.
+            await js.update_stream(config=replace(config, num_replicas=current.num_replicas))

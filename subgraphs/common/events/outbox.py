@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .envelope import Event, to_document
+from .envelope import Event, encode
 from .tables import outbox
 
 # PostgreSQL delivers a NOTIFY only when its transaction commits, so the relay wakes
@@ -17,7 +18,8 @@ NOTIFY_CHANNEL = "shopgraph_event_outbox"
 async def publish_in(session: AsyncSession, event: Event) -> None:
     """Write `event` into this database's outbox in the session's CURRENT transaction: it is
     published only if, and after, that transaction commits."""
-    await session.execute(
-        insert(outbox).values(id=event.id, type=event.type, body=to_document(event))
-    )
+    # Serialised the way it will travel, so a non-JSON value fails here, in the request
+    # that wrote it, rather than in the relay.
+    body = orjson.loads(encode(event))
+    await session.execute(insert(outbox).values(id=event.id, type=event.type, body=body))
     await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
