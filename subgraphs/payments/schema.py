@@ -86,11 +86,7 @@ class Payment:
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Payment | None:
         """The payment, for its order's owner, admins and services; else null."""
-        payment_id = parse_uuid(str(id))
-        if payment_id is None:
-            return None
-        async with info.context.db.session() as session:
-            row = await session.get(PaymentRow, payment_id)
+        row = await _payment_by_id(info, str(id))
         if row is None or not _may_see(info.context.auth.optional_viewer(), row):
             return None
         return cls.of(row)
@@ -98,6 +94,22 @@ class Payment:
     @strawberry.field(description="The order this payment was for.")
     def order(self) -> Order:
         return Order(id=strawberry.ID(str(self.row.order_id)))
+
+
+async def _payment_by_id(info: Info, payment_id: str) -> PaymentRow | None:
+    """The payment `payment_id` names, if any (one query per request's batch)."""
+
+    async def load(ids: Sequence[str]) -> list[PaymentRow | None]:
+        parsed = [parse_uuid(i) for i in ids]
+        wanted = list(dict.fromkeys(p for p in parsed if p is not None))
+        found: dict[uuid.UUID, PaymentRow] = {}
+        async with info.context.db.session() as session:
+            for part in in_chunks(wanted):
+                rows = await session.scalars(select(PaymentRow).where(PaymentRow.id.in_(part)))
+                found.update((row.id, row) for row in rows)
+        return [found.get(p) if p else None for p in parsed]
+
+    return await info.context.loader("payments", load).load(payment_id)
 
 
 async def _payments_of(info: Info, order_id: str) -> list[PaymentRow]:

@@ -224,3 +224,27 @@ async def test_settle_leaves_a_fresh_payment_alone_when_the_gateway_has_nothing(
     assert (await app.settle("fresh"))["status"] == "PENDING"
     assert await app.sql("SELECT status FROM payments") == [("PENDING",)]
     assert await _outbox(app) == []
+
+
+async def test_no_captured_status_without_its_event(app: PaymentsApp) -> None:
+    """The final status and its outbox row commit together: when the outbox write fails, the
+    status is not written either, and a later settle writes both."""
+    await app.sql(
+        "CREATE OR REPLACE FUNCTION refuse_event() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'outbox refused'; END $$"
+    )
+    await app.sql(
+        "CREATE TRIGGER refuse_event BEFORE INSERT ON event_outbox "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_event()"
+    )
+    try:
+        body = await app.post(CHARGE, {"input": charge_input()}, service_token())
+    finally:
+        await app.sql("DROP TRIGGER refuse_event ON event_outbox")
+    assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert await app.sql("SELECT status FROM payments") == [("AUTHORIZED",)]
+    assert [c[1] for c in await _charges(app)] == ["CAPTURED"]
+    assert await _outbox(app) == []
+    settled = await app.settle("key-1")
+    assert settled["status"] == "CAPTURED"
+    assert [kind for kind, _ in await _outbox(app)] == ["PaymentCaptured"]
