@@ -428,3 +428,26 @@ async def emit(server: RunningServer, kind: str, n: int) -> uuid.UUID:
         )
     assert answer.status_code == 200, answer.text
     return uuid.UUID(answer.json()["data"]["emit"])
+
+
+async def test_rows_another_relay_is_publishing_are_skipped_not_published_twice(
+    db: Database, nats: NatsServer
+) -> None:
+    kind, service = unique("Claimed"), unique("svc")
+    events = [new_event(kind, "t", {"n": n}) for n in range(3)]
+    await write(db, *events)
+    broker = EventBroker(nats.url)
+    await broker.run()
+    relay = OutboxRelay(service, db, broker)
+    subject = f"shop.events.{kind}"
+    try:
+        # Another process of the service has claimed the rows and is publishing them.
+        async with db.session() as other, other.begin():
+            await other.execute(text("SELECT id FROM event_outbox FOR UPDATE"))
+            await relay.drain()
+            assert await subject_count(nats, EVENTS_STREAM, subject) == 0
+        await relay.drain()  # that process died before publishing: its rows are free again
+    finally:
+        await broker.close()
+    assert await subject_count(nats, EVENTS_STREAM, subject) == 3
+    assert await scalar(db, "SELECT count(*) FROM event_outbox WHERE published_at IS NULL") == 0
