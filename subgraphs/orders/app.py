@@ -42,23 +42,7 @@ def create_app(
     what they leave unset comes from the environment (SHOPGRAPH_INVENTORY_URL, ...)."""
     config = OrdersSettings.from_env(os.environ, **settings)
     codec = codec or TokenCodec.from_env()
-    clients = [
-        GraphQLClient(url, codec, config.upstream_timeout, NAME)
-        for url in (config.inventory_url, config.products_url, config.promotions_url)
-    ]
-    # a charge waits for payments and its gateway: payment_timeout, not upstream_timeout
-    payments = GraphQLClient(config.payments_url, codec, config.payment_timeout, NAME)
-    clients.append(payments)
-    inventory, products, promotions, _ = clients
-    services = OrdersServices(
-        inventory=InventoryClient(inventory),
-        catalog=CatalogClient(products),
-        promotions=PromotionsClient(promotions),
-        payments=PaymentsClient(payments),
-        reservation_ttl=config.reservation_ttl,
-        payment_timeout=config.payment_timeout,
-        payment_claim_ttl=config.payment_claim_ttl,
-    )
+    services, clients = _services(config, codec)
     _check_claim_ttl(services)
     db = Database(database_url)
     spec = SubgraphSpec(
@@ -73,6 +57,28 @@ def create_app(
         events=EventsSpec(consumers=CONSUMERS),
     )
     return create_subgraph_app(spec, db)
+
+
+def _services(
+    config: OrdersSettings, codec: TokenCodec
+) -> tuple[OrdersServices, list[GraphQLClient]]:
+    """The clients of the four subgraphs orders asks, and the services built on them."""
+    inventory, products, promotions = (
+        GraphQLClient(url, codec, config.upstream_timeout, NAME)
+        for url in (config.inventory_url, config.products_url, config.promotions_url)
+    )
+    # a charge waits for payments and its gateway: payment_timeout, not upstream_timeout
+    payments = GraphQLClient(config.payments_url, codec, config.payment_timeout, NAME)
+    services = OrdersServices(
+        inventory=InventoryClient(inventory),
+        catalog=CatalogClient(products),
+        promotions=PromotionsClient(promotions),
+        payments=PaymentsClient(payments),
+        reservation_ttl=config.reservation_ttl,
+        payment_timeout=config.payment_timeout,
+        payment_claim_ttl=config.payment_claim_ttl,
+    )
+    return services, [inventory, products, promotions, payments]
 
 
 def _check_claim_ttl(services: OrdersServices) -> None:

@@ -38,7 +38,6 @@ import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,8 +73,6 @@ PAYMENTS_UNAVAILABLE = (
     "Payments are unavailable; nothing was charged, retry with the same idempotencyKey"
 )
 UNCONFIRMED = "The payment could not be confirmed yet; retry with the same key for its result"
-
-T = TypeVar("T")
 
 # Settling tasks outlive a cancelled request (see `pay`); keep them referenced.
 _settling: set[asyncio.Task[OrderResult]] = set()
@@ -396,15 +393,6 @@ async def record(db: Database, claim: Claim, outcome: Outcome) -> bool:
 async def record_in(session: AsyncSession, claim: Claim, outcome: Outcome) -> bool:
     """`record` in the caller's transaction (the event handlers' too): the order (PAID and
     OrderPaid for a captured payment) and orders' own row of the attempt, for replays."""
-    values: dict[str, object] = {
-        "payment_claim": None,
-        "payment_claim_key": None,
-        "payment_claimed_at": None,
-        "payment_claim_token_hash": None,
-        "updated_at": func.now(),
-    }
-    if outcome.paid:
-        values.update(status=PAID, paid_at=func.now())
     ours = await session.scalar(
         update(OrderRow)
         .where(
@@ -412,7 +400,7 @@ async def record_in(session: AsyncSession, claim: Claim, outcome: Outcome) -> bo
             OrderRow.status == PENDING_PAYMENT,
             OrderRow.payment_claim.is_not_distinct_from(claim.token),
         )
-        .values(**values)
+        .values(**_settled(outcome))
         .returning(OrderRow.id)
     )
     if ours is None:
@@ -433,6 +421,20 @@ async def record_in(session: AsyncSession, claim: Claim, outcome: Outcome) -> bo
     if outcome.paid:
         await publish_order_paid(session, claim.order_id, outcome.reference or "")
     return True
+
+
+def _settled(outcome: Outcome) -> dict[str, object]:
+    """The order's columns once `outcome` is recorded: no claim, and PAID if captured."""
+    values: dict[str, object] = {
+        "payment_claim": None,
+        "payment_claim_key": None,
+        "payment_claimed_at": None,
+        "payment_claim_token_hash": None,
+        "updated_at": func.now(),
+    }
+    if outcome.paid:
+        values.update(status=PAID, paid_at=func.now())
+    return values
 
 
 async def recover_stale_claims(db: Database, services: OrdersServices) -> int:
