@@ -133,7 +133,8 @@ def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart
 def _serve_lifecycle(app: Quart, spec: SubgraphSpec, database: Database) -> None:
     """Migrate and start the jobs (and events) before serving; stop them and the hooks after."""
     tasks: list[asyncio.Task[None]] = []
-    events = EventsRuntime(spec.name, database, spec.events, spec.services) if spec.events else None
+    # Made at start, so the broker settings are read from the environment of the serving process.
+    events: list[EventsRuntime] = []
 
     @app.before_serving
     async def start() -> None:
@@ -144,8 +145,9 @@ def _serve_lifecycle(app: Quart, spec: SubgraphSpec, database: Database) -> None
             for job in spec.jobs
             if job.interval > 0
         )
-        if events is not None:
-            await events.start()
+        if spec.events is not None:
+            events.append(EventsRuntime(spec.name, database, spec.events, spec.services))
+            await events[0].start()
 
     @app.after_serving
     async def stop() -> None:
@@ -154,8 +156,8 @@ def _serve_lifecycle(app: Quart, spec: SubgraphSpec, database: Database) -> None
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if events is not None:
-            await events.stop()
+        for runtime in events:
+            await runtime.stop()
         for hook in spec.on_stop:
             await hook()
         await database.dispose()
