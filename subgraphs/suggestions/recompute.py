@@ -4,10 +4,11 @@
 of the serving process's threads and sockets) with its own connection: it reads the
 baskets in one REPEATABLE READ snapshot together with `counts_state.version`,
 counts in Python (scoring.py), and swaps the result into `co_purchases` and
-`product_sales` in one transaction, under the state row's lock, only if the version
-is still the snapshot's (otherwise an event changed the counts meanwhile: the
-incremental counts are current, and the parent tries again). The serving process
-only awaits the future, so its event loop keeps answering.
+`product_sales` in one transaction (writing only the rows that differ), under the
+state row's lock, only if the version is still the snapshot's (otherwise an event
+changed the counts meanwhile: the incremental counts are current, and the parent
+tries again). The serving process only awaits the future, so its event loop keeps
+answering.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import uuid
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -58,31 +60,62 @@ async def _snapshot(conn: asyncpg.Connection) -> tuple[int | None, list[dict[str
     return version, list(baskets.values())
 
 
+# (table, its key columns, its value columns)
+_TABLES = (
+    ("co_purchases", ("product_id", "other_id"), ("baskets",)),
+    ("product_sales", ("product_id",), ("quantity", "baskets")),
+)
+
+
+async def _replace(
+    conn: asyncpg.Connection,
+    table: str,
+    keys: tuple[str, ...],
+    values: tuple[str, ...],
+    records: list[tuple[Any, ...]],
+) -> None:
+    """Make `table` hold exactly `records`, writing only the rows that differ: the
+    records go to a temporary table, then one UPDATE, one DELETE and one INSERT."""
+    # the names are this module's constants, never input
+    fresh = f"fresh_{table}"
+    await conn.execute(f"CREATE TEMP TABLE {fresh} (LIKE {table}) ON COMMIT DROP")
+    await conn.copy_records_to_table(fresh, records=records, columns=keys + values)
+    same_key = " AND ".join(f"t.{k} = f.{k}" for k in keys)
+    changed = " OR ".join(f"t.{v} <> f.{v}" for v in values)
+    assignments = ", ".join(f"{v} = f.{v}" for v in values)
+    await conn.execute(
+        f"UPDATE {table} t SET {assignments} FROM {fresh} f WHERE {same_key} AND ({changed})"
+    )
+    await conn.execute(
+        f"DELETE FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM {fresh} f WHERE {same_key})"
+    )
+    await conn.execute(
+        f"INSERT INTO {table} SELECT f.* FROM {fresh} f "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {same_key})"
+    )
+
+
 async def _swap(
     conn: asyncpg.Connection,
     version: int | None,
     pairs: Mapping[tuple[str, str], int],
     sales: Mapping[str, tuple[int, int]],
 ) -> bool:
-    """Replace both count tables in one transaction, if the version is unchanged."""
+    """Make both count tables the recomputed ones in one transaction, if the version is
+    unchanged. Readers see the old counts until the commit (nothing locks them out)."""
+    records = (
+        [(a, b, n) for (a, b), n in pairs.items()],
+        [(p, units, seen) for p, (units, seen) in sales.items()],
+    )
     async with conn.transaction():
         current = await conn.fetchval("SELECT version FROM counts_state WHERE id = 1 FOR UPDATE")
         if current != version:
             return False
-        # DELETE, not TRUNCATE: readers keep seeing the old counts until the commit
-        await conn.execute("DELETE FROM co_purchases")
-        await conn.copy_records_to_table(
-            "co_purchases",
-            records=[(a, b, n) for (a, b), n in pairs.items()],
-            columns=("product_id", "other_id", "baskets"),
-        )
-        await conn.execute("DELETE FROM product_sales")
-        await conn.copy_records_to_table(
-            "product_sales",
-            records=[(p, units, seen) for p, (units, seen) in sales.items()],
-            columns=("product_id", "quantity", "baskets"),
-        )
+        for (table, keys, values), rows in zip(_TABLES, records, strict=True):
+            await _replace(conn, table, keys, values, rows)
         await conn.execute("UPDATE counts_state SET recomputed_at = now() WHERE id = 1")
+        # fresh statistics: a table filled at once would otherwise be planned as a tiny one
+        await conn.execute("ANALYZE co_purchases, product_sales")
     return True
 
 

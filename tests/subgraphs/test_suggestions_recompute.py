@@ -130,6 +130,10 @@ async def test_recompute_rebuilds_what_the_incremental_path_keeps(
     async with db.engine.begin() as conn:  # spoil the counts: the recompute must repair them
         await conn.execute(text("UPDATE co_purchases SET baskets = baskets + 7"))
         await conn.execute(text("DELETE FROM product_sales WHERE baskets = 1"))
+        await conn.execute(
+            text("INSERT INTO co_purchases VALUES (:a, :b, 5)"),
+            {"a": uuid.uuid4(), "b": uuid.uuid4()},
+        )
     result = await services(server).recomputer.run()
     assert (result.swapped, result.baskets) == (True, 300)
     assert await tables(db) == incremental
