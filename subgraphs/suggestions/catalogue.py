@@ -15,11 +15,13 @@ import time
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import text
+from sqlalchemy import select
 
 from subgraphs.common.database import Database
 from subgraphs.common.entities import in_chunks
 from subgraphs.common.service_client import GraphQLClient, UpstreamError
+
+from .models import ProductSalesRow
 
 logger = logging.getLogger("shopgraph.suggestions")
 
@@ -79,7 +81,7 @@ class Catalogue:
     async def refresh(self, db: Database) -> None:
         """Ask products again about every product ever bought (the periodic job)."""
         async with db.session() as session:
-            ids = [str(p) for p in (await session.scalars(text(_BOUGHT))).all()]
+            ids = [str(p) for p in await session.scalars(select(ProductSalesRow.product_id))]
         if self.client is not None and ids:
             async with self._lock:
                 self.missing.clear()
@@ -108,6 +110,3 @@ class Catalogue:
             else:
                 slug = entity["category"]["slug"]
                 self.entries[product_id] = CatalogueEntry(product_id, entity["name"], slug)
-
-
-_BOUGHT = "SELECT product_id FROM product_sales"

@@ -13,8 +13,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import func, text, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import BasketRow, CountsStateRow
 
 
 @dataclass(frozen=True)
@@ -36,9 +39,12 @@ _LOCK_BASKET = text(
     "ON CONFLICT (order_id) DO UPDATE SET user_id = COALESCE(baskets.user_id, excluded.user_id) "
     "RETURNING placed, bought, cancelled"
 )
-_BUMP_VERSION = text(
-    "INSERT INTO counts_state (id, version) VALUES (1, 1) "
-    "ON CONFLICT (id) DO UPDATE SET version = counts_state.version + 1"
+_BUMP_VERSION = (
+    insert(CountsStateRow)
+    .values(id=1, version=1)
+    .on_conflict_do_update(
+        index_elements=[CountsStateRow.id], set_={"version": CountsStateRow.version + 1}
+    )
 )
 _ADD_PAIRS = text(
     "INSERT INTO co_purchases (product_id, other_id, baskets) "
@@ -94,10 +100,11 @@ async def _count(session: AsyncSession, order: uuid.UUID, sign: int) -> None:
 
 
 async def _set(session: AsyncSession, order: uuid.UUID, column: str) -> None:
-    # `column` is one of this module's literals, never input
+    """Set the basket's flag `column` (placed, bought or cancelled)."""
     await session.execute(
-        text(f"UPDATE baskets SET {column} = true, updated_at = now() WHERE order_id = :order"),
-        {"order": order},
+        update(BasketRow)
+        .where(BasketRow.order_id == order)
+        .values({column: True, BasketRow.updated_at: func.now()})
     )
 
 

@@ -80,4 +80,3 @@ class CountsStateRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
-    recomputed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

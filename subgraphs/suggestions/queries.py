@@ -9,12 +9,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from subgraphs.common.database import Database
 
 from . import scoring
 from .catalogue import Catalogue
+from .models import BasketLineRow, BasketRow, CoPurchaseRow
 
 # how many tied best sellers one answer considers at most (ties are broken by name)
 BEST_SELLER_CAP = 500
@@ -29,15 +30,6 @@ _CO_PURCHASED = text(
 _SALES_OF = text(
     "SELECT product_id::text, quantity FROM product_sales "
     "WHERE product_id = ANY(CAST(:ids AS uuid[]))"
-)
-_BOUGHT_BY = text(
-    "SELECT DISTINCT l.product_id::text FROM basket_lines l "
-    "JOIN baskets b ON b.order_id = l.order_id WHERE b.user_id = :user AND b.counted"
-)
-_BOUGHT_WITH = text(
-    "SELECT other_id::text FROM co_purchases "
-    "WHERE product_id = ANY(CAST(:bought AS uuid[])) AND other_id <> ALL(CAST(:bought AS uuid[])) "
-    "GROUP BY other_id ORDER BY sum(baskets) DESC, other_id LIMIT :first"
 )
 # every best seller selling at least as much as the `rank`-th one not excluded
 _BEST_SELLERS = text(
@@ -72,17 +64,31 @@ async def category_best_sellers(db: Database, catalogue: Catalogue, product: str
 
 async def bought_by(db: Database, user: uuid.UUID) -> set[str]:
     """The products `user` bought (counted baskets)."""
+    statement = (
+        select(BasketLineRow.product_id)
+        .distinct()
+        .join(BasketRow, BasketRow.order_id == BasketLineRow.order_id)
+        .where(BasketRow.user_id == user, BasketRow.counted)
+    )
     async with db.session() as session:
-        return set((await session.scalars(_BOUGHT_BY, {"user": user})).all())
+        return {str(product) for product in await session.scalars(statement)}
 
 
 async def bought_with(db: Database, bought: Collection[str], first: int) -> list[str]:
     """The products most bought together with `bought`, none of them, at most `first`."""
     if not bought:
         return []
+    ids = [uuid.UUID(p) for p in bought]
+    pair = CoPurchaseRow
+    statement = (
+        select(pair.other_id)
+        .where(pair.product_id.in_(ids), pair.other_id.not_in(ids))
+        .group_by(pair.other_id)
+        .order_by(func.sum(pair.baskets).desc(), pair.other_id)
+        .limit(first)
+    )
     async with db.session() as session:
-        rows = await session.scalars(_BOUGHT_WITH, {"bought": list(bought), "first": first})
-        return list(rows.all())
+        return [str(other) for other in await session.scalars(statement)]
 
 
 async def best_sellers(

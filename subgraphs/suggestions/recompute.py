@@ -113,7 +113,6 @@ async def _swap(
             return False
         for (table, keys, values), rows in zip(_TABLES, records, strict=True):
             await _replace(conn, table, keys, values, rows)
-        await conn.execute("UPDATE counts_state SET recomputed_at = now() WHERE id = 1")
         # fresh statistics: a table filled at once would otherwise be planned as a tiny one
         await conn.execute("ANALYZE co_purchases, product_sales")
     return True

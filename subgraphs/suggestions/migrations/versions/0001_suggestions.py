@@ -75,7 +75,6 @@ def _counts() -> None:
         "counts_state",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("version", sa.BigInteger(), nullable=False, server_default="0"),
-        sa.Column("recomputed_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("id = 1", name="counts_state_single_row"),
     )
     op.execute("INSERT INTO counts_state (id, version) VALUES (1, 0)")
