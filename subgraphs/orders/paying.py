@@ -355,6 +355,10 @@ async def _settle(
         # payments refused the request itself (our bug): nothing was charged.
         await record(db, claim, NOTHING_CHARGED)
         raise
+    if outcome == NOTHING_CHARGED:  # FAILED: the gateway could not be reached or refused
+        logger.warning(
+            "payment provider failed for order %s: payment provider unavailable", claim.order_id
+        )
     if not await record(db, claim, outcome):
         # An event or the sweep settled the payment first: answer what they recorded.
         async with db.session() as session:
