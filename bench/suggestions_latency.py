@@ -14,8 +14,9 @@ flight, keep-alive) for random products:
 - event loop: the same recompute run inline on the app's event loop, for comparison
   (what the pool avoids).
 
-Prints one row per case: requests answered, p50/p99/max latency. Runs in well under
-two minutes on a laptop-class machine.
+Prints one row per case: requests answered, p50/p99/max latency, and the longest the
+event loop was late waking a 5 ms sleeper (app and clients share the loop: a stall is
+time nobody was answered). Runs in well under two minutes.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ query ($id: ID!) {
 }
 """
 NOWHERE = "http://127.0.0.1:9/graphql"  # no products subgraph: co-purchases only
+TICK = 0.005  # seconds the stall watcher sleeps
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class Row:
 
     case: str
     latencies: list[float]  # seconds
+    stall: float  # the event loop's longest lateness, seconds
     recomputes: int
     recompute_seconds: float
 
@@ -79,6 +82,7 @@ class Row:
             f"{statistics.median(ordered) * 1000:.1f}",
             f"{p99 * 1000:.1f}",
             f"{ordered[-1] * 1000:.1f}",
+            f"{self.stall * 1000:.1f}",
             f"{self.recompute_seconds / self.recomputes:.2f}" if self.recomputes else "-",
         ]
 
@@ -122,10 +126,19 @@ async def measure(
     products: list[str],
     concurrency: int,
     running: Callable[[], bool],
-) -> list[float]:
-    """Latencies of requests sent by `concurrency` clients for as long as `running()`."""
+) -> tuple[list[float], float]:
+    """Latencies of requests sent by `concurrency` clients for as long as `running()`, and
+    the longest the event loop (the app's and the clients') was late waking a sleeper."""
     latencies: list[float] = []
     chooser = random.Random(5)
+    stall = 0.0
+
+    async def watch() -> None:
+        nonlocal stall
+        while running():
+            started = time.perf_counter()
+            await asyncio.sleep(TICK)
+            stall = max(stall, time.perf_counter() - started - TICK)
 
     async def client(http: httpx.AsyncClient) -> None:
         while running():
@@ -139,8 +152,8 @@ async def measure(
     # ~40 ms per request on asyncio (pgjones/hypercorn#64, #167), which would hide the app
     fresh = httpx.Limits(max_keepalive_connections=0)
     async with httpx.AsyncClient(timeout=60, limits=fresh) as http:
-        await asyncio.gather(*(client(http) for _ in range(concurrency)))
-    return latencies
+        await asyncio.gather(watch(), *(client(http) for _ in range(concurrency)))
+    return latencies, stall
 
 
 async def during(
@@ -149,8 +162,8 @@ async def during(
     concurrency: int,
     times: int,
     work: Callable[[], Awaitable[Any]],
-) -> tuple[list[float], float]:
-    """Latencies measured while `work` runs `times` times in a row, and its total time."""
+) -> tuple[tuple[list[float], float], float]:
+    """What `measure` measured while `work` ran `times` times in a row, and its total time."""
     done = asyncio.Event()
 
     async def repeat() -> float:
@@ -164,8 +177,24 @@ async def during(
 
     worker = asyncio.create_task(repeat())
     await asyncio.sleep(0)  # the work starts before the first request
-    latencies = await measure(server, products, concurrency, lambda: not done.is_set())
-    return latencies, await worker
+    measured = await measure(server, products, concurrency, lambda: not done.is_set())
+    return measured, await worker
+
+
+async def fill(
+    server: RunningServer, url: str, args: argparse.Namespace
+) -> tuple[SuggestionsServices, list[str]]:
+    """Load the baskets and count them once (which also starts the pool); the app's
+    services and the product ids."""
+    baskets = synthetic_baskets(args.baskets, args.products)
+    await load(url, baskets)
+    services: SuggestionsServices = server.app.config["SHOPGRAPH_SPEC"].services
+    first = await services.recomputer.run()
+    print(
+        f"loaded {first.baskets} baskets, {first.pairs} product pairs, "
+        f"{first.products} products; first recompute {first.seconds:.2f} s"
+    )
+    return services, sorted({str(p) for basket in baskets for p in basket})
 
 
 async def bench(args: argparse.Namespace, folder: Path) -> list[Row]:
@@ -174,25 +203,11 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[Row]:
     url = database_url(server_url, "suggestions", prefix="bench")
     await ensure_database(url)
     secret = secrets.token_urlsafe(32)
-    app = create_app(
-        url,
-        codec=TokenCodec("HS256", secret, secret),
-        products_url=NOWHERE,
-        recompute_seconds=0,
-        events=False,
-        workers=1,
-    )
-    server = await start_server(app)
+    codec = TokenCodec("HS256", secret, secret)
+    options = {"products_url": NOWHERE, "recompute_seconds": 0, "events": False, "workers": 1}
+    server = await start_server(create_app(url, codec=codec, **options))
     try:
-        baskets = synthetic_baskets(args.baskets, args.products)
-        await load(url, baskets)
-        services: SuggestionsServices = app.config["SHOPGRAPH_SPEC"].services
-        first = await services.recomputer.run()  # fills the counts; starts the pool
-        print(
-            f"loaded {first.baskets} baskets, {first.pairs} product pairs, "
-            f"{first.products} products; first recompute {first.seconds:.2f} s"
-        )
-        products = sorted({str(p) for basket in baskets for p in basket})
+        services, products = await fill(server, url, args)
         idle_until = time.monotonic() + args.idle_seconds
         idle = await measure(
             server, products, args.concurrency, lambda: time.monotonic() < idle_until
@@ -204,9 +219,9 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[Row]:
             server, products, args.concurrency, 1, lambda: recompute._recompute(url)
         )
         return [
-            Row("idle", idle, 0, 0.0),
-            Row("recompute in the process pool", pooled, args.recomputes, pooled_time),
-            Row("recompute on the event loop", inline, 1, inline_time),
+            Row("idle", *idle, 0, 0.0),
+            Row("recompute in the process pool", *pooled, args.recomputes, pooled_time),
+            Row("recompute on the event loop", *inline, 1, inline_time),
         ]
     finally:
         await server.stop()
@@ -215,7 +230,7 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[Row]:
 
 def table(rows: list[Row]) -> str:
     """The rows as a Markdown table."""
-    head = ["case", "requests", "p50 ms", "p99 ms", "max ms", "s per recompute"]
+    head = ["case", "requests", "p50 ms", "p99 ms", "max ms", "loop stall ms", "s per recompute"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
     return "\n".join(lines)
