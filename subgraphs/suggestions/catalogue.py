@@ -73,8 +73,9 @@ class Catalogue:
         unknown = [i for i in ids if i not in self.entries and i not in self.missing]
         if unknown and self._available():
             async with self._lock:
+                # another request may have fetched them, or found products down, meanwhile
                 unknown = [i for i in unknown if i not in self.entries and i not in self.missing]
-                if unknown:
+                if unknown and self._available():
                     await self._fetch(unknown)
         return {i: self.entries[i] for i in ids if i in self.entries}
 
