@@ -128,6 +128,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=PORT",
         help="a subgraph's port (repeat; defaults 4001-4007)",
     )
+    _broker_and_mail_options(parser)
+    parser.add_argument(
+        "--data-dir",
+        help="where the embedded PostgreSQL (unless DATABASE_URL is set), the broker (nats/) "
+        "and the mail sink (mail/) keep their data (default .data/, or SHOPGRAPH_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--router-config",
+        help="router.yaml for the router; the shop's edge JWT verification is added to it "
+        "unless its auth.jwt names a key source of its own",
+    )
+    parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="create, migrate and seed the databases, then exit (compose.yaml's migrate step)",
+    )
+
+
+def _broker_and_mail_options(parser: argparse.ArgumentParser) -> None:
+    """The broker's and the SMTP sink's ports, and a broker of one's own."""
     parser.add_argument(
         "--nats-port", type=int, default=NATS_PORT, help=f"NATS client port (default {NATS_PORT})"
     )
@@ -144,21 +164,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--mail-port", type=int, default=MAIL_PORT, help=f"SMTP sink port (default {MAIL_PORT})"
-    )
-    parser.add_argument(
-        "--data-dir",
-        help="where the embedded PostgreSQL keeps its data (default .data/, or "
-        "SHOPGRAPH_DATA_DIR); ignored when DATABASE_URL is set",
-    )
-    parser.add_argument(
-        "--router-config",
-        help="router.yaml for the router; the shop's edge JWT verification is added to it "
-        "unless its auth.jwt names a key source of its own",
-    )
-    parser.add_argument(
-        "--prepare-only",
-        action="store_true",
-        help="create, migrate and seed the databases, then exit (compose.yaml's migrate step)",
     )
 
 
