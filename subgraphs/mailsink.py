@@ -61,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Serve until SIGTERM/SIGINT, then stop the SMTP server cleanly."""
     args = _arguments(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # aiosmtpd logs each envelope's addresses at INFO: people's emails are not for the log
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

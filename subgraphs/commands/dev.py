@@ -39,11 +39,11 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from subgraphs.commands import missing_extra
+from subgraphs.common.urls import redacted
 
 HELP = (
     "run the stack locally: embedded PostgreSQL, the NATS broker, an SMTP sink, the seeded "
@@ -585,14 +585,6 @@ class Supervisor:
             elapsed = now - entry.recovering_since
             _say(f"{service.name} is healthy again ({elapsed:.1f} s after its restart)")
             entry.recovering_since = None
-
-
-def redacted(url: str) -> str:
-    """`url` without its user part: a broker URL may carry a password or a token."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
 
 
 def _banner(where: Layout, data: Path) -> str:

@@ -34,6 +34,9 @@ from .errors import log_unexpected
 logger = logging.getLogger("shopgraph.database")
 
 _embedded: Any = None
+# Seven subgraphs, each with its pool (up to 30), outbox relay and consumers, are more
+# than PostgreSQL's default 100 connections at peaks.
+EMBEDDED_MAX_CONNECTIONS = 300
 
 
 def data_dir() -> Path:
@@ -53,8 +56,23 @@ def start_embedded_server(pgdata: Path | None = None, cleanup_mode: str | None =
 
         folder = pgdata or data_dir() / "postgres"
         folder.parent.mkdir(parents=True, exist_ok=True)
+        _allow_connections(pgserver, folder)
         _embedded = pgserver.get_server(folder, cleanup_mode=cleanup_mode)
         return str(_embedded.get_uri("postgres"))
+
+
+def _allow_connections(pgserver: Any, folder: Path) -> None:
+    """Raise the new server's max_connections to EMBEDDED_MAX_CONNECTIONS before serving."""
+    settings = folder / "postgresql.auto.conf"
+    if settings.exists():
+        if "max_connections" not in settings.read_text():
+            # read at the next start; a server running now keeps its value until restarted
+            with settings.open("a") as file:
+                file.write(f"max_connections = {EMBEDDED_MAX_CONNECTIONS}\n")
+        return
+    first = pgserver.get_server(folder, cleanup_mode="stop")  # initdb; then stop to apply
+    first.psql(f"ALTER SYSTEM SET max_connections = {EMBEDDED_MAX_CONNECTIONS};")
+    first.cleanup()
 
 
 def release_embedded_server() -> None:

@@ -13,14 +13,12 @@ from __future__ import annotations
 import importlib
 import os
 import tempfile
-import warnings
 from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pgserver
 import pytest
 import pytest_asyncio
 from quart import Quart
@@ -41,19 +39,10 @@ from tests.broker import free_port, start_nats
 ACK_WAIT_SECONDS = "2"
 
 
-# Seven subgraphs, each with its pool, outbox relay and consumers, plus the tests' own
-# engines and extra servers: more than PostgreSQL's default 100 connections at peaks.
-MAX_CONNECTIONS = 300
-
-
 @pytest.fixture(scope="session")
 def pg_server_url() -> Iterator[str]:
+    # start_embedded_server raises a new server's max_connections (seven subgraphs' pools)
     pgdata = Path(tempfile.mkdtemp(prefix="sgpg-")) / "pgdata"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
-        first = pgserver.get_server(pgdata, cleanup_mode="stop")  # initdb, to configure it
-    first.psql(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS};")
-    first.cleanup()  # the setting takes effect at the next start
     yield start_embedded_server(pgdata, cleanup_mode="delete")
 
 

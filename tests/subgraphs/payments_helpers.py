@@ -154,16 +154,17 @@ async def payments_fixture(
     gateway = FakeGateway(gateway_db)
     previous = os.environ.get("SHOPGRAPH_NATS_URL")
     os.environ["SHOPGRAPH_NATS_URL"] = payments_nats.url
+    # The events runtime reads the broker's URL when serving starts, so it stays set until then.
     try:
         app = create_app(
             url, codec=CODEC, gateway=gateway, timeout=TIMEOUT, charge_wait=3.0, sweep_interval=0
         )
+        server = await start_server(app)
     finally:
         if previous is None:
             os.environ.pop("SHOPGRAPH_NATS_URL", None)
         else:
             os.environ["SHOPGRAPH_NATS_URL"] = previous
-    server = await start_server(app)
     db = Database(url)
     async with httpx.AsyncClient(timeout=60) as http:
         yield PaymentsApp(http, server, db, gateway)

@@ -17,6 +17,7 @@ from nats.js import JetStreamContext
 from nats.js.api import PubAck, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NoStreamResponseError
 
+from ..urls import redacted
 from .envelope import DLQ_PREFIX, SUBJECT_PREFIX
 
 logger = logging.getLogger("shopgraph.events")
@@ -78,10 +79,12 @@ class EventBroker:
                 await self.broker.connect()
                 await declare_streams(self.jetstream)
                 self.ready.set()
-                logger.info("events: connected to %s", self.url)
+                logger.info("events: connected to %s", redacted(self.url))
                 return
             except Exception as error:  # the server may just not be up yet
-                logger.warning("events: broker %s not reachable (%s); retrying", self.url, error)
+                logger.warning(
+                    "events: broker %s not reachable (%s); retrying", redacted(self.url), error
+                )
                 await self._disconnect()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
@@ -106,7 +109,7 @@ class EventBroker:
         # While disconnected nats-py would buffer the message and send it after a
         # reconnect even though publish timed out here: refuse instead.
         if not self.connected:
-            raise BrokerUnavailable(f"not connected to {self.url}")
+            raise BrokerUnavailable(f"not connected to {redacted(self.url)}")
         try:
             ack = await self.broker.publish(
                 body,
