@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from typing import Any
 
-from ..database import Database
+from ..database import Database, create_engine
 from .broker import EventBroker
 from .consumers import ConsumerRunner
 from .relay import OutboxRelay
@@ -25,10 +25,13 @@ class EventsRuntime:
         url: str | None = None,
     ) -> None:
         self.service = service
+        # A pool of its own: event work neither waits for nor starves the requests' pool.
+        engine = create_engine(database.url, pool_size=2, max_overflow=2 + len(spec.consumers))
+        self.database = Database(database.url, engine)
         self.broker = EventBroker(url, name=f"shopgraph-{service}")
-        self.relay = OutboxRelay(service, database, self.broker)
+        self.relay = OutboxRelay(service, self.database, self.broker)
         self.consumers = [
-            ConsumerRunner(service, consumer, database, self.broker, services)
+            ConsumerRunner(service, consumer, self.database, self.broker, services)
             for consumer in spec.consumers
         ]
         self._tasks: list[asyncio.Task[None]] = []
@@ -52,3 +55,4 @@ class EventsRuntime:
                 await task
         self._tasks = []
         await self.broker.close()
+        await self.database.dispose()
