@@ -7,7 +7,7 @@ See docs/events.md.
 from .envelope import Event, new_event
 from .outbox import publish_in
 from .runtime import EventsRuntime
-from .spec import Consumer, EventsSpec, Handler
+from .spec import Consumer, EventsSpec, Handler, PoisonEvent
 from .tables import create_event_tables, drop_event_tables
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "EventsRuntime",
     "EventsSpec",
     "Handler",
+    "PoisonEvent",
     "create_event_tables",
     "drop_event_tables",
     "new_event",

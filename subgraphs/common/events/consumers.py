@@ -27,7 +27,7 @@ from .broker import EVENTS_STREAM, EventBroker, declare_streams
 from .dead_letters import DeadLetter, bury
 from .envelope import Event, UndecodableEvent, decode, subject_of
 from .metrics import HANDLED, REDELIVERED
-from .spec import Consumer
+from .spec import Consumer, PoisonEvent
 from .tables import handled
 
 logger = logging.getLogger("shopgraph.events")
@@ -133,6 +133,9 @@ class ConsumerRunner:
             return
         try:
             fresh = await self._handle(event)
+        except PoisonEvent as error:  # the handler says retrying cannot help
+            await self._give_up(msg, event, f"PoisonEvent: {error}", deliveries)
+            return
         except Exception as error:
             await self._failed(msg, event, error, deliveries)
             return

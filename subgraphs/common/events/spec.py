@@ -17,6 +17,12 @@ Handler = Callable[[AsyncSession, Event, Any], Awaitable[None]]  # (session, eve
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 
 
+class PoisonEvent(Exception):
+    """Raised by a handler for an event that can never be handled (a malformed value, a
+    rendering that cannot succeed): the event is dead-lettered at once, without retries,
+    with this exception's message as the error. The handler's transaction is rolled back."""
+
+
 @dataclass(frozen=True)
 class Consumer:
     """A durable, at-least-once subscription of one service to some event types."""
