@@ -46,16 +46,31 @@ def _services(info: Info) -> SuggestionsServices:
     return services
 
 
-async def _suggested(info: Info, product: str, first: int) -> list[str]:
-    async def load(keys: Sequence[str]) -> list[list[str]]:
-        return await queries.co_purchased(info.context.db, keys, first)
+async def _co_purchased(info: Info, product: str) -> list[str]:
+    """The product's MAX_FIRST most co-purchased products, read once per request for every
+    product the request asks about (each field slices its `first`)."""
 
-    co_purchased = await info.context.loader(f"co-purchased:{first}", load).load(product)
+    async def load(keys: Sequence[str]) -> list[list[str]]:
+        return await queries.co_purchased(info.context.db, keys, MAX_FIRST)
+
+    return await info.context.loader("co-purchased", load).load(product)
+
+
+async def _category_best_sellers(info: Info, product: str) -> list[str]:
+    """The best sellers of the product's category, read once per request for every
+    product whose suggestions need the fallback."""
+
+    async def load(keys: Sequence[str]) -> list[list[str]]:
+        return await queries.category_best_sellers(info.context.db, _services(info).catalogue, keys)
+
+    return await info.context.loader("category-best-sellers", load).load(product)
+
+
+async def _suggested(info: Info, product: str, first: int) -> list[str]:
+    co_purchased = await _co_purchased(info, product)
     if len(co_purchased) >= first:
         return co_purchased[:first]
-    fallback = await queries.category_best_sellers(
-        info.context.db, _services(info).catalogue, product
-    )
+    fallback = await _category_best_sellers(info, product)
     return scoring.suggestions(product, co_purchased, fallback, first)
 
 
@@ -77,14 +92,25 @@ class Product:
         return [Product(id=strawberry.ID(p)) for p in await _suggested(info, str(product), count)]
 
 
-async def _recommended(info: Info, user: uuid.UUID, first: int) -> list[str]:
+async def _recommend(info: Info, users: Sequence[str]) -> list[list[str]]:
+    """Each user's MAX_FIRST recommendations: three statements for all of them."""
     db, catalogue = info.context.db, _services(info).catalogue
-    bought = await queries.bought_by(db, user)
-    co_purchased = await queries.bought_with(db, bought, first)
-    if len(co_purchased) >= first:
-        return co_purchased
-    best = await queries.best_sellers(db, catalogue, bought | set(co_purchased), first)
-    return scoring.recommendations(bought, co_purchased, best, first)
+    bought = await queries.bought_by(db, users)
+    co_purchased = await queries.bought_with(db, bought, MAX_FIRST)
+    exclude = {u: bought[u] | set(co_purchased[u]) for u in users}
+    best = await queries.best_sellers(db, catalogue, exclude, MAX_FIRST)
+    return [scoring.recommendations(bought[u], co_purchased[u], best[u], MAX_FIRST) for u in users]
+
+
+async def _recommended(info: Info, user: uuid.UUID, first: int) -> list[str]:
+    """The user's `first` recommendations: a prefix of their MAX_FIRST ones (both rankings
+    are total orders), computed once per request for every user it asks about."""
+
+    async def load(keys: Sequence[str]) -> list[list[str]]:
+        return await _recommend(info, keys)
+
+    recommended = await info.context.loader("recommended", load).load(str(user))
+    return recommended[:first]
 
 
 @strawberry.federation.type(keys=["id"])
