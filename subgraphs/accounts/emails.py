@@ -11,6 +11,7 @@ import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
@@ -50,7 +51,8 @@ def _envelope(event: Event, sender: str, to: str, subject: str) -> EmailMessage:
     message["Message-ID"] = message_id(event)
     message["Date"] = format_datetime(event.occurred_at)
     message["From"] = sender
-    message["To"] = to
+    # An Address, not text: the header says exactly this one mailbox, properly formatted.
+    message["To"] = Address(addr_spec=to)
     message["Subject"] = subject
     return message
 

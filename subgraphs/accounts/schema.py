@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -21,11 +20,10 @@ from subgraphs.common.errors import NotFound
 from subgraphs.common.ids import parse_uuid
 from subgraphs.common.types import UserError, UserErrorCode, user_error
 
+from .addresses import plain_address
 from .models import UserRow
 from .passwords import MAX_LOGIN_LENGTH, password_problem
 from .services import AccountsServices
-
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @strawberry.enum
@@ -152,12 +150,9 @@ class Mutation:
     ) -> AuthPayload:
         email = input.email.strip().lower()
         errors = []
-        if not EMAIL.match(email) or len(email) > 320:
-            errors.append(
-                user_error(
-                    UserErrorCode.INVALID_INPUT, "Not a valid email address", "input", "email"
-                )
-            )
+        if plain_address(email) is None:
+            message = "Not a valid email address (one plain address, like name@example.com)"
+            errors.append(user_error(UserErrorCode.INVALID_INPUT, message, "input", "email"))
         problem = password_problem(input.password)
         if problem is not None:
             errors.append(user_error(UserErrorCode.WEAK_PASSWORD, problem, "input", "password"))

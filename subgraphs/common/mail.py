@@ -23,7 +23,12 @@ DEFAULT_TIMEOUT = 10.0
 
 
 class MailUnavailable(Exception):
-    """The SMTP server could not be reached or refused the message; try again later."""
+    """The SMTP server could not be reached or did not take the message now; try again later."""
+
+
+class MailRejected(Exception):
+    """The message can never be sent as it is: it cannot be serialised, or the server
+    refused it (or its recipient) permanently with a 5xx reply. Retrying cannot help."""
 
 
 @dataclass(frozen=True)
@@ -55,26 +60,48 @@ class MailSettings:
         )
 
 
-async def send(message: EmailMessage, settings: MailSettings) -> None:
-    """Hand `message` to the SMTP server; MailUnavailable if that did not happen in time.
+async def send(message: EmailMessage, settings: MailSettings, recipient: str) -> None:
+    """Hand `message` to the SMTP server for exactly `recipient` (the envelope's only
+    RCPT TO, whatever the headers say); MailUnavailable if that did not happen in time,
+    MailRejected if it never can.
 
     The thread's socket operations time out on their own; the outer timeout
     bounds the whole exchange (connect, greeting, transfer) for the caller.
     """
     try:
         async with asyncio.timeout(settings.timeout * 2):
-            await asyncio.to_thread(_send_blocking, message, settings)
-    except (OSError, smtplib.SMTPException, TimeoutError) as exc:
-        # The exception's type only: server replies can quote addresses back.
-        raise MailUnavailable(
-            f"SMTP {settings.host}:{settings.port} did not take the message ({type(exc).__name__})"
-        ) from None
+            await asyncio.to_thread(_send_blocking, message, settings, recipient)
+    except (ValueError, UnicodeError, smtplib.SMTPNotSupportedError) as exc:
+        raise MailRejected(f"the message cannot be sent ({type(exc).__name__})") from None
+    except smtplib.SMTPException as exc:
+        if _permanent(exc):
+            raise MailRejected(_refusal(settings, exc, "refused the message")) from None
+        raise MailUnavailable(_refusal(settings, exc, "did not take the message")) from None
+    except (OSError, TimeoutError) as exc:
+        raise MailUnavailable(_refusal(settings, exc, "did not take the message")) from None
 
 
-def _send_blocking(message: EmailMessage, settings: MailSettings) -> None:
+def _refusal(settings: MailSettings, exc: BaseException, what: str) -> str:
+    # The exception's type only: server replies can quote addresses back.
+    return f"SMTP {settings.host}:{settings.port} {what} ({type(exc).__name__})"
+
+
+def _permanent(exc: smtplib.SMTPException) -> bool:
+    """Whether the server's reply says the message (or its recipient) is refused for good."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(exc, (smtplib.SMTPDataError, smtplib.SMTPSenderRefused)):
+        return 500 <= exc.smtp_code < 600
+    return False
+
+
+def _send_blocking(message: EmailMessage, settings: MailSettings, recipient: str) -> None:
+    # Serialised before connecting: a message that cannot be written is no outage.
+    message.as_bytes()
     with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
         if settings.starttls:
             smtp.starttls()
         if settings.username and settings.password:
             smtp.login(settings.username, settings.password)
-        smtp.send_message(message)
+        smtp.send_message(message, to_addrs=[recipient])

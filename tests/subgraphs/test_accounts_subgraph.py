@@ -110,6 +110,43 @@ async def test_register_validates_every_field(stack: Stack) -> None:
     assert await stack.sql("accounts", "SELECT id FROM users") == []
 
 
+@pytest.mark.parametrize(
+    "email",
+    [
+        "carol@example.com,postmaster",  # two recipients to mail software
+        "x<bob@example.com",  # a display name and bob's address
+        "<script>@x.com",  # parsed as the local address "script"
+        '"a b"@example.com',
+        "a..b@example.com",
+        "ann@localhost",
+        "ann@exa mple.com",
+        "ann@@example.com",
+        "josé@example.com",
+        "a" * 65 + "@example.com",
+        "ann@" + "e" * 250 + ".com",
+    ],
+)
+async def test_register_accepts_only_one_plain_address(stack: Stack, email: str) -> None:
+    payload = await register(stack, email)
+    assert payload["token"] is None
+    assert payload["userErrors"] == [
+        {
+            "code": "INVALID_INPUT",
+            "field": ["input", "email"],
+            "message": "Not a valid email address (one plain address, like name@example.com)",
+        }
+    ]
+    assert await stack.sql("accounts", "SELECT id FROM users") == []
+
+
+async def test_register_keeps_ordinary_addresses(stack: Stack) -> None:
+    emails = ["ann.lee+shop@mail.example.co.uk", "o'brien@example.ie", "x_1-2@a-b.example"]
+    for email in emails:
+        assert (await register(stack, email))["userErrors"] == []
+    rows = await stack.sql("accounts", "SELECT email FROM users ORDER BY email")
+    assert [r.email for r in rows] == sorted(emails)
+
+
 async def test_login_with_right_and_wrong_credentials(stack: Stack) -> None:
     created = await register(stack, "bob@example.com", password="bobs password")
     good = (

@@ -218,3 +218,78 @@ async def test_stock_low_emails_the_staff(mailer: Mailer) -> None:
         f"Product {product} has 3 unit(s) available, at or below the threshold of 5.\n"
         "Restock it with adjustStock.\n"
     )
+
+
+async def _dead_letter(mailer: Mailer, event: Event, consumer: str) -> tuple[int, str] | None:
+    async with mailer.db.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT deliveries, error FROM event_dead_letters "
+                    "WHERE event_id = :id AND consumer = :consumer"
+                ),
+                {"id": event.id, "consumer": consumer},
+            )
+        ).one_or_none()
+    return None if row is None else (row.deliveries, row.error)
+
+
+async def test_the_envelope_names_exactly_the_users_address(mailer: Mailer) -> None:
+    user = await mailer.add_user("dora@example.com", "Dora, Esq. <boss@example.com>")
+    paid = order_paid(uuid.uuid4(), user)
+    await mailer.publish(paid)
+    [message] = await eventually(lambda: _messages(mailer, paid))
+    assert message["X-RcptTo"] == "dora@example.com"
+    assert message["To"] == "dora@example.com"
+    assert message["To"].addresses[0].addr_spec == "dora@example.com"
+
+
+@pytest.mark.parametrize(
+    "stored", ["carol@example.com,postmaster", "x<bob@example.com", "<script>@x.com"]
+)
+async def test_a_stored_address_that_is_not_one_mailbox_gets_no_email(
+    mailer: Mailer, stored: str
+) -> None:
+    # Stored before registration checked addresses: dead-lettered at once, sent nowhere.
+    user = await mailer.add_user(stored, "Legacy")
+    paid = order_paid(uuid.uuid4(), user)
+    sequence = await mailer.publish(paid)
+    deliveries, error = await eventually(lambda: _dead_letter(mailer, paid, CONFIRMATION))
+    assert deliveries == 1
+    # The dead letter's error is the PoisonEvent's message (with or without its class name).
+    assert error.endswith(
+        "the user's stored email is not one plain email address; nothing was sent"
+    )
+    await eventually(lambda: mailer.acknowledged(CONFIRMATION, sequence))
+    assert mailer.messages(paid) == []
+
+
+async def test_a_line_break_in_a_product_id_is_dead_lettered_at_once(mailer: Mailer) -> None:
+    product = "p1\r\nBcc: victim@example.com"
+    low = new_event("StockLow", "inventory", {"productId": product, "available": 1, "threshold": 5})
+    await mailer.publish(low)
+    deliveries, error = await eventually(lambda: _dead_letter(mailer, low, "stock-low-alert"))
+    assert deliveries == 1
+    assert "the event cannot make an email: ValueError(" in error
+    assert mailer.messages(low) == []
+
+
+async def test_a_line_break_in_an_order_id_is_dead_lettered_at_once(mailer: Mailer) -> None:
+    user = await mailer.add_user("erin@example.com", "Erin")
+    paid = new_event(
+        "OrderPaid", "orders", {**order_paid(uuid.uuid4(), user).data, "orderId": "ab\r\ncd"}
+    )
+    await mailer.publish(paid)
+    deliveries, error = await eventually(lambda: _dead_letter(mailer, paid, CONFIRMATION))
+    assert deliveries == 1
+    assert "the event cannot make an email: ValueError(" in error
+    assert mailer.messages(paid) == []
+
+
+async def test_an_order_paid_without_a_user_id_is_dead_lettered_at_once(mailer: Mailer) -> None:
+    data = order_paid(uuid.uuid4(), uuid.uuid4()).data
+    paid = new_event("OrderPaid", "orders", {k: v for k, v in data.items() if k != "userId"})
+    await mailer.publish(paid)
+    deliveries, error = await eventually(lambda: _dead_letter(mailer, paid, CONFIRMATION))
+    assert deliveries == 1
+    assert error.endswith("OrderPaid.userId is not a UUID")
