@@ -9,10 +9,11 @@ sweep call (charging.py).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import Enum
 
 import strawberry
@@ -33,6 +34,8 @@ from .models import CAPTURED, REFUNDED, PaymentRow
 
 Info = strawberry.Info[Context, None]
 MAX_TOKEN_LENGTH = 500
+# ASCII digits only: re's \d would match other scripts' digits too.
+PLAIN_AMOUNT = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,2})?")
 
 
 @strawberry.enum(description="Where a charge attempt stands.")
@@ -205,10 +208,13 @@ def _id(value: str, name: str) -> uuid.UUID:
 
 
 def _amount(text: str) -> Decimal:
-    try:
-        amount = Decimal(text.strip())
-    except InvalidOperation:
-        amount = Decimal("NaN")
+    """A plain ASCII decimal ("12.50"): Decimal() alone would also take "1_000", "1E+2"
+    and other scripts' digits, none of which orders ever sends."""
+    if not PLAIN_AMOUNT.fullmatch(text):
+        raise BadUserInput(
+            '`input.amount` must be a plain decimal such as "12.50"', field=["input", "amount"]
+        )
+    amount = Decimal(text)
     problem = decimal_problem(amount, 12, 2) or (None if amount > 0 else "must be positive")
     if problem is not None:
         raise BadUserInput(f"`input.amount` {problem}", field=["input", "amount"])
@@ -222,8 +228,8 @@ def charge_request(input: ChargeOrderInput) -> ChargeRequest:
         raise BadUserInput(problem.message, field=["input", "idempotencyKey"])
     if input.currency not in CurrencyCode.__members__:
         raise BadUserInput("`input.currency` must be USD, EUR or GBP", field=["input", "currency"])
-    if not input.payment_token or len(input.payment_token) > MAX_TOKEN_LENGTH:
-        message = f"`input.paymentToken` must be 1-{MAX_TOKEN_LENGTH} characters"
+    if not input.payment_token.strip() or len(input.payment_token) > MAX_TOKEN_LENGTH:
+        message = f"`input.paymentToken` must be 1-{MAX_TOKEN_LENGTH} characters, not blank"
         raise BadUserInput(message, field=["input", "paymentToken"])
     return ChargeRequest(
         order_id=_id(str(input.order_id), "orderId"),

@@ -187,12 +187,25 @@ async def test_bad_input_is_a_coded_error_naming_the_field(app: PaymentsApp) -> 
         ({"orderId": "nope"}, ["input", "orderId"]),
         ({"idempotencyKey": " "}, ["input", "idempotencyKey"]),
         ({"paymentToken": ""}, ["input", "paymentToken"]),
+        ({"paymentToken": " \t "}, ["input", "paymentToken"]),
     ):
         body = await app.post(CHARGE, {"input": charge_input(**change)}, service_token())
         error = body["errors"][0]
         assert error["extensions"]["code"] == "BAD_USER_INPUT", change
         assert error["extensions"]["field"] == field, change
     assert await app.sql("SELECT id FROM payments") == []
+
+
+async def test_an_amount_is_a_plain_ascii_decimal(app: PaymentsApp) -> None:
+    # Each of these is a valid Python Decimal (1000, 12, 100): not a valid amount here.
+    for amount in ("1_000", "\u0661\u0662", "1E+2", " 12.50", "12.50\n", "+5", "5.", ".5"):
+        body = await app.post(CHARGE, {"input": charge_input(amount=amount)}, service_token())
+        [error] = body["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", amount
+        assert error["extensions"]["field"] == ["input", "amount"], amount
+        assert error["message"] == '`input.amount` must be a plain decimal such as "12.50"'
+    assert await app.sql("SELECT id FROM payments") == []
+    assert await _charges(app) == []
 
 
 async def test_a_second_caller_waits_for_the_first_then_answers_pending(app: PaymentsApp) -> None:
