@@ -18,8 +18,13 @@ from subgraphs.common.events import Consumer, Event
 from subgraphs.common.ids import parse_uuid
 
 from . import counts
+from .scoring import MAX_BASKET_PRODUCTS
 
 logger = logging.getLogger("shopgraph.suggestions")
+
+# a product's units in one basket are stored in an int column: more is no real order
+# (orders caps a line far below), and would fail the handler on every delivery
+MAX_UNITS = 2**31 - 1
 
 
 def _ids(event: Event) -> tuple[uuid.UUID, uuid.UUID | None] | None:
@@ -34,7 +39,8 @@ def _ids(event: Event) -> tuple[uuid.UUID, uuid.UUID | None] | None:
 
 def basket_lines(data: Mapping[str, Any]) -> dict[uuid.UUID, int]:
     """OrderPlaced's lines as {product id: units}, lines of one product summed; lines
-    without a UUID product id or a positive integer quantity are left out."""
+    without a UUID product id or a positive integer quantity are left out; units are
+    capped at MAX_UNITS. Every line is kept here (counts.py bounds what counts)."""
     units: dict[uuid.UUID, int] = {}
     lines = data.get("lines")
     for line in lines if isinstance(lines, list) else ():
@@ -45,15 +51,24 @@ def basket_lines(data: Mapping[str, Any]) -> dict[uuid.UUID, int]:
         if product is None or isinstance(quantity, bool) or not isinstance(quantity, int):
             continue
         if quantity > 0:
-            units[product] = units.get(product, 0) + quantity
+            units[product] = min(units.get(product, 0) + quantity, MAX_UNITS)
     return units
 
 
 async def on_order_placed(session: AsyncSession, event: Event, services: Any) -> None:
     """Keep the basket's lines; it counts once it is bought."""
     ids = _ids(event)
-    if ids is not None:
-        await counts.basket_placed(session, *ids, basket_lines(event.data))
+    if ids is None:
+        return
+    lines = basket_lines(event.data)
+    if len(lines) > MAX_BASKET_PRODUCTS:
+        logger.warning(
+            "suggestions: order %s has %d distinct products; only its first %d by id count",
+            ids[0],
+            len(lines),
+            MAX_BASKET_PRODUCTS,
+        )
+    await counts.basket_placed(session, *ids, lines)
 
 
 async def on_payment_captured(session: AsyncSession, event: Event, services: Any) -> None:

@@ -5,6 +5,12 @@ row's lock), then adds or subtracts the basket's pairs and units. Holding that l
 serialises the writers of the counts (no deadlock between two baskets sharing
 products) and lets the full recompute see whether anything changed since its snapshot
 (recompute.py takes the same row lock to swap).
+
+A basket counts with at most MAX_BASKET_PRODUCTS products, its first by id (scoring.py
+says why): every statement below reads the basket's lines through that bound, so one
+event's work is bounded (at most 100 x 99 pairs in one INSERT) even for a basket stored
+before the bound existed, and subtracting a basket takes away exactly what adding it
+added.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import BasketRow, CountsStateRow
+from .scoring import MAX_BASKET_PRODUCTS
 
 
 @dataclass(frozen=True)
@@ -46,37 +53,46 @@ _BUMP_VERSION = (
         index_elements=[CountsStateRow.id], set_={"version": CountsStateRow.version + 1}
     )
 )
+# the basket's counted lines: its first MAX_BASKET_PRODUCTS products by id
+_KEPT = (
+    "WITH kept AS (SELECT product_id, quantity FROM basket_lines WHERE order_id = :order "
+    f"ORDER BY product_id LIMIT {MAX_BASKET_PRODUCTS}) "
+)
 _ADD_PAIRS = text(
-    "INSERT INTO co_purchases (product_id, other_id, baskets) "
-    "SELECT a.product_id, b.product_id, 1 FROM basket_lines a JOIN basket_lines b "
-    "ON b.order_id = a.order_id AND b.product_id <> a.product_id WHERE a.order_id = :order "
-    "ORDER BY 1, 2 "
+    _KEPT + "INSERT INTO co_purchases (product_id, other_id, baskets) "
+    "SELECT a.product_id, b.product_id, 1 FROM kept a JOIN kept b "
+    "ON b.product_id <> a.product_id ORDER BY 1, 2 "
     "ON CONFLICT (product_id, other_id) DO UPDATE SET baskets = co_purchases.baskets + 1"
 )
 _SUBTRACT_PAIRS = text(
-    "UPDATE co_purchases c SET baskets = c.baskets - 1 FROM basket_lines a JOIN basket_lines b "
-    "ON b.order_id = a.order_id AND b.product_id <> a.product_id "
-    "WHERE a.order_id = :order AND c.product_id = a.product_id AND c.other_id = b.product_id"
+    _KEPT + "UPDATE co_purchases c SET baskets = c.baskets - 1 FROM kept a JOIN kept b "
+    "ON b.product_id <> a.product_id "
+    "WHERE c.product_id = a.product_id AND c.other_id = b.product_id"
 )
 _ADD_SALES = text(
-    "INSERT INTO product_sales (product_id, quantity, baskets) "
-    "SELECT product_id, quantity, 1 FROM basket_lines WHERE order_id = :order ORDER BY 1 "
+    _KEPT + "INSERT INTO product_sales (product_id, quantity, baskets) "
+    "SELECT product_id, quantity, 1 FROM kept ORDER BY 1 "
     "ON CONFLICT (product_id) DO UPDATE SET quantity = product_sales.quantity + "
     "excluded.quantity, baskets = product_sales.baskets + 1"
 )
 _SUBTRACT_SALES = text(
-    "UPDATE product_sales s SET quantity = s.quantity - l.quantity, baskets = s.baskets - 1 "
-    "FROM basket_lines l WHERE l.order_id = :order AND s.product_id = l.product_id"
+    _KEPT + "UPDATE product_sales s SET quantity = s.quantity - k.quantity, "
+    "baskets = s.baskets - 1 FROM kept k WHERE s.product_id = k.product_id"
 )
 _DROP_EMPTY = (
     text(
-        "DELETE FROM co_purchases WHERE baskets <= 0 AND product_id IN "
-        "(SELECT product_id FROM basket_lines WHERE order_id = :order)"
+        _KEPT + "DELETE FROM co_purchases WHERE baskets <= 0 AND product_id IN "
+        "(SELECT product_id FROM kept)"
     ),
     text(
-        "DELETE FROM product_sales WHERE baskets <= 0 AND product_id IN "
-        "(SELECT product_id FROM basket_lines WHERE order_id = :order)"
+        _KEPT + "DELETE FROM product_sales WHERE baskets <= 0 AND product_id IN "
+        "(SELECT product_id FROM kept)"
     ),
+)
+_STORE_LINES = text(
+    "INSERT INTO basket_lines (order_id, product_id, quantity) "
+    "SELECT :order, p, q FROM unnest(CAST(:products AS uuid[]), CAST(:quantities AS int[])) "
+    "AS l(p, q)"
 )
 
 
@@ -114,18 +130,15 @@ async def basket_placed(
     user: uuid.UUID | None,
     lines: Mapping[uuid.UUID, int],
 ) -> None:
-    """OrderPlaced: keep the basket's lines (once); count it if it was already bought."""
+    """OrderPlaced: keep the basket's lines (once, its first MAX_BASKET_PRODUCTS products
+    by id: the others would never count); count it if it was already bought."""
     state = await _lock(session, order, user)
     if state.placed:
         return
-    if lines:
-        await session.execute(
-            text(
-                "INSERT INTO basket_lines (order_id, product_id, quantity) "
-                "VALUES (:order, :product, :quantity)"
-            ),
-            [{"order": order, "product": p, "quantity": q} for p, q in sorted(lines.items())],
-        )
+    kept = sorted(lines)[:MAX_BASKET_PRODUCTS]
+    if kept:
+        params = {"order": order, "products": kept, "quantities": [lines[p] for p in kept]}
+        await session.execute(_STORE_LINES, params)
     await _set(session, order, "placed")
     if state.bought and not state.cancelled:
         await _count(session, order, 1)

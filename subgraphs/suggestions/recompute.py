@@ -27,7 +27,7 @@ import asyncpg
 
 from subgraphs.common.database import asyncpg_dsn
 
-from .scoring import co_purchase_counts, sales_counts
+from .scoring import bounded, co_purchase_counts, sales_counts
 
 logger = logging.getLogger("shopgraph.suggestions")
 
@@ -123,7 +123,9 @@ async def _recompute(database_url: str) -> RecomputeResult:
     dsn, options = asyncpg_dsn(database_url)
     conn = await asyncpg.connect(dsn, **options)
     try:
-        version, baskets = await _snapshot(conn)
+        version, stored = await _snapshot(conn)
+        # the incremental path's bound (baskets stored before it existed may hold more)
+        baskets = [bounded(basket) for basket in stored]
         pairs = co_purchase_counts(baskets)
         sales = sales_counts(baskets)
         swapped = await _swap(conn, version, pairs, sales)

@@ -84,3 +84,19 @@ def test_order_placed_lines_are_summed_and_cleaned() -> None:
     ]
     assert {str(k): v for k, v in basket_lines({"lines": lines}).items()} == {p1: 3}
     assert basket_lines({"lines": None}) == {}
+
+
+def test_a_basket_counts_its_first_products_by_id() -> None:
+    products = [f"{n:08x}-0000-0000-0000-000000000000" for n in range(250, 0, -1)]
+    basket = {p: n for n, p in enumerate(products)}
+    kept = scoring.bounded(basket)
+    assert list(kept) == sorted(products)[: scoring.MAX_BASKET_PRODUCTS]
+    assert all(kept[p] == basket[p] for p in kept)
+    assert scoring.bounded({"b": 1, "a": 2}) == {"a": 2, "b": 1}
+    pairs = scoring.co_purchase_counts([scoring.bounded(basket)])
+    assert len(pairs) == scoring.MAX_BASKET_PRODUCTS * (scoring.MAX_BASKET_PRODUCTS - 1)
+
+
+def test_units_of_a_line_are_capped() -> None:
+    line = {"productId": "00000000-0000-0000-0000-000000000001", "quantity": 2**40}
+    assert list(basket_lines({"lines": [line, line]}).values()) == [2**31 - 1]
