@@ -29,8 +29,19 @@ _REFUSAL_CODES = frozenset(
 
 
 class UpstreamRefused(Exception):
-    """A subgraph refused what orders sent it (a bug of ours): not an UpstreamError, so
-    no caller reports it as "unavailable, retry"; it surfaces as INTERNAL_SERVER_ERROR."""
+    """A subgraph refused what orders sent it: not an UpstreamError, so no caller reports
+    it as "unavailable, retry". A refusal of the request's values (BAD_USER_INPUT) is
+    answered as a userError by the caller; any other (a bug of ours) surfaces as
+    INTERNAL_SERVER_ERROR."""
+
+    def __init__(self, message: str, codes: tuple[str | None, ...] = ()) -> None:
+        super().__init__(message)
+        self.codes = codes
+
+    @property
+    def bad_input(self) -> bool:
+        """Whether the subgraph refused the values sent (not who sent them, or how)."""
+        return "BAD_USER_INPUT" in self.codes
 
 
 def refused(error: UpstreamGraphQLError) -> bool:
@@ -152,7 +163,7 @@ class PromotionsClient:
             data = await self.client.execute(_QUOTE, {"input": {"lines": payload}})
         except UpstreamGraphQLError as exc:
             if refused(exc):
-                raise UpstreamRefused(f"promotions refused the quote: {exc}") from exc
+                raise UpstreamRefused(f"promotions refused the quote: {exc}", exc.codes) from exc
             raise
         quote = data["quoteDiscounts"]
         amounts = [quote["discountTotal"], *(d["amount"] for d in quote["discounts"])]
@@ -311,5 +322,5 @@ class PaymentsClient:
             return await self.client.execute(query, variables)
         except UpstreamGraphQLError as exc:
             if refused(exc):
-                raise UpstreamRefused(f"payments refused the call: {exc}") from exc
+                raise UpstreamRefused(f"payments refused the call: {exc}", exc.codes) from exc
             raise

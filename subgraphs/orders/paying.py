@@ -178,8 +178,9 @@ async def pay(
 ) -> OrderResult:
     """Pay the order's total with `payment_token`, once per key (see payment_keys.py)."""
     key, problem = clean_idempotency_key(idempotency_key)
-    if problem is not None:
-        return OrderResult(None, (problem,))
+    problems = tuple(p for p in (problem, _token_problem(payment_token)) if p is not None)
+    if problems:
+        return OrderResult(None, problems)
     try:
         order_id = uuid.UUID(order)
     except ValueError:
@@ -201,6 +202,21 @@ async def pay(
     _settling.add(task)
     task.add_done_callback(_settling.discard)
     return await asyncio.shield(task)
+
+
+def _token_problem(payment_token: str) -> UserError | None:
+    """A blank token is refused before any claim: no provider can charge it."""
+    if payment_token.strip():
+        return None
+    message = "paymentToken must not be blank: pass the token from the payment form"
+    return user_error(UserErrorCode.INVALID_INPUT, message, "input", "paymentToken")
+
+
+def _refused(order_id: uuid.UUID) -> OrderResult:
+    """payments refused the charge's values (BAD_USER_INPUT): nothing was charged, the key
+    is still free; the answer is a userError, not a 500."""
+    message = "Payments cannot charge this order as it is; nothing was charged"
+    return OrderResult(order_id, (user_error(UserErrorCode.ORDER_NOT_PAYABLE, message),))
 
 
 def _in_progress(order_id: uuid.UUID) -> OrderResult:
@@ -351,10 +367,13 @@ async def _settle(
         return OrderResult(
             claim.order_id, (user_error(UserErrorCode.SERVICE_UNAVAILABLE, UNCONFIRMED),)
         )
-    except UpstreamRefused:
-        # payments refused the request itself (our bug): nothing was charged.
+    except UpstreamRefused as refusal:
+        # payments refused the request itself: nothing was charged.
         await record(db, claim, NOTHING_CHARGED)
-        raise
+        if not refusal.bad_input:
+            raise  # how orders called (auth, the query): our bug, a 500
+        logger.warning("payments refused the charge of order %s as bad input", claim.order_id)
+        return _refused(claim.order_id)
     if outcome == NOTHING_CHARGED:  # FAILED: the gateway could not be reached or refused
         logger.warning(
             "payment provider failed for order %s: payment provider unavailable", claim.order_id

@@ -7,6 +7,8 @@ redelivered event is skipped; everything below only has to be right once.
 - PaymentCaptured: a PENDING_PAYMENT order becomes PAID and OrderPaid goes out,
   as `pay` would have done: this settles a payment whose answer `pay` never got
   (its claim is cleared; the customer's retry with the same key replays PAID).
+  Only a capture of exactly the order's total in its currency counts; any other
+  is dead-lettered (PoisonEvent) and changes nothing.
 - PaymentFailed: the claim that made that charge is settled (DECLINED recorded,
   FAILED: nothing charged, the key is free again).
 - StockCommitFailed: inventory could not sell a PAID order's units; the order
@@ -21,11 +23,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.events import Consumer, Event
+from subgraphs.common.events import Consumer, Event, PoisonEvent
 
 from .lifecycle import mark_cancelled
 from .models import (
@@ -83,11 +86,40 @@ def _unclaimed(row: OrderRow, charged_key: str) -> Claim:
     return Claim(row.id, row.payment_claim, key[:200], row.total, row.currency_code, row.user_id)
 
 
+def _decimal(value: object) -> Decimal | None:
+    """A money string or int as a finite Decimal; None for anything else."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return None
+    try:
+        parsed = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return parsed if parsed.is_finite() else None
+
+
+def _check_captured_sum(row: OrderRow, event: Event) -> None:
+    """PoisonEvent unless the event captured exactly the order's total in its currency.
+
+    Defence in depth: anyone able to publish to the broker could otherwise mark an
+    order PAID with a capture of one cent. Such an event is dead-lettered (with an
+    ERROR line and the metric), so it is seen, and the order stays as it is.
+    """
+    raw_amount, currency = event.data.get("amount"), event.data.get("currency")
+    if _decimal(raw_amount) == row.total and currency == row.currency_code:
+        return
+    raise PoisonEvent(
+        f"{event.type} {event.id} captured {str(raw_amount)[:40]!r} {str(currency)[:10]!r}, "
+        f"but order {row.id} is {row.total} {row.currency_code}; not marked paid"
+    )
+
+
 async def on_payment_captured(session: AsyncSession, event: Event, services: object) -> None:
-    """Mark the order PAID (with OrderPaid) unless that is done already."""
+    """Mark the order PAID (with OrderPaid) unless that is done already; a capture of
+    another sum than the order's total is a PoisonEvent (see `_check_captured_sum`)."""
     row = await _locked_order(session, _order_id(event))
     if row is None:
         return
+    _check_captured_sum(row, event)
     payment_id = str(event.data["paymentId"])
     charged_key = str(event.data.get("idempotencyKey", ""))
     if row.status == PENDING_PAYMENT:

@@ -7,12 +7,16 @@ OrderPaid reaches it, so what follows a payment is polled (`eventually`).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import orjson
+import pytest_asyncio
 from orders_helpers import (
     CANCEL,
     add_to_cart,
@@ -27,6 +31,9 @@ from subgraph_stack import Stack, customer_token, make_product, service_token
 
 from subgraphs.common.auth import CUSTOMER, Viewer
 from subgraphs.common.events import Event, Handler, new_event
+from subgraphs.common.events.broker import EventBroker
+from subgraphs.common.events.envelope import encode, subject_of
+from subgraphs.common.events.server import NatsServer
 from subgraphs.orders import lifecycle, paying, reactions
 from subgraphs.orders.payment_keys import token_hash
 from tests.broker import eventually
@@ -250,3 +257,54 @@ async def test_a_capture_for_an_order_cancelled_meanwhile_is_refunded(stack: Sta
             {"orderId": order_id, "userId": user, "reason": "ADMIN", "wasPaid": True},
         )
     ]
+
+
+@pytest_asyncio.fixture(name="publisher")
+async def publisher_fixture(stack_nats: NatsServer) -> AsyncIterator[EventBroker]:
+    """A publisher on the stack's nats-server, as anyone with access to it could be."""
+    broker = EventBroker(stack_nats.url, name="test-forger")
+    task = asyncio.create_task(broker.run())
+    await eventually(lambda: _true(broker.connected))
+    yield broker
+    task.cancel()
+    await broker.close()
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _dead_letter(stack: Stack, event: Event) -> tuple[int, str] | None:
+    rows = await stack.sql(
+        "orders",
+        "SELECT deliveries, error FROM event_dead_letters "
+        "WHERE event_id = :id AND consumer = 'mark-paid'",
+        id=event.id,
+    )
+    return (rows[0].deliveries, rows[0].error) if rows else None
+
+
+async def test_a_capture_of_another_sum_does_not_pay_the_order(
+    stack: Stack, publisher: EventBroker
+) -> None:
+    user = str(uuid.uuid4())
+    item = await make_product(stack, price="4.20", stock=5)
+    order_id = await _order(stack, customer_token(user), item["id"], 1, "c1")
+    stand_in = paying.Claim(
+        uuid.UUID(order_id), None, "p1", Decimal("4.20"), "USD", uuid.UUID(user)
+    )
+    for amount, currency in (("0.01", "USD"), ("4.20", "EUR"), ("4.2e0x", "USD")):
+        forged = _payment_event("PaymentCaptured", stand_in, amount=amount, currency=currency)
+        await publisher.publish(encode(forged), subject_of(forged.type), str(forged.id))
+        deliveries, error = await eventually(lambda forged=forged: _dead_letter(stack, forged))
+        assert deliveries == 1
+        assert error.endswith(
+            f"PaymentCaptured {forged.id} captured {amount!r} {currency!r}, "
+            f"but order {order_id} is 4.20 USD; not marked paid"
+        )
+    assert await order_status(stack, order_id) == ("PENDING_PAYMENT", None)
+    assert [kind for kind, _ in await _published(stack, order_id)] == ["OrderPlaced"]
+    # The order's own total in its currency is what a capture must say.
+    right = _payment_event("PaymentCaptured", stand_in, amount="4.20", currency="USD")
+    await _handle(stack, reactions.on_payment_captured, right)
+    assert (await order_status(stack, order_id))[0] == "PAID"

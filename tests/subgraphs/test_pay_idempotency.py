@@ -120,3 +120,60 @@ async def test_a_failing_provider_leaves_the_key_free_for_a_retry(stack: Stack) 
     retried = await pay(stack, token, order_id, "p1", payment_token="tok_visa")
     assert (retried["userErrors"], retried["order"]["status"]) == ([], "PAID")
     assert await stack.charges() == [("8.00", "CAPTURED")]
+
+
+BLANK_TOKEN = {
+    "code": "INVALID_INPUT",
+    "field": ["input", "paymentToken"],
+    "message": "paymentToken must not be blank: pass the token from the payment form",
+}
+
+
+async def test_a_blank_payment_token_is_a_user_error_before_any_claim(stack: Stack) -> None:
+    token = customer_token()
+    item = await make_product(stack, price="4.20", stock=2)
+    order_id = await _order(stack, token, item["id"], "c-blank")
+    for blank in ("", " ", "\t \n"):
+        answer = await pay(stack, token, order_id, "p-blank", payment_token=blank)
+        assert answer["userErrors"] == [BLANK_TOKEN], blank
+    rows = await stack.sql(
+        "orders",
+        "SELECT status, payment_claim, payment_claim_key FROM orders WHERE id = :id",
+        id=order_id,
+    )
+    assert [tuple(r) for r in rows] == [("PENDING_PAYMENT", None, None)]
+    assert await stack.charges() == []
+    assert await stack.sql("payments", "SELECT id FROM payments") == []
+    paid = await pay(stack, token, order_id, "p-blank", payment_token="tok_visa")
+    assert (paid["userErrors"], paid["order"]["status"]) == ([], "PAID")
+
+
+async def test_payments_refusing_the_charge_is_a_user_error_not_a_500(stack: Stack) -> None:
+    token = customer_token()
+    item = await make_product(stack, price="4.20", stock=2)
+    order_id = await _order(stack, token, item["id"], "c-refused")
+    # Discounted to nothing: payments charges positive amounts only.
+    await stack.sql(
+        "orders",
+        "UPDATE orders SET discount_total = subtotal, total = 0 WHERE id = :id",
+        id=order_id,
+    )
+    refused = await pay(stack, token, order_id, "p-refused")
+    assert refused["userErrors"] == [
+        {
+            "code": "ORDER_NOT_PAYABLE",
+            "field": None,
+            "message": "Payments cannot charge this order as it is; nothing was charged",
+        }
+    ]
+    assert refused["order"]["status"] == "PENDING_PAYMENT"
+    assert await stack.charges() == []
+    await stack.sql(
+        "orders",
+        "UPDATE orders SET discount_total = 0, total = subtotal WHERE id = :id",
+        id=order_id,
+    )
+    # Nothing was recorded under the key: it pays the order once it is payable.
+    paid = await pay(stack, token, order_id, "p-refused")
+    assert (paid["userErrors"], paid["order"]["status"]) == ([], "PAID")
+    assert await stack.charges() == [("4.20", "CAPTURED")]
