@@ -29,7 +29,7 @@ from subgraphs.common.events import Event, new_event
 from subgraphs.common.events.broker import EVENTS_STREAM, EventBroker
 from subgraphs.common.events.envelope import encode, subject_of
 from subgraphs.common.events.server import NatsServer
-from subgraphs.common.mail import MailSettings
+from subgraphs.common.mail import MailRejected, MailSettings, MailUnavailable, send
 from subgraphs.common.serve import RunningServer, start_server
 from subgraphs.mailsink import start_sink
 from tests.broker import eventually, free_port, start_nats
@@ -293,3 +293,54 @@ async def test_an_order_paid_without_a_user_id_is_dead_lettered_at_once(mailer: 
     deliveries, error = await eventually(lambda: _dead_letter(mailer, paid, CONFIRMATION))
     assert deliveries == 1
     assert error.endswith("OrderPaid.userId is not a UUID")
+
+
+class _Refusing:
+    """An SMTP server's handler that answers every RCPT TO with `reply`."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        return self.reply
+
+
+def _note(to: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "shop@shopgraph.dev"
+    message["To"] = to
+    message["Subject"] = "note"
+    message.set_content("hello\n")
+    return message
+
+
+@pytest.mark.parametrize(
+    ("reply", "raised"),
+    [("550 5.1.1 no such mailbox", MailRejected), ("451 4.3.0 try again later", MailUnavailable)],
+)
+async def test_a_permanent_refusal_is_rejected_a_temporary_one_unavailable(
+    reply: str, raised: type[Exception]
+) -> None:
+    port = free_port()
+    server = Controller(_Refusing(reply), hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        with pytest.raises(raised) as caught:
+            await send(
+                _note("ann@example.com"), MailSettings(port=port, timeout=2.0), "ann@example.com"
+            )
+    finally:
+        server.stop()
+    assert "ann@example.com" not in str(caught.value)
+
+
+async def test_the_envelope_is_the_recipient_given_not_the_headers(mailer: Mailer) -> None:
+    message = _note("carol@example.com, postmaster@example.com")
+    message["Message-ID"] = wanted = f"<{uuid.uuid4()}@test>"
+    await send(message, MailSettings(port=mailer.port, timeout=2.0), "carol@example.com")
+    [stored] = [
+        m for m in mailbox.Maildir(mailer.maildir, create=False) if m["Message-ID"] == wanted
+    ]
+    assert stored["X-RcptTo"] == "carol@example.com"
