@@ -9,155 +9,46 @@ tests sharing the module's broker do not see each other's events.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-import re
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
-import orjson
 import pytest
-import pytest_asyncio
-from events_support.app import MIGRATIONS, create_app, record_effect
-from nats.js.api import StreamInfo
-from prometheus_client.parser import text_string_to_metric_families
+from events_support.app import record_effect
+from events_support.harness import (  # the fixtures are imported for pytest to find them
+    ACK_WAIT,
+    db_fixture,  # noqa: F401
+    dead_letter,
+    drained,
+    effects,
+    emit,
+    last_message,
+    metrics_become,
+    nats_fixture,  # noqa: F401
+    recording,
+    scalar,
+    serving,
+    settings_fixture,  # noqa: F401
+    settled,
+    subject_count,
+    unique,
+    when,
+    write,
+)
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.database import Database, database_url, ensure_database
+from subgraphs.common.database import Database
 from subgraphs.common.events import Consumer, Event, new_event, publish_in
 from subgraphs.common.events.broker import DEAD_LETTER_STREAM, EVENTS_STREAM, EventBroker
 from subgraphs.common.events.relay import OutboxRelay
 from subgraphs.common.events.server import NatsServer
-from subgraphs.common.migrations import migrate
-from subgraphs.common.serve import RunningServer, start_server
 from tests.broker import eventually, start_nats
 
 SUPPORT = Path(__file__).parent / "events_support"
-ACK_WAIT = "2"
-PREFIX = "shopgraph_events_"
-
-
-@pytest.fixture(scope="module")
-def nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    server = start_nats(tmp_path_factory.mktemp("events"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _settings(monkeypatch: pytest.MonkeyPatch, nats: NatsServer) -> None:
-    monkeypatch.setenv("SHOPGRAPH_NATS_URL", nats.url)
-    monkeypatch.setenv("SHOPGRAPH_EVENTS_ACK_WAIT_SECONDS", ACK_WAIT)
-
-
-@pytest_asyncio.fixture
-async def db(pg_server_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
-    name = "ev_" + re.sub(r"\W+", "_", request.node.name).lower()[:40]
-    url = database_url(pg_server_url, name, prefix="sgtest")
-    await ensure_database(url)
-    database = Database(url)
-    await migrate(database.engine, MIGRATIONS)
-    yield database
-    await database.dispose()
-
-
-def unique(prefix: str) -> str:
-    """A name no other test (or earlier run on the same broker) uses."""
-    return f"{prefix}{uuid.uuid4().hex[:8]}"
-
-
-@contextlib.asynccontextmanager
-async def serving(
-    name: str, db: Database, consumers: Sequence[Consumer] = ()
-) -> AsyncIterator[RunningServer]:
-    server = await start_server(create_app(name, db.url, consumers))
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-async def write(db: Database, *events: Event) -> None:
-    async with db.session() as session, session.begin():
-        for event in events:
-            await publish_in(session, event)
-
-
-async def scalar(db: Database, sql: str, **params: Any) -> Any:
-    async with db.engine.connect() as conn:
-        return (await conn.execute(text(sql), params)).scalar()
-
-
-async def effects(db: Database, consumer: str) -> dict[uuid.UUID, int]:
-    """How many effect rows each event left for `consumer`."""
-    async with db.engine.connect() as conn:
-        rows = await conn.execute(
-            text("SELECT event_id, count(*) FROM effects WHERE consumer = :c GROUP BY event_id"),
-            {"c": consumer},
-        )
-        return {row[0]: row[1] for row in rows}
-
-
-async def metrics_of(server: RunningServer, service: str) -> dict[str, float]:
-    """The events samples of `service` on the server's /metrics, keyed by the metric's short
-    name and its other labels: "handled/<consumer>/<type>", "pending", ..."""
-    async with httpx.AsyncClient() as http:
-        answer = await http.get(f"{server.url}/metrics")
-    assert answer.status_code == 200
-    found: dict[str, float] = {}
-    for family in text_string_to_metric_families(answer.text):
-        for sample in family.samples:
-            labels = dict(sample.labels)
-            if not sample.name.startswith(PREFIX) or labels.pop("service", None) != service:
-                continue
-            if sample.name.endswith("_created"):
-                continue
-            short = sample.name.removeprefix(PREFIX).removesuffix("_total")
-            found["/".join([short, *labels.values()])] = sample.value
-    return found
-
-
-async def metrics_become(
-    server: RunningServer, service: str, expected: dict[str, float]
-) -> dict[str, float]:
-    """Poll /metrics until the service's samples are exactly `expected` (15 s at most)."""
-    seen: list[dict[str, float]] = []
-
-    async def check() -> dict[str, float] | None:
-        seen.append(await metrics_of(server, service))
-        return seen[-1] if seen[-1] == expected else None
-
-    try:
-        return await eventually(check)
-    except AssertionError:
-        assert seen[-1] == expected  # shows the difference
-        raise
-
-
-async def subject_count(nats: NatsServer, stream: str, subject: str) -> int:
-    """How many messages `stream` holds on `subject`."""
-    broker = EventBroker(nats.url)
-    await broker.run()
-    try:
-        info: StreamInfo = await broker.jetstream.stream_info(stream, subjects_filter=subject)
-        return int((info.state.subjects or {}).get(subject, 0))
-    finally:
-        await broker.close()
-
-
-def recording(name: str, kinds: tuple[str, ...], **options: Any) -> Consumer:
-    """A consumer whose handler writes one effects row per event."""
-
-    async def handle(session: AsyncSession, event: Event, services: Any) -> None:
-        await record_effect(session, name, event)
-
-    return Consumer(name, kinds, handle, **options)
 
 
 async def test_committed_event_is_published_and_handled_once_rolled_back_never(
@@ -260,7 +151,7 @@ async def test_undecodable_message_is_dead_lettered_at_once(db: Database, nats: 
         assert row[2].startswith("body is not JSON")
         expected = {"outbox_pending": 0, "dead_lettered/strict/unknown": 1}
         assert await metrics_become(server, service, expected) == expected
-    assert await scalar(db, "SELECT payload FROM event_dead_letters") == "\ufffdnot json"
+    assert await scalar(db, "SELECT payload FROM event_dead_letters") == "\\xffnot json"
     letter = await last_message(nats, DEAD_LETTER_STREAM, f"shop.dlq.{service}.strict")
     assert letter["event"] is None and letter["deliveries"] == 1
     assert await effects(db, "strict") == {}
@@ -290,32 +181,6 @@ async def test_republished_row_is_deduplicated_by_the_broker(
         # The duplicate publish was not counted as a publication either.
         expected = {f"published/{kind}": 1, "outbox_pending": 0, f"handled/once/{kind}": 1}
         assert await metrics_become(server, service, expected) == expected
-
-
-async def dead_letter(db: Database, consumer: str) -> tuple[Any, ...] | None:
-    """(event id, type, error, deliveries) of the consumer's dead letter, if any."""
-    async with db.engine.connect() as conn:
-        row = (
-            await conn.execute(
-                text(
-                    "SELECT event_id, type, error, deliveries FROM event_dead_letters"
-                    " WHERE consumer = :c"
-                ),
-                {"c": consumer},
-            )
-        ).first()
-    return tuple(row) if row else None
-
-
-async def last_message(nats: NatsServer, stream: str, subject: str) -> Any:
-    """The JSON body of the last message on `subject`."""
-    broker = EventBroker(nats.url)
-    await broker.run()
-    try:
-        message = await broker.jetstream.get_last_msg(stream, subject)
-        return orjson.loads(message.data or b"null")
-    finally:
-        await broker.close()
 
 
 async def start_worker(
@@ -351,8 +216,8 @@ async def test_consumer_killed_mid_message_loses_nothing_and_doubles_nothing(
         assert await effects(db, "worker") == {events[0].id: 1, events[1].id: 1}
         second = await start_worker(db, nats, service, kind, -1, marker)
         every = {event.id: 1 for event in events}
-        assert await eventually(lambda: _when(effects(db, "worker"), every), timeout=30) == every
-        await eventually(lambda: _settled(nats, f"{service}-worker"))
+        assert await eventually(lambda: when(effects(db, "worker"), every), timeout=30) == every
+        await eventually(lambda: settled(nats, f"{service}-worker"))
     finally:
         for process in (first, second):
             if process is not None and process.returncode is None:
@@ -365,29 +230,6 @@ async def test_consumer_killed_mid_message_loses_nothing_and_doubles_nothing(
 
 async def _exists(path: Path) -> bool:
     return path.exists()
-
-
-async def _when(value: Any, expected: Any) -> Any:
-    """`value` (awaited) if it equals `expected`, else None: for `eventually`."""
-    got = await value
-    return got if got == expected else None
-
-
-async def _drained(server: RunningServer, service: str) -> dict[str, float] | None:
-    """The service's samples once its outbox gauge shows nothing pending."""
-    samples = await metrics_of(server, service)
-    return samples if samples.get("outbox_pending") == 0 else None
-
-
-async def _settled(nats: NatsServer, durable: str) -> bool:
-    """Whether the durable consumer has nothing pending and nothing unacknowledged."""
-    broker = EventBroker(nats.url)
-    await broker.run()
-    try:
-        info = await broker.jetstream.consumer_info(EVENTS_STREAM, durable)
-        return info.num_pending == 0 and info.num_ack_pending == 0
-    finally:
-        await broker.close()
 
 
 async def test_broker_down_loses_nothing_requests_succeed_outbox_drains(
@@ -403,31 +245,20 @@ async def test_broker_down_loses_nothing_requests_succeed_outbox_drains(
             assert await metrics_become(server, service, {"outbox_pending": 3})
             broker.restart()
             ids_after = {i: 1 for i in ids}
-            await eventually(lambda: _when(effects(db, "steady"), ids_after))
+            await eventually(lambda: when(effects(db, "steady"), ids_after))
             broker.kill()  # and down again while the service runs
             ids += [await emit(server, kind, n) for n in (4, 5, 6)]
             broker.restart()
             every = {i: 1 for i in ids}
-            assert await eventually(lambda: _when(effects(db, "steady"), every)) == every
-            samples = await eventually(lambda: _drained(server, service))
+            assert await eventually(lambda: when(effects(db, "steady"), every)) == every
+            samples = await eventually(lambda: drained(server, service))
             assert samples[f"published/{kind}"] == 6
             assert samples[f"handled/steady/{kind}"] == 6
-            await eventually(lambda: _settled(broker, f"{service}-steady"))
+            await eventually(lambda: settled(broker, f"{service}-steady"))
     finally:
         broker.stop()
     assert await effects(db, "steady") == every
     assert await scalar(db, "SELECT count(*) FROM event_outbox WHERE published_at IS NULL") == 0
-
-
-async def emit(server: RunningServer, kind: str, n: int) -> uuid.UUID:
-    """Write one event through the test subgraph's mutation (a request that must succeed)."""
-    query = "mutation($t: String!, $n: Int!) { emit(type: $t, n: $n) }"
-    async with httpx.AsyncClient() as http:
-        answer = await http.post(
-            server.graphql_url, json={"query": query, "variables": {"t": kind, "n": n}}
-        )
-    assert answer.status_code == 200, answer.text
-    return uuid.UUID(answer.json()["data"]["emit"])
 
 
 async def test_rows_another_relay_is_publishing_are_skipped_not_published_twice(

@@ -24,11 +24,11 @@ from sqlalchemy.dialects.postgresql import insert
 from ..database import Database
 from ..settings import positive_number
 from .broker import EVENTS_STREAM, EventBroker, declare_streams
-from .dead_letters import DeadLetter, bury
+from .dead_letters import ERROR_LIMIT, DeadLetter, bury, clean
 from .envelope import Event, UndecodableEvent, decode, subject_of
 from .metrics import HANDLED, REDELIVERED
 from .spec import Consumer, PoisonEvent
-from .tables import handled
+from .tables import TYPE_LENGTH, handled
 
 logger = logging.getLogger("shopgraph.events")
 
@@ -84,7 +84,7 @@ class ConsumerRunner:
                     with contextlib.suppress(Exception):
                         await subscription.unsubscribe()
             except Exception as error:  # broker away or restarted: resubscribe later
-                logger.warning("events: consumer %s: %s; resubscribing", self.durable, error)
+                logger.warning("events: consumer %s: %r; resubscribing", self.durable, error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
@@ -127,6 +127,10 @@ class ConsumerRunner:
         except UndecodableEvent as error:  # a poison message: retrying cannot help
             await self._give_up(msg, None, str(error), deliveries)
             return
+        if msg.subject != subject_of(event.type):  # forged: the relay never sends this
+            reason = f"envelope type {event.type[:100]!r} does not match subject {msg.subject!r}"
+            await self._give_up(msg, event, reason, deliveries)
+            return
         if deliveries > self.consumer.max_deliveries:  # earlier deliveries died mid-handler
             reason = f"no outcome after {deliveries - 1} deliveries (the consumer stopped)"
             await self._give_up(msg, event, reason, deliveries)
@@ -134,7 +138,7 @@ class ConsumerRunner:
         try:
             fresh = await self._handle(event)
         except PoisonEvent as error:  # the handler says retrying cannot help
-            await self._give_up(msg, event, f"PoisonEvent: {error}", deliveries)
+            await self._give_up(msg, event, str(error) or "PoisonEvent", deliveries)
             return
         except Exception as error:
             await self._failed(msg, event, error, deliveries)
@@ -164,14 +168,14 @@ class ConsumerRunner:
         if deliveries >= self.consumer.max_deliveries:
             await self._give_up(msg, event, message, deliveries)
             return
-        logger.warning(
-            "events: consumer %s failed on %s event %s (delivery %d of %d): %s",
+        logger.warning(  # %r: the type and the error may carry line breaks from the event
+            "events: consumer %s failed on %r event %s (delivery %d of %d): %r",
             self.durable,
-            event.type,
+            clean(event.type, TYPE_LENGTH),
             event.id,
             deliveries,
             self.consumer.max_deliveries,
-            message,
+            clean(message, ERROR_LIMIT),
         )
         await msg.nak(delay=retry_delay(deliveries))
 
@@ -185,5 +189,7 @@ class ConsumerRunner:
             deliveries=deliveries,
             sequence=msg.metadata.sequence.stream,
         )
-        await bury(letter, self.database, self.broker)
-        await msg.term()
+        try:
+            await bury(letter, self.database, self.broker)
+        finally:  # even if burying failed: a poison message must never come back
+            await msg.term()

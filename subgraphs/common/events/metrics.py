@@ -29,3 +29,9 @@ DEAD_LETTERED = Counter(
     "Messages a consumer gave up on and dead-lettered.",
     ["service", "consumer", "type"],
 )
+DEAD_LETTER_FAILURES = Counter(
+    "shopgraph_events_dead_letter_failures_total",
+    "Dead letters whose row (stage=store) or DLQ copy (stage=publish) could not be written;"
+    " the message was terminated anyway.",
+    ["service", "consumer", "stage"],
+)

@@ -73,10 +73,12 @@ class OutboxRelay:
 
     async def drain(self) -> None:
         """Publish every pending row (in batches), then refresh the pending gauge."""
-        if self.broker.connected:
-            while await self._publish_batch() == BATCH:
-                pass
-        await self._refresh_pending()
+        try:
+            if self.broker.connected:
+                while await self._publish_batch() == BATCH:
+                    pass
+        finally:  # also when publishing failed or timed out: the gauge shows the backlog
+            await self._refresh_pending()
         await self._cleanup()
 
     async def _publish_batch(self) -> int:

@@ -15,6 +15,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = sa.MetaData()
 
+TYPE_LENGTH = 100  # event_outbox.type and event_dead_letters.type
+
 
 def _now(name: str) -> sa.Column[Any]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
@@ -23,7 +25,7 @@ def _now(name: str) -> sa.Column[Any]:
 def _outbox_columns() -> list[Any]:
     return [
         sa.Column("id", sa.Uuid(), primary_key=True),
-        sa.Column("type", sa.String(100), nullable=False),
+        sa.Column("type", sa.String(TYPE_LENGTH), nullable=False),
         sa.Column("body", JSONB(), nullable=False),
         _now("created_at"),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
@@ -44,7 +46,7 @@ def _dead_letter_columns() -> list[Any]:
         # Null when the body could not be decoded at all.
         sa.Column("event_id", sa.Uuid(), nullable=True),
         sa.Column("consumer", sa.String(200), nullable=False),
-        sa.Column("type", sa.String(100), nullable=True),
+        sa.Column("type", sa.String(TYPE_LENGTH), nullable=True),
         sa.Column("error", sa.Text(), nullable=False),
         sa.Column("deliveries", sa.Integer(), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
