@@ -6,7 +6,10 @@ objects with their `object` names. PaymentIntents: create (with confirm=true), c
 retrieve, search by `metadata['key']:'value'`; refunds: create. An Idempotency-Key seen
 before answers the original response again, as Stripe does for 24 hours. A payment
 method in DECLINING is a 402 card_error `card_declined` (the intent is left
-requires_payment_method). Every request is recorded for the tests to assert on.
+requires_payment_method). A payment method Stripe does not know (anything but
+`pm_card_*` and `tok_*`) is a 400 invalid_request_error `resource_missing` on
+`payment_method`, and an amount under 50 cents a 400 `amount_too_small`, as Stripe answers
+them: no intent is created. Every request is recorded for the tests to assert on.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from quart import Quart, Response, request
 
 DECLINING = frozenset({"pm_card_chargeDeclined", "tok_chargeDeclined"})
 DECLINE_MESSAGE = "Your card was declined."
+KNOWN_METHOD_PREFIXES = ("pm_card_", "tok_")
+MINIMUM_AMOUNT = 50  # cents, Stripe's minimum charge in USD
 _SEARCH = re.compile(r"metadata\['(?P<key>[^']+)'\]:'(?P<value>[^']*)'")
 
 
@@ -59,8 +64,27 @@ def _metadata(form: dict[str, str]) -> dict[str, str]:
     return {k[len("metadata[") : -1]: v for k, v in form.items() if k.startswith("metadata[")}
 
 
+def _invalid_intent(form: dict[str, str]) -> tuple[int, dict[str, Any]] | None:
+    """Stripe's 400 for a request it refuses before creating anything, or None."""
+    method = form.get("payment_method")
+    if method is not None and not method.startswith(KNOWN_METHOD_PREFIXES):
+        message = f"No such PaymentMethod: '{method}'"
+        return _error(
+            400, "invalid_request_error", message, code="resource_missing", param="payment_method"
+        )
+    if int(form["amount"]) < MINIMUM_AMOUNT:
+        message = "Amount must be at least $0.50 usd"
+        return _error(
+            400, "invalid_request_error", message, code="amount_too_small", param="amount"
+        )
+    return None
+
+
 def create_intent(state: StripeState, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
     """POST /v1/payment_intents (confirmed at once when confirm=true)."""
+    invalid = _invalid_intent(form)
+    if invalid is not None:
+        return invalid
     intent = {
         "id": f"pi_{next(state.ids)}",
         "object": "payment_intent",

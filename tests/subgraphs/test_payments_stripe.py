@@ -96,6 +96,25 @@ async def test_a_card_decline_is_declined_with_its_message(
     assert await gateway.find_by_idempotency_key(KEY) == answer
 
 
+async def test_an_unknown_payment_method_is_declined_with_stripes_message(
+    stripe: StripeState, gateway: StripeGateway
+) -> None:
+    answer = await _authorize(gateway, "pm_no_such_method")
+    assert answer == GatewayPayment(None, "DECLINED", "No such PaymentMethod: '…'")
+    assert stripe.intents == {}
+
+
+async def test_another_invalid_authorization_is_declined_and_logged_as_our_error(
+    stripe: StripeState, gateway: StripeGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    answer = await gateway.authorize(Decimal("0.20"), "USD", "pm_card_visa", KEY)
+    assert answer == GatewayPayment(None, "DECLINED", "Amount must be at least $0.50 usd")
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        "stripe refused an authorization as invalid: code=amount_too_small param=amount"
+    ]
+    assert stripe.intents == {}
+
+
 async def test_capture_then_refund(stripe: StripeState, gateway: StripeGateway) -> None:
     held = await _authorize(gateway)
     assert held.reference is not None
@@ -211,3 +230,16 @@ async def test_charge_order_through_stripe(
         captured
     )
     assert len(stripe.received) == 3  # the same key asked Stripe nothing more
+
+
+async def test_charge_order_with_an_unknown_payment_method_is_declined(
+    stripe: StripeState, stripe_payments: RunningServer
+) -> None:
+    declined = await _charge(
+        stripe_payments, paymentToken="pm_typo_4242", idempotencyKey="s-missing"
+    )
+    assert (declined["status"], declined["reason"]) == (
+        "DECLINED",
+        "No such PaymentMethod: '…'",
+    )
+    assert stripe.intents == {}

@@ -11,9 +11,16 @@ otherwise searches PaymentIntents by the key kept in their metadata (Stripe's
 search is eventually consistent, so a just-created intent may not be found
 yet; the payment then stays in flight and a later settle finds it).
 
-Errors: a card error is a DECLINED answer; a request that certainly did not
-reach Stripe (connection refused) or that Stripe refused before acting
-(401/403/400/429) is GatewayUnavailable: nothing was charged; anything else
+Errors: a card error is a DECLINED answer. So is an authorization Stripe
+refuses as invalid (400 invalid_request_error): an unknown or unusable payment
+method (`resource_missing` on `payment_method`) is the token's fault, anything
+else (an amount under Stripe's minimum, a parameter it rejects) is ours; either
+way asking again cannot succeed, so it is not "unavailable": it is DECLINED with
+Stripe's message (the token itself blanked out of it, since only its hash is
+stored), and the second kind is logged as an error to fix. A request that
+certainly did not reach Stripe (connection refused) or that Stripe refused for
+who we are or how often we ask (401/403/429), and an invalid capture, refund or
+lookup, is GatewayUnavailable: nothing was charged; anything else
 (a timeout mid-request, a 5xx) is re-raised: the outcome is unknown and the
 caller looks the charge up. The secret key lives in the client only; it is
 never logged or put in an error.
@@ -21,6 +28,7 @@ never logged or put in an error.
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +44,8 @@ from .base import (
     GatewayPayment,
     GatewayUnavailable,
 )
+
+logger = logging.getLogger("shopgraph.payments.stripe")
 
 # The shop's currencies (USD, EUR, GBP) all have cents as Stripe's minor unit.
 MINOR_UNITS = Decimal(100)
@@ -86,6 +96,18 @@ def _declined(error: stripe.CardError) -> GatewayPayment:
     return GatewayPayment(intent.get("id"), DECLINED, reason)
 
 
+def _invalid(error: stripe.InvalidRequestError, token: str) -> GatewayPayment:
+    """An authorization Stripe refused as invalid: declined with its message, no intent."""
+    message = (error.user_message or "The payment method cannot be used").replace(token, "…")
+    if error.param != "payment_method":  # not the token's fault: a request we built wrong
+        logger.error(
+            "stripe refused an authorization as invalid: code=%s param=%s",
+            error.code,
+            error.param,
+        )
+    return GatewayPayment(None, DECLINED, message)
+
+
 class StripeGateway:
     """PaymentIntents with manual capture, through one StripeClient (no global state)."""
 
@@ -102,11 +124,15 @@ class StripeGateway:
     def __repr__(self) -> str:  # never shows the key
         return "StripeGateway()"
 
-    async def _call(self, request: Any) -> Any:
+    async def _call(self, request: Any, authorizing: bool = False) -> Any:
         try:
             return await request
         except stripe.CardError:
             raise
+        except stripe.InvalidRequestError as error:
+            if authorizing:  # authorize answers it as a decline
+                raise
+            raise GatewayUnavailable(f"stripe refused the request ({error.http_status})") from None
         except _REFUSED as error:
             raise GatewayUnavailable(f"stripe refused the request ({error.http_status})") from None
         except stripe.APIConnectionError as error:
@@ -136,9 +162,13 @@ class StripeGateway:
         }
         create = self._client.v1.payment_intents.create_async
         try:
-            intent = await self._call(create(params, {"idempotency_key": idempotency_key}))
+            intent = await self._call(
+                create(params, {"idempotency_key": idempotency_key}), authorizing=True
+            )
         except stripe.CardError as error:
             return _declined(error)
+        except stripe.InvalidRequestError as error:
+            return _invalid(error, token)
         return _payment(intent)
 
     async def capture(
