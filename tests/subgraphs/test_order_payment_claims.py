@@ -157,15 +157,19 @@ async def test_a_payment_in_flight_locks_nothing_and_holds_no_connection(stack: 
 
 
 @pytest.mark.parametrize("same_key", [True, False], ids=["same-key", "distinct-keys"])
-async def test_ten_concurrent_pays_charge_once(stack: Stack, same_key: bool) -> None:
+async def test_ten_concurrent_pays_charge_once(
+    stack: Stack, same_key: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     token = customer_token()
     item = await make_product(stack, price="7.50", stock=5)
     order_id = await _new_order(stack, token, item["id"], 2, "c1")
     keys = ["p"] * 10 if same_key else [f"p{n}" for n in range(10)]
+    waiting = _count_claim_waiters(monkeypatch)
     async with _answers_held(stack.gateway) as calls:
         calls += [asyncio.ensure_future(pay(stack, token, order_id, key)) for key in keys]
         await _until(lambda: stack.gateway.held == 1, "the winner's charge")
-        await asyncio.sleep(0.3)  # let the other nine arrive while the charge is in flight
+        # all nine others have found the claim on and wait, while the charge is in flight
+        await _until(lambda: len(waiting) == 9, "the other nine pays to find the claim")
         assert stack.gateway.held == 1
     results = await asyncio.gather(*calls)
 
@@ -181,6 +185,22 @@ async def test_ten_concurrent_pays_charge_once(stack: Stack, same_key: bool) -> 
     assert errors == ([] if same_key else [("ORDER_NOT_PAYABLE", "Order is PAID")] * 9)
     await stock_settles(stack, item["id"], (3, 0))
     assert await _reservation_status(stack, order_id) == ["COMMITTED"]
+
+
+def _count_claim_waiters(monkeypatch: pytest.MonkeyPatch) -> set[int]:
+    """The requests (tasks) that found another caller's claim on the order: `paying.claim`
+    unchanged, only watched (the servers run in this event loop)."""
+    waiting: set[int] = set()
+    claim = paying.claim
+
+    async def watched(*args: Any) -> Any:
+        decision = await claim(*args)
+        if decision is None:
+            waiting.add(id(asyncio.current_task()))
+        return decision
+
+    monkeypatch.setattr(paying, "claim", watched)
+    return waiting
 
 
 def _key_of(results: list[dict[str, Any]], keys: list[str]) -> str:
