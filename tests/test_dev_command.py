@@ -47,6 +47,7 @@ from subgraphs.stack import DEFAULT_PORTS, SUBGRAPHS
 from tests.server.dev_stack import (
     MY_ORDERS,
     DevStack,
+    clean_environment,
     free_ports,
     login,
     new_stack,
@@ -209,7 +210,13 @@ def _taken_port_refused(stack: DevStack, port: int) -> subprocess.CompletedProce
     taken.bind(("127.0.0.1", port))
     taken.listen(1)
     try:
-        return subprocess.run(stack.argv(), capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            stack.argv(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=clean_environment(os.environ),
+        )
     finally:
         taken.close()
 

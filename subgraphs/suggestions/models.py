@@ -8,6 +8,9 @@ the counted baskets (both directions, so one index answers a product's suggestio
 and rebuilt from the baskets by the full recompute (recompute.py); `counts_state`
 holds the version every change of the counted baskets bumps, which tells the
 recompute whether its snapshot is still current when it swaps its result in.
+
+`basket_lines` and `co_purchases` have no class here: only set-based SQL reads and
+writes them (counts.py, queries.py, recompute.py); their shape is in the migration.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Computed, DateTime, ForeignKey, Integer, func
+from sqlalchemy import BigInteger, Boolean, Computed, DateTime, Integer, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 COUNTED = "placed AND bought AND NOT cancelled"
@@ -39,28 +42,6 @@ class BasketRow(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
-
-
-class BasketLineRow(Base):
-    """A product of a basket and the units ordered (lines of one product summed)."""
-
-    __tablename__ = "basket_lines"
-
-    order_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("baskets.order_id", ondelete="CASCADE"), primary_key=True
-    )
-    product_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    quantity: Mapped[int] = mapped_column(Integer)
-
-
-class CoPurchaseRow(Base):
-    """How many counted baskets hold both `product_id` and `other_id`."""
-
-    __tablename__ = "co_purchases"
-
-    product_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    other_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    baskets: Mapped[int] = mapped_column(Integer)
 
 
 class ProductSalesRow(Base):

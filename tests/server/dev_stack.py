@@ -103,7 +103,7 @@ class DevStack:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env={**_without_jwt_settings(os.environ), "PYTHONUNBUFFERED": "1", **self.env},
+            env={**clean_environment(os.environ), "PYTHONUNBUFFERED": "1", **self.env},
         )
         ready = threading.Event()
 
@@ -155,15 +155,12 @@ class DevStack:
         return body
 
 
-def _without_jwt_settings(environ: Mapping[str, str]) -> dict[str, str]:
-    """The environment minus any JWT key a developer's shell may hold, so that the stack
-    runs on the secret `shopgraph dev` keeps in its data folder, as a new user's does;
-    and minus a broker URL, so that it starts its own broker as a new user's does."""
-    return {
-        k: v
-        for k, v in environ.items()
-        if not k.startswith("SHOPGRAPH_JWT_") and k != "SHOPGRAPH_NATS_URL"
-    }
+def clean_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment without any SHOPGRAPH_* setting, as a new user's shell is: no JWT key
+    (the stack signs with the secret it keeps in its data folder), no broker URL (it starts its
+    own broker), no SMTP address (its own sink). The subgraph tests' session stack sets some of
+    these in this process; a `shopgraph dev` started here must not inherit them."""
+    return {k: v for k, v in environ.items() if not k.startswith("SHOPGRAPH_")}
 
 
 def new_stack() -> DevStack:
