@@ -184,16 +184,23 @@ async def test_republished_row_is_deduplicated_by_the_broker(
 
 
 async def start_worker(
-    db: Database, nats: NatsServer, service: str, kind: str, block_on: int, marker: Path
+    db: Database,
+    nats: NatsServer,
+    service: str,
+    kind: str,
+    block_on: int,
+    marker: Path,
+    die_on: int = -1,
 ) -> asyncio.subprocess.Process:
-    """The events_support worker in its own OS process."""
+    """The events_support worker in its own OS process (see its docstring for the two
+    crash points, `block_on` and `die_on`)."""
     paths = [str(SUPPORT.parent), str(SUPPORT.parents[2]), os.environ.get("PYTHONPATH", "")]
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(p for p in paths if p),
         "SHOPGRAPH_EVENTS_ACK_WAIT_SECONDS": ACK_WAIT,
     }
-    args = [db.url, nats.url, service, kind, str(block_on), str(marker)]
+    args = [db.url, nats.url, service, kind, str(block_on), str(marker), str(die_on)]
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "events_support.worker", *args, env=env
     )
@@ -226,6 +233,43 @@ async def test_consumer_killed_mid_message_loses_nothing_and_doubles_nothing(
     assert await effects(db, "worker") == every
     assert await scalar(db, "SELECT count(*) FROM event_handled") == 5
     assert await scalar(db, "SELECT count(*) FROM event_dead_letters") == 0
+
+
+async def test_consumer_dying_after_commit_before_ack_is_skipped_when_redelivered(
+    db: Database, nats: NatsServer, tmp_path: Path
+) -> None:
+    kind, service = unique("Unacked"), unique("svc")
+    events = [new_event(kind, "t", {"n": n}) for n in range(1, 6)]
+    marker = tmp_path / "committed-not-acked"
+    first = await start_worker(db, nats, service, kind, -1, marker, die_on=3)
+    second: asyncio.subprocess.Process | None = None
+    try:
+        for event in events:  # one transaction each: published (and delivered) in this order
+            await write(db, event)
+        assert await asyncio.wait_for(first.wait(), 30) == 3  # exited in the ack hook
+        assert marker.read_text() == str(events[2].id)
+        # The third event's transaction committed (effect + event_handled row); no ack.
+        assert await effects(db, "worker") == {event.id: 1 for event in events[:3]}
+        assert await handled_ids(db) == {event.id for event in events[:3]}
+        second = await start_worker(db, nats, service, kind, -1, marker)
+        every = {event.id: 1 for event in events}
+        assert await eventually(lambda: when(effects(db, "worker"), every), timeout=30) == every
+        # Everything acknowledged: the second process got the third event again and acked it.
+        await eventually(lambda: settled(nats, f"{service}-worker"), timeout=30)
+    finally:
+        for process in (first, second):
+            if process is not None and process.returncode is None:
+                process.kill()
+                await process.wait()
+    assert await effects(db, "worker") == every
+    assert await handled_ids(db) == {event.id for event in events}
+    assert await scalar(db, "SELECT count(*) FROM event_dead_letters") == 0
+
+
+async def handled_ids(db: Database) -> set[uuid.UUID]:
+    """The event ids in event_handled."""
+    async with db.engine.connect() as conn:
+        return set((await conn.execute(text("SELECT event_id FROM event_handled"))).scalars())
 
 
 async def _exists(path: Path) -> bool:

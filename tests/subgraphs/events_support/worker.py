@@ -1,25 +1,46 @@
-"""A consumer in its own OS process, for the kill-mid-message test.
+"""A consumer in its own OS process, for the crash tests.
 
     PYTHONPATH=tests/subgraphs python -m events_support.worker \
-        <database_url> <nats_url> <service> <event type> <block_on_n> <marker>
+        <database_url> <nats_url> <service> <event type> <block_on_n> <marker> [<die_on_n>]
 
 Handles `<event type>` events by writing an effects row; on the event whose data n equals
 `block_on_n` (-1: never) it writes the row, touches `marker` and then blocks inside the
-still-open transaction until the process is killed.
+still-open transaction until the process is killed. On the event whose data n equals
+`die_on_n` (default -1: never) the handler's transaction commits and then, instead of
+acknowledging the message, the process touches `marker` and exits at once (os._exit): the
+crash between commit and ack that event_handled is there for.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from nats.aio.msg import Msg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events_support.app import record_effect
 from subgraphs.common.database import Database
 from subgraphs.common.events import Consumer, Event, EventsRuntime, EventsSpec
+from subgraphs.common.events.envelope import decode
+
+
+def die_before_ack(die_on: int, marker: Path) -> None:
+    """Make this process exit, unacknowledged, when it acks the event whose n is `die_on`
+    (test-only: replaces nats-py's Msg.ack in this process)."""
+    ack = Msg.ack
+
+    async def ack_or_die(msg: Msg) -> None:
+        event = decode(msg.data)
+        if event.data.get("n") == die_on:
+            marker.write_text(str(event.id))
+            os._exit(3)  # no clean-up, no ack: as if the machine had stopped here
+        await ack(msg)
+
+    Msg.ack = ack_or_die  # type: ignore[method-assign]
 
 
 async def main(url: str, nats: str, service: str, kind: str, block_on: int, marker: Path) -> None:
@@ -40,4 +61,7 @@ async def main(url: str, nats: str, service: str, kind: str, block_on: int, mark
 
 if __name__ == "__main__":
     db_url, nats_url, name, event_type, block, marker_path = sys.argv[1:7]
+    die_on_n = int(sys.argv[7]) if len(sys.argv) > 7 else -1
+    if die_on_n != -1:
+        die_before_ack(die_on_n, Path(marker_path))
     asyncio.run(main(db_url, nats_url, name, event_type, int(block), Path(marker_path)))
