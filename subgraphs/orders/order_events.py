@@ -60,8 +60,11 @@ async def publish_order_placed(
     await publish_in(session, new_event(ORDER_PLACED, SOURCE, data))
 
 
-async def publish_order_paid(session: AsyncSession, order_id: uuid.UUID, payment_id: str) -> None:
-    """OrderPaid for an order just marked PAID in this transaction, with its lines."""
+async def publish_order_paid(
+    session: AsyncSession, order_id: uuid.UUID, payment_id: str | None
+) -> None:
+    """OrderPaid for an order just marked PAID in this transaction, with its lines;
+    `payment_id` is None for an order of 0.00, paid without a charge."""
     order = await session.get(OrderRow, order_id)
     assert order is not None
     lines = await session.scalars(

@@ -17,7 +17,8 @@
    when it gets it, and if it cannot, its StockCommitFailed cancels the order
    and payments refunds it (reactions.py). `pay` never waits for inventory.
    DECLINED is recorded (it uses up the key); FAILED means nothing was charged
-   and nothing is recorded, so the key stays free.
+   and nothing is recorded, so the key stays free. An order whose total is 0.00
+   (a 100% promotion) skips step 2: it is recorded PAID at once, with no charge.
 
 The order's status stays PENDING_PAYMENT while claimed, so the API does not
 change; the expiry sweep skips claimed orders and cancelling waits for them.
@@ -134,6 +135,9 @@ class Outcome:
 
 
 NOTHING_CHARGED = Outcome(None)
+# An order whose total is 0.00 is paid without a charge: recorded CAPTURED (so its key
+# replays as paid) with no payments reference; OrderPaid carries a null paymentId.
+FREE = Outcome(CAPTURED)
 
 
 class Unsettled(Exception):
@@ -352,6 +356,25 @@ async def _settle(
     db: Database, services: OrdersServices, claim: Claim, payment_token: str
 ) -> OrderResult:
     """Steps 2 and 3 for the caller that holds the claim."""
+    if claim.amount == 0:
+        # A 100% promotion: nothing to charge, so payments is not asked and keeps no payment.
+        outcome: Outcome | OrderResult = FREE
+    else:
+        outcome = await _charged(db, services, claim, payment_token)
+    if isinstance(outcome, OrderResult):
+        return outcome
+    if not await record(db, claim, outcome):
+        # An event or the sweep settled the payment first: answer what they recorded.
+        async with db.session() as session:
+            replay = await _replay(session, claim.order_id, claim.key, claim.token_hash)
+        return replay.result if replay else OrderResult(claim.order_id, NOTHING_CHARGED.errors)
+    return OrderResult(claim.order_id, outcome.errors)
+
+
+async def _charged(
+    db: Database, services: OrdersServices, claim: Claim, payment_token: str
+) -> Outcome | OrderResult:
+    """Step 2: payments' outcome of charging the claim, or the answer when there is none."""
     request = ChargeRequest(
         claim.order_id,
         claim.user_id,
@@ -378,12 +401,7 @@ async def _settle(
         logger.warning(
             "payment provider failed for order %s: payment provider unavailable", claim.order_id
         )
-    if not await record(db, claim, outcome):
-        # An event or the sweep settled the payment first: answer what they recorded.
-        async with db.session() as session:
-            replay = await _replay(session, claim.order_id, claim.key, claim.token_hash)
-        return replay.result if replay else OrderResult(claim.order_id, NOTHING_CHARGED.errors)
-    return OrderResult(claim.order_id, outcome.errors)
+    return outcome
 
 
 async def _ask(services: OrdersServices, call: Awaitable[ChargeResult]) -> Outcome:
@@ -442,7 +460,7 @@ async def record_in(session: AsyncSession, claim: Claim, outcome: Outcome) -> bo
             )
         )
     if outcome.paid:
-        await publish_order_paid(session, claim.order_id, outcome.reference or "")
+        await publish_order_paid(session, claim.order_id, outcome.reference)
     return True
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+from collections.abc import AsyncIterator
 
 from orders_helpers import PAY, add_to_cart, checkout, pay, stock_settles
 from subgraph_stack import Stack, customer_token, make_product
@@ -148,17 +150,33 @@ async def test_a_blank_payment_token_is_a_user_error_before_any_claim(stack: Sta
     assert (paid["userErrors"], paid["order"]["status"]) == ([], "PAID")
 
 
+TOTAL_CHECK = "orders_total_after_discounts"
+
+
+@contextlib.asynccontextmanager
+async def _negative_total(stack: Stack, order_id: str) -> AsyncIterator[None]:
+    """Inside, the order's total is -1.00 (its check constraint lifted meanwhile)."""
+    await stack.sql("orders", f"ALTER TABLE orders DROP CONSTRAINT {TOTAL_CHECK}")
+    try:
+        await stack.sql("orders", "UPDATE orders SET total = -1 WHERE id = :id", id=order_id)
+        yield
+    finally:
+        await stack.sql("orders", "UPDATE orders SET total = subtotal WHERE id = :id", id=order_id)
+        await stack.sql(
+            "orders",
+            f"ALTER TABLE orders ADD CONSTRAINT {TOTAL_CHECK} "
+            "CHECK (discount_total >= 0 AND total = GREATEST(subtotal - discount_total, 0))",
+        )
+
+
 async def test_payments_refusing_the_charge_is_a_user_error_not_a_500(stack: Stack) -> None:
     token = customer_token()
     item = await make_product(stack, price="4.20", stock=2)
     order_id = await _order(stack, token, item["id"], "c-refused")
-    # Discounted to nothing: payments charges positive amounts only.
-    await stack.sql(
-        "orders",
-        "UPDATE orders SET discount_total = subtotal, total = 0 WHERE id = :id",
-        id=order_id,
-    )
-    refused = await pay(stack, token, order_id, "p-refused")
+    # Orders cannot produce a charge payments refuses (its own checks, an order of 0.00 paid
+    # without payments: test_pay_free_orders), so the order is made inconsistent by hand.
+    async with _negative_total(stack, order_id):
+        refused = await pay(stack, token, order_id, "p-refused")
     assert refused["userErrors"] == [
         {
             "code": "ORDER_NOT_PAYABLE",
@@ -168,11 +186,6 @@ async def test_payments_refusing_the_charge_is_a_user_error_not_a_500(stack: Sta
     ]
     assert refused["order"]["status"] == "PENDING_PAYMENT"
     assert await stack.charges() == []
-    await stack.sql(
-        "orders",
-        "UPDATE orders SET discount_total = 0, total = subtotal WHERE id = :id",
-        id=order_id,
-    )
     # Nothing was recorded under the key: it pays the order once it is payable.
     paid = await pay(stack, token, order_id, "p-refused")
     assert (paid["userErrors"], paid["order"]["status"]) == ([], "PAID")
