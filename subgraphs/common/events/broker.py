@@ -17,7 +17,7 @@ from nats.js import JetStreamContext
 from nats.js.api import PubAck, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NoStreamResponseError
 
-from ..urls import redacted
+from ..urls import redacted, server_list
 from .envelope import DLQ_PREFIX, SUBJECT_PREFIX
 
 logger = logging.getLogger("shopgraph.events")
@@ -60,8 +60,13 @@ class EventBroker:
 
     def __init__(self, url: str | None = None, name: str = "shopgraph") -> None:
         self.url = url or nats_url()
+        # A cluster is given as "nats://n1:4222,nats://n2:4222": nats-py wants a list, and
+        # takes the whole string for one (invalid) URL and never connects.
+        servers = server_list(self.url)
+        if not servers:
+            raise ValueError(f"{ENV_NATS_URL} holds no server URL: {redacted(self.url)!r}")
         self.broker = NatsBroker(
-            self.url,
+            servers,
             name=name,
             allow_reconnect=True,
             max_reconnect_attempts=-1,  # forever

@@ -19,21 +19,25 @@ from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, Table, delete, func, select, tuple_, update
 
 from ..database import Database, asyncpg_dsn
 from .broker import EventBroker
 from .envelope import subject_of
 from .metrics import OUTBOX_PENDING, PUBLISHED
 from .outbox import NOTIFY_CHANNEL
-from .tables import outbox
+from .tables import handled, outbox
 
 logger = logging.getLogger("shopgraph.events")
 
 BATCH = 100
 POLL_SECONDS = 1.0
 RETENTION = timedelta(days=1)
-CLEANUP_EVERY = 600.0  # seconds between deletions of old published rows
+# JetStream keeps an event 7 days (SHOP_EVENTS max_age), so a redelivery that the
+# event_handled row must stop comes within that; a day more for clock skew.
+HANDLED_RETENTION = timedelta(days=8)
+CLEANUP_EVERY = 600.0  # seconds between deletions of old published and handled rows
+CLEANUP_BATCH = 1000  # rows per DELETE: short transactions, short locks
 
 
 class OutboxRelay:
@@ -126,10 +130,31 @@ class OutboxRelay:
         if now - self._last_cleanup < CLEANUP_EVERY:
             return
         self._last_cleanup = now
+        await self.cleanup()
+
+    async def cleanup(self, batch: int = CLEANUP_BATCH) -> int:
+        """Delete outbox rows published more than RETENTION ago and event_handled rows older
+        than HANDLED_RETENTION, `batch` rows per transaction; the number deleted."""
+        deleted = 0
+        for table, column, retention in (
+            (outbox, outbox.c.published_at, RETENTION),
+            (handled, handled.c.handled_at, HANDLED_RETENTION),
+        ):
+            while True:
+                count = await self._delete_batch(table, column, retention, batch)
+                deleted += count
+                if count < batch:
+                    break
+        return deleted
+
+    async def _delete_batch(
+        self, table: Table, column: ColumnElement[Any], retention: timedelta, batch: int
+    ) -> int:
+        key = list(table.primary_key.columns)
+        old = select(*key).where(column < func.now() - retention).limit(batch)
         async with self.database.session() as session, session.begin():
-            await session.execute(
-                delete(outbox).where(outbox.c.published_at < func.now() - RETENTION)
-            )
+            result = await session.execute(delete(table).where(tuple_(*key).in_(old)))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def _listen(self) -> None:
         """LISTEN on the outbox channel on a connection of its own; reconnect on loss."""
