@@ -67,15 +67,15 @@ def _services(
         GraphQLClient(url, codec, config.upstream_timeout, NAME)
         for url in (config.inventory_url, config.products_url, config.promotions_url)
     )
-    # a charge waits for payments and its gateway: payment_timeout, not upstream_timeout
-    payments = GraphQLClient(config.payments_url, codec, config.payment_timeout, NAME)
+    # a charge waits for payments and its gateway: payments_call_timeout, not upstream_timeout
+    payments = GraphQLClient(config.payments_url, codec, config.payments_call_timeout, NAME)
     services = OrdersServices(
         inventory=InventoryClient(inventory),
         catalog=CatalogClient(products),
         promotions=PromotionsClient(promotions),
         payments=PaymentsClient(payments),
         reservation_ttl=config.reservation_ttl,
-        payment_timeout=config.payment_timeout,
+        payments_call_timeout=config.payments_call_timeout,
         payment_claim_ttl=config.payment_claim_ttl,
     )
     return services, [inventory, products, promotions, payments]

@@ -407,7 +407,7 @@ async def _charged(
 async def _ask(services: OrdersServices, call: Awaitable[ChargeResult]) -> Outcome:
     """payments' answer as an Outcome; Unsettled while the charge's fate is unknown."""
     try:
-        async with asyncio.timeout(services.payment_timeout):
+        async with asyncio.timeout(services.payments_call_timeout):
             result = await call
     except (UpstreamError, TimeoutError) as exc:
         raise Unsettled(f"payments did not answer: {exc or type(exc).__name__}") from exc

@@ -447,8 +447,8 @@ class Mutation:
         "INSUFFICIENT_STOCK if the line would hold more than is available, and with "
         "CURRENCY_MISMATCH for a product priced in another currency than the cart's. A cart "
         f"holds at most {MAX_CART_LINES} different products (a new one past that is CART_FULL "
-        f"at [\"input\", \"productId\"]) and at most {MAX_ORDER_AMOUNT} in its currency, what one "
-        "order can hold (more is INVALID_QUANTITY at [\"input\", \"quantity\"]).",
+        f'at ["input", "productId"]) and at most {MAX_ORDER_AMOUNT} in its currency, what one '
+        'order can hold (more is INVALID_QUANTITY at ["input", "quantity"]).',
         directives=[Authenticated()],
     )
     async def add_to_cart(self, info: Info, input: AddToCartInput) -> CartPayload:

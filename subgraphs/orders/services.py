@@ -18,7 +18,7 @@ class OrdersServices:
     payments: PaymentsClient
     reservation_ttl: timedelta
     # Each call to payments (chargeOrder, settlePayment) gives up after this many seconds.
-    payment_timeout: float = 10.0
+    payments_call_timeout: float = 6.0
     # A payment claim older than this belongs to a crashed or stuck `pay`; the sweep
     # settles it. Must exceed the longest a live `pay` can take (see paying.py).
     payment_claim_ttl: timedelta = timedelta(minutes=2)
@@ -27,4 +27,4 @@ class OrdersServices:
     def claim_wait(self) -> float:
         """How long to wait for another caller's payment to settle: a live `pay` makes
         one chargeOrder call under its timeout, then records the outcome."""
-        return self.payment_timeout + 1.0
+        return self.payments_call_timeout + 1.0

@@ -24,12 +24,14 @@ _FROM_ENV: dict[str, tuple[str, Any]] = {
     "payments_url": (PAYMENTS_URL_ENV, str),
     "upstream_timeout": ("SHOPGRAPH_UPSTREAM_TIMEOUT", float),
     "reservation_ttl": (
-        "SHOPGRAPH_RESERVATION_TTL_SECONDS", lambda text: timedelta(seconds=int(text))
+        "SHOPGRAPH_RESERVATION_TTL_SECONDS",
+        lambda text: timedelta(seconds=int(text)),
     ),
     "sweep_interval": ("SHOPGRAPH_SWEEP_SECONDS", float),
-    "payment_timeout": ("SHOPGRAPH_PAYMENT_TIMEOUT", float),
+    "payments_call_timeout": ("SHOPGRAPH_PAYMENTS_CALL_TIMEOUT", float),
     "payment_claim_ttl": (
-        "SHOPGRAPH_PAYMENT_CLAIM_TTL_SECONDS", lambda text: timedelta(seconds=float(text))
+        "SHOPGRAPH_PAYMENT_CLAIM_TTL_SECONDS",
+        lambda text: timedelta(seconds=float(text)),
     ),
 }
 
@@ -45,7 +47,10 @@ class OrdersSettings:
     upstream_timeout: float = 5.0  # seconds per call to inventory, products, promotions
     reservation_ttl: timedelta = timedelta(seconds=900)  # how long checkout holds stock
     sweep_interval: float = 10.0  # seconds between expiry sweeps
-    payment_timeout: float = 10.0  # seconds per call to payments (chargeOrder, settlePayment)
+    # seconds per call to payments (chargeOrder, settlePayment): above payments' charge
+    # budget (5 s), so payments answers PENDING first, and below the router's default
+    # subgraph timeout (10 s), so the shopper gets pay's own answer, not the router's error
+    payments_call_timeout: float = 6.0
     payment_claim_ttl: timedelta = timedelta(seconds=120)  # a claim older than this is stale
 
     @classmethod

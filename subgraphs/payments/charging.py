@@ -1,10 +1,15 @@
 """Charging an order once per idempotency key, with no transaction open across a
 gateway call.
 
+chargeOrder answers within `charge_budget` seconds: a charge still at work
+then answers PENDING and goes on by itself (its event tells orders the end),
+so a slow gateway never makes orders, or the router above it, time out first.
+
 1. Start, in one short transaction: INSERT the PENDING payment row under its
    unique key. Of concurrent callers with one key exactly one inserts; the
    others find the row and wait (polling, no connection held) for its final
-   state, or answer PENDING when it takes longer than `charge_wait`. A FAILED
+   state, or answer PENDING when it takes longer than `charge_wait` (or the
+   budget). A FAILED
    row (the gateway certainly charged nothing) is taken again by one caller
    (row lock) for a new attempt under a new gateway key.
 2. Ask the gateway, each call under `timeout`: authorize, record the
@@ -117,16 +122,22 @@ class Outcome:
 
 async def charge(services: PaymentsServices, request: ChargeRequest) -> ChargeState:
     """Authorize and capture `request` once per key (see the module docstring)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + services.settings.charge_budget
     started = await _start(services, request)
     if isinstance(started, ChargeState):
         return started
     if started is None:
-        return await _wait_for_other(services, request.key)
-    # A client that hangs up must not leave the payment half done.
+        return await _wait_for_other(services, request.key, deadline)
+    # A client that hangs up, or a budget spent, must not leave the payment half done.
     task = asyncio.ensure_future(_charge_attempt(services, started, request.token))
     _running.add(task)
     task.add_done_callback(_running.discard)
-    return await asyncio.shield(task)
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), max(deadline - loop.time(), 0))
+    except TimeoutError:
+        logger.warning("payments: charge %s outlasted its budget; answered PENDING", started.id)
+        return ChargeState(started.id, PENDING)
 
 
 def _same_charge(row: PaymentRow, request: ChargeRequest, token_matters: bool) -> bool:
@@ -187,10 +198,11 @@ async def _row_by_key(session: AsyncSession, key: str, lock: bool = False) -> Pa
     return await session.scalar(query.with_for_update() if lock else query)
 
 
-async def _wait_for_other(services: PaymentsServices, key: str) -> ChargeState:
-    """The state another caller's charge under `key` reaches within `charge_wait`."""
+async def _wait_for_other(services: PaymentsServices, key: str, budget_end: float) -> ChargeState:
+    """The state another caller's charge under `key` reaches within `charge_wait` (and the
+    budget, which ends at loop time `budget_end`)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + services.settings.charge_wait
+    deadline = min(loop.time() + services.settings.charge_wait, budget_end)
     while True:
         async with services.db.session() as session:
             row = await _row_by_key(session, key)
@@ -345,9 +357,9 @@ async def settle(services: PaymentsServices, key: str) -> ChargeState:
 
 def _surely_over(settings: PaymentsSettings, row: PaymentRow) -> bool:
     """Whether the caller that started `row`'s attempt has given up on the gateway by now
-    (authorize, lookup and capture each wait at most `timeout`)."""
+    (authorize, lookup, capture and lookup each wait at most `timeout`)."""
     quiet_for = datetime.now(UTC) - row.updated_at
-    return quiet_for > timedelta(seconds=3 * settings.timeout)
+    return quiet_for > timedelta(seconds=4 * settings.timeout)
 
 
 async def settle_stale(services: PaymentsServices, batch: int = 20) -> int:

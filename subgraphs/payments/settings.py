@@ -21,6 +21,7 @@ GATEWAYS = ("fake", "stripe")
 _NUMBERS = {
     "timeout": "SHOPGRAPH_PAYMENT_TIMEOUT",
     "charge_wait": "SHOPGRAPH_PAYMENT_CHARGE_WAIT_SECONDS",
+    "charge_budget": "SHOPGRAPH_PAYMENT_CHARGE_BUDGET_SECONDS",
     "pending_ttl": "SHOPGRAPH_PAYMENT_PENDING_TTL_SECONDS",
     "sweep_interval": "SHOPGRAPH_PAYMENT_SWEEP_SECONDS",
 }
@@ -36,8 +37,11 @@ class PaymentsSettings:
 
     gateway: str = "fake"
     stripe_api_base: str = "https://api.stripe.com"
-    timeout: float = 10.0  # per gateway call
+    timeout: float = 10.0  # per gateway call (a charge makes up to four)
     charge_wait: float = 5.0  # how long a second caller with one key waits for the first
+    # The longest chargeOrder takes to answer (PENDING once it is spent, the charge going
+    # on): below orders' call timeout (6 s), itself below the router's subgraph timeout.
+    charge_budget: float = 5.0
     pending_ttl: float = 120.0  # a payment in flight longer than this is settled by the sweep
     sweep_interval: float = 30.0  # 0: no sweep
 

@@ -39,7 +39,7 @@ from subgraphs.payments.gateways.fake import FakeGateway
 from subgraphs.payments.models import gateway_key
 from tests.broker import eventually
 
-PAYMENT_TIMEOUT = 0.5
+PAYMENTS_CALL_TIMEOUT = 0.5
 VISA = token_hash("tok_visa")
 
 
@@ -211,7 +211,7 @@ def _key_of(results: list[dict[str, Any]], keys: list[str]) -> str:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def impatient_orders(stack: Stack) -> AsyncIterator[RunningServer]:
-    """A second orders subgraph on the stack's database that waits only PAYMENT_TIMEOUT for
+    """A second orders subgraph on the stack's database that waits only PAYMENTS_CALL_TIMEOUT for
     payments' answer (its event consumers share the stack's orders' durable consumers)."""
     orders = await start_server(
         create_app(
@@ -221,7 +221,7 @@ async def impatient_orders(stack: Stack) -> AsyncIterator[RunningServer]:
             products_url=stack.url("products"),
             promotions_url=stack.url("promotions"),
             payments_url=stack.url("payments"),
-            payment_timeout=PAYMENT_TIMEOUT,
+            payments_call_timeout=PAYMENTS_CALL_TIMEOUT,
             sweep_interval=0,
             reservation_ttl=timedelta(minutes=15),
         )
