@@ -24,8 +24,10 @@ _REFUSAL_CODES = frozenset(
         "GRAPHQL_VALIDATION_FAILED",
         "UNAUTHENTICATED",
         "FORBIDDEN",
+        "PAYMENT_ATTEMPTS_EXCEEDED",  # payments: the order has had its most charge attempts
     }
 )
+ATTEMPTS_EXCEEDED = "PAYMENT_ATTEMPTS_EXCEEDED"
 
 
 class UpstreamRefused(Exception):
@@ -42,6 +44,11 @@ class UpstreamRefused(Exception):
     def bad_input(self) -> bool:
         """Whether the subgraph refused the values sent (not who sent them, or how)."""
         return "BAD_USER_INPUT" in self.codes
+
+    @property
+    def attempts_exceeded(self) -> bool:
+        """Whether payments refused a new attempt: the order has had its most."""
+        return ATTEMPTS_EXCEEDED in self.codes
 
 
 def refused(error: UpstreamGraphQLError) -> bool:

@@ -223,6 +223,15 @@ def _refused(order_id: uuid.UUID) -> OrderResult:
     return OrderResult(order_id, (user_error(UserErrorCode.ORDER_NOT_PAYABLE, message),))
 
 
+def _too_many_attempts(order_id: uuid.UUID) -> OrderResult:
+    """payments takes no more attempts for the order (PAYMENT_ATTEMPTS_EXCEEDED there; the
+    closest userError code here): nothing was charged."""
+    message = "This order has had the most payment attempts allowed; nothing was charged"
+    return OrderResult(
+        order_id, (user_error(UserErrorCode.ORDER_NOT_PAYABLE, message, "input", "orderId"),)
+    )
+
+
 def _in_progress(order_id: uuid.UUID) -> OrderResult:
     message = "A payment for this order is in progress; retry with the same key for its result"
     return OrderResult(order_id, (user_error(UserErrorCode.SERVICE_UNAVAILABLE, message),))
@@ -393,6 +402,8 @@ async def _charged(
     except UpstreamRefused as refusal:
         # payments refused the request itself: nothing was charged.
         await record(db, claim, NOTHING_CHARGED)
+        if refusal.attempts_exceeded:
+            return _too_many_attempts(claim.order_id)
         if not refusal.bad_input:
             raise  # how orders called (auth, the query): our bug, a 500
         logger.warning("payments refused the charge of order %s as bad input", claim.order_id)

@@ -32,12 +32,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.database import Database
-from subgraphs.common.errors import describe_exception
+from subgraphs.common.errors import ApiError, describe_exception
 from subgraphs.common.events import new_event, publish_in
 
 from .gateways.base import Gateway, GatewayPayment, GatewayUnavailable
@@ -61,8 +61,18 @@ POLL_SECONDS = 0.05
 UNAVAILABLE = "The payment gateway is unavailable; nothing was charged"
 NOTHING_CHARGED = "The gateway has no charge for this payment; nothing was charged"
 
+# Attempts (payment rows) one order may have: bounds Order.payments and a customer's
+# declined tries; a new key past it is refused (a key already used still answers).
+MAX_ATTEMPTS_PER_ORDER = 20
+
 # Charges outlive a cancelled request (a caller hanging up); keep them referenced.
 _running: set[asyncio.Task[Any]] = set()
+
+
+class AttemptsExceeded(ApiError):
+    """The order has MAX_ATTEMPTS_PER_ORDER attempts already: nothing is charged."""
+
+    code = "PAYMENT_ATTEMPTS_EXCEEDED"
 
 
 @dataclass(frozen=True)
@@ -155,28 +165,48 @@ async def _start(
 ) -> PaymentRow | ChargeState | None:
     """Our row to charge, the key's recorded state, or None: someone else is charging it."""
     async with services.db.session() as session, session.begin():
-        inserted = await session.scalar(
-            insert(PaymentRow)
-            .values(
-                id=uuid.uuid4(),
-                order_id=request.order_id,
-                user_id=request.user_id,
-                idempotency_key=request.key,
-                token_hash=request.token_hash,
-                amount=request.amount,
-                currency_code=request.currency,
-                gateway=services.gateway.name,
-                status=PENDING,
-            )
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(PaymentRow)
-        )
+        inserted = await _insert_within_cap(session, services.gateway.name, request)
         if inserted is not None:
             return inserted
         row = await _row_by_key(session, request.key, lock=True)
         if row is None:  # deleted since the conflict (tests truncate): nothing to join
             return UNKNOWN_KEY
         return _take_or_answer(row, request)
+
+
+async def _insert_within_cap(
+    session: AsyncSession, gateway: str, request: ChargeRequest
+) -> PaymentRow | None:
+    """The new PENDING row for a key not seen yet (None if the key has one); AttemptsExceeded
+    when the order has its most attempts. The order's lock makes count-then-insert atomic."""
+    if await _row_by_key(session, request.key) is None:
+        await session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended(str(request.order_id), 0)))
+        )
+        attempts = await session.scalar(
+            select(func.count()).where(PaymentRow.order_id == request.order_id)
+        )
+        if (attempts or 0) >= MAX_ATTEMPTS_PER_ORDER:
+            raise AttemptsExceeded(
+                f"The order has had {MAX_ATTEMPTS_PER_ORDER} payment attempts, the most "
+                "allowed; nothing was charged"
+            )
+    return await session.scalar(
+        insert(PaymentRow)
+        .values(
+            id=uuid.uuid4(),
+            order_id=request.order_id,
+            user_id=request.user_id,
+            idempotency_key=request.key,
+            token_hash=request.token_hash,
+            amount=request.amount,
+            currency_code=request.currency,
+            gateway=gateway,
+            status=PENDING,
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(PaymentRow)
+    )
 
 
 def _take_or_answer(row: PaymentRow, request: ChargeRequest) -> PaymentRow | ChargeState | None:

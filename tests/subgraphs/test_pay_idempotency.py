@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from orders_helpers import PAY, add_to_cart, checkout, pay, stock_settles
 from subgraph_stack import Stack, customer_token, make_product
 
+from subgraphs.payments.charging import MAX_ATTEMPTS_PER_ORDER
+
 OTHER_TOKEN = {
     "code": "IDEMPOTENCY_KEY_REUSED",
     "field": ["input", "idempotencyKey"],
@@ -190,3 +192,33 @@ async def test_payments_refusing_the_charge_is_a_user_error_not_a_500(stack: Sta
     paid = await pay(stack, token, order_id, "p-refused")
     assert (paid["userErrors"], paid["order"]["status"]) == ([], "PAID")
     assert await stack.charges() == [("4.20", "CAPTURED")]
+
+
+async def test_an_order_past_its_payment_attempts_is_not_payable(stack: Stack) -> None:
+    token = customer_token()
+    item = await make_product(stack, price="3.00", stock=2)
+    order_id = await _order(stack, token, item["id"], "c-many")
+    # the declined attempts payments already holds for the order (its cap, MAX_ATTEMPTS)
+    await stack.sql(
+        "payments",
+        "INSERT INTO payments (id, order_id, user_id, idempotency_key, token_hash, amount, "
+        "currency_code, gateway, status, reason) SELECT gen_random_uuid(), CAST(:id AS uuid), "
+        "gen_random_uuid(), 'old-' || n, 'x', 3, 'USD', 'fake', 'DECLINED', 'declined' "
+        "FROM generate_series(1, :cap) AS n",
+        id=order_id,
+        cap=MAX_ATTEMPTS_PER_ORDER,
+    )
+    refused = await pay(stack, token, order_id, "p-many")
+    assert refused["userErrors"] == [
+        {
+            "code": "ORDER_NOT_PAYABLE",
+            "field": ["input", "orderId"],
+            "message": "This order has had the most payment attempts allowed; nothing was charged",
+        }
+    ]
+    assert refused["order"]["status"] == "PENDING_PAYMENT"
+    assert await stack.charges() == []
+    claimed = await stack.sql(
+        "orders", "SELECT payment_claim FROM orders WHERE id = CAST(:id AS uuid)", id=order_id
+    )
+    assert claimed == [(None,)]

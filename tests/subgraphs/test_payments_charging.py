@@ -24,6 +24,7 @@ from payments_helpers import (  # noqa: F401 (the *_fixture functions are fixtur
     service_token,
 )
 
+from subgraphs.payments.charging import MAX_ATTEMPTS_PER_ORDER
 from tests.broker import eventually
 
 UNAVAILABLE = "The payment gateway is unavailable; nothing was charged"
@@ -261,3 +262,23 @@ async def test_no_captured_status_without_its_event(app: PaymentsApp) -> None:
     settled = await app.settle("key-1")
     assert settled["status"] == "CAPTURED"
     assert [kind for kind, _ in await _outbox(app)] == ["PaymentCaptured"]
+
+
+async def test_an_order_takes_at_most_twenty_attempts(app: PaymentsApp) -> None:
+    for n in range(MAX_ATTEMPTS_PER_ORDER):
+        declined = await app.charge(idempotencyKey=f"d-{n}", paymentToken="tok_declined")
+        assert declined["status"] == "DECLINED"
+    body = await app.post(CHARGE, {"input": charge_input(idempotencyKey="d-last")}, service_token())
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert (error["extensions"]["code"], error["message"]) == (
+        "PAYMENT_ATTEMPTS_EXCEEDED",
+        "The order has had 20 payment attempts, the most allowed; nothing was charged",
+    )
+    assert len(await _charges(app)) == MAX_ATTEMPTS_PER_ORDER
+    assert await app.sql("SELECT count(*) FROM payments") == [(MAX_ATTEMPTS_PER_ORDER,)]
+    # a key already used still answers its attempt; another order is not concerned
+    again = await app.charge(idempotencyKey="d-0", paymentToken="tok_declined")
+    assert again["status"] == "DECLINED"
+    other = "0e7c1a53-54d8-4c4f-9b0a-5f8d3c2e1a77"
+    assert (await app.charge(orderId=other, idempotencyKey="o-1"))["status"] == "CAPTURED"
