@@ -10,6 +10,7 @@ their effects arrive asynchronously, so tests that assert them poll
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import tempfile
@@ -23,6 +24,7 @@ import pytest
 import pytest_asyncio
 from quart import Quart
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from subgraph_stack import CODEC, NAMES, TABLES, Stack
 
 from subgraphs.common.database import Database, database_url, ensure_database, start_embedded_server
@@ -137,6 +139,19 @@ async def _empty_tables(request: pytest.FixtureRequest) -> None:
         return
     stack: Stack = request.getfixturevalue("stack")
     for name, tables in TABLES.items():
-        async with stack.dbs[name].engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+        await _truncate(stack.dbs[name], tables)
     stack.gateway.response_gate = None
+
+
+async def _truncate(db: Database, tables: list[str]) -> None:
+    """Empty `tables`; a consumer still handling the previous test's events may hold their
+    rows in the other lock order, and PostgreSQL then picks one side as a deadlock victim."""
+    for attempt in range(5):
+        try:
+            async with db.engine.begin() as conn:
+                await conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+            return
+        except DBAPIError as error:
+            if attempt == 4 or "deadlock detected" not in str(error):
+                raise
+            await asyncio.sleep(0.05 * (attempt + 1))
