@@ -148,10 +148,7 @@ async def measure(
             latencies.append(time.perf_counter() - started)
             assert response.status_code == 200 and "errors" not in response.json(), response.text
 
-    # a new connection per request: hypercorn stalls a reused keep-alive connection by
-    # ~40 ms per request on asyncio (pgjones/hypercorn#64, #167), which would hide the app
-    fresh = httpx.Limits(max_keepalive_connections=0)
-    async with httpx.AsyncClient(timeout=60, limits=fresh) as http:
+    async with httpx.AsyncClient(timeout=60) as http:
         await asyncio.gather(watch(), *(client(http) for _ in range(concurrency)))
     return latencies, stall
 
