@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from test_suggestions_support import (
+from suggestions_helpers import (
     NOWHERE,
     RECOMMENDED,
     SUGGESTIONS,

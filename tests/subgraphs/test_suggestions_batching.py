@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest_asyncio
-from test_suggestions_support import (
+from suggestions_helpers import (
     DEMO,
     admin,
     app_db,

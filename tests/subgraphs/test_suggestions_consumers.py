@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from sqlalchemy import text
-from test_suggestions_support import (
+from suggestions_helpers import (
     DEMO,
     NOWHERE,
     app_db,

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from sqlalchemy import text
+from suggestions_helpers import DEMO, NOWHERE, app_db, empty, services, suggestions_server
 from test_suggestions_consumers import captured, placed, publish
-from test_suggestions_support import DEMO, NOWHERE, app_db, empty, services, suggestions_server
 
 from subgraphs.common.events.server import NatsServer
 from subgraphs.common.serve import RunningServer

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest_asyncio
 from sqlalchemy import text
-from test_suggestions_support import (
+from suggestions_helpers import (
     DEMO,
     NOWHERE,
     app_db,

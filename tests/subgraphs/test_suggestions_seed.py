@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 from sqlalchemy import text
-from test_suggestions_support import (
+from suggestions_helpers import (
     DEMO,
     RECOMMENDED,
     app_db,
