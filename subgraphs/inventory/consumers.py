@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.events import Consumer, Event, new_event, publish_in
+from subgraphs.common.events import Consumer, Event, PoisonEvent, new_event, publish_in
 from subgraphs.common.ids import parse_uuid
 
 from . import stock
@@ -24,24 +24,35 @@ logger = logging.getLogger("shopgraph.inventory.consumers")
 SOURCE = "inventory"
 
 
-def _uuid(data: Mapping[str, Any], key: str, event: Event) -> uuid.UUID:
-    """A malformed id is the producer's bug: raising dead-letters the event after retries."""
-    parsed = parse_uuid(str(data.get(key)))
+def _uuid(data: Any, key: str, event: Event) -> uuid.UUID:
+    """`data[key]` as a UUID. A malformed id is the producer's bug that no retry can fix, so
+    it is a PoisonEvent: dead-lettered at once instead of after every redelivery."""
+    parsed = parse_uuid(str(data.get(key))) if isinstance(data, Mapping) else None
     if parsed is None:
-        raise ValueError(f"{event.type}.{key} is not a UUID")
+        raise PoisonEvent(f"{event.type}.{key} is not a UUID")
     return parsed
 
 
-def _ordered(lines: Sequence[Mapping[str, Any]], event: Event) -> list[tuple[uuid.UUID, int]]:
-    return [(_uuid(line, "productId", event), int(line["quantity"])) for line in lines]
+def _quantity(line: Mapping[str, Any], event: Event) -> int:
+    """A line's quantity; PoisonEvent unless it is a positive int (a JSON bool is not one)."""
+    quantity = line.get("quantity")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise PoisonEvent(f"{event.type}.lines[].quantity is not a positive integer")
+    return quantity
+
+
+def _ordered(event: Event) -> list[tuple[uuid.UUID, int]]:
+    """The event's lines as (product id, quantity); PoisonEvent for any malformed line."""
+    lines = event.data.get("lines") or []
+    if not isinstance(lines, Sequence) or isinstance(lines, str):
+        raise PoisonEvent(f"{event.type}.lines is not a list")
+    return [(_uuid(line, "productId", event), _quantity(line, event)) for line in lines]
 
 
 async def commit_paid_order(session: AsyncSession, event: Event, services: Any) -> None:
     """OrderPaid: sell the order's reserved units, or publish StockCommitFailed."""
     order_id = _uuid(event.data, "orderId", event)
-    result = await stock.commit_paid(
-        session, order_id, _ordered(event.data.get("lines") or [], event)
-    )
+    result = await stock.commit_paid(session, order_id, _ordered(event))
     if result.outcome is PaidOutcome.UNKNOWN:
         logger.info("OrderPaid %s: no reservation for order %s", event.id, order_id)
     if not result.failed:

@@ -337,3 +337,64 @@ async def test_a_paid_order_cancelled_before_its_commit_is_not_sold(inventory: I
     await eventually(lambda: inventory.outbox("StockCommitFailed", "orderId", order))
     assert await inventory.levels(product) == (10, 0)
     assert await inventory.status(order) == "RELEASED"
+
+
+def _malformed_paid(order: uuid.UUID, product: uuid.UUID, case: str) -> Event:
+    """An OrderPaid for `order` (holding 3 of `product`) broken as `case` says."""
+    data = dict(order_paid(order, [(product, 3)]).data)
+    line = dict(data["lines"][0])
+    if case == "orderId":
+        data["orderId"] = "order-7"
+    elif case == "productId":
+        line["productId"] = "tea"
+    else:
+        line["quantity"] = {"zero": 0, "text": "3", "bool": True}[case]
+    return new_event("OrderPaid", "orders", {**data, "lines": [line]})
+
+
+MALFORMED_PAID = {
+    "orderId": "OrderPaid.orderId is not a UUID",
+    "productId": "OrderPaid.productId is not a UUID",
+    "zero": "OrderPaid.lines[].quantity is not a positive integer",
+    "text": "OrderPaid.lines[].quantity is not a positive integer",
+    "bool": "OrderPaid.lines[].quantity is not a positive integer",
+}
+
+
+async def dead_letter(inventory: Inventory, consumer: str, event: Event) -> tuple[int, str] | None:
+    rows = await inventory.sql(
+        "SELECT deliveries, error FROM event_dead_letters "
+        "WHERE consumer = :c AND event_id = :e",
+        c=consumer,
+        e=event.id,
+    )
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_PAID))
+async def test_a_malformed_order_paid_is_dead_lettered_at_once(
+    inventory: Inventory, case: str
+) -> None:
+    product, order = uuid.uuid4(), uuid.uuid4()
+    await inventory.adjust(product, 10)
+    await inventory.reserve(order, [(product, 3)])
+    paid = _malformed_paid(order, product, case)
+    await inventory.publish(paid)
+    letter = await eventually(lambda: dead_letter(inventory, "commit-paid", paid))
+    assert letter == (1, MALFORMED_PAID[case])  # no retry: the first delivery gave up
+    assert not await inventory.handled("commit-paid", paid)
+    assert await inventory.status(order) == "ACTIVE"
+    assert await inventory.levels(product) == (10, 3)
+    assert await inventory.outbox("StockCommitFailed", "orderId", order) == []
+
+
+async def test_a_malformed_order_cancelled_is_dead_lettered_at_once(inventory: Inventory) -> None:
+    cancelled = new_event(
+        "OrderCancelled",
+        "orders",
+        {"orderId": "42", "userId": str(uuid.uuid4()), "reason": "ADMIN", "wasPaid": False},
+    )
+    await inventory.publish(cancelled)
+    letter = await eventually(lambda: dead_letter(inventory, "release-cancelled", cancelled))
+    assert letter == (1, "OrderCancelled.orderId is not a UUID")
+    assert not await inventory.handled("release-cancelled", cancelled)
