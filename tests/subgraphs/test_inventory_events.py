@@ -363,8 +363,7 @@ MALFORMED_PAID = {
 
 async def dead_letter(inventory: Inventory, consumer: str, event: Event) -> tuple[int, str] | None:
     rows = await inventory.sql(
-        "SELECT deliveries, error FROM event_dead_letters "
-        "WHERE consumer = :c AND event_id = :e",
+        "SELECT deliveries, error FROM event_dead_letters WHERE consumer = :c AND event_id = :e",
         c=consumer,
         e=event.id,
     )
