@@ -1,5 +1,8 @@
-"""suggestions' consumers: OrderPlaced stores the basket, PaymentCaptured marks it bought,
-OrderCancelled stops it counting (counts.py keeps the counts in step, any arrival order).
+"""suggestions' consumers: OrderPlaced stores the basket, PaymentCaptured or OrderPaid marks
+it bought, OrderCancelled stops it counting (counts.py keeps the counts in step, any arrival
+order). Both purchase events mark it bought because a 0.00 order (100% promotion) is paid
+without a charge, so it has an OrderPaid and never a PaymentCaptured; a paid order usually
+has both, and marking a basket bought twice counts it once.
 
 An event whose ids are not UUIDs names no basket: it is skipped with a warning (a
 redelivery would not make it valid).
@@ -71,8 +74,9 @@ async def on_order_placed(session: AsyncSession, event: Event, services: Any) ->
     await counts.basket_placed(session, *ids, lines)
 
 
-async def on_payment_captured(session: AsyncSession, event: Event, services: Any) -> None:
-    """The basket is bought: its pairs and units count."""
+async def on_bought(session: AsyncSession, event: Event, services: Any) -> None:
+    """PaymentCaptured or OrderPaid: the basket is bought, its pairs and units count (once,
+    whichever of the two arrives first)."""
     ids = _ids(event)
     if ids is not None:
         await counts.basket_bought(session, *ids)
@@ -87,6 +91,9 @@ async def on_order_cancelled(session: AsyncSession, event: Event, services: Any)
 
 CONSUMERS = (
     Consumer("baskets-placed", ("OrderPlaced",), on_order_placed),
-    Consumer("baskets-bought", ("PaymentCaptured",), on_payment_captured),
+    Consumer("baskets-bought", ("PaymentCaptured",), on_bought),
+    # its own durable consumer, not a second type on baskets-bought: a new consumer starts at
+    # the stream's first message, so the 0.00 orders paid before it existed count too
+    Consumer("baskets-paid", ("OrderPaid",), on_bought),
     Consumer("baskets-cancelled", ("OrderCancelled",), on_order_cancelled),
 )

@@ -145,7 +145,8 @@ async def basket_placed(
 
 
 async def basket_bought(session: AsyncSession, order: uuid.UUID, user: uuid.UUID | None) -> None:
-    """PaymentCaptured: the basket is bought; count it if its lines are known."""
+    """PaymentCaptured or OrderPaid: the basket is bought; count it if its lines are known
+    (the second of the two finds it bought already and changes nothing)."""
     state = await _lock(session, order, user)
     if state.bought:
         return

@@ -1,7 +1,7 @@
 """suggestions' tables: the baskets it heard of, and the counts derived from bought ones.
 
 A basket counts (`counted`) once its lines are known (OrderPlaced), it is bought
-(PaymentCaptured) and it is not cancelled (OrderCancelled), whatever order those
+(PaymentCaptured or OrderPaid) and it is not cancelled (OrderCancelled), whatever order those
 events arrive in. `co_purchases` holds every ordered pair of distinct products of
 the counted baskets (both directions, so one index answers a product's suggestions);
 `product_sales` the units bought per product. Both are kept up to date per event

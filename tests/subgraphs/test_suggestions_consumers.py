@@ -21,7 +21,7 @@ from suggestions_helpers import (
     suggestions_server,
 )
 
-from subgraphs.common.events import new_event, publish_in
+from subgraphs.common.events import Event, new_event, publish_in
 from subgraphs.common.events.server import NatsServer
 from subgraphs.common.serve import RunningServer
 from tests.broker import eventually, start_nats
@@ -150,3 +150,84 @@ async def test_a_cancelled_order_stops_counting(events_server: RunningServer) ->
         return True if await suggested(events_server, "COF-001", 4) == [] else None
 
     assert await eventually(forgotten) is True
+
+
+def paid(order: str, user: str, skus: dict[str, int]) -> dict[str, Any]:
+    """OrderPaid's data for a 0.00 order (100% promotion: paid without a charge)."""
+    lines = placed(order, user, skus)["lines"]
+    return {
+        "orderId": order,
+        "userId": user,
+        "paymentId": None,
+        "currency": "USD",
+        "total": "0.00",
+        "lines": lines,
+    }
+
+
+async def _publish_all(server: RunningServer, events: list[Event]) -> None:
+    for event in events:
+        async with app_db(server).session() as session, session.begin():
+            await publish_in(session, event)
+
+
+async def _handled(server: RunningServer, events: list[Event]) -> bool | None:
+    """Whether every one of `events` was handled by some consumer."""
+    async with app_db(server).session() as session:
+        found = await session.scalar(
+            text("SELECT count(DISTINCT event_id) FROM event_handled WHERE event_id = ANY(:ids)"),
+            {"ids": [event.id for event in events]},
+        )
+    return True if found == len(events) else None
+
+
+async def _counts(server: RunningServer) -> tuple[list[Any], list[Any]]:
+    async with app_db(server).session() as session:
+        pairs = await session.execute(
+            text("SELECT product_id, other_id, baskets FROM co_purchases ORDER BY 1, 2")
+        )
+        sales = await session.execute(
+            text("SELECT product_id, quantity, baskets FROM product_sales ORDER BY 1")
+        )
+        return [tuple(r) for r in pairs], [tuple(r) for r in sales]
+
+
+def _expected(baskets: int, units: dict[str, int]) -> tuple[list[Any], list[Any]]:
+    ids = sorted((DEMO[sku].id, sku) for sku in units)
+    pairs = [(a, b, baskets) for a, _ in ids for b, _ in ids if a != b]
+    sales = [(p, units[sku] * baskets, baskets) for p, sku in ids]
+    return pairs, sales
+
+
+async def test_an_order_paid_without_a_payment_counts_its_basket(
+    events_server: RunningServer,
+) -> None:
+    order, user = str(uuid.uuid4()), str(uuid.uuid4())
+    basket = {"COF-001": 1, "BRW-001": 2}
+    events = [
+        new_event("OrderPlaced", "orders", placed(order, user, basket)),
+        new_event("OrderPaid", "orders", paid(order, user, basket)),
+    ]
+    await _publish_all(events_server, events)
+    await eventually(lambda: _handled(events_server, events))
+    assert await _counts(events_server) == _expected(1, basket)
+    assert await suggested(events_server, "COF-001", 4) == ["BRW-001"]
+
+
+async def test_order_paid_and_payment_captured_count_a_basket_once(
+    events_server: RunningServer,
+) -> None:
+    first, second, user = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    basket = {"TEA-003": 1, "MUG-006": 3}
+    events = [
+        new_event("OrderPlaced", "orders", placed(first, user, basket)),
+        new_event("OrderPaid", "orders", paid(first, user, basket)),
+        new_event("PaymentCaptured", "payments", captured(first, user)),
+        # the other order: the payment first, then the placing, then OrderPaid
+        new_event("PaymentCaptured", "payments", captured(second, user)),
+        new_event("OrderPlaced", "orders", placed(second, user, basket)),
+        new_event("OrderPaid", "orders", paid(second, user, basket)),
+    ]
+    await _publish_all(events_server, events)
+    await eventually(lambda: _handled(events_server, events))
+    assert await _counts(events_server) == _expected(2, basket)
