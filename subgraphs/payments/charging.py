@@ -19,6 +19,11 @@ so a slow gateway never makes orders, or the router above it, time out first.
 3. Finish, in one short transaction: the final status, only while the row is
    still in flight (so a concurrent settle cannot write it twice), and the
    PaymentCaptured / PaymentFailed event in that same transaction.
+
+settle writes FAILED only when the gateway answered that it has no charge for
+an attempt that never got a reference nor reached AUTHORIZED: a lookup that
+times out or finds the gateway unavailable leaves the row in flight, since
+FAILED lets the key be charged again under a new gateway key.
 """
 
 from __future__ import annotations
@@ -61,8 +66,9 @@ POLL_SECONDS = 0.05
 UNAVAILABLE = "The payment gateway is unavailable; nothing was charged"
 NOTHING_CHARGED = "The gateway has no charge for this payment; nothing was charged"
 
-# Attempts (payment rows) one order may have: bounds Order.payments and a customer's
-# declined tries; a new key past it is refused (a key already used still answers).
+# Attempts one order may have that reached the gateway's decision (any status but FAILED):
+# bounds a customer's declined tries; a new key past it is refused (a key already used still
+# answers). FAILED attempts charged nothing and do not count, so an outage cannot lock an order.
 MAX_ATTEMPTS_PER_ORDER = 20
 
 # Charges outlive a cancelled request (a caller hanging up); keep them referenced.
@@ -184,7 +190,9 @@ async def _insert_within_cap(
             select(func.pg_advisory_xact_lock(func.hashtextextended(str(request.order_id), 0)))
         )
         attempts = await session.scalar(
-            select(func.count()).where(PaymentRow.order_id == request.order_id)
+            select(func.count()).where(
+                PaymentRow.order_id == request.order_id, PaymentRow.status != FAILED
+            )
         )
         if (attempts or 0) >= MAX_ATTEMPTS_PER_ORDER:
             raise AttemptsExceeded(
@@ -289,13 +297,19 @@ def _outcome(answer: GatewayPayment) -> Outcome:
 
 async def lookup(services: PaymentsServices, row: PaymentRow) -> GatewayPayment | None:
     """The gateway's record of `row`'s current attempt; None if it has none or cannot say."""
+    try:
+        return await _ask_gateway(services, row)
+    except (GatewayUnavailable, TimeoutError):
+        return None
+
+
+async def _ask_gateway(services: PaymentsServices, row: PaymentRow) -> GatewayPayment | None:
+    """The gateway's record of `row`'s current attempt, None if the gateway answered that it
+    has none; GatewayUnavailable / TimeoutError when it did not answer."""
     call = services.gateway.find_by_idempotency_key(
         gateway_key(row.id, row.attempt), reference=row.reference
     )
-    try:
-        return await _gateway_call(services, "lookup", call)
-    except (GatewayUnavailable, TimeoutError):
-        return None
+    return await _gateway_call(services, "lookup", call)
 
 
 async def _capture(services: PaymentsServices, reference: str, row: PaymentRow) -> Outcome:
@@ -369,11 +383,14 @@ async def settle(services: PaymentsServices, key: str) -> ChargeState:
         return UNKNOWN_KEY
     if row.status not in IN_FLIGHT:
         return ChargeState.of(row)
-    found = await lookup(services, row)
+    try:
+        found = await _ask_gateway(services, row)
+    except (GatewayUnavailable, TimeoutError):
+        # No answer is not "no charge": the gateway may hold or have taken the money, and
+        # FAILED would let the same key charge again under a new gateway key.
+        return ChargeState.of(row)
     if found is None:
-        if not _surely_over(services.settings, row):
-            return ChargeState.of(row)  # the charging caller may still be at work
-        return await finish(services.db, row.id, Outcome(FAILED, None, NOTHING_CHARGED))
+        return await _settle_unknown_to_gateway(services, row)
     outcome = _outcome(found)
     if outcome.status == AUTHORIZED and found.reference is not None:
         # the authorize answer may have been lost: the row learns its reference here
@@ -383,6 +400,18 @@ async def settle(services: PaymentsServices, key: str) -> ChargeState:
     if outcome.status == REFUNDED:
         outcome = Outcome(REFUNDED, found.reference, "Refunded at the gateway")
     return await finish(services.db, row.id, outcome)
+
+
+async def _settle_unknown_to_gateway(services: PaymentsServices, row: PaymentRow) -> ChargeState:
+    """Settle an in-flight `row` the gateway answered it has no charge for. FAILED only for
+    an attempt that never got a reference nor reached AUTHORIZED, and whose caller is over."""
+    if row.reference is not None:
+        # The gateway gave this attempt a reference: the money may be held. Capturing again is
+        # idempotent; if that is refused too, the row stays AUTHORIZED for a later settle.
+        return await finish(services.db, row.id, await capture_authorized(services, row))
+    if row.status == AUTHORIZED or not _surely_over(services.settings, row):
+        return ChargeState.of(row)  # held, or the charging caller may still be at work
+    return await finish(services.db, row.id, Outcome(FAILED, None, NOTHING_CHARGED))
 
 
 def _surely_over(settings: PaymentsSettings, row: PaymentRow) -> bool:
