@@ -64,14 +64,24 @@ def _lines(raw: Sequence[Mapping[str, Any]]) -> list[Line]:
     ]
 
 
+def _sums(lines: Sequence[Line], total: Decimal) -> list[tuple[str, Decimal]]:
+    """The email's sums, labelled: a discounted order (its total below the sum of its
+    lines, e.g. a promotion) shows that sum, the discount (negative) and the total, so
+    the lines add up to what was paid; any other order shows only its total."""
+    subtotal = sum((ln.total for ln in lines), Decimal("0.00"))
+    if total >= subtotal:
+        return [("Total", total)]
+    return [("Subtotal", subtotal), ("Discount", total - subtotal), ("Total", total)]
+
+
 def order_confirmation(event: Event, sender: str, to: str, name: str) -> EmailMessage:
-    """The "Your order <short id> is confirmed" email: its lines with their totals, and
-    the order's total."""
+    """The "Your order <short id> is confirmed" email: its lines with their totals, the
+    discount if any, and the order's total."""
     data = event.data
     short = short_order_id(str(data["orderId"]))
     currency = str(data["currency"])
     lines = _lines(data["lines"])
-    total = Decimal(str(data["total"])).quantize(CENT)
+    sums = _sums(lines, Decimal(str(data["total"])).quantize(CENT))
     message = _envelope(event, sender, to, f"Your order {short} is confirmed")
     text_rows = [f"  {ln.quantity} x {ln.name} at {ln.unit_price:.2f} = {ln.total}" for ln in lines]
     message.set_content(
@@ -83,28 +93,34 @@ def order_confirmation(event: Event, sender: str, to: str, name: str) -> EmailMe
                 "",
                 *text_rows,
                 "",
-                f"Total: {total} {currency}",
+                *(f"{label}: {amount} {currency}" for label, amount in sums),
                 "",
                 "Thank you for shopping with us.",
             ]
         )
         + "\n"
     )
-    message.add_alternative(_order_html(name, short, currency, lines, total), subtype="html")
+    message.add_alternative(_order_html(name, short, currency, lines, sums), subtype="html")
     return message
 
 
-def _order_html(name: str, short: str, currency: str, lines: Sequence[Line], total: Decimal) -> str:
+def _order_html(
+    name: str, short: str, currency: str, lines: Sequence[Line], sums: Sequence[tuple[str, Decimal]]
+) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(ln.name)}</td><td>{ln.quantity}</td>"
         f"<td>{ln.unit_price:.2f}</td><td>{ln.total}</td></tr>"
         for ln in lines
     )
+    sum_rows = "".join(
+        f"<p>{label}: {amount} {html.escape(currency)}</p>" for label, amount in sums[:-1]
+    )
+    total = sums[-1][1]
     return (
         f"<html><body><p>Hello {html.escape(name)},</p>"
         f"<p>we have your payment: order <strong>{short}</strong> is confirmed.</p>"
         "<table><tr><th>Product</th><th>Quantity</th><th>Unit price</th><th>Total</th></tr>"
-        f"{rows}</table>"
+        f"{rows}</table>{sum_rows}"
         f"<p><strong>Total: {total} {html.escape(currency)}</strong></p>"
         "<p>Thank you for shopping with us.</p></body></html>\n"
     )

@@ -171,6 +171,64 @@ async def test_one_confirmation_per_order_paid_even_delivered_twice(mailer: Mail
     assert "<td>Green &lt;Tea&gt;</td><td>2</td><td>3.50</td><td>7.00</td>" in html.get_content()
 
 
+def free_order_paid(order: uuid.UUID, user: uuid.UUID) -> Event:
+    """OrderPaid of a 100%-off order: 21.00 + 59.00 of goods, a 0.00 total, no payment."""
+    lines = [
+        {
+            "productId": str(uuid.uuid4()),
+            "sku": "BRW-1",
+            "name": "Brewer",
+            "quantity": 1,
+            "unitPrice": "21.00",
+        },
+        {
+            "productId": str(uuid.uuid4()),
+            "sku": "GRN-1",
+            "name": "Grinder",
+            "quantity": 1,
+            "unitPrice": "59.00",
+        },
+    ]
+    data: dict[str, Any] = {
+        "orderId": str(order),
+        "userId": str(user),
+        "paymentId": None,
+        "currency": "USD",
+        "total": "0.00",
+        "lines": lines,
+    }
+    return new_event("OrderPaid", "orders", data)
+
+
+async def test_a_discounted_order_shows_its_subtotal_and_discount(mailer: Mailer) -> None:
+    user = await mailer.add_user("cleo@example.com", "Cleo")
+    order = uuid.UUID("9b1e0c2d-0000-4000-8000-000000000002")
+    paid = free_order_paid(order, user)
+    await mailer.publish(paid)
+    [message] = await eventually(lambda: _messages(mailer, paid))
+    plain = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert plain is not None and html is not None
+    assert plain.get_content().splitlines() == [
+        "Hello Cleo,",
+        "",
+        "we have your payment: order 9B1E0C2D is confirmed.",
+        "",
+        "  1 x Brewer at 21.00 = 21.00",
+        "  1 x Grinder at 59.00 = 59.00",
+        "",
+        "Subtotal: 80.00 USD",
+        "Discount: -80.00 USD",
+        "Total: 0.00 USD",
+        "",
+        "Thank you for shopping with us.",
+    ]
+    assert (
+        "</table><p>Subtotal: 80.00 USD</p><p>Discount: -80.00 USD</p>"
+        "<p><strong>Total: 0.00 USD</strong></p>"
+    ) in html.get_content()
+
+
 async def test_an_unknown_user_gets_no_email(mailer: Mailer) -> None:
     paid = order_paid(uuid.uuid4(), uuid.uuid4())
     sequence = await mailer.publish(paid)
