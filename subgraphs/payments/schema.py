@@ -161,9 +161,11 @@ class Order:
 
     @strawberry.field(
         description="Every attempt to pay the order, newest first. Its owner, admins and "
-        "services only ([] for others)."
+        "services only ([] for others); null when payments cannot be reached."
     )
-    async def payments(self, info: Info) -> list[Payment]:
+    async def payments(self, info: Info) -> list[Payment] | None:
+        # Nullable so that payments being down nulls this field only, not the whole Order
+        # (a non-null list would propagate the router's failed fetch up to `order`).
         return [Payment.of(row) for row in await _payments_of(info, str(self.id))]
 
 
