@@ -7,16 +7,17 @@ Authorization panes. Nothing is fetched from the internet.
 
 from __future__ import annotations
 
-import hashlib
 import html
-from dataclasses import dataclass
-from functools import cache, lru_cache
-from importlib.resources import files
-from importlib.resources.abc import Traversable
+import re
+from functools import lru_cache
 
 import orjson
 
-STATIC_DIR: Traversable = files(__name__) / "static"  # package data, zip-safe
+from router.playground import assets
+from router.playground.assets import STATIC_DIR
+
+__all__ = ["DEFAULT_QUERY", "STATIC_DIR", "STATIC_PREFIX", "assets", "page"]
+
 STATIC_PREFIX = "/playground/static/"
 
 DEFAULT_QUERY = """\
@@ -45,51 +46,38 @@ query MyOrders {
 }
 """
 
-_MEDIA_TYPES = {
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-    ".LICENSE": "text/plain; charset=utf-8",
-}
-
 _PAGE = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>shopgraph playground</title>
-<link rel="stylesheet" href="{static}graphiql.min.css?v={version}">
-<link rel="stylesheet" href="{static}playground.css?v={version}">
+<link rel="stylesheet" href="{static}graphiql.min.css">
+<link rel="stylesheet" href="{static}playground.css">
 </head>
 <body>
 <div id="graphiql">Loading the playground…</div>
 <script id="shopgraph-config" type="application/json">{config}</script>
-<script src="{static}react.production.min.js?v={version}"></script>
-<script src="{static}react-dom.production.min.js?v={version}"></script>
-<script src="{static}graphiql.min.js?v={version}"></script>
-<script src="{static}playground.js?v={version}"></script>
+<script src="{static}react.production.min.js"></script>
+<script src="{static}react-dom.production.min.js"></script>
+<script src="{static}graphiql.min.js"></script>
+<script src="{static}playground.js"></script>
 </body>
 </html>
 """
 
 
-@dataclass(frozen=True)
-class Asset:
-    """A static file ready to serve: its bytes, media type and strong ETag."""
-
-    body: bytes
-    media_type: str
-    etag: str
+_STATIC_URL = re.compile(r'(?<=")' + re.escape(STATIC_PREFIX) + r'([^"?#]+)(?=")')
 
 
-@cache
-def _version() -> str:
-    digest = hashlib.sha256()
-    for name in ("playground.js", "playground.css", "graphiql.min.js"):
-        digest.update((STATIC_DIR / name).read_bytes())
-    return digest.hexdigest()[:12]
+def _versioned(match: re.Match[str]) -> str:
+    # Each URL names its file's own content hash, so serving it as immutable is safe.
+    name = html.unescape(match.group(1))
+    digest = assets.version(name)
+    return match.group(0) if digest is None else f"{match.group(0)}?v={digest}"
 
 
+@lru_cache(maxsize=8)
 def page(endpoint: str = "/graphql", plan_url: str = "/plan") -> bytes:
     """The playground's HTML page, talking to `endpoint` and `plan_url`."""
     config = orjson.dumps(
@@ -97,20 +85,5 @@ def page(endpoint: str = "/graphql", plan_url: str = "/plan") -> bytes:
     ).decode()
     # `</` must not appear inside the <script> element holding the JSON.
     config = config.replace("</", "<\\/")
-    return _PAGE.format(
-        static=html.escape(STATIC_PREFIX), version=_version(), config=config
-    ).encode()
-
-
-@lru_cache(maxsize=64)
-def asset(name: str) -> Asset | None:
-    """A static file by its path under static/ (None when there is no such file)."""
-    parts = name.split("/")
-    if any(part in {"", ".", ".."} or "\\" in part for part in parts):
-        return None  # only plain relative paths inside static/
-    media = _MEDIA_TYPES.get("." + parts[-1].rpartition(".")[2])
-    resource = STATIC_DIR.joinpath(*parts)
-    if media is None or not resource.is_file():
-        return None
-    body = resource.read_bytes()
-    return Asset(body, media, '"' + hashlib.sha256(body).hexdigest()[:16] + '"')
+    text = _PAGE.format(static=html.escape(STATIC_PREFIX), config=config)
+    return _STATIC_URL.sub(_versioned, text).encode()

@@ -28,6 +28,7 @@ from router.errors import RequestError, coded_error
 from router.executor.fetcher import JSON_HEADERS
 from router.health import MEDIA_TYPE as HEALTH_MEDIA_TYPE
 from router.health import Check, health_answer
+from router.persisted_queries import PersistedQueries, Resolved
 from router.server.assembly import RouterAssembly
 from router.server.auth import AuthError, JwtValidator
 from router.server.headers import ClientRequest, forwarded_for
@@ -105,6 +106,7 @@ class RouterApp:
         self.auth = JwtValidator(self.config.auth.jwt) if self.config.auth.jwt.enabled else None
         self.authorizer = Authorizer(self.config.authorization)
         self.router = assembly.adopt(router)
+        self.persisted = PersistedQueries(self.config.persisted_queries)
         self._startup: list[Callable[[], Awaitable[None]]] = []
         self._shutdown: list[Callable[[], Awaitable[None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -177,7 +179,7 @@ class RouterApp:
         elif path == "/favicon.ico":  # browsers ask for it; an empty answer keeps logs quiet
             await _send_raw(send, 204, b"", "image/x-icon")
         elif path.startswith(playground.STATIC_PREFIX) and config.playground.enabled:
-            await _send_asset(send, path[len(playground.STATIC_PREFIX) :], headers)
+            await _send_asset(send, scope, path[len(playground.STATIC_PREFIX) :], headers)
         else:
             await _send(send, 404, b'{"errors":[{"message":"Not found."}]}', APPLICATION_JSON)
 
@@ -310,9 +312,15 @@ class RouterApp:
             claims = await self._claims(headers)
         except AuthError as error:
             return _unauthenticated(error, request.operation_name)
+        try:
+            resolved = self._resolve(request)
+        except RequestError as error:  # its own status: 200 for a hash not found, else 400
+            return Reply(error.status, {"errors": error.errors}, None, request.operation_name)
         prepared: PreparedOperation | None = None
         try:
-            prepared = await router.prepare_async(request.query, request.operation_name)
+            prepared = await router.prepare_async(resolved.query, request.operation_name)
+            if resolved.register is not None:  # accepted: within limits, valid
+                self.persisted.register(resolved.register, resolved.query)
             if prepared.checks is not None:
                 prepared = await self._authorized(router, prepared, claims)
             if not allow_mutation and prepared.operation.kind != "query":
@@ -354,6 +362,14 @@ class RouterApp:
                 "data": None,
             }
         return Reply(200, response, None, prepared.operation.name, known=True)
+
+    def _resolve(self, request: GraphQLRequest) -> Resolved:
+        """The text the request runs (an APQ hash or manifest id stands for it), checked
+        against the safelist; RequestError when refused."""
+        resolved = self.persisted.resolve(request.query, request.extensions)
+        if self.persisted.check_listed(resolved.query) and self.metrics is not None:
+            self.metrics.persisted_query_unlisted()
+        return resolved
 
     async def _authorized(
         self, router: Router, prepared: PreparedOperation, claims: dict[str, Any] | None
@@ -527,17 +543,14 @@ async def _send_page(send: Send) -> None:
     )
 
 
-async def _send_asset(send: Send, name: str, headers: dict[str, str]) -> None:
-    asset = playground.asset(name)
-    if asset is None:
+async def _send_asset(send: Send, scope: Scope, name: str, headers: dict[str, str]) -> None:
+    reply = await playground.assets.serve(name, scope.get("query_string", b""), headers)
+    if reply is None:
         await _send(send, 404, b'{"errors":[{"message":"Not found."}]}', APPLICATION_JSON)
         return
-    cache = [(b"etag", asset.etag.encode()), (b"cache-control", b"public, max-age=86400")]
-    if headers.get("if-none-match") == asset.etag:
-        await send({"type": "http.response.start", "status": 304, "headers": cache})
-        await send({"type": "http.response.body", "body": b""})
-        return
-    await _send_raw(send, 200, asset.body, asset.media_type, cache)
+    body = b"" if scope["method"] == "HEAD" else reply.body
+    await send({"type": "http.response.start", "status": reply.status, "headers": reply.headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def create_app(router: Router, **options: Any) -> RouterApp:
