@@ -20,6 +20,7 @@ ROUTER_COMMANDS: dict[str, str] = {
     "plan": "router.commands.plan",
     "compose": "router.commands.compose",
     "check": "router.commands.check",
+    "persisted-queries": "router.commands.persisted_queries",
 }
 ENTRY_POINT_GROUP = "shopgraph.commands"
 

@@ -371,6 +371,27 @@ class PlaygroundConfig:
 
 
 @dataclass(frozen=True)
+class PersistedQueriesConfig:
+    """Automatic persisted queries (APQ) and the persisted-query safelist."""
+
+    enabled: bool = True  # APQ: hash-only requests, registration with query + hash
+    cache_entries: int = 2048  # registered queries kept, least recently used evicted first
+    cache_bytes: int = 4 * 1024 * 1024  # and at most this many bytes of query text
+    manifest: str | None = None  # an Apollo persisted query manifest (JSON) to load
+    safelist: Literal[False, True, "log"] = False  # refuse (or only log) unlisted operations
+
+    def problems(self) -> Problems:
+        """What is wrong with the section: (key, message) pairs."""
+        out: Problems = []
+        _at_least(out, self, 0, "cache_entries", "cache_bytes")
+        if not isinstance(self.safelist, bool) and self.safelist != "log":
+            out.append(("safelist", f"expected true, false or log, got {self.safelist!r}"))
+        if self.safelist is not False and self.manifest is None:
+            out.append(("safelist", "needs persisted_queries.manifest"))
+        return out
+
+
+@dataclass(frozen=True)
 class RouterConfig:
     """router.yaml, validated; every section has its defaults."""
 
@@ -390,6 +411,7 @@ class RouterConfig:
     telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
     playground: PlaygroundConfig = field(default_factory=PlaygroundConfig)
+    persisted_queries: PersistedQueriesConfig = field(default_factory=PersistedQueriesConfig)
 
     def problems(self) -> Problems:
         """What is wrong with the whole configuration: (key, message) pairs."""

@@ -7,13 +7,22 @@ from router import cli
 def test_help_lists_every_command(capsys):
     assert cli.main(["--help"]) == 0
     out = capsys.readouterr().out
-    for name in ("router", "plan", "compose", "check", "dev", "schema", "test"):
+    for name in (
+        "router",
+        "plan",
+        "compose",
+        "check",
+        "persisted-queries",
+        "dev",
+        "schema",
+        "test",
+    ):
         assert f"\n  {name} " in out
 
 
 def test_shop_commands_come_from_the_entry_point_group_not_the_router():
     commands = cli.available_commands()
-    assert set(cli.ROUTER_COMMANDS) == {"router", "plan", "compose", "check"}
+    assert set(cli.ROUTER_COMMANDS) == {"router", "plan", "compose", "check", "persisted-queries"}
     assert {name: commands[name] for name in ("dev", "schema", "test")} == {
         "dev": "subgraphs.commands.dev",
         "schema": "subgraphs.commands.schema",

@@ -80,6 +80,11 @@ class RouterMetrics:
             "(with dry_run: reported without removing them).",
             registry=self.registry,
         )
+        self.unlisted = Counter(
+            "shopgraph_persisted_query_not_in_list_total",
+            "Operations not in the persisted query manifest let through by safelist: log.",
+            registry=self.registry,
+        )
         self._plan_cache = {
             True: self.plan_cache.labels("hit"),
             False: self.plan_cache.labels("miss"),
@@ -125,6 +130,10 @@ class RouterMetrics:
     def unauthorized_removed(self, count: int) -> None:
         """Count what authorization removed from one request's operation."""
         self.unauthorized.inc(count)
+
+    def persisted_query_unlisted(self) -> None:
+        """Count an operation the safelist would refuse (log-only mode)."""
+        self.unlisted.inc()
 
     def fetch_done(self, subgraph: str, outcome: str, seconds: float) -> None:
         """Observe one subgraph fetch's latency, by outcome ("ok" or its error code)."""

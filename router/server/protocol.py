@@ -30,14 +30,16 @@ class BadRequest(Exception):
 class GraphQLRequest:
     """The fields of a GraphQL request, checked for their types."""
 
-    query: str
+    query: str  # "" when only a persisted query hash was sent
     variables: dict[str, Any] | None
     operation_name: str | None
     extensions: dict[str, Any] | None
 
 
 def _check(query: Any, variables: Any, operation_name: Any, extensions: Any) -> GraphQLRequest:
-    if not isinstance(query, str) or not query.strip():
+    if query is None and isinstance(extensions, dict) and "persistedQuery" in extensions:
+        query = ""  # an APQ hash stands for the text (router.persisted_queries)
+    elif not isinstance(query, str) or not query.strip():
         raise BadRequest("Missing query: the request must have a non-empty 'query' string.")
     if variables is not None and not isinstance(variables, dict):
         raise BadRequest("'variables' must be a JSON object.")
