@@ -28,6 +28,7 @@ from router.errors import RequestError, coded_error
 from router.executor.fetcher import JSON_HEADERS
 from router.health import MEDIA_TYPE as HEALTH_MEDIA_TYPE
 from router.health import Check, health_answer
+from router.persisted_queries import PersistedQueries, Resolved
 from router.server.assembly import RouterAssembly
 from router.server.auth import AuthError, JwtValidator
 from router.server.headers import ClientRequest, forwarded_for
@@ -105,6 +106,7 @@ class RouterApp:
         self.auth = JwtValidator(self.config.auth.jwt) if self.config.auth.jwt.enabled else None
         self.authorizer = Authorizer(self.config.authorization)
         self.router = assembly.adopt(router)
+        self.persisted = PersistedQueries(self.config.persisted_queries)
         self._startup: list[Callable[[], Awaitable[None]]] = []
         self._shutdown: list[Callable[[], Awaitable[None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -310,9 +312,15 @@ class RouterApp:
             claims = await self._claims(headers)
         except AuthError as error:
             return _unauthenticated(error, request.operation_name)
+        try:
+            resolved = self._resolve(request)
+        except RequestError as error:  # its own status: 200 for a hash not found, else 400
+            return Reply(error.status, {"errors": error.errors}, None, request.operation_name)
         prepared: PreparedOperation | None = None
         try:
-            prepared = await router.prepare_async(request.query, request.operation_name)
+            prepared = await router.prepare_async(resolved.query, request.operation_name)
+            if resolved.register is not None:  # accepted: within limits, valid
+                self.persisted.register(resolved.register, resolved.query)
             if prepared.checks is not None:
                 prepared = await self._authorized(router, prepared, claims)
             if not allow_mutation and prepared.operation.kind != "query":
@@ -354,6 +362,14 @@ class RouterApp:
                 "data": None,
             }
         return Reply(200, response, None, prepared.operation.name, known=True)
+
+    def _resolve(self, request: GraphQLRequest) -> Resolved:
+        """The text the request runs (an APQ hash or manifest id stands for it), checked
+        against the safelist; RequestError when refused."""
+        resolved = self.persisted.resolve(request.query, request.extensions)
+        if self.persisted.check_listed(resolved.query) and self.metrics is not None:
+            self.metrics.persisted_query_unlisted()
+        return resolved
 
     async def _authorized(
         self, router: Router, prepared: PreparedOperation, claims: dict[str, Any] | None
