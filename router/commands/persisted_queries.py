@@ -24,9 +24,7 @@ from graphql import (
     OperationDefinitionNode,
     parse,
     print_ast,
-    visit,
 )
-from graphql.language import Visitor
 
 from router.persisted_queries import MANIFEST_FORMAT, MANIFEST_VERSION, sha256_hex
 
@@ -43,22 +41,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", type=Path, help="manifest file (default: stdout)")
 
 
-class _Spreads(Visitor):
-    """The fragment names a definition spreads."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: list[str] = []
-
-    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: Any) -> None:
-        """Record one spread."""
-        self.names.append(node.name.value)
-
-
 def _spreads(node: OperationDefinitionNode | FragmentDefinitionNode) -> list[str]:
-    found = _Spreads()
-    visit(node, found)
-    return found.names
+    """The fragment names a definition spreads (walked with a stack, not recursion)."""
+    names: list[str] = []
+    stack = [node.selection_set]
+    while stack:
+        selection_set = stack.pop()
+        for selection in selection_set.selections:
+            if isinstance(selection, FragmentSpreadNode):
+                names.append(selection.name.value)
+            elif selection.selection_set is not None:
+                stack.append(selection.selection_set)
+    return names
 
 
 def _read(folder: Path) -> tuple[list[tuple[Path, OperationDefinitionNode]], dict[str, Any]]:
