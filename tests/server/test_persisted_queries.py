@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +209,34 @@ def test_manifest_command_refuses_bad_folders(
         (tmp_path / name).write_text(text)
     assert cli.main(["persisted-queries", str(tmp_path)]) == 1
     assert message in capsys.readouterr().err
+
+
+async def test_disabled_apq_says_not_supported(echo: EchoSubgraphs):
+    async with serve(echo, {"persisted_queries": {"enabled": False}}) as (client, app):
+        hashed = await client.post("/graphql", json={"extensions": _ext(_sha(QUERY))})
+        with_query = await client.post(
+            "/graphql", json={"query": QUERY, "extensions": _ext(_sha(QUERY))}
+        )
+        assert len(app.persisted.cache) == 0
+    assert (hashed.status_code, _codes(hashed.json())) == (400, ["PERSISTED_QUERY_NOT_SUPPORTED"])
+    assert with_query.json()["data"]["alphaHeaders"] is not None
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{", "is not JSON"),
+        ('{"format": "other", "version": 1, "operations": []}', "not an apollo-persisted"),
+        (
+            '{"format": "apollo-persisted-query-manifest", "version": 1, "operations": [{}]}',
+            "operations[0] needs string 'id' and 'body'",
+        ),
+    ],
+)
+def test_a_bad_manifest_stops_the_router(tmp_path: Path, content: str, message: str):
+    from router.config import ConfigError, PersistedQueriesConfig
+
+    path = tmp_path / "manifest.json"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        PersistedQueries(PersistedQueriesConfig(manifest=str(path)))
