@@ -107,9 +107,10 @@ async def test_graphiql_goes_out_gzipped_with_exact_headers(echo: EchoSubgraphs)
         "vary": "accept-encoding",
     }
     assert gzip.decompress(wire) == GRAPHIQL_BYTES
-    # 3,513,580 bytes on disk; 728,483 on the wire (gzip -9).
-    assert len(GRAPHIQL_BYTES) == 3_513_580
-    assert len(wire) == len(GRAPHIQL_GZIP) == 728_483
+    # 3,513,580 bytes on disk; 728,483 on the wire with this machine's zlib (gzip -9); the
+    # exact size depends on the zlib build, so only the bytes sent are pinned here
+    assert wire == GRAPHIQL_GZIP
+    assert len(wire) < len(GRAPHIQL_BYTES) // 4
 
 
 @pytest.mark.parametrize("accept", [None, "identity", "gzip;q=0", "br", "gzip;q=0, *"])
