@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
 from subgraphs.common.events.server import NatsServer
+from tests.server.dev_stack import free_ports
 
 T = TypeVar("T")
 
 
 def free_port() -> int:
     """A TCP port nothing listens on right now (127.0.0.1)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_ports(1)[0]
 
 
 def start_nats(folder: Path) -> NatsServer:
-    """A nats-server with JetStream, its data in `folder`/nats, on free ports."""
-    return NatsServer.start(Path(folder) / "nats", free_port(), free_port())
+    """A nats-server with JetStream, its data in `folder`/nats, on two distinct free ports."""
+    port, monitor = free_ports(2)
+    return NatsServer.start(Path(folder) / "nats", port, monitor)
 
 
 async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 15.0) -> T:
