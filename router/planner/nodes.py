@@ -65,7 +65,38 @@ class Condition:
     else_clause: PlanNode | None
 
 
-PlanNode = Union[Fetch, Flatten, Sequence, Parallel, Condition]  # noqa: UP007
+@dataclass(frozen=True)
+class DeferredPart:
+    """One `@defer`red selection: run after the primary part's fetches it `depends` on,
+    its data sent to the client as one incremental payload at `path`."""
+
+    label: str | None  # the client's `@defer(label:)`
+    path: tuple[str, ...]  # response keys of the deferred fragment's parent, "@" per list
+    depends: tuple[int, ...]  # ids of the fetches (primary or deferred) it needs first
+    subselection: str  # the deferred selection, as text (for printing and the playground)
+    node: PlanNode | None  # its fetches (None: everything it needs is already fetched)
+
+
+@dataclass(frozen=True)
+class Defer:
+    """An operation with `@defer`: the primary part answers first, then each deferred
+    part, in its own payload."""
+
+    primary_subselection: str  # the non-deferred selection, as text
+    primary: PlanNode | None
+    deferred: tuple[DeferredPart, ...]
+
+
+@dataclass(frozen=True)
+class Subscribe:
+    """A subscription: `primary` is the long-lived subscription fetch to one subgraph;
+    `rest` runs once per event it sends, to complete that event like a query."""
+
+    primary: Fetch
+    rest: PlanNode | None
+
+
+PlanNode = Union[Fetch, Flatten, Sequence, Parallel, Condition, Defer, Subscribe]  # noqa: UP007
 
 
 @dataclass(frozen=True)
@@ -97,6 +128,13 @@ def _walk(node: PlanNode | None, found: list[Fetch]) -> None:
     elif isinstance(node, Condition):
         _walk(node.if_clause, found)
         _walk(node.else_clause, found)
+    elif isinstance(node, Defer):
+        _walk(node.primary, found)
+        for part in node.deferred:
+            _walk(part.node, found)
+    elif isinstance(node, Subscribe):
+        found.append(node.primary)
+        _walk(node.rest, found)
 
 
 def _indent(text: str, prefix: str = "  ") -> str:
@@ -129,7 +167,34 @@ def print_node(node: PlanNode) -> str:
         if node.else_clause is not None:
             parts.append(f"Skip {{\n{_indent(print_node(node.else_clause))}\n}}")
         return f"Condition(if: ${node.variable}) {{\n{_indent(chr(10).join(parts))}\n}}"
+    if isinstance(node, Defer):
+        return _print_defer(node)
+    if isinstance(node, Subscribe):
+        rest = "" if node.rest is None else print_node(node.rest)
+        primary = f"Primary: {{\n{_indent(print_node(node.primary))}\n}}"
+        inner = primary + (f",\nRest: {{\n{_indent(rest)}\n}}" if rest else "")
+        return f"Subscription {{\n{_indent(inner)}\n}}"
     raise TypeError(node)
+
+
+def _print_part(head: str, subselection: str, node: PlanNode | None) -> str:
+    body = subselection + (":\n" + print_node(node) if node is not None else "")
+    return f"{head} {{\n{_indent(body)}\n}}"
+
+
+def _print_defer(node: Defer) -> str:
+    """Apollo's layout: `Defer { Primary {...}, [ Deferred(...) {...}, ... ] }`."""
+    primary = _print_part("Primary", node.primary_subselection, node.primary)
+    parts = []
+    for part in node.deferred:
+        depends = ", ".join(str(i) for i in part.depends)
+        attributes = [f"depends: [{depends}]", f'path: "{".".join(part.path)}"']
+        if part.label is not None:
+            attributes.append(f'label: "{part.label}"')
+        head = f"Deferred({', '.join(attributes)})"
+        parts.append(_print_part(head, part.subselection, part.node))
+    deferred = "[\n" + _indent(",\n".join(parts)) + ",\n]" if parts else "[]"
+    return f"Defer {{\n{_indent(primary + ', ' + deferred)}\n}}"
 
 
 def print_plan(plan: QueryPlan) -> str:
