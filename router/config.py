@@ -392,6 +392,30 @@ class PersistedQueriesConfig:
 
 
 @dataclass(frozen=True)
+class SubscriptionsConfig:
+    """Subscriptions over graphql-transport-ws and graphql-sse (docs/subscriptions.md)."""
+
+    enabled: bool = True  # false: subscriptions are refused (SUBSCRIPTIONS_NOT_SUPPORTED)
+    max_per_connection: int = 32  # running at once on one WebSocket; more: an error, id closed
+    max_total: int = 10_000  # running at once in the router process; more: SUBSCRIPTION_LIMIT
+    heartbeat_interval: float = 15.0  # seconds: ws `ping` / SSE `:` comment; 0 = none
+    init_timeout: float = 10.0  # seconds for connection_init (ws) / connection_ack (upstream)
+    max_event_bytes: int = 1024 * 1024  # one message from a subgraph; larger: the stream ends
+    max_message_bytes: int = 64 * 1024  # one message from a client over the WebSocket
+    idle_timeout: float = 300.0  # seconds a ws connection may run no subscription; 0 = forever
+
+    def problems(self) -> Problems:
+        """What is wrong with the section: (key, message) pairs."""
+        out: Problems = []
+        _at_least(out, self, 1, "max_per_connection", "max_total")
+        _at_least(out, self, 1024, "max_event_bytes", "max_message_bytes")
+        _at_least(out, self, 0, "heartbeat_interval", "idle_timeout")
+        if self.init_timeout <= 0:
+            out.append(("init_timeout", f"must be > 0, got {self.init_timeout!r}"))
+        return out
+
+
+@dataclass(frozen=True)
 class RouterConfig:
     """router.yaml, validated; every section has its defaults."""
 
@@ -412,6 +436,7 @@ class RouterConfig:
     health: HealthConfig = field(default_factory=HealthConfig)
     playground: PlaygroundConfig = field(default_factory=PlaygroundConfig)
     persisted_queries: PersistedQueriesConfig = field(default_factory=PersistedQueriesConfig)
+    subscriptions: SubscriptionsConfig = field(default_factory=SubscriptionsConfig)
 
     def problems(self) -> Problems:
         """What is wrong with the whole configuration: (key, message) pairs."""
