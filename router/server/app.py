@@ -2,7 +2,7 @@
 
 /graphql     GraphQL over HTTP (POST; GET for queries), the playground for browsers
 /playground  the playground (GraphiQL, served from this package)
-/plan        POST {query, operationName} -> {"plan": text}
+/plan        POST {query, operationName, extensions} -> {"plan": text, "tree": plan_json}
 /health      liveness; /ready: supergraph loaded and every subgraph answering (router.health)
 /metrics     Prometheus text
 """
@@ -29,6 +29,7 @@ from router.executor.fetcher import JSON_HEADERS
 from router.health import MEDIA_TYPE as HEALTH_MEDIA_TYPE
 from router.health import Check, health_answer
 from router.persisted_queries import PersistedQueries, Resolved
+from router.planner.plan_json import plan_json
 from router.server.assembly import RouterAssembly
 from router.server.auth import AuthError, JwtValidator
 from router.server.headers import ClientRequest, forwarded_for
@@ -427,23 +428,30 @@ class RouterApp:
             body = orjson.dumps(reply.body)
             await _send(send, reply.status, body, APPLICATION_JSON, reply.headers)
             return
+        status, answer, extra = await self._plan_answer(request)
+        await _send(send, status, orjson.dumps(answer), APPLICATION_JSON, extra)
+
+    async def _plan_answer(
+        self, request: GraphQLRequest
+    ) -> tuple[int, dict[str, Any], Headers | None]:
+        """/plan's status, body and extra headers for a parsed request."""
         router = self.router
         try:
+            # an APQ hash or manifest id, and the safelist, count here as on /graphql
+            resolved = self._resolve(request)
             # the deterministic plan: percent(n) override labels taken at 0 or 100 %
             prepared = await router.prepare_async(
-                request.query, request.operation_name, router.settled_labels()
+                resolved.query, request.operation_name, router.settled_labels()
             )
+            if resolved.register is not None:
+                self.persisted.register(resolved.register, resolved.query)
         except RequestError as error:
-            extra = _RETRY if error.status >= 500 else None
-            body = orjson.dumps({"errors": error.errors})
-            await _send(send, error.status, body, APPLICATION_JSON, extra)
-            return
+            return error.status, {"errors": error.errors}, _RETRY if error.status >= 500 else None
         except Exception:  # a bug in preparation: a coded answer, never a bare 500 page
             log.exception("unexpected error planning an operation for /plan")
-            internal = {"errors": [coded_error("Internal router error.", "INTERNAL_SERVER_ERROR")]}
-            await _send(send, 500, orjson.dumps(internal), APPLICATION_JSON)
-            return
-        await _send(send, 200, orjson.dumps({"plan": str(prepared.plan)}), APPLICATION_JSON)
+            internal = coded_error("Internal router error.", "INTERNAL_SERVER_ERROR")
+            return 500, {"errors": [internal]}, None
+        return 200, {"plan": str(prepared.plan), "tree": plan_json(prepared.plan)}, None
 
     async def _ready(self, send: Send) -> None:
         client = self.router.client

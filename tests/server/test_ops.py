@@ -9,6 +9,7 @@ import logging
 import re
 
 from router.config import LoggingConfig
+from router.planner.plan_json import plan_json
 from router.server.logs import configure_logging
 from tests.server.conftest import serve
 from tests.server.echo_subgraph import EchoSubgraphs, closed_port_url
@@ -21,7 +22,8 @@ async def test_health_and_ready(echo: EchoSubgraphs):
         health = await client.get("/health")
         ready = await client.get("/ready")
     assert (health.status_code, health.json()) == (
-        200, {"status": "pass", "service": "router", "checks": {}}
+        200,
+        {"status": "pass", "service": "router", "checks": {}},
     )
     assert health.headers["content-type"].startswith("application/health+json")
     assert (ready.status_code, ready.json()) == (
@@ -192,7 +194,10 @@ async def test_plan_endpoint(echo: EchoSubgraphs):
         plan = await client.post("/plan", json={"query": BOTH})
         bad = await client.post("/plan", json={"query": "{ nope }"})
         get = await client.get("/plan")
-    assert plan.json() == {"plan": app.router.plan_text(BOTH)}
+    assert plan.json() == {
+        "plan": app.router.plan_text(BOTH),
+        "tree": plan_json(app.router.plan(BOTH)),
+    }
     assert 'Fetch(service: "alpha")' in plan.json()["plan"]
     assert bad.status_code == 400
     assert bad.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
