@@ -341,12 +341,23 @@ class TracingConfig:
 
 
 @dataclass(frozen=True)
+class InlineTraceConfig:
+    """Who may ask for a request's fetch trace in `extensions.trace` (`shopgraph-trace: 1`)."""
+
+    enabled: bool = False
+    # development: anyone who asks (shopgraph dev); scopes: a verified JWT with one of `scopes`
+    allow: Literal["development", "scopes"] = "scopes"
+    scopes: list[str] = field(default_factory=lambda: ["admin"])
+
+
+@dataclass(frozen=True)
 class TelemetryConfig:
-    """Metrics, logging and tracing."""
+    """Metrics, logging, tracing and the inline fetch trace."""
 
     metrics: bool = True  # Prometheus text at /metrics
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     tracing: TracingConfig = field(default_factory=TracingConfig)
+    inline_trace: InlineTraceConfig = field(default_factory=InlineTraceConfig)
 
 
 @dataclass(frozen=True)

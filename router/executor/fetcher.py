@@ -223,8 +223,10 @@ class SubgraphFetcher(Protocol):
         headers: Mapping[str, str] | None = None,
         *,
         idempotent: bool = False,
+        received: Callable[[int], None] | None = None,
     ) -> dict[str, Any]:
-        """The subgraph's decoded response; raises SubgraphRequestError when there is none."""
+        """The subgraph's decoded response; raises SubgraphRequestError when there is none.
+        `received` (traced requests only) is told the size of the answer's body in bytes."""
         ...
 
     async def aclose(self) -> None:
@@ -284,9 +286,11 @@ class SubgraphClient:
         headers: Mapping[str, str] | None = None,
         *,
         idempotent: bool = False,
+        received: Callable[[int], None] | None = None,
     ) -> dict[str, Any]:
         """POST one GraphQL request; `idempotent` requests (queries) may be retried, and
-        share one call with an identical one in flight."""
+        share one call with an identical one in flight. `received` is told the size of
+        the answer's body (a traced request's fetch)."""
         url = self.urls.get(service)
         if not url:
             raise SubgraphRequestError(service, f"no URL known for subgraph '{service}'")
@@ -298,18 +302,23 @@ class SubgraphClient:
         send_headers = self._headers(service, headers)
         content = orjson.dumps(body)
         if not (idempotent and self.settings.deduplicate):
-            payload, _ = await self._observed(service, url, content, send_headers, idempotent)
-            return payload
-        key = (
-            service,
-            content,
-            tuple(kv for kv in send_headers.items() if kv[0].lower() not in _PER_REQUEST),
-        )
-        running = self._inflight.get(key)
-        if running is not None:
-            self.deduplicated += 1
-            return orjson.loads(await asyncio.shield(running))  # type: ignore[no-any-return]
-        return await self._shared(key, service, url, content, send_headers)
+            payload, raw = await self._observed(service, url, content, send_headers, idempotent)
+        else:
+            key = (
+                service,
+                content,
+                tuple(kv for kv in send_headers.items() if kv[0].lower() not in _PER_REQUEST),
+            )
+            running = self._inflight.get(key)
+            if running is None:
+                payload, raw = await self._shared(key, service, url, content, send_headers)
+            else:
+                self.deduplicated += 1
+                raw = await asyncio.shield(running)
+                payload = orjson.loads(raw)
+        if received is not None:
+            received(len(raw))
+        return payload
 
     async def _shared(
         self,
@@ -318,8 +327,9 @@ class SubgraphClient:
         url: str,
         content: bytes,
         headers: dict[str, str],
-    ) -> dict[str, Any]:
-        """The call identical queries arriving meanwhile wait for (under `key`)."""
+    ) -> tuple[dict[str, Any], bytes]:
+        """The call identical queries arriving meanwhile wait for (under `key`): the
+        parsed answer and its bytes."""
         shared: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         shared.add_done_callback(_retrieve)
         self._inflight[key] = shared
@@ -337,7 +347,7 @@ class SubgraphClient:
         finally:
             self._inflight.pop(key, None)
         shared.set_result(raw)
-        return payload
+        return payload, raw
 
     async def _observed(
         self, service: str, url: str, content: bytes, headers: dict[str, str], idempotent: bool

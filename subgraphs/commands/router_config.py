@@ -9,6 +9,10 @@ A `--router-config` of the user's own is kept and the shop's key settings are
 added to it, unless its `auth.jwt` names a key source of its own (a secret,
 a key set or a public key), which then wins whole. The result is written to
 the data folder as `router.yaml` on every start and given to the router.
+
+In development every caller may ask for the inline fetch trace (`shopgraph-trace: 1`,
+the playground's waterfall), unless the user's file configures
+`telemetry.inline_trace` itself.
 """
 
 from __future__ import annotations
@@ -74,12 +78,23 @@ def with_shop_jwt(user: dict[str, Any], environ: Mapping[str, str]) -> tuple[dic
     return {**user, "auth": {**auth, "jwt": merged_jwt}}, True
 
 
+def with_dev_trace(user: dict[str, Any]) -> dict[str, Any]:
+    """`user`'s configuration with the inline trace open to every caller (development),
+    unless it says something about `telemetry.inline_trace` (or has a malformed
+    `telemetry` section, left as given for the router to report)."""
+    telemetry = user.get("telemetry", {})
+    if not isinstance(telemetry, dict) or "inline_trace" in telemetry:
+        return user
+    trace = {"enabled": True, "allow": "development"}
+    return {**user, "telemetry": {**telemetry, "inline_trace": trace}}
+
+
 def write_router_config(
     folder: Path, user_path: str | None, environ: Mapping[str, str]
 ) -> tuple[Path, str]:
     """Write the dev router's configuration to `folder`; its path and a line saying how
     the router checks tokens (the shop's part names variables, never their values)."""
-    config, added = with_shop_jwt(read_user_config(user_path), environ)
+    config, added = with_shop_jwt(with_dev_trace(read_user_config(user_path)), environ)
     path = folder / FILE_NAME
     folder.mkdir(parents=True, exist_ok=True)
     text = "# written by `shopgraph dev` on every start: edit your --router-config instead\n"
