@@ -22,7 +22,7 @@ PASSES_UNKNOWN_ARGS = True  # everything not ours goes to pytest
 
 # npm projects whose node_modules some tests need; each holds a package.json
 # and package-lock.json so installs are reproducible.
-NPM_PROJECTS: tuple[str, ...] = ("tests/conformance/tools", "tests/http_audit")
+NPM_PROJECTS: tuple[str, ...] = ("tests/conformance/tools", "tests/http_audit", "tests/clients")
 APT_PACKAGES: dict[str, str] = {"chromium": "chromium"}  # executable -> Debian package
 
 
