@@ -272,4 +272,9 @@ def _server_options(config: RouterConfig, subgraphs: int) -> dict[str, Any]:
     return {
         "http": functools.partial(BoundedHttpToolsProtocol, limits=limits),
         "timeout_keep_alive": config.server.keep_alive_timeout,
+        # WebSocket upgrades (graphql-transport-ws): client messages bounded, and not
+        # compressed (inflating costs CPU, and a small frame may inflate to a large one)
+        "ws": "websockets-sansio",
+        "ws_max_size": config.subscriptions.max_message_bytes,
+        "ws_per_message_deflate": False,
     }

@@ -17,6 +17,7 @@ from router.planner.nodes import (
     Parallel,
     PlanNode,
     Sequence,
+    Subscribe,
 )
 
 
@@ -46,7 +47,7 @@ def fetch_node(group: Group, operation: Operation) -> Fetch:
         kind = "query"
     else:
         selection = group.selection.print()
-        kind = "mutation" if operation.kind == "mutation" else "query"
+        kind = operation.kind  # "query", "mutation" or "subscription"
     header = kind
     if name:
         header += " " + name
@@ -110,6 +111,8 @@ def sequence(layered: list[list[Group]], operation: Operation) -> PlanNode | Non
 
 def build_tree(state: PlanState, operation: Operation) -> PlanNode | None:
     """The plan tree of the groups; a mutation's root fields run one after the other."""
+    if operation.kind == "subscription":
+        return subscribe_node(state, operation)
     if operation.kind != "mutation":
         return sequence(layers(state.groups), operation)
     by_root: dict[int, list[Group]] = {}
@@ -123,3 +126,19 @@ def build_tree(state: PlanState, operation: Operation) -> PlanNode | None:
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else Sequence(tuple(parts))
+
+
+def subscribe_node(state: PlanState, operation: Operation) -> Subscribe | None:
+    """A subscription's plan: its one root fetch is the subscribing stream; everything
+    after it (entity fetches completing each event) is the rest, run once per event."""
+    layered = layers(state.groups)
+    if not layered:
+        return None  # only `__typename`: nothing to subscribe to
+    first = layered[0]
+    if len(first) != 1 or first[0].entity:
+        # a root field split over subgraphs cannot be one stream
+        raise PlanningError("a subscription's root field must be resolved by one subgraph")
+    primary = fetch_node(first[0], operation)
+    if not isinstance(plan_node(first[0], operation), Fetch):
+        raise PlanningError("a subscription's root field cannot be under @skip/@include")
+    return Subscribe(primary, sequence(layered[1:], operation))

@@ -11,6 +11,9 @@ process runs out of file descriptors. `BoundedHttpToolsProtocol` adds:
 - a deadline for the head and one for the body: past them, 408;
 - a cap on open connections: one more is answered 503 and closed at once.
 
+A WebSocket upgrade (graphql-transport-ws on /graphql) is parsed here like any request
+(bounded head) and handed to uvicorn's WebSocket protocol, which counts in the same cap.
+
 Rejections are the router's JSON errors with `extensions.code`, and close the
 connection. A request within the bounds costs about a microsecond more: a
 deadline is a timer only for a new connection and for a request that does not
@@ -164,6 +167,14 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
                 self._arm(self._head_timed_out, self.limits.head_timeout)
             else:
                 self._arm(self._body_timed_out, self.limits.body_timeout)
+
+    def handle_websocket_upgrade(self) -> None:
+        """The request upgrades to a WebSocket (graphql-transport-ws): uvicorn's WebSocket
+        protocol takes the connection over, counted in the same connection cap; the head
+        was bounded here, and this protocol's deadlines end."""
+        self._disarm()
+        self._closed_by_us = True  # nothing more for this protocol to do on it
+        super().handle_websocket_upgrade()
 
     def send_400_response(self, msg: str) -> None:
         """The parser refused the head: 431 when it grew too large, else 400."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import prometheus_client
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess as prometheus_multiprocess
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -85,6 +85,17 @@ class RouterMetrics:
             "Operations not in the persisted query manifest let through by safelist: log.",
             registry=self.registry,
         )
+        self.subscriptions = Gauge(
+            "shopgraph_subscriptions_active",
+            "Subscriptions running (WebSocket and SSE).",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.subscription_events = Counter(
+            "shopgraph_subscription_events_total",
+            "Subscription events delivered to clients.",
+            registry=self.registry,
+        )
         self._plan_cache = {
             True: self.plan_cache.labels("hit"),
             False: self.plan_cache.labels("miss"),
@@ -143,6 +154,18 @@ class RouterMetrics:
                 subgraph, outcome
             )
         child.observe(seconds)
+
+    def subscription_started(self) -> None:
+        """One more subscription running."""
+        self.subscriptions.inc()
+
+    def subscription_ended(self) -> None:
+        """One subscription fewer running."""
+        self.subscriptions.dec()
+
+    def subscription_event(self) -> None:
+        """One event sent to a subscriber."""
+        self.subscription_events.inc()
 
     def cache_lookup(self, hit: bool) -> None:
         """Count one plan cache lookup (a Router's `on_cache_lookup`)."""

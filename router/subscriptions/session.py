@@ -1,0 +1,235 @@
+"""Running subscriptions: each one's stream of client payloads, and the process-wide
+registry (the total cap, the metrics, what a supergraph reload stops).
+
+A subscription's stream subscribes to the subgraph that owns its root field
+(upstream.py) and turns each event into the client's payload: the rest of the plan
+run on the event's data and shaped (`Router.execute_event`). The client protocols
+(router/server/ws.py, sse.py) only send what `SubscriptionRegistry.run` emits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from router.config import SubscriptionsConfig
+from router.errors import RequestError, coded_error
+from router.planner.nodes import Subscribe
+from router.prepared import PreparedOperation
+from router.subscriptions.upstream import UpstreamError, UpstreamSubscription
+
+if TYPE_CHECKING:
+    from router.core import Router
+    from router.server.metrics import RouterMetrics
+
+log = logging.getLogger("shopgraph.router.subscriptions")
+
+Emit = Callable[[dict[str, Any]], Awaitable[None]]
+Errors = list[dict[str, Any]]
+
+# headers sent to a subgraph when the router has no propagation rules (a bare Router)
+_DEFAULT_FORWARDED = ("authorization", "x-request-id")
+
+
+class SubscriptionLimit(Exception):
+    """No room for one more subscription; `errors` say so to the client."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.errors = [coded_error(message, "SUBSCRIPTION_LIMIT")]
+
+
+@dataclass
+class Admitted:
+    """An operation ready to run: prepared (and authorized) by `router`, its variables
+    coerced, with the headers its subgraph requests propagate from."""
+
+    router: Router
+    prepared: PreparedOperation
+    variables: dict[str, Any]
+    headers: Mapping[str, str]
+    base: PreparedOperation  # `prepared` before authorization (what a reload re-plans)
+
+    @property
+    def is_subscription(self) -> bool:
+        """Whether it is a subscription (else a query or mutation: one result)."""
+        return self.prepared.operation.kind == "subscription"
+
+
+class Running:
+    """One running subscription: what it runs, its task, and why the router stopped it."""
+
+    def __init__(self, admitted: Admitted) -> None:
+        self.admitted = admitted
+        self.task: asyncio.Task[Any] | None = None
+        self.stopped: Errors | None = None
+
+    def stop(self, errors: Errors) -> None:
+        """End the subscription with `errors` (reported to its client)."""
+        if self.stopped is None:
+            self.stopped = errors
+            if self.task is not None:
+                self.task.cancel()
+
+
+def _init_payload(router: Router, service: str, headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers the router's rules propagate to `service`: the connection_init payload."""
+    settings = getattr(router.client, "settings", None)
+    propagate = getattr(settings, "propagate", None)
+    if propagate is not None:
+        return dict(propagate(service, headers))
+    return {name: headers[name] for name in _DEFAULT_FORWARDED if name in headers}
+
+
+async def stream(admitted: Admitted, settings: SubscriptionsConfig, emit: Emit) -> Errors | None:
+    """Emit the client's payload for every event of the subscription until the subgraph
+    completes it (None) or it fails (its errors)."""
+    router, prepared = admitted.router, admitted.prepared
+    if prepared.rejected:
+        return list(prepared.unauthorized)
+    subscribe = prepared.plan.node
+    if not isinstance(subscribe, Subscribe):  # only `__typename`: one answer, no stream
+        await emit(await router.execute_prepared(prepared, admitted.variables, admitted.headers))
+        return None
+    primary = subscribe.primary
+    url = router.client.urls.get(primary.service)
+    if not url:
+        return [
+            coded_error(f"No URL known for subgraph '{primary.service}'.", "INTERNAL_SERVER_ERROR")
+        ]
+    variables = {
+        n: admitted.variables[n] for n in primary.variable_usages if n in admitted.variables
+    }
+    upstream = UpstreamSubscription(
+        primary.service,
+        url,
+        _init_payload(router, primary.service, admitted.headers),
+        {"query": primary.operation, "variables": variables},
+        settings,
+    )
+    try:
+        async with upstream:
+            async for event in upstream:
+                payload = await router.execute_event(
+                    prepared, admitted.variables, event, admitted.headers
+                )
+                await emit(payload)
+    except UpstreamError as error:
+        return error.errors
+    return None
+
+
+def reload_errors() -> Errors:
+    """What a subscription stopped by a supergraph reload reports (as Apollo Router)."""
+    return [
+        coded_error(
+            "The subscription was closed: the supergraph changed and its plan no longer "
+            "holds. Subscribe again.",
+            "SUBSCRIPTION_SCHEMA_RELOAD",
+        )
+    ]
+
+
+class SubscriptionRegistry:
+    """The subscriptions running in one router process."""
+
+    def __init__(self, settings: SubscriptionsConfig, metrics: RouterMetrics | None) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.running: set[Running] = set()
+        self._checks: set[asyncio.Task[None]] = set()
+
+    def reserve(self, admitted: Admitted) -> Running:
+        """Count a subscription in; SubscriptionLimit past `max_total`."""
+        if len(self.running) >= self.settings.max_total:
+            raise SubscriptionLimit(
+                f"The router runs {self.settings.max_total} subscriptions already "
+                "(subscriptions.max_total); retry later."
+            )
+        running = Running(admitted)
+        self.running.add(running)
+        if self.metrics is not None:
+            self.metrics.subscription_started()
+        return running
+
+    async def run(self, running: Running, emit: Emit) -> Errors | None:
+        """Stream the reserved subscription through `emit` (None: completed; else its
+        errors); it is counted out when this returns or is cancelled."""
+        running.task = asyncio.current_task()
+        metrics = self.metrics
+
+        async def counted(payload: dict[str, Any]) -> None:
+            """`emit`, counted."""
+            await emit(payload)
+            if metrics is not None:
+                metrics.subscription_event()
+
+        try:
+            if running.stopped is not None:
+                return running.stopped
+            return await stream(running.admitted, self.settings, counted)
+        except asyncio.CancelledError:
+            task = running.task
+            if running.stopped is None or task is None or task.cancelling() > 1:
+                raise  # cancelled by its owner (the client left), not stopped by us
+            task.uncancel()
+            return running.stopped
+        finally:
+            self.release(running)
+
+    def release(self, running: Running) -> None:
+        """Count a subscription out (once, however often it is called)."""
+        if running in self.running:
+            self.running.discard(running)
+            if self.metrics is not None:
+                self.metrics.subscription_ended()
+
+    def reloaded(self, router: Router) -> None:
+        """A new supergraph is served by `router`: stop the running subscriptions whose
+        plan is not the same on it (checked in the background)."""
+        if not self.running:
+            return
+        task = asyncio.get_running_loop().create_task(self._check(router, list(self.running)))
+        self._checks.add(task)
+        task.add_done_callback(self._checks.discard)
+
+    async def _check(self, router: Router, running: list[Running]) -> None:
+        for one in running:
+            if one.stopped is not None:
+                continue
+            base = one.admitted.base
+            if base.key is None:
+                continue
+            query, operation_name, labels = base.key
+            try:
+                fresh = await router.prepare_async(query, operation_name, labels)
+            except RequestError:
+                one.stop(reload_errors())
+                continue
+            except Exception:  # a bug in planning: stop it rather than run a stale plan
+                log.exception("re-planning a subscription after a reload failed")
+                one.stop(reload_errors())
+                continue
+            if str(fresh.plan) != str(base.plan):
+                one.stop(reload_errors())
+
+
+def refuse_subscription(
+    settings: SubscriptionsConfig, streaming: bool, media: str
+) -> tuple[int, dict[str, Any], None] | None:
+    """Why a subscription may not run here, as (status, body, headers); None if it may.
+    `media`: the response's media type (application/json answers errors with 200)."""
+    if not settings.enabled:
+        status = 200 if media == "application/json" else 400
+        message = "Subscriptions are disabled on this router (subscriptions.enabled)."
+        return status, {"errors": [coded_error(message, "SUBSCRIPTIONS_NOT_SUPPORTED")]}, None
+    if not streaming:
+        message = (
+            "A subscription needs a stream: send Accept: text/event-stream (graphql-sse) "
+            "or use a graphql-transport-ws WebSocket."
+        )
+        return 406, {"errors": [coded_error(message, "SUBSCRIPTION_STREAM_REQUIRED")]}, None
+    return None

@@ -1,0 +1,217 @@
+"""The router's side of graphql-transport-ws towards a subgraph: one socket per subscription.
+
+    async with UpstreamSubscription(url, init_payload, query, variables, settings) as events:
+        async for payload in events:   # each `next` message's payload
+            ...
+
+The protocol (github.com/enisdenjo/graphql-ws, PROTOCOL.md): `connection_init` (its payload
+carries the headers the router propagates to the subgraph), `connection_ack` within
+`init_timeout`, then `subscribe` with id "1"; the subgraph sends `next` per event, `error`
+(the operation failed) or `complete`; `ping` is answered with `pong`. Leaving the block
+sends `complete` if the subgraph has not, and closes the socket.
+
+Why one socket per client subscription, not one multiplexed socket per subgraph: the
+`connection_init` payload carries the client's headers (its authorization), which differ
+per client, and a socket's failure or a slow subgraph then touches one subscription only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from types import TracebackType
+from typing import Any
+
+import orjson
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.typing import Subprotocol
+
+from router.config import SubscriptionsConfig
+from router.errors import coded_error
+
+SUBPROTOCOL = Subprotocol("graphql-transport-ws")
+_OPERATION_ID = "1"  # one operation per socket
+_TOO_LARGE = 1009  # the close code websockets sends for an oversized message
+
+
+class UpstreamError(Exception):
+    """The subscription ended abnormally: `errors` are the GraphQL errors to report."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors[0]["message"] if errors else "subscription failed")
+        self.errors = errors
+
+
+def websocket_url(url: str) -> str:
+    """The subgraph's GraphQL URL with a WebSocket scheme (ws for http, wss for https)."""
+    if url.startswith("https://"):
+        return "wss://" + url[len("https://") :]
+    if url.startswith("http://"):
+        return "ws://" + url[len("http://") :]
+    return url
+
+
+def _failed(
+    service: str, message: str, code: str = "SUBSCRIPTION_UPSTREAM_FAILED"
+) -> UpstreamError:
+    error = coded_error(message, code)
+    error["extensions"]["serviceName"] = service
+    return UpstreamError([error])
+
+
+class UpstreamSubscription:
+    """One subscription on one subgraph over its own graphql-transport-ws socket."""
+
+    def __init__(
+        self,
+        service: str,
+        url: str,
+        init_payload: Mapping[str, str],
+        subscribe_payload: Mapping[str, Any],
+        settings: SubscriptionsConfig,
+    ) -> None:
+        """`init_payload`: the connection_init payload (the propagated headers);
+        `subscribe_payload`: the `subscribe` message's `{query, variables}`."""
+        self.service = service
+        self.url = websocket_url(url)
+        self.init_payload = dict(init_payload)
+        self.subscribe_payload = dict(subscribe_payload)
+        self.settings = settings
+        self._socket: ClientConnection | None = None
+        self._finished = False  # the subgraph sent complete or error
+
+    async def __aenter__(self) -> UpstreamSubscription:
+        try:
+            await asyncio.wait_for(self._open(), self.settings.init_timeout)
+        except TimeoutError:
+            await self.aclose()
+            raise _failed(
+                self.service,
+                f"Subgraph '{self.service}' did not acknowledge the subscription connection "
+                f"within {self.settings.init_timeout:g} s.",
+            ) from None
+        except (OSError, InvalidHandshake, InvalidURI, ConnectionClosed) as error:
+            await self.aclose()
+            raise _failed(
+                self.service,
+                f"Subgraph '{self.service}' refused the subscription connection "
+                f"({type(error).__name__}).",
+            ) from None
+        except BaseException:
+            await self.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _open(self) -> None:
+        self._socket = await connect(
+            self.url,
+            subprotocols=[SUBPROTOCOL],
+            max_size=self.settings.max_event_bytes,
+            ping_interval=None,  # the protocol's own ping/pong keeps it alive
+            close_timeout=2,
+            compression=None,
+            proxy=None,
+        )
+        if self._socket.subprotocol != SUBPROTOCOL:
+            raise InvalidHandshake("the subgraph did not accept graphql-transport-ws")
+        await self._send({"type": "connection_init", "payload": self.init_payload})
+        while True:
+            message = await self._receive()
+            kind = message.get("type")
+            if kind == "connection_ack":
+                break
+            if kind == "ping":
+                await self._send({"type": "pong"})
+            elif kind != "pong":
+                raise InvalidHandshake(f"expected connection_ack, got {kind!r}")
+        await self._send(
+            {"id": _OPERATION_ID, "type": "subscribe", "payload": self.subscribe_payload}
+        )
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        assert self._socket is not None
+        await self._socket.send(orjson.dumps(message).decode())
+
+    async def _receive(self) -> dict[str, Any]:
+        assert self._socket is not None
+        raw = await self._socket.recv()
+        try:
+            message = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            message = None
+        if not isinstance(message, dict):
+            raise _failed(self.service, f"Subgraph '{self.service}' sent an invalid message.")
+        return message
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        return self._events()
+
+    async def _events(self) -> AsyncIterator[dict[str, Any]]:
+        """Each `next` payload until `complete`; UpstreamError for `error` or a lost socket."""
+        while True:
+            try:
+                message = await self._receive()
+            except ConnectionClosed as closed:
+                raise self._closed(closed) from None
+            kind = message.get("type")
+            if kind == "next" and message.get("id") == _OPERATION_ID:
+                payload = message.get("payload")
+                yield payload if isinstance(payload, dict) else {}
+            elif kind == "complete":
+                self._finished = True
+                return
+            elif kind == "error":
+                self._finished = True
+                raise UpstreamError(self._errors(message.get("payload")))
+            elif kind == "ping":
+                await self._send({"type": "pong"})
+
+    def _closed(self, closed: ConnectionClosed) -> UpstreamError:
+        self._finished = True
+        if closed.sent is not None and closed.sent.code == _TOO_LARGE:
+            return _failed(
+                self.service,
+                f"Subgraph '{self.service}' sent an event larger than "
+                f"{self.settings.max_event_bytes} bytes; the subscription ended.",
+                "SUBSCRIPTION_EVENT_TOO_LARGE",
+            )
+        return _failed(
+            self.service, f"Subgraph '{self.service}' closed the subscription unexpectedly."
+        )
+
+    def _errors(self, payload: Any) -> list[dict[str, Any]]:
+        """An `error` message's GraphQL errors, coded and named after the subgraph."""
+        out: list[dict[str, Any]] = []
+        for error in payload if isinstance(payload, list) else [payload]:
+            message = error.get("message") if isinstance(error, dict) else None
+            extensions = dict(error.get("extensions") or {}) if isinstance(error, dict) else {}
+            extensions.setdefault("code", "DOWNSTREAM_SERVICE_ERROR")
+            extensions["serviceName"] = self.service
+            out.append({"message": str(message or "Subgraph error"), "extensions": extensions})
+        return out
+
+    async def aclose(self) -> None:
+        """Tell the subgraph the subscription is over (unless it said so) and close."""
+        socket, self._socket = self._socket, None
+        if socket is None:
+            return
+        try:
+            if not self._finished:
+                self._finished = True
+                await asyncio.wait_for(
+                    socket.send(orjson.dumps({"id": _OPERATION_ID, "type": "complete"}).decode()),
+                    1.0,
+                )
+        except (ConnectionClosed, TimeoutError, OSError):
+            pass  # gone already: closing is all that is left
+        finally:
+            await socket.close()
