@@ -202,12 +202,14 @@ class LimitsConfig:
     planning_budget: float = 2.0  # CPU seconds to normalize and plan one operation
     planning_queue: int = 64  # cold operations waiting for the planner; more: 503 PLANNER_BUSY
     planning_wait: float = 10.0  # seconds a request waits for its plan; longer: 503 PLANNER_BUSY
+    max_deferred_parts: int = 32  # @defer fragments in one operation (each spread counts)
 
     def problems(self) -> Problems:
         """What is wrong with the section: (key, message) pairs."""
         out: Problems = []
         _at_least(out, self, 0, "max_depth", "max_aliases", "max_root_fields", "max_fields")
         _at_least(out, self, 1, "max_tokens", "max_nesting", "max_fragments", "planning_queue")
+        _at_least(out, self, 1, "max_deferred_parts")
         if self.max_nesting > NESTING_CEILING:
             out.append(
                 ("max_nesting", f"must be at most {NESTING_CEILING}, got {self.max_nesting}")

@@ -10,7 +10,7 @@ import asyncio
 import random
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -32,12 +32,15 @@ from router.config import AuthorizationConfig, LimitsConfig
 from router.errors import RequestError, coded_error, from_graphql_error
 from router.executor import SubgraphClient, compile_shape, execute_plan
 from router.executor.fetcher import SubgraphClientSettings, SubgraphFetcher
+from router.executor.incremental import deferred_node, stream_defer
 from router.executor.shape import abstract_names
+from router.executor.trace import TraceRecorder
 from router.executor.transport import SubgraphHttp
 from router.lru import LruCache
 from router.measure import inspect_document, parse_bounded, variables_nesting
 from router.operation import Operation, OperationError, normalize
 from router.planner.build import PlanningError, QueryPlanner
+from router.planner.defer import DeferError, DeferPlanner, has_defer
 from router.planner.nodes import QueryPlan
 from router.planning_queue import PlanningQueue
 from router.prepared import CacheKey, PreparedOperation
@@ -120,6 +123,7 @@ class Router:
         self.limits = limits or LimitsConfig()
         self.authorization = authorization or AuthorizationConfig()
         self._abstract_names = abstract_names(supergraph.api_schema)
+        self.defer_planner = DeferPlanner(self.planner, supergraph.api_schema, self._abstract_names)
         self.fetching = fetching or SubgraphClientSettings()
         self.client_injected = client is not None
         if client is None:
@@ -325,7 +329,10 @@ class Router:
                     )
                 ]
             )
-        plan = self._plan_operation(operation, labels, budget)
+        if has_defer(document):
+            plan = self._plan_deferred(document, operation, labels, budget)
+        else:
+            plan = self._plan_operation(operation, labels, budget)
         introspection_document = None
         introspection = None
         if operation.introspection:
@@ -347,6 +354,19 @@ class Router:
     ) -> QueryPlan:
         try:
             return self.planner.plan(operation, labels, budget)
+        except PlanningError as error:
+            raise RequestError([coded_error(str(error), "QUERY_PLANNING_FAILED")]) from error
+
+    def _plan_deferred(
+        self, document: DocumentNode, operation: Operation, labels: frozenset[str], budget: Budget
+    ) -> QueryPlan:
+        """The plan of an operation using @defer (router/planner/defer.py)."""
+        try:
+            return self.defer_planner.plan(
+                document, operation, labels, budget, self.limits.max_deferred_parts
+            )
+        except DeferError as error:
+            raise RequestError([coded_error(error.message, error.code)]) from error
         except PlanningError as error:
             raise RequestError([coded_error(str(error), "QUERY_PLANNING_FAILED")]) from error
 
@@ -472,6 +492,28 @@ class Router:
         if extensions:
             response["extensions"] = extensions
         return response
+
+    def execute_incremental(
+        self,
+        prepared: PreparedOperation,
+        variables: dict[str, Any],
+        headers: Mapping[str, str] | None = None,
+        trace: TraceRecorder | None = None,
+    ) -> AsyncIterator[dict[str, Any]] | None:
+        """The payloads of a request whose plan defers (router/executor/incremental.py),
+        or None when it defers nothing with these variables (or authorization changed
+        the operation: its variant is answered at once)."""
+        if prepared.rejected or prepared.unauthorized:
+            return None
+        defer = deferred_node(prepared.plan, variables)
+        if defer is None:
+            return None
+        introspection = prepared.introspection
+        if introspection is None and prepared.introspection_document is not None:
+            introspection = self._introspect(
+                prepared.introspection_document, prepared.operation.name, variables
+            )
+        return stream_defer(defer, self.client, variables, headers, introspection, trace)
 
     def _introspect(
         self, document: DocumentNode, operation_name: str | None, variables: dict[str, Any]

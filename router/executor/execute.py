@@ -25,7 +25,16 @@ from graphql import (
 from router.executor.fetcher import SubgraphFetcher, SubgraphRequestError
 from router.executor.shape import included
 from router.planner.inputs import InputSelection
-from router.planner.nodes import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
+from router.planner.nodes import (
+    Condition,
+    Defer,
+    Fetch,
+    Flatten,
+    Parallel,
+    PlanNode,
+    QueryPlan,
+    Sequence,
+)
 from router.planner.subquery import apply_renames, renamed_path
 
 Path = tuple[str | int, ...]
@@ -77,6 +86,12 @@ async def _execute(node: PlanNode, run: _Run) -> None:
         branch = node.if_clause if run.variables.get(node.variable) else node.else_clause
         if branch is not None:
             await _execute(branch, run)
+    elif isinstance(node, Defer):
+        # all at once, for a client that takes no multipart answer: each deferred part
+        # after the primary, a nested one after its parent (they are listed so)
+        for child in (node.primary, *(part.node for part in node.deferred)):
+            if child is not None:
+                await _execute(child, run)
 
 
 def _fetch_variables(fetch: Fetch, run: _Run) -> dict[str, Any]:

@@ -322,3 +322,32 @@ def compile_shape(
 def abstract_names(schema: GraphQLSchema) -> frozenset[str]:
     """The names of the schema's interfaces and unions."""
     return frozenset(name for name, t in schema.type_map.items() if is_abstract_type(t))
+
+
+class SelectionShape:
+    """The compiled projection of one selection set (a `@defer`red fragment's), applied
+    to each object it is delivered for; immutable and shared across requests."""
+
+    def __init__(self, selection: SelectionSet, abstract: frozenset[str] | None = None) -> None:
+        self.selection = selection
+        self.compiled = _Compiler(abstract).selection(selection)
+
+    def applies(self, value: dict[str, Any]) -> bool:
+        """Whether the selection selects anything for `value`'s `__typename`."""
+        typename = value.get("__typename") or self.compiled.type_name
+        return typename in self.compiled.by_type or self.compiled.uniform is not None
+
+    def shape(
+        self, value: dict[str, Any], variables: Mapping[str, Any], path: list[str | int]
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The client's object for `value` at the response `path` (None when a non-null
+        field came out null: null propagation stops at the fragment), and the
+        value-completion problems met."""
+        run = _Run(variables)
+        here: PathNode = None
+        for step in path:
+            here = (here, step)
+        result = _shape_object(run, self.compiled, value, here)
+        if result is _BUBBLE or result is _INVALID:
+            return None, run.completion
+        return result, run.completion

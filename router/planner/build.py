@@ -16,7 +16,7 @@ interface as an object are planned in interface_object.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from graphql import (
@@ -106,6 +106,9 @@ class QueryPlanner:
         # what each subgraph resolves and at what cost: the planner's choices
         self.costs = SubgraphCosts(supergraph)
         self._budget = UNLIMITED
+        # told of every `__typename` planned, with where: how the @defer planner finds
+        # the positions of deferred fragments (None, the default: nobody listens)
+        self.on_typename: Callable[[Position, Field], None] | None = None
 
     def plan(
         self,
@@ -115,22 +118,32 @@ class QueryPlanner:
     ) -> QueryPlan:
         """The plan for `operation`, with these progressive-override labels enabled;
         BudgetExceeded when planning takes longer than `budget`."""
+        state = self.begin(labels, budget)
+        self.plan_roots(state, operation.root_type, operation.kind, operation.selection)
+        node = build_tree(state, operation)
+        return QueryPlan(node)
+
+    def begin(self, labels: frozenset[str], budget: Budget) -> PlanState:
+        """Start planning one operation: the labels and budget in force, a fresh state."""
         self.costs.start_plan(labels)
         self._budget = budget
-        state = PlanState()
-        root = operation.root_type
+        return PlanState()
+
+    def plan_roots(
+        self, state: PlanState, root: str, kind: str, selection: SelectionSet
+    ) -> list[Group]:
+        """Plan the root fields of `selection` into new root fetches; those fetches."""
         fields = [
             f
-            for f in operation.selection.fields_for(root)
+            for f in selection.fields_for(root)
             if f.name not in ("__typename", "__schema", "__type")
         ]
         self._record_keys(state, (), root, fields)
-        roots = RootChoice(self.costs, root, operation.kind, fields)
+        roots = RootChoice(self.costs, root, kind, fields)
         root_groups: list[Group] = []
         for index, f in enumerate(fields):
             self._plan_root_field(state, roots, root_groups, f, index)
-        node = build_tree(state, operation)
-        return QueryPlan(node)
+        return root_groups
 
     def _plan_root_field(
         self, state: PlanState, roots: RootChoice, root_groups: list[Group], f: Field, index: int
@@ -210,6 +223,8 @@ class QueryPlanner:
             self._budget.check()
             if f.is_typename:
                 at.sub.add(at.frag, f.response_key, "__typename", (), _condition_directives(f))
+                if self.on_typename is not None:
+                    self.on_typename(at, f)
                 continue
             cost = self.costs.field_cost(subgraph, s_type, f, provided, 0, requires_met)
             if cost < INF:

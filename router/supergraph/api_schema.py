@@ -11,6 +11,7 @@ from graphql import (
     DocumentNode,
     EnumTypeDefinitionNode,
     EnumTypeExtensionNode,
+    GraphQLDeferDirective,
     GraphQLDeprecatedDirective,
     GraphQLDirective,
     GraphQLSchema,
@@ -75,6 +76,10 @@ def build_api_schema(document: DocumentNode, links: Links) -> GraphQLSchema:
     schema.directives = [
         _DEPRECATED if d is GraphQLDeprecatedDirective else d for d in schema.directives
     ]
+    if schema.get_directive("defer") is None:
+        # incremental delivery, as Apollo Router's API schema declares it; graphql-core's
+        # validation then applies the @defer rules (static unique labels, valid roots)
+        schema.directives = [*schema.directives, GraphQLDeferDirective]
     return schema
 
 

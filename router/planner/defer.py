@@ -1,0 +1,691 @@
+"""Plan operations with `@defer`: a primary plan plus one deferred part per fragment.
+
+How a deferred fragment is planned (Apollo Router's approach):
+
+- the operation is rewritten with every deferred fragment replaced by a marker (an
+  aliased `__typename`), and that primary operation is planned as usual; the planner
+  reports where each marker was planned (`QueryPlanner.on_typename`): the fetch and
+  response path the deferred fragment hangs from;
+- at that position the primary fetch also selects `__typename` and a key of the
+  object's type in its subgraph, and the fragment's fields are planned in an entity
+  fetch to that same subgraph (jumping on to other subgraphs from there as a query's
+  fields would); when that entity fetch would ask for nothing but the key, it is
+  left out and the jumps start from the primary's data;
+- an object that is no entity in its subgraph cannot be fetched again on its own: its
+  deferred fields are fetched with the primary and only delivered later;
+- deferred root fields get root fetches of their own, which need nothing first;
+- a fragment deferred inside a deferred one is planned from its parent's fetches.
+
+`@defer(if: false)` is no defer at all; `@defer(if: $var)` plans both ways, under a
+`Condition` on the variable (at most MAX_DEFER_VARIABLES distinct variables).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from graphql import (
+    BooleanValueNode,
+    DirectiveNode,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    NamedTypeNode,
+    NameNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    StringValueNode,
+    VariableNode,
+    get_named_type,
+    is_composite_type,
+    print_ast,
+    visit,
+)
+from graphql.language import BREAK, REMOVE, Visitor
+
+from router.budget import Budget
+from router.executor.shape import ResponseShape, SelectionShape, compile_shape
+from router.federation.typeref import list_depth
+from router.operation import (
+    Field,
+    Operation,
+    SelectionSet,
+    _Normalizer,
+    normalize,
+    select_operation,
+)
+from router.planner.build import QueryPlanner
+from router.planner.costs import INF
+from router.planner.groups import Group, PlanState
+from router.planner.inputs import key_input
+from router.planner.nodes import Condition, Defer, DeferredPart, PlanNode, QueryPlan
+from router.planner.position import Position
+from router.planner.subquery import SubField, SubSelection
+from router.planner.tree import build_tree, layers, sequence
+
+MARKER = "__defer"  # response keys of the markers start with it (reserved: starts "__")
+MAX_DEFER_VARIABLES = 4  # distinct `if: $var` variables: 2**4 plans at most
+
+
+class DeferError(Exception):
+    """The operation's @defer use is refused; `code` is its error code."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ShapedPart(DeferredPart):
+    """A deferred part with what the executor needs to deliver it."""
+
+    shape: SelectionShape | None = None  # the fragment's projection, per object at `path`
+    parent: int | None = None  # index of the enclosing deferred part (None: the primary)
+
+
+@dataclass(frozen=True)
+class ShapedDefer(Defer):
+    """A Defer node with the projection of its primary payload."""
+
+    primary_shape: ResponseShape | None = field(default=None, compare=False)
+
+
+@dataclass
+class _Site:
+    """One deferred fragment at one response path."""
+
+    node: InlineFragmentNode | FragmentSpreadNode
+    label: str | None
+    condition: bool | str  # True, or the `if` variable's name
+    path: tuple[str, ...]  # response keys, "@" per list level
+    declared: str  # the declared type of the selection set it is in
+    on_type: str  # the type condition in force where it is
+    parent: int | None  # the enclosing deferred fragment's site
+    marker: str = ""
+
+
+def has_defer(document: DocumentNode) -> bool:
+    """Whether the document uses @defer anywhere."""
+    found = False
+
+    class _Find(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_: object) -> Any:
+            nonlocal found
+            if node.name.value == "defer":
+                found = True
+                return BREAK
+            return None
+
+    visit(document, _Find())
+    return found
+
+
+def _defer_condition(directives: tuple[DirectiveNode, ...] | None) -> tuple[bool | str, Any]:
+    """(condition, label) of a @defer among `directives`: condition False when there is
+    none or it is `if: false`, True, or the `if` variable's name."""
+    for directive in directives or ():
+        if directive.name.value != "defer":
+            continue
+        condition: bool | str = True
+        label = None
+        for argument in directive.arguments or ():
+            value = argument.value
+            if argument.name.value == "label" and isinstance(value, StringValueNode):
+                label = value.value
+            elif argument.name.value == "if":
+                if isinstance(value, BooleanValueNode):
+                    condition = value.value
+                elif isinstance(value, VariableNode):
+                    condition = value.name.value
+        return condition, label
+    return False, None
+
+
+class _Spreads(Visitor):
+    """Collects the names of the fragments a node spreads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
+        self.names.add(node.name.value)
+
+
+def _spread_names(fragment: FragmentDefinitionNode) -> set[str]:
+    collector = _Spreads()
+    visit(fragment, collector)
+    return collector.names
+
+
+def _fragments_with_defer(fragments: Mapping[str, FragmentDefinitionNode]) -> set[str]:
+    """The fragments that use @defer, directly or through the fragments they spread."""
+    spreads: dict[str, set[str]] = {}
+    found: set[str] = set()
+    for name, fragment in fragments.items():
+        spreads[name] = _spread_names(fragment)
+        if has_defer(DocumentNode(definitions=(fragment,))):
+            found.add(name)
+    changed = True
+    while changed:  # at most one round per fragment
+        changed = False
+        for name, names in spreads.items():
+            if name not in found and names & found:
+                found.add(name)
+                changed = True
+    return found
+
+
+# (selection set, its declared type, the type in force, response path, enclosing site,
+# fragments spread on the way)
+_Pending = tuple[
+    SelectionSetNode,
+    GraphQLNamedType,
+    GraphQLNamedType,
+    tuple[str, ...],
+    "int | None",
+    frozenset[str],
+]
+
+
+def find_sites(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    definition: OperationDefinitionNode,
+    limit: int,
+    budget: Budget,
+) -> list[_Site]:
+    """The deferred fragments of the operation, enclosing ones before those they enclose;
+    DeferError past `limit` of them (a fragment spread in several places defers in each)."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    deferring = _fragments_with_defer(fragments)
+    root = schema.get_root_type(definition.operation)
+    assert root is not None  # validated
+    sites: list[_Site] = []
+    seen: set[tuple[int, tuple[str, ...], str]] = set()
+    pending: list[_Pending] = [(definition.selection_set, root, root, (), None, frozenset())]
+    while pending:
+        budget.check()
+        selection_set, declared, on_type, path, enclosing, spread = pending.pop()
+        children: list[_Pending] = []
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                child = _field_child(selection, on_type, path, enclosing, spread)
+                if child is not None:
+                    children.append(child)
+                continue
+            inner, type_name, spread_here = _fragment_body(selection, fragments, spread)
+            condition, label = _defer_condition(selection.directives)
+            if inner is None or (
+                isinstance(selection, FragmentSpreadNode)
+                and condition is False
+                and selection.name.value not in deferring
+            ):
+                continue  # nothing deferred in there
+            inner_type = schema.get_type(type_name) if type_name else on_type
+            here = enclosing
+            key = (id(selection), path, on_type.name)
+            if condition is not False and key not in seen:
+                seen.add(key)
+                here = len(sites)
+                sites.append(
+                    _Site(selection, label, condition, path, declared.name, on_type.name, enclosing)
+                )
+                if len(sites) > limit:
+                    raise DeferError(
+                        f"The operation defers more than {limit} fragments: more than this "
+                        "router's limits.max_deferred_parts allows.",
+                        "MAX_DEFERRED_PARTS_LIMIT",
+                    )
+            children.append((inner, declared, inner_type or on_type, path, here, spread_here))
+        pending.extend(reversed(children))  # depth first, in document order
+    return sites
+
+
+def _field_child(
+    node: FieldNode,
+    on_type: GraphQLNamedType,
+    path: tuple[str, ...],
+    enclosing: int | None,
+    spread: frozenset[str],
+) -> _Pending | None:
+    """Where a composite field's selection set is walked next (None: a leaf)."""
+    if node.selection_set is None or not isinstance(
+        on_type, GraphQLObjectType | GraphQLInterfaceType
+    ):
+        return None
+    definition = on_type.fields.get(node.name.value)
+    if definition is None:
+        return None  # introspection: the router answers it, nothing is deferred there
+    named = get_named_type(definition.type)
+    if not is_composite_type(named):
+        return None
+    key = (node.alias or node.name).value
+    child_path = (*path, key, *("@",) * list_depth(definition.type))
+    return (node.selection_set, named, named, child_path, enclosing, spread)
+
+
+def _fragment_body(
+    node: Any, fragments: Mapping[str, FragmentDefinitionNode], spread: frozenset[str]
+) -> tuple[SelectionSetNode | None, str | None, frozenset[str]]:
+    """(selection set, type condition, fragments spread) of an inline fragment or a
+    spread (None for a spread of a fragment already spread on the way)."""
+    if isinstance(node, InlineFragmentNode):
+        type_name = node.type_condition.name.value if node.type_condition else None
+        return node.selection_set, type_name, spread
+    name = node.name.value
+    fragment = fragments.get(name)
+    if fragment is None or name in spread:
+        return None, None, spread
+    return fragment.selection_set, fragment.type_condition.name.value, spread | {name}
+
+
+# -- rewriting: deferred fragments out of the primary operation -------------------------
+
+
+def _marker_field(marker: str) -> FieldNode:
+    return FieldNode(alias=NameNode(value=marker), name=NameNode(value="__typename"))
+
+
+class _Rewrite(Visitor):
+    """Replace the active deferred fragments by their markers, remembering what each
+    contained (itself rewritten: fragments deferred inside it are markers too)."""
+
+    def __init__(self, markers: Mapping[int, str]) -> None:
+        super().__init__()
+        self.markers = markers
+        self.entered: list[int] = []
+        self.inner: dict[int, InlineFragmentNode | FragmentSpreadNode] = {}
+
+    def enter_inline_fragment(self, node: InlineFragmentNode, *_: object) -> None:
+        self.entered.append(id(node))
+
+    def leave_inline_fragment(self, node: InlineFragmentNode, *_: object) -> Any:
+        return self._leave(node)
+
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
+        self.entered.append(id(node))
+
+    def leave_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> Any:
+        return self._leave(node)
+
+    def _leave(self, node: InlineFragmentNode | FragmentSpreadNode) -> Any:
+        original = self.entered.pop()
+        marker = self.markers.get(original)
+        if marker is None:
+            return None
+        self.inner[original] = node
+        return _marker_field(marker)
+
+
+def _without_markers(node: Any) -> Any:
+    """`node` with the markers removed (for printing)."""
+
+    class _Strip(Visitor):
+        def enter_field(self, field_node: FieldNode, *_: object) -> Any:
+            alias = field_node.alias
+            return REMOVE if alias is not None and alias.value.startswith(MARKER) else None
+
+    return visit(node, _Strip())
+
+
+def _is_marker(f: Field) -> bool:
+    return f.is_typename and f.response_key.startswith(MARKER)
+
+
+def strip_markers(
+    selection: SelectionSet, memo: dict[int, SelectionSet] | None = None
+) -> SelectionSet:
+    """The normalized selection without the markers (what the client sees); the depth of
+    the recursion is the operation's, bounded by the nesting limit."""
+    memo = {} if memo is None else memo
+    done = memo.get(id(selection))
+    if done is not None:
+        return done
+
+    def fields(items: tuple[Field, ...]) -> tuple[Field, ...]:
+        return tuple(
+            f if f.selection is None else replace(f, selection=strip_markers(f.selection, memo))
+            for f in items
+            if not _is_marker(f)
+        )
+
+    stripped = replace(
+        selection,
+        by_type={t: fields(items) for t, items in selection.by_type.items()},
+        uniform=None if selection.uniform is None else fields(selection.uniform),
+        occurrence_order={
+            t: tuple(o for o in order if not o[0].startswith(MARKER))
+            for t, order in selection.occurrence_order.items()
+        },
+    )
+    memo[id(selection)] = stripped
+    return stripped
+
+
+# -- planning ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Variant:
+    """One outcome of the `if` variables: the rewritten document and its parts."""
+
+    sites: list[_Site]  # the active ones, enclosing before enclosed
+    parents: list[int | None]  # per active site, the index of its active enclosing one
+    document: DocumentNode
+    inner: dict[int, InlineFragmentNode | FragmentSpreadNode]
+
+
+def _variant(document: DocumentNode, sites: list[_Site], active: list[bool]) -> _Variant:
+    """The document with the active sites' fragments replaced by markers."""
+    markers: dict[int, str] = {}
+    for site in sites:
+        site.marker = markers.setdefault(id(site.node), f"{MARKER}{len(markers)}")
+    chosen = [s for s, on in zip(sites, active, strict=True) if on]
+    index = {id(s): i for i, s in enumerate(chosen)}
+    parents: list[int | None] = []
+    for site in chosen:
+        parent = site.parent
+        while parent is not None and not active[parent]:
+            parent = sites[parent].parent
+        parents.append(None if parent is None else index[id(sites[parent])])
+    rewrite = _Rewrite({id(s.node): s.marker for s in chosen})
+    rewritten = visit(document, rewrite)
+    return _Variant(chosen, parents, rewritten, rewrite.inner)
+
+
+class DeferPlanner:
+    """Plans operations that use @defer, with the router's planner (module docstring)."""
+
+    def __init__(
+        self, planner: QueryPlanner, schema: GraphQLSchema, abstract: frozenset[str]
+    ) -> None:
+        self.planner = planner
+        self.schema = schema
+        self.abstract = abstract
+
+    def plan(
+        self,
+        document: DocumentNode,
+        operation: Operation,
+        labels: frozenset[str],
+        budget: Budget,
+        max_parts: int,
+    ) -> QueryPlan:
+        """The plan of `operation` (normalized from `document`, @defer ignored): a Defer
+        node, under Conditions for `if: $var`; the ordinary plan when nothing is deferred.
+        DeferError past the limits, PlanningError / BudgetExceeded as the planner's."""
+        definition = operation.definition
+        sites = find_sites(self.schema, document, definition, max_parts, budget)
+        if not sites or operation.kind != "query":
+            # mutations defer nothing here (their fields run in order); subscriptions
+            # with @defer are refused by validation
+            return self.planner.plan(operation, labels, budget)
+        variables = sorted({s.condition for s in sites if isinstance(s.condition, str)})
+        if len(variables) > MAX_DEFER_VARIABLES:
+            raise DeferError(
+                f"The operation's @defer depends on {len(variables)} variables; at most "
+                f"{MAX_DEFER_VARIABLES} are allowed.",
+                "DEFER_TOO_MANY_CONDITIONS",
+            )
+        plans: dict[tuple[bool, ...], PlanNode | None] = {}
+        for values in itertools.product((True, False), repeat=len(variables)):
+            given = dict(zip(variables, values, strict=True))
+            active = [s.condition is True or given.get(str(s.condition), False) for s in sites]
+            if any(active):
+                plans[values] = self._plan_variant(
+                    _variant(document, sites, active), operation, labels, budget
+                )
+            else:
+                plans[values] = self.planner.plan(operation, labels, budget).node
+        return QueryPlan(_conditions(variables, plans, ()))
+
+    def _plan_variant(
+        self, variant: _Variant, operation: Operation, labels: frozenset[str], budget: Budget
+    ) -> PlanNode | None:
+        """One variant's Defer node (the ordinary plan when a fragment's position could
+        not be found: it is then all fetched at once, which is always correct)."""
+        primary = normalize(self.schema, variant.document, operation.name, budget)
+        state = self.planner.begin(labels, budget)
+        positions: dict[tuple[str, tuple[str, ...]], list[Position]] = {}
+
+        def heard(at: Position, f: Field) -> None:
+            if _is_marker(f):
+                positions.setdefault((f.response_key, at.path), []).append(at)
+
+        self.planner.on_typename = heard
+        try:
+            self.planner.plan_roots(state, primary.root_type, primary.kind, primary.selection)
+            primary_count = len(state.groups)
+            parts = [
+                self._plan_part(state, variant, i, primary, positions, budget)
+                for i in range(len(variant.sites))
+            ]
+        finally:
+            self.planner.on_typename = None
+        if any(part is None for part in parts):
+            return self.planner.plan(operation, labels, budget).node
+        return self._defer_node(state, variant, primary, primary_count, parts)  # type: ignore[arg-type]
+
+    def _part_selection(self, variant: _Variant, index: int, budget: Budget) -> SelectionSet:
+        """The deferred fragment normalized at its declared type, under the type
+        condition in force where it is."""
+        site = variant.sites[index]
+        inner = variant.inner[id(site.node)]
+        fragments = {
+            d.name.value: d
+            for d in variant.document.definitions
+            if isinstance(d, FragmentDefinitionNode)
+        }
+        directives = tuple(d for d in inner.directives or () if d.name.value != "defer")
+        if isinstance(inner, FragmentSpreadNode):
+            fragment = fragments[inner.name.value]
+            body = InlineFragmentNode(
+                type_condition=fragment.type_condition,
+                directives=directives,
+                selection_set=fragment.selection_set,
+            )
+        else:
+            body = InlineFragmentNode(
+                type_condition=inner.type_condition,
+                directives=directives,
+                selection_set=inner.selection_set,
+            )
+        wrapper = InlineFragmentNode(
+            type_condition=NamedTypeNode(name=NameNode(value=site.on_type)),
+            directives=(),
+            selection_set=SelectionSetNode(selections=(body,)),
+        )
+        declared = self.schema.get_type(site.declared)
+        assert declared is not None
+        normalizer = _Normalizer(self.schema, fragments, budget)
+        return normalizer.selection_set(declared, [(SelectionSetNode(selections=(wrapper,)), ())])
+
+    def _plan_part(
+        self,
+        state: PlanState,
+        variant: _Variant,
+        index: int,
+        primary: Operation,
+        positions: Mapping[tuple[str, tuple[str, ...]], list[Position]],
+        budget: Budget,
+    ) -> tuple[SelectionSet, list[Group], set[int]] | None:
+        """Plan one deferred fragment: (its selection, the fetches made for it, the
+        fetches it hangs from); None when its position was not planned anywhere."""
+        site = variant.sites[index]
+        selection = self._part_selection(variant, index, budget)
+        start = len(state.groups)
+        anchors: set[int] = set()
+        if not site.path:
+            self.planner.plan_roots(state, primary.root_type, primary.kind, selection)
+        else:
+            found = positions.get((site.marker, site.path))
+            if not found:
+                return None
+            for at in found:
+                anchors |= self._plan_at(state, at, selection)
+        return selection, state.groups[start:], anchors
+
+    def _plan_at(self, state: PlanState, at: Position, selection: SelectionSet) -> set[int]:
+        """Plan the fragment's fields for the objects at `at`: an entity fetch to the same
+        subgraph (module docstring); the ids of the fetches the part hangs from."""
+        fields = selection.fields_for(at.type_name)
+        if not fields and at.type_name == selection.type_name and selection.uniform:
+            fields = selection.uniform
+        if not fields:
+            return set()
+        planner = self.planner
+        planner._record_keys(state, at.path, at.type_name, fields)
+        key = self._key(at)
+        if key is None:
+            # no entity here: fetched with its parent, delivered with the deferred part
+            planner.plan_fields(state, at, fields)
+            return {at.group.id}
+        key_fields = planner.internal_fields(state, at.path, at.type_name, key.selection)
+        producers = planner.plan_fields(state, at, key_fields)
+        at.sub.add(at.frag, "__typename", "__typename")
+        entity = state.new_group(at.subgraph, at.path, True, at.group, at.group.root_index)
+        entity.depends_on |= producers
+        entity.inputs[at.s_type] = key_input(key_fields)
+        entity.type_map[at.type_name] = at.s_type
+        there = Position(entity, entity.selection, at.path, at.type_name, at.s_type, at.s_type)
+        planner.plan_fields(state, there, fields)
+        if _only_key(entity.selection, key_fields):
+            # nothing to ask the subgraph again: the jumps start from the primary's data
+            entity.selection = SubSelection()
+        return {at.group.id}
+
+    def _key(self, at: Position) -> Any:
+        """The cheapest key of the object's type that its subgraph resolves and provides."""
+        entity_type = self.planner.sg.types.get(at.s_type)
+        if entity_type is None:
+            return None
+        best: tuple[int, Any] | None = None
+        costs = self.planner.costs
+        for key in entity_type.resolvable_keys(at.subgraph):
+            cost = costs.fieldset_cost(at.subgraph, at.type_name, at.s_type, key.selection, 0)
+            if cost < INF and (best is None or cost < best[0]):
+                best = (cost, key)
+        return None if best is None else best[1]
+
+    def _defer_node(
+        self,
+        state: PlanState,
+        variant: _Variant,
+        primary: Operation,
+        primary_count: int,
+        parts: list[tuple[SelectionSet, list[Group], set[int]]],
+    ) -> ShapedDefer:
+        """The Defer node of the planned groups."""
+        for group in state.groups:
+            _drop_markers(group.selection)
+        primary_state = PlanState()
+        primary_state.groups = state.groups[:primary_count]
+        by_id = {g.id: g for g in state.groups}
+        deferred: list[DeferredPart] = []
+        for index, (selection, groups, anchors) in enumerate(parts):
+            site = variant.sites[index]
+            own = {g.id for g in groups}
+            needed = set(anchors)
+            for g in groups:
+                needed |= {d.id for d in g.depends_on if d.id not in own}
+            deferred.append(
+                ShapedPart(
+                    label=site.label,
+                    path=site.path,
+                    depends=tuple(sorted(_sent(needed, by_id))),
+                    subselection=_print_part(variant.inner[id(site.node)], site.on_type),
+                    node=sequence(layers(groups), primary),
+                    shape=SelectionShape(strip_markers(selection), self.abstract),
+                    parent=variant.parents[index],
+                )
+            )
+        definition = select_operation(variant.document, primary.name)
+        return ShapedDefer(
+            primary_subselection=print_ast(_without_markers(definition.selection_set)),
+            primary=build_tree(primary_state, primary),
+            deferred=tuple(deferred),
+            primary_shape=compile_shape(
+                replace(primary, selection=strip_markers(primary.selection)), self.abstract
+            ),
+        )
+
+
+def _drop_markers(selection: SubSelection) -> None:
+    """Take the markers out of a subgraph selection (they only located the deferred
+    fragments); a selection left empty asks for `__typename`. Iterative: selections
+    nest as deep as the operation."""
+    pending = [selection]
+    while pending:
+        current = pending.pop()
+        for fields in current.parts.values():
+            for key in [k for k in fields if k.startswith(MARKER)]:
+                del fields[key]
+                if not fields:
+                    fields["__typename"] = SubField("__typename", "__typename")
+            pending.extend(f.selection for f in fields.values() if f.selection is not None)
+
+
+def _only_key(selection: SubSelection, key_fields: tuple[Field, ...]) -> bool:
+    """Whether an entity fetch would select nothing but `__typename` and the key it is
+    sent (so the representations already hold all it would return)."""
+    names = {f.response_key for f in key_fields if f.selection is None}
+    for fields in selection.parts.values():
+        for sub in fields.values():
+            if sub.name == "__typename":
+                continue
+            if sub.selection is not None or sub.arguments or sub.response_key not in names:
+                return False
+    return True
+
+
+def _sent(ids: set[int], groups: Mapping[int, Group]) -> Iterator[int]:
+    """The fetches among `ids` that are sent: one left out stands for those it needs."""
+    pending = list(ids)
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        group = groups[current]
+        if group.selection.is_empty():
+            pending.extend(d.id for d in group.depends_on)
+        else:
+            yield current
+
+
+def _print_part(inner: InlineFragmentNode | FragmentSpreadNode, on_type: str) -> str:
+    """The deferred selection as Apollo prints it: `{ ... on T { fields } }`."""
+    if isinstance(inner, FragmentSpreadNode):
+        return "{ ..." + inner.name.value + " }"
+    body = print_ast(_without_markers(inner.selection_set))
+    type_name = inner.type_condition.name.value if inner.type_condition else on_type
+    return "{\n  ... on " + type_name + " " + body.replace("\n", "\n  ") + "\n}"
+
+
+def _conditions(
+    variables: list[str],
+    plans: Mapping[tuple[bool, ...], PlanNode | None],
+    prefix: tuple[bool, ...],
+) -> PlanNode | None:
+    """The plans of the variants, chosen by nested Conditions on the `if` variables."""
+    if len(prefix) == len(variables):
+        return plans[prefix]
+    return Condition(
+        variables[len(prefix)],
+        _conditions(variables, plans, (*prefix, True)),
+        _conditions(variables, plans, (*prefix, False)),
+    )
