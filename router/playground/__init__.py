@@ -1,8 +1,11 @@
 """The playground: GraphiQL served by the router itself, every asset from this package.
 
 The page loads React, GraphiQL (vendored UMD builds from npm, licenses in
-static/licenses/) and our playground.js, which adds the query-plan and
-Authorization panes. Nothing is fetched from the internet.
+static/licenses/) and our scripts: plan-diagram.js (the plan drawn from POST /plan's
+`tree`), trace-waterfall.js (the waterfall of a response's `extensions.trace`) and
+playground.js, which adds the query-plan, trace and Authorization panes. Nothing is
+fetched from the internet, and the page has no inline script to execute (the config
+is a JSON data block).
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ _PAGE = """<!doctype html>
 <script src="{static}react.production.min.js"></script>
 <script src="{static}react-dom.production.min.js"></script>
 <script src="{static}graphiql.min.js"></script>
+<script src="{static}plan-diagram.js"></script>
+<script src="{static}trace-waterfall.js"></script>
 <script src="{static}playground.js"></script>
 </body>
 </html>

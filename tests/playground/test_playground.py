@@ -1,30 +1,37 @@
 """The playground in real headless Chromium against the real stack (`shopgraph dev`):
 log in through the router, run a query joining orders, products and stock, and see
-the result and the router's query plan. Every request stays on the router."""
+the result, the router's query plan (as a diagram and as text) and the trace waterfall
+of the subgraph calls. Every request stays on the router."""
 
 from __future__ import annotations
 
 import json
 import shutil
 from collections.abc import AsyncIterator
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from router.commands.compose import SubgraphEntry, sources_from_urls
+from router.composition import compose
+from router.core import Router
+from router.playground import DEFAULT_QUERY
+from subgraphs.stack import SUBGRAPHS
+from tests.playground.pages import (
+    VIEWPORT,
+    chromium,
+    editor_value,
+    log_in,
+    open_playground,
+    run_operation,
+    show_pane,
+)
 from tests.server.dev_stack import DevStack, product_facts, running_stack
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots of each run (gitignored)
 
 QUERY = """query OrdersWithStock {
   me {
@@ -53,19 +60,18 @@ def dev_stack(request: pytest.FixtureRequest) -> DevStack:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
+    async with chromium() as instance:
+        yield instance
 
 
-async def _editor_value(page: Any, selector: str) -> str:
-    value: str = await page.evaluate(
-        "(selector) => document.querySelector(selector).CodeMirror.getValue()", selector
-    )
-    return value
+def _router_plan(stack: DevStack, query: str) -> list[tuple[int, str]]:
+    """(fetch id, service) of each fetch in the plan of a router composed, as `shopgraph
+    dev` composes it, from the running subgraphs: the router's own plan for `query`."""
+    entries = [SubgraphEntry(name, stack.subgraph_url(name)) for name in SUBGRAPHS]
+    sdl = compose(sources_from_urls(entries)).supergraph_sdl
+    assert sdl is not None
+    plan = Router.from_supergraph(sdl).plan(query)
+    return [(fetch.id, fetch.service) for fetch in plan.fetches()]
 
 
 async def test_log_in_run_a_joined_query_and_see_its_plan(dev_stack: DevStack, browser: Any):
@@ -76,24 +82,18 @@ async def test_log_in_run_a_joined_query_and_see_its_plan(dev_stack: DevStack, b
     page_errors: list[str] = []
     page.on("pageerror", lambda error: page_errors.append(str(error)))
 
-    await page.goto(f"{base}/graphql")  # a browser's Accept: text/html gets the playground
-    await page.wait_for_selector(".graphiql-container")
+    await open_playground(page, base)
 
     # Log in through the router with the Authorization pane; it sets the header.
-    await page.get_by_label("Show Authorization").click()
-    form = page.locator("[data-testid=login-form]")
-    await form.locator("input[name=email]").fill("alice@example.com")
-    await form.locator("input[name=password]").fill("alice-password")
-    await form.get_by_role("button", name="Log in").click()
-    await page.get_by_text("Logged in as alice@example.com.").wait_for()
+    await log_in(page, "alice@example.com", "alice-password")
     # ... in GraphiQL's headers editor (open, as the playground starts with it shown).
     headers_editor = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
-    headers = json.loads(await _editor_value(page, headers_editor))
+    headers = json.loads(await editor_value(page, headers_editor))
     assert list(headers) == ["Authorization"]
     assert headers["Authorization"].startswith("Bearer ")
 
     # Type the operation into the editor; the plan pane follows the editor and shows the
-    # router's plan for exactly this operation.
+    # router's plan for exactly this operation (its text one click away from the diagram).
     expected_plan = httpx.post(f"{base}/plan", json={"query": QUERY}).json()["plan"]
     for service in ("accounts", "orders", "products", "inventory"):
         assert f'Fetch(service: "{service}")' in expected_plan
@@ -101,17 +101,13 @@ async def test_log_in_run_a_joined_query_and_see_its_plan(dev_stack: DevStack, b
     await page.locator(".graphiql-query-editor .CodeMirror").click()
     await page.keyboard.press("Control+A")
     await page.keyboard.insert_text(QUERY)
+    await page.get_by_role("tab", name="Text").click()
     plan = page.locator("[data-testid=plan]")
     await plan.filter(has_text="OrdersWithStock").wait_for()
     assert await plan.inner_text() == expected_plan
 
     # Run it: the result joins orders, products and stock for the logged-in user.
-    await page.locator(".graphiql-execute-button").click()
-    await page.wait_for_function(
-        "() => document.querySelector('.result-window .CodeMirror')"
-        ".CodeMirror.getValue().includes('\"data\"')"
-    )
-    result = json.loads(await _editor_value(page, ".result-window .CodeMirror"))
+    result = await run_operation(page)
     assert "errors" not in result, result
     me = result["data"]["me"]
     assert me["email"] == "alice@example.com"
@@ -125,4 +121,95 @@ async def test_log_in_run_a_joined_query_and_see_its_plan(dev_stack: DevStack, b
 
     assert page_errors == []
     assert requested and all(url.startswith(base + "/") for url in requested), requested
+    await page.close()
+
+
+def _ms(value: float) -> str:
+    """A duration as the waterfall prints it (JavaScript's toFixed: halves round up)."""
+    places = Decimal("0.01") if value < 10 else Decimal("0.1")
+    return str(Decimal(value).quantize(places, rounding=ROUND_HALF_UP))
+
+
+async def _diagram_fetches(page: Any) -> list[tuple[int, str]]:
+    found: list[list[Any]] = await page.eval_on_selector_all(
+        "[data-testid=plan-diagram] [data-fetch-service]",
+        "nodes => nodes.map(n => [Number(n.dataset.fetchId), n.dataset.fetchService])",
+    )
+    return [(fetch_id, service) for fetch_id, service in found]
+
+
+async def test_the_default_query_drawn_as_a_plan_diagram_and_a_trace_waterfall(
+    dev_stack: DevStack, browser: Any
+):
+    base = dev_stack.router_url
+    page = await browser.new_page(viewport=VIEWPORT)
+    page_errors: list[str] = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    page.on("console", lambda m: page_errors.append(m.text) if m.type == "error" else None)
+    traced: list[str | None] = []
+    page.on(
+        "request",
+        lambda r: (
+            traced.append(r.headers.get("shopgraph-trace"))
+            if r.url == f"{base}/graphql" and r.method == "POST"
+            else None
+        ),
+    )
+    await open_playground(page, base)
+    await log_in(page, "alice@example.com", "alice-password")
+    traced.clear()  # the login mutation is not GraphiQL's; only runs from the editor count
+
+    # The diagram of the default query: one node per fetch of the router's own plan, in
+    # its order, the dependencies as edges: accounts -> orders -> (products, inventory).
+    expected = _router_plan(dev_stack, DEFAULT_QUERY)
+    assert [service for _, service in expected] == ["accounts", "orders", "products", "inventory"]
+    await show_pane(page, "Query plan")
+    diagram = page.locator("[data-testid=plan-diagram]")
+    await diagram.locator("[data-fetch-service]").nth(len(expected) - 1).wait_for()
+    assert await _diagram_fetches(page) == expected
+    assert await diagram.locator(".shopgraph-parallel [data-fetch-service]").count() == 2
+    await page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=plan-diagram] .shopgraph-edge').length === 3"
+    )
+    entity = diagram.locator("[data-fetch-service=orders]")
+    assert await entity.locator(".shopgraph-fetch-path").inner_text() == "\u2937\u00a0me"
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / "plan-diagram.png")
+
+    # The text plan is one click (or one arrow key) away, and back.
+    plan_text = httpx.post(f"{base}/plan", json={"query": DEFAULT_QUERY}).json()["plan"]
+    await page.get_by_role("tab", name="Text").click()
+    assert await page.locator("[data-testid=plan]").inner_text() == plan_text
+    assert await diagram.count() == 0
+    await page.get_by_role("tab", name="Text").press("ArrowLeft")
+    assert await page.get_by_role("tab", name="Diagram").get_attribute("aria-selected") == "true"
+    assert await page.locator("[data-testid=plan-diagram] [data-fetch-service]").count() == 4
+
+    # Run it: the request asks for a trace, the answer carries one, and the waterfall
+    # draws one bar per subgraph call in it, in start order.
+    result = await run_operation(page)
+    assert traced == ["1"]
+    assert "errors" not in result, result
+    calls = result["extensions"]["trace"]["fetches"]
+    assert sorted(call["service"] for call in calls) == sorted(s for _, s in expected)
+    await show_pane(page, "Trace")
+    waterfall = page.locator("[data-testid=trace]")
+    await waterfall.locator("[data-trace-service]").nth(len(calls) - 1).wait_for()
+    bars = await waterfall.locator("[data-trace-service]").evaluate_all(
+        "bars => bars.map(b => b.getAttribute('data-trace-service'))"
+    )
+    assert bars == [call["service"] for call in sorted(calls, key=lambda c: c["startMs"])]
+    summary = await waterfall.locator(".shopgraph-wf-summary").inner_text()
+    assert summary.startswith("MyOrders: 4 subgraph calls in ")
+    # Each bar's details (its title, and its row's label for screen readers) in full.
+    call = next(c for c in calls if c["service"] == "orders")
+    row = waterfall.get_by_role("listitem").filter(has=page.locator("[data-trace-service=orders]"))
+    assert await row.get_attribute("aria-label") == (
+        f"orders \u00b7 entities at me \u00b7 starts at {_ms(call['startMs'])} ms \u00b7 "
+        f"takes {_ms(call['durationMs'])} ms \u00b7 {call['bytes']} bytes \u00b7 1 entity"
+    )
+    assert call["entities"] == 1
+    await page.screenshot(path=ARTIFACTS / "trace-waterfall.png")
+
+    assert page_errors == []
     await page.close()

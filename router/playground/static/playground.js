@@ -1,7 +1,10 @@
-// The shopgraph playground: GraphiQL plus two panes of our own, "Query plan"
-// (the router's plan for the operation in the editor, from POST /plan) and
-// "Authorization" (log in through the router or paste a token; either sets the
-// Authorization header in GraphiQL's headers editor). Plain React, no build step.
+// The shopgraph playground: GraphiQL plus three panes of our own, "Query plan"
+// (the router's plan for the operation in the editor, from POST /plan, drawn as a
+// diagram by plan-diagram.js or shown as text), "Trace" (the waterfall of the last
+// run's subgraph calls, trace-waterfall.js; every request asks for a trace with the
+// `shopgraph-trace: 1` header) and "Authorization" (log in through the router or paste
+// a token; either sets the Authorization header in GraphiQL's headers editor).
+// Plain React, no build step.
 (function () {
   'use strict';
   var h = React.createElement;
@@ -9,6 +12,8 @@
   var useEffect = React.useEffect;
   var ui = GraphiQL.React;
   var config = JSON.parse(document.getElementById('shopgraph-config').textContent);
+  var PlanDiagram = window.ShopgraphPlanDiagram.PlanDiagram;
+  var Trace = window.ShopgraphTrace;
 
   var LOGIN = 'mutation Login($input: LoginInput!) {\n' +
     '  login(input: $input) { token user { id email } userErrors { code message } }\n}';
@@ -41,17 +46,14 @@
 
   // -- Query plan ------------------------------------------------------------------
 
-  function PlanPane() {
-    var query = ui.useOperationsEditorState()[0];
-    var editors = ui.useEditorContext({ nonNull: true });
-    var operationName = editors.queryEditor ? editors.queryEditor.operationName : null;
-    var state = useState({ plan: null, error: null, loading: false });
-    var result = state[0];
+  // The plan of the operation in the editor, asked of POST /plan a moment after the
+  // last keystroke; an answer for an older text is dropped.
+  function usePlan(query, operationName) {
+    var state = useState({ plan: null, tree: null, error: null, loading: false });
     var setResult = state[1];
-
     useEffect(function () {
       if (!query || !query.trim()) {
-        setResult({ plan: null, error: null, loading: false });
+        setResult({ plan: null, tree: null, error: null, loading: false });
         return undefined;
       }
       var cancelled = false;
@@ -61,27 +63,89 @@
           .then(function (body) {
             if (cancelled) return;
             if (typeof body.plan === 'string') {
-              setResult({ plan: body.plan, error: null, loading: false });
+              setResult({ plan: body.plan, tree: body.tree || null, error: null, loading: false });
             } else {
               var errors = (body.errors || []).map(function (e) { return e.message; });
-              setResult({ plan: null, error: errors.join('\n') || 'No plan.', loading: false });
+              setResult({ plan: null, tree: null, error: errors.join('\n') || 'No plan.',
+                loading: false });
             }
           })
           .catch(function (error) {
-            if (!cancelled) setResult({ plan: null, error: String(error), loading: false });
+            if (!cancelled) setResult({ plan: null, tree: null, error: String(error), loading: false });
           });
       }, 250);
       return function () { cancelled = true; clearTimeout(timer); };
     }, [query, operationName]);
+    return state[0];
+  }
+
+  var VIEWS = [{ id: 'diagram', title: 'Diagram' }, { id: 'text', title: 'Text' }];
+
+  // Tabs per the WAI-ARIA tabs pattern: Tab reaches the selected one, arrows move along.
+  function ViewTabs(props) {
+    function onKeyDown(event) {
+      var step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+      if (!step) return;
+      event.preventDefault();
+      var at = VIEWS.findIndex(function (v) { return v.id === props.view; });
+      var next = VIEWS[(at + step + VIEWS.length) % VIEWS.length];
+      props.onChange(next.id);
+      var tab = document.getElementById('shopgraph-plan-tab-' + next.id);
+      if (tab) tab.focus();
+    }
+    return h('div', { className: 'shopgraph-tabs', role: 'tablist', 'aria-label': 'Plan view',
+      onKeyDown: onKeyDown },
+    VIEWS.map(function (v) {
+      var selected = v.id === props.view;
+      return h('button', {
+        key: v.id, id: 'shopgraph-plan-tab-' + v.id, type: 'button', role: 'tab',
+        className: 'shopgraph-tab' + (selected ? ' shopgraph-tab-selected' : ''),
+        'aria-selected': selected ? 'true' : 'false', 'aria-controls': 'shopgraph-plan-view',
+        tabIndex: selected ? 0 : -1, onClick: function () { props.onChange(v.id); },
+      }, v.title);
+    }));
+  }
+
+  function planView(result, view) {
+    if (result.error) {
+      return h('pre', { className: 'shopgraph-plan-error', 'data-testid': 'plan-error' },
+        result.error);
+    }
+    if (!result.plan) {
+      return h('p', { className: 'shopgraph-hint' },
+        result.loading ? 'Planning…' : 'Write an operation to see its plan.');
+    }
+    if (view === 'text') {
+      return h('pre', { className: 'shopgraph-plan', 'data-testid': 'plan' }, result.plan);
+    }
+    return h(PlanDiagram, { tree: result.tree });
+  }
+
+  function PlanPane() {
+    var query = ui.useOperationsEditorState()[0];
+    var editors = ui.useEditorContext({ nonNull: true });
+    var operationName = editors.queryEditor ? editors.queryEditor.operationName : null;
+    var result = usePlan(query, operationName);
+    var view = useState('diagram');
 
     return h('div', { className: 'shopgraph-pane' },
       h('div', { className: 'graphiql-doc-explorer-title' }, 'Query plan'),
       h('p', { className: 'shopgraph-hint' },
         'How the router splits the operation in the editor across subgraphs.'),
-      result.error
-        ? h('pre', { className: 'shopgraph-plan-error', 'data-testid': 'plan-error' }, result.error)
-        : h('pre', { className: 'shopgraph-plan', 'data-testid': 'plan' },
-          result.plan || (result.loading ? 'Planning…' : 'Write an operation to see its plan.')));
+      h(ViewTabs, { view: view[0], onChange: view[1] }),
+      h('div', {
+        id: 'shopgraph-plan-view', role: 'tabpanel',
+        'aria-labelledby': 'shopgraph-plan-tab-' + view[0],
+      }, planView(result, view[0])));
+  }
+
+  function TracePane() {
+    return h('div', { className: 'shopgraph-pane' },
+      h('div', { className: 'graphiql-doc-explorer-title' }, 'Trace'),
+      h('p', { className: 'shopgraph-hint' },
+        'When the router called each subgraph for the last operation run (hover or focus a ' +
+        'bar for its details).'),
+      h(Trace.Waterfall));
   }
 
   // -- Authorization ---------------------------------------------------------------
@@ -173,12 +237,17 @@
   }
 
   var planPlugin = { title: 'Query plan', icon: icon('Plan'), content: PlanPane };
+  var tracePlugin = { title: 'Trace', icon: icon('Trace'), content: TracePane };
   var authPlugin = { title: 'Authorization', icon: icon('Auth'), content: AuthPane };
 
   var params = new URLSearchParams(window.location.search);
   var props = {
-    fetcher: GraphiQL.createFetcher({ url: config.endpoint }),
-    plugins: [planPlugin, authPlugin],
+    // A trace is asked for on every request; the router ignores the header unless it
+    // allows tracing (development, or a caller with a trace scope).
+    fetcher: Trace.traced(GraphiQL.createFetcher({
+      url: config.endpoint, headers: { 'shopgraph-trace': '1' },
+    })),
+    plugins: [planPlugin, tracePlugin, authPlugin],
     visiblePlugin: planPlugin,
     defaultQuery: config.defaultQuery,
     shouldPersistHeaders: true,
@@ -186,6 +255,16 @@
   };
   if (params.get('query')) props.query = params.get('query');
   if (params.get('variables')) props.variables = params.get('variables');
+
+  // A wider plugin pane than GraphiQL's default (a quarter of the page), so the plan
+  // diagram and the waterfall are readable at 1280 px; once the user drags the divider,
+  // GraphiQL keeps their width under the same key and this leaves it alone.
+  var PANE_WIDTH_KEY = 'graphiql:docExplorerFlex';
+  try {
+    if (window.localStorage.getItem(PANE_WIDTH_KEY) === null) {
+      window.localStorage.setItem(PANE_WIDTH_KEY, '0.5');
+    }
+  } catch (e) { /* storage disabled: GraphiQL's default width */ }
 
   function App() {
     var visible = useState(planPlugin);
