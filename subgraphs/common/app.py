@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 import strawberry
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from quart import Quart, Response, request
+from quart import Quart, Response, request, websocket
 from werkzeug.exceptions import HTTPException
 
 from router.config import LimitsConfig, TrafficConfig
@@ -40,8 +40,10 @@ from .database import Database, ensure_database
 from .endpoint import GraphQLEndpoint, RequestError
 from .errors import log_unexpected
 from .events import EventsRuntime, EventsSpec
+from .live import LiveHub
 from .migrations import migrate
 from .settings import positive_int
+from .ws import GraphQLWebSocket
 
 logger = logging.getLogger("shopgraph.app")
 
@@ -81,6 +83,8 @@ class SubgraphSpec:
     max_body_bytes: int | None = None
     # None: no events; otherwise the outbox relay and these consumers run while serving
     events: EventsSpec | None = None
+    # The live-update topics its subscriptions watch (live.py: shop.live.<topic>.<key>)
+    live_topics: Sequence[str] = ()
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -110,6 +114,7 @@ def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart
     """
     app = Quart(spec.name)
     database = db or Database(spec.database_url)
+    database.live = LiveHub(spec.name, spec.live_topics)
     handler = _GraphQLHandler(
         spec=spec,
         database=database,
@@ -124,6 +129,7 @@ def create_subgraph_app(spec: SubgraphSpec, db: Database | None = None) -> Quart
     app.config["SHOPGRAPH_SPEC"] = spec
     _serve_lifecycle(app, spec, database)
     _graphql_routes(app, handler)
+    _websocket_route(app, handler, max_body)
     _health_route(app, spec, database)
     _metrics_route(app)
     _error_handler(app, spec.name, max_body)
@@ -148,6 +154,7 @@ def _serve_lifecycle(app: Quart, spec: SubgraphSpec, database: Database) -> None
         if spec.events is not None:
             events.append(EventsRuntime(spec.name, database, spec.events, spec.services))
             await events[0].start()
+            database.live.start(events[0].broker)
 
     @app.after_serving
     async def stop() -> None:
@@ -156,6 +163,7 @@ def _serve_lifecycle(app: Quart, spec: SubgraphSpec, database: Database) -> None
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await database.live.stop()
         for runtime in events:
             await runtime.stop()
         for hook in spec.on_stop:
@@ -173,12 +181,10 @@ class _GraphQLHandler:
     budget: ExecutionBudget
 
     async def __call__(self, payload: Any, allow_mutations: bool) -> Response:
-        context = Context(
-            db=self.database,
-            auth=Auth.from_header(request.headers.get("Authorization"), self.spec.codec),
-            services=self.spec.services,
-            peer=request.remote_addr,
-            forwarded_for=", ".join(request.headers.getlist("X-Forwarded-For")) or None,
+        context = self.context(
+            Auth.from_header(request.headers.get("Authorization"), self.spec.codec),
+            request.remote_addr,
+            request.headers.getlist("X-Forwarded-For"),
         )
         try:
             return _json(
@@ -192,6 +198,17 @@ class _GraphQLHandler:
         except ExecutionStopped as stopped:
             logger.warning("%s: request stopped: %s", self.spec.name, stopped.code)
             return _json(stopped.body)
+
+    def context(self, auth: Auth, peer: str | None, forwarded_for: list[str]) -> Context:
+        """A new per-operation context for a caller with `auth`."""
+        return Context(
+            db=self.database,
+            auth=auth,
+            services=self.spec.services,
+            peer=peer,
+            forwarded_for=", ".join(forwarded_for) or None,
+            live=self.database.live,
+        )
 
 
 def _bad_request(message: str) -> Response:
@@ -222,6 +239,22 @@ def _graphql_routes(app: Quart, handle: _GraphQLHandler) -> None:
             except orjson.JSONDecodeError:
                 return _bad_request("`variables` is not valid JSON")
         return await handle(payload, allow_mutations=False)
+
+
+def _websocket_route(app: Quart, handle: _GraphQLHandler, max_body: int) -> None:
+    """graphql-transport-ws on the same path (ws.py): subscriptions and single results."""
+
+    @app.websocket("/graphql")
+    async def graphql_ws() -> None:
+        peer = websocket.remote_addr
+        forwarded = websocket.headers.getlist("X-Forwarded-For")
+        connection = GraphQLWebSocket(
+            handle.endpoint,
+            handle.spec.codec,
+            lambda auth: handle.context(auth, peer, forwarded),
+            max_body,
+        )
+        await connection.serve()
 
 
 def _health_route(app: Quart, spec: SubgraphSpec, database: Database) -> None:

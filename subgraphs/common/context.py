@@ -26,6 +26,8 @@ class Context:
     # TCP peer's address and the X-Forwarded-For it sent (trusted only from known hops).
     peer: str | None = None
     forwarded_for: str | None = None
+    # The process's live-updates hub (live.py), for subscription resolvers.
+    live: Any = None
     _loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
 
     def loader(
@@ -37,3 +39,8 @@ class Context:
             existing = DataLoader(load_fn=load)  # type: ignore[arg-type]
             self._loaders[name] = existing
         return existing
+
+    def forget_loaders(self) -> None:
+        """Drop the DataLoaders and what they cached: the next read goes to the database
+        (between a subscription's events, which share one context)."""
+        self._loaders.clear()

@@ -34,6 +34,8 @@ from .errors import log_unexpected
 logger = logging.getLogger("shopgraph.database")
 
 _embedded: Any = None
+# Where a session finds the process's live-updates hub (live.py), if it has one.
+LIVE_HUB_INFO = "shopgraph.live.hub"
 # Seven subgraphs, each with its pool (up to 30), outbox relay and consumers, are more
 # than PostgreSQL's default 100 connections at peaks.
 EMBEDDED_MAX_CONNECTIONS = 300
@@ -131,7 +133,6 @@ async def ensure_database(url: str) -> None:
         await conn.close()
 
 
-
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
     """An asyncpg engine for `url` with a bounded connection pool."""
     sa_url = make_url(url).set(drivername="postgresql+asyncpg")
@@ -153,10 +154,14 @@ class Database:
         self.url = url
         self.engine = engine or create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # The LiveHub its sessions notify after a commit (live.py); set by the app.
+        self.live: Any = None
 
     def session(self) -> AsyncSession:
         """A new ORM session; callers open its transaction with `session.begin()`."""
-        return self.sessions()
+        if self.live is None:
+            return self.sessions()
+        return self.sessions(info={LIVE_HUB_INFO: self.live})
 
     async def ping(self) -> bool:
         """Whether the database answers `SELECT 1` within 2 s (the health check)."""

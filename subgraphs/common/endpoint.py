@@ -15,17 +15,22 @@ a 400 with the limit's code and is never cached.
 
 from __future__ import annotations
 
+import inspect
+import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import strawberry
 from graphql import (
     DocumentNode,
+    ExecutionResult,
     GraphQLSchema,
     MiddlewareManager,
     OperationDefinitionNode,
     OperationType,
     execute,
+    subscribe,
     validate,
 )
 
@@ -36,10 +41,13 @@ from router.measure import LimitError, parse_bounded, violations
 from router.server.protocol import MAX_OPERATION_NAME, OPERATION_NAME
 
 from .budget import ResolutionBudget
-from .errors import format_execution_errors
+from .context import Context
+from .errors import INTERNAL_MESSAGE, ApiError, format_execution_errors, log_unexpected
 from .inputs import InputGuard
 from .internal import InternalFieldGuard
 from .limits import subgraph_limits
+
+logger = logging.getLogger("shopgraph.endpoint")
 
 CACHE_SIZE = 512
 # The cache is bounded by the length of its texts too: a string literal is one token,
@@ -124,28 +132,16 @@ class GraphQLEndpoint:
         self, payload: Any, context: Any, *, allow_mutations: bool = True
     ) -> dict[str, Any]:
         """The JSON answer to one request `payload`; RequestError when the request itself is bad."""
-        if not isinstance(payload, dict):
-            raise RequestError("Request body must be a JSON object")
-        query = payload.get("query")
-        variables = payload.get("variables")
-        operation_name = payload.get("operationName")
-        if not isinstance(query, str) or not query.strip():
-            raise RequestError("Request must contain a `query` string")
-        if variables is not None and not isinstance(variables, dict):
-            raise RequestError("`variables` must be a JSON object")
-        if operation_name is not None and not isinstance(operation_name, str):
-            raise RequestError("`operationName` must be a string")
-        if operation_name is not None and not OPERATION_NAME.fullmatch(operation_name):
-            # never a match for any operation; refused here so no error message echoes it
-            raise RequestError(
-                f"`operationName` must be a GraphQL name of at most {MAX_OPERATION_NAME} characters"
-            )
-
+        query, variables, operation_name = request_parts(payload)
         prepared = self.prepare(query, operation_name)
         if prepared.document is None:
             return {"errors": list(prepared.errors)}
         if not allow_mutations and _is_mutation(prepared.document, operation_name):
             raise RequestError("Mutations must be sent with POST")
+        if _is_subscription(prepared.document, operation_name):
+            raise RequestError(
+                "Subscriptions are served over a WebSocket (graphql-transport-ws) on this path"
+            )
 
         result = execute(
             self.schema,
@@ -157,22 +153,123 @@ class GraphQLEndpoint:
         )
         if not isinstance(result, dict) and hasattr(result, "__await__"):
             result = await result  # type: ignore[misc]
-        body: dict[str, Any] = {}
-        if result.errors:
-            body["errors"] = format_execution_errors(result.errors)
-        if (
-            result.data is not None
-            or not result.errors
-            or any(e.path is not None for e in result.errors)
-        ):
-            body["data"] = result.data
-        return body
+        return _body(result)
+
+    async def stream(self, payload: Any, context: Context) -> AsyncIterator[dict[str, Any]]:
+        """The results of one operation sent over a WebSocket: a subscription's events, one
+        by one, or a query's or mutation's single result. RequestError when the request is
+        bad; StreamRefused when it does not validate (graphql-transport-ws `error`)."""
+        query, variables, operation_name = request_parts(payload)
+        prepared = self.prepare(query, operation_name)
+        if prepared.document is None:
+            raise StreamRefused(list(prepared.errors))
+        if not _is_subscription(prepared.document, operation_name):
+            yield await self.run(payload, context)
+            return
+        events = await _awaited(
+            subscribe(
+                self.schema,
+                prepared.document,
+                variable_values=variables,
+                operation_name=operation_name,
+                context_value=context,
+                middleware=self._middleware,
+            )
+        )
+        if isinstance(events, ExecutionResult):  # refused before its first event
+            yield _body(events)
+            return
+        async for body in _event_bodies(events, context):
+            yield body
 
 
-def _is_mutation(document: DocumentNode, operation_name: str | None) -> bool:
+class StreamRefused(Exception):
+    """An operation sent over a WebSocket that does not validate: its errors."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors[0]["message"] if errors else "refused")
+        self.errors = errors
+
+
+def request_parts(payload: Any) -> tuple[str, dict[str, Any] | None, str | None]:
+    """The query, variables and operation name of a request `payload`; RequestError when
+    one of them is missing or malformed."""
+    if not isinstance(payload, dict):
+        raise RequestError("Request body must be a JSON object")
+    query = payload.get("query")
+    variables = payload.get("variables")
+    operation_name = payload.get("operationName")
+    if not isinstance(query, str) or not query.strip():
+        raise RequestError("Request must contain a `query` string")
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestError("`variables` must be a JSON object")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise RequestError("`operationName` must be a string")
+    if operation_name is not None and not OPERATION_NAME.fullmatch(operation_name):
+        # never a match for any operation; refused here so no error message echoes it
+        raise RequestError(
+            f"`operationName` must be a GraphQL name of at most {MAX_OPERATION_NAME} characters"
+        )
+    return query, variables, operation_name
+
+
+def _body(result: ExecutionResult) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if result.errors:
+        body["errors"] = format_execution_errors(result.errors)
+    if (
+        result.data is not None
+        or not result.errors
+        or any(e.path is not None for e in result.errors)
+    ):
+        body["data"] = result.data
+    return body
+
+
+async def _awaited(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+async def _event_bodies(
+    events: AsyncIterator[ExecutionResult], context: Context
+) -> AsyncIterator[dict[str, Any]]:
+    """Each event's body; a failure of the event source ends the stream with its error."""
+    try:
+        while True:
+            # Each event is a new read: no DataLoader answer of the previous one is reused.
+            context.forget_loaders()
+            try:
+                result = await anext(events)
+            except StopAsyncIteration:
+                return
+            yield _body(result)
+    except ApiError as error:
+        yield {"errors": [coded_error(error.message, error.code)]}
+    except Exception as error:
+        log_unexpected(logger, "subscription event source failed", error=error)
+        yield {"errors": [coded_error(INTERNAL_MESSAGE, "INTERNAL_SERVER_ERROR")]}
+    finally:
+        aclose = getattr(events, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def _operation(
+    document: DocumentNode, operation_name: str | None
+) -> OperationDefinitionNode | None:
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode) and (
             operation_name is None or (definition.name and definition.name.value == operation_name)
         ):
-            return definition.operation == OperationType.MUTATION
-    return False
+            return definition
+    return None
+
+
+def _is_subscription(document: DocumentNode, operation_name: str | None) -> bool:
+    operation = _operation(document, operation_name)
+    return operation is not None and operation.operation == OperationType.SUBSCRIPTION
+
+
+def _is_mutation(document: DocumentNode, operation_name: str | None) -> bool:
+    operation = _operation(document, operation_name)
+    return operation is not None and operation.operation == OperationType.MUTATION

@@ -40,5 +40,6 @@ def create_app(
         codec=codec or TokenCodec.from_env(),
         jobs=[PeriodicJob("expire-reservations", sweep_interval, sweep)],
         events=EventsSpec(consumers=CONSUMERS),
+        live_topics=[stock.LIVE_TOPIC],
     )
     return create_subgraph_app(spec, db)

@@ -8,9 +8,10 @@ of the public (router) API.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
@@ -24,7 +25,7 @@ from subgraphs.common.ids import parse_uuid
 from subgraphs.common.internal import require_service
 from subgraphs.common.types import UserError, UserErrorCode, user_error
 
-from . import stock
+from . import live_stock, stock
 from .availability import AvailabilityQuery
 from .stock import Failure
 
@@ -470,4 +471,30 @@ class Mutation:
         return _payload(await stock.release(info.context.db, _reservation_id(input.reservation_id)))
 
 
-schema = EntitySchema(query=Query, mutation=Mutation, federation_version="2.7")
+async def _stocks(levels: AsyncIterator[live_stock.Level]) -> AsyncGenerator[Stock, None]:
+    async for on_hand, reserved in levels:
+        yield Stock(available=on_hand - reserved, units_on_hand=on_hand, units_reserved=reserved)
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="The product's stock now, then again each time its units change (an "
+        "adjustment, a reservation, a release or expiry, a sale); changes close together "
+        "may come as one event with the latest counts. Anyone may watch `available`; "
+        "`onHand` and `reserved` are for admins and services, as in Product.stock. Served "
+        "over WebSocket (graphql-transport-ws)."
+    )
+    async def stock_changed(
+        self,
+        info: Info,
+        product_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The product to watch.")
+        ],
+    ) -> AsyncGenerator[Stock, None]:
+        return _stocks(live_stock.stock_levels(info.context, str(product_id)))
+
+
+schema = EntitySchema(
+    query=Query, mutation=Mutation, subscription=Subscription, federation_version="2.7"
+)

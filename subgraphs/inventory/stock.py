@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.database import Database
+from subgraphs.common.live import live_in
 
 from . import stock_low
 from .models import (
@@ -35,6 +36,8 @@ from .models import (
 )
 
 SWEEP_BATCH = 500
+# Live updates of a product's stock (live.py: shop.live.stock.<productId>).
+LIVE_TOPIC = "stock"
 
 
 class Failure(Enum):
@@ -127,6 +130,7 @@ async def _move_stock(
 ) -> None:
     """Apply on_hand += on_hand*qty, reserved += reserved*qty per line, in lock order."""
     for product_id, quantity in sorted(lines):
+        live_in(session, LIVE_TOPIC, product_id)
         await session.execute(
             update(StockItemRow)
             .where(StockItemRow.product_id == product_id)
@@ -208,7 +212,9 @@ async def _take_stock(
             .values(reserved=StockItemRow.reserved + quantity, updated_at=func.now())
             .returning(StockItemRow.product_id)
         )
-        if taken is None:
+        if taken is not None:
+            live_in(session, LIVE_TOPIC, product_id)
+        else:
             available = await session.scalar(
                 select(StockItemRow.on_hand - StockItemRow.reserved).where(
                     StockItemRow.product_id == product_id
@@ -496,6 +502,13 @@ async def _adjust_once(
 async def _change_on_hand(session: AsyncSession, product_id: uuid.UUID, delta: int) -> int | None:
     """on_hand += delta (a first positive delta creates the row); the new on_hand, or None
     when removing that many would take units that are reserved or not there."""
+    on_hand = await _write_on_hand(session, product_id, delta)
+    if on_hand is not None:
+        live_in(session, LIVE_TOPIC, product_id)
+    return on_hand
+
+
+async def _write_on_hand(session: AsyncSession, product_id: uuid.UUID, delta: int) -> int | None:
     if delta >= 0:
         return await session.scalar(
             insert(StockItemRow)

@@ -23,6 +23,7 @@ from .clients import (
     PaymentsClient,
     PromotionsClient,
 )
+from .order_events import LIVE_TOPIC
 from .reactions import CONSUMERS
 from .schema import schema
 from .services import OrdersServices
@@ -55,6 +56,7 @@ def create_app(
         jobs=[PeriodicJob("expire-orders", config.sweep_interval, _sweep(db, services))],
         on_stop=[client.close for client in clients],
         events=EventsSpec(consumers=CONSUMERS),
+        live_topics=[LIVE_TOPIC],
     )
     return create_subgraph_app(spec, db)
 

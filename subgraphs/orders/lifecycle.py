@@ -19,11 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common.auth import Viewer
 from subgraphs.common.database import Database
 from subgraphs.common.errors import Forbidden
+from subgraphs.common.live import live_in
 from subgraphs.common.types import UserError, UserErrorCode, echo, user_error
 
 from .checkout import release_quietly
 from .models import CANCELLED, FULFILLED, PAID, PENDING_PAYMENT, OrderRow
-from .order_events import publish_order_cancelled
+from .order_events import LIVE_TOPIC, publish_order_cancelled
 from .services import OrdersServices
 
 logger = logging.getLogger("shopgraph.orders.lifecycle")
@@ -172,6 +173,8 @@ async def fulfill(db: Database, order: str, viewer: Viewer) -> OrderResult:
         row.status = FULFILLED
         row.fulfilled_at = func.now()
         row.updated_at = func.now()
+        # no event for this one (nothing reacts to it), only the live subscribers' wake-up
+        live_in(session, LIVE_TOPIC, row.id)
     return OrderResult(row.id)
 
 

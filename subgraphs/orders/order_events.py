@@ -1,5 +1,6 @@
 """The events orders publishes (OrderPlaced, OrderPaid, OrderCancelled), written into the
 caller's transaction so they go out only if the change they describe is committed.
+OrderPaid and OrderCancelled also notify the order's live subscribers after the commit.
 
 Ids are strings and money is a decimal string with two places (contracts: the event
 catalogue), so every consumer reads the same JSON whatever language it is written in.
@@ -16,10 +17,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.events import new_event, publish_in
+from subgraphs.common.live import live_in
 
 from .models import OrderLineRow, OrderRow
 
 SOURCE = "orders"
+# Live updates of an order's status (live.py: shop.live.orders.<orderId>).
+LIVE_TOPIC = "orders"
 ORDER_PLACED = "OrderPlaced"
 ORDER_PAID = "OrderPaid"
 ORDER_CANCELLED = "OrderCancelled"
@@ -81,6 +85,7 @@ async def publish_order_paid(
         "lines": [_line(line) for line in lines],
     }
     await publish_in(session, new_event(ORDER_PAID, SOURCE, data))
+    live_in(session, LIVE_TOPIC, order_id)
 
 
 async def publish_order_cancelled(
@@ -94,3 +99,4 @@ async def publish_order_cancelled(
         "wasPaid": was_paid,
     }
     await publish_in(session, new_event(ORDER_CANCELLED, SOURCE, data))
+    live_in(session, LIVE_TOPIC, order_id)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import strawberry
 from sqlalchemy import select
+from strawberry import ID
 from strawberry.federation.schema_directives import Authenticated
 
 from subgraphs.common.auth import Viewer
@@ -25,7 +26,7 @@ from subgraphs.common.types import CurrencyCode, Money, UserError, check_decimal
 
 from . import cart as carts
 from . import checkout as checkouts
-from . import lifecycle, paying, user_orders
+from . import lifecycle, live_orders, paying, user_orders
 from .cart_graph import UNPRICED_NOTE, Cart, cart_of
 from .graph_types import AppliedPromotion, Product
 from .models import OrderLineRow, OrderPromotionRow, OrderRow
@@ -538,4 +539,29 @@ class Mutation:
         return await _order_payload(info, result)
 
 
-schema = EntitySchema(query=Query, mutation=Mutation, federation_version="2.7")
+async def _orders_of(rows: AsyncIterator[OrderRow]) -> AsyncGenerator[Order, None]:
+    async for row in rows:
+        yield Order.from_row(row)
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="The order now, then again each time its status changes (paid, "
+        "cancelled: by its owner, an admin, expiry or missing stock; fulfilled); completes "
+        "after CANCELLED or FULFILLED. Its owner or an admin only: anyone else's order is "
+        "NOT_FOUND, as an order that does not exist. Served over WebSocket "
+        "(graphql-transport-ws)."
+    )
+    async def order_status_changed(
+        self,
+        info: Info,
+        order_id: Annotated[ID, strawberry.argument(description="The order to watch.")],
+    ) -> AsyncGenerator[Order, None]:
+        rows = await live_orders.order_rows(info.context, str(order_id))
+        return _orders_of(rows)
+
+
+schema = EntitySchema(
+    query=Query, mutation=Mutation, subscription=Subscription, federation_version="2.7"
+)

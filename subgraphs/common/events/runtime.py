@@ -28,6 +28,8 @@ class EventsRuntime:
         # A pool of its own: event work neither waits for nor starves the requests' pool.
         engine = create_engine(database.url, pool_size=2, max_overflow=2 + len(spec.consumers))
         self.database = Database(database.url, engine)
+        # the consumers' writes (an order paid on PaymentCaptured) notify live subscribers too
+        self.database.live = database.live
         self.broker = EventBroker(url, name=f"shopgraph-{service}")
         self.relay = OutboxRelay(service, self.database, self.broker)
         self.consumers = [
