@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncGenerator, Callable
+import time
+from collections.abc import AsyncGenerator, Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import jwt
 import strawberry
 import uvicorn
 from graphql import GraphQLError
@@ -270,3 +273,53 @@ def start_router(
     (port,) = free_ports(1)
     router = ServerThread(app, port, **_server_options(parsed, len(urls)))
     return Stack(subgraphs, router, app, urls)
+
+
+# -- what the tests share ---------------------------------------------------------------
+
+SECRET = "subscriptions-test-secret-of-sufficient-length-42"
+WAIT = 10.0  # seconds a test waits for something that must come much sooner
+REVIEW_QUERY = (
+    'subscription Watch { reviewAdded(upc: "p1") { body viewer product { name price } } }'
+)
+
+
+def token(seconds: float = 600.0, **claims: Any) -> str:
+    """A bearer token signed with SECRET, expiring in `seconds`."""
+    payload = {"sub": "u1", "exp": int(time.time() + seconds), **claims}
+    return "Bearer " + jwt.encode(payload, SECRET, algorithm="HS256")
+
+
+def review(body: str = "great", upc: str = "p1", rid: str = "r1") -> dict[str, Any]:
+    """A review as `Hub.publish` takes it."""
+    return {"id": rid, "body": body, "upc": upc}
+
+
+async def wait_until(check: Callable[[], bool], timeout: float = WAIT) -> None:
+    """Poll `check` until it holds; AssertionError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+def serve_subgraphs() -> Iterator[tuple[ServerThread, dict[str, str]]]:
+    """The two subgraphs while the generator runs (a test module's fixture)."""
+    server, urls = start_subgraphs()
+    yield server, urls
+    server.stop()
+
+
+@contextmanager
+def running(
+    subgraphs: tuple[ServerThread, dict[str, str]], config: dict[str, Any] | None = None
+) -> Iterator[Stack]:
+    """A router over the subgraphs for one test; afterwards no subscription runs in the
+    reviews subgraph (every upstream socket was closed)."""
+    server, urls = subgraphs
+    stack = start_router(server, urls, config)
+    try:
+        yield stack
+    finally:
+        stack.router.stop()
+    HUB.wait_for(lambda hub: hub.active == 0)

@@ -1,0 +1,449 @@
+"""Subscriptions over graphql-transport-ws through the router's real server: each event
+streamed by the reviews subgraph (over its own WebSocket) is completed from the products
+subgraph; the protocol's close codes; queries over the socket; the plan."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from tests.server.subscription_graph import (
+    HUB,
+    REVIEW_QUERY,
+    SECRET,
+    WAIT,
+    review,
+    running,
+    serve_subgraphs,
+    token,
+    wait_until,
+)
+
+Subgraphs = Any
+
+
+@pytest.fixture(scope="module")
+def subgraphs() -> Iterator[Subgraphs]:
+    """The reviews and products subgraphs, for the whole module."""
+    yield from serve_subgraphs()
+
+
+PROTOCOL = "graphql-transport-ws"
+
+
+async def _open(url: str, *, protocol: str | None = PROTOCOL) -> ClientConnection:
+    return await connect(url, subprotocols=[protocol] if protocol else None, open_timeout=WAIT)
+
+
+async def _receive(ws: ClientConnection) -> dict[str, Any]:
+    return json.loads(await asyncio.wait_for(ws.recv(), WAIT))  # type: ignore[no-any-return]
+
+
+async def _send(ws: ClientConnection, message: dict[str, Any]) -> None:
+    await ws.send(json.dumps(message))
+
+
+async def _init(ws: ClientConnection, payload: dict[str, Any] | None = None) -> None:
+    await _send(ws, {"type": "connection_init", "payload": payload or {}})
+    assert await _receive(ws) == {"type": "connection_ack"}
+
+
+async def _closed(ws: ClientConnection) -> tuple[int | None, str | None]:
+    await asyncio.wait_for(ws.wait_closed(), WAIT)
+    return ws.close_code, ws.close_reason
+
+
+def _subscribe(op_id: str, query: str = REVIEW_QUERY) -> dict[str, Any]:
+    return {"id": op_id, "type": "subscribe", "payload": {"query": query}}
+
+
+async def _subscribed(count: int) -> None:
+    """Wait until the reviews subgraph runs `count` subscriptions."""
+    await wait_until(lambda: HUB.active == count)
+
+
+async def test_each_event_is_completed_from_both_subgraphs(subgraphs: Subgraphs) -> None:
+    with running(subgraphs) as stack:
+        async with await _open(stack.ws_url) as ws:
+            await _init(ws, {"Authorization": "Bearer opaque-client-token"})
+            await _send(ws, _subscribe("1"))
+            await _subscribed(1)
+            HUB.publish("p1", review("great"))
+            HUB.publish("p1", review("sturdy", rid="r2"))
+            first, second = await _receive(ws), await _receive(ws)
+            HUB.publish("p1", None)  # the subgraph completes the subscription
+            done = await _receive(ws)
+    # the router forwarded the client's authorization in its own connection_init
+    assert HUB.init_payloads[-1]["authorization"] == "Bearer opaque-client-token"
+    product = {"name": "Chair", "price": 120}
+    viewer = "Bearer opaque-client-token"
+    assert first == {
+        "id": "1",
+        "type": "next",
+        "payload": {
+            "data": {"reviewAdded": {"body": "great", "viewer": viewer, "product": product}}
+        },
+    }
+    assert second["payload"]["data"]["reviewAdded"]["body"] == "sturdy"
+    assert done == {"id": "1", "type": "complete"}
+
+
+async def test_an_entity_error_goes_in_that_events_payload(subgraphs: Subgraphs) -> None:
+    query = 'subscription { reviewAdded(upc: "broken") { body product { name price } } }'
+    with running(subgraphs) as stack:
+        async with await _open(stack.ws_url) as ws:
+            await _init(ws)
+            await _send(ws, _subscribe("1", query))
+            await _subscribed(1)
+            HUB.publish("broken", review("meh", upc="broken"))
+            failed = await _receive(ws)
+            await _send(ws, {"id": "1", "type": "complete"})
+            await _subscribed(0)
+    errors = failed["payload"]["errors"]
+    assert [(e["message"], e["path"], e["extensions"]["serviceName"]) for e in errors] == [
+        ("price unavailable", ["reviewAdded", "product", "price"], "products")
+    ]
+    # price, product and reviewAdded are non-null: the null reaches `data`
+    assert failed["payload"]["data"] is None
+
+
+async def test_a_failing_subgraph_subscription_reports_its_errors(subgraphs: Subgraphs) -> None:
+    with running(subgraphs) as stack:
+        async with await _open(stack.ws_url) as ws:
+            await _init(ws)
+            await _send(ws, _subscribe("x", "subscription { refused { body } }"))
+            failed, end = await _receive(ws), await _receive(ws)
+    # Strawberry reports a failing subscription resolver as a `next` with errors
+    error = {
+        "message": "Not allowed to watch this",
+        "extensions": {"code": "FORBIDDEN", "serviceName": "reviews"},
+    }
+    assert failed == {"id": "x", "type": "next", "payload": {"errors": [error], "data": None}}
+    assert end == {"id": "x", "type": "complete"}
+
+
+async def test_queries_and_validation_errors_over_the_socket(subgraphs: Subgraphs) -> None:
+    with running(subgraphs) as stack:
+        async with await _open(stack.ws_url) as ws:
+            await _init(ws)
+            await _send(ws, _subscribe("q", '{ product(upc: "p2") { name price } }'))
+            answer, end = await _receive(ws), await _receive(ws)
+            await _send(ws, _subscribe("bad", "subscription { nope }"))
+            refused = await _receive(ws)
+            two = 'subscription { a: reviewAdded(upc: "p1") { body } b: refused { body } }'
+            await _send(ws, _subscribe("two", two))
+            two_roots = await _receive(ws)
+    assert answer == {
+        "id": "q",
+        "type": "next",
+        "payload": {"data": {"product": {"name": "Lamp", "price": 35}}},
+    }
+    assert end == {"id": "q", "type": "complete"}
+    assert refused["type"] == "error"
+    assert refused["payload"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert two_roots["type"] == "error"
+    assert two_roots["payload"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert two_roots["payload"][0]["message"] == (
+        "Anonymous Subscription must select only one top level field."
+    )
+
+
+async def test_the_client_completing_closes_the_upstream_socket(subgraphs: Subgraphs) -> None:
+    with running(subgraphs) as stack:
+        async with await _open(stack.ws_url) as ws:
+            await _init(ws)
+            await _send(ws, _subscribe("1"))
+            await _subscribed(1)
+            await _send(ws, {"id": "1", "type": "complete"})
+            await _subscribed(0)
+            # the id is free again, and ping is answered
+            await _send(ws, {"type": "ping"})
+            assert await _receive(ws) == {"type": "pong"}
+            await _send(ws, _subscribe("1"))
+            await _subscribed(1)
+
+
+async def test_a_client_leaving_mid_stream_leaves_nothing_behind(subgraphs: Subgraphs) -> None:
+    with running(subgraphs) as stack:
+        before = stack.router_tasks()
+        ws = await _open(stack.ws_url)
+        await _init(ws)
+        for op_id in ("1", "2", "3"):
+            await _send(ws, _subscribe(op_id))
+        await _subscribed(3)
+        HUB.publish("p1", review())
+        assert (await _receive(ws))["type"] == "next"
+        assert stack.app.subscriptions.running and len(stack.app.subscriptions.running) == 3
+        ws.transport.abort()  # gone without a close frame
+        await _subscribed(0)
+        await wait_until(lambda: not stack.app.subscriptions.running)
+        await wait_until(lambda: stack.router_tasks() == before)
+
+
+@pytest.mark.parametrize(
+    ("steps", "code", "reason"),
+    [
+        (
+            [{"type": "connection_init"}, {"type": "connection_init"}],
+            4429,
+            "Too many initialisation requests",
+        ),
+        ([_subscribe("1")], 4401, "Unauthorized"),
+        ([{"type": "connection_init"}, "not json"], 4400, "Invalid message received"),
+        ([{"type": "connection_init"}, {"type": "unknown"}], 4400, "Invalid message received"),
+        (
+            [{"type": "connection_init", "payload": "text"}],
+            4400,
+            "Invalid message received: payload must be an object",
+        ),
+        (
+            [{"type": "connection_init"}, {"id": "", "type": "subscribe", "payload": {}}],
+            4400,
+            "Invalid message received: bad id",
+        ),
+    ],
+)
+async def test_protocol_violations_close_with_their_code(
+    subgraphs: Subgraphs, steps: list[Any], code: int, reason: str
+) -> None:
+    with running(subgraphs) as stack:
+        async with await _open(stack.ws_url) as ws:
+            for step in steps:
+                await ws.send(step if isinstance(step, str) else json.dumps(step))
+            assert await _closed(ws) == (code, reason)
+
+
+async def test_a_duplicate_id_closes_with_4409(subgraphs: Subgraphs) -> None:
+    with running(subgraphs) as stack:
+        async with await _open(stack.ws_url) as ws:
+            await _init(ws)
+            await _send(ws, _subscribe("same"))
+            await _subscribed(1)
+            await _send(ws, _subscribe("same"))
+            assert await _closed(ws) == (4409, "Subscriber for same already exists")
+        await _subscribed(0)
+
+
+async def test_no_connection_init_in_time_closes_with_4408(subgraphs: Subgraphs) -> None:
+    with running(subgraphs, {"subscriptions": {"init_timeout": 0.3}}) as stack:
+        async with await _open(stack.ws_url) as ws:
+            assert await _closed(ws) == (4408, "Connection initialisation timeout")
+
+
+async def test_without_the_subprotocol_the_socket_closes_with_4406(subgraphs: Subgraphs) -> None:
+    with running(subgraphs) as stack:
+        async with await _open(stack.ws_url, protocol=None) as ws:
+            assert await _closed(ws) == (4406, "Subprotocol not acceptable")
+
+
+async def test_a_message_over_the_size_limit_closes_with_1009(subgraphs: Subgraphs) -> None:
+    with running(subgraphs, {"subscriptions": {"max_message_bytes": 1024}}) as stack:
+        async with await _open(stack.ws_url) as ws:
+            await _init(ws)
+            await _send(ws, _subscribe("1", "{ __typename }" + " " * 2000))
+            code, _ = await _closed(ws)
+    assert code == 1009
+
+
+async def test_idle_connections_close(subgraphs: Subgraphs) -> None:
+    with running(subgraphs, {"subscriptions": {"idle_timeout": 0.4}}) as stack:
+        async with await _open(stack.ws_url) as ws:
+            await _init(ws)
+            assert await _closed(ws) == (1000, "Idle timeout")
+
+
+async def test_heartbeats_are_protocol_pings(subgraphs: Subgraphs) -> None:
+    with running(subgraphs, {"subscriptions": {"heartbeat_interval": 0.2}}) as stack:
+        async with await _open(stack.ws_url) as ws:
+            await _init(ws)
+            assert await _receive(ws) == {"type": "ping"}
+            await _send(ws, {"type": "pong"})
+            assert await _receive(ws) == {"type": "ping"}
+
+
+JWT = {"auth": {"jwt": {"secret": SECRET}}, "authorization": {"require_authentication": True}}
+
+
+async def test_tokens_are_checked_at_connection_init(subgraphs: Subgraphs) -> None:
+    with running(subgraphs, JWT) as stack:
+        async with await _open(stack.ws_url) as ws:
+            await _send(ws, {"type": "connection_init", "payload": {}})
+            missing = await _closed(ws)
+        async with await _open(stack.ws_url) as ws:
+            await _send(ws, {"type": "connection_init", "payload": {"Authorization": "Bearer bad"}})
+            invalid = await _closed(ws)
+        # a token in the upgrade request's headers is taken as well
+        headers = {"Authorization": token()}
+        async with await connect(
+            stack.ws_url, subprotocols=[PROTOCOL], additional_headers=headers
+        ) as ws:
+            await _init(ws)
+            await _send(ws, _subscribe("q", '{ product(upc: "p1") { name } }'))
+            assert (await _receive(ws))["payload"] == {"data": {"product": {"name": "Chair"}}}
+    assert missing == (4403, "Forbidden: Authentication required: send a bearer token.")
+    assert invalid[0] == 4403 and invalid[1].startswith("Forbidden: Invalid token")
+
+
+async def test_an_expiring_token_closes_the_connection_with_4403(subgraphs: Subgraphs) -> None:
+    with running(subgraphs, JWT) as stack:
+        async with await _open(stack.ws_url) as ws:
+            await _init(ws, {"authorization": token(seconds=1.5)})
+            await _send(ws, _subscribe("1"))
+            await _subscribed(1)
+            assert await _closed(ws) == (4403, "Forbidden: token expired")
+        await _subscribed(0)
+
+
+async def test_per_connection_and_total_limits(subgraphs: Subgraphs) -> None:
+    limits = {"subscriptions": {"max_per_connection": 2, "max_total": 3}}
+    with running(subgraphs, limits) as stack:
+        async with await _open(stack.ws_url) as one, await _open(stack.ws_url) as two:
+            await _init(one)
+            await _init(two)
+            for op_id in ("1", "2", "3"):
+                await _send(one, _subscribe(op_id))
+            over_connection = await _receive(one)
+            await _send(two, _subscribe("a"))
+            await _subscribed(3)
+            await _send(two, _subscribe("b"))
+            over_total = await _receive(two)
+    assert over_connection["id"] == "3" and over_connection["type"] == "error"
+    assert over_connection["payload"][0]["extensions"]["code"] == "SUBSCRIPTION_LIMIT"
+    assert over_total["id"] == "b" and over_total["type"] == "error"
+    assert over_total["payload"][0]["extensions"]["code"] == "SUBSCRIPTION_LIMIT"
+
+
+async def test_an_oversized_subgraph_event_ends_the_subscription(subgraphs: Subgraphs) -> None:
+    with running(subgraphs, {"subscriptions": {"max_event_bytes": 4096}}) as stack:
+        async with await _open(stack.ws_url) as ws:
+            await _init(ws)
+            await _send(ws, _subscribe("1"))
+            await _subscribed(1)
+            HUB.publish("p1", review("x" * 10_000))
+            message = await _receive(ws)
+        await _subscribed(0)
+    assert message["type"] == "error" and message["id"] == "1"
+    assert message["payload"][0]["extensions"] == {
+        "code": "SUBSCRIPTION_EVENT_TOO_LARGE",
+        "serviceName": "reviews",
+    }
+
+
+async def test_a_reload_ends_the_subscriptions_whose_plan_changed(subgraphs: Subgraphs) -> None:
+    from tests.server.subscription_graph import compose_live
+
+    _, urls = subgraphs
+    # the new supergraph has no Product.price: the first plan no longer holds
+    without_price = compose_live(urls, lambda name, sdl: sdl.replace("  price: Int!\n", ""))
+    with running(subgraphs) as stack:
+        async with await _open(stack.ws_url) as ws:
+            await _init(ws)
+            await _send(ws, _subscribe("price"))
+            await _send(ws, _subscribe("body", 'subscription { reviewAdded(upc: "p1") { body } }'))
+            await _subscribed(2)
+
+            async def swap() -> None:
+                """Reload, as the reloader does, on the router's loop."""
+                stack.app.swap(stack.app.assembly.router(without_price))
+
+            stack.router.call(swap)
+            stopped = await _receive(ws)
+            await _subscribed(1)
+            HUB.publish("p1", review("still here"))
+            kept = await _receive(ws)
+    assert stopped["id"] == "price" and stopped["type"] == "error"
+    assert stopped["payload"][0]["extensions"]["code"] == "SUBSCRIPTION_SCHEMA_RELOAD"
+    assert kept == {
+        "id": "body",
+        "type": "next",
+        "payload": {"data": {"reviewAdded": {"body": "still here"}}},
+    }
+
+
+async def test_plain_http_refuses_subscriptions_with_a_code(subgraphs: Subgraphs) -> None:
+    with running(subgraphs) as stack:
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(stack.http_url, json={"query": REVIEW_QUERY})
+    assert answer.status_code == 406
+    assert answer.json()["errors"][0]["extensions"]["code"] == "SUBSCRIPTION_STREAM_REQUIRED"
+
+
+async def test_disabled_subscriptions_are_refused(subgraphs: Subgraphs) -> None:
+    with running(subgraphs, {"subscriptions": {"enabled": False}}) as stack:
+        async with await _open(stack.ws_url) as ws:
+            await _init(ws)
+            await _send(ws, _subscribe("1"))
+            refused = await _receive(ws)
+    assert refused["type"] == "error"
+    assert refused["payload"][0]["extensions"]["code"] == "SUBSCRIPTIONS_NOT_SUPPORTED"
+
+
+async def test_metrics_count_active_subscriptions_and_events(subgraphs: Subgraphs) -> None:
+    with running(subgraphs) as stack:
+        metrics_url = stack.http_url.replace("/graphql", "/metrics")
+        async with await _open(stack.ws_url) as ws, httpx.AsyncClient() as client:
+            await _init(ws)
+            await _send(ws, _subscribe("1"))
+            await _subscribed(1)
+            HUB.publish("p1", review())
+            await _receive(ws)
+            during = (await client.get(metrics_url)).text
+            await _send(ws, {"id": "1", "type": "complete"})
+            await _subscribed(0)
+            await wait_until(lambda: not stack.app.subscriptions.running)
+            after = (await client.get(metrics_url)).text
+    assert "shopgraph_subscriptions_active 1.0" in during
+    assert "shopgraph_subscription_events_total 1.0" in during
+    assert "shopgraph_subscriptions_active 0.0" in after
+
+
+def test_a_subscription_plans_to_subscribe_then_entity_fetches(subgraphs: Subgraphs) -> None:
+    with running(subgraphs) as stack:
+        plan = stack.app.router.plan_text(REVIEW_QUERY)
+    assert plan == PLAN
+
+
+PLAN = """QueryPlan {
+  Subscription {
+    Primary: {
+      Fetch(service: "reviews") {
+        subscription Watch__reviews__0 {
+          reviewAdded(upc: "p1") {
+            body
+            viewer
+            product {
+              upc
+              __typename
+            }
+          }
+        }
+      }
+    },
+    Rest: {
+      Flatten(path: "reviewAdded.product") {
+        Fetch(service: "products") {
+          {
+            ... on Product {
+              __typename
+              upc
+            }
+          } =>
+          query Watch__products__1($representations: [_Any!]!) {
+            _entities(representations: $representations) {
+              ... on Product {
+                name
+                price
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}"""
