@@ -16,6 +16,8 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+import orjson
+
 from router.executor.execute import _execute, _Run
 from router.executor.fetcher import SubgraphFetcher
 from router.executor.trace import TraceRecorder
@@ -90,6 +92,9 @@ async def stream_defer(
     if defer.primary is not None:
         await _execute(defer.primary, run)
     first, client_data = _primary_payload(defer, run, introspection)
+    # the client's view, which items merge into (to find nested parts' objects): a copy,
+    # as the payloads already handed out must not change
+    client_data = None if client_data is None else orjson.loads(orjson.dumps(client_data))
     parts = _Parts(defer)
     if client_data is not None:
         parts.start(None, run, trace)
@@ -145,7 +150,7 @@ def _part_payload(part: DeferredPart, run: _Run, client_data: dict[str, Any]) ->
         value, problems = part.shape.shape(raw, run.variables, list(where))
         completion.extend(problems)
         if value is not None:
-            _merge(target, value)
+            _merge(target, orjson.loads(orjson.dumps(value)))
         item: dict[str, Any] = {"data": value, "path": list(where)}
         if part.label is not None:
             item["label"] = part.label

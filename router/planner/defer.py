@@ -387,6 +387,15 @@ class _Variant:
     document: DocumentNode
     inner: dict[int, InlineFragmentNode | FragmentSpreadNode]
 
+    @property
+    def fragments(self) -> dict[str, FragmentDefinitionNode]:
+        """The rewritten document's fragments, by name."""
+        return {
+            d.name.value: d
+            for d in self.document.definitions
+            if isinstance(d, FragmentDefinitionNode)
+        }
+
 
 def _variant(document: DocumentNode, sites: list[_Site], active: list[bool]) -> _Variant:
     """The document with the active sites' fragments replaced by markers."""
@@ -483,34 +492,14 @@ class DeferPlanner:
         """The deferred fragment normalized at its declared type, under the type
         condition in force where it is."""
         site = variant.sites[index]
-        inner = variant.inner[id(site.node)]
-        fragments = {
-            d.name.value: d
-            for d in variant.document.definitions
-            if isinstance(d, FragmentDefinitionNode)
-        }
-        directives = tuple(d for d in inner.directives or () if d.name.value != "defer")
-        if isinstance(inner, FragmentSpreadNode):
-            fragment = fragments[inner.name.value]
-            body = InlineFragmentNode(
-                type_condition=fragment.type_condition,
-                directives=directives,
-                selection_set=fragment.selection_set,
-            )
-        else:
-            body = InlineFragmentNode(
-                type_condition=inner.type_condition,
-                directives=directives,
-                selection_set=inner.selection_set,
-            )
         wrapper = InlineFragmentNode(
             type_condition=NamedTypeNode(name=NameNode(value=site.on_type)),
             directives=(),
-            selection_set=SelectionSetNode(selections=(body,)),
+            selection_set=SelectionSetNode(selections=(_part_body(variant, site),)),
         )
         declared = self.schema.get_type(site.declared)
         assert declared is not None
-        normalizer = _Normalizer(self.schema, fragments, budget)
+        normalizer = _Normalizer(self.schema, variant.fragments, budget)
         return normalizer.selection_set(declared, [(SelectionSetNode(selections=(wrapper,)), ())])
 
     def _plan_part(
@@ -606,7 +595,7 @@ class DeferPlanner:
                     label=site.label,
                     path=site.path,
                     depends=tuple(sorted(_sent(needed, by_id))),
-                    subselection=_print_part(variant.inner[id(site.node)], site.on_type),
+                    subselection=_print_part(_part_body(variant, site)),
                     node=sequence(layers(groups), primary),
                     shape=SelectionShape(strip_markers(selection), self.abstract),
                     parent=variant.parents[index],
@@ -667,13 +656,27 @@ def _sent(ids: set[int], groups: Mapping[int, Group]) -> Iterator[int]:
             yield current
 
 
-def _print_part(inner: InlineFragmentNode | FragmentSpreadNode, on_type: str) -> str:
-    """The deferred selection as Apollo prints it: `{ ... on T { fields } }`."""
+def _part_body(variant: _Variant, site: _Site) -> InlineFragmentNode:
+    """The deferred fragment as an inline fragment without its @defer (a spread's
+    fragment inlined), as rewritten for the variant."""
+    inner = variant.inner[id(site.node)]
+    directives = tuple(d for d in inner.directives or () if d.name.value != "defer")
     if isinstance(inner, FragmentSpreadNode):
-        return "{ ..." + inner.name.value + " }"
-    body = print_ast(_without_markers(inner.selection_set))
-    type_name = inner.type_condition.name.value if inner.type_condition else on_type
-    return "{\n  ... on " + type_name + " " + body.replace("\n", "\n  ") + "\n}"
+        fragment = variant.fragments[inner.name.value]
+        type_condition, selection_set = fragment.type_condition, fragment.selection_set
+    else:
+        type_condition, selection_set = inner.type_condition, inner.selection_set
+    return InlineFragmentNode(
+        type_condition=type_condition or NamedTypeNode(name=NameNode(value=site.on_type)),
+        directives=directives,
+        selection_set=selection_set,
+    )
+
+
+def _print_part(body: InlineFragmentNode) -> str:
+    """The deferred selection as Apollo prints it: `{ ... on T { fields } }`."""
+    printed = print_ast(_without_markers(SelectionSetNode(selections=(body,))))
+    return printed
 
 
 def _conditions(

@@ -16,7 +16,7 @@ from tests.conformance.kit import SubgraphServer
 from tests.conformance.scenarios import Scenario
 from tests.router.conftest import scenario
 
-SCENARIOS = ("entity-lists-batching", "abstract-interfaces", "keys-multiple")
+SCENARIOS = ("entity-lists-batching", "errors-subgraph-failures")
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +117,106 @@ async def _plain_answer(router: Router, query: str) -> dict[str, Any]:
         return await router.execute(query)
     finally:
         await router.aclose()
+
+
+def test_the_primary_payload_leaves_the_deferred_fields_out(served: Any) -> None:
+    payloads = run(_router(served, "entity-lists-batching"), "{ grid { id ... @defer { price } } }")
+    assert payloads[0] == {
+        "data": {
+            "grid": [
+                [{"id": "p01"}, {"id": "p02"}, None],
+                [],
+                [{"id": "p02"}, {"id": "p03"}],
+                [None],
+            ]
+        },
+        "hasNext": True,
+    }
+    assert payloads[1] == {
+        "incremental": [
+            {"data": {"price": 100}, "path": ["grid", 0, 0]},
+            {"data": {"price": 200}, "path": ["grid", 0, 1]},
+            {"data": {"price": 200}, "path": ["grid", 2, 0]},
+            {"data": {"price": 300}, "path": ["grid", 2, 1]},
+        ],
+        "hasNext": False,
+    }
+
+
+def test_nested_parts_come_after_their_parent(served: Any) -> None:
+    query = (
+        '{ categories { name ... @defer(label: "outer") { products { id '
+        '... @defer(label: "inner") { inStock } } } } }'
+    )
+    payloads = run(_router(served, "entity-lists-batching"), query)
+    sequence = [[(item["label"], item["path"]) for item in p["incremental"]] for p in payloads[1:]]
+    assert sequence == [
+        [("outer", ["categories", 0]), ("outer", ["categories", 1]), ("outer", ["categories", 2])],
+        [
+            ("inner", ["categories", 0, "products", 0]),
+            ("inner", ["categories", 0, "products", 1]),
+            ("inner", ["categories", 0, "products", 2]),
+            ("inner", ["categories", 1, "products", 0]),
+            ("inner", ["categories", 1, "products", 1]),
+            ("inner", ["categories", 1, "products", 2]),
+        ],
+    ]
+    assert [p["hasNext"] for p in payloads] == [True, True, False]
+
+
+def test_if_variable_decides_per_request(served: Any) -> None:
+    query = "query Q($d: Boolean!) { catalog { id ... @defer(if: $d) { price } } }"
+    assert len(run(_router(served, "entity-lists-batching"), query, {"d": True})) == 2
+    router = _router(served, "entity-lists-batching")
+    prepared = router.prepare(query)
+    assert router.execute_incremental(prepared, {"d": False}) is None
+    answer = asyncio.run(_answer(router, query, {"d": False}))
+    assert answer["data"]["catalog"][0] == {"id": "p01", "price": 100}
+
+
+async def _answer(router: Router, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return await router.execute(query, variables)
+    finally:
+        await router.aclose()
+
+
+def test_an_error_inside_a_deferred_fragment_stays_in_its_item(served: Any) -> None:
+    """Order.paymentStatus is non-null and fails for o2: without @defer the whole answer
+    is null; deferred, only o2's item is null, with the error at its path."""
+    query = '{ orders { id ... @defer(label: "pay") { paymentStatus } } }'
+    payloads = run(_router(served, "errors-subgraph-failures"), query)
+    error = {
+        "message": "payment status unavailable",
+        "path": ["orders", 1, "paymentStatus"],
+        "extensions": {"code": "DOWNSTREAM_SERVICE_ERROR", "serviceName": "payments"},
+    }
+    assert payloads == [
+        {"data": {"orders": [{"id": "o1"}, {"id": "o2"}, {"id": "o3"}]}, "hasNext": True},
+        {
+            "incremental": [
+                {"data": {"paymentStatus": "CAPTURED"}, "path": ["orders", 0], "label": "pay"},
+                {"data": None, "path": ["orders", 1], "label": "pay", "errors": [error]},
+                {"data": {"paymentStatus": "CAPTURED"}, "path": ["orders", 2], "label": "pay"},
+            ],
+            "hasNext": False,
+        },
+    ]
+    plain = asyncio.run(_plain_answer(_router(served, "errors-subgraph-failures"), _plain(query)))
+    assert plain == {"errors": [error], "data": None}
+
+
+def test_a_failed_deferred_fetch_reports_on_the_first_item(served: Any) -> None:
+    query = "{ orders { id ... @defer { tracking } } }"
+    payloads = run(_router(served, "errors-subgraph-failures"), query)
+    assert payloads[1]["incremental"][0]["errors"] == [
+        {
+            "message": "HTTP fetch failed from 'shipping': 500: Internal Server Error",
+            "extensions": {
+                "code": "SUBREQUEST_HTTP_ERROR",
+                "serviceName": "shipping",
+                "http": {"status": 500},
+            },
+        }
+    ]
+    assert merged(payloads) == {"orders": [{"id": f"o{n}", "tracking": None} for n in (1, 2, 3)]}
