@@ -31,6 +31,7 @@ from router.budget import Budget, BudgetExceeded
 from router.config import AuthorizationConfig, LimitsConfig
 from router.errors import RequestError, coded_error, from_graphql_error
 from router.executor import SubgraphClient, compile_shape, execute_plan
+from router.executor.execute import execute_event
 from router.executor.fetcher import SubgraphClientSettings, SubgraphFetcher
 from router.executor.incremental import deferred_node, stream_defer
 from router.executor.shape import abstract_names
@@ -41,7 +42,7 @@ from router.measure import inspect_document, parse_bounded, variables_nesting
 from router.operation import Operation, OperationError, normalize
 from router.planner.build import PlanningError, QueryPlanner
 from router.planner.defer import DeferError, DeferPlanner, has_defer
-from router.planner.nodes import QueryPlan
+from router.planner.nodes import QueryPlan, Subscribe
 from router.planning_queue import PlanningQueue
 from router.prepared import CacheKey, PreparedOperation
 from router.supergraph import Supergraph, load_supergraph
@@ -320,15 +321,6 @@ class Router:
             operation = normalize(schema, document, operation_name, budget)
         except OperationError as error:
             raise RequestError([coded_error(error.message, error.code)]) from error
-        if operation.kind == "subscription":
-            raise RequestError(
-                [
-                    coded_error(
-                        "Subscriptions are not supported by this router.",
-                        "SUBSCRIPTIONS_NOT_SUPPORTED",
-                    )
-                ]
-            )
         if has_defer(document):
             plan = self._plan_deferred(document, operation, labels, budget)
         else:
@@ -460,12 +452,64 @@ class Router:
         prepared: PreparedOperation,
         variables: dict[str, Any],
         headers: Mapping[str, str] | None = None,
+        trace: TraceRecorder | None = None,
     ) -> dict[str, Any]:
         """Run a prepared operation's plan with coerced `variables`; `headers` are the
-        client's, for the subgraph client's header propagation."""
+        client's, for the subgraph client's header propagation; `trace` records the
+        subgraph calls of a traced request."""
         if prepared.rejected:
             return {"errors": list(prepared.unauthorized), "data": None}
-        data, errors = await execute_plan(prepared.plan, self.client, variables, headers)
+        data, errors = await execute_plan(
+            prepared.plan, self.client, variables, headers, trace=trace
+        )
+        return self._respond(prepared, data, errors, variables)
+
+    def execute_incremental(
+        self,
+        prepared: PreparedOperation,
+        variables: dict[str, Any],
+        headers: Mapping[str, str] | None = None,
+        trace: TraceRecorder | None = None,
+    ) -> AsyncIterator[dict[str, Any]] | None:
+        """The payloads of a request whose plan defers (router/executor/incremental.py),
+        or None when it defers nothing with these variables (or authorization changed
+        the operation: its variant is answered at once)."""
+        if prepared.rejected or prepared.unauthorized:
+            return None
+        defer = deferred_node(prepared.plan, variables)
+        if defer is None:
+            return None
+        introspection = prepared.introspection
+        if introspection is None and prepared.introspection_document is not None:
+            introspection = self._introspect(
+                prepared.introspection_document, prepared.operation.name, variables
+            )
+        return stream_defer(defer, self.client, variables, headers, introspection, trace)
+
+    async def execute_event(
+        self,
+        prepared: PreparedOperation,
+        variables: dict[str, Any],
+        event: Mapping[str, Any],
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The client's payload for one event of a prepared subscription: the subgraph's
+        `event` (a graphql-transport-ws `next` payload) completed by the rest of the plan
+        and shaped like a query's response."""
+        subscribe = prepared.plan.node
+        if not isinstance(subscribe, Subscribe):
+            raise TypeError("not a subscription's plan")
+        data, errors = await execute_event(subscribe, event, self.client, variables, headers)
+        return self._respond(prepared, data, errors, variables)
+
+    def _respond(
+        self,
+        prepared: PreparedOperation,
+        data: dict[str, Any],
+        errors: list[dict[str, Any]],
+        variables: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The client's response from the merged subgraph data and their errors."""
         introspection = prepared.introspection
         if introspection is None and prepared.introspection_document is not None:
             introspection = self._introspect(
@@ -492,28 +536,6 @@ class Router:
         if extensions:
             response["extensions"] = extensions
         return response
-
-    def execute_incremental(
-        self,
-        prepared: PreparedOperation,
-        variables: dict[str, Any],
-        headers: Mapping[str, str] | None = None,
-        trace: TraceRecorder | None = None,
-    ) -> AsyncIterator[dict[str, Any]] | None:
-        """The payloads of a request whose plan defers (router/executor/incremental.py),
-        or None when it defers nothing with these variables (or authorization changed
-        the operation: its variant is answered at once)."""
-        if prepared.rejected or prepared.unauthorized:
-            return None
-        defer = deferred_node(prepared.plan, variables)
-        if defer is None:
-            return None
-        introspection = prepared.introspection
-        if introspection is None and prepared.introspection_document is not None:
-            introspection = self._introspect(
-                prepared.introspection_document, prepared.operation.name, variables
-            )
-        return stream_defer(defer, self.client, variables, headers, introspection, trace)
 
     def _introspect(
         self, document: DocumentNode, operation_name: str | None, variables: dict[str, Any]

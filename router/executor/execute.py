@@ -4,7 +4,7 @@ Flatten path (deduplicated, one `_entities` request per node), results merged in
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +24,7 @@ from graphql import (
 
 from router.executor.fetcher import SubgraphFetcher, SubgraphRequestError
 from router.executor.shape import included
+from router.executor.trace import TraceRecorder
 from router.planner.inputs import InputSelection
 from router.planner.nodes import (
     Condition,
@@ -34,6 +35,7 @@ from router.planner.nodes import (
     PlanNode,
     QueryPlan,
     Sequence,
+    Subscribe,
 )
 from router.planner.subquery import apply_renames, renamed_path
 
@@ -43,17 +45,19 @@ Path = tuple[str | int, ...]
 class _Run:
     """One execution's state: where to send fetches and the response built so far."""
 
-    __slots__ = ("client", "data", "errors", "headers", "operation_name", "variables")
+    __slots__ = ("client", "data", "errors", "headers", "operation_name", "trace", "variables")
 
     def __init__(
         self,
         client: SubgraphFetcher,
         variables: Mapping[str, Any],
         headers: Mapping[str, str] | None,
+        trace: TraceRecorder | None = None,
     ) -> None:
         self.client = client
         self.variables = variables
         self.headers = headers
+        self.trace = trace
         self.data: dict[str, Any] = {}
         self.errors: list[dict[str, Any]] = []
 
@@ -63,12 +67,31 @@ async def execute_plan(
     client: SubgraphFetcher,
     variables: Mapping[str, Any],
     headers: Mapping[str, str] | None = None,
+    *,
+    trace: TraceRecorder | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run `plan`: the merged subgraph data (not yet shaped for the client) and the
-    errors the subgraphs reported, with client paths."""
-    run = _Run(client, variables, headers)
+    errors the subgraphs reported, with client paths. `trace`: a traced request's
+    recorder (each subgraph call is recorded in it)."""
+    run = _Run(client, variables, headers, trace)
     if plan.node is not None:
         await _execute(plan.node, run)
+    return run.data, run.errors
+
+
+async def execute_event(
+    subscribe: Subscribe,
+    event: Mapping[str, Any],
+    client: SubgraphFetcher,
+    variables: Mapping[str, Any],
+    headers: Mapping[str, str] | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One event of a subscription: the subgraph's `next` payload taken as the answer of
+    the plan's primary fetch, then the rest of the plan run on it (as `execute_plan`)."""
+    run = _Run(client, variables, headers)
+    _merge_root(subscribe.primary, event, run)
+    if subscribe.rest is not None and run.data:
+        await _execute(subscribe.rest, run)
     return run.data, run.errors
 
 
@@ -217,19 +240,62 @@ def _common_path(paths: list[Path]) -> Path:
     return common
 
 
-async def _root_fetch(fetch: Fetch, run: _Run) -> None:
+def _request(
+    run: _Run,
+    fetch: Fetch,
+    variables: dict[str, Any],
+    idempotent: bool,
+    path: tuple[str, ...] = (),
+    entities: int | None = None,
+) -> Awaitable[dict[str, Any]]:
+    """The fetch's subgraph call; recorded when the request is traced (untraced, it is
+    the client's call itself: no extra coroutine, no clock read)."""
+    if run.trace is None:
+        return run.client.request(
+            fetch.service, fetch.operation, variables, None, run.headers, idempotent=idempotent
+        )
+    return _traced(run, run.trace, fetch, variables, idempotent, path, entities)
+
+
+async def _traced(
+    run: _Run,
+    trace: TraceRecorder,
+    fetch: Fetch,
+    variables: dict[str, Any],
+    idempotent: bool,
+    path: tuple[str, ...],
+    entities: int | None,
+) -> dict[str, Any]:
+    """`_request` for a traced request: the call, recorded in `trace`."""
+    span = trace.start(fetch.service, fetch.id, ".".join(path), entities)
     try:
-        response = await run.client.request(
+        return await run.client.request(
             fetch.service,
             fetch.operation,
-            _fetch_variables(fetch, run),
+            variables,
             None,
             run.headers,
-            idempotent=fetch.operation_kind == "query",
+            idempotent=idempotent,
+            received=span.received,
+        )
+    finally:
+        span.done()
+
+
+async def _root_fetch(fetch: Fetch, run: _Run) -> None:
+    try:
+        response = await _request(
+            run, fetch, _fetch_variables(fetch, run), fetch.operation_kind == "query"
         )
     except SubgraphRequestError as error:
         _request_failed(run, error, _root_paths(fetch, run))
         return
+    _merge_root(fetch, response, run)
+
+
+def _merge_root(fetch: Fetch, response: Mapping[str, Any], run: _Run) -> None:
+    """A root fetch's answer (or a subscription's event) merged into the response so
+    far, its errors reported with client paths."""
     data = response.get("data")
     if isinstance(data, dict):
         if fetch.renames:
@@ -344,9 +410,7 @@ async def _entity_fetch(node: Flatten, run: _Run) -> None:
     variables = _fetch_variables(fetch, run)
     variables[fetch.entities_variable] = representations
     try:
-        response = await run.client.request(
-            fetch.service, fetch.operation, variables, None, run.headers, idempotent=True
-        )
+        response = await _request(run, fetch, variables, True, node.path, len(representations))
     except SubgraphRequestError as error:
         # one error at the deepest position all its entities share: a list of a
         # thousand entities is one error at the list, not a thousand

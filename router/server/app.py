@@ -14,7 +14,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,6 +26,7 @@ from router.config import RouterConfig
 from router.core import PreparedOperation, Router
 from router.errors import RequestError, coded_error
 from router.executor.fetcher import JSON_HEADERS
+from router.executor.trace import TraceRecorder, wants_trace
 from router.health import MEDIA_TYPE as HEALTH_MEDIA_TYPE
 from router.health import Check, health_answer
 from router.persisted_queries import PersistedQueries, Resolved
@@ -33,6 +34,7 @@ from router.planner.plan_json import plan_json
 from router.server.assembly import RouterAssembly
 from router.server.auth import AuthError, JwtValidator
 from router.server.headers import ClientRequest, forwarded_for
+from router.server.incremental import fallback_media, send_multipart, wants_multipart
 from router.server.logs import request_id as current_request_id
 from router.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from router.server.metrics import UNKNOWN_OPERATION
@@ -46,7 +48,14 @@ from router.server.protocol import (
     parse_post,
     wants_html,
 )
+from router.server.sse import serve_sse, wants_stream
 from router.server.tracing import Tracing
+from router.server.ws import WsConnection
+from router.subscriptions.session import (
+    Admitted,
+    SubscriptionRegistry,
+    refuse_subscription,
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -72,6 +81,8 @@ class Reply:
     headers: Headers | None = None
     operation: str | None = None  # the name the client gave (for logs and traces)
     known: bool = False  # the operation exists in a valid document (a metrics label)
+    # @defer to a client taking multipart: the payloads to stream (`body` unused)
+    stream: AsyncIterator[dict[str, Any]] | None = None
 
 
 class RouterApp:
@@ -108,6 +119,10 @@ class RouterApp:
         self.authorizer = Authorizer(self.config.authorization)
         self.router = assembly.adopt(router)
         self.persisted = PersistedQueries(self.config.persisted_queries)
+        self.subscriptions = SubscriptionRegistry(self.config.subscriptions, self.metrics)
+        inline = self.config.telemetry.inline_trace
+        # None when off: an untraced router checks one attribute per request, nothing more
+        self.inline_trace = inline if inline.enabled else None
         self._startup: list[Callable[[], Awaitable[None]]] = []
         self._shutdown: list[Callable[[], Awaitable[None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -117,6 +132,8 @@ class RouterApp:
         self.router = self.assembly.adopt(router)
         if self.metrics is not None:
             self.metrics.new_router()
+        # subscriptions whose plan changed end with SUBSCRIPTION_SCHEMA_RELOAD
+        self.subscriptions.reloaded(self.router)
 
     def background(self, job: Callable[[], Awaitable[None]]) -> None:
         """Run `job` as a task for the app's lifetime (started at ASGI lifespan startup)."""
@@ -135,6 +152,8 @@ class RouterApp:
             await self._lifespan(receive, send)
             return
         if kind != "http":
+            if kind == "websocket":
+                await self._websocket(scope, receive, send)
             return
         headers = _headers(scope, self.config.traffic.trusted_proxies)
         given = headers.get("x-request-id", "")
@@ -144,6 +163,18 @@ class RouterApp:
             await self._route(scope, receive, _with_request_id(send, rid), headers, rid)
         finally:
             current_request_id.reset(token)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """graphql-transport-ws on /graphql (router/server/ws.py); elsewhere refused."""
+        if scope["path"] != "/graphql":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1008})  # answered 403
+            return
+        headers = _headers(scope, self.config.traffic.trusted_proxies)
+        given = headers.get("x-request-id", "")
+        rid = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        connection = WsConnection(self, receive, send, headers, rid)
+        await connection.serve(list(scope.get("subprotocols") or ()))
 
     async def _route(
         self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str], rid: str
@@ -158,7 +189,7 @@ class RouterApp:
                 if config.playground.enabled and wants_html(headers.get("accept", "")):
                     await _send_page(send)
                 else:
-                    await self._graphql_get(scope, send, headers, rid)
+                    await self._graphql_get(scope, receive, send, headers, rid)
             else:
                 await _send(
                     send,
@@ -224,7 +255,9 @@ class RouterApp:
     async def _graphql_post(
         self, receive: Receive, send: Send, headers: dict[str, str], rid: str
     ) -> None:
-        media = negotiate(headers.get("accept", ""))
+        accept = headers.get("accept", "")
+        stream = wants_stream(accept)
+        media = GRAPHQL_RESPONSE_JSON if stream else negotiate(accept) or fallback_media(accept)
         if media is None:
             await _send_error(
                 send,
@@ -239,12 +272,19 @@ class RouterApp:
         except BadRequest as error:
             await _send_error(send, error.status, error.message, media)
             return
-        await self._graphql(request, headers, rid, media, send, allow_mutation=True)
+        if stream:
+            await serve_sse(self, request, headers, rid, receive, send, allow_mutation=True)
+            return
+        await self._graphql(
+            request, headers, rid, media, send, allow_mutation=True, receive=receive
+        )
 
     async def _graphql_get(
-        self, scope: Scope, send: Send, headers: dict[str, str], rid: str
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str], rid: str
     ) -> None:
-        media = negotiate(headers.get("accept", ""))
+        accept = headers.get("accept", "")
+        stream = wants_stream(accept)
+        media = GRAPHQL_RESPONSE_JSON if stream else negotiate(accept) or fallback_media(accept)
         if media is None:
             await _send_error(send, 406, "Not acceptable.", APPLICATION_JSON)
             return
@@ -253,7 +293,12 @@ class RouterApp:
         except BadRequest as error:
             await _send_error(send, error.status, error.message, media)
             return
-        await self._graphql(request, headers, rid, media, send, allow_mutation=False)
+        if stream:
+            await serve_sse(self, request, headers, rid, receive, send, allow_mutation=False)
+            return
+        await self._graphql(
+            request, headers, rid, media, send, allow_mutation=False, receive=receive
+        )
 
     async def _graphql(
         self,
@@ -264,6 +309,7 @@ class RouterApp:
         send: Send,
         *,
         allow_mutation: bool,
+        receive: Receive | None = None,
     ) -> None:
         started = time.perf_counter()
         if self.tracing is not None:
@@ -273,7 +319,10 @@ class RouterApp:
                 span.set_attribute("http.response.status_code", reply.status)
         else:
             reply = await self._run(request, headers, rid, media, allow_mutation)
-        await _send(send, reply.status, orjson.dumps(reply.body), media, reply.headers)
+        if reply.stream is not None and receive is not None:  # @defer, multipart accepted
+            await send_multipart(send, receive, reply.stream, list(reply.headers or ()))
+        else:
+            await _send(send, reply.status, orjson.dumps(reply.body), media, reply.headers)
         self._record(reply, time.perf_counter() - started)
 
     def _record(self, reply: Reply, seconds: float) -> None:
@@ -308,9 +357,57 @@ class RouterApp:
         media: str,
         allow_mutation: bool,
     ) -> Reply:
+        # the inline trace counts from here (a clock read only when it is configured)
+        origin = 0.0 if self.inline_trace is None else time.perf_counter()
+        admitted = await self.admit(request, headers, rid, media, allow_mutation=allow_mutation)
+        if isinstance(admitted, Reply):
+            return admitted
+        prepared = admitted.prepared
+        trace = None if self.inline_trace is None else self._recorder(admitted.headers, origin)
+        if wants_multipart(headers.get("accept", "")):
+            stream = admitted.router.execute_incremental(
+                prepared, admitted.variables, admitted.headers, trace
+            )
+            if stream is not None:  # the payloads are sent as they come
+                return Reply(200, {}, None, prepared.operation.name, known=True, stream=stream)
+        try:
+            response = await admitted.router.execute_prepared(
+                prepared, admitted.variables, admitted.headers, trace
+            )
+        except Exception:  # a bug must never leak a stack trace to the client
+            log.exception("unexpected error executing an operation")
+            response = {
+                "errors": [coded_error("Internal router error.", "INTERNAL_SERVER_ERROR")],
+                "data": None,
+            }
+        if trace is not None:
+            response.setdefault("extensions", {})["trace"] = trace.as_json()
+        return Reply(200, response, None, prepared.operation.name, known=True)
+
+    def _recorder(self, request: ClientRequest, origin: float) -> TraceRecorder | None:
+        """A trace recorder when the request asks for one and may have it (the header is
+        ignored otherwise, silently: asking is no error)."""
+        assert self.inline_trace is not None
+        if wants_trace(self.inline_trace, request, request.claims):
+            return TraceRecorder(origin)
+        return None
+
+    async def admit(
+        self,
+        request: GraphQLRequest,
+        headers: dict[str, str],
+        rid: str,
+        media: str,
+        *,
+        allow_mutation: bool = True,
+        streaming: bool = False,
+    ) -> Reply | Admitted:
+        """The request ready to run (authenticated, prepared, authorized, its variables
+        coerced), or the Reply refusing it. `streaming`: the client takes a stream (SSE,
+        WebSocket), so a subscription may run."""
         router = self.router
         try:
-            claims = await self._claims(headers)
+            claims = await self.claims(headers)
         except AuthError as error:
             return _unauthenticated(error, request.operation_name)
         try:
@@ -322,9 +419,15 @@ class RouterApp:
             prepared = await router.prepare_async(resolved.query, request.operation_name)
             if resolved.register is not None:  # accepted: within limits, valid
                 self.persisted.register(resolved.register, resolved.query)
+            base = prepared
             if prepared.checks is not None:
                 prepared = await self._authorized(router, prepared, claims)
-            if not allow_mutation and prepared.operation.kind != "query":
+            kind = prepared.operation.kind
+            if kind == "subscription":
+                refused = refuse_subscription(self.config.subscriptions, streaming, media)
+                if refused is not None:
+                    return Reply(*refused, prepared.operation.name, known=True)
+            elif not allow_mutation and kind != "query":
                 return Reply(
                     405,
                     {
@@ -354,15 +457,7 @@ class RouterApp:
         forwarded = ClientRequest(headers, rid, claims)
         # the id the router logs and answers with: a client's invalid one is not passed on
         forwarded["x-request-id"] = rid
-        try:
-            response = await router.execute_prepared(prepared, variables, forwarded)
-        except Exception:  # a bug must never leak a stack trace to the client
-            log.exception("unexpected error executing an operation")
-            response = {
-                "errors": [coded_error("Internal router error.", "INTERNAL_SERVER_ERROR")],
-                "data": None,
-            }
-        return Reply(200, response, None, prepared.operation.name, known=True)
+        return Admitted(router, prepared, variables, forwarded, base)
 
     def _resolve(self, request: GraphQLRequest) -> Resolved:
         """The text the request runs (an APQ hash or manifest id stands for it), checked
@@ -392,7 +487,7 @@ class RouterApp:
                 )
         return prepared
 
-    async def _claims(self, headers: dict[str, str]) -> dict[str, Any] | None:
+    async def claims(self, headers: dict[str, str]) -> dict[str, Any] | None:
         """The caller's verified JWT claims (None without edge auth or a token);
         AuthError for an invalid token, or a missing one when tokens are required
         (`auth.jwt.required`, `authorization.require_authentication`)."""
@@ -422,7 +517,7 @@ class RouterApp:
             await _send_error(send, error.status, error.message, APPLICATION_JSON)
             return
         try:
-            await self._claims(headers)  # the same gate as /graphql: plans show the schema
+            await self.claims(headers)  # the same gate as /graphql: plans show the schema
         except AuthError as error:
             reply = _unauthenticated(error, request.operation_name)
             body = orjson.dumps(reply.body)
