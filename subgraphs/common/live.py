@@ -129,6 +129,8 @@ class LiveHub:
         self._outgoing: asyncio.Queue[str] = asyncio.Queue(OUTGOING_LIMIT)
         self._broker: EventBroker | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        # Set once the topics are subscribed on the broker (the server has the interest).
+        self.listening = asyncio.Event()
 
     @property
     def active(self) -> int:
@@ -217,6 +219,8 @@ class LiveHub:
                 cb=self._on_message,
                 pending_msgs_limit=INCOMING_LIMIT,
             )
+        await connection.flush()  # a round trip: the server has processed the subscriptions
+        self.listening.set()
 
     async def _on_message(self, message: Any) -> None:
         self.deliver(message.subject)

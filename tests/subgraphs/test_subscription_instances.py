@@ -1,0 +1,172 @@
+"""Subscriptions across service instances and in bad weather: a change made by one orders
+process reaches the watchers of another (NATS core fan-out), a closed socket leaves no
+watcher or task behind, the per-process limit refuses with a code, and with NATS
+unreachable an instance keeps serving (subscriptions just get no further events)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from live_helpers import (
+    PUBLIC_STOCK_WATCH,
+    completed,
+    live_socket,
+    next_payload,
+    receive,
+    send,
+    start,
+)
+from orders_helpers import PAY, add_to_cart, checkout
+from subgraph_stack import ADJUST_STOCK, CODEC, Stack, admin_token, customer_token, make_product
+from test_shop_subscriptions import ORDER_WATCH, order_event, placed_order
+
+from subgraphs.common.live import DROPPED, ENV_MAX_SUBSCRIPTIONS, LiveHub
+from subgraphs.common.serve import RunningServer, start_server
+from subgraphs.inventory.app import create_app as create_inventory_app
+from subgraphs.orders.app import create_app as create_orders_app
+from tests.broker import eventually, free_port
+
+
+def hub_of(server: RunningServer) -> LiveHub:
+    """The live hub of a running subgraph app."""
+    hub: LiveHub = server.app.config["SHOPGRAPH_DB"].live
+    return hub
+
+
+async def second_orders(stack: Stack) -> RunningServer:
+    """Another orders process on the stack's database and subgraphs (stopped with the stack)."""
+    urls = {f"{n}_url": stack.url(n) for n in ("inventory", "products", "promotions", "payments")}
+    app = create_orders_app(
+        stack.database_urls["orders"],
+        codec=CODEC,
+        sweep_interval=0,
+        upstream_timeout=10,
+        reservation_ttl=timedelta(minutes=15),
+        **urls,
+    )
+    server = await start_server(app)
+    stack.extra.append(server)
+    async with asyncio.timeout(15):
+        await hub_of(server).listening.wait()
+    return server
+
+
+async def test_a_payment_on_one_instance_reaches_the_watchers_of_both(stack: Stack) -> None:
+    other = await second_orders(stack)
+    token = customer_token()
+    order_id, product_id = await placed_order(stack, token)
+    pending = order_event(order_id, "PENDING_PAYMENT", product_id)
+    async with (
+        live_socket(stack.url("orders"), token) as here,
+        live_socket(other.graphql_url, token) as there,
+    ):
+        for socket in (here, there):
+            await start(socket, "1", ORDER_WATCH, {"id": order_id})
+            assert await next_payload(socket, "1") == pending
+        variables = {
+            "input": {"orderId": order_id, "idempotencyKey": "k1", "paymentToken": "tok_visa"}
+        }
+        paid = await stack.post(other.graphql_url, PAY, variables, token)
+        assert paid["data"]["pay"]["userErrors"] == []
+        for socket in (here, there):
+            assert await next_payload(socket, "1") == order_event(order_id, "PAID", product_id)
+
+
+def _operation_tasks() -> list[asyncio.Task[object]]:
+    return [t for t in asyncio.all_tasks() if t.get_name().startswith("ws-operation-")]
+
+
+async def test_a_closed_socket_leaves_no_watcher_and_no_task(stack: Stack) -> None:
+    hub = hub_of(stack.servers["orders"])
+    token = customer_token()
+    order_id, _ = await placed_order(stack, token)
+    async with live_socket(stack.url("orders"), token) as socket:
+        await start(socket, "1", ORDER_WATCH, {"id": order_id})
+        await next_payload(socket, "1")
+        assert hub.active == 1
+        assert len(_operation_tasks()) == 1
+
+    async def released() -> bool:
+        return hub.active == 0 and not _operation_tasks()
+
+    await eventually(released)
+
+
+async def test_completing_an_operation_releases_its_watcher(stack: Stack) -> None:
+    hub = hub_of(stack.servers["inventory"])
+    product = await make_product(stack, name="Live pot", stock=1)
+    async with live_socket(stack.url("inventory")) as socket:
+        await start(socket, "s", PUBLIC_STOCK_WATCH, {"id": product["id"]})
+        assert await next_payload(socket, "s") == {"data": {"stockChanged": {"available": 1}}}
+        await send(socket, {"id": "s", "type": "complete"})
+        await send(socket, {"type": "ping"})
+        assert await receive(socket) == {"type": "pong"}
+        await eventually(lambda: _async(hub.active == 0))
+
+
+async def _async(value: bool) -> bool:
+    return value
+
+
+@pytest.fixture
+def one_subscription(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Apps made meanwhile serve at most one subscription per process."""
+    monkeypatch.setenv(ENV_MAX_SUBSCRIPTIONS, "1")
+    yield
+
+
+async def lonely_inventory(stack: Stack, nats_url: str | None = None) -> RunningServer:
+    """Another inventory process on the stack's database (NATS at `nats_url` if given)."""
+    app = create_inventory_app(stack.database_urls["inventory"], codec=CODEC, sweep_interval=0)
+    with pytest.MonkeyPatch.context() as patch:
+        if nats_url:
+            patch.setenv("SHOPGRAPH_NATS_URL", nats_url)
+        server = await start_server(app)
+    stack.extra.append(server)
+    return server
+
+
+async def test_the_process_limit_refuses_with_a_code(stack: Stack, one_subscription: None) -> None:
+    server = await lonely_inventory(stack)
+    product = await make_product(stack, name="Live jar", stock=2)
+    async with live_socket(server.graphql_url) as socket:
+        await start(socket, "a", PUBLIC_STOCK_WATCH, {"id": product["id"]})
+        assert await next_payload(socket, "a") == {"data": {"stockChanged": {"available": 2}}}
+        await start(socket, "b", PUBLIC_STOCK_WATCH, {"id": product["id"]})
+        error = {
+            "message": "This server has 1 subscriptions open, its limit; retry later",
+            "extensions": {"code": "TOO_MANY_SUBSCRIPTIONS"},
+        }
+        assert await next_payload(socket, "b") == {"errors": [error]}
+        await completed(socket, "b")
+
+
+async def test_without_nats_an_instance_serves_and_drops_notifications(stack: Stack) -> None:
+    server = await lonely_inventory(stack, f"nats://127.0.0.1:{free_port()}")
+    product = await make_product(stack, name="Live lid", stock=2)
+    dropped = DROPPED.labels("inventory")
+    before = dropped._value.get()
+    async with live_socket(server.graphql_url) as socket:
+        await start(socket, "s", PUBLIC_STOCK_WATCH, {"id": product["id"]})
+        assert await next_payload(socket, "s") == {"data": {"stockChanged": {"available": 2}}}
+        token = customer_token()
+        await add_to_cart(stack, token, product["id"], 1)
+        # the write goes through this instance: it succeeds, its notification is dropped
+        adjusted = await set_stock_via(stack, server, product["id"])
+        assert adjusted["userErrors"] == []
+        await eventually(lambda: _async(dropped._value.get() == before + 1))
+        await send(socket, {"type": "ping"})
+        assert await receive(socket) == {"type": "pong"}
+    assert (await checkout(stack, token, str(uuid.uuid4())))["userErrors"] == []
+
+
+async def set_stock_via(stack: Stack, server: RunningServer, product_id: str) -> dict[str, object]:
+    """adjustStock(+1) through `server` (an admin)."""
+    variables = {"input": {"productId": product_id, "delta": 1, "idempotencyKey": "live-1"}}
+    body = await stack.post(server.graphql_url, ADJUST_STOCK, variables, admin_token())
+    payload: dict[str, object] = body["data"]["adjustStock"]
+    return payload
