@@ -213,3 +213,97 @@ async def test_the_default_query_drawn_as_a_plan_diagram_and_a_trace_waterfall(
 
     assert page_errors == []
     await page.close()
+
+
+DEFERRED = """query DeferredStock {
+  products(first: 3) {
+    nodes {
+      name
+      ... @defer(label: "stock") { stock { available } }
+    }
+  }
+}"""
+
+CONDITIONAL = """query MaybeStock($withStock: Boolean!) {
+  products(first: 3) { nodes { name stock @include(if: $withStock) { available } } }
+}"""
+
+
+async def _type_operation(page: Any, text: str) -> None:
+    await page.locator(".graphiql-query-editor .CodeMirror").click()
+    await page.keyboard.press("Control+A")
+    await page.keyboard.insert_text(text)
+
+
+async def _edges(page: Any, kind: str) -> int:
+    count: int = await page.locator(f"[data-testid=plan-diagram] .shopgraph-edge-{kind}").count()
+    return count
+
+
+async def test_a_deferred_part_is_marked_in_the_diagram_and_the_waterfall(
+    dev_stack: DevStack, browser: Any
+):
+    page = await browser.new_page(viewport=VIEWPORT)
+    page_errors: list[str] = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    await open_playground(page, dev_stack.router_url)
+    await _type_operation(page, DEFERRED)
+
+    # The primary fetch, then the deferred part (dashed, labelled) with its own fetch,
+    # which waits for fetch #0: a "deferred" edge from it.
+    expected = _router_plan(dev_stack, DEFERRED)
+    assert [service for _, service in expected] == ["products", "inventory"]
+    part = page.locator("[data-testid=plan-diagram] .shopgraph-deferred")
+    await part.locator("[data-fetch-service=inventory]").wait_for()
+    assert await _diagram_fetches(page) == expected
+    assert await part.count() == 1
+    caption = await part.locator(".shopgraph-caption").inner_text()
+    assert caption == 'Deferred "stock" at products.nodes.@, after #0\ndeferred'
+    await page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=plan-diagram] .shopgraph-edge').length === 1"
+    )
+    assert await _edges(page, "deferred") == 1
+
+    # Run over multipart (GraphiQL's fetcher): the waterfall gathers the trace of both
+    # payloads, the deferred call's bar marked as such.
+    await page.locator(".graphiql-execute-button").click()
+    await show_pane(page, "Trace")
+    summary = page.locator("[data-testid=trace] .shopgraph-wf-summary")
+    await summary.filter(has_text="(2 payloads)").wait_for()
+    assert (await summary.inner_text()).startswith("DeferredStock: 2 subgraph calls in ")
+    rows = page.locator("[data-testid=trace] [role=listitem]")
+    services = await rows.locator("[data-trace-service]").evaluate_all(
+        "bars => bars.map(b => b.getAttribute('data-trace-service'))"
+    )
+    assert services == ["products", "inventory"]
+    assert await rows.nth(0).get_attribute("class") == "shopgraph-wf-row"
+    assert await rows.nth(1).get_attribute("class") == "shopgraph-wf-row shopgraph-wf-deferred"
+    label = await rows.nth(1).get_attribute("aria-label")
+    assert label is not None and label.endswith(" \u00b7 3 entities \u00b7 deferred part stock")
+    assert page_errors == []
+    await page.close()
+
+
+async def test_a_condition_shows_both_branches(dev_stack: DevStack, browser: Any):
+    page = await browser.new_page(viewport=VIEWPORT)
+    await open_playground(page, dev_stack.router_url)
+    await _type_operation(page, CONDITIONAL)
+
+    condition = page.locator("[data-testid=plan-diagram] .shopgraph-condition")
+    await condition.wait_for()
+    assert await _diagram_fetches(page) == _router_plan(dev_stack, CONDITIONAL)
+    branches = condition.locator(".shopgraph-branch")
+    assert await branches.count() == 2
+    include, skip = branches.nth(0), branches.nth(1)
+    assert await include.locator(".shopgraph-caption").inner_text() == "Include (if $withStock)"
+    assert await include.locator("[data-fetch-service]").get_attribute("data-fetch-service") == (
+        "inventory"
+    )
+    assert await skip.locator(".shopgraph-caption").inner_text() == "Skip (unless $withStock)"
+    assert await skip.locator(".shopgraph-empty").inner_text() == "nothing to fetch"
+    assert await skip.locator("[data-fetch-service]").count() == 0
+    await page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=plan-diagram] .shopgraph-edge-stage')"
+        ".length === 1"
+    )
+    await page.close()
