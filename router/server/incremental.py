@@ -1,13 +1,17 @@
 """Incremental delivery over HTTP: `@defer` payloads as `multipart/mixed` (Apollo's
 `deferSpec=20220824` wire format, what Apollo Client and urql read).
 
-The response is `content-type: multipart/mixed; boundary="-"; deferSpec=20220824`; each
-payload is one part, flushed as soon as it is ready:
+The response is `content-type: multipart/mixed; boundary="-"; deferSpec=20220824`. Each
+payload is sent as soon as it is ready, as one chunk that ends with the delimiter after
+it (a multipart reader, Apollo Client's among them, only knows a part is complete when it
+sees the next delimiter):
 
-    \\r\\n---\\r\\ncontent-type: application/json; charset=utf-8\\r\\n\\r\\n{...}
+    \r\n---                                       (once, first)
+    \r\ncontent-type: application/json; charset=utf-8\r\n\r\n{...}\r\n---
+    ...
+    \r\ncontent-type: application/json; charset=utf-8\r\n\r\n{..., "hasNext": false}\r\n-----\r\n
 
-and the body ends with the closing delimiter `\\r\\n-----\\r\\n`. A client that goes away
-mid-stream (`http.disconnect`) stops the parts still running.
+A client that goes away mid-stream (`http.disconnect`) stops the parts still running.
 """
 
 from __future__ import annotations
@@ -27,8 +31,11 @@ log = logging.getLogger("router.server")
 
 MULTIPART = "multipart/mixed"
 CONTENT_TYPE = b'multipart/mixed; boundary="-"; deferSpec=20220824'
-_PART = b"\r\n---\r\ncontent-type: application/json; charset=utf-8\r\n\r\n"
+_FIRST = b"\r\n---"
+_HEAD = b"\r\ncontent-type: application/json; charset=utf-8\r\n\r\n"
+_NEXT = b"\r\n---"
 _END = b"\r\n-----\r\n"
+_CLOSE = b"--\r\n"  # after a `\r\n---` already sent: the closing delimiter
 
 
 def wants_multipart(accept: str) -> bool:
@@ -53,9 +60,11 @@ def fallback_media(accept: str) -> str | None:
     return APPLICATION_JSON if wants_multipart(accept) else None
 
 
-def encode_part(payload: dict[str, Any]) -> bytes:
-    """One payload as a multipart part (its delimiter first)."""
-    return _PART + orjson.dumps(payload)
+def encode_part(payload: dict[str, Any], first: bool = False) -> bytes:
+    """One payload as a chunk of the body: the part and the delimiter after it (the
+    closing one after the last payload)."""
+    last = payload.get("hasNext") is False
+    return (_FIRST if first else b"") + _HEAD + orjson.dumps(payload) + (_END if last else _NEXT)
 
 
 async def send_multipart(
@@ -66,6 +75,7 @@ async def send_multipart(
     headers = [(b"content-type", CONTENT_TYPE), (b"cache-control", b"no-cache"), *extra]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     gone = asyncio.ensure_future(_disconnected(receive))
+    first = True
     try:
         while True:
             step = asyncio.ensure_future(anext(payloads, None))
@@ -76,14 +86,16 @@ async def send_multipart(
                     await step
                 return
             payload = _payload_or_error(step)
-            if payload is None:
-                break
-            await send(
-                {"type": "http.response.body", "body": encode_part(payload), "more_body": True}
-            )
-            if payload.get("hasNext") is False:
-                break
-        await send({"type": "http.response.body", "body": _END, "more_body": False})
+            if payload is None:  # ended without a last payload: close what was opened
+                closing = _END if first else _CLOSE
+                await send({"type": "http.response.body", "body": closing, "more_body": False})
+                return
+            last = payload.get("hasNext") is False
+            chunk = encode_part(payload, first)
+            await send({"type": "http.response.body", "body": chunk, "more_body": not last})
+            first = False
+            if last:
+                return
     finally:
         gone.cancel()
         with contextlib.suppress(asyncio.CancelledError):
