@@ -260,6 +260,9 @@ def _serve_workers(options: dict[str, Any], workers: int, server: dict[str, Any]
         del os.environ[MULTIPROCESS_DIR]
 
 
+SHUTDOWN_GRACE = 30  # seconds running requests get to finish when the router stops
+
+
 def _server_options(config: RouterConfig, subgraphs: int) -> dict[str, Any]:
     """uvicorn's settings for the `server` section: the bounded httptools protocol (head
     size, head and body deadlines, connection cap) and the keep-alive timeout."""
@@ -277,4 +280,7 @@ def _server_options(config: RouterConfig, subgraphs: int) -> dict[str, Any]:
         "ws": "websockets-sansio",
         "ws_max_size": config.subscriptions.max_message_bytes,
         "ws_per_message_deflate": False,
+        # at shutdown WebSockets are closed (1012) but an SSE stream only ends when its
+        # client leaves: past this many seconds the requests still running are cancelled
+        "timeout_graceful_shutdown": SHUTDOWN_GRACE,
     }

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
 
 from tests.server.subscription_graph import (
     HUB,
@@ -447,3 +448,19 @@ PLAN = """QueryPlan {
     }
   }
 }"""
+
+
+async def test_upgrades_are_bounded_like_any_request(subgraphs: Subgraphs) -> None:
+    config = {"server": {"max_connections": 2, "max_head_bytes": 1024}}
+    with running(subgraphs, config) as stack:
+        padding = {"x-padding": "a" * 2000}
+        with pytest.raises(InvalidStatus) as large:
+            await connect(stack.ws_url, subprotocols=[PROTOCOL], additional_headers=padding)
+        async with await _open(stack.ws_url) as one, await _open(stack.ws_url) as two:
+            await _init(one)
+            await _init(two)
+            # both WebSockets count in the connection cap
+            with pytest.raises(InvalidStatus) as busy:
+                await _open(stack.ws_url)
+    assert large.value.response.status_code == 431
+    assert busy.value.response.status_code == 503
