@@ -250,6 +250,7 @@ def _websocket_route(app: Quart, handle: _GraphQLHandler, max_body: int) -> None
         forwarded = websocket.headers.getlist("X-Forwarded-For")
         connection = GraphQLWebSocket(
             handle.endpoint,
+            handle.budget,
             handle.spec.codec,
             lambda auth: handle.context(auth, peer, forwarded),
             max_body,

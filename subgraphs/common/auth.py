@@ -49,6 +49,8 @@ class Viewer:
 
     user_id: str
     role: str
+    # The token's `exp` (seconds since the epoch): a subscription ends there (ws.py).
+    expires_at: float | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -143,7 +145,7 @@ class TokenCodec:
         role = claims.get("role")
         if role not in ROLES or not isinstance(claims["sub"], str):
             raise Unauthenticated("Invalid token")
-        return Viewer(user_id=claims["sub"], role=role)
+        return Viewer(user_id=claims["sub"], role=role, expires_at=float(claims["exp"]))
 
 
 @dataclass(frozen=True)

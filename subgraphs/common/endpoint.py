@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,9 +30,15 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     execute,
-    subscribe,
     validate,
 )
+from graphql.execution import (
+    Executor,
+    create_source_event_stream,
+    execute_subscription_event,
+    map_source_to_response_event,
+)
+from graphql.execution.executor_throwing_on_incremental import ExecutorThrowingOnIncremental
 
 from router.config import LimitsConfig
 from router.errors import coded_error, from_graphql_error
@@ -40,7 +46,7 @@ from router.lru import LruCache
 from router.measure import LimitError, parse_bounded, violations
 from router.server.protocol import MAX_OPERATION_NAME, OPERATION_NAME
 
-from .budget import ResolutionBudget
+from .budget import ExecutionBudget, ExecutionStopped, ResolutionBudget, within_budget
 from .context import Context
 from .errors import INTERNAL_MESSAGE, ApiError, format_execution_errors, log_unexpected
 from .inputs import InputGuard
@@ -155,32 +161,55 @@ class GraphQLEndpoint:
             result = await result  # type: ignore[misc]
         return _body(result)
 
-    async def stream(self, payload: Any, context: Context) -> AsyncIterator[dict[str, Any]]:
+    async def stream(
+        self, payload: Any, context: Context, budget: ExecutionBudget
+    ) -> AsyncIterator[dict[str, Any]]:
         """The results of one operation sent over a WebSocket: a subscription's events, one
-        by one, or a query's or mutation's single result. RequestError when the request is
-        bad; StreamRefused when it does not validate (graphql-transport-ws `error`)."""
+        by one (each executed under `budget`, as a request is), or a query's or mutation's
+        single result. RequestError when the request is bad; StreamRefused when it does
+        not validate (graphql-transport-ws `error`)."""
         query, variables, operation_name = request_parts(payload)
         prepared = self.prepare(query, operation_name)
         if prepared.document is None:
             raise StreamRefused(list(prepared.errors))
         if not _is_subscription(prepared.document, operation_name):
-            yield await self.run(payload, context)
+            yield await within_budget(budget, lambda: self.run(payload, context))
             return
-        events = await _awaited(
-            subscribe(
-                self.schema,
-                prepared.document,
-                variable_values=variables,
-                operation_name=operation_name,
-                context_value=context,
-                middleware=self._middleware,
-            )
+        executor = ExecutorThrowingOnIncremental.build(
+            self.schema,
+            prepared.document,
+            context_value=context,
+            raw_variable_values=variables,
+            operation_name=operation_name,
+            middleware=self._middleware,
         )
-        if isinstance(events, ExecutionResult):  # refused before its first event
-            yield _body(events)
+        if isinstance(executor, list):  # the variables do not fit the operation
+            yield _body(ExecutionResult(None, executor))
             return
-        async for body in _event_bodies(events, context):
+        source = await _awaited(create_source_event_stream(executor))
+        if isinstance(source, ExecutionResult):  # refused before its first event
+            yield _body(source)
+            return
+        events = map_source_to_response_event(executor, source, _EventRunner(context, budget))
+        async for body in _event_bodies(events):
             yield body
+
+
+@dataclass(frozen=True)
+class _EventRunner:
+    """Executes one subscription event as a request of its own: fresh DataLoaders (no answer
+    of the previous event is reused), the resolution budget and the deadline."""
+
+    context: Context
+    budget: ExecutionBudget
+
+    async def __call__(self, executor: Executor) -> ExecutionResult:
+        """The event's result."""
+        self.context.forget_loaders()
+        result: ExecutionResult = await within_budget(
+            self.budget, lambda: _awaited(execute_subscription_event(executor))
+        )
+        return result
 
 
 class StreamRefused(Exception):
@@ -231,27 +260,22 @@ async def _awaited(value: Any) -> Any:
 
 
 async def _event_bodies(
-    events: AsyncIterator[ExecutionResult], context: Context
+    events: AsyncGenerator[ExecutionResult, None],
 ) -> AsyncIterator[dict[str, Any]]:
-    """Each event's body; a failure of the event source ends the stream with its error."""
+    """Each event's body; an event stopped by its budget, or a failure of the event source,
+    ends the stream with its error."""
     try:
-        while True:
-            # Each event is a new read: no DataLoader answer of the previous one is reused.
-            context.forget_loaders()
-            try:
-                result = await anext(events)
-            except StopAsyncIteration:
-                return
+        async for result in events:
             yield _body(result)
+    except ExecutionStopped as stopped:
+        yield {"errors": stopped.body["errors"]}
     except ApiError as error:
         yield {"errors": [coded_error(error.message, error.code)]}
     except Exception as error:
         log_unexpected(logger, "subscription event source failed", error=error)
         yield {"errors": [coded_error(INTERNAL_MESSAGE, "INTERNAL_SERVER_ERROR")]}
     finally:
-        aclose = getattr(events, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await events.aclose()
 
 
 def _operation(

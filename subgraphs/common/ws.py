@@ -7,7 +7,8 @@ The protocol (github.com/enisdenjo/graphql-ws, PROTOCOL.md): the client sends
 messages with an id, answered by `next`... `complete` or by `error`; `ping`/`pong`
 either way; the client's `complete` stops an operation. Violations close the socket
 with the protocol's codes (4400 bad message, 4401 subscribe before the ack, 4408 no
-init in time, 4409 a duplicate id, 4429 a second init).
+init in time, 4409 a duplicate id, 4429 a second init); when the caller's token
+expires the socket closes with 4403, as the router closes its clients' sockets.
 
 Bounded: a message over the body limit closes the socket (1009), a connection runs at
 most MAX_OPERATIONS operations at once, and the process at most
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,8 +30,12 @@ from quart import websocket
 from router.errors import coded_error
 
 from .auth import Auth, TokenCodec
+from .budget import ExecutionBudget
 from .context import Context
 from .endpoint import GraphQLEndpoint, RequestError, StreamRefused
+from .errors import INTERNAL_MESSAGE, log_unexpected
+
+logger = logging.getLogger("shopgraph.ws")
 
 PROTOCOL = "graphql-transport-ws"
 INIT_TIMEOUT = 10.0
@@ -60,9 +67,15 @@ class GraphQLWebSocket:
     """One graphql-transport-ws connection, served until either side closes it."""
 
     def __init__(
-        self, endpoint: GraphQLEndpoint, codec: TokenCodec, make_context: ContextFactory, limit: int
+        self,
+        endpoint: GraphQLEndpoint,
+        budget: ExecutionBudget,
+        codec: TokenCodec,
+        make_context: ContextFactory,
+        limit: int,
     ) -> None:
         self.endpoint = endpoint
+        self.budget = budget
         self.codec = codec
         self.make_context = make_context
         self.max_message_bytes = limit
@@ -77,8 +90,12 @@ class GraphQLWebSocket:
         await websocket.accept(subprotocol=PROTOCOL)
         try:
             auth = await self._handshake()
-            while True:
-                await self._handle(await self._receive(), auth)
+            try:
+                async with asyncio.timeout_at(_expiry(auth)):
+                    while True:
+                        await self._handle(await self._receive(), auth)
+            except TimeoutError:
+                raise _Close(4403, "Forbidden: token expired") from None
         except _Close as close:
             await websocket.close(close.code, close.reason)
         finally:
@@ -149,12 +166,17 @@ class GraphQLWebSocket:
     async def _run(self, op_id: str, payload: Any, context: Context) -> None:
         """Send the operation's results, then `complete` (or `error` if it was refused)."""
         try:
-            async for body in self.endpoint.stream(payload, context):
+            async for body in self.endpoint.stream(payload, context, self.budget):
                 await self._send({"id": op_id, "type": "next", "payload": body})
         except RequestError as error:
             await self._send({"id": op_id, "type": "error", "payload": error.body["errors"]})
         except StreamRefused as refused:
             await self._send({"id": op_id, "type": "error", "payload": refused.errors})
+        except Exception as error:  # a bug, or the socket gone while sending
+            log_unexpected(logger, "websocket operation failed", error=error)
+            with contextlib.suppress(Exception):
+                internal = coded_error(INTERNAL_MESSAGE, "INTERNAL_SERVER_ERROR")
+                await self._send({"id": op_id, "type": "error", "payload": [internal]})
         else:
             await self._send({"id": op_id, "type": "complete"})
         finally:
@@ -170,6 +192,14 @@ class GraphQLWebSocket:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+def _expiry(auth: Auth) -> float | None:
+    """When (event-loop time) the connection's token expires; None: no token."""
+    if auth.viewer is None or auth.viewer.expires_at is None:
+        return None
+    loop = asyncio.get_running_loop()
+    return loop.time() + (auth.viewer.expires_at - time.time())
 
 
 def _operation_id(message: dict[str, Any]) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -112,26 +111,20 @@ async def _async(value: bool) -> bool:
     return value
 
 
-@pytest.fixture
-def one_subscription(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Apps made meanwhile serve at most one subscription per process."""
-    monkeypatch.setenv(ENV_MAX_SUBSCRIPTIONS, "1")
-    yield
-
-
-async def lonely_inventory(stack: Stack, nats_url: str | None = None) -> RunningServer:
-    """Another inventory process on the stack's database (NATS at `nats_url` if given)."""
-    app = create_inventory_app(stack.database_urls["inventory"], codec=CODEC, sweep_interval=0)
+async def lonely_inventory(stack: Stack, **environment: str) -> RunningServer:
+    """Another inventory process on the stack's database, made and started with these
+    environment variables set."""
     with pytest.MonkeyPatch.context() as patch:
-        if nats_url:
-            patch.setenv("SHOPGRAPH_NATS_URL", nats_url)
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        app = create_inventory_app(stack.database_urls["inventory"], codec=CODEC, sweep_interval=0)
         server = await start_server(app)
     stack.extra.append(server)
     return server
 
 
-async def test_the_process_limit_refuses_with_a_code(stack: Stack, one_subscription: None) -> None:
-    server = await lonely_inventory(stack)
+async def test_the_process_limit_refuses_with_a_code(stack: Stack) -> None:
+    server = await lonely_inventory(stack, **{ENV_MAX_SUBSCRIPTIONS: "1"})
     product = await make_product(stack, name="Live jar", stock=2)
     async with live_socket(server.graphql_url) as socket:
         await start(socket, "a", PUBLIC_STOCK_WATCH, {"id": product["id"]})
@@ -146,7 +139,7 @@ async def test_the_process_limit_refuses_with_a_code(stack: Stack, one_subscript
 
 
 async def test_without_nats_an_instance_serves_and_drops_notifications(stack: Stack) -> None:
-    server = await lonely_inventory(stack, f"nats://127.0.0.1:{free_port()}")
+    server = await lonely_inventory(stack, SHOPGRAPH_NATS_URL=f"nats://127.0.0.1:{free_port()}")
     product = await make_product(stack, name="Live lid", stock=2)
     dropped = DROPPED.labels("inventory")
     before = dropped._value.get()
@@ -170,3 +163,18 @@ async def set_stock_via(stack: Stack, server: RunningServer, product_id: str) ->
     body = await stack.post(server.graphql_url, ADJUST_STOCK, variables, admin_token())
     payload: dict[str, object] = body["data"]["adjustStock"]
     return payload
+
+
+async def test_each_event_runs_under_the_resolution_budget(stack: Stack) -> None:
+    server = await lonely_inventory(stack, SHOPGRAPH_SUBGRAPH_MAX_RESOLUTIONS="2")
+    product = await make_product(stack, name="Live spoon", stock=1)
+    async with live_socket(server.graphql_url, admin_token()) as socket:
+        query = "subscription ($id: ID!) { stockChanged(productId: $id) { available onHand } }"
+        await start(socket, "s", query, {"id": product["id"]})
+        message = (
+            "The result is too large: the operation needs more than 2 field resolutions, "
+            "the limit. Ask for fewer items or less nesting."
+        )
+        error = {"message": message, "extensions": {"code": "RESULT_TOO_LARGE"}}
+        assert await next_payload(socket, "s") == {"errors": [error]}
+        await completed(socket, "s")

@@ -17,10 +17,12 @@ from live_helpers import (
     start,
     ws_url,
 )
-from subgraph_stack import Stack, make_product
+from subgraph_stack import CODEC, Stack, make_product
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError
 from websockets.typing import Subprotocol
+
+from subgraphs.common.auth import CUSTOMER
 
 PROTOCOLS = [Subprotocol(PROTOCOL)]
 
@@ -133,3 +135,14 @@ async def test_a_subscription_over_http_is_a_400(stack: Stack) -> None:
             }
         ]
     }
+
+
+async def test_the_socket_closes_when_the_token_expires(stack: Stack) -> None:
+    product = await make_product(stack, name="Live tray", stock=1)
+    short = CODEC.issue(str(uuid.uuid4()), CUSTOMER, ttl_seconds=2)
+    async with live_socket(stack.url("inventory"), short) as socket:
+        await start(socket, "s", PUBLIC_STOCK_WATCH, {"id": product["id"]})
+        assert await next_payload(socket, "s") == {"data": {"stockChanged": {"available": 1}}}
+        with pytest.raises(ConnectionClosedError):
+            await receive(socket)
+        assert (socket.close_code, socket.close_reason) == (4403, "Forbidden: token expired")
