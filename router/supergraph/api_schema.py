@@ -65,6 +65,19 @@ _DEPRECATED = GraphQLDirective(
 )
 
 
+# incremental delivery, declared as Apollo Router's API schema declares it (router/planner/
+# defer.py plans it): directive @defer(label: String, if: Boolean! = true)
+_DEFER = GraphQLDirective(
+    name=GraphQLDeferDirective.name,
+    locations=[DirectiveLocation.FRAGMENT_SPREAD, DirectiveLocation.INLINE_FRAGMENT],
+    args={
+        "label": GraphQLDeferDirective.args["label"],
+        "if": GraphQLDeferDirective.args["if"],
+    },
+    description=GraphQLDeferDirective.description,
+)
+
+
 def build_api_schema(document: DocumentNode, links: Links) -> GraphQLSchema:
     """The schema clients see: machinery features and @inaccessible elements removed."""
     api = _ApiFilter(document, links)
@@ -77,9 +90,9 @@ def build_api_schema(document: DocumentNode, links: Links) -> GraphQLSchema:
         _DEPRECATED if d is GraphQLDeprecatedDirective else d for d in schema.directives
     ]
     if schema.get_directive("defer") is None:
-        # incremental delivery, as Apollo Router's API schema declares it; graphql-core's
-        # validation then applies the @defer rules (static unique labels, valid roots)
-        schema.directives = [*schema.directives, GraphQLDeferDirective]
+        # graphql-core's validation then applies the @defer rules (static unique labels,
+        # valid roots): they go by the directive's name
+        schema.directives = [*schema.directives, _DEFER]
     return schema
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from router.core import Router
+from router.executor.trace import TraceRecorder
 from tests.conformance.kit import SubgraphServer
 from tests.conformance.scenarios import Scenario
 from tests.router.conftest import scenario
@@ -49,6 +50,8 @@ def merged(payloads: list[dict[str, Any]]) -> dict[str, Any]:
     data = copy.deepcopy(payloads[0]["data"])
     for payload in payloads[1:]:
         for item in payload.get("incremental", ()):
+            if item["data"] is None:  # the fragment failed: nothing to merge
+                continue
             target: Any = data
             for step in item["path"]:
                 target = target[step]
@@ -220,3 +223,25 @@ def test_a_failed_deferred_fetch_reports_on_the_first_item(served: Any) -> None:
         }
     ]
     assert merged(payloads) == {"orders": [{"id": f"o{n}", "tracking": None} for n in (1, 2, 3)]}
+
+
+def test_each_payload_carries_the_trace_of_its_own_fetches(served: Any) -> None:
+    router = _router(served, "entity-lists-batching")
+    query = '{ catalog { id ... @defer(label: "price") { price } } }'
+
+    async def go() -> list[dict[str, Any]]:
+        try:
+            stream = router.execute_incremental(router.prepare(query), {}, None, TraceRecorder())
+            assert stream is not None
+            return [payload async for payload in stream]
+        finally:
+            await router.aclose()
+
+    payloads = asyncio.run(go())
+    traces = [p["extensions"]["trace"]["fetches"] for p in payloads]
+    assert [
+        [(f["service"], f["path"], f["entities"], f["deferred"]) for f in t] for t in traces
+    ] == [
+        [("catalog", "", None, None)],
+        [("pricing", "catalog.@", 50, "price")],
+    ]
