@@ -13,6 +13,12 @@ _.disconnected
 # graphql-core's Visitor dispatches enter_<node kind> by name
 _.enter_variable
 _.enter_argument
+_.enter_directive
+_.enter_field
+_.enter_fragment_spread
+_.leave_fragment_spread
+_.enter_inline_fragment
+_.leave_inline_fragment
 graphql_type.resolve_type
 # hypercorn's Config attributes, set for the subgraph servers
 _.accesslog

@@ -41,6 +41,8 @@ _CLOSE = b"--\r\n"  # after a `\r\n---` already sent: the closing delimiter
 def wants_multipart(accept: str) -> bool:
     """Whether the Accept header takes `multipart/mixed` with the deferSpec this router
     speaks (20220824) or none named (q=0 refuses it)."""
+    if "multipart/" not in accept.lower():
+        return False  # every request asks: the common answer without parsing
     for part in accept.split(","):
         pieces = [p.strip() for p in part.split(";")]
         if pieces[0].lower() != MULTIPART:
