@@ -207,51 +207,72 @@ def find_sites(
 ) -> list[_Site]:
     """The deferred fragments of the operation, enclosing ones before those they enclose;
     DeferError past `limit` of them (a fragment spread in several places defers in each)."""
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    deferring = _fragments_with_defer(fragments)
-    root = schema.get_root_type(definition.operation)
-    assert root is not None  # validated
-    sites: list[_Site] = []
-    seen: set[tuple[int, tuple[str, ...], str]] = set()
-    pending: list[_Pending] = [(definition.selection_set, root, root, (), None, frozenset())]
-    while pending:
-        budget.check()
-        selection_set, declared, on_type, path, enclosing, spread = pending.pop()
-        children: list[_Pending] = []
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                child = _field_child(selection, on_type, path, enclosing, spread)
+    return _SiteFinder(schema, document, limit, budget).run(definition)
+
+
+class _SiteFinder:
+    """Walks an operation (iteratively, into the fragments that defer something) for
+    its deferred fragments."""
+
+    def __init__(
+        self, schema: GraphQLSchema, document: DocumentNode, limit: int, budget: Budget
+    ) -> None:
+        self.schema = schema
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.deferring = _fragments_with_defer(self.fragments)
+        self.limit = limit
+        self.budget = budget
+        self.sites: list[_Site] = []
+        self.seen: set[tuple[int, tuple[str, ...], str]] = set()
+
+    def run(self, definition: OperationDefinitionNode) -> list[_Site]:
+        """The sites of the operation `definition`."""
+        root = self.schema.get_root_type(definition.operation)
+        assert root is not None  # validated
+        pending: list[_Pending] = [(definition.selection_set, root, root, (), None, frozenset())]
+        while pending:
+            self.budget.check()
+            item = pending.pop()
+            children: list[_Pending] = []
+            for selection in item[0].selections:
+                if isinstance(selection, FieldNode):
+                    child = _field_child(selection, item[2], item[3], item[4], item[5])
+                else:
+                    child = self._fragment(selection, item)
                 if child is not None:
                     children.append(child)
-                continue
-            inner, type_name, spread_here = _fragment_body(selection, fragments, spread)
-            condition, label = _defer_condition(selection.directives)
-            if inner is None or (
-                isinstance(selection, FragmentSpreadNode)
-                and condition is False
-                and selection.name.value not in deferring
-            ):
-                continue  # nothing deferred in there
-            inner_type = schema.get_type(type_name) if type_name else on_type
-            here = enclosing
-            key = (id(selection), path, on_type.name)
-            if condition is not False and key not in seen:
-                seen.add(key)
-                here = len(sites)
-                sites.append(
-                    _Site(selection, label, condition, path, declared.name, on_type.name, enclosing)
+            pending.extend(reversed(children))  # depth first, in document order
+        return self.sites
+
+    def _fragment(self, selection: Any, item: _Pending) -> _Pending | None:
+        """Where an inline fragment or a spread is walked next (None: nothing deferred
+        in it), noting it as a site when it is deferred."""
+        _, declared, on_type, path, enclosing, spread = item
+        inner, type_name, spread_here = _fragment_body(selection, self.fragments, spread)
+        condition, label = _defer_condition(selection.directives)
+        if inner is None or (
+            isinstance(selection, FragmentSpreadNode)
+            and condition is False
+            and selection.name.value not in self.deferring
+        ):
+            return None
+        inner_type = self.schema.get_type(type_name) if type_name else on_type
+        here = enclosing
+        key = (id(selection), path, on_type.name)
+        if condition is not False and key not in self.seen:
+            self.seen.add(key)
+            here = len(self.sites)
+            site = _Site(selection, label, condition, path, declared.name, on_type.name, enclosing)
+            self.sites.append(site)
+            if len(self.sites) > self.limit:
+                raise DeferError(
+                    f"The operation defers more than {self.limit} fragments: more than this "
+                    "router's limits.max_deferred_parts allows.",
+                    "MAX_DEFERRED_PARTS_LIMIT",
                 )
-                if len(sites) > limit:
-                    raise DeferError(
-                        f"The operation defers more than {limit} fragments: more than this "
-                        "router's limits.max_deferred_parts allows.",
-                        "MAX_DEFERRED_PARTS_LIMIT",
-                    )
-            children.append((inner, declared, inner_type or on_type, path, here, spread_here))
-        pending.extend(reversed(children))  # depth first, in document order
-    return sites
+        return (inner, declared, inner_type or on_type, path, here, spread_here)
 
 
 def _field_child(
@@ -569,6 +590,33 @@ class DeferPlanner:
                 best = (cost, key)
         return None if best is None else best[1]
 
+    def _part(
+        self,
+        variant: _Variant,
+        index: int,
+        primary: Operation,
+        by_id: Mapping[int, Group],
+        selection: SelectionSet,
+        groups: list[Group],
+        anchors: set[int],
+    ) -> ShapedPart:
+        """One deferred part's node: its fetches, and those it waits for (the fetches it
+        hangs from and those its own fetches need from outside it)."""
+        site = variant.sites[index]
+        own = {g.id for g in groups}
+        needed = set(anchors)
+        for g in groups:
+            needed |= {d.id for d in g.depends_on if d.id not in own}
+        return ShapedPart(
+            label=site.label,
+            path=site.path,
+            depends=tuple(sorted(_sent(needed, by_id))),
+            subselection=_print_part(_part_body(variant, site)),
+            node=sequence(layers(groups), primary),
+            shape=SelectionShape(strip_markers(selection), self.abstract),
+            parent=variant.parents[index],
+        )
+
     def _defer_node(
         self,
         state: PlanState,
@@ -583,29 +631,14 @@ class DeferPlanner:
         primary_state = PlanState()
         primary_state.groups = state.groups[:primary_count]
         by_id = {g.id: g for g in state.groups}
-        deferred: list[DeferredPart] = []
-        for index, (selection, groups, anchors) in enumerate(parts):
-            site = variant.sites[index]
-            own = {g.id for g in groups}
-            needed = set(anchors)
-            for g in groups:
-                needed |= {d.id for d in g.depends_on if d.id not in own}
-            deferred.append(
-                ShapedPart(
-                    label=site.label,
-                    path=site.path,
-                    depends=tuple(sorted(_sent(needed, by_id))),
-                    subselection=_print_part(_part_body(variant, site)),
-                    node=sequence(layers(groups), primary),
-                    shape=SelectionShape(strip_markers(selection), self.abstract),
-                    parent=variant.parents[index],
-                )
-            )
+        deferred = tuple(
+            self._part(variant, index, primary, by_id, *part) for index, part in enumerate(parts)
+        )
         definition = select_operation(variant.document, primary.name)
         return ShapedDefer(
             primary_subselection=print_ast(_without_markers(definition.selection_set)),
             primary=build_tree(primary_state, primary),
-            deferred=tuple(deferred),
+            deferred=deferred,
             primary_shape=compile_shape(
                 replace(primary, selection=strip_markers(primary.selection)), self.abstract
             ),
