@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from collections.abc import AsyncIterator
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -21,6 +22,7 @@ from router.core import Router
 from router.playground import DEFAULT_QUERY
 from subgraphs.stack import SUBGRAPHS
 from tests.playground.pages import (
+    RESULT_EDITOR,
     VIEWPORT,
     chromium,
     editor_value,
@@ -29,7 +31,7 @@ from tests.playground.pages import (
     run_operation,
     show_pane,
 )
-from tests.server.dev_stack import DevStack, product_facts, running_stack
+from tests.server.dev_stack import DevStack, login, product_facts, running_stack
 
 ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots of each run (gitignored)
 
@@ -173,11 +175,19 @@ async def test_the_default_query_drawn_as_a_plan_diagram_and_a_trace_waterfall(
     )
     entity = diagram.locator("[data-fetch-service=orders]")
     assert await entity.locator(".shopgraph-fetch-path").inner_text() == "\u2937\u00a0me"
+    # A fetch reached with the keyboard shows the operation it sends.
+    answer = httpx.post(f"{base}/plan", json={"query": DEFAULT_QUERY}).json()
+    await entity.focus()
+    details = page.locator(".shopgraph-fetch-details")
+    caption = await details.locator(".shopgraph-caption").inner_text()
+    assert caption == "Fetch #1 to orders, entities at me"
+    sent = answer["tree"]["node"]["nodes"][1]["node"]["operation"]
+    assert await details.locator("pre").inner_text() == sent
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=ARTIFACTS / "plan-diagram.png")
 
     # The text plan is one click (or one arrow key) away, and back.
-    plan_text = httpx.post(f"{base}/plan", json={"query": DEFAULT_QUERY}).json()["plan"]
+    plan_text = answer["plan"]
     await page.get_by_role("tab", name="Text").click()
     assert await page.locator("[data-testid=plan]").inner_text() == plan_text
     assert await diagram.count() == 0
@@ -306,4 +316,101 @@ async def test_a_condition_shows_both_branches(dev_stack: DevStack, browser: Any
         "() => document.querySelectorAll('[data-testid=plan-diagram] .shopgraph-edge-stage')"
         ".length === 1"
     )
+    await page.close()
+
+
+FOLLOW_ORDER = """subscription FollowOrder($id: ID!) {
+  orderStatusChanged(orderId: $id) { status lines { product { name } } }
+}"""
+
+WATCH_STOCK = """subscription WatchStock($id: ID!) {
+  stockChanged(productId: $id) { available }
+}"""
+
+ADJUST = """mutation Adjust($input: AdjustStockInput!) {
+  adjustStock(input: $input) { product { stock { available } } userErrors { message } }
+}"""
+
+
+async def _set_variables(page: Any, variables: dict[str, Any]) -> None:
+    await page.evaluate(
+        "(text) => document.querySelector('.graphiql-editor-tool .graphiql-editor .CodeMirror')"
+        ".CodeMirror.setValue(text)",
+        json.dumps(variables),
+    )
+
+
+async def _result_when(page: Any, key: str, timeout_ms: int) -> dict[str, Any] | None:
+    """The result pane's response once it mentions `key`; None if it does not in time."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        await page.wait_for_function(
+            "(key) => document.querySelector('.result-window .CodeMirror')"
+            ".CodeMirror.getValue().includes(key)",
+            arg=key,
+            timeout=timeout_ms,
+        )
+    except PlaywrightTimeout:
+        return None
+    result: dict[str, Any] = json.loads(await editor_value(page, RESULT_EDITOR))
+    return result
+
+
+def _adjust(stack: DevStack, token: str, product_id: str, delta: int) -> int:
+    """Change the product's stock through the router as an admin; its new availability."""
+    key = f"playground-test-{uuid.uuid4()}"
+    variables = {"input": {"productId": product_id, "delta": delta, "idempotencyKey": key}}
+    body = stack.graphql(ADJUST, variables, token)
+    assert body["data"]["adjustStock"]["userErrors"] == [], body
+    available: int = body["data"]["adjustStock"]["product"]["stock"]["available"]
+    return available
+
+
+async def test_a_subscription_drawn_and_run_over_graphql_ws(dev_stack: DevStack, browser: Any):
+    page = await browser.new_page(viewport=VIEWPORT)
+    page_errors: list[str] = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    await open_playground(page, dev_stack.router_url)
+    await log_in(page, "admin@shopgraph.dev", "admin-password")
+    await show_pane(page, "Query plan")
+
+    # The plan: the long-lived subscription fetch, then what runs for each event.
+    await _type_operation(page, FOLLOW_ORDER)
+    subscription = page.locator("[data-testid=plan-diagram] .shopgraph-subscription")
+    await subscription.locator("[data-fetch-service=products]").wait_for()
+    assert await _diagram_fetches(page) == _router_plan(dev_stack, FOLLOW_ORDER)
+    assert await _diagram_fetches(page) == [(0, "orders"), (1, "products")]
+    captions = await subscription.locator(
+        ".shopgraph-branch > .shopgraph-caption"
+    ).all_inner_texts()
+    assert captions == ["Primary: the subscription", "Rest: run for each event"]
+    await page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=plan-diagram] .shopgraph-edge-event')"
+        ".length === 1"
+    )
+
+    # Run one: GraphiQL subscribes over graphql-transport-ws on /graphql with the
+    # Authorization header; a stock change made through the router arrives as an event.
+    token = login(dev_stack, "admin@shopgraph.dev", "admin-password")
+    product = dev_stack.graphql("{ products(first: 1) { nodes { id } } }")
+    product_id = product["data"]["products"]["nodes"][0]["id"]
+    await _type_operation(page, WATCH_STOCK)
+    await _set_variables(page, {"id": product_id})
+    # GraphiQL has taken the new operation in once the plan pane shows its plan
+    await subscription.locator("[data-fetch-service=inventory]").wait_for()
+    await page.locator(".graphiql-execute-button").click()
+    changed, seen = 0, None
+    for _ in range(20):  # the subgraph subscription starts asynchronously: retry a bounded while
+        available = _adjust(dev_stack, token, product_id, 1)
+        changed += 1
+        seen = await _result_when(page, "stockChanged", timeout_ms=1000)
+        if seen is not None:
+            break
+    _adjust(dev_stack, token, product_id, -changed)
+    assert seen == {"data": {"stockChanged": {"available": available}}}
+    await show_pane(page, "Trace")
+    empty = page.locator("[data-testid=trace-empty]")
+    assert (await empty.inner_text()).startswith("The last answer carried no trace")
+    assert page_errors == []
     await page.close()

@@ -240,12 +240,22 @@
   var tracePlugin = { title: 'Trace', icon: icon('Trace'), content: TracePane };
   var authPlugin = { title: 'Authorization', icon: icon('Auth'), content: AuthPane };
 
+  function webSocketUrl(path) {
+    var url = new URL(path, window.location.href);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    return url.href;
+  }
+
   var params = new URLSearchParams(window.location.search);
   var props = {
     // A trace is asked for on every request; the router ignores the header unless it
     // allows tracing (development, or a caller with a trace scope).
+    // Subscriptions go over graphql-transport-ws on the same path; the headers editor's
+    // headers (Authorization) become the connection_init payload.
     fetcher: Trace.traced(GraphiQL.createFetcher({
-      url: config.endpoint, headers: { 'shopgraph-trace': '1' },
+      url: config.endpoint,
+      headers: { 'shopgraph-trace': '1' },
+      subscriptionUrl: webSocketUrl(config.endpoint),
     })),
     plugins: [planPlugin, tracePlugin, authPlugin],
     visiblePlugin: planPlugin,

@@ -16,7 +16,8 @@
 
   // -- recording ---------------------------------------------------------------------
 
-  // The run being shown: {id, name, status: 'running'|'done'|'failed', traces: [...]}.
+  // The run being shown: {id, name, status: 'running'|'done'|'failed', traces: [...],
+  // received: answers of a stream so far}.
   // Answers of an older run arriving late are dropped (their id is not the current one).
   var current = null;
   var runs = 0;
@@ -82,6 +83,7 @@
     var status = 'failed';
     try {
       for await (var value of stream) {
+        update(id, function (run) { return { received: run.received + 1 }; });
         record(id, value);
         yield value;
       }
@@ -97,7 +99,9 @@
       if (params.operationName === 'IntrospectionQuery') return fetcher(params, options);
       runs += 1;
       var id = runs;
-      current = { id: id, name: params.operationName || null, status: 'running', traces: [] };
+      current = {
+        id: id, name: params.operationName || null, status: 'running', traces: [], received: 0,
+      };
       publish();
       return Promise.resolve(fetcher(params, options)).then(function (result) {
         if (isAsyncIterable(result)) return tap(result, id);
@@ -167,17 +171,28 @@
     h('span', { className: 'shopgraph-wf-ms' }, fixed(f.durationMs) + ' ms'));
   }
 
+  // A round step (1, 2 or 5 times a power of ten) giving at most TICKS steps up to total.
+  function tickStep(total) {
+    var rough = total / TICKS;
+    var power = Math.pow(10, Math.floor(Math.log10(rough)));
+    var step = [1, 2, 5, 10].map(function (m) { return m * power; })
+      .find(function (s) { return s >= rough; });
+    return step;
+  }
+
   function Axis(props) {
+    var step = tickStep(props.total);
+    var digits = step >= 1 ? 0 : Math.min(3, Math.ceil(-Math.log10(step)));
     var ticks = [];
-    for (var i = 0; i <= TICKS; i += 1) {
-      var ms = props.total * i / TICKS;
-      var anchor = i === 0 ? 'start' : i === TICKS ? 'end' : 'middle';
+    // the last tick stays clear of the right edge so its label is not cut
+    for (var i = 0; i * step <= props.total * 0.92 && i <= TICKS; i += 1) {
       ticks.push(h('text', {
-        key: i, x: (100 * i / TICKS) + '%', y: 12, textAnchor: anchor,
-      }, fixed(ms)));
+        key: i, x: percent(i * step, props.total, 0), y: 12,
+        textAnchor: i === 0 ? 'start' : 'middle',
+      }, (i * step).toFixed(digits)));
     }
     return h('div', { className: 'shopgraph-wf-row shopgraph-wf-axis', 'aria-hidden': 'true' },
-      h('div', { className: 'shopgraph-wf-label' }, 'subgraph · path'),
+      h('div', { className: 'shopgraph-wf-label' }, 'subgraph \u00b7 path'),
       h('svg', { className: 'shopgraph-wf-track' }, ticks),
       h('span', { className: 'shopgraph-wf-ms' }, 'ms'));
   }
@@ -204,7 +219,8 @@
         'Run an operation to see when the router called each subgraph.');
     }
     var list = bars(run);
-    if (!run.traces.length && run.status !== 'running') {
+    // a stream (a subscription's events) may never end: its first answer tells
+    if (!run.traces.length && (run.status !== 'running' || run.received > 0)) {
       return h('p', { className: 'shopgraph-hint', 'data-testid': 'trace-empty' },
         'The last answer carried no trace: the router adds one only in development ' +
         '(shopgraph dev) or for callers allowed to trace (see docs/playground.md).');
