@@ -48,3 +48,7 @@ _.load_errors
 _.cpu_utilisation
 _.subgraph_fetches_per_request
 _.subgraph_cpu_utilisation
+# Quart calls the subgraphs' WebSocket route; SQLAlchemy calls live.py's session listeners
+_.graphql_ws
+_._after_commit
+_._after_rollback
