@@ -20,6 +20,7 @@ from subgraphs.common.context import Context
 from subgraphs.common.database import Database
 from subgraphs.common.errors import NotFound
 from subgraphs.common.ids import parse_uuid
+from subgraphs.common.types import echo
 
 from .models import CANCELLED, FULFILLED, OrderRow
 from .order_events import LIVE_TOPIC
@@ -35,7 +36,7 @@ async def _current(db: Database, order_id: uuid.UUID) -> OrderRow | None:
 def _visible(viewer: Viewer, row: OrderRow | None, order_id: str) -> OrderRow:
     """`row` if `viewer` may watch it; NotFound (the same for missing and not theirs)."""
     if row is None or (str(row.user_id) != viewer.user_id and not viewer.is_admin):
-        raise NotFound(f"No order {order_id} of yours")
+        raise NotFound(f"No order {echo(order_id)} of yours")
     return row
 
 

@@ -74,6 +74,11 @@ async def test_another_customer_is_refused_as_for_a_missing_order(stack: Stack) 
             f"No order {missing} of yours", "NOT_FOUND"
         )
         await completed(socket, "missing")
+        await start(socket, "long", ORDER_WATCH, {"id": "x" * 5000})
+        assert await next_payload(socket, "long") == refusal(  # not echoed whole
+            f"No order {'x' * 64}… of yours", "NOT_FOUND"
+        )
+        await completed(socket, "long")
 
 
 async def test_a_guest_is_unauthenticated(stack: Stack) -> None:
