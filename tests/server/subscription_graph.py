@@ -60,7 +60,7 @@ class Hub:
         return self.opened - self.closed
 
     def publish(self, upc: str, item: Any) -> None:
-        """Send `item` (a dict review, an Exception, or None to complete) to `upc`'s
+        """Send `item` (a review as `review()` makes it, or None to complete) to `upc`'s
         subscribers."""
         assert self.loop is not None
         for queue in list(self.queues.get(upc, ())):
@@ -124,8 +124,6 @@ class ReviewsSubscription:
                 item = await queue.get()
                 if item is None:
                     return
-                if isinstance(item, Exception):
-                    raise item
                 yield _review(item, info)
         finally:
             HUB.queues[str(upc)].discard(queue)
@@ -234,11 +232,6 @@ class Stack:
             return len(asyncio.all_tasks()) - 1
 
         return int(self.router.call(count))
-
-    def stop(self) -> None:
-        """Stop the router, then the subgraphs."""
-        self.router.stop()
-        self.subgraphs.stop()
 
 
 def start_subgraphs() -> tuple[ServerThread, dict[str, str]]:
