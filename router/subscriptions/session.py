@@ -91,9 +91,8 @@ async def stream(admitted: Admitted, settings: SubscriptionsConfig, emit: Emit) 
     if prepared.rejected:
         return list(prepared.unauthorized)
     subscribe = prepared.plan.node
-    if not isinstance(subscribe, Subscribe):  # only `__typename`: one answer, no stream
-        await emit(await router.execute_prepared(prepared, admitted.variables, admitted.headers))
-        return None
+    if not isinstance(subscribe, Subscribe):  # validation leaves no such subscription
+        return [coded_error("The subscription has no plan to run.", "QUERY_PLANNING_FAILED")]
     primary = subscribe.primary
     url = router.client.urls.get(primary.service)
     if not url:
