@@ -4,7 +4,7 @@
 // run's subgraph calls, trace-waterfall.js; every request asks for a trace with the
 // `shopgraph-trace: 1` header) and "Authorization" (log in through the router or paste
 // a token; either sets the Authorization header in GraphiQL's headers editor).
-// Plain React, no build step.
+// Subscriptions run over graphql-transport-ws on the same path. Plain React, no build step.
 (function () {
   'use strict';
   var h = React.createElement;

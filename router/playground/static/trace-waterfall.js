@@ -222,8 +222,9 @@
     // a stream (a subscription's events) may never end: its first answer tells
     if (!run.traces.length && (run.status !== 'running' || run.received > 0)) {
       return h('p', { className: 'shopgraph-hint', 'data-testid': 'trace-empty' },
-        'The last answer carried no trace: the router adds one only in development ' +
-        '(shopgraph dev) or for callers allowed to trace (see docs/playground.md).');
+        'The last answer carried no trace: the router adds one to queries and mutations ' +
+        'in development (shopgraph dev) or for callers allowed to trace ' +
+        '(see docs/playground.md); subscription events carry none.');
     }
     var total = totalOf(run, list);
     var shown = list.slice(0, MAX_BARS);
