@@ -129,6 +129,7 @@ class LiveHub:
         self._outgoing: asyncio.Queue[str] = asyncio.Queue(OUTGOING_LIMIT)
         self._broker: EventBroker | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._subscriptions: list[Any] = []  # nats-py Subscription objects
         # Set once the topics are subscribed on the broker (the server has the interest).
         self.listening = asyncio.Event()
 
@@ -153,6 +154,12 @@ class LiveHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        # Gone before the broker's close drains what is left: nothing of ours to wait for.
+        for subscription in self._subscriptions:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(2):
+                    await subscription.unsubscribe()
+        self._subscriptions = []
 
     def publish(self, subjects: set[str]) -> None:
         """Queue `subjects` for sending (called at commit: never blocks, never raises)."""
@@ -214,11 +221,12 @@ class LiveHub:
         await self._broker.ready.wait()
         connection = self._broker.broker.connection
         for topic in self.topics:
-            await connection.subscribe(
+            subscription = await connection.subscribe(
                 f"{SUBJECT_PREFIX}{topic}.*",
                 cb=self._on_message,
                 pending_msgs_limit=INCOMING_LIMIT,
             )
+            self._subscriptions.append(subscription)
         await connection.flush()  # a round trip: the server has processed the subscriptions
         self.listening.set()
 
