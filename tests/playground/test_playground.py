@@ -325,6 +325,19 @@ async def test_a_condition_shows_both_branches(dev_stack: DevStack, browser: Any
         "() => document.querySelectorAll('[data-testid=plan-diagram] .shopgraph-edge-stage')"
         ".length === 1"
     )
+
+    # A "shopgraph-trace" header set in the headers editor wins over the playground's own:
+    # "0" asks for no trace, and the Trace pane says none came.
+    await _set_variables(page, {"withStock": True})
+    headers = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
+    await page.evaluate(
+        "([selector, text]) => document.querySelector(selector).CodeMirror.setValue(text)",
+        [headers, json.dumps({"shopgraph-trace": "0"})],
+    )
+    result = await run_operation(page)
+    assert "extensions" not in result and len(result["data"]["products"]["nodes"]) == 3
+    await show_pane(page, "Trace")
+    assert await page.locator("[data-testid=trace-empty]").count() == 1
     await page.close()
 
 
@@ -421,8 +434,11 @@ async def test_a_subscription_drawn_and_run_over_graphql_ws(dev_stack: DevStack,
         seen = await _result_when(page, "stockChanged", timeout_ms=1000)
         if seen is not None:
             break
+    # events come in order: the pane ends on the last change's
+    last = await _result_when(page, f'"available": {available}', timeout_ms=5000)
     _adjust(dev_stack, token, product_id, -changed)
-    assert seen == {"data": {"stockChanged": {"available": available}}}
+    assert seen is not None
+    assert last == {"data": {"stockChanged": {"available": available}}}
     await show_pane(page, "Trace")
     assert await page.locator("[data-testid=trace-empty]").inner_text() == (
         "The last answer carried no trace: the router adds one to queries and mutations in "

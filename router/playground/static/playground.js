@@ -248,14 +248,12 @@
 
   var params = new URLSearchParams(window.location.search);
   var props = {
-    // A trace is asked for on every request; the router ignores the header unless it
-    // allows tracing (development, or a caller with a trace scope).
+    // Every operation run asks for a trace (`traced`); the router ignores the header
+    // unless it allows tracing (development, or a caller with a trace scope).
     // Subscriptions go over graphql-transport-ws on the same path; the headers editor's
     // headers (Authorization) become the connection_init payload.
     fetcher: Trace.traced(GraphiQL.createFetcher({
-      url: config.endpoint,
-      headers: { 'shopgraph-trace': '1' },
-      subscriptionUrl: webSocketUrl(config.endpoint),
+      url: config.endpoint, subscriptionUrl: webSocketUrl(config.endpoint),
     })),
     plugins: [planPlugin, tracePlugin, authPlugin],
     visiblePlugin: planPlugin,

@@ -11,6 +11,7 @@
   var useEffect = React.useEffect;
   var hueClass = window.ShopgraphPlanDiagram.hueClass;
 
+  var HEADER = 'shopgraph-trace';
   var MAX_BARS = 500; // bars drawn per run; more are counted, not drawn
   var TICKS = 4;
 
@@ -93,10 +94,32 @@
     }
   }
 
-  /** GraphiQL's `fetcher`, recording the trace of every operation it runs. */
+  // Whether the operation run is a subscription (its events carry no trace, and over a
+  // WebSocket the headers become the connection_init payload: nothing to ask there).
+  function isSubscription(params, options) {
+    var document = options && options.documentAST;
+    var operations = document ? document.definitions.filter(function (d) {
+      return d.kind === 'OperationDefinition';
+    }) : [];
+    var chosen = operations.find(function (d) {
+      return params.operationName ? d.name && d.name.value === params.operationName : true;
+    });
+    return Boolean(chosen && chosen.operation === 'subscription');
+  }
+
+  // Asks for a trace; a `shopgraph-trace` the user set in the headers editor wins.
+  function asking(options) {
+    var headers = Object.assign({}, options && options.headers);
+    var set = Object.keys(headers).some(function (k) { return k.toLowerCase() === HEADER; });
+    if (!set) headers[HEADER] = '1';
+    return Object.assign({}, options, { headers: headers });
+  }
+
+  /** GraphiQL's `fetcher`, asking for and recording the trace of every operation run. */
   function traced(fetcher) {
     return function (params, options) {
       if (params.operationName === 'IntrospectionQuery') return fetcher(params, options);
+      if (!isSubscription(params, options)) options = asking(options);
       runs += 1;
       var id = runs;
       current = {
