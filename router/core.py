@@ -41,7 +41,7 @@ from router.lru import LruCache
 from router.measure import inspect_document, parse_bounded, variables_nesting
 from router.operation import Operation, OperationError, normalize
 from router.planner.build import PlanningError, QueryPlanner
-from router.planner.defer import DeferError, DeferPlanner, has_defer
+from router.planner.defer import DeferError, DeferPlanner, has_defer, without_defer
 from router.planner.nodes import QueryPlan, Subscribe
 from router.planning_queue import PlanningQueue
 from router.prepared import CacheKey, PreparedOperation
@@ -321,7 +321,8 @@ class Router:
             operation = normalize(schema, document, operation_name, budget)
         except OperationError as error:
             raise RequestError([coded_error(error.message, error.code)]) from error
-        if has_defer(document):
+        deferred = has_defer(document)
+        if deferred:
             plan = self._plan_deferred(document, operation, labels, budget)
         else:
             plan = self._plan_operation(operation, labels, budget)
@@ -329,6 +330,8 @@ class Router:
         introspection = None
         if operation.introspection:
             introspection_document = _introspection_document(document, operation.definition)
+            if deferred:  # the router answers introspection at once, with the primary
+                introspection_document = without_defer(introspection_document)
             if not operation.definition.variable_definitions:
                 introspection = self._introspect(introspection_document, operation.name, {})
         return PreparedOperation(

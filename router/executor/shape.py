@@ -335,7 +335,7 @@ class SelectionShape:
     def applies(self, value: dict[str, Any]) -> bool:
         """Whether the selection selects anything for `value`'s `__typename`."""
         typename = value.get("__typename") or self.compiled.type_name
-        return typename in self.compiled.by_type or self.compiled.uniform is not None
+        return bool(self.compiled.by_type.get(typename) or self.compiled.uniform)
 
     def shape(
         self, value: dict[str, Any], variables: Mapping[str, Any], path: list[str | int]

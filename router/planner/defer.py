@@ -64,7 +64,7 @@ from router.operation import (
     select_operation,
 )
 from router.planner.build import QueryPlanner
-from router.planner.costs import INF
+from router.planner.costs import INF, PlanningError
 from router.planner.groups import Group, PlanState
 from router.planner.inputs import key_input
 from router.planner.nodes import Condition, Defer, DeferredPart, PlanNode, QueryPlan
@@ -74,6 +74,14 @@ from router.planner.tree import build_tree, layers, sequence
 
 MARKER = "__defer"  # response keys of the markers start with it (reserved: starts "__")
 MAX_DEFER_VARIABLES = 4  # distinct `if: $var` variables: 2**4 plans at most
+
+
+class _CannotDefer(Exception):
+    """This deferred fragment cannot be planned apart from its parent."""
+
+    def __init__(self, site: _Site) -> None:
+        super().__init__("cannot defer")
+        self.site = site
 
 
 class DeferError(Exception):
@@ -128,6 +136,16 @@ def has_defer(document: DocumentNode) -> bool:
 
     visit(document, _Find())
     return found
+
+
+def without_defer(document: DocumentNode) -> DocumentNode:
+    """The document with its @defer directives removed (fragments kept)."""
+
+    class _Drop(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_: object) -> Any:
+            return REMOVE if node.name.value == "defer" else None
+
+    return visit(document, _Drop())
 
 
 def _defer_condition(directives: tuple[DirectiveNode, ...] | None) -> tuple[bool | str, Any]:
@@ -474,13 +492,30 @@ class DeferPlanner:
         for values in itertools.product((True, False), repeat=len(variables)):
             given = dict(zip(variables, values, strict=True))
             active = [s.condition is True or given.get(str(s.condition), False) for s in sites]
-            if any(active):
-                plans[values] = self._plan_variant(
+            plans[values] = self._plan_active(document, operation, sites, active, labels, budget)
+        return QueryPlan(_conditions(variables, plans, ()))
+
+    def _plan_active(
+        self,
+        document: DocumentNode,
+        operation: Operation,
+        sites: list[_Site],
+        active: list[bool],
+        labels: frozenset[str],
+        budget: Budget,
+    ) -> PlanNode | None:
+        """The plan with the `active` sites deferred. A fragment that cannot be fetched
+        on its own (a value type whose fields only the parent field's split can reach)
+        is not deferred: it stays in its parent, and the rest is planned again (at most
+        once per site)."""
+        while any(active):
+            try:
+                return self._plan_variant(
                     _variant(document, sites, active), operation, labels, budget
                 )
-            else:
-                plans[values] = self.planner.plan(operation, labels, budget).node
-        return QueryPlan(_conditions(variables, plans, ()))
+            except _CannotDefer as refused:
+                active[next(i for i, s in enumerate(sites) if s is refused.site)] = False
+        return self.planner.plan(operation, labels, budget).node
 
     def _plan_variant(
         self, variant: _Variant, operation: Operation, labels: frozenset[str], budget: Budget
@@ -505,9 +540,7 @@ class DeferPlanner:
             ]
         finally:
             self.planner.on_typename = None
-        if any(part is None for part in parts):
-            return self.planner.plan(operation, labels, budget).node
-        return self._defer_node(state, variant, primary, primary_count, parts)  # type: ignore[arg-type]
+        return self._defer_node(state, variant, primary, primary_count, parts)
 
     def _part_selection(self, variant: _Variant, index: int, budget: Budget) -> SelectionSet:
         """The deferred fragment normalized at its declared type, under the type
@@ -531,9 +564,9 @@ class DeferPlanner:
         primary: Operation,
         positions: Mapping[tuple[str, tuple[str, ...]], list[Position]],
         budget: Budget,
-    ) -> tuple[SelectionSet, list[Group], set[int]] | None:
+    ) -> tuple[SelectionSet, list[Group], set[int]]:
         """Plan one deferred fragment: (its selection, the fetches made for it, the
-        fetches it hangs from); None when its position was not planned anywhere."""
+        fetches it hangs from); _CannotDefer when it cannot be fetched apart."""
         site = variant.sites[index]
         selection = self._part_selection(variant, index, budget)
         start = len(state.groups)
@@ -543,9 +576,12 @@ class DeferPlanner:
         else:
             found = positions.get((site.marker, site.path))
             if not found:
-                return None
-            for at in found:
-                anchors |= self._plan_at(state, at, selection)
+                raise _CannotDefer(site)
+            try:
+                for at in found:
+                    anchors |= self._plan_at(state, at, selection)
+            except PlanningError as error:
+                raise _CannotDefer(site) from error
         return selection, state.groups[start:], anchors
 
     def _plan_at(self, state: PlanState, at: Position, selection: SelectionSet) -> set[int]:

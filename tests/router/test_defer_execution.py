@@ -60,9 +60,17 @@ def merged(payloads: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
+    """As Apollo Client merges: objects key by key, lists item by item."""
     for key, value in source.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            _deep_merge(target[key], value)
+        current = target.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            _deep_merge(current, value)
+        elif isinstance(value, list) and isinstance(current, list) and len(value) == len(current):
+            for index, item in enumerate(value):
+                if isinstance(item, dict) and isinstance(current[index], dict):
+                    _deep_merge(current[index], item)
+                else:
+                    current[index] = item
         else:
             target[key] = value
 
@@ -245,3 +253,15 @@ def test_each_payload_carries_the_trace_of_its_own_fetches(served: Any) -> None:
         [("catalog", "", None, None)],
         [("pricing", "catalog.@", 50, "price")],
     ]
+
+
+def test_introspection_beside_defer_is_answered_with_the_primary(served: Any) -> None:
+    query = (
+        '{ __type(name: "Product") { name ... @defer { kind } } '
+        "catalog { id ... @defer { price } } }"
+    )
+    payloads = run(_router(served, "entity-lists-batching"), query)
+    assert payloads[0]["data"]["__type"] == {"name": "Product", "kind": "OBJECT"}
+    assert payloads[0]["data"]["catalog"][0] == {"id": "p01"}
+    assert merged(payloads)["catalog"][49] == {"id": "p50", "price": 5000}
+    assert [p["hasNext"] for p in payloads] == [True, False]
