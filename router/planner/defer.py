@@ -597,8 +597,9 @@ class DeferPlanner:
         key = self._key(at)
         if key is None:
             # no entity here: fetched with its parent, delivered with the deferred part
-            planner.plan_fields(state, at, fields)
-            return {at.group.id}
+            # (after any other part whose fetch the planner joined it to)
+            touched = planner.plan_fields(state, at, fields)
+            return {at.group.id} | {g.id for g in touched}
         key_fields = planner.internal_fields(state, at.path, at.type_name, key.selection)
         producers = planner.plan_fields(state, at, key_fields)
         at.sub.add(at.frag, "__typename", "__typename")
@@ -632,17 +633,23 @@ class DeferPlanner:
         index: int,
         primary: Operation,
         by_id: Mapping[int, Group],
+        owners: Mapping[int, int],
         selection: SelectionSet,
         groups: list[Group],
         anchors: set[int],
     ) -> ShapedPart:
         """One deferred part's node: its fetches, and those it waits for (the fetches it
-        hangs from and those its own fetches need from outside it)."""
+        hangs from and those its own fetches need from outside it). It starts once the
+        part it is nested in is delivered, or a later one whose fetches it needs."""
         site = variant.sites[index]
         own = {g.id for g in groups}
         needed = set(anchors)
         for g in groups:
             needed |= {d.id for d in g.depends_on if d.id not in own}
+        after = {owners[i] for i in needed if owners.get(i, index) != index}
+        parent = variant.parents[index]
+        if after and (parent is None or max(after) > parent):
+            parent = max(after)
         return ShapedPart(
             label=site.label,
             path=site.path,
@@ -650,7 +657,7 @@ class DeferPlanner:
             subselection=_print_part(_part_body(variant, site)),
             node=sequence(layers(groups), primary),
             shape=SelectionShape(strip_markers(selection), self.abstract),
-            parent=variant.parents[index],
+            parent=parent,
         )
 
     def _defer_node(
@@ -667,8 +674,10 @@ class DeferPlanner:
         primary_state = PlanState()
         primary_state.groups = state.groups[:primary_count]
         by_id = {g.id: g for g in state.groups}
+        owners = {g.id: index for index, (_, groups, _) in enumerate(parts) for g in groups}
         deferred = tuple(
-            self._part(variant, index, primary, by_id, *part) for index, part in enumerate(parts)
+            self._part(variant, index, primary, by_id, owners, *part)
+            for index, part in enumerate(parts)
         )
         definition = select_operation(variant.document, primary.name)
         return ShapedDefer(

@@ -428,3 +428,45 @@ def test_root_and_fragment_label(router: Router) -> None:
         """
     )
     assert router.plan_text(query) == expected.rstrip("\n")
+
+
+def test_no_entity_fetched_with_its_parent(router: Router) -> None:
+    """A fragment on a type with no key (Category) cannot be fetched on its own: its
+    fields ride in the primary fetch, and the deferred part has no fetch of its own."""
+    query = '{ categories { name ... @defer(label: "p") { products { id } } } }'
+    expected = dedent(
+        """\
+        QueryPlan {
+          Defer {
+            Primary {
+              {
+                categories {
+                  name
+                }
+              }:
+              Fetch(service: "catalog") {
+                {
+                  categories {
+                    name
+                    products {
+                      id
+                    }
+                  }
+                }
+              }
+            }, [
+              Deferred(depends: [0], path: "categories.@", label: "p") {
+                {
+                  ... on Category {
+                    products {
+                      id
+                    }
+                  }
+                }
+              },
+            ]
+          }
+        }
+        """
+    )
+    assert router.plan_text(query) == expected.rstrip("\n")
