@@ -194,6 +194,18 @@ def normalize_field_set(
     return _Normalizer(schema, {}, UNLIMITED).selection_set(parent, [(field_set, ())])
 
 
+def normalize_selection(
+    schema: GraphQLSchema,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    parent: GraphQLNamedType,
+    selection_set: SelectionSetNode,
+    budget: Budget = UNLIMITED,
+) -> SelectionSet:
+    """A client selection set at a position of type `parent` (a @defer'red fragment, say),
+    normalized like an operation's, its spreads read from `fragments`."""
+    return _Normalizer(schema, fragments, budget).selection_set(parent, [(selection_set, ())])
+
+
 def _directive_condition(directives: tuple[DirectiveNode, ...] | None) -> Conjunction | None:
     """The node's own skip/include condition; None when it is excluded for sure."""
     result: list[tuple[str, bool]] = []

@@ -79,6 +79,23 @@ async def execute_plan(
     return run.data, run.errors
 
 
+async def execute_into(
+    node: PlanNode,
+    data: dict[str, Any],
+    client: SubgraphFetcher,
+    variables: Mapping[str, Any],
+    headers: Mapping[str, str] | None = None,
+    trace: TraceRecorder | None = None,
+) -> list[dict[str, Any]]:
+    """Run `node` with its answers merged into `data`, the subgraph data of a response
+    other nodes also write (a @defer'red part reads the keys the primary fetched); the
+    errors its fetches reported."""
+    run = _Run(client, variables, headers, trace)
+    run.data = data
+    await _execute(node, run)
+    return run.errors
+
+
 async def execute_event(
     subscribe: Subscribe,
     event: Mapping[str, Any],

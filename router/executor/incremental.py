@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from router.executor.execute import _execute, _Run
+from router.executor.execute import execute_into
 from router.executor.fetcher import SubgraphFetcher
 from router.executor.trace import TraceRecorder
 from router.planner.defer import ShapedDefer, ShapedPart
@@ -39,26 +40,49 @@ def deferred_node(plan: QueryPlan, variables: Mapping[str, Any]) -> ShapedDefer 
     return node if isinstance(node, ShapedDefer) else None
 
 
-class _Parts:
-    """The deferred parts under way and what they have produced so far."""
+@dataclass
+class _Request:
+    """One request's execution: where fetches go, and the subgraph data every part's
+    fetches merge into."""
 
-    def __init__(self, defer: ShapedDefer) -> None:
+    client: SubgraphFetcher
+    variables: Mapping[str, Any]
+    headers: Mapping[str, str] | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    async def run(
+        self, node: PlanNode | None, trace: TraceRecorder | None
+    ) -> tuple[list[dict[str, Any]], TraceRecorder | None]:
+        """Run `node` (if any): the errors its fetches reported, and its recorder."""
+        if node is None:
+            return [], trace
+        errors = await execute_into(
+            node, self.data, self.client, self.variables, self.headers, trace
+        )
+        return errors, trace
+
+
+class _Parts:
+    """The deferred parts under way."""
+
+    def __init__(self, defer: ShapedDefer, request: _Request, trace: TraceRecorder | None) -> None:
         self.defer = defer
+        self.request = request
+        self.trace = trace
         self.children: dict[int | None, list[int]] = {}
         for index, part in enumerate(defer.deferred):
             parent = part.parent if isinstance(part, ShapedPart) else None
             self.children.setdefault(parent, []).append(index)
-        self.tasks: dict[asyncio.Task[_Run], int] = {}
+        self.tasks: dict[asyncio.Task[tuple[list[Any], TraceRecorder | None]], int] = {}
 
-    def start(self, parent: int | None, run: _Run, trace: TraceRecorder | None) -> None:
+    def start(self, parent: int | None) -> None:
         """Start the parts nested in `parent` (None: the primary's)."""
         for index in self.children.get(parent, ()):
             part = self.defer.deferred[index]
-            part_run = _Run(run.client, run.variables, run.headers)
-            part_run.data = run.data  # one response: entity fetches read earlier keys
-            if trace is not None:
-                part_run.trace = trace.part(part.label or ".".join(part.path))
-            task = asyncio.create_task(_run_part(part.node, part_run))
+            trace = None
+            if self.trace is not None:
+                trace = self.trace.part(part.label or ".".join(part.path))
+            task = asyncio.create_task(self.request.run(part.node, trace))
             self.tasks[task] = index
 
     async def cancel(self) -> None:
@@ -68,12 +92,6 @@ class _Parts:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self.tasks.clear()
-
-
-async def _run_part(node: PlanNode | None, run: _Run) -> _Run:
-    if node is not None:
-        await _execute(node, run)
-    return run
 
 
 async def stream_defer(
@@ -86,18 +104,15 @@ async def stream_defer(
 ) -> AsyncIterator[dict[str, Any]]:
     """The payloads of one request whose plan is `defer`, in the order they are ready;
     closing the iterator early cancels the fetches still running."""
-    run = _Run(client, variables, headers)
-    if trace is not None:
-        run.trace = trace
-    if defer.primary is not None:
-        await _execute(defer.primary, run)
-    first, client_data = _primary_payload(defer, run, introspection)
-    # the client's view, which items merge into (to find nested parts' objects): a copy,
-    # as the payloads already handed out must not change
-    client_data = None if client_data is None else orjson.loads(orjson.dumps(client_data))
-    parts = _Parts(defer)
+    request = _Request(client, variables, headers)
+    errors, _ = await request.run(defer.primary, trace)
+    first, client_data = _primary_payload(defer, request, errors, introspection)
+    parts = _Parts(defer, request, trace)
     if client_data is not None:
-        parts.start(None, run, trace)
+        # the client's view, which items merge into (to find nested parts' objects): a
+        # copy, as the payloads already handed out must not change
+        client_data = orjson.loads(orjson.dumps(client_data))
+        parts.start(None)
     first["hasNext"] = bool(parts.tasks)
     if trace is not None:
         first.setdefault("extensions", {})["trace"] = trace.as_json()
@@ -107,8 +122,10 @@ async def stream_defer(
             done, _ = await asyncio.wait(parts.tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in sorted(done, key=parts.tasks.__getitem__):
                 index = parts.tasks.pop(task)
-                payload = _part_payload(defer.deferred[index], task.result(), client_data)
-                parts.start(index, run, trace)
+                part_errors, part_trace = task.result()
+                part = defer.deferred[index]
+                payload = _part_payload(part, request, part_errors, part_trace, client_data)
+                parts.start(index)
                 payload["hasNext"] = bool(parts.tasks)
                 if payload.get("incremental") or payload.get("errors") or not parts.tasks:
                     yield payload
@@ -117,15 +134,17 @@ async def stream_defer(
 
 
 def _primary_payload(
-    defer: ShapedDefer, run: _Run, introspection: Introspection | None
+    defer: ShapedDefer,
+    request: _Request,
+    errors: list[dict[str, Any]],
+    introspection: Introspection | None,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The first payload, and the client's data the deferred items will merge into."""
     assert defer.primary_shape is not None
-    errors = list(run.errors)
     if introspection is not None:
-        errors.extend(introspection[1])
+        errors = [*errors, *introspection[1]]
     data, completion = defer.primary_shape.shape(
-        run.data, run.variables, introspection[0] if introspection else None
+        request.data, request.variables, introspection[0] if introspection else None
     )
     payload: dict[str, Any] = {}
     if errors:
@@ -136,7 +155,13 @@ def _primary_payload(
     return payload, data
 
 
-def _part_payload(part: DeferredPart, run: _Run, client_data: dict[str, Any]) -> dict[str, Any]:
+def _part_payload(
+    part: DeferredPart,
+    request: _Request,
+    errors: list[dict[str, Any]],
+    trace: TraceRecorder | None,
+    client_data: dict[str, Any],
+) -> dict[str, Any]:
     """One deferred part's payload: an item per object at its path the client has (the
     items merged into `client_data`, for the parts nested in it), its fetch errors on
     the item they concern."""
@@ -144,10 +169,10 @@ def _part_payload(part: DeferredPart, run: _Run, client_data: dict[str, Any]) ->
     items: list[dict[str, Any]] = []
     completion: list[dict[str, Any]] = []
     for where, target in _objects(client_data, part.path):
-        raw = _raw_at(run.data, where)
+        raw = _raw_at(request.data, where)
         if not isinstance(raw, dict) or not part.shape.applies(raw):
             continue
-        value, problems = part.shape.shape(raw, run.variables, list(where))
+        value, problems = part.shape.shape(raw, request.variables, list(where))
         completion.extend(problems)
         if value is not None:
             _merge(target, orjson.loads(orjson.dumps(value)))
@@ -156,15 +181,14 @@ def _part_payload(part: DeferredPart, run: _Run, client_data: dict[str, Any]) ->
             item["label"] = part.label
         items.append(item)
     payload: dict[str, Any] = {"incremental": items}
-    leftover = _attach_errors(items, run.errors)
+    leftover = _attach_errors(items, errors)
     if leftover:
         payload["errors"] = leftover
     extensions: dict[str, Any] = {}
-    if completion and not run.errors:
+    if completion and not errors:
         extensions["valueCompletion"] = completion
-    part_trace = getattr(run, "trace", None)
-    if part_trace is not None:
-        extensions["trace"] = part_trace.as_json()
+    if trace is not None:
+        extensions["trace"] = trace.as_json()
     if extensions:
         payload["extensions"] = extensions
     return payload

@@ -138,7 +138,7 @@ class QueryPlanner:
             for f in selection.fields_for(root)
             if f.name not in ("__typename", "__schema", "__type")
         ]
-        self._record_keys(state, (), root, fields)
+        self.record_keys(state, (), root, fields)
         roots = RootChoice(self.costs, root, kind, fields)
         root_groups: list[Group] = []
         for index, f in enumerate(fields):
@@ -169,9 +169,11 @@ class QueryPlanner:
             group.top_conditions.append(part.conditions)
             self.plan_fields(state, Position(group, group.selection, (), root, root), [part])
 
-    def _record_keys(
+    def record_keys(
         self, state: PlanState, path: tuple[str, ...], type_name: str, fields: Iterable[Field]
     ) -> None:
+        """Note the response keys `fields` use at (path, type), so the planner's own
+        fields (keys, requirements) get aliases where they would collide."""
         keys = state.position_keys.setdefault((path, type_name), {})
         for f in fields:
             keys.setdefault(f.response_key, signature(f))
@@ -345,7 +347,7 @@ class QueryPlanner:
         (no type condition yet); the groups touched."""
         subgraph, s_decl = at.subgraph, at.s_type
         for type_name, fields in selection.by_type.items():
-            self._record_keys(state, at.path, type_name, fields)
+            self.record_keys(state, at.path, type_name, fields)
         if self.sg.is_interface_object(s_decl, subgraph):
             return plan_interface_object(self, state, at, selection)
         touched: set[Group] = {at.group}

@@ -59,8 +59,8 @@ from router.operation import (
     Field,
     Operation,
     SelectionSet,
-    _Normalizer,
     normalize,
+    normalize_selection,
     select_operation,
 )
 from router.planner.build import QueryPlanner
@@ -553,8 +553,8 @@ class DeferPlanner:
         )
         declared = self.schema.get_type(site.declared)
         assert declared is not None
-        normalizer = _Normalizer(self.schema, variant.fragments, budget)
-        return normalizer.selection_set(declared, [(SelectionSetNode(selections=(wrapper,)), ())])
+        wrapped = SelectionSetNode(selections=(wrapper,))
+        return normalize_selection(self.schema, variant.fragments, declared, wrapped, budget)
 
     def _plan_part(
         self,
@@ -593,7 +593,7 @@ class DeferPlanner:
         if not fields:
             return set()
         planner = self.planner
-        planner._record_keys(state, at.path, at.type_name, fields)
+        planner.record_keys(state, at.path, at.type_name, fields)
         key = self._key(at)
         if key is None:
             # no entity here: fetched with its parent, delivered with the deferred part

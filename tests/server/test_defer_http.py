@@ -32,7 +32,6 @@ from router.server import create_app
 from tests.conformance.kit import Resolvers, SubgraphServer
 from tests.router.conftest import scenario
 from tests.router.test_defer_execution import merged
-from tests.server.test_http_server_limits import _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = ROOT / "tests" / "clients"
@@ -47,6 +46,12 @@ class Stack:
     gate: threading.Event
     server: SubgraphServer
     supergraph: str
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _gated(resolvers: Resolvers, gate: threading.Event) -> Resolvers:
