@@ -370,3 +370,22 @@ def test_apollo_client_reads_the_parts_in_order(stack: Stack) -> None:
         "name": "Product 3",
         "inStock": False,
     }
+
+
+def _requests_counted(stack: Stack, operation: str) -> float:
+    text = httpx.get(stack.url + "/metrics", timeout=WAIT).text
+    line = f'shopgraph_requests_total{{operation="{operation}",status="200"}} '
+    return sum(float(row[len(line) :]) for row in text.splitlines() if row.startswith(line))
+
+
+def test_a_streamed_request_is_counted_once(stack: Stack) -> None:
+    stack.gate.set()
+    before = _requests_counted(stack, "Counted")
+    response = httpx.post(
+        stack.url + "/graphql",
+        json={"query": "query Counted { catalog { id ... @defer { price } } }"},
+        headers={"accept": ACCEPT},
+        timeout=WAIT,
+    )
+    assert [p["hasNext"] for p in parts(response.content)] == [True, False]
+    assert _requests_counted(stack, "Counted") == before + 1
