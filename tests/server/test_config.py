@@ -20,7 +20,8 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
     [
         (
             {"limits": {"max_depht": 3}},
-            "limits.max_depht: unknown option (known: introspection, max_aliases, max_depth, "
+            "limits.max_depht: unknown option (known: introspection, max_aliases, "
+            "max_deferred_parts, max_depth, "
             "max_fields, max_fragments, max_nesting, max_root_fields, max_tokens, "
             "planning_budget, planning_queue, planning_wait)",
         ),
