@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from router.config import LimitsConfig
 from router.core import Router
 from router.errors import RequestError
 from tests.router.conftest import scenario
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +116,15 @@ def test_defer_if_false_is_the_plain_plan(router: Router) -> None:
     assert router.plan_text("{ catalog { id ... @defer(if: false) { price } } }") == (
         router.plan_text("{ catalog { id ... { price } } }")
     )
+
+
+def test_no_defer_in_a_subscription() -> None:
+    shop = Router.from_supergraph((ROOT / "schema" / "supergraph.graphql").read_text())
+    query = 'subscription { stockChanged(productId: "1") { ... @defer { available } } }'
+    assert refusal(shop, query) == [
+        (
+            "Defer directive not supported on subscription operations. "
+            "Disable `@defer` by setting the `if` argument to `false`.",
+            "GRAPHQL_VALIDATION_FAILED",
+        )
+    ]
