@@ -41,7 +41,13 @@ from router.lru import LruCache
 from router.measure import inspect_document, parse_bounded, variables_nesting
 from router.operation import Operation, OperationError, normalize
 from router.planner.build import PlanningError, QueryPlanner
-from router.planner.defer import DeferError, DeferPlanner, has_defer, without_defer
+from router.planner.defer import (
+    DeferError,
+    DeferPlanner,
+    has_defer,
+    immediate_plan,
+    without_defer,
+)
 from router.planner.nodes import QueryPlan, Subscribe
 from router.planning_queue import PlanningQueue
 from router.prepared import CacheKey, PreparedOperation
@@ -463,7 +469,7 @@ class Router:
         if prepared.rejected:
             return {"errors": list(prepared.unauthorized), "data": None}
         data, errors = await execute_plan(
-            prepared.plan, self.client, variables, headers, trace=trace
+            immediate_plan(prepared.plan), self.client, variables, headers, trace=trace
         )
         return self._respond(prepared, data, errors, variables)
 

@@ -127,11 +127,9 @@ async def _execute(node: PlanNode, run: _Run) -> None:
         if branch is not None:
             await _execute(branch, run)
     elif isinstance(node, Defer):
-        # all at once, for a client that takes no multipart answer: each deferred part
-        # after the primary, a nested one after its parent (they are listed so)
-        for child in (node.primary, *(part.node for part in node.deferred)):
-            if child is not None:
-                await _execute(child, run)
+        # never run whole: its parts go through the incremental executor, and a client
+        # taking the answer at once gets the plan without @defer (planner/defer.py)
+        raise TypeError("a Defer node runs through router/executor/incremental.py")
 
 
 def _fetch_variables(fetch: Fetch, run: _Run) -> dict[str, Any]:

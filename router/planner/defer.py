@@ -108,6 +108,21 @@ class ShapedDefer(Defer):
     primary_shape: ResponseShape | None = field(default=None, compare=False)
 
 
+@dataclass(frozen=True)
+class DeferPlan(QueryPlan):
+    """The plan of an operation that defers something, with `at_once`: the plan of the
+    same operation without @defer, for a client that takes no incremental delivery
+    (planned with it, so it is cached with it; a restricted variant's plan replaces
+    both)."""
+
+    at_once: QueryPlan = field(default_factory=lambda: QueryPlan(None), compare=False)
+
+
+def immediate_plan(plan: QueryPlan) -> QueryPlan:
+    """The plan to run for a client that takes the whole answer at once: @defer ignored."""
+    return plan.at_once if isinstance(plan, DeferPlan) else plan
+
+
 @dataclass
 class _Site:
     """One deferred fragment at one response path."""
@@ -493,7 +508,8 @@ class DeferPlanner:
             given = dict(zip(variables, values, strict=True))
             active = [s.condition is True or given.get(str(s.condition), False) for s in sites]
             plans[values] = self._plan_active(document, operation, sites, active, labels, budget)
-        return QueryPlan(_conditions(variables, plans, ()))
+        at_once = self.planner.plan(operation, labels, budget)
+        return DeferPlan(_conditions(variables, plans, ()), at_once)
 
     def _plan_active(
         self,
@@ -603,16 +619,44 @@ class DeferPlanner:
         key_fields = planner.internal_fields(state, at.path, at.type_name, key.selection)
         producers = planner.plan_fields(state, at, key_fields)
         at.sub.add(at.frag, "__typename", "__typename")
+        local = [f for f in fields if self._resolves(at, f)]
+        remote = [f for f in fields if not self._resolves(at, f)]
+        # the subgraph's own fields in one entity fetch; the others jump from a second
+        # one, which the primary's key usually makes empty: they then need only the
+        # primary, never the refetch (a jump needing more than the key makes it a fetch)
+        for chosen in (local, remote):
+            if chosen:
+                self._refetch(state, at, producers, key_fields, chosen)
+        return {at.group.id}
+
+    def _resolves(self, at: Position, f: Field) -> bool:
+        """Whether the subgraph at `at` resolves `f`, or part of it, for the object (as
+        an entity fetch there would: nothing provided)."""
+        costs = self.planner.costs
+        if costs.field_cost(at.subgraph, at.s_type, f, None, 0) < INF:
+            return True
+        here, there = costs.split_field(at.subgraph, at.s_type, f, None, deep=True)
+        return here is not None and there is not None
+
+    def _refetch(
+        self,
+        state: PlanState,
+        at: Position,
+        producers: set[Group],
+        key_fields: tuple[Field, ...],
+        fields: list[Field],
+    ) -> None:
+        """Plan `fields` in a new entity fetch of the objects at `at` to their subgraph,
+        sent the key the primary fetched; left out when it would ask nothing else."""
         entity = state.new_group(at.subgraph, at.path, True, at.group, at.group.root_index)
         entity.depends_on |= producers
         entity.inputs[at.s_type] = key_input(key_fields)
         entity.type_map[at.type_name] = at.s_type
         there = Position(entity, entity.selection, at.path, at.type_name, at.s_type, at.s_type)
-        planner.plan_fields(state, there, fields)
+        self.planner.plan_fields(state, there, fields)
         if _only_key(entity.selection, key_fields):
             # nothing to ask the subgraph again: the jumps start from the primary's data
             entity.selection = SubSelection()
-        return {at.group.id}
 
     def _key(self, at: Position) -> Any:
         """The cheapest key of the object's type that its subgraph resolves and provides."""

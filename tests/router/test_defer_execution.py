@@ -265,3 +265,40 @@ def test_introspection_beside_defer_is_answered_with_the_primary(served: Any) ->
     assert payloads[0]["data"]["catalog"][0] == {"id": "p01"}
     assert merged(payloads)["catalog"][49] == {"id": "p50", "price": 5000}
     assert [p["hasNext"] for p in payloads] == [True, False]
+
+
+async def _traced(router: Router, query: str) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
+    """The answer to a client taking no multipart (`execute_prepared`), and the
+    subgraph calls it made: (service, fetch id, path, entities, deferred)."""
+    trace = TraceRecorder()
+    answer = await router.execute_prepared(router.prepare(query), {}, None, trace)
+    calls = [
+        (f["service"], f["fetchId"], f["path"], f["entities"], f["deferred"]) for f in trace.fetches
+    ]
+    return answer, sorted(calls)
+
+
+AT_ONCE_CASES = [
+    # a same-subgraph field beside another subgraph's: deferred, a catalog refetch
+    '{ catalog { id ... @defer(label: "a") { name price } } }',
+    "{ catalog { id ... @defer { name } ... @defer { price } ... @defer { inStock } } }",
+    '{ catalog { id ... @defer(label: "o") { price ... @defer(label: "i") { inStock } } } }',
+]
+
+
+@pytest.mark.parametrize("query", AT_ONCE_CASES)
+def test_without_multipart_defer_is_ignored(served: Any, query: str) -> None:
+    """A client taking the whole answer at once gets the plan of the operation without
+    @defer: the same subgraph calls, and the same answer."""
+    router = _router(served, "entity-lists-batching")
+
+    async def go() -> tuple[Any, Any]:
+        try:
+            return await _traced(router, query), await _traced(router, _plain(query))
+        finally:
+            await router.aclose()
+
+    (deferred, deferred_calls), (plain, plain_calls) = asyncio.run(go())
+    assert deferred_calls == plain_calls
+    assert deferred == plain
+    assert "errors" not in plain

@@ -470,3 +470,79 @@ def test_no_entity_fetched_with_its_parent(router: Router) -> None:
         """
     )
     assert router.plan_text(query) == expected.rstrip("\n")
+
+
+def test_other_subgraph_beside_a_refetch(router: Router) -> None:
+    """A deferred fragment with fields of its own subgraph and of another: the other
+    subgraph's fetch jumps from the primary's key, in parallel with the refetch (it does
+    not wait for it)."""
+    query = '{ catalog { id ... @defer(label: "a") { name price } } }'
+    expected = dedent(
+        """\
+        QueryPlan {
+          Defer {
+            Primary {
+              {
+                catalog {
+                  id
+                }
+              }:
+              Fetch(service: "catalog") {
+                {
+                  catalog {
+                    id
+                    __typename
+                  }
+                }
+              }
+            }, [
+              Deferred(depends: [0], path: "catalog.@", label: "a") {
+                {
+                  ... on Product {
+                    name
+                    price
+                  }
+                }:
+                Parallel {
+                  Flatten(path: "catalog.@") {
+                    Fetch(service: "catalog") {
+                      {
+                        ... on Product {
+                          __typename
+                          id
+                        }
+                      } =>
+                      query($representations: [_Any!]!) {
+                        _entities(representations: $representations) {
+                          ... on Product {
+                            name
+                          }
+                        }
+                      }
+                    }
+                  },
+                  Flatten(path: "catalog.@") {
+                    Fetch(service: "pricing") {
+                      {
+                        ... on Product {
+                          __typename
+                          id
+                        }
+                      } =>
+                      query($representations: [_Any!]!) {
+                        _entities(representations: $representations) {
+                          ... on Product {
+                            price
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              },
+            ]
+          }
+        }
+        """
+    )
+    assert router.plan_text(query) == expected.rstrip("\n")
