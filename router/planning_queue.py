@@ -69,9 +69,15 @@ class PlanningQueue:
 
     async def wait(self, pending: asyncio.Future[T]) -> T:
         """The outcome of a job other requests may be waiting for too (shielded: one
-        giving up leaves it to them); RequestError (503 PLANNER_BUSY) after `max_wait`."""
+        giving up leaves it to them); RequestError (503 PLANNER_BUSY) after `max_wait`.
+        A cancellation of the caller is always honoured, even when it lands in the loop
+        step that finishes the job."""
+        # not asyncio.wait_for: on Python 3.11 it returns the result and drops a cancel
+        # that arrives as the awaited future completes (CPython gh-86296), so a request
+        # whose client had gone would carry on as if it had not been cancelled
         try:
-            return await asyncio.wait_for(asyncio.shield(pending), self.max_wait)
+            async with asyncio.timeout(self.max_wait):
+                return await asyncio.shield(pending)
         except TimeoutError:
             raise _busy("waited longer than the router allows for its planner") from None
 
