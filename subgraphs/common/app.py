@@ -9,7 +9,6 @@ a resolution budget and a deadline (`budget.py`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
@@ -43,6 +42,7 @@ from .events import EventsRuntime, EventsSpec
 from .live import LiveHub
 from .migrations import migrate
 from .settings import positive_int
+from .shutdown import stop_tasks, within
 from .ws import GraphQLWebSocket
 
 logger = logging.getLogger("shopgraph.app")
@@ -158,17 +158,13 @@ def _serve_lifecycle(app: Quart, spec: SubgraphSpec, database: Database) -> None
 
     @app.after_serving
     async def stop() -> None:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(tasks, f"{spec.name} jobs")
         await database.live.stop()
         for runtime in events:
             await runtime.stop()
         for hook in spec.on_stop:
-            await hook()
-        await database.dispose()
+            await within(hook(), f"{spec.name}: a stop hook")
+        await within(database.dispose(), f"{spec.name}: closing the pool")
 
 
 @dataclass(frozen=True)

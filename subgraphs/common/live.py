@@ -35,6 +35,7 @@ from .database import LIVE_HUB_INFO
 from .errors import ApiError
 from .events.broker import EventBroker
 from .settings import positive_int
+from .shutdown import stop_tasks
 
 logger = logging.getLogger("shopgraph.live")
 
@@ -148,11 +149,7 @@ class LiveHub:
 
     async def stop(self) -> None:
         """Stop sending and receiving (watchers stay; they just get no more notifications)."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(self._tasks, f"{self.service} live")
         self._tasks = []
         # Gone before the broker's close drains what is left: nothing of ours to wait for.
         for subscription in self._subscriptions:

@@ -12,11 +12,14 @@ import os
 from dataclasses import replace
 from datetime import timedelta
 
+from faststream.exceptions import IncorrectState
 from faststream.nats import NatsBroker
+from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import PubAck, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NoStreamResponseError
 
+from ..shutdown import within
 from ..urls import redacted, server_list
 from .envelope import DLQ_PREFIX, SUBJECT_PREFIX
 
@@ -27,6 +30,9 @@ DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 EVENTS_STREAM = "SHOP_EVENTS"
 DEAD_LETTER_STREAM = "SHOP_DEAD_LETTERS"
 PUBLISH_TIMEOUT = 2.0
+# Closing drains the subscriptions first; nats-py's default waits 30 s for that.
+DRAIN_TIMEOUT = 2
+CLOSE_TIMEOUT = 5.0
 
 STREAMS = (
     StreamConfig(
@@ -72,6 +78,7 @@ class EventBroker:
             max_reconnect_attempts=-1,  # forever
             reconnect_time_wait=0.5,
             connect_timeout=2,
+            drain_timeout=DRAIN_TIMEOUT,
             logger=None,
         )
         self.ready = asyncio.Event()
@@ -132,8 +139,15 @@ class EventBroker:
         return ack
 
     async def close(self) -> None:
-        """Close the connection."""
-        await self._disconnect()
+        """Close the connection: drain it for CLOSE_TIMEOUT seconds at most, then close it
+        without draining if that did not finish (a flush unanswered, a drain cut short)."""
+        try:
+            client: Client | None = self.broker.connection
+        except IncorrectState:  # never connected
+            client = None
+        await within(self._disconnect(), "events: draining the broker connection", CLOSE_TIMEOUT)
+        if client is not None and not client.is_closed:
+            await within(client.close(), "events: closing the broker connection", CLOSE_TIMEOUT)
 
     async def _disconnect(self) -> None:
         try:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 from ..database import Database, create_engine
+from ..shutdown import stop_tasks, within
 from .broker import EventBroker
 from .consumers import ConsumerRunner
 from .relay import OutboxRelay
@@ -49,12 +49,9 @@ class EventsRuntime:
         self._tasks = [asyncio.create_task(job, name=name) for name, job in jobs.items()]
 
     async def stop(self) -> None:
-        """Stop the tasks (a message being handled is rolled back and redelivered later)."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        """Stop the tasks (a message being handled is rolled back and redelivered later),
+        then close the connection and the pool; every step has a time limit (shutdown.py)."""
+        await stop_tasks(self._tasks, f"{self.service} events")
         self._tasks = []
-        await self.broker.close()
-        await self.database.dispose()
+        await self.broker.close()  # bounded itself: drained, or closed without draining
+        await within(self.database.dispose(), f"{self.service} events: closing the pool")
