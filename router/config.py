@@ -416,13 +416,16 @@ class SubscriptionsConfig:
     max_event_bytes: int = 1024 * 1024  # one message from a subgraph; larger: the stream ends
     max_message_bytes: int = 64 * 1024  # one message from a client over the WebSocket
     idle_timeout: float = 300.0  # seconds a ws connection may run no subscription; 0 = forever
+    # seconds of silence on a subgraph's subscription socket before the router sends a
+    # `ping`; as long again without any message ends the subscription; 0 = no check
+    upstream_ping_interval: float = 15.0
 
     def problems(self) -> Problems:
         """What is wrong with the section: (key, message) pairs."""
         out: Problems = []
         _at_least(out, self, 1, "max_per_connection", "max_total")
         _at_least(out, self, 1024, "max_event_bytes", "max_message_bytes")
-        _at_least(out, self, 0, "heartbeat_interval", "idle_timeout")
+        _at_least(out, self, 0, "heartbeat_interval", "idle_timeout", "upstream_ping_interval")
         if self.init_timeout <= 0:
             out.append(("init_timeout", f"must be > 0, got {self.init_timeout!r}"))
         return out

@@ -7,8 +7,11 @@
 The protocol (github.com/enisdenjo/graphql-ws, PROTOCOL.md): `connection_init` (its payload
 carries the headers the router propagates to the subgraph), `connection_ack` within
 `init_timeout`, then `subscribe` with id "1"; the subgraph sends `next` per event, `error`
-(the operation failed) or `complete`; `ping` is answered with `pong`. Leaving the block
-sends `complete` if the subgraph has not, and closes the socket.
+(the operation failed) or `complete`; `ping` is answered with `pong`. After
+`upstream_ping_interval` seconds without a message the router sends `ping`; as long again
+without any message (`pong` or other) ends the subscription with
+SUBSCRIPTION_UPSTREAM_FAILED: a subgraph or network that went silent is not waited on
+forever. Leaving the block sends `complete` if the subgraph has not, and closes the socket.
 
 Why one socket per client subscription, not one multiplexed socket per subgraph: the
 `connection_init` payload carries the client's headers (its authorization), which differ
@@ -116,7 +119,7 @@ class UpstreamSubscription:
             self.url,
             subprotocols=[SUBPROTOCOL],
             max_size=self.settings.max_event_bytes,
-            ping_interval=None,  # the protocol's own ping/pong keeps it alive
+            ping_interval=None,  # the protocol's own ping/pong checks it (`_next_message`)
             close_timeout=2,
             compression=None,
             proxy=None,
@@ -159,7 +162,7 @@ class UpstreamSubscription:
         """Each `next` payload until `complete`; UpstreamError for `error` or a lost socket."""
         while True:
             try:
-                message = await self._receive()
+                message = await self._next_message()
             except ConnectionClosed as closed:
                 raise self._closed(closed) from None
             kind = message.get("type")
@@ -174,6 +177,25 @@ class UpstreamSubscription:
                 raise UpstreamError(self._errors(message.get("payload")))
             elif kind == "ping":
                 await self._send({"type": "pong"})
+
+    async def _next_message(self) -> dict[str, Any]:
+        """The subgraph's next message; a `ping` goes out after `upstream_ping_interval`
+        seconds of silence, and UpstreamError when the silence lasts as long again."""
+        interval = self.settings.upstream_ping_interval
+        if not interval:
+            return await self._receive()
+        try:
+            return await asyncio.wait_for(self._receive(), interval)  # recv is cancel-safe
+        except TimeoutError:
+            await self._send({"type": "ping"})
+        try:
+            return await asyncio.wait_for(self._receive(), interval)
+        except TimeoutError:
+            raise _failed(
+                self.service,
+                f"Subgraph '{self.service}' did not answer a ping within {interval:g} s; "
+                "the subscription ended.",
+            ) from None
 
     def _closed(self, closed: ConnectionClosed) -> UpstreamError:
         self._finished = True

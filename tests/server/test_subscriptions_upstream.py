@@ -19,6 +19,7 @@ from router.subscriptions.upstream import UpstreamError, UpstreamSubscription, w
 Behaviour = Callable[[ServerConnection], Awaitable[None]]
 SETTINGS = SubscriptionsConfig(init_timeout=0.5, max_event_bytes=2048)
 SUBSCRIBE = {"query": "subscription { ticks }", "variables": {}}
+PINGING = SubscriptionsConfig(init_timeout=0.5, upstream_ping_interval=0.2)
 
 
 @asynccontextmanager
@@ -51,9 +52,9 @@ async def _acknowledge(connection: ServerConnection) -> None:
     await connection.recv()  # subscribe
 
 
-async def _events(url: str) -> list[dict[str, Any]]:
+async def _events(url: str, settings: SubscriptionsConfig = SETTINGS) -> list[dict[str, Any]]:
     async with UpstreamSubscription(
-        "ticks", url, {"authorization": "Bearer t"}, SUBSCRIBE, SETTINGS
+        "ticks", url, {"authorization": "Bearer t"}, SUBSCRIBE, settings
     ) as upstream:
         return [event async for event in upstream]
 
@@ -164,6 +165,45 @@ async def test_an_unreachable_subgraph_and_a_client_leaving() -> None:
         while len(received) < 3:
             await asyncio.sleep(0.01)
     assert received[2] == {"id": "1", "type": "complete"}
+
+
+async def test_a_silent_subgraph_is_pinged_then_given_up() -> None:
+    async def mute(connection: ServerConnection) -> None:
+        """Acknowledge, then read what arrives (the router's ping) but never answer."""
+        await _acknowledge(connection)
+        async for _ in connection:
+            pass
+
+    async with subgraph(mute) as (url, received):
+        with pytest.raises(UpstreamError) as failed:
+            await _events(url, PINGING)
+    assert failed.value.errors == [
+        {
+            "message": "Subgraph 'ticks' did not answer a ping within 0.2 s; "
+            "the subscription ended.",
+            "extensions": {"code": "SUBSCRIPTION_UPSTREAM_FAILED", "serviceName": "ticks"},
+        }
+    ]
+    # the ping, then the router's complete as it leaves
+    assert received[2:] == [{"type": "ping"}, {"id": "1", "type": "complete"}]
+
+
+async def test_a_subgraph_answering_pings_keeps_its_subscription() -> None:
+    async def answering(connection: ServerConnection) -> None:
+        """Answer three pings with pong, then send one event and complete."""
+        await _acknowledge(connection)
+        for _ in range(3):
+            assert json.loads(await connection.recv()) == {"type": "ping"}
+            await connection.send(json.dumps({"type": "pong"}))
+        payload = {"data": {"ticks": 1}}
+        await connection.send(json.dumps({"id": "1", "type": "next", "payload": payload}))
+        await connection.send(json.dumps({"id": "1", "type": "complete"}))
+        await connection.wait_closed()
+
+    async with subgraph(answering) as (url, received):
+        events = await _events(url, PINGING)
+    assert events == [{"data": {"ticks": 1}}]
+    assert received[2:] == [{"type": "ping"}] * 3
 
 
 async def _failure_at(url: str) -> dict[str, Any]:
