@@ -132,8 +132,8 @@ class RouterApp:
         self.router = self.assembly.adopt(router)
         if self.metrics is not None:
             self.metrics.new_router()
-        # subscriptions whose plan changed end with SUBSCRIPTION_SCHEMA_RELOAD
-        self.subscriptions.reloaded(self.router)
+        # subscriptions that would not run alike on it end with SUBSCRIPTION_SCHEMA_RELOAD
+        self.subscriptions.reloaded(self.router, self.readmit)
 
     def background(self, job: Callable[[], Awaitable[None]]) -> None:
         """Run `job` as a task for the app's lifetime (started at ASGI lifespan startup)."""
@@ -156,8 +156,7 @@ class RouterApp:
                 await self._websocket(scope, receive, send)
             return
         headers = _headers(scope, self.config.traffic.trusted_proxies)
-        given = headers.get("x-request-id", "")
-        rid = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        rid = _request_id(headers)
         token = current_request_id.set(rid)
         try:
             await self._route(scope, receive, _with_request_id(send, rid), headers, rid)
@@ -171,8 +170,7 @@ class RouterApp:
             await send({"type": "websocket.close", "code": 1008})  # answered 403
             return
         headers = _headers(scope, self.config.traffic.trusted_proxies)
-        given = headers.get("x-request-id", "")
-        rid = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        rid = _request_id(headers)
         connection = WsConnection(self, receive, send, headers, rid)
         await connection.serve(list(scope.get("subprotocols") or ()))
 
@@ -419,37 +417,14 @@ class RouterApp:
             prepared = await router.prepare_async(resolved.query, request.operation_name)
             if resolved.register is not None:  # accepted: within limits, valid
                 self.persisted.register(resolved.register, resolved.query)
-            base = prepared
             if prepared.checks is not None:
                 prepared = await self._authorized(router, prepared, claims)
-            kind = prepared.operation.kind
-            if kind == "subscription":
-                refused = refuse_subscription(self.config.subscriptions, streaming, media)
-                if refused is not None:
-                    return Reply(*refused, prepared.operation.name, known=True)
-            elif not allow_mutation and kind != "query":
-                return Reply(
-                    405,
-                    {
-                        "errors": [
-                            coded_error(
-                                "Only queries can be sent with GET; use POST for mutations.",
-                                "METHOD_NOT_ALLOWED",
-                            )
-                        ]
-                    },
-                    [(b"allow", b"POST")],
-                    prepared.operation.name,
-                    known=True,
-                )
+            refused = self._refusal(prepared, media, allow_mutation, streaming)
+            if refused is not None:
+                return refused
             variables = router.coerce_variables(prepared, request.variables)
         except RequestError as error:
-            known = prepared is not None
-            name = prepared.operation.name if prepared else request.operation_name
-            if error.status >= 500:  # the router's state, not the request: say when to retry
-                return Reply(error.status, {"errors": error.errors}, _RETRY, name, known)
-            status = 400 if media == GRAPHQL_RESPONSE_JSON else 200
-            return Reply(status, {"errors": error.errors}, None, name, known)
+            return _refused(error, prepared, request.operation_name, media)
         except Exception:  # a bug in preparation: a coded answer, never a bare 500 page
             log.exception("unexpected error preparing an operation")
             internal = coded_error("Internal router error.", "INTERNAL_SERVER_ERROR")
@@ -457,7 +432,35 @@ class RouterApp:
         forwarded = ClientRequest(headers, rid, claims)
         # the id the router logs and answers with: a client's invalid one is not passed on
         forwarded["x-request-id"] = rid
-        return Admitted(router, prepared, variables, forwarded, base)
+        query, name = resolved.query, request.operation_name
+        return Admitted(router, prepared, variables, forwarded, query, name, request.variables)
+
+    def _refusal(
+        self, prepared: PreparedOperation, media: str, allow_mutation: bool, streaming: bool
+    ) -> Reply | None:
+        """Why this kind of operation may not run here (a subscription without a stream,
+        a mutation over GET), or None."""
+        kind = prepared.operation.kind
+        if kind == "subscription":
+            refused = refuse_subscription(self.config.subscriptions, streaming, media)
+            if refused is not None:
+                return Reply(*refused, prepared.operation.name, known=True)
+        elif not allow_mutation and kind != "query":
+            message = "Only queries can be sent with GET; use POST for mutations."
+            body = {"errors": [coded_error(message, "METHOD_NOT_ALLOWED")]}
+            return Reply(405, body, [(b"allow", b"POST")], prepared.operation.name, known=True)
+        return None
+
+    async def readmit(self, router: Router, admitted: Admitted) -> Admitted:
+        """`admitted` admitted again on `router` (a reloaded supergraph), for the same
+        caller: prepared, authorized with its claims, its variables coerced; RequestError
+        when the new supergraph refuses it. Nothing is logged or counted again."""
+        prepared = await router.prepare_async(admitted.query, admitted.operation_name)
+        if prepared.checks is not None:
+            access = await self.authorizer.access(admitted.headers.claims, prepared.checks.policies)
+            prepared = await router.authorize_async(prepared, access)
+        variables = router.coerce_variables(prepared, admitted.raw_variables)
+        return replace(admitted, router=router, prepared=prepared, variables=variables)
 
     def _resolve(self, request: GraphQLRequest) -> Resolved:
         """The text the request runs (an APQ hash or manifest id stands for it), checked
@@ -580,6 +583,26 @@ def _unauthenticated(error: AuthError, operation: str | None) -> Reply:
         [(b"www-authenticate", b'Bearer error="invalid_token"')],
         operation,
     )
+
+
+def _request_id(headers: dict[str, str]) -> str:
+    """The request's id: the client's `x-request-id` when it is a plain token, else new."""
+    given = headers.get("x-request-id", "")
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def _refused(
+    error: RequestError, prepared: PreparedOperation | None, name: str | None, media: str
+) -> Reply:
+    """The reply to a request refused while being prepared (`prepared`: None when it was
+    refused before it was)."""
+    known = prepared is not None
+    if prepared is not None:
+        name = prepared.operation.name
+    if error.status >= 500:  # the router's state, not the request: say when to retry
+        return Reply(error.status, {"errors": error.errors}, _RETRY, name, known)
+    status = 400 if media == GRAPHQL_RESPONSE_JSON else 200
+    return Reply(status, {"errors": error.errors}, None, name, known)
 
 
 def _headers(scope: Scope, trusted_proxies: list[str]) -> dict[str, str]:

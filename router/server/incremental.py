@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from router.errors import coded_error
+from router.server.asgi import disconnected
 from router.server.protocol import APPLICATION_JSON
 
 log = logging.getLogger("router.server")
@@ -76,7 +77,7 @@ async def send_multipart(
     `extra`: more response headers (the request id is added by the app's `send`)."""
     headers = [(b"content-type", CONTENT_TYPE), (b"cache-control", b"no-cache"), *extra]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
-    gone = asyncio.ensure_future(_disconnected(receive))
+    gone = asyncio.ensure_future(disconnected(receive))
     first = True
     try:
         while True:
@@ -115,11 +116,3 @@ def _payload_or_error(step: asyncio.Future[Any]) -> dict[str, Any] | None:
         log.exception("unexpected error executing a deferred part")
         error = coded_error("Internal router error.", "INTERNAL_SERVER_ERROR")
         return {"hasNext": False, "errors": [error]}
-
-
-async def _disconnected(receive: Any) -> None:
-    """Return once the client has gone away."""
-    while True:
-        message = await receive()
-        if message.get("type") == "http.disconnect":
-            return

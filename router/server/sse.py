@@ -14,15 +14,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from router.errors import coded_error
+from router.server.asgi import disconnected
 from router.server.protocol import GRAPHQL_RESPONSE_JSON, GraphQLRequest
-from router.subscriptions.session import Admitted, Errors, Running, SubscriptionLimit
+from router.subscriptions.session import Admitted, Errors, Running, SubscriptionLimit, expiry
 
 if TYPE_CHECKING:
     from router.server.app import RouterApp
@@ -115,22 +115,13 @@ async def serve_sse(
     await stream.end()
 
 
-def _expiry(admitted: Admitted) -> float | None:
-    """The loop time the caller's token expires (None: no `exp`)."""
-    claims = getattr(admitted.headers, "claims", None) or {}
-    exp = claims.get("exp")
-    if not isinstance(exp, int | float):
-        return None
-    return asyncio.get_running_loop().time() + (exp - time.time())
-
-
 async def _pump(app: RouterApp, running: Running, stream: EventStream, receive: Receive) -> bool:
     """Stream the subscription's events until it ends (True, `complete` still to send)
     or the client leaves (False); heartbeats while it is quiet, token expiry."""
     loop = asyncio.get_running_loop()
     producer = asyncio.create_task(app.subscriptions.run(running, stream.next))
-    gone = asyncio.create_task(_disconnected(receive))
-    expires = _expiry(running.admitted)
+    gone = asyncio.create_task(disconnected(receive))
+    expires = expiry(running.admitted.headers.claims)
     beat = app.config.subscriptions.heartbeat_interval or None
     try:
         while True:
@@ -168,9 +159,3 @@ def _outcome(producer: asyncio.Task[Errors | None]) -> Errors | None:
     except Exception:  # a bug must not end the stream without a word
         log.exception("unexpected error running an SSE subscription")
         return [coded_error("Internal router error.", "INTERNAL_SERVER_ERROR")]
-
-
-async def _disconnected(receive: Receive) -> None:
-    """Returns when the client has gone (the request body was already read)."""
-    while (await receive())["type"] != "http.disconnect":
-        pass

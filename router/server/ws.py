@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,7 @@ import orjson
 from router.errors import coded_error
 from router.server.auth import AuthError
 from router.server.protocol import GRAPHQL_RESPONSE_JSON, BadRequest, parse_post
-from router.subscriptions.session import Admitted, SubscriptionLimit
+from router.subscriptions.session import Admitted, SubscriptionLimit, expiry
 
 if TYPE_CHECKING:
     from router.server.app import RouterApp
@@ -36,6 +35,7 @@ log = logging.getLogger("shopgraph.router.ws")
 
 SUBPROTOCOL = "graphql-transport-ws"
 MAX_ID = 128  # characters of an operation id
+_EXPIRED = (4403, "Forbidden: token expired")
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -59,6 +59,7 @@ class WsConnection:
         self.headers = headers
         self.rid = rid
         self.operations: dict[str, asyncio.Task[None]] = {}
+        self._ending: set[asyncio.Task[None]] = set()  # completed by the client, still closing
         self.initialised = False  # connection_init received
         self.acknowledged = False
         self.closed = False
@@ -66,6 +67,10 @@ class WsConnection:
         self._lock = asyncio.Lock()
         self._loop = asyncio.get_running_loop()
         self._idle_since = self._loop.time()
+        self._next_beat: float | None = None  # loop time of the next ping (once acknowledged)
+        # set whenever a clock changes (acknowledged, the last operation ended, closed):
+        # the watchdog then recomputes what is due instead of sleeping past it
+        self._wake = asyncio.Event()
 
     # -- lifetime -------------------------------------------------------------------
 
@@ -83,18 +88,18 @@ class WsConnection:
         try:
             await asyncio.wait({reader, watchdog}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (reader, watchdog, *self.operations.values()):
+            operations = (*self.operations.values(), *self._ending)
+            for task in (reader, watchdog, *operations):
                 task.cancel()
             # the operations close their upstream sockets before the connection is done
-            await asyncio.gather(
-                reader, watchdog, *self.operations.values(), return_exceptions=True
-            )
+            await asyncio.gather(reader, watchdog, *operations, return_exceptions=True)
 
     async def close(self, code: int, reason: str) -> None:
         """Close the connection with `code` (once)."""
         if self.closed:
             return
         self.closed = True
+        self._wake.set()
         async with self._lock:
             with contextlib.suppress(Exception):  # the client may be gone already
                 await self._send({"type": "websocket.close", "code": code, "reason": reason[:120]})
@@ -124,29 +129,40 @@ class WsConnection:
     async def _watch(self) -> None:
         """The connection's clocks: connection_init timeout, token expiry, idle timeout,
         heartbeats. Returns once it closed the connection."""
-        settings = self.settings
         started = self._loop.time()
-        beat = settings.heartbeat_interval
-        next_beat = started + beat
         while not self.closed:
+            self._wake.clear()  # before reading the clocks: a change after this wakes us
             now = self._loop.time()
-            if not self.initialised and now - started >= settings.init_timeout:
-                await self.close(4408, "Connection initialisation timeout")
+            closing = self._closing(now, started)
+            if closing is not None:
+                await self.close(*closing)
                 return
-            if self.expires is not None and now >= self.expires:
-                await self.close(4403, "Forbidden: token expired")
-                return
-            idle = settings.idle_timeout and not self.operations
-            if idle and now - self._idle_since >= settings.idle_timeout:
-                await self.close(1000, "Idle timeout")
-                return
-            if beat and self.acknowledged and now >= next_beat:
+            if self._next_beat is not None and now >= self._next_beat:
                 await self.send({"type": "ping"})
-                next_beat = now + beat
-            await asyncio.sleep(self._next_tick(now, started, next_beat))
+                self._next_beat = now + self.settings.heartbeat_interval
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._next_tick(now, started)):
+                    await self._wake.wait()
 
-    def _next_tick(self, now: float, started: float, next_beat: float) -> float:
-        """Seconds until the earliest clock is due (at least a millisecond)."""
+    def _closing(self, now: float, started: float) -> tuple[int, str] | None:
+        """The close code and reason of a clock that ran out, or None."""
+        settings = self.settings
+        if not self.initialised and now - started >= settings.init_timeout:
+            return 4408, "Connection initialisation timeout"
+        if self._expired(now):
+            return _EXPIRED
+        idle = settings.idle_timeout and not self.operations
+        if idle and now - self._idle_since >= settings.idle_timeout:
+            return 1000, "Idle timeout"
+        return None
+
+    def _expired(self, now: float) -> bool:
+        """Whether the token's `exp` has passed."""
+        return self.expires is not None and now >= self.expires
+
+    def _next_tick(self, now: float, started: float) -> float:
+        """Seconds until the earliest clock is due (at least a millisecond); a change of
+        the clocks wakes the watchdog sooner."""
         settings = self.settings
         due = [now + 60.0]
         if not self.initialised:
@@ -155,9 +171,14 @@ class WsConnection:
             due.append(self.expires)
         if settings.idle_timeout and not self.operations:
             due.append(self._idle_since + settings.idle_timeout)
-        if settings.heartbeat_interval and self.acknowledged:
-            due.append(next_beat)
+        if self._next_beat is not None:
+            due.append(self._next_beat)
         return max(min(due) - now, 0.001)
+
+    def _became_idle(self) -> None:
+        """No operation runs any more: the idle clock starts now."""
+        self._idle_since = self._loop.time()
+        self._wake.set()
 
     # -- messages -------------------------------------------------------------------
 
@@ -201,11 +222,12 @@ class WsConnection:
         except AuthError as error:
             await self._fail(4403, f"Forbidden: {error.message}")
             return
-        exp = (claims or {}).get("exp")
-        if isinstance(exp, int | float):
-            self.expires = self._loop.time() + (exp - time.time())
+        self.expires = expiry(claims)
         self.acknowledged = True
+        if self.settings.heartbeat_interval:
+            self._next_beat = self._loop.time() + self.settings.heartbeat_interval
         await self.send({"type": "connection_ack"})
+        self._wake.set()
 
     async def _subscribe(self, message: dict[str, Any]) -> None:
         op_id, payload = message.get("id"), message.get("payload")
@@ -232,9 +254,15 @@ class WsConnection:
         op_id = message.get("id")
         if not isinstance(op_id, str):
             await self._fail(4400, "Invalid message received: bad id")
-        task = self.operations.get(op_id)  # type: ignore[arg-type]
+        # the id is free at once (the client may reuse it in its next message), while
+        # the task still closes its upstream socket
+        task = self.operations.pop(op_id, None)  # type: ignore[arg-type]
         if task is not None:
             task.cancel()  # the client ended it: nothing more is sent for it
+            self._ending.add(task)
+            task.add_done_callback(self._ending.discard)
+            if not self.operations:
+                self._became_idle()
 
     # -- operations -----------------------------------------------------------------
 
@@ -242,7 +270,11 @@ class WsConnection:
         """Run one operation; its messages end with `complete` or `error`."""
         try:
             errors = await self._run(op_id, payload)
-            if errors is None:
+            if errors is not None and self._expired(self._loop.time()):
+                # the subgraph may drop a socket whose token expired a moment before the
+                # watchdog closes the connection: the client learns why from 4403 alone
+                await self.close(*_EXPIRED)
+            elif errors is None:
                 await self.send({"id": op_id, "type": "complete"})
             else:
                 await self.send({"id": op_id, "type": "error", "payload": errors})
@@ -255,8 +287,8 @@ class WsConnection:
         finally:
             if self.operations.get(op_id) is asyncio.current_task():
                 del self.operations[op_id]
-            if not self.operations:
-                self._idle_since = self._loop.time()
+                if not self.operations:
+                    self._became_idle()
 
     async def _run(self, op_id: str, payload: dict[str, Any]) -> list[dict[str, Any]] | None:
         """The operation's `next` messages; None when it completed, else its errors."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,12 +24,15 @@ from router.subscriptions.upstream import UpstreamError, UpstreamSubscription
 
 if TYPE_CHECKING:
     from router.core import Router
+    from router.server.headers import ClientRequest
     from router.server.metrics import RouterMetrics
 
 log = logging.getLogger("shopgraph.router.subscriptions")
 
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
 Errors = list[dict[str, Any]]
+# admits a running subscription again on a reloaded router (RequestError: refused now)
+Readmit = Callable[["Router", "Admitted"], Awaitable["Admitted"]]
 
 # headers sent to a subgraph when the router has no propagation rules (a bare Router)
 _DEFAULT_FORWARDED = ("authorization", "x-request-id")
@@ -50,8 +54,12 @@ class Admitted:
     router: Router
     prepared: PreparedOperation
     variables: dict[str, Any]
-    headers: Mapping[str, str]
-    base: PreparedOperation  # `prepared` before authorization (what a reload re-plans)
+    headers: ClientRequest  # with the caller's claims (what a reload authorizes again)
+    # what the client sent (the text an APQ hash or manifest id stands for): a reload
+    # admits it again on the new router
+    query: str
+    operation_name: str | None
+    raw_variables: Mapping[str, Any] | None
 
     @property
     def is_subscription(self) -> bool:
@@ -91,7 +99,13 @@ async def stream(admitted: Admitted, settings: SubscriptionsConfig, emit: Emit) 
     if prepared.rejected:
         return list(prepared.unauthorized)
     subscribe = prepared.plan.node
-    if not isinstance(subscribe, Subscribe):  # validation leaves no such subscription
+    if not isinstance(subscribe, Subscribe):
+        if prepared.unauthorized:  # authorization removed all it selects: answered as a query
+            await emit(
+                await router.execute_prepared(prepared, admitted.variables, admitted.headers)
+            )
+            return None
+        # validation leaves no other subscription without a subgraph to subscribe to
         return [coded_error("The subscription has no plan to run.", "QUERY_PLANNING_FAILED")]
     primary = subscribe.primary
     url = router.client.urls.get(primary.service)
@@ -119,6 +133,24 @@ async def stream(admitted: Admitted, settings: SubscriptionsConfig, emit: Emit) 
     except UpstreamError as error:
         return error.errors
     return None
+
+
+def expiry(claims: Mapping[str, Any] | None) -> float | None:
+    """The event loop's time at which a token with these claims expires (None: no `exp`)."""
+    exp = (claims or {}).get("exp")
+    if not isinstance(exp, int | float) or isinstance(exp, bool):
+        return None
+    return asyncio.get_running_loop().time() + (exp - time.time())
+
+
+def same_outcome(before: PreparedOperation, after: PreparedOperation) -> bool:
+    """Whether two admissions of one operation run alike: the same authorized plan and
+    the same parts refused (a reload that hides a field changes the one or the other)."""
+    return (
+        before.rejected == after.rejected
+        and before.unauthorized == after.unauthorized
+        and str(before.plan) == str(after.plan)
+    )
 
 
 def reload_errors() -> Errors:
@@ -186,33 +218,34 @@ class SubscriptionRegistry:
             if self.metrics is not None:
                 self.metrics.subscription_ended()
 
-    def reloaded(self, router: Router) -> None:
-        """A new supergraph is served by `router`: stop the running subscriptions whose
-        plan is not the same on it (checked in the background)."""
+    def reloaded(self, router: Router, readmit: Readmit) -> None:
+        """A new supergraph is served by `router`: admit each running subscription again
+        on it (`readmit`: prepared, authorized for its caller, variables coerced) and stop
+        those that would not run alike (checked in the background)."""
         if not self.running:
             return
-        task = asyncio.get_running_loop().create_task(self._check(router, list(self.running)))
+        checking = self._check(router, readmit, list(self.running))
+        task = asyncio.get_running_loop().create_task(checking)
         self._checks.add(task)
         task.add_done_callback(self._checks.discard)
 
-    async def _check(self, router: Router, running: list[Running]) -> None:
+    async def _check(self, router: Router, readmit: Readmit, running: list[Running]) -> None:
         for one in running:
             if one.stopped is not None:
                 continue
-            base = one.admitted.base
-            if base.key is None:
-                continue
-            query, operation_name, labels = base.key
+            admitted = one.admitted
             try:
-                fresh = await router.prepare_async(query, operation_name, labels)
-            except RequestError:
+                fresh = await readmit(router, admitted)
+            except RequestError:  # no longer valid, or its variables no longer fit
                 one.stop(reload_errors())
                 continue
             except Exception:  # a bug in planning: stop it rather than run a stale plan
-                log.exception("re-planning a subscription after a reload failed")
+                log.exception("admitting a subscription again after a reload failed")
                 one.stop(reload_errors())
                 continue
-            if str(fresh.plan) != str(base.plan):
+            if not same_outcome(admitted.prepared, fresh.prepared) or (
+                fresh.variables != admitted.variables
+            ):
                 one.stop(reload_errors())
 
 

@@ -255,12 +255,19 @@ def compose_live(urls: dict[str, str], edit: Callable[[str, str], str] | None = 
     return result.supergraph_sdl
 
 
+Edit = Callable[[str, str], str]
+
+
 def start_router(
-    subgraphs: ServerThread, urls: dict[str, str], config: dict[str, Any] | None = None
+    subgraphs: ServerThread,
+    urls: dict[str, str],
+    config: dict[str, Any] | None = None,
+    edit: Edit | None = None,
 ) -> Stack:
-    """The router's server over the subgraphs, with `config` as its router.yaml."""
+    """The router's server over the subgraphs, with `config` as its router.yaml (and each
+    subgraph's SDL passed through `edit`, as `compose_live` does)."""
     parsed = parse_config(config or {})
-    sdl = compose_live(urls)
+    sdl = compose_live(urls, edit)
     assembly = RouterAssembly(parsed, None)
     app = create_app(assembly.router(sdl), assembly=assembly)
     (port,) = free_ports(1)
@@ -303,14 +310,26 @@ def serve_subgraphs() -> Iterator[tuple[ServerThread, dict[str, str]]]:
     server.stop()
 
 
+def scoped_body(name: str, sdl: str) -> str:
+    """An `Edit`: the reviews subgraph's `Review.body` needs the `staff` scope."""
+    if name != "reviews":
+        return sdl
+    sdl = sdl.replace('import: ["@key"]', 'import: ["@key", "@requiresScopes"]')
+    scoped = '  body: String! @requiresScopes(scopes: [["staff"]])\n'
+    return sdl.replace("  body: String!\n", scoped)
+
+
 @contextmanager
 def running(
-    subgraphs: tuple[ServerThread, dict[str, str]], config: dict[str, Any] | None = None
+    subgraphs: tuple[ServerThread, dict[str, str]],
+    config: dict[str, Any] | None = None,
+    edit: Edit | None = None,
 ) -> Iterator[Stack]:
-    """A router over the subgraphs for one test; afterwards no subscription runs in the
-    reviews subgraph (every upstream socket was closed)."""
+    """A router over the subgraphs for one test (their SDL passed through `edit`);
+    afterwards no subscription runs in the reviews subgraph (every upstream socket was
+    closed)."""
     server, urls = subgraphs
-    stack = start_router(server, urls, config)
+    stack = start_router(server, urls, config, edit)
     try:
         yield stack
     finally:

@@ -5,6 +5,7 @@ subgraph; the protocol's close codes; queries over the socket; the plan."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -12,15 +13,17 @@ from typing import Any
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.server.subscription_graph import (
     HUB,
     REVIEW_QUERY,
     SECRET,
     WAIT,
+    compose_live,
     review,
     running,
+    scoped_body,
     serve_subgraphs,
     token,
     wait_until,
@@ -58,6 +61,15 @@ async def _init(ws: ClientConnection, payload: dict[str, Any] | None = None) -> 
 async def _closed(ws: ClientConnection) -> tuple[int | None, str | None]:
     await asyncio.wait_for(ws.wait_closed(), WAIT)
     return ws.close_code, ws.close_reason
+
+
+async def _until_closed(ws: ClientConnection) -> list[dict[str, Any]]:
+    """The messages received until the router closes the socket (within WAIT)."""
+    messages: list[dict[str, Any]] = []
+    with contextlib.suppress(ConnectionClosed):
+        while True:
+            messages.append(await _receive(ws))
+    return messages
 
 
 def _subscribe(op_id: str, query: str = REVIEW_QUERY) -> dict[str, Any]:
@@ -259,13 +271,49 @@ async def test_idle_connections_close(subgraphs: Subgraphs) -> None:
             assert await _closed(ws) == (1000, "Idle timeout")
 
 
-async def test_heartbeats_are_protocol_pings(subgraphs: Subgraphs) -> None:
-    with running(subgraphs, {"subscriptions": {"heartbeat_interval": 0.2}}) as stack:
+# connection_init's clock far beyond WAIT: a watchdog still sleeping towards it fails
+SLOW_INIT = 600.0
+
+
+async def test_heartbeats_are_protocol_pings_from_the_ack_on(subgraphs: Subgraphs) -> None:
+    settings = {"heartbeat_interval": 0.2, "init_timeout": SLOW_INIT}
+    with running(subgraphs, {"subscriptions": settings}) as stack:
         async with await _open(stack.ws_url) as ws:
             await _init(ws)
             assert await _receive(ws) == {"type": "ping"}
             await _send(ws, {"type": "pong"})
             assert await _receive(ws) == {"type": "ping"}
+
+
+async def test_the_idle_clock_starts_when_the_last_operation_ends(subgraphs: Subgraphs) -> None:
+    settings = {"idle_timeout": 1.0, "init_timeout": SLOW_INIT}
+    with running(subgraphs, {"subscriptions": settings}) as stack:
+        async with await _open(stack.ws_url) as ws:
+            await _init(ws)
+            await _send(ws, _subscribe("1"))
+            await _subscribed(1)
+            await asyncio.sleep(1.5)  # past idle_timeout: a running subscription keeps it open
+            await _send(ws, {"type": "ping"})
+            assert await _receive(ws) == {"type": "pong"}
+            await _send(ws, {"id": "1", "type": "complete"})
+            assert await _closed(ws) == (1000, "Idle timeout")
+
+
+async def test_an_id_is_free_again_right_after_complete(subgraphs: Subgraphs) -> None:
+    with running(subgraphs) as stack:
+        async with await _open(stack.ws_url) as ws:
+            await _init(ws)
+            await _send(ws, _subscribe("1"))
+            await _subscribed(1)
+            opened = HUB.opened
+            # back to back: the router reads the second before the first has closed
+            await _send(ws, {"id": "1", "type": "complete"})
+            await _send(ws, _subscribe("1"))
+            await wait_until(lambda: HUB.opened == opened + 1 and HUB.active == 1)
+            HUB.publish("p1", review("again"))
+            event = await _receive(ws)
+    assert event["id"] == "1" and event["type"] == "next"
+    assert event["payload"]["data"]["reviewAdded"]["body"] == "again"
 
 
 JWT = {"auth": {"jwt": {"secret": SECRET}}, "authorization": {"require_authentication": True}}
@@ -292,13 +340,17 @@ async def test_tokens_are_checked_at_connection_init(subgraphs: Subgraphs) -> No
 
 
 async def test_an_expiring_token_closes_the_connection_with_4403(subgraphs: Subgraphs) -> None:
-    with running(subgraphs, JWT) as stack:
+    config = {**JWT, "subscriptions": {"init_timeout": SLOW_INIT}}
+    with running(subgraphs, config) as stack:
         async with await _open(stack.ws_url) as ws:
-            await _init(ws, {"authorization": token(seconds=1.5)})
+            await _init(ws, {"authorization": token(seconds=2)})
             await _send(ws, _subscribe("1"))
             await _subscribed(1)
-            assert await _closed(ws) == (4403, "Forbidden: token expired")
+            before_close = await _until_closed(ws)
+            closed = ws.close_code, ws.close_reason
         await _subscribed(0)
+    assert before_close == []  # no `error` for the subscription: 4403 says why
+    assert closed == (4403, "Forbidden: token expired")
 
 
 async def test_per_connection_and_total_limits(subgraphs: Subgraphs) -> None:
@@ -337,8 +389,6 @@ async def test_an_oversized_subgraph_event_ends_the_subscription(subgraphs: Subg
 
 
 async def test_a_reload_ends_the_subscriptions_whose_plan_changed(subgraphs: Subgraphs) -> None:
-    from tests.server.subscription_graph import compose_live
-
     _, urls = subgraphs
     # the new supergraph has no Product.price: the first plan no longer holds
     without_price = compose_live(urls, lambda name, sdl: sdl.replace("  price: Int!\n", ""))
@@ -365,6 +415,69 @@ async def test_a_reload_ends_the_subscriptions_whose_plan_changed(subgraphs: Sub
         "type": "next",
         "payload": {"data": {"reviewAdded": {"body": "still here"}}},
     }
+
+
+BODY_QUERY = 'subscription { reviewAdded(upc: "p1") { body } }'
+VIEWER_QUERY = 'subscription { reviewAdded(upc: "p1") { viewer } }'
+STILL_HERE = {"body": "still here"}
+
+
+async def test_a_reload_hiding_a_field_ends_the_subscriptions_it_hides_it_from(
+    subgraphs: Subgraphs,
+) -> None:
+    _, urls = subgraphs
+    # the new supergraph keeps every plan but gives Review.body to `staff` only
+    scoped = compose_live(urls, scoped_body)
+    with running(subgraphs, {"auth": {"jwt": {"secret": SECRET}}}) as stack:
+        async with await _open(stack.ws_url) as anonymous, await _open(stack.ws_url) as staff:
+            await _init(anonymous)
+            await _init(staff, {"Authorization": token(scope="staff")})
+            await _send(anonymous, _subscribe("body", BODY_QUERY))
+            await _send(anonymous, _subscribe("viewer", VIEWER_QUERY))
+            await _send(staff, _subscribe("body", BODY_QUERY))
+            await _subscribed(3)
+
+            async def swap() -> None:
+                """Reload, as the reloader does, on the router's loop."""
+                stack.app.swap(stack.app.assembly.router(scoped))
+
+            stack.router.call(swap)
+            stopped = await _receive(anonymous)
+            await _subscribed(2)
+            HUB.publish("p1", review("still here"))
+            kept = [await _receive(anonymous), await _receive(staff)]
+    assert stopped["id"] == "body" and stopped["type"] == "error"
+    assert stopped["payload"][0]["extensions"]["code"] == "SUBSCRIPTION_SCHEMA_RELOAD"
+    assert kept == [
+        {"id": "viewer", "type": "next", "payload": {"data": {"reviewAdded": {"viewer": None}}}},
+        {
+            "id": "body",
+            "type": "next",
+            "payload": {"data": {"reviewAdded": {"body": "still here"}}},
+        },
+    ]
+
+
+async def test_a_subscription_authorization_empties_answers_its_errors(
+    subgraphs: Subgraphs,
+) -> None:
+    with running(subgraphs, edit=scoped_body) as stack:
+        async with await _open(stack.ws_url) as ws:
+            await _init(ws)
+            await _send(ws, _subscribe("1", BODY_QUERY))
+            answer, end = await _receive(ws), await _receive(ws)
+    # as a query answers it: Review.body and reviewAdded are non-null, so data is null
+    unauthorized = {
+        "message": "Unauthorized field or type",
+        "path": ["reviewAdded", "body"],
+        "extensions": {"code": "UNAUTHORIZED_FIELD_OR_TYPE"},
+    }
+    assert answer == {
+        "id": "1",
+        "type": "next",
+        "payload": {"data": None, "errors": [unauthorized]},
+    }
+    assert end == {"id": "1", "type": "complete"}
 
 
 async def test_plain_http_refuses_subscriptions_with_a_code(subgraphs: Subgraphs) -> None:
