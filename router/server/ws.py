@@ -36,6 +36,9 @@ log = logging.getLogger("shopgraph.router.ws")
 SUBPROTOCOL = "graphql-transport-ws"
 MAX_ID = 128  # characters of an operation id
 _EXPIRED = (4403, "Forbidden: token expired")
+# an operation failing this close to the token's `exp` failed because of it: a subgraph
+# (whose clock may run a little ahead) drops an expiring token's socket as well
+_EXPIRY_SLACK = 1.0
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -270,9 +273,9 @@ class WsConnection:
         """Run one operation; its messages end with `complete` or `error`."""
         try:
             errors = await self._run(op_id, payload)
-            if errors is not None and self._expired(self._loop.time()):
-                # the subgraph may drop a socket whose token expired a moment before the
-                # watchdog closes the connection: the client learns why from 4403 alone
+            if errors is not None and self._expired(self._loop.time() + _EXPIRY_SLACK):
+                # the subgraph may drop the socket of an expiring token before the watchdog
+                # closes the connection: the client learns why from 4403 alone
                 await self.close(*_EXPIRED)
             elif errors is None:
                 await self.send({"id": op_id, "type": "complete"})

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -350,6 +351,26 @@ async def test_an_expiring_token_closes_the_connection_with_4403(subgraphs: Subg
             closed = ws.close_code, ws.close_reason
         await _subscribed(0)
     assert before_close == []  # no `error` for the subscription: 4403 says why
+    assert closed == (4403, "Forbidden: token expired")
+
+
+async def test_a_subscription_failing_as_the_token_expires_gets_no_error(
+    subgraphs: Subgraphs,
+) -> None:
+    config = {**JWT, "subscriptions": {"init_timeout": SLOW_INIT, "max_event_bytes": 4096}}
+    exp = int(time.time()) + 3
+    with running(subgraphs, config) as stack:
+        async with await _open(stack.ws_url) as ws:
+            await _init(ws, {"authorization": token(exp=exp)})
+            await _send(ws, _subscribe("1"))
+            await _subscribed(1)
+            # half a second before `exp`, the upstream fails (as a subgraph dropping the
+            # expiring token's socket does)
+            await asyncio.sleep(exp - 0.5 - time.time())
+            HUB.publish("p1", review("x" * 10_000))
+            before_close = await _until_closed(ws)
+            closed = ws.close_code, ws.close_reason
+    assert before_close == []
     assert closed == (4403, "Forbidden: token expired")
 
 
