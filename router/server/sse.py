@@ -22,7 +22,14 @@ import orjson
 from router.errors import coded_error
 from router.server.asgi import disconnected
 from router.server.protocol import GRAPHQL_RESPONSE_JSON, GraphQLRequest
-from router.subscriptions.session import Admitted, Errors, Running, SubscriptionLimit, expiry
+from router.subscriptions.session import (
+    EXPIRY_SLACK,
+    Admitted,
+    Errors,
+    Running,
+    SubscriptionLimit,
+    expiry,
+)
 
 if TYPE_CHECKING:
     from router.server.app import RouterApp
@@ -136,12 +143,13 @@ async def _pump(app: RouterApp, running: Running, stream: EventStream, receive: 
                 return False
             if producer in done:
                 errors = _outcome(producer)
+                if errors and expires is not None and loop.time() + EXPIRY_SLACK >= expires:
+                    errors = _expired()  # the subgraph dropped the expiring token first
                 if errors:
                     await stream.next({"errors": errors})
                 return True
             if expires is not None and loop.time() >= expires:
-                message = "The token expired; authenticate again."
-                running.stop([coded_error(message, "UNAUTHENTICATED")])
+                running.stop(_expired())
             elif beat is not None:
                 await stream.write(_HEARTBEAT)
     finally:
@@ -150,6 +158,11 @@ async def _pump(app: RouterApp, running: Running, stream: EventStream, receive: 
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.gather(producer, gone, return_exceptions=True)
         app.subscriptions.release(running)  # even if its task was cancelled before it ran
+
+
+def _expired() -> Errors:
+    """What a stream whose token expired ends with."""
+    return [coded_error("The token expired; authenticate again.", "UNAUTHENTICATED")]
 
 
 def _outcome(producer: asyncio.Task[Errors | None]) -> Errors | None:

@@ -26,7 +26,7 @@ import orjson
 from router.errors import coded_error
 from router.server.auth import AuthError
 from router.server.protocol import GRAPHQL_RESPONSE_JSON, BadRequest, parse_post
-from router.subscriptions.session import Admitted, SubscriptionLimit, expiry
+from router.subscriptions.session import EXPIRY_SLACK, Admitted, SubscriptionLimit, expiry
 
 if TYPE_CHECKING:
     from router.server.app import RouterApp
@@ -36,9 +36,6 @@ log = logging.getLogger("shopgraph.router.ws")
 SUBPROTOCOL = "graphql-transport-ws"
 MAX_ID = 128  # characters of an operation id
 _EXPIRED = (4403, "Forbidden: token expired")
-# an operation failing this close to the token's `exp` failed because of it: a subgraph
-# (whose clock may run a little ahead) drops an expiring token's socket as well
-_EXPIRY_SLACK = 1.0
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -273,7 +270,7 @@ class WsConnection:
         """Run one operation; its messages end with `complete` or `error`."""
         try:
             errors = await self._run(op_id, payload)
-            if errors is not None and self._expired(self._loop.time() + _EXPIRY_SLACK):
+            if errors is not None and self._expired(self._loop.time() + EXPIRY_SLACK):
                 # the subgraph may drop the socket of an expiring token before the watchdog
                 # closes the connection: the client learns why from 4403 alone
                 await self.close(*_EXPIRED)

@@ -135,6 +135,12 @@ async def stream(admitted: Admitted, settings: SubscriptionsConfig, emit: Emit) 
     return None
 
 
+# an operation failing this close to the token's `exp` failed because of it: a subgraph
+# (whose clock may run a little ahead) drops an expiring token's socket as well, and the
+# client is told of the expiry rather than of that failure
+EXPIRY_SLACK = 1.0
+
+
 def expiry(claims: Mapping[str, Any] | None) -> float | None:
     """The event loop's time at which a token with these claims expires (None: no `exp`)."""
     exp = (claims or {}).get("exp")

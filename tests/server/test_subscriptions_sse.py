@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -140,6 +141,29 @@ async def test_an_expiring_token_ends_the_stream_unauthenticated(subgraphs: Subg
     )
 
 
+async def test_a_subscription_failing_as_the_token_expires_ends_unauthenticated(
+    subgraphs: Subgraphs,
+) -> None:
+    config = {"auth": {"jwt": {"secret": SECRET}}, "subscriptions": {"max_event_bytes": 4096}}
+    exp = int(time.time()) + 3
+    with running(subgraphs, config) as stack:
+        async with httpx.AsyncClient(timeout=WAIT) as client:
+            body = {"query": REVIEW_QUERY}
+            headers = {**STREAM, "authorization": token(exp=exp)}
+            async with client.stream("POST", stack.http_url, json=body, headers=headers) as answer:
+                await wait_until(lambda: HUB.active == 1)
+                # half a second before `exp`, the upstream fails (as a subgraph dropping
+                # the expiring token's socket does)
+                await asyncio.sleep(exp - 0.5 - time.time())
+                HUB.publish("p1", review("x" * 10_000))
+                messages = await asyncio.wait_for(_until_end(answer), WAIT)
+    expired = {
+        "message": "The token expired; authenticate again.",
+        "extensions": {"code": "UNAUTHENTICATED"},
+    }
+    assert messages == [("next", {"errors": [expired]}), ("complete", None)]
+
+
 async def test_past_the_total_limit_a_stream_is_refused(subgraphs: Subgraphs) -> None:
     with running(subgraphs, {"subscriptions": {"max_total": 1}}) as stack:
         async with httpx.AsyncClient(timeout=WAIT) as client:
@@ -147,8 +171,12 @@ async def test_past_the_total_limit_a_stream_is_refused(subgraphs: Subgraphs) ->
             async with client.stream("POST", stack.http_url, json=body, headers=STREAM):
                 await wait_until(lambda: HUB.active == 1)
                 refused = await client.post(stack.http_url, json=body, headers=STREAM)
-    first = json.loads(refused.text.split("\n\n")[0].split("data: ", 1)[1])
-    assert first["errors"][0]["extensions"]["code"] == "SUBSCRIPTION_LIMIT"
+    # graphql-sse: a 200 stream of one `next` with the error, then `complete`
+    assert refused.status_code == 200
+    first, end = refused.text.split("\n\n", 1)
+    data = json.loads(first.split("data: ", 1)[1])
+    assert data["errors"][0]["extensions"]["code"] == "SUBSCRIPTION_LIMIT"
+    assert end == "event: complete\ndata:\n\n"
 
 
 async def test_a_client_leaving_closes_the_upstream_subscription(subgraphs: Subgraphs) -> None:
