@@ -126,45 +126,79 @@ class Router:
             "authorization": authorization,
         }
         self.supergraph = supergraph
-        self.planner = QueryPlanner(supergraph)
         self.limits = limits or LimitsConfig()
         self.authorization = authorization or AuthorizationConfig()
-        self._abstract_names = abstract_names(supergraph.api_schema)
-        self.defer_planner = DeferPlanner(self.planner, supergraph.api_schema, self._abstract_names)
+        self._init_planners()
         self.fetching = fetching or SubgraphClientSettings()
         self.client_injected = client is not None
-        if client is None:
-            urls = {name: graph.url for name, graph in supergraph.graphs.items()}
-            urls.update(subgraph_urls or {})
-            client = SubgraphClient(urls, self.fetching, client=http_client)
-        elif subgraph_urls is not None or http_client is not None or fetching is not None:
-            raise TypeError("a given subgraph client has its own URLs, HTTP client and settings")
-        self.client = client
-        # rejected operations are never kept: only prepared ones, weighed by their size
-        self._cache: LruCache[CacheKey, PreparedOperation] = LruCache(
-            plan_cache_size, plan_cache_mib * 1024 * 1024
+        self.client = self._subgraph_client(client, subgraph_urls, http_client, fetching)
+        self._init_cache(plan_cache_size, plan_cache_mib, override_labels, on_cache_lookup)
+        self._init_planning_queue()
+        self.variants = self._variants(plan_cache_size, plan_cache_mib)
+
+    def _variants(self, size: int, mib: int) -> Variants:
+        """Per authorization outcome, the variant of a prepared operation: cached apart,
+        with the same bounds as the operations'."""
+        return Variants(
+            self.supergraph.authorization,
+            self.supergraph.api_schema,
+            self.authorization.directives,
+            self._plan_restricted,
+            self._queue,
+            size,
+            mib * 1024 * 1024,
         )
-        self._labels = _LabelPolicy(supergraph.override_labels, frozenset(override_labels))
-        # Cold operations are prepared on the planning queue's thread, so a costly one
-        # never holds the event loop (cached ones are answered without it); the planner
-        # keeps per-operation state, hence the lock for callers preparing synchronously.
+
+    def _init_planners(self) -> None:
+        """The query planner and the @defer planner built on it."""
+        schema = self.supergraph.api_schema
+        self.planner = QueryPlanner(self.supergraph)
+        self._abstract_names = abstract_names(schema)
+        self.defer_planner = DeferPlanner(self.planner, schema, self._abstract_names)
+
+    def _subgraph_client(
+        self,
+        client: SubgraphFetcher | None,
+        subgraph_urls: Mapping[str, str] | None,
+        http_client: SubgraphHttp | httpx.AsyncClient | None,
+        fetching: SubgraphClientSettings | None,
+    ) -> SubgraphFetcher:
+        """The given subgraph client (TypeError if URLs, an HTTP client or fetch settings
+        come with it), else one of the router's own."""
+        if client is not None:
+            if subgraph_urls is not None or http_client is not None or fetching is not None:
+                raise TypeError(
+                    "a given subgraph client has its own URLs, HTTP client and settings"
+                )
+            return client
+        urls = {name: graph.url for name, graph in self.supergraph.graphs.items()}
+        urls.update(subgraph_urls or {})
+        return SubgraphClient(urls, self.fetching, client=http_client)
+
+    def _init_cache(
+        self,
+        size: int,
+        mib: int,
+        override_labels: Iterable[str],
+        on_cache_lookup: Callable[[bool], None] | None,
+    ) -> None:
+        """The cache of prepared operations, keyed with the override labels in force."""
+        # rejected operations are never kept: only prepared ones, weighed by their size
+        self._cache: LruCache[CacheKey, PreparedOperation] = LruCache(size, mib * 1024 * 1024)
+        self._labels = _LabelPolicy(self.supergraph.override_labels, frozenset(override_labels))
+        self._on_cache_lookup = on_cache_lookup
+        self.cache_hits = 0
+        self.cache_misses = 0
+
+    def _init_planning_queue(self) -> None:
+        """Where cold operations are prepared. They are prepared on the planning queue's
+        thread, so a costly one never holds the event loop (cached ones are answered
+        without it); the planner keeps per-operation state, hence the lock for callers
+        preparing synchronously."""
         self._planning = threading.Lock()
         self._queue = PlanningQueue(self.limits.planning_queue, self.limits.planning_wait)
         self._inflight: dict[CacheKey, asyncio.Future[PreparedOperation]] = {}
         self._waiters: dict[CacheKey, int] = {}
-        self._on_cache_lookup = on_cache_lookup
-        # per authorization outcome, the variant of a prepared operation: bounded apart
-        self.variants = Variants(
-            supergraph.authorization,
-            supergraph.api_schema,
-            self.authorization.directives,
-            self._plan_restricted,
-            self._queue,
-            plan_cache_size,
-            plan_cache_mib * 1024 * 1024,
-        )
-        self.cache_hits = 0
-        self.cache_misses = 0
 
     def rewired(
         self,
