@@ -92,6 +92,28 @@ def _init_payload(router: Router, service: str, headers: Mapping[str, str]) -> d
     return {name: headers[name] for name in _DEFAULT_FORWARDED if name in headers}
 
 
+def _upstream(
+    admitted: Admitted, subscribe: Subscribe, settings: SubscriptionsConfig
+) -> UpstreamSubscription | Errors:
+    """The subscription on the subgraph that owns the root field (not yet opened), or
+    the errors saying why there is none."""
+    primary = subscribe.primary
+    url = admitted.router.client.urls.get(primary.service)
+    if not url:
+        message = f"No URL known for subgraph '{primary.service}'."
+        return [coded_error(message, "INTERNAL_SERVER_ERROR")]
+    variables = {
+        n: admitted.variables[n] for n in primary.variable_usages if n in admitted.variables
+    }
+    return UpstreamSubscription(
+        primary.service,
+        url,
+        _init_payload(admitted.router, primary.service, admitted.headers),
+        {"query": primary.operation, "variables": variables},
+        settings,
+    )
+
+
 async def stream(admitted: Admitted, settings: SubscriptionsConfig, emit: Emit) -> Errors | None:
     """Emit the client's payload for every event of the subscription until the subgraph
     completes it (None) or it fails (its errors)."""
@@ -107,22 +129,9 @@ async def stream(admitted: Admitted, settings: SubscriptionsConfig, emit: Emit) 
             return None
         # validation leaves no other subscription without a subgraph to subscribe to
         return [coded_error("The subscription has no plan to run.", "QUERY_PLANNING_FAILED")]
-    primary = subscribe.primary
-    url = router.client.urls.get(primary.service)
-    if not url:
-        return [
-            coded_error(f"No URL known for subgraph '{primary.service}'.", "INTERNAL_SERVER_ERROR")
-        ]
-    variables = {
-        n: admitted.variables[n] for n in primary.variable_usages if n in admitted.variables
-    }
-    upstream = UpstreamSubscription(
-        primary.service,
-        url,
-        _init_payload(router, primary.service, admitted.headers),
-        {"query": primary.operation, "variables": variables},
-        settings,
-    )
+    upstream = _upstream(admitted, subscribe, settings)
+    if isinstance(upstream, list):
+        return upstream
     try:
         async with upstream:
             async for event in upstream:
