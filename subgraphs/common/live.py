@@ -4,12 +4,13 @@ A write that changes something a subscription watches calls `live_in(session, to
 key)` inside its transaction. Only when that transaction commits does the process
 publish an empty message on `shop.live.<topic>.<key>` (NATS core: no stream, nothing
 stored). Every process of the service subscribes to `shop.live.<topic>.*` for its
-topics and wakes its local watchers of that key; each watcher then re-reads the row
-from the database, so what a subscriber receives is the committed state, checked
-against the caller's rights as they are now.
+topics and wakes the key's feed (live_feed.py): one task per key and process reads the
+row again and hands that one snapshot to every subscriber of the key, each checking it
+against its caller's rights as they are now. So a change costs one read per process, not
+one per subscriber.
 
-Bounded: at most `max_watches` watchers per process (SHOPGRAPH_SUBGRAPH_MAX_SUBSCRIPTIONS),
-a watcher holds one "changed" flag (notifications coalesce into one re-read: the
+Bounded: at most `max_watches` subscribers per process (SHOPGRAPH_SUBGRAPH_MAX_SUBSCRIPTIONS),
+a feed holds one "changed" flag (notifications coalesce into one re-read: the
 subscriber gets the latest state, never a backlog), and the outgoing queue of
 notifications is bounded (a full queue drops, counted in a metric). With NATS down,
 nothing is published or received: subscriptions get no events, writes are unaffected.
@@ -23,7 +24,7 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 from prometheus_client import Counter, Gauge
@@ -170,22 +171,36 @@ class LiveHub:
 
     @contextlib.asynccontextmanager
     async def watch(self, topic: str, key: str) -> AsyncIterator[Watch]:
-        """A watcher of `topic`/`key` for the block's duration; TooManySubscriptions when
-        the process has `max_watches` open already."""
-        name = subject(topic, key)
+        """A watcher of `topic`/`key` for the block's duration, counted as a subscriber;
+        TooManySubscriptions when the process has `max_watches` open already."""
+        with self.subscriber(), self.listen(subject(topic, key)) as watch:
+            yield watch
+
+    @contextlib.contextmanager
+    def subscriber(self) -> Iterator[None]:
+        """One subscriber for the block's duration; TooManySubscriptions when the process
+        has `max_watches` open already."""
         if self._count >= self.max_watches:
             raise TooManySubscriptions(
                 f"This server has {self.max_watches} subscriptions open, its limit; retry later"
             )
-        watch = Watch()
-        self._watches.setdefault(name, set()).add(watch)
         self._count += 1
         WATCHERS.labels(self.service).inc()
         try:
-            yield watch
+            yield
         finally:
             self._count -= 1
             WATCHERS.labels(self.service).dec()
+
+    @contextlib.contextmanager
+    def listen(self, name: str) -> Iterator[Watch]:
+        """A flag set by each notification on subject `name`, for the block's duration
+        (not counted: a key's feed listens once for all its subscribers)."""
+        watch = Watch()
+        self._watches.setdefault(name, set()).add(watch)
+        try:
+            yield watch
+        finally:
             watchers = self._watches[name]
             watchers.discard(watch)
             if not watchers:

@@ -1,8 +1,10 @@
 """Subscription.orderStatusChanged: an order's status, live (its owner or an admin).
 
 The first event is the order as it is when the subscription starts; then one event per
-status change (paid, cancelled for any reason, fulfilled), the order re-read from the
-database each time (live.py wakes the watcher on every instance of orders). The stream
+status change (paid, cancelled for any reason, fulfilled). The order is read once per
+change for all of its subscribers in the process (live_feed.py; live.py wakes the feed
+on every instance of orders), and each subscriber checks that shared row against its
+own caller (an admin, or the order's owner) before it is sent. The stream
 completes after a final status (CANCELLED, FULFILLED). Someone else's order and an
 order that does not exist are the same NOT_FOUND, so a subscription cannot tell
 whether another customer's order exists.
@@ -20,6 +22,7 @@ from subgraphs.common.context import Context
 from subgraphs.common.database import Database
 from subgraphs.common.errors import NotFound
 from subgraphs.common.ids import parse_uuid
+from subgraphs.common.live_feed import follow
 from subgraphs.common.types import echo
 
 from .models import CANCELLED, FULFILLED, OrderRow
@@ -54,14 +57,14 @@ async def order_rows(context: Context, order_id: str) -> AsyncIterator[OrderRow]
 async def _changes(
     context: Context, viewer: Viewer, order_id: uuid.UUID
 ) -> AsyncIterator[OrderRow]:
-    # Watching before reading: a change committed after the read wakes the watcher.
-    async with context.live.watch(LIVE_TOPIC, str(order_id)) as watch:
+    db = context.db
+    key = str(order_id)
+    async with follow(context.live, LIVE_TOPIC, key, lambda: _current(db, order_id)) as rows:
         last: str | None = None
-        while True:
-            row = _visible(viewer, await _current(context.db, order_id), str(order_id))
+        async for snapshot in rows:
+            row = _visible(viewer, snapshot, key)
             if row.status != last:
                 last = row.status
                 yield row
             if row.status in FINAL:
                 return
-            await watch.changed()

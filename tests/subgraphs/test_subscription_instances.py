@@ -6,8 +6,13 @@ unreachable an instance keeps serving (subscriptions just get no further events)
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from live_helpers import (
@@ -20,14 +25,19 @@ from live_helpers import (
     start,
 )
 from orders_helpers import PAY, add_to_cart, checkout
+from sqlalchemy import event
 from subgraph_stack import ADJUST_STOCK, CODEC, Stack, admin_token, customer_token, make_product
 from test_shop_subscriptions import ORDER_WATCH, order_event, placed_order
 
+from subgraphs.common.events.server import NatsServer
 from subgraphs.common.live import DROPPED, ENV_MAX_SUBSCRIPTIONS, LiveHub
+from subgraphs.common.live_feed import feeds_running
 from subgraphs.common.serve import RunningServer, start_server
+from subgraphs.common.ws import DEFAULT_MAX_OPERATIONS, ENV_MAX_OPERATIONS
 from subgraphs.inventory.app import create_app as create_inventory_app
+from subgraphs.inventory.live_stock import ENV_MAX_UNSTOCKED
 from subgraphs.orders.app import create_app as create_orders_app
-from tests.broker import eventually, free_port
+from tests.broker import eventually, free_port, start_nats
 
 
 def hub_of(server: RunningServer) -> LiveHub:
@@ -159,7 +169,8 @@ async def test_without_nats_an_instance_serves_and_drops_notifications(stack: St
 
 async def set_stock_via(stack: Stack, server: RunningServer, product_id: str) -> dict[str, object]:
     """adjustStock(+1) through `server` (an admin)."""
-    variables = {"input": {"productId": product_id, "delta": 1, "idempotencyKey": "live-1"}}
+    key = f"live-{uuid.uuid4().hex[:12]}"
+    variables = {"input": {"productId": product_id, "delta": 1, "idempotencyKey": key}}
     body = await stack.post(server.graphql_url, ADJUST_STOCK, variables, admin_token())
     payload: dict[str, object] = body["data"]["adjustStock"]
     return payload
@@ -178,3 +189,129 @@ async def test_each_event_runs_under_the_resolution_budget(stack: Stack) -> None
         error = {"message": message, "extensions": {"code": "RESULT_TOO_LARGE"}}
         assert await next_payload(socket, "s") == {"errors": [error]}
         await completed(socket, "s")
+
+
+@contextmanager
+def stock_reads(stack: Stack) -> Iterator[list[str]]:
+    """The SELECTs on stock_items the inventory app sends while the block runs."""
+    engine = stack.app_db("inventory").engine.sync_engine
+    reads: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "stock_items" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield reads
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+async def test_many_watchers_of_one_product_cost_one_read_per_change(stack: Stack) -> None:
+    watched = await make_product(stack, name="Live crowd", stock=1)
+    quiet = await make_product(stack, name="Live quiet", stock=1)
+    inventory = stack.servers["inventory"]
+    async with AsyncExitStack() as sockets:
+        watchers = []
+        for n in range(3):  # 30 subscribers, on three connections
+            socket = await sockets.enter_async_context(live_socket(stack.url("inventory")))
+            for i in range(10):
+                await start(socket, f"{n}-{i}", PUBLIC_STOCK_WATCH, {"id": watched["id"]})
+                watchers.append((socket, f"{n}-{i}"))
+        for socket, op_id in watchers:
+            assert await next_payload(socket, op_id) == {"data": {"stockChanged": {"available": 1}}}
+        assert feeds_running(hub_of(inventory)) == 1
+        with stock_reads(stack) as reads:  # what the mutation reads itself, without watchers
+            assert (await set_stock_via(stack, inventory, quiet["id"]))["userErrors"] == []
+        alone = len(reads)
+        with stock_reads(stack) as reads:
+            assert (await set_stock_via(stack, inventory, watched["id"]))["userErrors"] == []
+            for socket, op_id in watchers:
+                available = await next_payload(socket, op_id)
+                assert available == {"data": {"stockChanged": {"available": 2}}}
+        assert len(reads) == alone + 1
+    await eventually(lambda: _async(feeds_running(hub_of(inventory)) == 0))
+
+
+async def test_ids_without_stock_have_a_small_budget_of_their_own(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_MAX_UNSTOCKED, "2")
+    product = await make_product(stack, name="Live cup", stock=3)
+    async with live_socket(stack.url("inventory")) as socket:
+        for op_id in ("a", "b"):
+            await start(socket, op_id, PUBLIC_STOCK_WATCH, {"id": str(uuid.uuid4())})
+            assert await next_payload(socket, op_id) == {"data": {"stockChanged": {"available": 0}}}
+        await start(socket, "c", PUBLIC_STOCK_WATCH, {"id": str(uuid.uuid4())})
+        message = (
+            "This server has 2 subscriptions to products without stock open, its limit; retry later"
+        )
+        error = {"message": message, "extensions": {"code": "TOO_MANY_SUBSCRIPTIONS"}}
+        assert await next_payload(socket, "c") == {"errors": [error]}
+        await completed(socket, "c")
+        # a stocked product is not held back by them
+        await start(socket, "d", PUBLIC_STOCK_WATCH, {"id": product["id"]})
+        assert await next_payload(socket, "d") == {"data": {"stockChanged": {"available": 3}}}
+        # a finished one gives its place back
+        await send(socket, {"id": "a", "type": "complete"})
+        await start(socket, "e", PUBLIC_STOCK_WATCH, {"id": str(uuid.uuid4())})
+        assert await next_payload(socket, "e") == {"data": {"stockChanged": {"available": 0}}}
+
+
+async def refused_after(stack: Stack, allowed: int) -> None:
+    """`allowed` subscriptions run on one connection; the next one is refused."""
+    product = await make_product(stack, name="Live bowl set", stock=1)
+    async with live_socket(stack.url("inventory")) as socket:
+        for i in range(allowed):
+            await start(socket, str(i), PUBLIC_STOCK_WATCH, {"id": product["id"]})
+            assert await next_payload(socket, str(i)) == {
+                "data": {"stockChanged": {"available": 1}}
+            }
+        await start(socket, "over", PUBLIC_STOCK_WATCH, {"id": product["id"]})
+        error = {
+            "message": f"At most {allowed} operations at once on one connection",
+            "extensions": {"code": "TOO_MANY_SUBSCRIPTIONS"},
+        }
+        assert await receive(socket) == {"id": "over", "type": "error", "payload": [error]}
+
+
+async def test_one_connection_runs_at_most_32_operations(stack: Stack) -> None:
+    assert DEFAULT_MAX_OPERATIONS == 32
+    await refused_after(stack, 32)
+
+
+async def test_the_per_connection_limit_is_a_setting(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_MAX_OPERATIONS, "3")
+    await refused_after(stack, 3)
+
+
+async def test_subscribers_old_and_new_get_changes_after_nats_restarts(stack: Stack) -> None:
+    nats: NatsServer = await asyncio.to_thread(start_nats, Path(tempfile.mkdtemp(prefix="sgn-")))
+    server: RunningServer | None = None
+    try:
+        server = await lonely_inventory(stack, SHOPGRAPH_NATS_URL=nats.url)
+        hub = hub_of(server)
+        async with asyncio.timeout(15):
+            await hub.listening.wait()
+        product = await make_product(stack, name="Live kettle", stock=1)
+        async with live_socket(server.graphql_url) as socket:
+            await start(socket, "old", PUBLIC_STOCK_WATCH, {"id": product["id"]})
+            assert await next_payload(socket, "old") == {"data": {"stockChanged": {"available": 1}}}
+            await asyncio.to_thread(nats.stop)
+            await eventually(lambda: _async(not hub._broker.connected))  # type: ignore[union-attr]
+            await asyncio.to_thread(nats.restart)
+            await eventually(lambda: _async(hub._broker.connected), timeout=30)  # type: ignore[union-attr]
+            await start(socket, "new", PUBLIC_STOCK_WATCH, {"id": product["id"]})
+            assert await next_payload(socket, "new") == {"data": {"stockChanged": {"available": 1}}}
+            assert (await set_stock_via(stack, server, product["id"]))["userErrors"] == []
+            for op_id in ("old", "new"):
+                assert await next_payload(socket, op_id) == {
+                    "data": {"stockChanged": {"available": 2}}
+                }
+    finally:
+        if server is not None:
+            await server.stop()  # before its broker goes away
+        await asyncio.to_thread(nats.stop)
