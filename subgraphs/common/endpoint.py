@@ -60,6 +60,8 @@ CACHE_SIZE = 512
 # so the token limit does not bound a text's size. Longer texts are prepared every time.
 CACHE_CHARACTERS = 8_000_000
 MAX_CACHED_QUERY = 100_000
+# Marks a subscribe resolver already wrapped in the middleware (see _guard_subscriptions).
+_GUARDED = "_shopgraph_guarded"
 
 CacheKey = tuple[str, str | None]
 
@@ -103,6 +105,7 @@ class GraphQLEndpoint:
         self._middleware = MiddlewareManager(
             InputGuard(), InternalFieldGuard(self.schema), ResolutionBudget()
         )
+        _guard_subscriptions(self.schema, self._middleware)
 
     def prepare(self, query: str, operation_name: str | None = None) -> Prepared:
         """The parsed and validated document for `query` (cached), or its errors.
@@ -186,13 +189,35 @@ class GraphQLEndpoint:
         if isinstance(executor, list):  # the variables do not fit the operation
             yield _body(ExecutionResult(None, executor))
             return
-        source = await _awaited(create_source_event_stream(executor))
+        # The subscribe resolver (its argument checks, its reads) runs as a request does.
+        try:
+            source = await within_budget(
+                budget, lambda: _awaited(create_source_event_stream(executor))
+            )
+        except ExecutionStopped as stopped:
+            yield {"errors": stopped.body["errors"]}
+            return
         if isinstance(source, ExecutionResult):  # refused before its first event
             yield _body(source)
             return
         events = map_source_to_response_event(executor, source, _EventRunner(context, budget))
         async for body in _event_bodies(events):
             yield body
+
+
+def _guard_subscriptions(schema: GraphQLSchema, middleware: MiddlewareManager) -> None:
+    """Put the middleware in front of each root subscription field's `subscribe` resolver,
+    which graphql-core calls without middleware: its arguments pass the input guard, an
+    internal field the role check, and the call spends from the budget, as any field's.
+
+    Done once per schema (apps built from one schema share it; the middleware is the same
+    for all of them, so the first endpoint's manager serves every one)."""
+    root = schema.subscription_type
+    for field in root.fields.values() if root is not None else ():
+        if field.subscribe is not None and not getattr(field.subscribe, _GUARDED, False):
+            guarded = middleware.get_field_resolver(field.subscribe)
+            setattr(guarded, _GUARDED, True)
+            field.subscribe = guarded
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,11 @@ async def start_server(
     config.accesslog = None
     config.graceful_timeout = 3
     config.keep_alive_timeout = 30
+    # A WebSocket message over the app's body limit is refused (1009) as it arrives,
+    # not after hypercorn has buffered up to its own default of 16 MiB.
+    config.websocket_max_message_size = app.config.get("MAX_CONTENT_LENGTH") or (
+        config.websocket_max_message_size
+    )
     shutdown = asyncio.Event()
     task = asyncio.create_task(
         worker_serve(

@@ -5,14 +5,17 @@ The protocol (github.com/enisdenjo/graphql-ws, PROTOCOL.md): the client sends
 `connection_init` (its payload may carry the propagated headers: the router puts
 `authorization` there), the server answers `connection_ack`; then `subscribe`
 messages with an id, answered by `next`... `complete` or by `error`; `ping`/`pong`
-either way; the client's `complete` stops an operation. Violations close the socket
-with the protocol's codes (4400 bad message, 4401 subscribe before the ack, 4408 no
-init in time, 4409 a duplicate id, 4429 a second init); when the caller's token
-expires the socket closes with 4403, as the router closes its clients' sockets.
+either way, before the init too (the spec allows a ping at any time); the client's
+`complete` stops an operation. Violations close the socket with the protocol's codes
+(4400 bad message, a `subscribe` whose payload is not an object too, 4401 subscribe
+before the ack, 4408 no init in time, 4409 a duplicate id, 4429 a second init); when the
+caller's token expires the socket closes with 4403, as the router closes its clients'
+sockets.
 
-Bounded: a message over the body limit closes the socket (1009), a connection runs at
-most MAX_OPERATIONS operations at once, and the process at most
-SHOPGRAPH_SUBGRAPH_MAX_SUBSCRIPTIONS subscriptions (live.py).
+Bounded: a message over the body limit closes the socket (1009; hypercorn refuses it
+before buffering it whole, serve.py), a connection runs at most
+SHOPGRAPH_SUBGRAPH_MAX_OPERATIONS_PER_CONNECTION operations at once (32 by default), and
+the process at most SHOPGRAPH_SUBGRAPH_MAX_SUBSCRIPTIONS subscriptions (live.py).
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -34,12 +38,16 @@ from .budget import ExecutionBudget
 from .context import Context
 from .endpoint import GraphQLEndpoint, RequestError, StreamRefused
 from .errors import INTERNAL_MESSAGE, log_unexpected
+from .settings import positive_int
 
 logger = logging.getLogger("shopgraph.ws")
 
 PROTOCOL = "graphql-transport-ws"
 INIT_TIMEOUT = 10.0
-MAX_OPERATIONS = 100
+ENV_MAX_OPERATIONS = "SHOPGRAPH_SUBGRAPH_MAX_OPERATIONS_PER_CONNECTION"
+# The router opens one socket per subscription; a caller talking to a subgraph directly
+# needs no more than a few dozen at once, and the process's limit is shared by all.
+DEFAULT_MAX_OPERATIONS = 32
 MAX_ID_LENGTH = 128
 
 ContextFactory = Callable[[Auth], Context]
@@ -52,6 +60,11 @@ class _Close(Exception):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+
+
+def max_operations_setting(env: Mapping[str, str] = os.environ) -> int:
+    """SHOPGRAPH_SUBGRAPH_MAX_OPERATIONS_PER_CONNECTION as a positive integer (32 if unset)."""
+    return positive_int(env, ENV_MAX_OPERATIONS, DEFAULT_MAX_OPERATIONS)
 
 
 def connection_auth(payload: dict[str, Any] | None, header: str | None, codec: TokenCodec) -> Auth:
@@ -73,12 +86,14 @@ class GraphQLWebSocket:
         codec: TokenCodec,
         make_context: ContextFactory,
         limit: int,
+        max_operations: int | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.budget = budget
         self.codec = codec
         self.make_context = make_context
         self.max_message_bytes = limit
+        self.max_operations = max_operations or max_operations_setting()
         self._operations: dict[str, asyncio.Task[None]] = {}
 
     async def serve(self) -> None:
@@ -105,9 +120,13 @@ class GraphQLWebSocket:
         try:
             async with asyncio.timeout(INIT_TIMEOUT):
                 message = await self._receive()
+                while message["type"] in ("ping", "pong"):  # allowed before the init
+                    if message["type"] == "ping":
+                        await self._send({"type": "pong"})
+                    message = await self._receive()
         except TimeoutError:
             raise _Close(4408, "Connection initialisation timeout") from None
-        if message.get("type") != "connection_init":
+        if message["type"] != "connection_init":
             raise _Close(4401, "Unauthorized")
         payload = message.get("payload")
         if payload is not None and not isinstance(payload, dict):
@@ -141,7 +160,11 @@ class GraphQLWebSocket:
         elif kind == "connection_init":
             raise _Close(4429, "Too many initialisation requests")
         elif kind == "subscribe":
-            await self._start(_operation_id(message), message.get("payload"), auth)
+            op_id = _operation_id(message)
+            payload = message.get("payload")
+            if not isinstance(payload, dict):
+                raise _Close(4400, "subscribe payload must be an object")
+            await self._start(op_id, payload, auth)
         elif kind == "complete":
             task = self._operations.pop(_operation_id(message), None)
             if task is not None:
@@ -149,11 +172,11 @@ class GraphQLWebSocket:
         else:
             raise _Close(4400, f"Unknown message type {kind[:40]!r}")
 
-    async def _start(self, op_id: str, payload: Any, auth: Auth) -> None:
+    async def _start(self, op_id: str, payload: dict[str, Any], auth: Auth) -> None:
         if op_id in self._operations:
             raise _Close(4409, f"Subscriber for {op_id} already exists")
-        if len(self._operations) >= MAX_OPERATIONS:
-            message = f"At most {MAX_OPERATIONS} operations at once on one connection"
+        if len(self._operations) >= self.max_operations:
+            message = f"At most {self.max_operations} operations at once on one connection"
             error = coded_error(message, "TOO_MANY_SUBSCRIPTIONS")
             await self._send({"id": op_id, "type": "error", "payload": [error]})
             return

@@ -59,6 +59,13 @@ SUBSCRIBE = '{"id": "1", "type": "subscribe", "payload": {"query": "{ __typename
             4400,
             "connection_init payload must be an object",
         ),
+        (
+            [INIT, '{"type": "subscribe", "id": "1", "payload": "{ __typename }"}'],
+            4400,
+            "subscribe payload must be an object",
+        ),
+        ([INIT, '{"type": "subscribe", "id": "1"}'], 4400, "subscribe payload must be an object"),
+        (['{"type": "ping"}', SUBSCRIBE], 4401, "Unauthorized"),
     ],
 )
 async def test_protocol_violations_close_with_their_codes(
@@ -146,3 +153,31 @@ async def test_the_socket_closes_when_the_token_expires(stack: Stack) -> None:
         with pytest.raises(ConnectionClosedError):
             await receive(socket)
         assert (socket.close_code, socket.close_reason) == (4403, "Forbidden: token expired")
+
+
+async def test_a_ping_before_the_init_gets_a_pong(stack: Stack) -> None:
+    async with connect(ws_url(stack.url("inventory")), subprotocols=PROTOCOLS) as socket:
+        await send(socket, {"type": "ping"})
+        assert await receive(socket) == {"type": "pong"}
+        await send(socket, {"type": "pong"})  # unanswered, and no violation either
+        await send(socket, {"type": "connection_init"})
+        assert await receive(socket) == {"type": "connection_ack"}
+        await start(socket, "q", "{ __typename }", {})
+        assert await next_payload(socket, "q") == {"data": {"__typename": "Query"}}
+
+
+MIB = 1024 * 1024
+
+
+async def test_a_message_over_the_body_limit_is_refused_by_the_server_as_it_arrives(
+    stack: Stack,
+) -> None:
+    async with live_socket(stack.url("inventory")) as socket:
+        # just under the 2 MiB body limit: served
+        await socket.send('{"type": "ping"}' + " " * (2 * MIB - 100))
+        assert await receive(socket) == {"type": "pong"}
+        await socket.send('{"type": "ping"}' + " " * (3 * MIB))
+        with pytest.raises(ConnectionClosedError):
+            await receive(socket)
+        # hypercorn's own close (no reason), not the app's after it buffered the whole message
+        assert (socket.close_code, socket.close_reason) == (1009, "")
