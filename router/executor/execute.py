@@ -4,8 +4,8 @@ Flatten path (deduplicated, one `_entities` request per node), results merged in
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable, Mapping
-from functools import lru_cache
+from collections.abc import Awaitable, Iterable, Iterator, Mapping
+from functools import lru_cache, partial
 from typing import Any
 
 import orjson
@@ -24,6 +24,12 @@ from graphql import (
 
 from router.executor.fetcher import SubgraphFetcher, SubgraphRequestError
 from router.executor.shape import included
+from router.executor.subgraph_errors import (
+    ErrorList,
+    add_subgraph_errors,
+    plain_path,
+    subgraph_error,
+)
 from router.executor.trace import TraceRecorder
 from router.planner.inputs import InputSelection
 from router.planner.nodes import (
@@ -135,19 +141,6 @@ async def _execute(node: PlanNode, run: _Run) -> None:
 def _fetch_variables(fetch: Fetch, run: _Run) -> dict[str, Any]:
     variables = run.variables
     return {name: variables[name] for name in fetch.variable_usages if name in variables}
-
-
-def _subgraph_error(error: Any, service: str, path: list[str | int] | None) -> dict[str, Any]:
-    if not isinstance(error, dict):
-        error = {"message": str(error)}
-    out: dict[str, Any] = {"message": error.get("message", "Subgraph error")}
-    if path is not None:
-        out["path"] = path
-    extensions = dict(error.get("extensions") or {})
-    extensions.setdefault("code", "DOWNSTREAM_SERVICE_ERROR")
-    extensions["serviceName"] = service
-    out["extensions"] = extensions
-    return out
 
 
 def _request_failed(run: _Run, error: SubgraphRequestError, paths: list[Path]) -> None:
@@ -316,21 +309,21 @@ def _merge_root(fetch: Fetch, response: Mapping[str, Any], run: _Run) -> None:
         if fetch.renames:
             apply_renames(data, fetch.renames)  # type: ignore[arg-type]
         merge(run.data, data)
+    errors = response.get("errors")
+    if errors is not None:
+        add_subgraph_errors(run.errors, errors, fetch.service, partial(_root_errors, fetch))
+
+
+def _root_errors(fetch: Fetch, errors: ErrorList) -> Iterator[dict[str, Any]]:
+    """A root answer's (well-formed) errors as reported, with client paths."""
     seen: set[tuple[Any, ...]] = set()
-    for error in response.get("errors") or ():
-        path = error.get("path") if isinstance(error, dict) else None
-        path = _client_path(error, path, fetch, seen)
+    for error in errors:
+        path = _client_path(error, error.get("path"), fetch, seen)
         if path is not _REPORTED:
-            run.errors.append(_subgraph_error(error, fetch.service, path))
+            yield subgraph_error(error, fetch.service, path)
 
 
 _REPORTED = object()  # an error already reported for another copy of the same field
-
-
-def plain_path(path: Any) -> bool:
-    """Whether a subgraph error's path is a list of keys and indexes (it is not checked
-    by anyone before us)."""
-    return isinstance(path, list) and all(isinstance(step, str | int) for step in path)
 
 
 def _client_path(
@@ -441,7 +434,10 @@ async def _entity_fetch(node: Flatten, run: _Run) -> None:
             if isinstance(entity, dict):
                 for obj in targets[index]:
                     merge(obj, entity)
-    _entity_errors(run, fetch, response.get("errors") or (), owners)
+    errors = response.get("errors")
+    if errors is not None:
+        report = partial(_entity_errors, fetch, owners=owners)
+        add_subgraph_errors(run.errors, errors, fetch.service, report)
 
 
 def _representations(
@@ -479,13 +475,14 @@ def _representations(
 
 
 def _entity_errors(
-    run: _Run, fetch: Fetch, errors: Iterable[Any], owners: list[list[Path]]
-) -> None:
-    """Report an `_entities` answer's errors at the client paths of the entities they
-    name (at every path a shared representation stands for); the others without a path."""
+    fetch: Fetch, errors: ErrorList, owners: list[list[Path]]
+) -> Iterator[dict[str, Any]]:
+    """An `_entities` answer's (well-formed) errors as reported, at the client paths of
+    the entities they name (at every path a shared representation stands for); the others
+    without a path."""
     seen: set[tuple[Any, ...]] = set()
     for error in errors:
-        path = error.get("path") if isinstance(error, dict) else None
+        path = error.get("path")
         if (
             isinstance(path, list)
             and len(path) >= 2
@@ -497,9 +494,9 @@ def _entity_errors(
             if rest is _REPORTED:
                 continue
             for where in owners[path[1]]:
-                run.errors.append(_subgraph_error(error, fetch.service, [*where, *rest]))
+                yield subgraph_error(error, fetch.service, [*where, *rest])
         else:
-            run.errors.append(_subgraph_error(error, fetch.service, None))
+            yield subgraph_error(error, fetch.service, None)
 
 
 def merge(target: dict[str, Any], source: dict[str, Any]) -> None:
