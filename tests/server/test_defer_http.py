@@ -262,11 +262,12 @@ def test_a_refused_defer_is_a_coded_error_not_a_stream(stack: Stack) -> None:
 def test_a_client_leaving_mid_stream_stops_the_parts_not_started(stack: Stack) -> None:
     # "late" is nested in "stock": it would start only once stock's part is delivered
     query = (
-        '{ catalog { id ... @defer(label: "stock") { inStock '
+        'query Leaving { catalog { id ... @defer(label: "stock") { inStock '
         '... @defer(label: "late") { price } } } }'
     )
     stack.gate.clear()
     stack.server.reset(NAME)
+    before = _requests_counted(stack, "Leaving")
     body = json.dumps({"query": query}).encode()
     port = int(stack.url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
@@ -278,7 +279,14 @@ def test_a_client_leaving_mid_stream_stops_the_parts_not_started(stack: Stack) -
         received = b""
         while b'"hasNext":true' not in received:
             received += sock.recv(65536)
-    # gone before stock answered; once it does, the router must not go on to pricing
+    # gone before stock answered. The request is counted only once the router has seen
+    # the client go (stock's part is still held), so wait for that before opening the gate:
+    # on a loaded machine the router may notice late, and that is not what is tested here
+    deadline = time.monotonic() + WAIT
+    while _requests_counted(stack, "Leaving") == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _requests_counted(stack, "Leaving") == before + 1
+    # once stock answers, the router must not go on to pricing
     stack.gate.set()
     time.sleep(1.0)
     counts = stack.server.counts(NAME)
