@@ -24,7 +24,7 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from prometheus_client import Counter, Gauge
@@ -100,7 +100,7 @@ def _after_rollback(session: Session) -> None:
 
 
 class Watch:
-    """One subscriber's interest in one key: a flag set by each notification."""
+    """A key's "changed" flag, set by each notification (one per key's feed: live_feed.py)."""
 
     def __init__(self) -> None:
         self._changed = asyncio.Event()
@@ -168,13 +168,6 @@ class LiveHub:
                 self._outgoing.put_nowait(name)
             except asyncio.QueueFull:
                 DROPPED.labels(self.service).inc()
-
-    @contextlib.asynccontextmanager
-    async def watch(self, topic: str, key: str) -> AsyncIterator[Watch]:
-        """A watcher of `topic`/`key` for the block's duration, counted as a subscriber;
-        TooManySubscriptions when the process has `max_watches` open already."""
-        with self.subscriber(), self.listen(subject(topic, key)) as watch:
-            yield watch
 
     @contextlib.contextmanager
     def subscriber(self) -> Iterator[None]:
