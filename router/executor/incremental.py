@@ -8,6 +8,10 @@ per object at its path (a fragment deferred inside a list is delivered for every
 Every part's fetches merge into the same subgraph data, so a deferred entity fetch reads
 the keys the primary fetched; each item is projected by the fragment's own compiled
 shape, so a non-null violation inside it nulls that item only.
+
+A part whose @skip/@include variables exclude it for this request is not delivered, nor
+fetched (unless a part delivered after it needs its fetches: they then run, unsent);
+when that leaves no part at all, the request is answered at once.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import orjson
 
 from router.executor.execute import execute_into
 from router.executor.fetcher import SubgraphFetcher
+from router.executor.shape import included
 from router.executor.trace import TraceRecorder
 from router.planner.defer import ShapedDefer, ShapedPart
 from router.planner.nodes import Condition, DeferredPart, PlanNode, QueryPlan
@@ -32,12 +37,22 @@ Introspection = tuple[dict[str, Any], tuple[dict[str, Any], ...]]
 
 def deferred_node(plan: QueryPlan, variables: Mapping[str, Any]) -> ShapedDefer | None:
     """The Defer node a request with these variables runs (an `if: $var` chooses between
-    plans), or None when its plan defers nothing."""
+    plans), or None when its plan defers nothing, or @skip/@include exclude every
+    deferred part."""
     node: PlanNode | None = plan.node
     while isinstance(node, Condition):
         # a variable left out of a nullable `if` takes the argument's default: true
         node = node.if_clause if variables.get(node.variable, True) else node.else_clause
-    return node if isinstance(node, ShapedDefer) else None
+    if not isinstance(node, ShapedDefer):
+        return None
+    if any(_selected(part, variables) for part in node.deferred):
+        return node
+    return None
+
+
+def _selected(part: DeferredPart, variables: Mapping[str, Any]) -> bool:
+    """Whether the client selects the deferred fragment with these variables."""
+    return not isinstance(part, ShapedPart) or included(part.conditions, variables)
 
 
 @dataclass
@@ -74,10 +89,23 @@ class _Parts:
             parent = part.parent if isinstance(part, ShapedPart) else None
             self.children.setdefault(parent, []).append(index)
         self.tasks: dict[asyncio.Task[tuple[list[Any], TraceRecorder | None]], int] = {}
+        self.sent = [_selected(part, request.variables) for part in defer.deferred]
+        self.runs = self._running()
+
+    def _running(self) -> list[bool]:
+        """Per part, whether it runs: it is sent, or a part started after it is (a part
+        comes after those it starts after, so one pass from the end settles it)."""
+        runs = list(self.sent)
+        for index in reversed(range(len(runs))):
+            if not runs[index]:
+                runs[index] = any(runs[c] for c in self.children.get(index, ()))
+        return runs
 
     def start(self, parent: int | None) -> None:
-        """Start the parts nested in `parent` (None: the primary's)."""
+        """Start the parts nested in `parent` (None: the primary's) that run."""
         for index in self.children.get(parent, ()):
+            if not self.runs[index]:
+                continue
             part = self.defer.deferred[index]
             trace = None
             if self.trace is not None:
@@ -124,7 +152,9 @@ async def stream_defer(
                 index = parts.tasks.pop(task)
                 part_errors, part_trace = task.result()
                 part = defer.deferred[index]
-                payload = _part_payload(part, request, part_errors, part_trace, client_data)
+                payload: dict[str, Any] = {}
+                if parts.sent[index]:
+                    payload = _part_payload(part, request, part_errors, part_trace, client_data)
                 parts.start(index)
                 payload["hasNext"] = bool(parts.tasks)
                 if payload.get("incremental") or payload.get("errors") or not parts.tasks:

@@ -18,6 +18,11 @@ How a deferred fragment is planned (Apollo Router's approach):
 
 `@defer(if: false)` is no defer at all; `@defer(if: $var)` plans both ways, under a
 `Condition` on the variable (at most MAX_DEFER_VARIABLES distinct variables).
+
+A fragment that `@skip`/`@include` literals exclude (on it, or on a field or fragment
+around it), or whose fields they all exclude, is not deferred: nothing of it is planned.
+With variables, each part carries the conditions under which the client selects it
+(`ShapedPart.conditions`); the executor leaves out, per request, a part they exclude.
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ from router.budget import Budget
 from router.executor.shape import ResponseShape, SelectionShape, compile_shape
 from router.federation.typeref import list_depth
 from router.operation import (
+    Conditions,
+    Conjunction,
     Field,
     Operation,
     SelectionSet,
@@ -63,6 +70,8 @@ from router.operation import (
     normalize_selection,
     select_operation,
 )
+from router.operation import _and as _both  # the normalizer's own rules, not a copy
+from router.operation import _directive_condition as _own_condition
 from router.planner.build import QueryPlanner
 from router.planner.costs import INF, PlanningError
 from router.planner.groups import Group, PlanState
@@ -99,6 +108,9 @@ class ShapedPart(DeferredPart):
 
     shape: SelectionShape | None = None  # the fragment's projection, per object at `path`
     parent: int | None = None  # index of the enclosing deferred part (None: the primary)
+    # the @skip/@include variables under which the client selects the fragment (None:
+    # always); a request they exclude gets no payload for it, and no fetch
+    conditions: Conditions = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +146,10 @@ class _Site:
     declared: str  # the declared type of the selection set it is in
     on_type: str  # the type condition in force where it is
     parent: int | None  # the enclosing deferred fragment's site
+    # per place the operation selects it (a fragment spread twice), the @skip/@include
+    # variables of the fields and fragments from the root to it, its own included: the
+    # client selects it when all of one place's hold
+    conditions: set[Conjunction] = field(default_factory=set)
     marker: str = ""
 
 
@@ -220,7 +236,7 @@ def _fragments_with_defer(fragments: Mapping[str, FragmentDefinitionNode]) -> se
 
 
 # (selection set, its declared type, the type in force, response path, enclosing site,
-# fragments spread on the way)
+# fragments spread on the way, @skip/@include variables on the way)
 _Pending = tuple[
     SelectionSetNode,
     GraphQLNamedType,
@@ -228,6 +244,7 @@ _Pending = tuple[
     tuple[str, ...],
     "int | None",
     frozenset[str],
+    Conjunction,
 ]
 
 
@@ -258,20 +275,22 @@ class _SiteFinder:
         self.limit = limit
         self.budget = budget
         self.sites: list[_Site] = []
-        self.seen: set[tuple[int, tuple[str, ...], str]] = set()
+        self.seen: dict[tuple[int, tuple[str, ...], str], int] = {}  # site index per key
 
     def run(self, definition: OperationDefinitionNode) -> list[_Site]:
         """The sites of the operation `definition`."""
         root = self.schema.get_root_type(definition.operation)
         assert root is not None  # validated
-        pending: list[_Pending] = [(definition.selection_set, root, root, (), None, frozenset())]
+        pending: list[_Pending] = [
+            (definition.selection_set, root, root, (), None, frozenset(), ())
+        ]
         while pending:
             self.budget.check()
             item = pending.pop()
             children: list[_Pending] = []
             for selection in item[0].selections:
                 if isinstance(selection, FieldNode):
-                    child = _field_child(selection, item[2], item[3], item[4], item[5])
+                    child = _field_child(selection, item)
                 else:
                     child = self._fragment(selection, item)
                 if child is not None:
@@ -281,23 +300,32 @@ class _SiteFinder:
 
     def _fragment(self, selection: Any, item: _Pending) -> _Pending | None:
         """Where an inline fragment or a spread is walked next (None: nothing deferred
-        in it), noting it as a site when it is deferred."""
-        _, declared, on_type, path, enclosing, spread = item
+        in it, or @skip/@include literals exclude it), noting it as a site when it is
+        deferred."""
+        _, declared, on_type, path, enclosing, spread, conjunction = item
         inner, type_name, spread_here = _fragment_body(selection, self.fragments, spread)
         condition, label = _defer_condition(selection.directives)
-        if inner is None or (
-            isinstance(selection, FragmentSpreadNode)
-            and condition is False
-            and selection.name.value not in self.deferring
+        conjunction = _within(conjunction, selection.directives)
+        if (
+            inner is None
+            or conjunction is None
+            or (
+                isinstance(selection, FragmentSpreadNode)
+                and condition is False
+                and selection.name.value not in self.deferring
+            )
         ):
             return None
         inner_type = self.schema.get_type(type_name) if type_name else on_type
         here = enclosing
         key = (id(selection), path, on_type.name)
-        if condition is not False and key not in self.seen:
-            self.seen.add(key)
-            here = len(self.sites)
+        if condition is not False and key in self.seen:
+            here = self.seen[key]
+            self.sites[here].conditions.add(conjunction)  # selected in one more place
+        elif condition is not False:
+            here = self.seen[key] = len(self.sites)
             site = _Site(selection, label, condition, path, declared.name, on_type.name, enclosing)
+            site.conditions.add(conjunction)
             self.sites.append(site)
             if len(self.sites) > self.limit:
                 raise DeferError(
@@ -305,20 +333,26 @@ class _SiteFinder:
                     "router's limits.max_deferred_parts allows.",
                     "MAX_DEFERRED_PARTS_LIMIT",
                 )
-        return (inner, declared, inner_type or on_type, path, here, spread_here)
+        return (inner, declared, inner_type or on_type, path, here, spread_here, conjunction)
 
 
-def _field_child(
-    node: FieldNode,
-    on_type: GraphQLNamedType,
-    path: tuple[str, ...],
-    enclosing: int | None,
-    spread: frozenset[str],
-) -> _Pending | None:
-    """Where a composite field's selection set is walked next (None: a leaf)."""
+def _within(conjunction: Conjunction, directives: Any) -> Conjunction | None:
+    """The @skip/@include variables on the way, with those of a node's `directives`
+    (None: a literal, or a contradiction, excludes the node)."""
+    own = _own_condition(directives)
+    return None if own is None else _both(conjunction, own)
+
+
+def _field_child(node: FieldNode, item: _Pending) -> _Pending | None:
+    """Where a composite field's selection set is walked next (None: a leaf, or a field
+    @skip/@include literals exclude)."""
+    _, _, on_type, path, enclosing, spread, conjunction = item
     if node.selection_set is None or not isinstance(
         on_type, GraphQLObjectType | GraphQLInterfaceType
     ):
+        return None
+    within = _within(conjunction, node.directives)
+    if within is None:
         return None
     definition = on_type.fields.get(node.name.value)
     if definition is None:
@@ -328,7 +362,7 @@ def _field_child(
         return None
     key = (node.alias or node.name).value
     child_path = (*path, key, *("@",) * list_depth(definition.type))
-    return (node.selection_set, named, named, child_path, enclosing, spread)
+    return (node.selection_set, named, named, child_path, enclosing, spread, within)
 
 
 def _fragment_body(
@@ -582,9 +616,12 @@ class DeferPlanner:
         budget: Budget,
     ) -> tuple[SelectionSet, list[Group], set[int]]:
         """Plan one deferred fragment: (its selection, the fetches made for it, the
-        fetches it hangs from); _CannotDefer when it cannot be fetched apart."""
+        fetches it hangs from); _CannotDefer when it cannot be fetched apart, or selects
+        nothing (@skip/@include literals exclude all its fields: nothing to defer)."""
         site = variant.sites[index]
         selection = self._part_selection(variant, index, budget)
+        if not selection.uniform and not any(selection.by_type.values()):
+            raise _CannotDefer(site)
         start = len(state.groups)
         anchors: set[int] = set()
         if not site.path:
@@ -702,6 +739,7 @@ class DeferPlanner:
             node=sequence(layers(groups), primary),
             shape=SelectionShape(strip_markers(selection), self.abstract),
             parent=parent,
+            conditions=_part_conditions(site.conditions, selection),
         )
 
     def _defer_node(
@@ -732,6 +770,22 @@ class DeferPlanner:
                 replace(primary, selection=strip_markers(primary.selection)), self.abstract
             ),
         )
+
+
+def _part_conditions(around: set[Conjunction], selection: SelectionSet) -> Conditions:
+    """When the client selects a deferred fragment: the variables on the way to one
+    place of it (`around`) hold, and so do those of one of its fields (None: always)."""
+    alternatives: set[Conjunction] = set()
+    for fields in (*selection.by_type.values(), selection.uniform or ()):
+        for f in fields:
+            alternatives.update(f.conditions if f.conditions is not None else ((),))
+    combined = (_both(place, own) for place in around for own in alternatives)
+    # one that another's variables imply adds nothing: kept out, for a shorter check
+    kept: list[Conjunction] = []
+    for conjunction in sorted({c for c in combined if c is not None}, key=len):
+        if not any(set(k) <= set(conjunction) for k in kept):
+            kept.append(conjunction)
+    return None if kept == [()] else frozenset(kept)
 
 
 def _drop_markers(selection: SubSelection) -> None:
