@@ -206,7 +206,7 @@ def normalize_selection(
     return _Normalizer(schema, fragments, budget).selection_set(parent, [(selection_set, ())])
 
 
-def _directive_condition(directives: tuple[DirectiveNode, ...] | None) -> Conjunction | None:
+def directive_condition(directives: tuple[DirectiveNode, ...] | None) -> Conjunction | None:
     """The node's own skip/include condition; None when it is excluded for sure."""
     result: list[tuple[str, bool]] = []
     for directive in directives or ():
@@ -226,7 +226,8 @@ def _directive_condition(directives: tuple[DirectiveNode, ...] | None) -> Conjun
     return tuple(result)
 
 
-def _and(a: Conjunction, b: Conjunction) -> Conjunction | None:
+def both_conditions(a: Conjunction, b: Conjunction) -> Conjunction | None:
+    """`a` and `b` together; None when they contradict (never included)."""
     if not b:
         return a
     merged = dict(a)
@@ -302,8 +303,8 @@ class _Normalizer:
         excluded: dict[str, list[tuple[FieldNode, Conjunction]]] | None = None,
     ) -> None:
         for selection in selection_set.selections:
-            own = _directive_condition(selection.directives)
-            cond = None if own is None else _and(condition, own)
+            own = directive_condition(selection.directives)
+            cond = None if own is None else both_conditions(condition, own)
             for var, _ in own or ():
                 self.condition_variables.add(var)
             if cond is None:
@@ -470,10 +471,10 @@ class _Normalizer:
         out: dict[str, list[tuple[FieldNode, Conjunction]]],
     ) -> None:
         for selection in selection_set.selections:
-            own = _directive_condition(selection.directives)
+            own = directive_condition(selection.directives)
             if own is None:
                 continue
-            cond = _and(condition, own)
+            cond = both_conditions(condition, own)
             if cond is None:
                 continue
             if isinstance(selection, FieldNode):

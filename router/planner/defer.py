@@ -66,12 +66,12 @@ from router.operation import (
     Field,
     Operation,
     SelectionSet,
+    both_conditions,
+    directive_condition,
     normalize,
     normalize_selection,
     select_operation,
 )
-from router.operation import _and as _both  # the normalizer's own rules, not a copy
-from router.operation import _directive_condition as _own_condition
 from router.planner.build import QueryPlanner
 from router.planner.costs import INF, PlanningError
 from router.planner.groups import Group, PlanState
@@ -339,8 +339,8 @@ class _SiteFinder:
 def _within(conjunction: Conjunction, directives: Any) -> Conjunction | None:
     """The @skip/@include variables on the way, with those of a node's `directives`
     (None: a literal, or a contradiction, excludes the node)."""
-    own = _own_condition(directives)
-    return None if own is None else _both(conjunction, own)
+    own = directive_condition(directives)
+    return None if own is None else both_conditions(conjunction, own)
 
 
 def _field_child(node: FieldNode, item: _Pending) -> _Pending | None:
@@ -779,7 +779,7 @@ def _part_conditions(around: set[Conjunction], selection: SelectionSet) -> Condi
     for fields in (*selection.by_type.values(), selection.uniform or ()):
         for f in fields:
             alternatives.update(f.conditions if f.conditions is not None else ((),))
-    combined = (_both(place, own) for place in around for own in alternatives)
+    combined = (both_conditions(place, own) for place in around for own in alternatives)
     # one that another's variables imply adds nothing: kept out, for a shorter check
     kept: list[Conjunction] = []
     for conjunction in sorted({c for c in combined if c is not None}, key=len):
