@@ -53,9 +53,12 @@ class InfraPorts:
 
     def argv(self) -> list[str]:
         return [
-            "--nats-port", str(self.nats),
-            "--nats-monitor-port", str(self.nats_monitor),
-            "--mail-port", str(self.mail),
+            "--nats-port",
+            str(self.nats),
+            "--nats-monitor-port",
+            str(self.nats_monitor),
+            "--mail-port",
+            str(self.mail),
         ]
 
 
@@ -230,8 +233,10 @@ def product_facts(stack: DevStack, product_ids: list[str]) -> dict[str, tuple[st
     for product_id in product_ids:
         name = httpx.post(
             stack.subgraph_url("products"),
-            json={"query": "query($id: ID) { product(id: $id) { name } }",
-                  "variables": {"id": product_id}},
+            json={
+                "query": "query($id: ID) { product(id: $id) { name } }",
+                "variables": {"id": product_id},
+            },
         ).json()["data"]["product"]["name"]
         available = httpx.post(
             stack.subgraph_url("inventory"),

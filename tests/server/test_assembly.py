@@ -16,8 +16,9 @@ from tests.server.echo_subgraph import EchoSubgraphs
 
 async def test_a_router_given_its_own_client_is_served_with_that_client(echo: EchoSubgraphs):
     sdl = echo.supergraph()
-    client = SubgraphClient({name: echo.url(name) for name in echo.names},
-                            SubgraphClientSettings(deduplicate=False))
+    client = SubgraphClient(
+        {name: echo.url(name) for name in echo.names}, SubgraphClientSettings(deduplicate=False)
+    )
     router = Router.from_supergraph(sdl, client=client)
     app = create_app(router, config=parse_config({"traffic": {"retries": 0}}))
     assert app.router is router

@@ -322,9 +322,7 @@ async def test_named_fragments_and_unions_too(served: SubgraphServer):
         _, body = await ask(client, query)
     # Memo.id is non-null: the Memo item is null, and the list's items are non-null
     assert body == {"errors": [unauthorized("search", "@", "... on Memo")], "data": None}
-    assert queries(served) == {
-        "catalog": ["{ search { __typename ... on Article { id title } } }"]
-    }
+    assert queries(served) == {"catalog": ["{ search { __typename ... on Article { id title } } }"]}
 
 
 async def test_reading_an_interface_with_a_protected_implementation_removes_the_field(
@@ -455,16 +453,20 @@ async def test_reject_unauthorized_refuses_the_whole_request(served: SubgraphSer
         allowed = await ask(client, "{ products { name } }")
     # as Apollo Router (its changelog for PR #9911: "reject_unauthorized keeps returning
     # data: null"): a GraphQL response with every path, nothing executed
-    assert refused == again == (
-        200,
-        {
-            "errors": [
-                unauthorized("me"),
-                unauthorized("products", "@", "supplier"),
-                unauthorized("products", "@", "cost"),
-            ],
-            "data": None,
-        },
+    assert (
+        refused
+        == again
+        == (
+            200,
+            {
+                "errors": [
+                    unauthorized("me"),
+                    unauthorized("products", "@", "supplier"),
+                    unauthorized("products", "@", "cost"),
+                ],
+                "data": None,
+            },
+        )
     )
     assert allowed[0] == 200 and "errors" not in allowed[1]
     assert queries(served) == {"catalog": ["{ products { name } }"]}

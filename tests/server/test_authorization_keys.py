@@ -20,19 +20,25 @@ LINK = (
     'extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", '
     'import: ["@key", "@requiresScopes"])\n'
 )
-CATALOG = LINK + """
+CATALOG = (
+    LINK
+    + """
 type Query { products: [Product] }
 type Product @key(fields: "sku") {
   sku: String @requiresScopes(scopes: [["staff"]])
   name: String
 }
 """
-STOCK = LINK + """
+)
+STOCK = (
+    LINK
+    + """
 type Product @key(fields: "sku") {
   sku: String @requiresScopes(scopes: [["staff"]])
   stock: Int
 }
 """
+)
 PRODUCTS = [{"sku": "SECRET-SKU", "name": "Mug"}]
 
 
@@ -51,10 +57,12 @@ def subgraphs() -> Iterator[SubgraphServer]:
 
 
 def _router(subgraphs: SubgraphServer) -> Router:
-    result = compose([
-        SubgraphSource("catalog", "http://catalog.invalid", CATALOG),
-        SubgraphSource("stock", "http://stock.invalid", STOCK),
-    ])
+    result = compose(
+        [
+            SubgraphSource("catalog", "http://catalog.invalid", CATALOG),
+            SubgraphSource("stock", "http://stock.invalid", STOCK),
+        ]
+    )
     assert result.errors == ()
     supergraph = load_supergraph(result.supergraph_sdl)
     return Router(supergraph, subgraph_urls=subgraphs.subgraph_urls(SCENARIO))
@@ -79,6 +87,4 @@ async def test_a_refused_key_field_is_null_though_the_plan_fetches_it(
         }
         staff = Access(True, frozenset({"staff"}))
         allowed = await router.execute("{ products { sku name stock } }", access=staff)
-        assert allowed == {
-            "data": {"products": [{"sku": "SECRET-SKU", "name": "Mug", "stock": 5}]}
-        }
+        assert allowed == {"data": {"products": [{"sku": "SECRET-SKU", "name": "Mug", "stock": 5}]}}

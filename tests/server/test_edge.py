@@ -83,13 +83,16 @@ async def test_rename_insert_remove_per_subgraph_with_claims(echo: EchoSubgraphs
             await client.post("/graphql", json={"query": BOTH}, headers={"authorization": bearer})
         ).json()
         tenant = (
-            await client.post("/graphql", json={"query": "{ alphaHeaders }"},
-                              headers={"x-tenant": "outlet"})
+            await client.post(
+                "/graphql", json={"query": "{ alphaHeaders }"}, headers={"x-tenant": "outlet"}
+            )
         ).json()
     alpha, beta = received(body, "alpha"), received(body, "beta")
     assert alpha["authorization"] == bearer
     assert (alpha["x-user-id"], alpha["x-user-role"], alpha["x-shop-tenant"]) == (
-        "user-1", "CUSTOMER", "main",
+        "user-1",
+        "CUSTOMER",
+        "main",
     )
     assert "x-missing-claim" not in alpha and "x-origin" not in alpha
     assert "authorization" not in beta
@@ -101,8 +104,10 @@ async def test_rename_insert_remove_per_subgraph_with_claims(echo: EchoSubgraphs
 @pytest.mark.parametrize(
     ("authorization", "message"),
     [
-        (f"Bearer {token(key='another-secret-entirely-0123456789abcdef')}",
-         "Invalid token: Signature verification failed"),
+        (
+            f"Bearer {token(key='another-secret-entirely-0123456789abcdef')}",
+            "Invalid token: Signature verification failed",
+        ),
         (f"Bearer {token({'exp': int(time.time()) - 10})}", "Invalid token: Signature has expired"),
         ("Basic dXNlcjpwYXNz", "Invalid authorization header: expected 'Bearer <token>'."),
         ("Bearer not-a-jwt", "Invalid token: Not enough segments"),
@@ -160,7 +165,8 @@ async def test_jwks_file(echo: EchoSubgraphs, tmp_path: Path):
     async with serve(echo, config) as (client, _):
         results = [
             await client.post(
-                "/graphql", json={"query": "{ alphaHeaders }"},
+                "/graphql",
+                json={"query": "{ alphaHeaders }"},
                 headers={"authorization": f"Bearer {t}"},
             )
             for t in (good, wrong_issuer, forged, unknown_kid)
@@ -200,7 +206,8 @@ async def test_jwks_url(echo: EchoSubgraphs):
             statuses = [
                 (
                     await client.post(
-                        "/graphql", json={"query": "{ alphaHeaders }"},
+                        "/graphql",
+                        json={"query": "{ alphaHeaders }"},
                         headers={"authorization": f"Bearer {token(key=private, kid='url-key')}"},
                     )
                 ).status_code

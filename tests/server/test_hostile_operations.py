@@ -71,9 +71,7 @@ async def serve(
 
 def _bomb(levels: int) -> str:
     """`levels` fragments, each spreading the next twice: 2**levels fields expanded."""
-    fragments = [
-        f"fragment B{i} on Node {{ ...B{i + 1} ...B{i + 1} }}" for i in range(levels)
-    ]
+    fragments = [f"fragment B{i} on Node {{ ...B{i + 1} ...B{i + 1} }}" for i in range(levels)]
     fragments.append(f"fragment B{levels} on Node {{ id name }}")
     return '{ node(id: "1") { ...B0 } }\n' + "\n".join(fragments)
 

@@ -74,18 +74,28 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_router(
-    folder: Path, config: dict[str, Any], *options: str
-) -> Iterator[RouterProcess]:
+def running_router(folder: Path, config: dict[str, Any], *options: str) -> Iterator[RouterProcess]:
     """`shopgraph router [OPTIONS]` over one echo subgraph, with `config` as its router.yaml."""
     echo = EchoSubgraphs("alpha")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "supergraph.graphql").write_text(echo.supergraph())
     (folder / "router.yaml").write_text(yaml.safe_dump(config))
     port = _free_port()
-    argv = [sys.executable, "-m", "router.cli", "router", "--supergraph",
-            str(folder / "supergraph.graphql"), "--config", str(folder / "router.yaml"),
-            "--listen", f"127.0.0.1:{port}", "--poll-interval", "0", *options]
+    argv = [
+        sys.executable,
+        "-m",
+        "router.cli",
+        "router",
+        "--supergraph",
+        str(folder / "supergraph.graphql"),
+        "--config",
+        str(folder / "router.yaml"),
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--poll-interval",
+        "0",
+        *options,
+    ]
     log = (folder / "router.log").open("w")
     process = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -170,7 +180,9 @@ def post(target: str = "/graphql", extra: bytes = b"", body: bytes = QUERY) -> b
     return (
         f"POST {target} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
         f"connection: close\r\ncontent-length: {len(body)}\r\n".encode()
-        + extra + b"\r\n" + body
+        + extra
+        + b"\r\n"
+        + body
     )
 
 
@@ -291,7 +303,9 @@ def test_an_idle_kept_alive_connection_is_closed_after_keep_alive_timeout(
         raw = read_all(sock)
     status, headers, body = parse(raw)
     assert (status, headers.get("connection"), body) == (
-        200, None, b'{"status":"pass","service":"router","checks":{}}'
+        200,
+        None,
+        b'{"status":"pass","service":"router","checks":{}}',
     )
 
 
