@@ -411,6 +411,8 @@ class SubscriptionsConfig:
     enabled: bool = True  # false: subscriptions are refused (SUBSCRIPTIONS_NOT_SUPPORTED)
     max_per_connection: int = 32  # running at once on one WebSocket; more: an error, id closed
     max_total: int = 10_000  # running at once in the router process; more: SUBSCRIPTION_LIMIT
+    # running at once for one client address (WebSocket and SSE together); more: the same
+    max_per_client: int = 100
     heartbeat_interval: float = 15.0  # seconds: ws `ping` / SSE `:` comment; 0 = none
     init_timeout: float = 10.0  # seconds for connection_init (ws) / connection_ack (upstream)
     max_event_bytes: int = 1024 * 1024  # one message from a subgraph; larger: the stream ends
@@ -423,7 +425,7 @@ class SubscriptionsConfig:
     def problems(self) -> Problems:
         """What is wrong with the section: (key, message) pairs."""
         out: Problems = []
-        _at_least(out, self, 1, "max_per_connection", "max_total")
+        _at_least(out, self, 1, "max_per_connection", "max_total", "max_per_client")
         _at_least(out, self, 1024, "max_event_bytes", "max_message_bytes")
         _at_least(out, self, 0, "heartbeat_interval", "idle_timeout", "upstream_ping_interval")
         if self.init_timeout <= 0:

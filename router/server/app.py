@@ -119,7 +119,9 @@ class RouterApp:
         self.authorizer = Authorizer(self.config.authorization)
         self.router = assembly.adopt(router)
         self.persisted = PersistedQueries(self.config.persisted_queries)
-        self.subscriptions = SubscriptionRegistry(self.config.subscriptions, self.metrics)
+        self.subscriptions = SubscriptionRegistry(
+            self.config.subscriptions, self.metrics, self.config.traffic.trusted_proxies
+        )
         inline = self.config.telemetry.inline_trace
         # None when off: an untraced router checks one attribute per request, nothing more
         self.inline_trace = inline if inline.enabled else None

@@ -12,7 +12,6 @@ error. The client ends a subscription by closing the connection.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
@@ -30,6 +29,7 @@ from router.subscriptions.session import (
     SubscriptionLimit,
     expiry,
 )
+from router.subscriptions.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from router.server.app import RouterApp
@@ -153,11 +153,11 @@ async def _pump(app: RouterApp, running: Running, stream: EventStream, receive: 
             elif beat is not None:
                 await stream.write(_HEARTBEAT)
     finally:
-        for task in (producer, gone):
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.gather(producer, gone, return_exceptions=True)
-        app.subscriptions.release(running)  # even if its task was cancelled before it ran
+        try:
+            # bounded: a producer that lost its cancellation is cancelled again (tasks.py)
+            await cancel_and_wait((producer, gone))
+        finally:
+            app.subscriptions.release(running)  # even if its task was cancelled before it ran
 
 
 def _expired() -> Errors:

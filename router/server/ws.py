@@ -27,6 +27,7 @@ from router.errors import coded_error
 from router.server.auth import AuthError
 from router.server.protocol import GRAPHQL_RESPONSE_JSON, BadRequest, parse_post
 from router.subscriptions.session import EXPIRY_SLACK, Admitted, SubscriptionLimit, expiry
+from router.subscriptions.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from router.server.app import RouterApp
@@ -88,11 +89,11 @@ class WsConnection:
         try:
             await asyncio.wait({reader, watchdog}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            self.closed = True  # a running stream stops at its next event (`emit`)
             operations = (*self.operations.values(), *self._ending)
-            for task in (reader, watchdog, *operations):
-                task.cancel()
-            # the operations close their upstream sockets before the connection is done
-            await asyncio.gather(reader, watchdog, *operations, return_exceptions=True)
+            # the operations close their upstream sockets before the connection is done;
+            # a task that lost its cancellation is cancelled again, never waited on for ever
+            await cancel_and_wait((reader, watchdog, *operations))
 
     async def close(self, code: int, reason: str) -> None:
         """Close the connection with `code` (once)."""
@@ -303,7 +304,9 @@ class WsConnection:
             return list(admitted.body.get("errors") or ())
 
         async def emit(result: dict[str, Any]) -> None:
-            """One `next` message."""
+            """One `next` message; once the connection is closed the operation ends."""
+            if self.closed:
+                raise asyncio.CancelledError  # nobody to send to: stop, as a cancel does
             await self.send({"id": op_id, "type": "next", "payload": result})
 
         if not admitted.is_subscription:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ from router.config import SubscriptionsConfig
 from router.errors import RequestError, coded_error
 from router.planner.nodes import Subscribe
 from router.prepared import PreparedOperation
+from router.subscriptions.clients import ClientCounts
 from router.subscriptions.upstream import UpstreamError, UpstreamSubscription
 
 if TYPE_CHECKING:
@@ -70,8 +71,9 @@ class Admitted:
 class Running:
     """One running subscription: what it runs, its task, and why the router stopped it."""
 
-    def __init__(self, admitted: Admitted) -> None:
+    def __init__(self, admitted: Admitted, client: str = "") -> None:
         self.admitted = admitted
+        self.client = client  # its client's address (ClientCounts)
         self.task: asyncio.Task[Any] | None = None
         self.stopped: Errors | None = None
 
@@ -132,12 +134,17 @@ async def stream(admitted: Admitted, settings: SubscriptionsConfig, emit: Emit) 
     upstream = _upstream(admitted, subscribe, settings)
     if isinstance(upstream, list):
         return upstream
+    task = asyncio.current_task()
     try:
         async with upstream:
             async for event in upstream:
                 payload = await router.execute_event(
                     prepared, admitted.variables, event, admitted.headers
                 )
+                if task is not None and task.cancelling():
+                    # a cancellation some await swallowed (Python 3.11's wait_for does,
+                    # gh-86296): the client is gone, so the stream stops all the same
+                    raise asyncio.CancelledError
                 await emit(payload)
     except UpstreamError as error:
         return error.errors
@@ -182,20 +189,34 @@ def reload_errors() -> Errors:
 class SubscriptionRegistry:
     """The subscriptions running in one router process."""
 
-    def __init__(self, settings: SubscriptionsConfig, metrics: RouterMetrics | None) -> None:
+    def __init__(
+        self,
+        settings: SubscriptionsConfig,
+        metrics: RouterMetrics | None,
+        trusted_proxies: Sequence[str] = (),
+    ) -> None:
+        """`trusted_proxies`: `traffic.trusted_proxies` (who may name the client)."""
         self.settings = settings
         self.metrics = metrics
         self.running: set[Running] = set()
+        self.clients = ClientCounts(settings.max_per_client, trusted_proxies)
         self._checks: set[asyncio.Task[None]] = set()
 
     def reserve(self, admitted: Admitted) -> Running:
-        """Count a subscription in; SubscriptionLimit past `max_total`."""
+        """Count a subscription in; SubscriptionLimit past `max_total`, or past
+        `max_per_client` for its client's address."""
         if len(self.running) >= self.settings.max_total:
             raise SubscriptionLimit(
                 f"The router runs {self.settings.max_total} subscriptions already "
                 "(subscriptions.max_total); retry later."
             )
-        running = Running(admitted)
+        client = self.clients.client(admitted.headers)
+        if not self.clients.take(client):
+            raise SubscriptionLimit(
+                f"This client runs {self.settings.max_per_client} subscriptions already "
+                "(subscriptions.max_per_client); end one first."
+            )
+        running = Running(admitted, client)
         self.running.add(running)
         if self.metrics is not None:
             self.metrics.subscription_started()
@@ -230,6 +251,7 @@ class SubscriptionRegistry:
         """Count a subscription out (once, however often it is called)."""
         if running in self.running:
             self.running.discard(running)
+            self.clients.give_back(running.client)
             if self.metrics is not None:
                 self.metrics.subscription_ended()
 

@@ -32,6 +32,7 @@ from websockets.typing import Subprotocol
 
 from router.config import SubscriptionsConfig
 from router.errors import coded_error
+from router.executor.subgraph_errors import add_subgraph_errors, subgraph_error
 
 SUBPROTOCOL = Subprotocol("graphql-transport-ws")
 _OPERATION_ID = "1"  # one operation per socket
@@ -86,7 +87,12 @@ class UpstreamSubscription:
 
     async def __aenter__(self) -> UpstreamSubscription:
         try:
-            await asyncio.wait_for(self._open(), self.settings.init_timeout)
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for runs `_open` in a task
+            # of its own and drops a cancellation arriving in the loop step that task
+            # finishes in (CPython gh-86296), so a client gone that instant left the
+            # subscription running for ever
+            async with asyncio.timeout(self.settings.init_timeout):
+                await self._open()
         except TimeoutError:
             await self.aclose()
             raise _failed(
@@ -185,11 +191,13 @@ class UpstreamSubscription:
         if not interval:
             return await self._receive()
         try:
-            return await asyncio.wait_for(self._receive(), interval)  # recv is cancel-safe
+            async with asyncio.timeout(interval):  # recv is cancel-safe
+                return await self._receive()
         except TimeoutError:
             await self._send({"type": "ping"})
         try:
-            return await asyncio.wait_for(self._receive(), interval)
+            async with asyncio.timeout(interval):
+                return await self._receive()
         except TimeoutError:
             raise _failed(
                 self.service,
@@ -211,15 +219,14 @@ class UpstreamSubscription:
         )
 
     def _errors(self, payload: Any) -> list[dict[str, Any]]:
-        """An `error` message's GraphQL errors, coded and named after the subgraph."""
+        """An `error` message's GraphQL errors, coded and named after the subgraph: checked
+        and capped as a fetch's errors are (subgraph_errors.py); never none."""
         out: list[dict[str, Any]] = []
-        for error in payload if isinstance(payload, list) else [payload]:
-            message = error.get("message") if isinstance(error, dict) else None
-            extensions = dict(error.get("extensions") or {}) if isinstance(error, dict) else {}
-            extensions.setdefault("code", "DOWNSTREAM_SERVICE_ERROR")
-            extensions["serviceName"] = self.service
-            out.append({"message": str(message or "Subgraph error"), "extensions": extensions})
-        return out
+        service = self.service
+        add_subgraph_errors(
+            out, payload, service, lambda found: (subgraph_error(e, service, None) for e in found)
+        )
+        return out or [subgraph_error({}, service, None)]  # `[]`: it failed all the same
 
     async def aclose(self) -> None:
         """Tell the subgraph the subscription is over (unless it said so) and close."""
@@ -229,10 +236,10 @@ class UpstreamSubscription:
         try:
             if not self._finished:
                 self._finished = True
-                await asyncio.wait_for(
-                    socket.send(orjson.dumps({"id": _OPERATION_ID, "type": "complete"}).decode()),
-                    1.0,
-                )
+                async with asyncio.timeout(1.0):
+                    await socket.send(
+                        orjson.dumps({"id": _OPERATION_ID, "type": "complete"}).decode()
+                    )
         except (ConnectionClosed, TimeoutError, OSError):
             pass  # gone already: closing is all that is left
         finally:

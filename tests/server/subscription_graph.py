@@ -271,7 +271,9 @@ def start_router(
     assembly = RouterAssembly(parsed, None)
     app = create_app(assembly.router(sdl), assembly=assembly)
     (port,) = free_ports(1)
-    router = ServerThread(app, port, **_server_options(parsed, len(urls)))
+    # as `shopgraph router`: the router, not uvicorn, decides whose x-forwarded-for to believe
+    options = {**_server_options(parsed, len(urls)), "proxy_headers": False}
+    router = ServerThread(app, port, **options)
     return Stack(subgraphs, router, app, urls)
 
 

@@ -20,6 +20,7 @@ Behaviour = Callable[[ServerConnection], Awaitable[None]]
 SETTINGS = SubscriptionsConfig(init_timeout=0.5, max_event_bytes=2048)
 SUBSCRIBE = {"query": "subscription { ticks }", "variables": {}}
 PINGING = SubscriptionsConfig(init_timeout=0.5, upstream_ping_interval=0.2)
+LARGE_EVENTS = SubscriptionsConfig(init_timeout=0.5)  # a megabyte per message
 
 
 @asynccontextmanager
@@ -216,3 +217,53 @@ def test_websocket_urls_follow_the_http_scheme() -> None:
     assert websocket_url("http://a:1/graphql") == "ws://a:1/graphql"
     assert websocket_url("https://a/graphql") == "wss://a/graphql"
     assert websocket_url("ws://a/graphql") == "ws://a/graphql"
+
+
+async def _refused_with(payload: Any) -> list[dict[str, Any]]:
+    """The errors the router reports for a subgraph's `error` message with `payload`."""
+
+    async def refusing(connection: ServerConnection) -> None:
+        """Acknowledge, then end the operation with `payload`."""
+        await _acknowledge(connection)
+        await connection.send(json.dumps({"id": "1", "type": "error", "payload": payload}))
+        await connection.wait_closed()
+
+    async with subgraph(refusing) as (url, _):
+        with pytest.raises(UpstreamError) as failed:
+            await _events(url, LARGE_EVENTS)
+    return failed.value.errors
+
+
+def _invalid(problem: str) -> dict[str, Any]:
+    return {
+        "message": f"Subgraph 'ticks' returned an invalid 'errors' value: {problem}.",
+        "extensions": {"code": "SUBREQUEST_HTTP_ERROR", "serviceName": "ticks"},
+    }
+
+
+async def test_malformed_error_messages_are_reported_as_such() -> None:
+    string_extensions = [{"message": "bad", "extensions": "not an object"}]
+    assert await _refused_with(string_extensions) == [
+        _invalid("1 of its 1 items are not error objects")
+    ]
+    assert await _refused_with("e" * 100_000) == [_invalid("a string, not a list of error objects")]
+    # an empty list still ends the operation with an error
+    assert await _refused_with([]) == [
+        {
+            "message": "Subgraph error",
+            "extensions": {"code": "DOWNSTREAM_SERVICE_ERROR", "serviceName": "ticks"},
+        }
+    ]
+
+
+async def test_an_error_message_adds_at_most_a_hundred_errors() -> None:
+    many = [{"message": f"e{n}", "extensions": {"code": "X"}} for n in range(5000)]
+    errors = await _refused_with(many)
+    assert len(errors) == 101
+    assert errors[0] == {"message": "e0", "extensions": {"code": "X", "serviceName": "ticks"}}
+    assert errors[99]["message"] == "e99"
+    assert errors[100] == {
+        "message": "Subgraph 'ticks' returned more errors than the router reports for one "
+        "fetch (100); the rest were left out.",
+        "extensions": {"code": "DOWNSTREAM_SERVICE_ERROR", "serviceName": "ticks"},
+    }
