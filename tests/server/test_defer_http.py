@@ -13,7 +13,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +23,6 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-import yaml
 
 from router.config import parse_config
 from router.core import Router
@@ -32,6 +30,7 @@ from router.server import create_app
 from tests.conformance.kit import Resolvers, SubgraphServer
 from tests.router.conftest import scenario
 from tests.router.test_defer_execution import merged
+from tests.server.router_process import router_process
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = ROOT / "tests" / "clients"
@@ -46,12 +45,6 @@ class Stack:
     gate: threading.Event
     server: SubgraphServer
     supergraph: str
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _gated(resolvers: Resolvers, gate: threading.Event) -> Resolvers:
@@ -80,45 +73,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             lambda m: server.url(NAME, m.group(1)),
             source.supergraph,
         )
-        (folder / "supergraph.graphql").write_text(sdl)
-        (folder / "router.yaml").write_text(yaml.safe_dump({}))
-        port = _free_port()
-        argv = [
-            sys.executable,
-            "-m",
-            "router.cli",
-            "router",
-            "--supergraph",
-            str(folder / "supergraph.graphql"),
-            "--config",
-            str(folder / "router.yaml"),
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--poll-interval",
-            "0",
-        ]
-        with (folder / "router.log").open("w") as log:
-            process = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-            try:
-                url = f"http://127.0.0.1:{port}"
-                _wait_up(url, process, folder / "router.log")
-                yield Stack(url, gate, server, sdl)
-            finally:
-                process.terminate()
-                process.wait(10)
-
-
-def _wait_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text()
-        try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"router not up; log:\n{log.read_text()}")
+        with router_process(folder, sdl, {}) as router:
+            yield Stack(router.url, gate, server, sdl)
 
 
 def parts(body: bytes) -> list[dict[str, Any]]:
