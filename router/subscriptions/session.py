@@ -76,6 +76,9 @@ class Running:
         self.client = client  # its client's address (ClientCounts)
         self.task: asyncio.Task[Any] | None = None
         self.stopped: Errors | None = None
+        # admitted on a router a reload had replaced by the time it was reserved: the
+        # reload's check missed it, so it is checked before it starts
+        self.stale = False
 
     def stop(self, errors: Errors) -> None:
         """End the subscription with `errors` (reported to its client)."""
@@ -201,6 +204,8 @@ class SubscriptionRegistry:
         self.running: set[Running] = set()
         self.clients = ClientCounts(settings.max_per_client, trusted_proxies)
         self._checks: set[asyncio.Task[None]] = set()
+        # the router of the latest reload and how to admit on it (None: never reloaded)
+        self._reload: tuple[Router, Readmit] | None = None
 
     def reserve(self, admitted: Admitted) -> Running:
         """Count a subscription in; SubscriptionLimit past `max_total`, or past
@@ -217,6 +222,9 @@ class SubscriptionRegistry:
                 "(subscriptions.max_per_client); end one first."
             )
         running = Running(admitted, client)
+        # no await between this check and adding it: a reload either sees it running or
+        # came before, and then it is stale
+        running.stale = self._reload is not None and admitted.router is not self._reload[0]
         self.running.add(running)
         if self.metrics is not None:
             self.metrics.subscription_started()
@@ -224,8 +232,8 @@ class SubscriptionRegistry:
 
     async def run(self, running: Running, emit: Emit) -> Errors | None:
         """Stream the reserved subscription through `emit` (None: completed; else its
-        errors); it is counted out when this returns or is cancelled."""
-        running.task = asyncio.current_task()
+        errors); it is counted out when this returns or is cancelled. One admitted before
+        a reload is first admitted again on the new router (see `reloaded`)."""
         metrics = self.metrics
 
         async def counted(payload: dict[str, Any]) -> None:
@@ -235,6 +243,9 @@ class SubscriptionRegistry:
                 metrics.subscription_event()
 
         try:
+            if running.stale and self._reload is not None:
+                await self._check(*self._reload, [running])
+            running.task = asyncio.current_task()
             if running.stopped is not None:
                 return running.stopped
             return await stream(running.admitted, self.settings, counted)
@@ -258,7 +269,9 @@ class SubscriptionRegistry:
     def reloaded(self, router: Router, readmit: Readmit) -> None:
         """A new supergraph is served by `router`: admit each running subscription again
         on it (`readmit`: prepared, authorized for its caller, variables coerced) and stop
-        those that would not run alike (checked in the background)."""
+        those that would not run alike (checked in the background). One admitted on an
+        older router but not yet reserved is checked when it is (`reserve`, `run`)."""
+        self._reload = (router, readmit)
         if not self.running:
             return
         checking = self._check(router, readmit, list(self.running))

@@ -16,6 +16,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from router.server.protocol import GRAPHQL_RESPONSE_JSON as MEDIA
+from router.server.protocol import GraphQLRequest
 from tests.server.subscription_graph import (
     HUB,
     REVIEW_QUERY,
@@ -441,6 +443,53 @@ async def test_a_reload_ends_the_subscriptions_whose_plan_changed(subgraphs: Sub
 BODY_QUERY = 'subscription { reviewAdded(upc: "p1") { body } }'
 VIEWER_QUERY = 'subscription { reviewAdded(upc: "p1") { viewer } }'
 STILL_HERE = {"body": "still here"}
+
+
+async def test_a_subscription_admitted_before_a_reload_is_checked_when_it_starts(
+    subgraphs: Subgraphs,
+) -> None:
+    """Admitted on the old supergraph, reserved after the reload: the reload's own check
+    did not see it, so it is checked as it starts (the pieces ws.py and sse.py call, with
+    the reload between them, as a slow authorization lets it happen)."""
+    _, urls = subgraphs
+    scoped = compose_live(urls, scoped_body)
+    with running(subgraphs, {"auth": {"jwt": {"secret": SECRET}}}) as stack:
+        app = stack.app
+        received: list[dict[str, Any]] = []
+
+        async def emit(payload: dict[str, Any]) -> None:
+            received.append(payload)
+
+        async def race() -> tuple[Any, list[dict[str, Any]]]:
+            """Admit both, reload, then reserve and run them as the protocols do."""
+            admitted = [
+                await app.admit(
+                    GraphQLRequest(query, None, None, None), {}, "r", MEDIA, streaming=True
+                )
+                for query in (BODY_QUERY, VIEWER_QUERY)
+            ]
+            app.swap(app.assembly.router(scoped))
+            body, viewer = (app.subscriptions.reserve(one) for one in admitted)
+            stopped = await app.subscriptions.run(body, emit)
+            task = asyncio.get_running_loop().create_task(app.subscriptions.run(viewer, emit))
+            await wait_until(lambda: HUB.active == 1)
+            HUB.publish("p1", review("still here"))
+            await wait_until(lambda: bool(received))
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            return stopped, received
+
+        stopped, kept = stack.router.call(race)
+        assert app.subscriptions.running == set()
+    assert stopped == [
+        {
+            "message": "The subscription was closed: the supergraph changed and its plan no "
+            "longer holds. Subscribe again.",
+            "extensions": {"code": "SUBSCRIPTION_SCHEMA_RELOAD"},
+        }
+    ]
+    assert kept == [{"data": {"reviewAdded": {"viewer": None}}}]
 
 
 async def test_a_reload_hiding_a_field_ends_the_subscriptions_it_hides_it_from(
