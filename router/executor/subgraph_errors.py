@@ -44,7 +44,7 @@ def add_subgraph_errors(
     the value is not a list or some of its items are not well-formed error objects."""
     if not isinstance(errors, list):
         found: ErrorList = []
-        problem = f"a {_kind(errors)}, not a list of error objects"
+        problem = f"{_kind(errors)}, not a list of error objects"
     else:
         found = [error for error in errors if _well_formed(error)]
         left = len(errors) - len(found)
@@ -89,12 +89,16 @@ def _well_formed(error: Any) -> bool:
 
 
 def _kind(value: Any) -> str:
-    """The JSON name of a decoded value's type, for a message that never quotes it."""
+    """A decoded value's JSON type with its article ("null", "an object", "a number"), for
+    a message that never quotes the value."""
+    if value is None:
+        return "null"
     if isinstance(value, bool):
-        return "boolean"
+        return "a boolean"
     if isinstance(value, int | float):
-        return "number"
-    return {str: "string", dict: "object"}.get(type(value), type(value).__name__)
+        return "a number"
+    # nothing else comes out of a JSON document
+    return {str: "a string", dict: "an object", list: "a list"}.get(type(value), "a value")
 
 
 def _left_out(service: str) -> dict[str, Any]:

@@ -223,6 +223,9 @@ class UpstreamSubscription:
         and capped as a fetch's errors are (subgraph_errors.py); never none."""
         out: list[dict[str, Any]] = []
         service = self.service
+        if isinstance(payload, dict):
+            # the protocol says a list; a subgraph sending one error object still means it
+            payload = [payload]
         add_subgraph_errors(
             out, payload, service, lambda found: (subgraph_error(e, service, None) for e in found)
         )

@@ -140,11 +140,11 @@ LEFT_OUT = (
 @pytest.mark.parametrize(
     ("errors", "kind"),
     [
-        ("e" * 1_000_000, "string"),
-        ({"message": "not in a list"}, "object"),
-        (7, "number"),
-        (True, "boolean"),
-        ("", "string"),
+        ("e" * 1_000_000, "a string"),
+        ({"message": "not in a list"}, "an object"),
+        (7, "a number"),
+        (True, "a boolean"),
+        ("", "a string"),
     ],
     ids=["long-string", "object", "number", "boolean", "empty-string"],
 )
@@ -156,7 +156,7 @@ async def test_an_errors_value_that_is_no_list_is_one_coded_error(
     assert status == 200
     assert body == {
         "data": {"products": None},
-        "errors": [_invalid("products", f"a {kind}, not a list of error objects")],
+        "errors": [_invalid("products", f"{kind}, not a list of error objects")],
     }
 
 

@@ -247,12 +247,25 @@ async def test_malformed_error_messages_are_reported_as_such() -> None:
         _invalid("1 of its 1 items are not error objects")
     ]
     assert await _refused_with("e" * 100_000) == [_invalid("a string, not a list of error objects")]
+    assert await _refused_with(None) == [_invalid("null, not a list of error objects")]
+    assert await _refused_with(7) == [_invalid("a number, not a list of error objects")]
     # an empty list still ends the operation with an error
     assert await _refused_with([]) == [
         {
             "message": "Subgraph error",
             "extensions": {"code": "DOWNSTREAM_SERVICE_ERROR", "serviceName": "ticks"},
         }
+    ]
+
+
+async def test_an_error_message_with_one_error_object_keeps_its_message() -> None:
+    # graphql-transport-ws sends a list; one bare error object is taken as a list of one
+    one = {"message": "no such tick", "extensions": {"code": "NOT_FOUND"}}
+    assert await _refused_with(one) == [
+        {"message": "no such tick", "extensions": {"code": "NOT_FOUND", "serviceName": "ticks"}}
+    ]
+    assert await _refused_with({"message": 7}) == [
+        _invalid("1 of its 1 items are not error objects")
     ]
 
 
