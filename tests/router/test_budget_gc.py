@@ -47,5 +47,5 @@ def test_the_operations_own_work_still_exhausts_it(slow_collections: None) -> No
     budget = Budget(0.1)
     gc.collect()
     _burn(0.15)
-    with pytest.raises(BudgetExceeded, match="more than 0.1 s of CPU time"):
+    with pytest.raises(BudgetExceeded, match=r"more than 0\.1 s of CPU time"):
         budget.check()
