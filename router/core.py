@@ -522,11 +522,7 @@ class Router:
         defer = deferred_node(prepared.plan, variables)
         if defer is None:
             return None
-        introspection = prepared.introspection
-        if introspection is None and prepared.introspection_document is not None:
-            introspection = self._introspect(
-                prepared.introspection_document, prepared.operation.name, variables
-            )
+        introspection = self._introspection(prepared, variables)
         return stream_defer(defer, self.client, variables, headers, introspection, trace)
 
     async def execute_event(
@@ -553,11 +549,7 @@ class Router:
         variables: dict[str, Any],
     ) -> dict[str, Any]:
         """The client's response from the merged subgraph data and their errors."""
-        introspection = prepared.introspection
-        if introspection is None and prepared.introspection_document is not None:
-            introspection = self._introspect(
-                prepared.introspection_document, prepared.operation.name, variables
-            )
+        introspection = self._introspection(prepared, variables)
         if introspection is not None:
             errors.extend(introspection[1])
         shaped, completion = prepared.shape.shape(
@@ -579,6 +571,15 @@ class Router:
         if extensions:
             response["extensions"] = extensions
         return response
+
+    def _introspection(
+        self, prepared: PreparedOperation, variables: dict[str, Any]
+    ) -> tuple[dict[str, Any], tuple[dict[str, Any], ...]] | None:
+        """The answer to the operation's introspection fields and its errors: computed at
+        planning time when it has no variables, else now; None when it has none."""
+        if prepared.introspection is not None or prepared.introspection_document is None:
+            return prepared.introspection
+        return self._introspect(prepared.introspection_document, prepared.operation.name, variables)
 
     def _introspect(
         self, document: DocumentNode, operation_name: str | None, variables: dict[str, Any]

@@ -255,9 +255,7 @@ class RouterApp:
     async def _graphql_post(
         self, receive: Receive, send: Send, headers: dict[str, str], rid: str
     ) -> None:
-        accept = headers.get("accept", "")
-        stream = wants_stream(accept)
-        media = GRAPHQL_RESPONSE_JSON if stream else negotiate(accept) or fallback_media(accept)
+        stream, media = _answer_media(headers.get("accept", ""))
         if media is None:
             await _send_error(
                 send,
@@ -282,9 +280,7 @@ class RouterApp:
     async def _graphql_get(
         self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str], rid: str
     ) -> None:
-        accept = headers.get("accept", "")
-        stream = wants_stream(accept)
-        media = GRAPHQL_RESPONSE_JSON if stream else negotiate(accept) or fallback_media(accept)
+        stream, media = _answer_media(headers.get("accept", ""))
         if media is None:
             await _send_error(send, 406, "Not acceptable.", APPLICATION_JSON)
             return
@@ -459,8 +455,7 @@ class RouterApp:
         when the new supergraph refuses it. Nothing is logged or counted again."""
         prepared = await router.prepare_async(admitted.query, admitted.operation_name)
         if prepared.checks is not None:
-            access = await self.authorizer.access(admitted.headers.claims, prepared.checks.policies)
-            prepared = await router.authorize_async(prepared, access)
+            prepared = await self._variant(router, prepared, admitted.headers.claims)
         variables = router.coerce_variables(prepared, admitted.raw_variables)
         return replace(admitted, router=router, prepared=prepared, variables=variables)
 
@@ -477,9 +472,7 @@ class RouterApp:
     ) -> PreparedOperation:
         """The operation as the caller may run it (authorization directives), with what
         was removed logged and counted."""
-        assert prepared.checks is not None
-        access = await self.authorizer.access(claims, prepared.checks.policies)
-        prepared = await router.authorize_async(prepared, access)
+        prepared = await self._variant(router, prepared, claims)
         removed = prepared.unauthorized
         if removed:
             if self.metrics is not None:
@@ -491,6 +484,14 @@ class RouterApp:
                     extra={"operation": prepared.operation.name, "unauthorized_paths": paths},
                 )
         return prepared
+
+    async def _variant(
+        self, router: Router, prepared: PreparedOperation, claims: dict[str, Any] | None
+    ) -> PreparedOperation:
+        """`prepared` as a caller with `claims` may run it (the authorization variant)."""
+        assert prepared.checks is not None
+        access = await self.authorizer.access(claims, prepared.checks.policies)
+        return await router.authorize_async(prepared, access)
 
     async def claims(self, headers: dict[str, str]) -> dict[str, Any] | None:
         """The caller's verified JWT claims (None without edge auth or a token);
@@ -576,6 +577,14 @@ class RouterApp:
             (f"subgraph:{name}", state) for name, state in zip(names, states, strict=True)
         )
         await _send(send, *health_answer("router", checks), HEALTH_MEDIA_TYPE)
+
+
+def _answer_media(accept: str) -> tuple[bool, str | None]:
+    """Whether the client takes an event stream (SSE), and the media type of the answer
+    (None: nothing the client accepts)."""
+    if wants_stream(accept):
+        return True, GRAPHQL_RESPONSE_JSON
+    return False, negotiate(accept) or fallback_media(accept)
 
 
 def _unauthenticated(error: AuthError, operation: str | None) -> Reply:
