@@ -42,7 +42,9 @@ def _networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
 
 
-def _is_trusted(peer: str, trusted_proxies: Sequence[str]) -> bool:
+def is_trusted_proxy(peer: str, trusted_proxies: Sequence[str]) -> bool:
+    """Whether the address `peer` is one of `trusted_proxies` (networks); False for
+    anything that is not an IP address."""
     try:
         address = ipaddress.ip_address(peer)
     except ValueError:  # not an IP peer (a Unix socket): nothing to match
@@ -63,7 +65,7 @@ def forwarded_for(
     peer address; without a peer address nothing is passed on."""
     if peer is None:
         return None
-    if given and trusted_proxies and _is_trusted(peer, trusted_proxies):
+    if given and trusted_proxies and is_trusted_proxy(peer, trusted_proxies):
         return ", ".join([*given, peer])
     return peer
 
@@ -106,8 +108,10 @@ class HeaderPropagation:
                 if value is not None:
                     out[(rule.rename or name).lower()] = value
             elif rule.insert is not None:
-                value = rule.value if rule.value is not None else _claim_text(
-                    claims.get(rule.from_claim or "")
+                value = (
+                    rule.value
+                    if rule.value is not None
+                    else _claim_text(claims.get(rule.from_claim or ""))
                 )
                 if value is not None:
                     out[rule.insert.lower()] = value

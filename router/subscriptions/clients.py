@@ -10,10 +10,9 @@ only when nothing else is known.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping, Sequence
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from router.server.headers import is_trusted_proxy
 
 _MAX_KEY = 64  # characters of an address kept as a key (an IPv6 address has at most 45)
 UNKNOWN = "unknown"  # no peer address (a Unix socket): such clients share one count
@@ -26,7 +25,7 @@ class ClientCounts:
         """`limit`: the most one address may run; `trusted_proxies`: as in `traffic`
         (checked at config load)."""
         self.limit = limit
-        self._trusted = tuple(ipaddress.ip_network(p, strict=False) for p in trusted_proxies)
+        self._trusted = tuple(trusted_proxies)
         self._counts: dict[str, int] = {}
 
     def client(self, headers: Mapping[str, str]) -> str:
@@ -36,7 +35,7 @@ class ClientCounts:
             return UNKNOWN
         entries = [entry.strip() for entry in forwarded.split(",")]
         for entry in reversed(entries):
-            if not self._is_trusted(entry):
+            if not is_trusted_proxy(entry, self._trusted):
                 return entry[:_MAX_KEY]
         return entries[0][:_MAX_KEY]
 
@@ -59,14 +58,3 @@ class ClientCounts:
     def running(self, client: str) -> int:
         """The subscriptions `client` runs now."""
         return self._counts.get(client, 0)
-
-    def _is_trusted(self, entry: str) -> bool:
-        if not self._trusted:
-            return False
-        try:
-            address = ipaddress.ip_address(entry)
-        except ValueError:  # not an address: nobody we trust wrote it
-            return False
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        return any(address in network for network in self._trusted)
