@@ -28,7 +28,7 @@ With variables, each part carries the conditions under which the client selects 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -537,13 +537,22 @@ class DeferPlanner:
                 f"{MAX_DEFER_VARIABLES} are allowed.",
                 "DEFER_TOO_MANY_CONDITIONS",
             )
+        plain: list[QueryPlan] = []  # the plan without @defer, made once when first needed
+
+        def at_once() -> QueryPlan:
+            """The operation planned without @defer (the same for every variant)."""
+            if not plain:
+                plain.append(self.planner.plan(operation, labels, budget))
+            return plain[0]
+
         plans: dict[tuple[bool, ...], PlanNode | None] = {}
         for values in itertools.product((True, False), repeat=len(variables)):
             given = dict(zip(variables, values, strict=True))
             active = [s.condition is True or given.get(str(s.condition), False) for s in sites]
-            plans[values] = self._plan_active(document, operation, sites, active, labels, budget)
-        at_once = self.planner.plan(operation, labels, budget)
-        return DeferPlan(_conditions(variables, plans, ()), at_once)
+            plans[values] = self._plan_active(
+                document, operation, sites, active, at_once, labels, budget
+            )
+        return DeferPlan(_conditions(variables, plans, ()), at_once())
 
     def _plan_active(
         self,
@@ -551,6 +560,7 @@ class DeferPlanner:
         operation: Operation,
         sites: list[_Site],
         active: list[bool],
+        at_once: Callable[[], QueryPlan],
         labels: frozenset[str],
         budget: Budget,
     ) -> PlanNode | None:
@@ -565,7 +575,7 @@ class DeferPlanner:
                 )
             except _CannotDefer as refused:
                 active[next(i for i, s in enumerate(sites) if s is refused.site)] = False
-        return self.planner.plan(operation, labels, budget).node
+        return at_once().node
 
     def _plan_variant(
         self, variant: _Variant, operation: Operation, labels: frozenset[str], budget: Budget
