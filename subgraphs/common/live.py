@@ -36,7 +36,7 @@ from .database import LIVE_HUB_INFO
 from .errors import ApiError
 from .events.broker import EventBroker
 from .settings import positive_int
-from .shutdown import stop_tasks
+from .shutdown import stop_tasks, within
 
 logger = logging.getLogger("shopgraph.live")
 
@@ -154,9 +154,7 @@ class LiveHub:
         self._tasks = []
         # Gone before the broker's close drains what is left: nothing of ours to wait for.
         for subscription in self._subscriptions:
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(2):
-                    await subscription.unsubscribe()
+            await within(subscription.unsubscribe(), f"{self.service} live: unsubscribing", 2)
         self._subscriptions = []
 
     def publish(self, subjects: set[str]) -> None:

@@ -39,6 +39,7 @@ from .context import Context
 from .endpoint import GraphQLEndpoint, RequestError, StreamRefused
 from .errors import INTERNAL_MESSAGE, log_unexpected
 from .settings import positive_int
+from .shutdown import stop_tasks
 
 logger = logging.getLogger("shopgraph.ws")
 
@@ -210,11 +211,7 @@ class GraphQLWebSocket:
     async def _cancel_all(self) -> None:
         tasks = list(self._operations.values())
         self._operations.clear()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await stop_tasks(tasks, "websocket operations")  # bounded, as every shutdown step
 
 
 def _expiry(auth: Auth) -> float | None:
