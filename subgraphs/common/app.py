@@ -203,7 +203,6 @@ class _GraphQLHandler:
             services=self.spec.services,
             peer=peer,
             forwarded_for=", ".join(forwarded_for) or None,
-            live=self.database.live,
         )
 
 

@@ -26,8 +26,6 @@ class Context:
     # TCP peer's address and the X-Forwarded-For it sent (trusted only from known hops).
     peer: str | None = None
     forwarded_for: str | None = None
-    # The process's live-updates hub (live.py), for subscription resolvers.
-    live: Any = None
     _loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
 
     def loader(

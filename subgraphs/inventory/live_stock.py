@@ -84,13 +84,13 @@ async def _changes(context: Context, product_id: uuid.UUID) -> AsyncIterator[Lev
     key = str(product_id)
     with contextlib.ExitStack() as unstocked:
         async with follow(
-            context.live, stock.LIVE_TOPIC, key, lambda: _level(db, product_id)
+            db.live, stock.LIVE_TOPIC, key, lambda: _level(db, product_id)
         ) as levels:
             last: Level | None = None
             async for snapshot in levels:
                 if snapshot is None and last is None:
                     # the first event is of an id without a row: held against the small budget
-                    unstocked.enter_context(_unstocked(context.live))
+                    unstocked.enter_context(_unstocked(db.live))
                 level = snapshot or NO_STOCK
                 if level != last:
                     last = level

@@ -59,7 +59,7 @@ async def _changes(
 ) -> AsyncIterator[OrderRow]:
     db = context.db
     key = str(order_id)
-    async with follow(context.live, LIVE_TOPIC, key, lambda: _current(db, order_id)) as rows:
+    async with follow(db.live, LIVE_TOPIC, key, lambda: _current(db, order_id)) as rows:
         last: str | None = None
         async for snapshot in rows:
             row = _visible(viewer, snapshot, key)
