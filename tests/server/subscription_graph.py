@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import jwt
 import strawberry
 import uvicorn
@@ -32,10 +31,10 @@ from quart import Quart
 from strawberry.quart.views import GraphQLView
 from strawberry.types import Info
 
+from router.commands.compose import fetch_sdl
 from router.commands.router import _server_options
 from router.composition import SubgraphSource, compose
 from router.config import parse_config
-from router.reload import SDL_QUERY
 from router.server import RouterApp, create_app
 from router.server.assembly import RouterAssembly
 from tests.server.dev_stack import free_ports
@@ -209,12 +208,10 @@ class ServerThread:
 
 @dataclass
 class Stack:
-    """The two subgraphs and a router over them."""
+    """A router over the two subgraphs."""
 
-    subgraphs: ServerThread
     router: ServerThread
     app: RouterApp
-    urls: dict[str, str]
 
     @property
     def http_url(self) -> str:
@@ -247,8 +244,7 @@ def compose_live(urls: dict[str, str], edit: Callable[[str, str], str] | None = 
     passed through `edit(name, sdl)` first when given."""
     sources = []
     for name, url in urls.items():
-        answer = httpx.post(url, json={"query": SDL_QUERY}, timeout=10).json()
-        sdl = answer["data"]["_service"]["sdl"]
+        sdl = fetch_sdl(url)
         sources.append(SubgraphSource(name, url, edit(name, sdl) if edit else sdl))
     result = compose(sources)
     assert result.supergraph_sdl is not None, result.errors
@@ -259,7 +255,6 @@ Edit = Callable[[str, str], str]
 
 
 def start_router(
-    subgraphs: ServerThread,
     urls: dict[str, str],
     config: dict[str, Any] | None = None,
     edit: Edit | None = None,
@@ -274,7 +269,7 @@ def start_router(
     # as `shopgraph router`: the router, not uvicorn, decides whose x-forwarded-for to believe
     options = {**_server_options(parsed, len(urls)), "proxy_headers": False}
     router = ServerThread(app, port, **options)
-    return Stack(subgraphs, router, app, urls)
+    return Stack(router, app)
 
 
 # -- what the tests share ---------------------------------------------------------------
@@ -330,8 +325,8 @@ def running(
     """A router over the subgraphs for one test (their SDL passed through `edit`);
     afterwards no subscription runs in the reviews subgraph (every upstream socket was
     closed)."""
-    server, urls = subgraphs
-    stack = start_router(server, urls, config, edit)
+    _, urls = subgraphs
+    stack = start_router(urls, config, edit)
     try:
         yield stack
     finally:
