@@ -185,17 +185,30 @@ async def _first_composition(urls: dict[str, str]) -> str:
     return sdl
 
 
-def worker_app() -> Any:
-    """Entry point for each uvicorn worker process (options travel in the environment)."""
+def worker_app() -> tuple[Any, dict[str, Any]]:
+    """Entry point of each worker process (`router.server.workers`, options in the
+    environment): the app, built here, and uvicorn's options for it."""
     from router.config import load_config
     from router.server.logs import configure_logging
 
     options = json.loads(os.environ[_ENV])
     _tune_process()
-    configure_logging(load_config(options.get("config")).telemetry.logging)
+    config = load_config(options.get("config"))
+    configure_logging(config.telemetry.logging)
     app = build_app(options)
+    server = {**_server_options(config, len(app.router.client.urls)), **_UVICORN_FIXED}
     _settle_heap()
-    return app
+    return app, server
+
+
+# uvicorn settings that do not come from router.yaml
+_UVICORN_FIXED: dict[str, Any] = {
+    "log_level": "warning",
+    "access_log": False,
+    # uvicorn would take the client address from X-Forwarded-For of any local peer;
+    # the router decides whom to believe itself (traffic.trusted_proxies)
+    "proxy_headers": False,
+}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -214,26 +227,21 @@ def run(args: argparse.Namespace) -> int:
     except _start_errors() as error:
         print(f"shopgraph router: {error}", file=sys.stderr)
         return 1
+    if args.workers > 1:
+        del app  # each worker builds its own
+        return _serve_workers(options, args.workers, config, host, port)
+    _announce(config, host, port)
+    import uvicorn
+
+    server = {**_server_options(config, len(app.router.client.urls)), **_UVICORN_FIXED}
+    uvicorn.run(app, host=host, port=port, **server)
+    return 0
+
+
+def _announce(config: RouterConfig, host: str, port: int) -> None:
     print(f"shopgraph router listening on http://{host}:{port}/graphql", flush=True)
     if config.playground.enabled:
         print(f"playground: http://{host}:{port}/playground", flush=True)
-    server = {
-        **_server_options(config, len(app.router.client.urls)),
-        "host": host,
-        "port": port,
-        "log_level": "warning",
-        "access_log": False,
-        # uvicorn would take the client address from X-Forwarded-For of any local peer;
-        # the router decides whom to believe itself (traffic.trusted_proxies)
-        "proxy_headers": False,
-    }
-    if args.workers > 1:
-        _serve_workers(options, args.workers, server)
-    else:
-        import uvicorn
-
-        uvicorn.run(app, **server)
-    return 0
 
 
 def _start_errors() -> tuple[type[Exception], ...]:
@@ -262,24 +270,40 @@ def _prepare(
     return config, host, port, app
 
 
-def _serve_workers(options: dict[str, Any], workers: int, server: dict[str, Any]) -> None:
-    """uvicorn's `workers` processes, each building its own app. Their metrics are files
-    in a private directory made here before they start and removed when they are done
-    (prometheus_client's multiprocess mode), so any worker's /metrics gives the totals."""
-    import uvicorn
+def _serve_workers(
+    options: dict[str, Any], workers: int, config: RouterConfig, host: str, port: int
+) -> int:
+    """`workers` processes serving host:port, each building its own app, under a
+    supervisor (router.server.workers). Their metrics are files in a private directory
+    made here before they start and removed when they are done (prometheus_client's
+    multiprocess mode), so any worker's /metrics gives the totals."""
+    from router.server.metrics import MULTIPROCESS_DIR, mark_process_dead
+    from router.server.workers import Supervisor, bind_sockets
 
-    from router.server.metrics import MULTIPROCESS_DIR
-
-    metrics_dir = tempfile.mkdtemp(prefix="shopgraph-metrics-")
-    os.environ[MULTIPROCESS_DIR] = metrics_dir  # read by prometheus_client in each worker
-    os.environ[_ENV] = json.dumps({**options, "metrics_dir": metrics_dir})
     try:
-        uvicorn.run(
-            "router.commands.router:worker_app", factory=True, workers=workers, **server
-        )
+        sockets = bind_sockets(host, port, workers)
+    except OSError as error:
+        print(f"shopgraph router: cannot listen on {host}:{port}: {error}", file=sys.stderr)
+        return 1
+    _announce(config, host, port)
+    metrics_dir = tempfile.mkdtemp(prefix="shopgraph-metrics-")
+    env = {
+        **os.environ,
+        MULTIPROCESS_DIR: metrics_dir,  # read by prometheus_client in each worker
+        _ENV: json.dumps({**options, "metrics_dir": metrics_dir}),
+    }
+    supervisor = Supervisor(
+        [sys.executable, "-m", "router.server.workers", f"{__name__}:worker_app"],
+        sockets,
+        grace=SHUTDOWN_GRACE,
+        env=env,
+        # a worker that died without stopping leaves files of live-process gauges
+        on_exit=lambda pid: mark_process_dead(pid, metrics_dir),
+    )
+    try:
+        return supervisor.run()
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
-        del os.environ[MULTIPROCESS_DIR]
 
 
 SHUTDOWN_GRACE = 30  # seconds running requests get to finish when the router stops
