@@ -5,8 +5,10 @@ says who uses it; anything else vulture reports is dead code to delete.
 """
 # ruff: noqa: B018, F821
 
-# uvicorn imports the worker factory by its "module:attribute" string (--workers)
+# router.server.workers imports the worker factory by its "module:attribute" string
+# (--workers); uvicorn's server loop reads the flag a worker sets when its supervisor is gone
 _.worker_app
+_.should_exit
 # httptools calls the parser callbacks by name; uvicorn reads its cycle's flag
 _.on_body
 _.disconnected
