@@ -370,7 +370,8 @@ class GraphBuilder:
                     # named in the interface's namespace: @interfaceObject fields and
                     # the implementations' own fields must not meet
                     d.add(self.scalar_field(sg, name))
-            for other in {self.pick_subgraph((owner,)) for _ in range(self.rng.randint(1, 3))}:
+            others = {self.pick_subgraph((owner,)) for _ in range(self.rng.randint(1, 3))}
+            for other in sorted(others):
                 osg = self.subgraphs[other]
                 d = self.define(osg, TypeDef("type", name, key + " @interfaceObject"))
                 d.add(FieldDef("id", "ID!"))
@@ -613,7 +614,7 @@ class GraphBuilder:
         """Give each shared value type no subgraph uses yet a field in two subgraphs."""
         used = {name for sg in self.subgraphs.values() for name in sg.types}
         for name in sorted(set(self.shared_values) - used):
-            for owner in {self.pick_subgraph() for _ in range(2)}:
+            for owner in sorted({self.pick_subgraph() for _ in range(2)}):
                 sg = self.subgraphs[owner]
                 self.use_shared_value(sg, name)
                 host = self.rng.choice(sg.owned)
