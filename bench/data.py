@@ -10,13 +10,20 @@ objects. The catalogue itself is much larger so that `topProducts(first:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+
+import orjson
 
 USER_COUNT = 8
 REVIEWS_PER_USER = 3
 REVIEWED_PRODUCTS = 6  # the first products of the catalogue; topProducts' default 5 among them
 CATALOGUE_SIZE = 100_000
+# topProducts(first: N) beyond the catalogue: the products subgraph answers a plain
+# selection of product scalars from `product(i)` up to this many (the 50 MB case)
+BIG_CATALOGUE_SIZE = 2_000_000
+PRODUCT_SCALARS = ("upc", "name", "price", "weight")
 
 _ADJECTIVES = ("Sturdy", "Compact", "Elegant", "Rustic", "Modern", "Classic", "Portable", "Quiet")
 _NOUNS = ("Table", "Couch", "Chair", "Lamp", "Desk", "Shelf", "Stool", "Bench", "Cabinet")
@@ -50,6 +57,28 @@ def shipping_estimate(price: int | None, weight: int | None) -> int | None:
     return 0 if price > 1000 else weight // 2
 
 
+def product(i: int) -> dict:
+    """The catalogue's i-th product (from 1): a pure function of i."""
+    return {
+        "upc": str(i),
+        "name": f"{_ADJECTIVES[i % len(_ADJECTIVES)]} {_NOUNS[i % len(_NOUNS)]} model {i:06d}",
+        "price": 100 + (i * 379) % 1900,
+        "weight": 10 + (i * 53) % 990,
+    }
+
+
+def product_rows(first: int, fields: tuple[str, ...], block: int = 20_000) -> Iterator[bytes]:
+    """The JSON items of `topProducts(first:)` selecting `fields` (product scalars and
+    __typename), `block` products at a time, each block as `a,b,...` (no brackets)."""
+    first = min(max(first, 0), BIG_CATALOGUE_SIZE)
+    for start in range(1, first + 1, block):
+        rows = []
+        for i in range(start, min(start + block, first + 1)):
+            p = product(i)
+            rows.append({f: ("Product" if f == "__typename" else p[f]) for f in fields})
+        yield orjson.dumps(rows)[1:-1]
+
+
 @cache
 def data() -> Data:
     users = {
@@ -61,15 +90,7 @@ def data() -> Data:
         }
         for i in range(1, USER_COUNT + 1)
     }
-    top_products = [
-        {
-            "upc": str(i),
-            "name": f"{_ADJECTIVES[i % len(_ADJECTIVES)]} {_NOUNS[i % len(_NOUNS)]} model {i:06d}",
-            "price": 100 + (i * 379) % 1900,
-            "weight": 10 + (i * 53) % 990,
-        }
-        for i in range(1, CATALOGUE_SIZE + 1)
-    ]
+    top_products = [product(i) for i in range(1, CATALOGUE_SIZE + 1)]
     products = {p["upc"]: p for p in top_products}
     reviews: dict[str, dict] = {}
     reviews_by_user: dict[str, list[dict]] = {uid: [] for uid in users}

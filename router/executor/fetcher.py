@@ -28,6 +28,7 @@ from router.executor.transport import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
+    BodyStream,
     InvalidHeader,
     RawResponse,
     ResponseTooLarge,
@@ -433,32 +434,97 @@ class SubgraphClient:
                 )
             except InvalidHeader as error:
                 raise _refused_header(service, error.name, error.reason) from error
-            except httpx.TimeoutException as error:
-                if isinstance(error, httpx.ConnectTimeout) and not last:
-                    await asyncio.sleep(policy.retry_backoff * 2**attempt)
-                    continue
-                raise SubgraphRequestError(
-                    service,
-                    f"request to subgraph '{service}' timed out after {policy.timeout:g} s",
-                    code=TIMEOUT,
-                ) from error
-            except ResponseTooLarge as error:
-                raise SubgraphRequestError(
-                    service,
-                    f"response {error.part} from subgraph '{service}' is larger than "
-                    f"{error.limit} bytes",
-                ) from error
             except httpx.HTTPError as error:
-                if _no_answer(error) and not last:
+                retry = _no_answer(error) or isinstance(error, httpx.ConnectTimeout)
+                if retry and not last:
                     await asyncio.sleep(policy.retry_backoff * 2**attempt)
                     continue
-                raise SubgraphRequestError(
-                    service, f"HTTP fetch failed from '{service}': {type(error).__name__}"
-                ) from error
+                raise _http_failure(service, policy, error) from error
             if response.status_code in _RETRY_STATUSES and not last:
                 await asyncio.sleep(policy.retry_backoff * 2**attempt)
                 continue
             return _payload(service, response), response.status_code, response.content
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    @property
+    def streams(self) -> bool:
+        """Whether `open_stream` can be used (the router's own pooled transport)."""
+        return self.transport is not None
+
+    async def open_stream(
+        self,
+        service: str,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None = None,
+    ) -> SubgraphStream:
+        """A query whose answer is read as it arrives (never shared with an identical
+        one in flight). Retried, as `request` retries, only while no answer has begun;
+        the breaker and observer hear of it when the stream is closed."""
+        url = self.urls.get(service)
+        if not url or self.transport is None:
+            raise SubgraphRequestError(service, f"no URL known for subgraph '{service}'")
+        body: dict[str, Any] = {"query": query}
+        if variables:
+            body["variables"] = variables
+        send_headers = self._headers(service, headers)
+        content = orjson.dumps(body)
+        observer = self.settings.observer
+        token = observer.started(service, url, send_headers) if observer is not None else None
+        started = time.perf_counter()
+        try:
+            body_stream = await self._send_stream(service, url, content, send_headers)
+        except SubgraphRequestError as error:
+            if observer is not None:
+                seconds = time.perf_counter() - started
+                observer.finished(token, service, seconds, error.code, error.status)
+            raise
+        return SubgraphStream(self, service, body_stream, token, started)
+
+    async def _send_stream(
+        self, service: str, url: str, content: bytes, headers: dict[str, str]
+    ) -> BodyStream:
+        """`_send`'s retries and errors, up to the response's head."""
+        assert self.transport is not None
+        policy = self.policy(service)
+        breakers = self.settings.breakers
+        breaker = breakers.get(service) if breakers else None
+        attempts = 1 + policy.retries
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            trial = breaker.admit() if breaker is not None else False
+            if trial is None:
+                raise SubgraphRequestError(
+                    service,
+                    f"subgraph '{service}' is failing; requests to it are paused "
+                    "(circuit breaker open)",
+                    code=CIRCUIT_OPEN,
+                )
+            try:
+                stream = await self.transport.open_stream(url, content, headers, policy.timeout)
+            except InvalidHeader as error:
+                if breaker is not None:
+                    breaker.release(bool(trial))
+                raise _refused_header(service, error.name, error.reason) from error
+            except httpx.HTTPError as error:
+                if breaker is not None:
+                    breaker.record(False, bool(trial))
+                retry = _no_answer(error) or isinstance(error, httpx.ConnectTimeout)
+                if retry and not last:
+                    await asyncio.sleep(policy.retry_backoff * 2**attempt)
+                    continue
+                raise _http_failure(service, policy, error) from error
+            except BaseException:
+                if breaker is not None:
+                    breaker.release(bool(trial))
+                raise
+            if breaker is not None:
+                breaker.record(stream.status_code < 500, bool(trial))
+            if stream.status_code in _RETRY_STATUSES and not last:
+                await stream.aclose()
+                await asyncio.sleep(policy.retry_backoff * 2**attempt)
+                continue
+            return stream
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def aclose(self) -> None:
@@ -485,6 +551,81 @@ def _refused_header(service: str, name: str, problem: str) -> SubgraphRequestErr
     )
 
 
+class SubgraphStream:
+    """A subgraph's answer read as it arrives (`SubgraphClient.open_stream`): `read`
+    gives its body piece by piece (b"" at the end) and raises SubgraphRequestError
+    as a buffered fetch would; `aclose` gives the connection back and tells the
+    observer how the fetch ended."""
+
+    def __init__(
+        self, client: SubgraphClient, service: str, body: BodyStream, token: Any, started: float
+    ) -> None:
+        self.service = service
+        self.status_code = body.status_code
+        self.reason_phrase = body.reason_phrase
+        self.headers = body.headers
+        self.size = 0  # body bytes read so far
+        self._client = client
+        self._body = body
+        self._token = token
+        self._started = started
+        self._outcome: tuple[str, int | None] = ("ok", body.status_code)
+        self._reported = False
+
+    async def read(self) -> bytes:
+        """The next piece of the body, b"" at its end."""
+        try:
+            data = await self._body.read()
+        except httpx.HTTPError as error:
+            policy = self._client.policy(self.service)
+            failure = _http_failure(self.service, policy, error)
+            self._outcome = (failure.code, failure.status)
+            raise failure from error
+        self.size += len(data)
+        return data
+
+    def failed(self, error: SubgraphRequestError) -> None:
+        """The answer turned out not to be GraphQL JSON: the observer is told so."""
+        self._outcome = (error.code, error.status)
+
+    async def aclose(self) -> None:
+        """Release the connection; report the fetch to the observer (once)."""
+        await self._body.aclose()
+        observer = self._client.settings.observer
+        if observer is not None and not self._reported:
+            self._reported = True
+            seconds = time.perf_counter() - self._started
+            observer.finished(self._token, self.service, seconds, *self._outcome)
+
+
+def _http_failure(
+    service: str, policy: SubgraphPolicy, error: httpx.HTTPError
+) -> SubgraphRequestError:
+    """The fetch error for a transport failure (timeout, oversized answer, the rest)."""
+    if isinstance(error, httpx.TimeoutException):
+        return SubgraphRequestError(
+            service,
+            f"request to subgraph '{service}' timed out after {policy.timeout:g} s",
+            code=TIMEOUT,
+        )
+    if isinstance(error, ResponseTooLarge):
+        return SubgraphRequestError(
+            service,
+            f"response {error.part} from subgraph '{service}' is larger than "
+            f"{error.limit} bytes",
+        )
+    return SubgraphRequestError(
+        service, f"HTTP fetch failed from '{service}': {type(error).__name__}"
+    )
+
+
+def not_graphql(service: str, status: int, reason: str) -> SubgraphRequestError:
+    """The fetch error for an answer that is no GraphQL JSON response."""
+    return SubgraphRequestError(
+        service, f"HTTP fetch failed from '{service}': {status}: {reason}", status
+    )
+
+
 def _retrieve(future: asyncio.Future[bytes]) -> None:
     """Mark a shared request's failure as seen even when nobody else waited for it."""
     if not future.cancelled():
@@ -502,9 +643,5 @@ def _payload(service: str, response: httpx.Response | RawResponse) -> dict[str, 
     except orjson.JSONDecodeError:
         payload = None
     if not isinstance(payload, dict) or ("data" not in payload and "errors" not in payload):
-        raise SubgraphRequestError(
-            service,
-            f"HTTP fetch failed from '{service}': {response.status_code}: {response.reason_phrase}",
-            response.status_code,
-        )
+        raise not_graphql(service, response.status_code, response.reason_phrase)
     return payload

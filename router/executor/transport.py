@@ -23,7 +23,7 @@ import asyncio
 import ssl
 import zlib
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import httptools
@@ -69,19 +69,31 @@ def encode_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, byte
     return out
 
 
+# a streamed body: the socket stops being read while this much is received and unread
+STREAM_HIGH_WATER = 1024 * 1024
+STREAM_LOW_WATER = 256 * 1024
+
+
 class _Exchange:
     __slots__ = (
         "body",
         "complete",
         "encoding",
+        "head",
         "headers",
         "keep_alive",
         "limit",
+        "pending",
         "size",
         "status",
+        "wake",
     )
 
     def __init__(self, limit: int) -> None:
+        # streamed exchanges only: the head's arrival, and the reader waiting for body
+        self.head: asyncio.Future[None] | None = None
+        self.wake: asyncio.Future[None] | None = None
+        self.pending = 0  # streamed bytes received and not yet read
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
         self.body: list[bytes] = []
@@ -99,6 +111,20 @@ class _Exchange:
     def open(self) -> bool:
         """Whether the exchange still waits for (the rest of) its response."""
         return self.complete is not None and not self.complete.done()
+
+    def notify(self) -> None:
+        """Wake a streamed exchange's waiters: its head (failed or arrived) or body reader."""
+        head = self.head
+        if head is not None and not head.done():
+            complete = self.complete
+            error = complete.exception() if complete is not None and complete.done() else None
+            if error is not None:
+                head.set_exception(error)
+            elif self.status:
+                head.set_result(None)
+        wake = self.wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
 
 
 class _Connection(asyncio.Protocol):
@@ -127,6 +153,7 @@ class _Connection(asyncio.Protocol):
                 if exc is None
                 else httpx.ReadError(str(exc))
             )
+            exchange.notify()
 
     def data_received(self, data: bytes) -> None:
         """Feed the parser; bytes on an idle connection close it."""
@@ -152,6 +179,7 @@ class _Connection(asyncio.Protocol):
         if exchange is not None and exchange.open:
             assert exchange.complete is not None
             exchange.complete.set_exception(error)
+            exchange.notify()
         self.close()
 
     # httptools callbacks (they must not raise: failures go through _fail)
@@ -175,6 +203,8 @@ class _Connection(asyncio.Protocol):
             exchange.status = self.parser.get_status_code()
             exchange.keep_alive = self.parser.should_keep_alive()
             exchange.size = 0
+            if exchange.head is not None:
+                exchange.notify()
 
     def on_body(self, body: bytes) -> None:
         """Keep a piece of the body, within the size bound."""
@@ -184,8 +214,13 @@ class _Connection(asyncio.Protocol):
             if exchange.size > exchange.limit:
                 exchange.body.clear()
                 self._fail(_too_large(exchange.limit))
-            else:
-                exchange.body.append(body)
+                return
+            exchange.body.append(body)
+            if exchange.head is not None:  # streamed: the reader takes it from here
+                exchange.pending += len(body)
+                if exchange.pending > STREAM_HIGH_WATER and self.transport is not None:
+                    self.transport.pause_reading()
+                exchange.notify()
 
     def on_message_complete(self) -> None:
         """The response is complete: wake the exchange."""
@@ -193,12 +228,19 @@ class _Connection(asyncio.Protocol):
         if exchange is not None and exchange.open:
             assert exchange.complete is not None
             exchange.complete.set_result(None)
+            exchange.notify()
 
-    def send(self, payload: bytes, limit: int) -> _Exchange:
-        """Write a serialized request and return the exchange awaiting its response."""
+    def send(self, payload: bytes, limit: int, streamed: bool = False) -> _Exchange:
+        """Write a serialized request and return the exchange awaiting its response
+        (`streamed`: its head is awaited apart, and its body read as it comes)."""
         assert self.transport is not None
         exchange = _Exchange(limit)
-        exchange.complete = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        exchange.complete = loop.create_future()
+        if streamed:
+            exchange.head = loop.create_future()
+            exchange.head.add_done_callback(_retrieve)
+            exchange.complete.add_done_callback(_retrieve)
         self.exchange = exchange
         self.transport.write(payload)
         return exchange
@@ -208,6 +250,12 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         if self.transport is not None:
             self.transport.close()
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    """Mark a streamed exchange's failure as seen (its reader may be gone already)."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _declared(value: bytes) -> int:
@@ -328,6 +376,100 @@ class RawResponse:
         return httpx.codes.get_reason_phrase(self.status_code)
 
 
+class BodyStream:
+    """A response whose body is read as it arrives (`FastHTTPTransport.open_stream`).
+
+    It holds a connection and one of its origin's slots until `aclose`; the socket is
+    not read while more than STREAM_HIGH_WATER bytes wait unread, and the whole
+    exchange stays within the deadline it was opened with. A body with a
+    content-encoding is read whole and decoded within the size bound (one chunk)."""
+
+    def __init__(
+        self,
+        exchange: _Exchange,
+        connection: _Connection | None,
+        release: Callable[[_Connection | None, bool], None],
+        deadline: float | None,
+    ) -> None:
+        self.status_code = exchange.status
+        self.headers = exchange.headers
+        self._exchange = exchange
+        self._connection = connection
+        self._release = release
+        self._deadline = deadline
+        self._closed = False
+
+    @property
+    def reason_phrase(self) -> str:
+        """The standard reason phrase of the status code."""
+        return httpx.codes.get_reason_phrase(self.status_code)
+
+    async def read(self) -> bytes:
+        """The next piece of the body; b"" at its end. Raises the httpx errors of a
+        buffered exchange (ReadTimeout past the deadline, ResponseTooLarge, ...)."""
+        exchange = self._exchange
+        if exchange.encoding is not None:
+            if self._closed:
+                return b""
+            await self._until_complete()
+            _, body = exchange.content()
+            exchange.body.clear()
+            self._done()
+            return body
+        while True:
+            if exchange.body:
+                data = b"".join(exchange.body) if len(exchange.body) > 1 else exchange.body[0]
+                exchange.body.clear()
+                self._drained()
+                return data
+            if self._closed:
+                return b""
+            complete = exchange.complete
+            assert complete is not None
+            if complete.done():
+                complete.result()  # raises the exchange's failure, if it failed
+                self._done()
+                return b""
+            await self._wait()
+
+    def _drained(self) -> None:
+        exchange = self._exchange
+        exchange.pending = 0
+        connection = self._connection
+        if connection is not None and connection.transport is not None and not connection.closed:
+            connection.transport.resume_reading()
+
+    async def _wait(self) -> None:
+        exchange = self._exchange
+        exchange.wake = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout_at(self._deadline):
+                await exchange.wake
+        except TimeoutError as error:
+            await self.aclose()
+            raise httpx.ReadTimeout("timed out waiting for the response") from error
+
+    async def _until_complete(self) -> None:
+        complete = self._exchange.complete
+        assert complete is not None
+        while not complete.done():
+            self._drained()
+            await self._wait()
+        complete.result()
+
+    def _done(self) -> None:
+        """The body was read to its end: the connection goes back to the pool."""
+        if not self._closed:
+            self._closed = True
+            self._release(self._connection, True)
+
+    async def aclose(self) -> None:
+        """Give back the slot; the connection is closed unless the body was read whole."""
+        if not self._closed:
+            self._closed = True
+            self._release(self._connection, False)
+
+
 class FastHTTPTransport(httpx.AsyncBaseTransport):
     """httpx transport: plain HTTP on our own pool, HTTPS through httpx's own."""
 
@@ -439,6 +581,74 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
         exchange = await self._exchange(origin, b"".join(head), timeout, None)
         headers, body = exchange.content()
         return RawResponse(exchange.status, headers, body)
+
+    async def open_stream(
+        self, url: str, content: bytes, headers: Mapping[str, str], timeout: float | None
+    ) -> BodyStream:
+        """POST, and return once the response's head has come: its body is then read
+        with `BodyStream.read`, all of it within `timeout` of this call (the wait for a
+        free connection included). HTTPS answers are read whole first (one chunk)."""
+        encoded = encode_headers(headers.items())
+        origin, path, host = self._target(url)
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        if origin[0] != "http":
+            response = await self.post(url, content, headers, timeout)
+            return _buffered_stream(response)
+        head = [b"POST ", path, b" HTTP/1.1\r\nhost: ", host, b"\r\ncontent-length: "]
+        head += [str(len(content)).encode(), b"\r\n"]
+        for name, value in encoded:
+            head += [name, b": ", value, b"\r\n"]
+        head += [b"\r\n", content]
+        pool = self._pool(origin)
+        step = _Deadline()
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self._acquire(pool)
+                try:
+                    exchange, connection = await self._open(pool, origin, b"".join(head), step)
+                except BaseException:
+                    self._release(pool)
+                    raise
+        except TimeoutError as error:
+            raise step.error(None) from error
+
+        def release(connection: _Connection | None, whole: bool) -> None:
+            """The stream's end: the connection pooled when its body was read whole."""
+            if connection is not None:
+                if whole and exchange.keep_alive and not connection.closed:
+                    self._checkin(pool, connection)
+                else:
+                    connection.close()
+            self._release(pool)
+
+        return BodyStream(exchange, connection, release, deadline)
+
+    async def _open(
+        self, pool: _Pool, origin: Origin, payload: bytes, deadline: _Deadline
+    ) -> tuple[_Exchange, _Connection]:
+        """`_roundtrip` until the response's head: the exchange and its connection."""
+        for attempt in range(2):
+            connection = self._checkout(pool)
+            reused = connection is not None
+            if connection is None:
+                deadline.step = "connect"
+                connection = await self._connect(origin, None)
+            deadline.step = "read"
+            exchange = connection.send(payload, self.max_response_bytes, streamed=True)
+            assert exchange.head is not None
+            try:
+                await exchange.head
+            except (httpx.RemoteProtocolError, httpx.ReadError):
+                connection.close()
+                if reused and attempt == 0 and exchange.status == 0:
+                    continue
+                raise
+            except BaseException:
+                connection.close()
+                raise
+            return exchange, connection
+        raise httpx.RemoteProtocolError("connection closed")  # pragma: no cover
 
     async def _exchange(
         self,
@@ -562,6 +772,18 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
                 connection.close()
             pool.idle.clear()
         await self._tls.aclose()
+
+
+def _buffered_stream(response: RawResponse | httpx.Response) -> BodyStream:
+    """A response already read whole, as a BodyStream of one chunk."""
+    exchange = _Exchange(len(response.content))
+    exchange.status = response.status_code
+    exchange.headers = list(response.headers.raw if isinstance(response, httpx.Response)
+                            else response.headers)
+    exchange.body.append(response.content)
+    exchange.complete = asyncio.get_running_loop().create_future()
+    exchange.complete.set_result(None)
+    return BodyStream(exchange, None, lambda connection, whole: None, None)
 
 
 def _serialize(request: httpx.Request, host: str) -> bytes:

@@ -25,7 +25,13 @@ from router.authorization.policy import Authorizer
 from router.config import RouterConfig
 from router.core import PreparedOperation, Router
 from router.errors import RequestError, coded_error
-from router.executor.fetcher import JSON_HEADERS
+from router.executor.fetcher import JSON_HEADERS, SubgraphClient
+from router.executor.stream import (
+    StreamedResponse,
+    StreamPlan,
+    execute_streamed,
+    stream_plan,
+)
 from router.executor.trace import TraceRecorder, wants_trace
 from router.health import MEDIA_TYPE as HEALTH_MEDIA_TYPE
 from router.health import Check, health_answer
@@ -49,6 +55,7 @@ from router.server.protocol import (
     wants_html,
 )
 from router.server.sse import serve_sse, wants_stream
+from router.server.stream import send_streamed
 from router.server.tracing import Tracing
 from router.server.ws import WsConnection
 from router.subscriptions.session import (
@@ -83,6 +90,8 @@ class Reply:
     known: bool = False  # the operation exists in a valid document (a metrics label)
     # @defer to a client taking multipart: the payloads to stream (`body` unused)
     stream: AsyncIterator[dict[str, Any]] | None = None
+    # a big answer's response, assembled around spooled lists (`body`: its errors only)
+    streamed: StreamedResponse | None = None
 
 
 class RouterApp:
@@ -317,6 +326,8 @@ class RouterApp:
             reply = await self._run(request, headers, rid, media, allow_mutation)
         if reply.stream is not None and receive is not None:  # @defer, multipart accepted
             await send_multipart(send, receive, reply.stream, list(reply.headers or ()))
+        elif reply.streamed is not None:
+            await send_streamed(send, reply.status, reply.streamed, media, reply.headers)
         else:
             await _send(send, reply.status, orjson.dumps(reply.body), media, reply.headers)
         self._record(reply, time.perf_counter() - started)
@@ -366,6 +377,11 @@ class RouterApp:
             )
             if stream is not None:  # the payloads are sent as they come
                 return Reply(200, {}, None, prepared.operation.name, known=True, stream=stream)
+        client = admitted.router.client
+        if trace is None and isinstance(client, SubgraphClient) and client.streams:
+            plan = stream_plan(prepared)
+            if plan is not None:  # a root list read, shaped and spooled as it arrives
+                return await self._streamed(admitted, plan, client)
         try:
             response = await admitted.router.execute_prepared(
                 prepared, admitted.variables, admitted.headers, trace
@@ -379,6 +395,25 @@ class RouterApp:
         if trace is not None:
             response.setdefault("extensions", {})["trace"] = trace.as_json()
         return Reply(200, response, None, prepared.operation.name, known=True)
+
+    async def _streamed(
+        self, admitted: Admitted, plan: StreamPlan, client: SubgraphClient
+    ) -> Reply:
+        """The reply of a streamable plan (router/executor/stream.py)."""
+        name = admitted.prepared.operation.name
+        try:
+            streamed = await execute_streamed(
+                plan, client, admitted.variables, admitted.headers
+            )
+        except Exception:  # a bug must never leak a stack trace to the client
+            log.exception("unexpected error executing an operation")
+            response = {
+                "errors": [coded_error("Internal router error.", "INTERNAL_SERVER_ERROR")],
+                "data": None,
+            }
+            return Reply(200, response, None, name, known=True)
+        body = {"errors": streamed.errors} if streamed.errors else {}
+        return Reply(200, body, None, name, known=True, streamed=streamed)
 
     def _recorder(self, request: ClientRequest, origin: float) -> TraceRecorder | None:
         """A trace recorder when the request asks for one and may have it (the header is
