@@ -251,7 +251,7 @@ def big_request(subgraph: Subgraph, body: bytes) -> tuple[int, tuple[str, ...]] 
     (root, *others) = operation.selection_set.selections
     if others or not isinstance(root, FieldNode) or root.name.value != "topProducts":
         return None
-    if root.alias or root.directives or root.selection_set is None or len(root.arguments) != 1:
+    if root.alias or root.directives or not root.selection_set or len(root.arguments or ()) != 1:
         return None
     value = root.arguments[0].value
     if isinstance(value, VariableNode):
