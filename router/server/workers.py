@@ -278,6 +278,10 @@ class Supervisor:
         """SIGTERM to every worker; those still running after the grace are killed."""
         self._stopping = max(self._stopping, 1)
         self._signal_workers(signal.SIGTERM)
+        # once the workers close theirs too, the port refuses new connections at once
+        # instead of queueing them where nobody will accept them
+        for slot in self.slots:
+            slot.sock.close()
         deadline = time.monotonic() + self.grace + STOP_MARGIN
         for slot in self.slots:
             if slot.process is None:
