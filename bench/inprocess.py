@@ -50,9 +50,10 @@ def _start_subgraphs(port: int) -> subprocess.Popen:
 
 
 async def _run(requests: int, concurrency: int, port: int, profile: Path | None,
-               client_kind: str) -> dict:
+               client_kind: str, deduplicate: bool) -> dict:
     from bench.minimal_client import MinimalSubgraphClient
     from router import Router
+    from router.executor.fetcher import SubgraphClientSettings
 
     sdl = (BENCH / "supergraph.graphql").read_text()
     urls = {name: f"http://127.0.0.1:{port}/{name}"
@@ -61,7 +62,8 @@ async def _run(requests: int, concurrency: int, port: int, profile: Path | None,
     options = (
         {"client": MinimalSubgraphClient(urls)}
         if client_kind == "minimal"
-        else {"subgraph_urls": urls}
+        else {"subgraph_urls": urls,
+              "fetching": SubgraphClientSettings(deduplicate=deduplicate)}
     )
     async with Router.from_supergraph(sdl, **options) as router:
         answer = await router.execute(HEAVY_QUERY)
@@ -96,6 +98,7 @@ async def _run(requests: int, concurrency: int, port: int, profile: Path | None,
         "requests_per_second": requests / wall,
         "profiled": profile is not None,
         "client": client_kind,
+        "deduplicate": deduplicate,
     }
 
 
@@ -108,6 +111,8 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="write py-spy raw stacks here")
     parser.add_argument("--client", choices=("router", "minimal"), default="router",
                         help="minimal: swap in bench/minimal_client.py (an experiment)")
+    parser.add_argument("--no-dedup", action="store_true",
+                        help="identical subgraph queries in flight are not shared")
     args = parser.parse_args()
     subgraphs = _start_subgraphs(args.port)
     try:
@@ -115,10 +120,15 @@ def main() -> None:
             import uvloop
 
             uvloop.install()
+        # the process settings `shopgraph router` runs with (collector thresholds)
+        from router.commands.router import _tune_process
+
+        _tune_process()
         if shutil.which("taskset") and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, {1})
         result = asyncio.run(
-            _run(args.requests, args.concurrency, args.port, args.profile, args.client)
+            _run(args.requests, args.concurrency, args.port, args.profile, args.client,
+                 not args.no_dedup)
         )
     finally:
         subgraphs.terminate()

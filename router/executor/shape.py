@@ -23,6 +23,7 @@ from graphql import (
     is_abstract_type,
 )
 
+from router.executor import shape_source
 from router.operation import Conditions, Field, Operation, SelectionSet
 
 _BUBBLE = object()  # a non-null violation travelling up to the nearest nullable parent
@@ -285,6 +286,18 @@ class ResponseShape:
         compiler = _Compiler(abstract, withheld)
         self.root_type = operation.root_type
         self.root = compiler.selection(operation.selection)
+        # The same walk as straight-line code (shape_source.py), written when the
+        # operation is shaped a second time: an operation seen once never pays for it.
+        self.compiled: shape_source.ShapeFunction | None = None
+        self._source = (operation.selection, abstract, withheld)
+        self._uses = 0
+
+    def _compile(self) -> shape_source.ShapeFunction | None:
+        """The compiled walk, from the second use on (None before, or when declined)."""
+        self._uses += 1
+        if self._uses == 2:
+            self.compiled = shape_source.compile_source(*self._source)
+        return self.compiled
 
     def shape(
         self,
@@ -303,7 +316,11 @@ class ResponseShape:
         source["__typename"] = self.root_type
         if introspection:
             source.update(introspection)
-        result = _shape_object(run, self.root, source, None)
+        function = self.compiled or self._compile()
+        if function is not None:
+            result = function(run, source, None)
+        else:
+            result = _shape_object(run, self.root, source, None)
         return (None if result is _BUBBLE else result), run.completion
 
 

@@ -223,6 +223,18 @@ async def test_case(
         )
     if case.plan is not None:
         assert router.plan_text(case.query, case.operation_name).strip() == case.plan.strip()
+    # a second time: the response is shaped by the operation's compiled walk
+    # (router/executor/shape_source.py), which must answer exactly the same
+    subgraph_server.reset(case.scenario)
+    again = await router.execute(
+        case.query,
+        variables=dict(case.variables) if case.variables is not None else None,
+        operation_name=case.operation_name,
+        headers=dict(case.headers) if case.headers is not None else None,
+    )
+    again = _without_ports(again)
+    assert again == response, f"second answer:\n{_dump(again)}\nfirst:\n{_dump(response)}"
+    assert _key_order(again.get("data")) == _key_order(response.get("data"))
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,14 @@ representations, merging answers, renaming aliased keys back."""
 
 from __future__ import annotations
 
-from router.executor.execute import MISSING, build_representation, collect, merge, plain_path
+from router.executor.execute import (
+    MISSING,
+    build_representation,
+    collect,
+    merge,
+    objects_at,
+    plain_path,
+)
 from router.planner.inputs import InputField, InputSelection
 from router.planner.subquery import apply_renames, renamed_path
 
@@ -127,3 +134,18 @@ def test_only_plain_error_paths_are_renamed_and_deduplicated():
     assert plain_path(["entries", 0, "audit"])
     assert not plain_path(["entries", 0, {"weird": 1}])
     assert not plain_path("entries.0")
+
+
+def test_objects_at_finds_what_collect_finds_in_the_same_order():
+    data = {
+        "shelves": [
+            {"books": [{"id": 1}, None, {"id": 2}, "odd"]},
+            None,
+            {"books": [[{"id": 3}], [{"id": 4}, None, {"id": 5}]]},
+            {"books": None},
+            {"books": {"id": 6}},
+        ]
+    }
+    for path in (("shelves", "@", "books", "@"), ("shelves", "@", "books"), ("shelves",), ()):
+        assert objects_at(data, path) == [obj for obj, _ in collect(data, path)]
+    assert [b["id"] for b in objects_at(data, ("shelves", "@", "books", "@"))] == [1, 2, 3, 4, 5]
