@@ -1,0 +1,45 @@
+"""bench/scaling.py's arithmetic: the scaling figures and the curve on paper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.scaling import Case, _point_at, _scaling
+
+
+def _case(workers: int, rps: float, cores: float, cpu_ms: float) -> Case:
+    case = Case(workers, "1" if workers == 1 else "0,1", "0" if workers == 1 else "0,1")
+    case.rps, case.router_cores, case.router_cpu_ms_per_request = rps, cores, cpu_ms
+    case.rps_per_router_core = rps / cores
+    return case
+
+
+def test_the_scaling_is_given_raw_and_per_router_core():
+    # 2 workers got only 1.5 cores (the load generator took the rest): 1.5x raw, but each
+    # router-core served as many requests as the single worker's core
+    one, two = _case(1, 200, 1.0, 5.0), _case(2, 300, 1.5, 5.0)
+    figures = _scaling(one, two)
+    assert figures["scaling_raw"] == 1.5
+    assert figures["scaling_per_router_core"] == 2.0
+    assert figures["meets_1_8x_raw"] is False
+    curve = figures["paper_curve"]
+    assert curve["rps_ideal"] == {"4": 800, "8": 1600, "16": 3200}
+    assert curve["rps_derated"] == curve["rps_ideal"]  # no per-core loss measured
+
+
+def test_a_per_core_loss_is_taken_again_at_each_doubling():
+    one, two = _case(1, 200, 1.0, 5.0), _case(2, 360, 2.0, 5.5)
+    curve = _scaling(one, two)["paper_curve"]
+    assert curve["per_core_efficiency_1_to_2"] == 0.9
+    # 4 cores: two doublings, 4 x 200 x 0.9^2
+    assert curve["rps_derated"] == {"4": 648, "8": 1166, "16": 2100}
+    assert curve["rps_ideal"] == {"4": 727, "8": 1455, "16": 2909}
+
+
+def test_the_supergraph_copy_points_at_the_bench_subgraphs_port(tmp_path: Path):
+    source = tmp_path / "in.graphql"
+    source.write_text('@join__graph(name: "a", url: "http://127.0.0.1:4200/accounts")\n'
+                      '@join__graph(name: "b", url: "http://127.0.0.1:4200/products")\n')
+    (tmp_path / "out").mkdir()
+    moved = _point_at(source, 4999, tmp_path / "out")
+    assert moved.read_text() == source.read_text().replace(":4200/", ":4999/")
