@@ -72,6 +72,7 @@ def encode_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, byte
 # a streamed body: the socket stops being read while this much is received and unread
 STREAM_HIGH_WATER = 1024 * 1024
 STREAM_LOW_WATER = 256 * 1024
+STREAM_PIECE = 64 * 1024  # the most `BodyStream.read` returns at once
 
 
 class _Exchange:
@@ -418,10 +419,7 @@ class BodyStream:
             return body
         while True:
             if exchange.body:
-                data = b"".join(exchange.body) if len(exchange.body) > 1 else exchange.body[0]
-                exchange.body.clear()
-                self._drained()
-                return data
+                return self._take(exchange)
             if self._closed:
                 return b""
             complete = exchange.complete
@@ -432,9 +430,27 @@ class BodyStream:
                 return b""
             await self._wait()
 
+    def _take(self, exchange: _Exchange) -> bytes:
+        """At most STREAM_PIECE bytes from the front of what was received: whoever reads
+        a piece works on it at once, so a piece is a bounded amount of work."""
+        body = exchange.body
+        taken: list[bytes] = []
+        size = 0
+        while body and size + len(body[0]) <= STREAM_PIECE:
+            chunk = body.pop(0)
+            taken.append(chunk)
+            size += len(chunk)
+        if not taken:  # one chunk larger than a piece: its front
+            chunk = body[0]
+            taken.append(chunk[:STREAM_PIECE])
+            body[0] = chunk[STREAM_PIECE:]
+            size = STREAM_PIECE
+        exchange.pending -= size
+        if exchange.pending < STREAM_LOW_WATER:
+            self._drained()
+        return taken[0] if len(taken) == 1 else b"".join(taken)
+
     def _drained(self) -> None:
-        exchange = self._exchange
-        exchange.pending = 0
         connection = self._connection
         if connection is not None and connection.transport is not None and not connection.closed:
             connection.transport.resume_reading()
