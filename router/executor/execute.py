@@ -495,8 +495,7 @@ def _representations(
     type_map, requires, variables = fetch.type_map, fetch.requires, run.variables
     representations: list[dict[str, Any]] = []
     targets: list[list[dict[str, Any]]] = []
-    seen: dict[bytes, list[dict[str, Any]]] = {}
-    dumps = orjson.dumps
+    seen: dict[Any, list[dict[str, Any]]] = {}
     for obj in objects_at(run.data, node.path):
         s_type = type_map.get(obj.get("__typename"))  # type: ignore[arg-type]
         if s_type is None:
@@ -504,19 +503,63 @@ def _representations(
         selection = requires.get(s_type)
         if selection is None:
             continue
-        rep = build_representation(obj, selection, variables)
-        if rep is MISSING:
+        fingerprint, rep = _fingerprint(obj, s_type, selection, variables)
+        if fingerprint is None:
             continue
-        rep["__typename"] = s_type
-        fingerprint = dumps(rep)
         objs = seen.get(fingerprint)
-        if objs is None:
-            seen[fingerprint] = objs = [obj]
-            representations.append(rep)
-            targets.append(objs)
-        else:
+        if objs is not None:
             objs.append(obj)
+            continue
+        if rep is None:
+            rep = {name: obj[key] for name, key in _leaf_keys(selection)}  # type: ignore[union-attr]
+            rep["__typename"] = s_type
+        seen[fingerprint] = objs = [obj]
+        representations.append(rep)
+        targets.append(objs)
     return representations, targets
+
+
+def _fingerprint(
+    obj: dict[str, Any], s_type: str, selection: InputSelection, variables: Mapping[str, Any]
+) -> tuple[Any, dict[str, Any] | None]:
+    """What tells `obj`'s representation apart (None when it lacks an input), and the
+    representation when it had to be built to know. Most keys are a few plain values:
+    a tuple of them is cheaper than building and encoding a representation per object,
+    and most objects share theirs with another (the same product in many reviews)."""
+    leaves = _leaf_keys(selection)
+    if leaves is not None:
+        try:
+            fingerprint = (s_type, *[obj[key] for _, key in leaves])
+            hash(fingerprint)
+        except (KeyError, TypeError):  # a key is missing, or not a plain value
+            pass
+        else:
+            return fingerprint, None
+    rep = build_representation(obj, selection, variables)
+    if rep is MISSING:
+        return None, None
+    rep["__typename"] = s_type
+    return orjson.dumps(rep), rep
+
+
+_LEAF_KEYS: dict[int, tuple[InputSelection, tuple[tuple[str, str], ...] | None]] = {}
+
+
+def _leaf_keys(selection: InputSelection) -> tuple[tuple[str, str], ...] | None:
+    """(name, data key) of each field when the representation is plain values only, read
+    unconditionally; None otherwise. Remembered per selection (the entry keeps the
+    selection alive, so its id is not reused while it is there)."""
+    entry = _LEAF_KEYS.get(id(selection))
+    if entry is not None and entry[0] is selection:
+        return entry[1]
+    plain = not selection.by_type and all(
+        f.selection is None and f.conditions is None for f in selection.fields
+    )
+    leaves = tuple((f.name, f.data_key) for f in selection.fields) if plain else None
+    if len(_LEAF_KEYS) >= 4096:  # plans come and go with the plan cache
+        _LEAF_KEYS.clear()
+    _LEAF_KEYS[id(selection)] = (selection, leaves)
+    return leaves
 
 
 def _entity_errors(

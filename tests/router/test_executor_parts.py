@@ -149,3 +149,16 @@ def test_objects_at_finds_what_collect_finds_in_the_same_order():
     for path in (("shelves", "@", "books", "@"), ("shelves", "@", "books"), ("shelves",), ()):
         assert objects_at(data, path) == [obj for obj, _ in collect(data, path)]
     assert [b["id"] for b in objects_at(data, ("shelves", "@", "books", "@"))] == [1, 2, 3, 4, 5]
+
+
+def test_representations_share_by_value_and_fall_back_for_odd_keys():
+    from router.executor.execute import _fingerprint
+
+    selection = InputSelection((InputField("__typename", "__typename"), InputField("id", "id")))
+    one = _fingerprint({"__typename": "P", "id": "1"}, "P", selection, {})
+    assert one == (("P", "P", "1"), None)
+    # a custom scalar key holding a list: encoded instead, the representation built
+    odd = _fingerprint({"__typename": "P", "id": ["a", 1]}, "P", selection, {})
+    assert odd == (b'{"__typename":"P","id":["a",1]}', {"__typename": "P", "id": ["a", 1]})
+    # a missing key: no representation
+    assert _fingerprint({"__typename": "P"}, "P", selection, {}) == (None, None)
