@@ -393,6 +393,8 @@ def _no_constant(text: str) -> Any:
 
 _scan = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constant).scan_once
 _WS = re.compile(r"[ \t\n\r]*")
+_BLANKS = frozenset(" \t\n\r")
+_LONGEST_LITERAL = len("false")
 
 
 class _Incomplete(Exception):
@@ -481,20 +483,7 @@ class _AnswerParser:
     def _value(self) -> Any:
         """The next value, read whole."""
         self._char()
-        buffer, pos = self.buffer, self.pos
-        try:
-            value, end = _scan(buffer, pos)
-        except StopIteration as stop:  # no value at stop.value: maybe only not yet
-            if stop.value < len(buffer) or self.final:
-                raise ValueError("expected a value") from None
-            raise _Incomplete from None
-        except json.JSONDecodeError:
-            if self.final:
-                raise
-            raise _Incomplete from None
-        if end >= len(buffer) and not self.final:
-            raise _Incomplete  # a number may go on in the next part
-        self.pos = end
+        value, self.pos = self._scan_item(self.buffer, self.pos)
         return value
 
     def _expect(self, wanted: str) -> None:
@@ -594,6 +583,7 @@ class _AnswerParser:
 
     def _items(self) -> None:
         """As many items as the buffer holds, shaped and spooled as one batch."""
+        # hot: runs for every item of a big answer; `_value` and `_char` inlined
         spooled = self.list
         assert spooled is not None
         complete = self.items[self.key]
@@ -601,25 +591,55 @@ class _AnswerParser:
         here: PathNode = (None, self.key)
         index = spooled.count
         batch: list[Any] = []
+        append = batch.append
+        buffer, pos, size = self.buffer, self.pos, len(self.buffer)
+        separator = self.separator
         try:
             while True:
-                if self.separator:
-                    char = self._char()
-                    self.pos += 1
+                if pos >= size:
+                    raise _Incomplete
+                char = buffer[pos]
+                if char in _BLANKS:
+                    pos = _WS.match(buffer, pos).end()  # type: ignore[union-attr]
+                    continue
+                if separator:
+                    pos += 1
                     if char == "]":
                         break
                     if char != ",":
                         raise ValueError("expected ',' or ']'")
-                    self.separator = False
-                item = self._value()
-                batch.append(item if complete is None else complete(run, item, here, index))
+                    separator = False
+                    continue
+                item, pos = self._scan_item(buffer, pos)
+                append(item if complete is None else complete(run, item, here, index))
                 index += 1
-                self.separator = True
+                separator = True
         except _Incomplete:
+            self.pos = pos  # after the last whole item (or separator) read
+            self.separator = separator
             self._spool(batch)
             raise
+        self.pos = pos
         self._spool(batch)
         self._list_done()
+
+    def _scan_item(self, buffer: str, pos: int) -> tuple[Any, int]:
+        """The value at `pos` and where it ends; _Incomplete when the buffer may end
+        inside it (a number at its very end may go on in the next part)."""
+        try:
+            item, end = _scan(buffer, pos)
+        except StopIteration as stop:  # no value where stop.value is: maybe not yet
+            # (`nul`, `-`: a literal or number cut short by the end of the buffer)
+            if self.final or len(buffer) - stop.value > _LONGEST_LITERAL:
+                raise ValueError("expected a value") from None
+            raise _Incomplete from None
+        except json.JSONDecodeError:
+            if self.final:
+                raise
+            raise _Incomplete from None
+        if end >= len(buffer) and not self.final:
+            raise _Incomplete
+        return item, end
 
     def _spool(self, batch: list[Any]) -> None:
         assert self.list is not None
