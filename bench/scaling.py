@@ -253,11 +253,19 @@ def _scaling(one: Case, two: Case) -> dict[str, Any]:
         2 * two.rps_per_router_core / one.rps_per_router_core if one.rps_per_router_core
         else 0.0
     )
+    shares = two.worker_cpu_share
     return {
+        "ok": all(c.correct and c.errors == 0 for c in (one, two)),
         "scaling_raw": round(raw, 3),
         "scaling_per_router_core": round(per_core, 3),
         "meets_1_8x_raw": raw >= 1.8,
         "disturbed": one.disturbed or two.disturbed,
+        # the less busy worker's CPU over the busier one's (1.0: even)
+        "worker_balance": round(min(shares) / max(shares), 3) if shares else None,
+        "load_cores": {str(c.workers): round(c.wrk_cores + c.subgraph_cores, 3)
+                       for c in (one, two)},
+        "fetches_per_request": {str(c.workers): round(c.fetches_per_request, 2)
+                                for c in (one, two)},
         "paper_curve": _paper_curve(one, two, per_core / 2),
     }
 

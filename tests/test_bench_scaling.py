@@ -18,7 +18,11 @@ def test_the_scaling_is_given_raw_and_per_router_core():
     # 2 workers got only 1.5 cores (the load generator took the rest): 1.5x raw, but each
     # router-core served as many requests as the single worker's core
     one, two = _case(1, 200, 1.0, 5.0), _case(2, 300, 1.5, 5.0)
+    one.correct = two.correct = True
+    two.worker_cpu_share = (0.55, 0.45)
     figures = _scaling(one, two)
+    assert figures["ok"] is True
+    assert figures["worker_balance"] == 0.818
     assert figures["scaling_raw"] == 1.5
     assert figures["scaling_per_router_core"] == 2.0
     assert figures["meets_1_8x_raw"] is False
