@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,10 +71,30 @@ def _directives(node: object, name: str) -> list[dict[str, object]]:
     ]
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for the block. Loading allocates about a million
+    objects, all kept: collections meanwhile free nothing, yet took half of a 2,000-type
+    supergraph's load."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_supergraph(sdl: str) -> Supergraph:
     """The supergraph SDL as the planner's model; raises SupergraphError if it is not one."""
+    with _collector_paused():
+        return _load(sdl)
+
+
+def _load(sdl: str) -> Supergraph:
     try:
-        document = parse(sdl)
+        # no locations: nothing reads them, and they are a quarter of the parse
+        document = parse(sdl, no_location=True)
     except GraphQLError as error:
         raise SupergraphError(f"supergraph SDL does not parse: {error.message}") from error
     links = read_links(document.definitions)
