@@ -107,13 +107,18 @@ class Router:
         on_cache_lookup: Callable[[bool], None] | None = None,
         client: SubgraphFetcher | None = None,
         authorization: AuthorizationConfig | None = None,
+        on_cache_change: Callable[[int, int], None] | None = None,
+        batch_fetches: bool = True,
     ) -> None:
         """`subgraph_urls` override the supergraph's; `http_client` is shared, never closed
         here (without it the subgraph client pools its own); `fetching` is how subgraph
-        requests behave; `on_cache_lookup(hit)` hears of every plan cache lookup.
+        requests behave; `on_cache_lookup(hit)` hears of every plan cache lookup,
+        `on_cache_change(entries, estimated_bytes)` of the cache's size after each change.
         `client`: a subgraph client made by the caller (its URLs, HTTP client and
         settings its own, so none of those three is given), closed with the router.
-        `authorization`: how the supergraph's authorization directives are enforced."""
+        `authorization`: how the supergraph's authorization directives are enforced.
+        `batch_fetches`: entity fetches to one subgraph that a plan runs in parallel go
+        as one request (router/executor/batch.py)."""
         # what `rewired` builds the same router again from
         self._built_with: dict[str, Any] = {
             "subgraph_urls": subgraph_urls,
@@ -124,7 +129,9 @@ class Router:
             "limits": limits,
             "client": client,
             "authorization": authorization,
+            "batch_fetches": batch_fetches,
         }
+        self.batch_fetches = batch_fetches
         self.supergraph = supergraph
         self.limits = limits or LimitsConfig()
         self.authorization = authorization or AuthorizationConfig()
@@ -132,7 +139,9 @@ class Router:
         self.fetching = fetching or SubgraphClientSettings()
         self.client_injected = client is not None
         self.client = self._subgraph_client(client, subgraph_urls, http_client, fetching)
-        self._init_cache(plan_cache_size, plan_cache_mib, override_labels, on_cache_lookup)
+        self._init_cache(
+            plan_cache_size, plan_cache_mib, override_labels, on_cache_lookup, on_cache_change
+        )
         self._init_planning_queue()
         self.variants = self._variants(plan_cache_size, plan_cache_mib)
 
@@ -181,10 +190,13 @@ class Router:
         mib: int,
         override_labels: Iterable[str],
         on_cache_lookup: Callable[[bool], None] | None,
+        on_cache_change: Callable[[int, int], None] | None = None,
     ) -> None:
         """The cache of prepared operations, keyed with the override labels in force."""
         # rejected operations are never kept: only prepared ones, weighed by their size
-        self._cache: LruCache[CacheKey, PreparedOperation] = LruCache(size, mib * 1024 * 1024)
+        self._cache: LruCache[CacheKey, PreparedOperation] = LruCache(
+            size, mib * 1024 * 1024, on_cache_change
+        )
         self._labels = _LabelPolicy(self.supergraph.override_labels, frozenset(override_labels))
         self._on_cache_lookup = on_cache_lookup
         self.cache_hits = 0
@@ -205,9 +217,10 @@ class Router:
         fetching: SubgraphClientSettings,
         on_cache_lookup: Callable[[bool], None] | None = None,
         authorization: AuthorizationConfig | None = None,
+        on_cache_change: Callable[[int, int], None] | None = None,
     ) -> Router:
         """A new router for the same supergraph, built with the same options but these
-        fetch settings and cache listener (an app serving a router made elsewhere) and,
+        fetch settings and cache listeners (an app serving a router made elsewhere) and,
         if given, this authorization configuration; this one is left as it is, to be
         closed by whoever made it. A router given its own client cannot take other fetch
         settings: TypeError."""
@@ -217,7 +230,11 @@ class Router:
         if authorization is not None:
             options["authorization"] = authorization
         return Router(
-            self.supergraph, fetching=fetching, on_cache_lookup=on_cache_lookup, **options
+            self.supergraph,
+            fetching=fetching,
+            on_cache_lookup=on_cache_lookup,
+            on_cache_change=on_cache_change,
+            **options,
         )
 
     @classmethod
@@ -503,7 +520,12 @@ class Router:
         if prepared.rejected:
             return {"errors": list(prepared.unauthorized), "data": None}
         data, errors = await execute_plan(
-            immediate_plan(prepared.plan), self.client, variables, headers, trace=trace
+            immediate_plan(prepared.plan),
+            self.client,
+            variables,
+            headers,
+            trace=trace,
+            batch=self.batch_fetches,
         )
         return self._respond(prepared, data, errors, variables)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -14,11 +14,18 @@ class LruCache(Generic[K, V]):
     """Least-recently-used entries, at most `max_entries` of them weighing at most
     `max_weight` together (the caller says what an entry weighs)."""
 
-    def __init__(self, max_entries: int, max_weight: int) -> None:
+    def __init__(
+        self,
+        max_entries: int,
+        max_weight: int,
+        on_change: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """`on_change(entries, weight)` hears of the cache's size after every change."""
         self.max_entries = max_entries
         self.max_weight = max_weight
         self.weight = 0
         self._entries: OrderedDict[K, tuple[V, int]] = OrderedDict()
+        self._on_change = on_change
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -43,3 +50,5 @@ class LruCache(Generic[K, V]):
         while len(self._entries) > self.max_entries or self.weight > self.max_weight:
             _, (_, dropped) = self._entries.popitem(last=False)
             self.weight -= dropped
+        if self._on_change is not None:
+            self._on_change(len(self._entries), self.weight)

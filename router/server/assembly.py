@@ -125,6 +125,7 @@ class RouterAssembly:
             limits=config.limits,
             on_cache_lookup=self._cache_listener(),
             authorization=config.authorization,
+            on_cache_change=self._cache_size_listener(),
         )
 
     def adopt(self, router: Router) -> Router:
@@ -137,10 +138,15 @@ class RouterAssembly:
             return router
         if router.fetching is not self.fetching:
             authorization = self.config.authorization
-            router = router.rewired(self.fetching, self._cache_listener(), authorization)
+            router = router.rewired(
+                self.fetching, self._cache_listener(), authorization, self._cache_size_listener()
+            )
         if self.breakers is not None:  # a reload: forget moved or vanished subgraphs'
             self.breakers.follow(router.client.urls)
         return router
 
     def _cache_listener(self) -> Callable[[bool], None] | None:
         return self.metrics.cache_lookup if self.metrics is not None else None
+
+    def _cache_size_listener(self) -> Callable[[int, int], None] | None:
+        return self.metrics.cache_changed if self.metrics is not None else None

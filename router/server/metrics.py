@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess as prometheus_multiprocess
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -74,6 +77,19 @@ class RouterMetrics:
             ("result",),
             registry=self.registry,
         )
+        self.plan_cache_entries = Gauge(
+            "shopgraph_plan_cache_entries",
+            "Operations in the plan cache of the router now serving (all workers').",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.plan_cache_bytes = Gauge(
+            "shopgraph_plan_cache_bytes",
+            "Estimated bytes of the plan cache of the router now serving (all workers'); "
+            "bounded by plan_cache_mib per worker.",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
         self.unauthorized = Counter(
             "shopgraph_unauthorized_fields_total",
             "Fields and type branches authorization directives removed from operations "
@@ -105,9 +121,13 @@ class RouterMetrics:
         self._fetch_children: dict[tuple[str, str], Histogram] = {}
         self._error_children: dict[str, Counter] = {}
         self._scraped = self.registry
+        lookups: Collector = self.plan_cache
         if shared_dir is not None:
             self._scraped = CollectorRegistry(auto_describe=False)
-            prometheus_multiprocess.MultiProcessCollector(self._scraped, path=shared_dir)
+            lookups = prometheus_multiprocess.MultiProcessCollector(
+                self._scraped, path=shared_dir
+            )
+        self._scraped.register(HitRatio(lookups))
 
     def operation_label(self, name: str | None) -> str:
         """The label for operation `name`: itself, unless too many names were seen."""
@@ -171,14 +191,49 @@ class RouterMetrics:
         """Count one plan cache lookup (a Router's `on_cache_lookup`)."""
         self._plan_cache[hit].inc()
 
+    def cache_changed(self, entries: int, estimated_bytes: int) -> None:
+        """The plan cache's size after a change (a Router's `on_cache_change`)."""
+        self.plan_cache_entries.set(entries)
+        self.plan_cache_bytes.set(estimated_bytes)
+
     def new_router(self) -> None:
-        """A reload swapped in a new router: its plan cache counts start again at zero."""
+        """A reload swapped in a new router: its plan cache counts start again at zero,
+        and its cache is empty."""
         for child in self._plan_cache.values():
             child.reset()
+        self.cache_changed(0, 0)
 
     def render(self) -> bytes:
         """The exposition text: this process's metrics, or all workers' in multiprocess mode."""
         return generate_latest(self._scraped)
+
+
+class HitRatio(Collector):
+    """`shopgraph_plan_cache_hit_ratio`: hits / lookups of the router now serving, from
+    the lookup counter's totals at scrape time. In multiprocess mode those are every
+    worker's summed, so the ratio is the fleet's, not one worker's."""
+
+    NAME = "shopgraph_plan_cache_hit_ratio"
+
+    def __init__(self, lookups: Collector) -> None:
+        """`lookups`: what yields `shopgraph_plan_cache_total` (the counter, or the
+        multiprocess collector summing the workers' files)."""
+        self.lookups = lookups
+
+    def collect(self) -> Iterator[Metric]:
+        """The ratio now (0 before the first lookup)."""
+        totals = {"hit": 0.0, "miss": 0.0}
+        for family in self.lookups.collect():
+            for sample in family.samples:
+                if sample.name == "shopgraph_plan_cache_total":
+                    result = sample.labels.get("result", "")
+                    totals[result] = totals.get(result, 0.0) + sample.value
+        lookups = totals["hit"] + totals["miss"]
+        yield GaugeMetricFamily(
+            self.NAME,
+            "Plan cache hits / lookups of the router now serving (all workers').",
+            value=totals["hit"] / lookups if lookups else 0.0,
+        )
 
 
 def mark_process_dead(pid: int, shared_dir: str) -> None:
