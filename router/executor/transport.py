@@ -72,7 +72,7 @@ def encode_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, byte
 # a streamed body: the socket stops being read while this much is received and unread
 STREAM_HIGH_WATER = 1024 * 1024
 STREAM_LOW_WATER = 256 * 1024
-STREAM_PIECE = 64 * 1024  # the most `BodyStream.read` returns at once
+STREAM_PIECE = 16 * 1024  # the most `BodyStream.read` returns at once
 
 
 class _Exchange:
@@ -399,6 +399,7 @@ class BodyStream:
         self._release = release
         self._deadline = deadline
         self._closed = False
+        self._offset = 0  # bytes of the first received chunk already read
 
     @property
     def reason_phrase(self) -> str:
@@ -434,21 +435,19 @@ class BodyStream:
         """At most STREAM_PIECE bytes from the front of what was received: whoever reads
         a piece works on it at once, so a piece is a bounded amount of work."""
         body = exchange.body
-        taken: list[bytes] = []
-        size = 0
-        while body and size + len(body[0]) <= STREAM_PIECE:
-            chunk = body.pop(0)
-            taken.append(chunk)
-            size += len(chunk)
-        if not taken:  # one chunk larger than a piece: its front
-            chunk = body[0]
-            taken.append(chunk[:STREAM_PIECE])
-            body[0] = chunk[STREAM_PIECE:]
-            size = STREAM_PIECE
-        exchange.pending -= size
+        first = body[0]
+        start = self._offset
+        if len(first) - start > STREAM_PIECE:
+            piece = first[start : start + STREAM_PIECE]
+            self._offset = start + STREAM_PIECE
+        else:
+            piece = first[start:] if start else first
+            body.pop(0)
+            self._offset = 0
+        exchange.pending -= len(piece)
         if exchange.pending < STREAM_LOW_WATER:
             self._drained()
-        return taken[0] if len(taken) == 1 else b"".join(taken)
+        return piece
 
     def _drained(self) -> None:
         connection = self._connection
