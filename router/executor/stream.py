@@ -633,8 +633,13 @@ class _AnswerParser:
             if self.final or len(buffer) - stop.value > _LONGEST_LITERAL:
                 raise ValueError("expected a value") from None
             raise _Incomplete from None
-        except json.JSONDecodeError:
-            if self.final:
+        except json.JSONDecodeError as error:
+            # cut short by the end of the buffer (a string's error is at its start);
+            # invalid anywhere else: given up now, not after buffering the rest
+            cut = error.msg.startswith("Unterminated string") or (
+                error.pos >= len(buffer) - _LONGEST_LITERAL
+            )
+            if self.final or not cut:
                 raise
             raise _Incomplete from None
         if end >= len(buffer) and not self.final:
