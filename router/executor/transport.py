@@ -383,7 +383,7 @@ class BodyStream:
     It holds a connection and one of its origin's slots until `aclose`; the socket is
     not read while more than STREAM_HIGH_WATER bytes wait unread, and the whole
     exchange stays within the deadline it was opened with. A body with a
-    content-encoding is read whole and decoded within the size bound (one chunk)."""
+    content-encoding is received whole and decoded within the size bound first."""
 
     def __init__(
         self,
@@ -410,14 +410,12 @@ class BodyStream:
         """The next piece of the body; b"" at its end. Raises the httpx errors of a
         buffered exchange (ReadTimeout past the deadline, ResponseTooLarge, ...)."""
         exchange = self._exchange
-        if exchange.encoding is not None:
-            if self._closed:
-                return b""
-            await self._until_complete()
+        if exchange.encoding is not None and not self._closed:
+            await self._until_complete()  # then read from the decoded body, piece by piece
             _, body = exchange.content()
-            exchange.body.clear()
-            self._done()
-            return body
+            exchange.body[:] = [body] if body else []
+            exchange.encoding = None
+            self._offset = 0
         while True:
             if exchange.body:
                 return self._take(exchange)

@@ -12,6 +12,7 @@ cut off half way."""
 from __future__ import annotations
 
 import contextlib
+import gzip
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -47,7 +48,8 @@ class CannedSubgraph:
 
     def __init__(self) -> None:
         self.answer = b"{}"
-        self.mode = "length"  # "length", "chunked" (7-byte chunks) or "cut" (half, closed)
+        # "length", "chunked" (7-byte chunks), "gzip" (chunked too) or "cut" (half, closed)
+        self.mode = "length"
         self.queries: list[bytes] = []
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
@@ -85,9 +87,13 @@ class CannedSubgraph:
 
     def _reply(self, conn: socket.socket) -> bool:
         answer = self.answer
-        if self.mode == "chunked":
+        if self.mode in ("chunked", "gzip"):
+            coding = b""
+            if self.mode == "gzip":
+                answer = gzip.compress(answer)
+                coding = b"content-encoding: gzip\r\n"
             conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-                         b"transfer-encoding: chunked\r\n\r\n")
+                         b"transfer-encoding: chunked\r\n" + coding + b"\r\n")
             for start in range(0, len(answer), 7):
                 piece = answer[start : start + 7]
                 conn.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
@@ -220,7 +226,7 @@ def streamed_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return runs
 
 
-@pytest.mark.parametrize("mode", ["chunked", "length"])
+@pytest.mark.parametrize("mode", ["chunked", "length", "gzip"])
 @pytest.mark.parametrize("case", list(CASES))
 async def test_streamed_response_is_the_buffered_one(both, canned, streamed_runs, case, mode):
     query, variables, answer = CASES[case]
