@@ -5,14 +5,19 @@ shopgraph's router and by Apollo's query planner.
     python -m bench.planning_scale [--operations 10000] [--no-apollo]
 
 Prints one JSON object:
-- load: `Router.from_supergraph(sdl)` plus a first plan, in fresh processes (median of
-  --load-runs, each run's figures listed), with the time of importing the router apart.
+- load: `Router.from_supergraph(sdl)` ("load_s": `load_supergraph`, then the `Router`,
+  whose subgraph client imports httpx's transport modules on first use) and a first
+  plan, in fresh processes (median of --load-runs, each run's load listed), with the
+  time of importing the router apart.
 - shopgraph: every operation prepared once by `Router.prepare` (parse, validate,
   normalize, plan, response shape; each operation distinct, so none comes from the
   cache) — "prepare_ms" — and within it the query planner alone (`QueryPlanner.plan`)
   — "plan_ms": median, p90, p99, max; failures counted, with samples. The process runs
   with the collector settings of `shopgraph router` (its thresholds, start-up heap
   frozen).
+- cache_estimate: the plan cache's estimated bytes per entry (`PreparedOperation.weight`)
+  against the memory the entries really hold (tracemalloc: what dropping a cache of
+  them frees), for the smallest, middle and largest operations.
 - apollo: the same operations through @apollo/query-planner with a warm planner
   (bench/plan_apollo_many.mjs): its supergraph load and per-operation times.
 """
@@ -26,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -40,12 +46,15 @@ LOAD_SCRIPT = """
 import sys, time
 start = time.perf_counter()
 from router import Router
+from router.supergraph import load_supergraph
 imported = time.perf_counter()
-router = Router.from_supergraph(open(sys.argv[1]).read())
+supergraph = load_supergraph(open(sys.argv[1]).read())
+read = time.perf_counter()
+router = Router(supergraph)
 loaded = time.perf_counter()
 router.plan("{ __typename }")
 planned = time.perf_counter()
-print(imported - start, loaded - imported, planned - loaded)
+print(imported - start, loaded - imported, planned - loaded, read - imported, loaded - read)
 """
 
 
@@ -73,6 +82,8 @@ def measure_load(runs: int = 3) -> dict[str, Any]:
         "supergraph_bytes": SUPERGRAPH.stat().st_size,
         "load_s": round(statistics.median(loads), 3),
         "load_s_runs": [round(x, 3) for x in loads],
+        "load_supergraph_s": round(statistics.median(f[3] for f in figures), 3),
+        "router_s": round(statistics.median(f[4] for f in figures), 3),
         "first_plan_s": round(statistics.median(f[2] for f in figures), 4),
         "import_router_s": round(statistics.median(f[0] for f in figures), 3),
         "target_load_s": 2.0,
@@ -114,6 +125,7 @@ def measure_shopgraph(operations: list[str]) -> dict[str, Any]:
     router.planner.plan = _timed(router.planner.plan, planner_ms)  # measuring only
     prepare_ms: list[float] = []
     failures: list[str] = []
+    collections = _CollectorClock()
     started = time.perf_counter()
     for text in operations:
         start = time.perf_counter()
@@ -123,6 +135,8 @@ def measure_shopgraph(operations: list[str]) -> dict[str, Any]:
             failures.append(str(error.errors[0].get("message", error))[:200])
             continue
         prepare_ms.append((time.perf_counter() - start) * 1000)
+    total = time.perf_counter() - started
+    collections.stop()
     return {
         "operations": len(operations),
         "planned": len(prepare_ms),
@@ -130,9 +144,62 @@ def measure_shopgraph(operations: list[str]) -> dict[str, Any]:
         "failure_samples": failures[:5],
         "prepare_ms": summary(prepare_ms),
         "plan_ms": summary(planner_ms),
-        "total_s": round(time.perf_counter() - started, 1),
+        "total_s": round(total, 1),
+        "collector_s": round(collections.seconds, 1),
+        "collections": collections.count,
         "targets_ms": {"median": 5.0, "p99": 50.0},
+        "cache_estimate": measure_cache_estimate(router, operations),
     }
+
+
+class _CollectorClock:
+    """The time the garbage collector runs from now until `stop`."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.count = 0
+        self._started = 0.0
+        gc.callbacks.append(self._heard)
+
+    def _heard(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.count += 1
+
+    def stop(self) -> None:
+        """Stop listening."""
+        gc.callbacks.remove(self._heard)
+
+
+def measure_cache_estimate(warm: Any, operations: list[str], group: int = 100) -> dict[str, Any]:
+    """Estimated against real bytes per cache entry, by operation size (the schema's lazily
+    built parts already warm: `warm` prepared operations over the same supergraph)."""
+    from router import Router
+
+    ordered = sorted(operations, key=len)
+    middle = len(ordered) // 2
+    groups = {"smallest": ordered[:group], "middle": ordered[middle : middle + group],
+              "largest": ordered[-group:]}
+    out = {}
+    tracemalloc.start()
+    try:
+        for name, texts in groups.items():
+            router = Router(warm.supergraph, plan_cache_size=len(texts), plan_cache_mib=4096)
+            estimated = sum(router.prepare(text).weight for text in texts)
+            gc.collect()
+            held = tracemalloc.get_traced_memory()[0]
+            del router
+            gc.collect()
+            real = held - tracemalloc.get_traced_memory()[0]
+            out[name] = {"mean_chars": sum(map(len, texts)) // len(texts),
+                         "estimated_bytes": estimated // len(texts),
+                         "real_bytes": real // len(texts),
+                         "estimated_over_real": round(estimated / real, 2)}
+    finally:
+        tracemalloc.stop()
+    return out
 
 
 def measure_apollo(path: str, warmup: int = 300) -> dict[str, Any]:
