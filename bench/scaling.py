@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bench import proc
 from bench.run import (
@@ -80,6 +81,7 @@ class Case:
     router_cpu_ms_per_request: float = 0.0
     rps_per_router_core: float = 0.0
     worker_cpu_share: tuple[float, ...] = ()  # each worker's part of the workers' CPU
+    worker_connections: tuple[int, ...] = ()  # wrk's connections each worker held
     wrk_cores: float = 0.0
     subgraph_cores: float = 0.0
     fetches_per_request: float = 0.0
@@ -185,7 +187,9 @@ def _load(case: Case, url: str, body_file: Path, seconds: float, connections: in
     margin = seconds / 10
     time.sleep(margin)
     before = _snapshot(router, workers, wrk.pid, subgraphs)
-    time.sleep(seconds - 2 * margin)
+    time.sleep(seconds / 2 - margin)
+    case.worker_connections = _connections(workers, urlsplit(url).port or 80)
+    time.sleep(seconds / 2 - margin)
     after = _snapshot(router, workers, wrk.pid, subgraphs)
     load = finish_wrk(wrk, timeout=seconds + 60)
     window = after.at - before.at
@@ -225,6 +229,30 @@ def _machine_busy() -> float:
     return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
+def _connections(pids: list[int], port: int) -> tuple[int, ...]:
+    """How many established connections to `port` each process holds (from /proc: the
+    kernel's spread of connections over the workers, whatever CPU they get)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                inodes.add(f"socket:[{fields[9]}]")
+    counts = []
+    for pid in pids:
+        fds = Path(f"/proc/{pid}/fd")
+        counts.append(sum(1 for fd in fds.iterdir()
+                          if _readlink(fd) in inodes))
+    return tuple(counts)
+
+
+def _readlink(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:  # closed meanwhile
+        return ""
+
+
 def _worker_pids(router: int, workers: int) -> list[int]:
     """The processes that serve: the router itself with one worker, else its children."""
     if workers == 1:
@@ -260,8 +288,10 @@ def _scaling(one: Case, two: Case) -> dict[str, Any]:
         "scaling_per_router_core": round(per_core, 3),
         "meets_1_8x_raw": raw >= 1.8,
         "disturbed": one.disturbed or two.disturbed,
-        # the less busy worker's CPU over the busier one's (1.0: even)
+        # the less busy worker's CPU over the busier one's (1.0: even); the connections
+        # the kernel gave each worker are in the cases
         "worker_balance": round(min(shares) / max(shares), 3) if shares else None,
+        "worker_connections": two.worker_connections,
         "load_cores": {str(c.workers): round(c.wrk_cores + c.subgraph_cores, 3)
                        for c in (one, two)},
         "fetches_per_request": {str(c.workers): round(c.fetches_per_request, 2)
