@@ -133,6 +133,8 @@ class TrafficConfig:
     retry_backoff: float = 0.05  # seconds before the first retry, doubled for each next one
     # identical subgraph queries in flight at once (same body and headers) share one call
     deduplicate_queries: bool = True
+    # entity fetches to one subgraph that a plan runs in parallel go as one request
+    batch_entity_fetches: bool = True
     circuit_breaker: CircuitBreakerConfig = field(default_factory=CircuitBreakerConfig)
     # proxies (addresses or CIDR networks) whose X-Forwarded-For is kept; for any other
     # peer the router writes only the peer's address there

@@ -4,8 +4,9 @@ Flatten path (deduplicated, one `_entities` request per node), results merged in
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from functools import lru_cache, partial
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -22,6 +23,7 @@ from graphql import (
     parse,
 )
 
+from router.executor.batch import batch_operation
 from router.executor.fetcher import SubgraphFetcher, SubgraphRequestError
 from router.executor.shape import included
 from router.executor.subgraph_errors import (
@@ -51,7 +53,17 @@ Path = tuple[str | int, ...]
 class _Run:
     """One execution's state: where to send fetches and the response built so far."""
 
-    __slots__ = ("client", "data", "errors", "headers", "operation_name", "trace", "variables")
+    __slots__ = (
+        "batch",
+        "client",
+        "data",
+        "errors",
+        "found",
+        "headers",
+        "operation_name",
+        "trace",
+        "variables",
+    )
 
     def __init__(
         self,
@@ -59,13 +71,48 @@ class _Run:
         variables: Mapping[str, Any],
         headers: Mapping[str, str] | None,
         trace: TraceRecorder | None = None,
+        batch: bool = False,
     ) -> None:
         self.client = client
         self.variables = variables
         self.headers = headers
         self.trace = trace
+        # parallel entity fetches to one subgraph as one request (batch.py); a traced
+        # request makes each call on its own, so the trace shows the plan's fetches
+        self.batch = batch and trace is None
         self.data: dict[str, Any] = {}
         self.errors: list[dict[str, Any]] = []
+        # What was found along the paths walked so far (each prefix of each path, as
+        # the values there): an entity fetch's walk resumes from the longest one still
+        # valid. Merging an answer at a path changes what lies below it only.
+        self.found: dict[tuple[str, ...], list[Any]] | None = {}
+
+    def objects_at(self, path: tuple[str, ...]) -> list[dict[str, Any]]:
+        """The objects at `path` in the data now (module `objects_at`)."""
+        found = self.found
+        if found is None:
+            return objects_at(self.data, path)
+        start = len(path)
+        while start and path[:start] not in found:
+            start -= 1
+        current = found[path[:start]] if start else [self.data]
+        for end in range(start + 1, len(path) + 1):
+            current = _step(current, path[end - 1])
+            found[path[:end]] = current
+        return _objects(current)
+
+    def merged_at(self, path: tuple[str, ...]) -> None:
+        """An answer was merged into the objects at `path`: what was found below it is
+        forgotten."""
+        found = self.found
+        if not found:
+            return
+        if not path:
+            found.clear()
+            return
+        size = len(path)
+        for known in [k for k in found if len(k) > size and k[:size] == path]:
+            del found[known]
 
 
 async def execute_plan(
@@ -75,11 +122,13 @@ async def execute_plan(
     headers: Mapping[str, str] | None = None,
     *,
     trace: TraceRecorder | None = None,
+    batch: bool = False,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run `plan`: the merged subgraph data (not yet shaped for the client) and the
     errors the subgraphs reported, with client paths. `trace`: a traced request's
-    recorder (each subgraph call is recorded in it)."""
-    run = _Run(client, variables, headers, trace)
+    recorder (each subgraph call is recorded in it). `batch`: entity fetches to one
+    subgraph that run in parallel go as one request."""
+    run = _Run(client, variables, headers, trace, batch)
     if plan.node is not None:
         await _execute(plan.node, run)
     return run.data, run.errors
@@ -98,6 +147,7 @@ async def execute_into(
     errors its fetches reported."""
     run = _Run(client, variables, headers, trace)
     run.data = data
+    run.found = None  # other parts merge into `data` too: what was found may be stale
     await _execute(node, run)
     return run.errors
 
@@ -127,7 +177,10 @@ async def _execute(node: PlanNode, run: _Run) -> None:
         for child in node.nodes:
             await _execute(child, run)
     elif isinstance(node, Parallel):
-        await asyncio.gather(*(_execute(child, run) for child in node.nodes))
+        if run.batch:
+            await asyncio.gather(*_batched(node.nodes, run))
+        else:
+            await asyncio.gather(*(_execute(child, run) for child in node.nodes))
     elif isinstance(node, Condition):
         branch = node.if_clause if run.variables.get(node.variable) else node.else_clause
         if branch is not None:
@@ -308,6 +361,7 @@ def _merge_root(fetch: Fetch, response: Mapping[str, Any], run: _Run) -> None:
     if isinstance(data, dict):
         if fetch.renames:
             apply_renames(data, fetch.renames)  # type: ignore[arg-type]
+        run.merged_at(())
         merge(run.data, data)
     errors = response.get("errors")
     if errors is not None:
@@ -374,28 +428,39 @@ def objects_at(data: Any, path: tuple[str, ...]) -> list[dict[str, Any]]:
     """The objects at `path`, as `collect` finds them but without their paths: an entity
     fetch needs paths only to report an error, and building a tuple per step of every
     object on the way took a fifth of a heavy request's CPU."""
-    # hot: decoded subgraph data holds plain dicts and lists only, so exact type checks
     current: list[Any] = [data]
     for key in path:
-        following: list[Any] = []
-        if key == "@":
-            extend = following.extend
-            for value in current:
-                if type(value) is list:
-                    extend(value)  # nulls are dropped by the next step's type check
-        else:
-            append = following.append
-            for value in current:
-                if type(value) is dict:
-                    child = value.get(key)
-                    if child is not None:
-                        append(child)
-        current = following
+        current = _step(current, key)
+    return _objects(current)
+
+
+def _step(current: list[Any], key: str) -> list[Any]:
+    """The values one step of a path further from `current` ("@": into lists)."""
+    # hot: decoded subgraph data holds plain dicts and lists only, so exact type checks
+    following: list[Any] = []
+    if key == "@":
+        extend = following.extend
+        for value in current:
+            if type(value) is list:
+                extend(value)  # nulls are dropped by the next step's type check
+    else:
+        append = following.append
+        for value in current:
+            if type(value) is dict:
+                child = value.get(key)
+                if child is not None:
+                    append(child)
+    return following
+
+
+def _objects(current: list[Any]) -> list[dict[str, Any]]:
+    """The objects among the values at the end of a path (a list the path did not walk
+    into gives its objects)."""
     out: list[dict[str, Any]] = []
     for value in current:
         if type(value) is dict:
             out.append(value)
-        elif type(value) is list:  # a list the path did not walk into
+        elif type(value) is list:
             out.extend(v for v in value if type(v) is dict)
     return out
 
@@ -455,63 +520,186 @@ def build_representation(
 
 async def _entity_fetch(node: Flatten, run: _Run) -> None:
     """One `_entities` request for the objects at the node's path, merged back in place."""
-    fetch = node.node
     representations, targets = _representations(node, run)
-    if not representations:
+    if representations:
+        await _send_entities(node, representations, targets, run)
+
+
+def _entities_failed(
+    node: Flatten, targets: list[list[dict[str, Any]]], run: _Run, error: SubgraphRequestError
+) -> None:
+    """An entity fetch got no answer: one error at the deepest position all its entities
+    share (a list of a thousand entities is one error at the list, not a thousand)."""
+    owners = _paths_of(run.data, node.path, targets)
+    common = _common_path([where for positions in owners for where in positions] or [()])
+    _request_failed(run, error, [common] if common else [])
+
+
+def _merge_entities(
+    node: Flatten, entities: Any, targets: list[list[dict[str, Any]]], run: _Run
+) -> None:
+    """An `_entities` answer merged into the objects each representation stands for."""
+    if not isinstance(entities, list):
         return
+    fetch = node.node
+    if fetch.renames:
+        apply_renames(entities, fetch.renames)  # type: ignore[arg-type]
+    run.merged_at(node.path)
+    for entity, objs in zip(entities, targets, strict=False):
+        if type(entity) is dict:
+            for obj in objs:
+                merge(obj, entity)
+
+
+def _batched(nodes: Iterable[PlanNode], run: _Run) -> list[Awaitable[None]]:
+    """The children of a Parallel node to run, entity fetches to one subgraph together."""
+    by_service: dict[str, list[Flatten]] = {}
+    for child in nodes:
+        if isinstance(child, Flatten):
+            by_service.setdefault(child.node.service, []).append(child)
+    steps: list[Awaitable[None]] = []
+    for child in nodes:
+        if not isinstance(child, Flatten):
+            steps.append(_execute(child, run))
+            continue
+        group = by_service[child.node.service]
+        if len(group) == 1:
+            steps.append(_entity_fetch(child, run))
+        elif group[0] is child:
+            steps.append(_entity_batch(group, run))
+    return steps
+
+
+async def _entity_batch(nodes: list[Flatten], run: _Run) -> None:
+    """Entity fetches to one subgraph in one request (batch.py), each answer merged as
+    its own fetch's; alone or when they cannot share a request, each on its own."""
+    found = [(node, *_representations(node, run)) for node in nodes]
+    found = [(node, reps, targets) for node, reps, targets in found if reps]
+    operations = tuple((n.node.operation, n.node.entities_variable) for n, _, _ in found)
+    plan = batch_operation(operations) if len(found) > 1 else None
+    if plan is None:
+        await asyncio.gather(*(_send_entities(node, r, t, run) for node, r, t in found))
+        return
+    variables: dict[str, Any] = {}
+    for (node, reps, _), name in zip(found, plan.variables, strict=True):
+        variables.update(_fetch_variables(node.node, run))
+        variables[name] = reps
+    service = nodes[0].node.service
+    try:
+        response = await run.client.request(
+            service, plan.operation, variables, None, run.headers, idempotent=True
+        )
+    except SubgraphRequestError as error:
+        for node, _, targets in found:
+            _entities_failed(node, targets, run, error)
+        return
+    data = response.get("data")
+    data = data if isinstance(data, dict) else {}
+    for (node, _, targets), alias in zip(found, plan.aliases, strict=True):
+        _merge_entities(node, data.get(alias), targets, run)
+    errors = response.get("errors")
+    if errors is not None:
+        report = partial(_batch_errors, found, plan.aliases, run)
+        add_subgraph_errors(run.errors, errors, service, report)
+
+
+async def _send_entities(
+    node: Flatten,
+    representations: list[dict[str, Any]],
+    targets: list[list[dict[str, Any]]],
+    run: _Run,
+) -> None:
+    """The `_entities` request for representations found at the node's path, its answer
+    merged back in place."""
+    fetch = node.node
     variables = _fetch_variables(fetch, run)
     variables[fetch.entities_variable] = representations
     try:
         response = await _request(run, fetch, variables, True, node.path, len(representations))
     except SubgraphRequestError as error:
-        # one error at the deepest position all its entities share: a list of a
-        # thousand entities is one error at the list, not a thousand
-        owners = _paths_of(run.data, node.path, targets)
-        common = _common_path([where for positions in owners for where in positions] or [()])
-        _request_failed(run, error, [common] if common else [])
+        _entities_failed(node, targets, run, error)
         return
     data = response.get("data")
-    entities = data.get("_entities") if isinstance(data, dict) else None
-    if isinstance(entities, list):
-        if fetch.renames:
-            apply_renames(entities, fetch.renames)  # type: ignore[arg-type]
-        for entity, objs in zip(entities, targets, strict=False):
-            if type(entity) is dict:
-                for obj in objs:
-                    merge(obj, entity)
+    _merge_entities(node, data.get("_entities") if isinstance(data, dict) else None, targets, run)
     errors = response.get("errors")
     if errors is not None:
         owners = _paths_of(run.data, node.path, targets)
-        report = partial(_entity_errors, fetch, owners=owners)
-        add_subgraph_errors(run.errors, errors, fetch.service, report)
+        add_subgraph_errors(
+            run.errors, errors, fetch.service, partial(_entity_errors, fetch, owners=owners)
+        )
+
+
+def _batch_errors(
+    found: list[tuple[Flatten, Any, list[list[dict[str, Any]]]]],
+    aliases: tuple[str, ...],
+    run: _Run,
+    errors: ErrorList,
+) -> Iterator[dict[str, Any]]:
+    """A batched answer's errors, each fetch's reported as its own answer's would be (a
+    path under its alias read as under `_entities`), then those of none without a path."""
+    index = {alias: i for i, alias in enumerate(aliases)}
+    mine: list[ErrorList] = [[] for _ in aliases]
+    unplaced: ErrorList = []
+    for error in errors:
+        path = error.get("path")
+        at = index.get(path[0]) if isinstance(path, list) and path else None
+        if at is None:
+            unplaced.append(error)
+        else:
+            mine[at].append({**error, "path": ["_entities", *path[1:]]})  # type: ignore[index]
+    for (node, _, targets), own in zip(found, mine, strict=True):
+        if own:
+            owners = _paths_of(run.data, node.path, targets)
+            yield from _entity_errors(node.node, own, owners=owners)
+    service = found[0][0].node.service
+    for error in unplaced:
+        yield subgraph_error(error, service, None)
 
 
 def _representations(
     node: Flatten, run: _Run
 ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
     """The distinct representations of the objects at the node's path, each with the
-    objects it stands for (objects lacking an input are left out)."""
+    objects it stands for (objects lacking an input are left out).
+
+    Most keys are a few plain values: a tuple of them tells representations apart more
+    cheaply than building and encoding one per object, and most objects share theirs
+    with another (the same product in many reviews)."""
     fetch = node.node
-    type_map, requires, variables = fetch.type_map, fetch.requires, run.variables
+    type_map, variables = fetch.type_map, run.variables
     representations: list[dict[str, Any]] = []
     targets: list[list[dict[str, Any]]] = []
     seen: dict[Any, list[dict[str, Any]]] = {}
-    for obj in objects_at(run.data, node.path):
+    readers: dict[str, tuple[InputSelection | None, Callable[[Any], Any] | None]] = {}
+    for obj in run.objects_at(node.path):
         s_type = type_map.get(obj.get("__typename"))  # type: ignore[arg-type]
         if s_type is None:
             continue
-        selection = requires.get(s_type)
+        reader = readers.get(s_type)
+        if reader is None:
+            reader = readers[s_type] = _reader(fetch.requires.get(s_type))
+        selection, values = reader
         if selection is None:
             continue
-        fingerprint, rep = _fingerprint(obj, s_type, selection, variables)
+        rep = fingerprint = None
+        if values is not None:
+            try:
+                fingerprint = (s_type, values(obj))
+                objs = seen.get(fingerprint)
+            except (KeyError, TypeError):  # a key missing, or a value that is not plain
+                fingerprint = None
         if fingerprint is None:
-            continue
-        objs = seen.get(fingerprint)
+            rep = build_representation(obj, selection, variables)
+            if rep is MISSING:
+                continue
+            rep["__typename"] = s_type
+            fingerprint = orjson.dumps(rep)
+            objs = seen.get(fingerprint)
         if objs is not None:
             objs.append(obj)
             continue
         if rep is None:
-            rep = {name: obj[key] for name, key in _leaf_keys(selection)}  # type: ignore[union-attr]
+            rep = build_representation(obj, selection, variables)
             rep["__typename"] = s_type
         seen[fingerprint] = objs = [obj]
         representations.append(rep)
@@ -519,47 +707,17 @@ def _representations(
     return representations, targets
 
 
-def _fingerprint(
-    obj: dict[str, Any], s_type: str, selection: InputSelection, variables: Mapping[str, Any]
-) -> tuple[Any, dict[str, Any] | None]:
-    """What tells `obj`'s representation apart (None when it lacks an input), and the
-    representation when it had to be built to know. Most keys are a few plain values:
-    a tuple of them is cheaper than building and encoding a representation per object,
-    and most objects share theirs with another (the same product in many reviews)."""
-    leaves = _leaf_keys(selection)
-    if leaves is not None:
-        try:
-            fingerprint = (s_type, *[obj[key] for _, key in leaves])
-            hash(fingerprint)
-        except (KeyError, TypeError):  # a key is missing, or not a plain value
-            pass
-        else:
-            return fingerprint, None
-    rep = build_representation(obj, selection, variables)
-    if rep is MISSING:
-        return None, None
-    rep["__typename"] = s_type
-    return orjson.dumps(rep), rep
-
-
-_LEAF_KEYS: dict[int, tuple[InputSelection, tuple[tuple[str, str], ...] | None]] = {}
-
-
-def _leaf_keys(selection: InputSelection) -> tuple[tuple[str, str], ...] | None:
-    """(name, data key) of each field when the representation is plain values only, read
-    unconditionally; None otherwise. Remembered per selection (the entry keeps the
-    selection alive, so its id is not reused while it is there)."""
-    entry = _LEAF_KEYS.get(id(selection))
-    if entry is not None and entry[0] is selection:
-        return entry[1]
-    plain = not selection.by_type and all(
-        f.selection is None and f.conditions is None for f in selection.fields
-    )
-    leaves = tuple((f.name, f.data_key) for f in selection.fields) if plain else None
-    if len(_LEAF_KEYS) >= 4096:  # plans come and go with the plan cache
-        _LEAF_KEYS.clear()
-    _LEAF_KEYS[id(selection)] = (selection, leaves)
-    return leaves
+def _reader(
+    selection: InputSelection | None,
+) -> tuple[InputSelection | None, Callable[[Any], Any] | None]:
+    """`selection` with a reader of its values when they are plain fields read
+    unconditionally (raising KeyError when one is missing), else None."""
+    if selection is None or selection.by_type:
+        return selection, None
+    fields = selection.fields
+    if not fields or any(f.selection is not None or f.conditions is not None for f in fields):
+        return selection, None
+    return selection, itemgetter(*(f.data_key for f in fields))
 
 
 def _entity_errors(
@@ -589,6 +747,9 @@ def _entity_errors(
 
 def merge(target: dict[str, Any], source: dict[str, Any]) -> None:
     """Deep-merge one subgraph's answer into the response data, in place."""
+    if target.keys().isdisjoint(source):  # new fields only: the usual entity answer
+        target.update(source)
+        return
     for key, value in source.items():
         current = target.get(key)
         if current is None:

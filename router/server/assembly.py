@@ -126,6 +126,7 @@ class RouterAssembly:
             on_cache_lookup=self._cache_listener(),
             authorization=config.authorization,
             on_cache_change=self._cache_size_listener(),
+            batch_fetches=config.traffic.batch_entity_fetches,
         )
 
     def adopt(self, router: Router) -> Router:

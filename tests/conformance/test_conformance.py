@@ -85,15 +85,20 @@ class Routers:
         self._server = server
         self._routers: dict[str, Any] = {}
 
-    def get(self, scenario: Scenario, source: str = "apollo") -> Any:
-        key = f"{scenario.name}@{source}"
+    def get(self, scenario: Scenario, source: str = "apollo", batched: bool = False) -> Any:
+        """The scenario's router; `batched`: one that sends parallel entity fetches to one
+        subgraph as one request (the recordings count Apollo Gateway's requests, which
+        never batches, so the cases are checked on a router that does not either)."""
+        key = f"{scenario.name}@{source}{'+batched' if batched else ''}"
         if key not in self._routers:
             # imported here so a missing or broken router fails each case, not collection
             from router import Router
 
             supergraph = scenario.supergraph if source == "apollo" else _our_composition(scenario)
             self._routers[key] = Router.from_supergraph(
-                supergraph, subgraph_urls=self._server.subgraph_urls(scenario.name)
+                supergraph,
+                subgraph_urls=self._server.subgraph_urls(scenario.name),
+                batch_fetches=batched,
             )
         return self._routers[key]
 
@@ -224,7 +229,8 @@ async def test_case(
     if case.plan is not None:
         assert router.plan_text(case.query, case.operation_name).strip() == case.plan.strip()
     # a second time: the response is shaped by the operation's compiled walk
-    # (router/executor/shape_source.py), which must answer exactly the same
+    # (router/executor/shape_source.py), and a third time through a router that batches
+    # parallel entity fetches (router/executor/batch.py): both must answer the same
     subgraph_server.reset(case.scenario)
     again = await router.execute(
         case.query,
@@ -235,6 +241,18 @@ async def test_case(
     again = _without_ports(again)
     assert again == response, f"second answer:\n{_dump(again)}\nfirst:\n{_dump(response)}"
     assert _key_order(again.get("data")) == _key_order(response.get("data"))
+    subgraph_server.reset(case.scenario)
+    again = await routers.get(scenario, source, batched=True).execute(
+        case.query,
+        variables=dict(case.variables) if case.variables is not None else None,
+        operation_name=case.operation_name,
+        headers=dict(case.headers) if case.headers is not None else None,
+    )
+    again = _without_ports(again)
+    assert again == response, f"batched answer:\n{_dump(again)}\nfirst:\n{_dump(response)}"
+    assert _key_order(again.get("data")) == _key_order(response.get("data"))
+    batched = subgraph_server.requests(case.scenario)
+    assert sum(map(len, batched.values())) <= sum(map(len, received.values()))
 
 
 @pytest.mark.parametrize(

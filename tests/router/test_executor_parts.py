@@ -151,14 +151,23 @@ def test_objects_at_finds_what_collect_finds_in_the_same_order():
     assert [b["id"] for b in objects_at(data, ("shelves", "@", "books", "@"))] == [1, 2, 3, 4, 5]
 
 
-def test_representations_share_by_value_and_fall_back_for_odd_keys():
-    from router.executor.execute import _fingerprint
+def test_a_run_resumes_walks_from_what_it_found_until_an_answer_changes_it():
+    from router.executor.execute import _Run
 
-    selection = InputSelection((InputField("__typename", "__typename"), InputField("id", "id")))
-    one = _fingerprint({"__typename": "P", "id": "1"}, "P", selection, {})
-    assert one == (("P", "P", "1"), None)
-    # a custom scalar key holding a list: encoded instead, the representation built
-    odd = _fingerprint({"__typename": "P", "id": ["a", 1]}, "P", selection, {})
-    assert odd == (b'{"__typename":"P","id":["a",1]}', {"__typename": "P", "id": ["a", 1]})
-    # a missing key: no representation
-    assert _fingerprint({"__typename": "P"}, "P", selection, {}) == (None, None)
+    run = _Run(None, {}, None)  # type: ignore[arg-type]
+    shelves = [{"books": [{"id": 1}]}, {"books": [{"id": 2}]}]
+    run.data = {"shelves": shelves}
+    assert run.objects_at(("shelves", "@")) == shelves
+    assert [b["id"] for b in run.objects_at(("shelves", "@", "books", "@"))] == [1, 2]
+    # an answer merged into the shelves: what lies below them is walked again
+    shelves[0]["books"] = [{"id": 3}]
+    run.merged_at(("shelves", "@"))
+    assert [b["id"] for b in run.objects_at(("shelves", "@", "books", "@"))] == [3, 2]
+    assert ("shelves", "@") in run.found  # the shelves themselves are the same objects
+    # answers merged elsewhere leave it alone; a root answer forgets everything
+    run.merged_at(("other",))
+    assert ("shelves", "@", "books", "@") in run.found
+    run.merged_at(())
+    assert run.found == {}
+    run.found = None  # a @defer'red part: other parts write the same data
+    assert [b["id"] for b in run.objects_at(("shelves", "@", "books", "@"))] == [3, 2]
