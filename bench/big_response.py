@@ -275,6 +275,7 @@ def _measure(
         "router_idle_rss_mib": round(idle.rss_kib / 1024, 1),
         "router_idle_peak_rss_mib": round(idle.peak_rss_kib / 1024, 1),
         "router_peak_rss_mib": round(peak / 2**20, 1),
+        "router_peak_over_idle_mib": round((peak - idle.peak_rss_kib * 1024) / 2**20, 1),
         "peak_rss_to_payload": round(peak / expected_size, 2),
         "big_seconds": [round(run["seconds"], 3) for run in runs],
         "big_first_byte_seconds": [round(run["first_byte_seconds"], 3) for run in runs],
