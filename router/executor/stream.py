@@ -24,15 +24,19 @@ the client's response starts with them. So a subgraph failing mid-answer (closed
 connection, timeout, invalid JSON, answer too large) is a well-formed response: the
 fetch's error at the root fields it was to provide, exactly as on the buffered path.
 
-Work is bounded per piece read (at most what one socket read brings, ~256 KiB), and
-the caller yields to the event loop between pieces; memory is bounded by the
-transport's high-water mark, one piece's items and the spool's memory part.
+Work is bounded per piece read (at most STREAM_PIECE, 16 KiB, from the transport),
+and the caller yields to the event loop between pieces; memory is bounded by the
+transport's high-water mark (1 MiB), one piece's items and the spool's memory part.
+An answer declaring a length under STREAM_THRESHOLD is read whole and parsed by
+orjson (as the buffered path parses it). The size bound of subgraph answers
+(`traffic.max_subgraph_response_bytes`) holds as on the buffered path. A streamed
+fetch is never shared with an identical one in flight (`deduplicate_queries`
+applies to the buffered path); retries, circuit breakers and the fetch observer
+apply as there.
 
 Known differences from the buffered path, all on answers no GraphQL server sends: an
 integer beyond 64 bits is an invalid answer here (orjson reads it as a float), and
-a repeated key inside `data` keeps its last value at the position GraphQL gives it
-(the same as the buffered path) but a repeated streamed list is encoded twice
-before the first copy is dropped.
+a repeated streamed list is encoded twice before the first copy is dropped.
 """
 
 from __future__ import annotations
