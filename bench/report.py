@@ -58,7 +58,9 @@ def _ratio_section(measurements: list[dict], ours_name: str = "shopgraph") -> li
     peers = [(n, found[n]) for n in ("hive", "apollo") if n in found]
     if ours is None or not peers:
         return [f"Ratios {ours_name}/peer: not available in this run ({ours_name} row missing)."]
-    short = "shopgraph" if ours_name == "shopgraph" else "experiment"
+    short = {"shopgraph": "shopgraph", "shopgraph-nodedup": "shopgraph (no dedup)"}.get(
+        ours_name, "experiment"
+    )
     header = ["metric", *(f"{short} / {p['label']}" for _, p in peers)]
     rows = []
     for key, title, _, _ in _METRICS:
@@ -68,7 +70,7 @@ def _ratio_section(measurements: list[dict], ours_name: str = "shopgraph") -> li
         rows.append([title, *cells])
     lines = _table(header, rows)
     hive = found.get("hive")
-    if hive is not None:
+    if hive is not None and ours_name == "shopgraph":
         targets = [
             ("CPU ms/req <= 0.5x Hive Gateway",
              ours["cpu_ms_per_request"] <= 0.5 * hive["cpu_ms_per_request"]),
@@ -177,6 +179,13 @@ def _heavy_sections(heavy: list[dict]) -> list[str]:
     lines = ["### Correctness (heavy query, before timing)", "", *_correctness(heavy), ""]
     lines += ["### Heavy query under load", "", *_table(_LOAD_HEADER, _load_rows(heavy)), ""]
     lines += ["### shopgraph / peer", "", *_ratio_section(heavy), ""]
+    if any(m["gateway"] == "shopgraph-nodedup" for m in heavy):
+        lines += [
+            "### shopgraph with deduplication off / peer",
+            "",
+            *_ratio_section(heavy, "shopgraph-nodedup"),
+            "",
+        ]
     if any(m["gateway"] == "experiment-minimal-client" for m in heavy):
         lines += [
             "### experiment (router with a minimal HTTP client for subgraph fetches) / peer",
@@ -217,15 +226,169 @@ def _scaling_section(scaling: list[dict]) -> list[str]:
     ]
 
 
+def _met(ok: bool) -> str:
+    return "**met**" if ok else "**missed**"
+
+
+def _issue15_targets(results: dict) -> list[str]:
+    """Issue 15's targets, each with the figure this run measured."""
+    lines = ["### Issue 15 targets (this run)", ""]
+    found = _by_name(results.get("heavy", []))
+    ours, hive = found.get("shopgraph-nodedup"), found.get("hive")
+    if ours and hive:
+        cpu = ours["cpu_ms_per_request"] / hive["cpu_ms_per_request"]
+        p99 = ours["p99_ms"] / hive["p99_ms"]
+        lines += [
+            f"- CPU per heavy request, deduplication off, <= 0.15x Hive Gateway's: "
+            f"{ours['cpu_ms_per_request']:.2f} / {hive['cpu_ms_per_request']:.2f} ms = "
+            f"**{cpu:.3f}x** {_met(cpu <= 0.15)}",
+            f"- p99, deduplication off, <= 0.2x Hive Gateway's: {ours['p99_ms']:.0f} / "
+            f"{hive['p99_ms']:.0f} ms = **{p99:.3f}x** {_met(p99 <= 0.2)}",
+        ]
+    scaling = results.get("scaling_workers")
+    if scaling:
+        raw = scaling["scaling_raw"]
+        lines.append(
+            f"- 2 workers >= 1.8x one worker's throughput: **{raw:.2f}x** {_met(raw >= 1.8)} "
+            f"(per router core {scaling['scaling_per_router_core']:.2f}x)"
+        )
+    at_scale = results.get("planning_scale")
+    if at_scale:
+        load, prep = at_scale["load"]["load_s"], at_scale["shopgraph"]["prepare_ms"]
+        lines += [
+            f"- synthetic 50-subgraph, 2,000-type supergraph loads in < 2 s: "
+            f"**{load:.2f} s** {_met(load < 2)}",
+            f"- {at_scale['shopgraph']['operations']:,} distinct operations planned without "
+            f"cache, median < 5 ms: **{prep['median']:.2f} ms** {_met(prep['median'] < 5)}, "
+            f"p99 < 50 ms: **{prep['p99']:.1f} ms** {_met(prep['p99'] < 50)}",
+        ]
+    big = results.get("big_stream")
+    if big:
+        ratio = big["peak_rss_to_payload"]
+        lines += [
+            f"- {big['payload_bytes'] / 1e6:.0f} MB subgraph answer: peak RSS < 3x the payload: "
+            f"**{ratio:.2f}x** ({big['router_peak_rss_mib']:.1f} MiB) {_met(ratio < 3)}",
+            f"- other requests never blocked > 100 ms meanwhile: slowest small query "
+            f"**{big['small_max_ms']:.1f} ms** {_met(big['small_max_ms'] <= 100)}",
+        ]
+    return [*lines, ""]
+
+
+def _big_stream_section(big: dict) -> list[str]:
+    cpu = ", ".join(f"{c:.2f}" for c in big["big_cpu_seconds"])
+    took = ", ".join(f"{c:.2f}" for c in big["big_seconds"])
+    rows = [
+        ["answers equal the reference", "yes" if big["correct"] else "**NO**"],
+        ["router peak RSS (VmHWM)",
+         f"{big['router_peak_rss_mib']:.1f} MiB (idle {big['router_idle_rss_mib']:.1f} MiB)"],
+        ["peak RSS / payload", f"{big['peak_rss_to_payload']:.2f}x"],
+        ["big request seconds", took],
+        ["router CPU seconds per big request", cpu],
+        ["small queries during the big ones", str(big["small_requests_during_big"])],
+        ["small query p50 / p99 / max ms",
+         f"{big['small_p50_ms']:.1f} / {big['small_p99_ms']:.1f} / {big['small_max_ms']:.1f}"],
+        ["small query failures", str(big["small_failures"])],
+    ]
+    return [
+        "### Big response, 50 MB (bench/big_response.py)",
+        "",
+        f"`topProducts(first: {big['products']:,})`: the products subgraph answers with "
+        f"{big['payload_bytes']:,} bytes; the big query {len(big['big_seconds'])} times in a "
+        "row through a fresh `shopgraph router` (core 1) while another client sends a small "
+        "query every 10 ms.",
+        "",
+        *_table(["figure", "value"], rows),
+        "",
+    ]
+
+
+def _scaling_workers_section(scaling: dict) -> list[str]:
+    rows = []
+    for case in scaling["cases"]:
+        rows.append([
+            f"{case['workers']} worker{'s' if case['workers'] > 1 else ''}",
+            f"{case['rps']:.1f}", f"{case['p50_ms']:.0f}", f"{case['p99_ms']:.0f}",
+            f"{case['router_cpu_ms_per_request']:.2f}", f"{case['router_cores']:.2f}",
+            f"{case['wrk_cores'] + case['subgraph_cores']:.2f}",
+            "yes" if case["correct"] else "**NO**", "yes" if case["disturbed"] else "no",
+        ])
+    curve = scaling["paper_curve"]
+    cores = sorted(curve["rps_ideal"], key=int)
+    return [
+        "### shopgraph scaling over worker processes (bench/scaling.py)",
+        "",
+        scaling["method"],
+        "",
+        *_table(["router", "RPS", "p50 ms", "p99 ms", "router CPU ms/req", "router cores",
+                 "wrk + subgraph cores", "correct", "disturbed"], rows),
+        "",
+        f"Scaling 1 -> 2 workers: **{scaling['scaling_raw']:.2f}x** raw, "
+        f"{scaling['scaling_per_router_core']:.2f}x per router core; worker balance "
+        f"{scaling['worker_balance']} (connections per worker: "
+        f"{scaling['worker_connections']}).",
+        "",
+        "On paper (" + curve["assumptions"] + "):",
+        "",
+        *_table(["cores", *cores], [
+            ["RPS, ideal", *(str(curve["rps_ideal"][c]) for c in cores)],
+            ["RPS, derated", *(str(curve["rps_derated"][c]) for c in cores)],
+        ]),
+        "",
+    ]
+
+
+def _planning_scale_section(at_scale: dict) -> list[str]:
+    load, ours, apollo = at_scale["load"], at_scale["shopgraph"], at_scale.get("apollo")
+    rows = [
+        ["shopgraph, prepare (parse, validate, normalize, plan)", *_quantiles(ours, "prepare_ms")],
+        ["shopgraph, planner alone", *_quantiles(ours, "plan_ms")],
+    ]
+    if apollo:
+        rows += [["Apollo query planner, operation + plan", *_quantiles(apollo, "prepare_ms")],
+                 ["Apollo query planner, plan alone", *_quantiles(apollo, "plan_ms")]]
+    lines = [
+        "### Planning at scale (bench/planning_scale.py)",
+        "",
+        f"`{at_scale['supergraph']}`: {load['supergraph_bytes']:,} bytes (50 subgraphs, 2,000 "
+        f"types, generated by bench/synthetic/generate.py). Loaded in a fresh process in "
+        f"**{load['load_s']:.2f} s** (median of {len(load['load_s_runs'])}; "
+        f"`load_supergraph` {load['load_supergraph_s']:.2f} s, `Router` {load['router_s']:.2f} s)."
+        f" {ours['operations']:,} distinct operations (bench/synthetic/operations.py), each "
+        f"prepared once without cache: {ours['planned']:,} planned, {ours['failed']} failed.",
+        "",
+        *_table(["", "median ms", "p90 ms", "p99 ms", "max ms"], rows),
+        "",
+    ]
+    if apollo:
+        lines += [
+            f"Apollo's query planner (`bench/plan_apollo_many.mjs`, warm JIT) on the same "
+            f"operations: supergraph loaded in {apollo['supergraph_load_ms'] / 1000:.2f} s, "
+            f"{apollo['planned']:,} planned, {apollo['failed']} failed.",
+            "",
+        ]
+    return lines
+
+
+def _quantiles(figures: dict, key: str) -> list[str]:
+    found = figures[key]
+    return [f"{found[q]:.2f}" for q in ("median", "p90", "p99", "max")]
+
+
 def render(results: dict) -> str:
     """The Markdown report of one run's results (what latest.md and the docs show)."""
-    lines = [*_run_summary(results), *_shopgraph_note(results)]
+    lines = [*_run_summary(results), *_shopgraph_note(results), *_issue15_targets(results)]
     lines += _heavy_sections(results.get("heavy", []))
     if results.get("big"):
         lines += _big_section(results)
-    if results.get("scaling"):
+    if results.get("big_stream"):
+        lines += _big_stream_section(results["big_stream"])
+    if results.get("scaling"):  # runs before issue 15
         lines += _scaling_section(results["scaling"])
+    if results.get("scaling_workers"):
+        lines += _scaling_workers_section(results["scaling_workers"])
     lines += ["### Planning (heavy query)", "", *_planning(results.get("planning", {})), ""]
+    if results.get("planning_scale"):
+        lines += _planning_scale_section(results["planning_scale"])
     if results.get("profile"):
         lines += [
             "### Profile of the shopgraph router under the heavy load (py-spy, CPU samples)",

@@ -1,15 +1,18 @@
 """The benchmark: shopgraph's router against Hive Gateway and Apollo Gateway.
 
-    python -m bench.run            # from the repository root; ~5 minutes
+    python -m bench.run            # from the repository root; ~10 minutes
 
 Installs what it needs (wrk from apt, the Node gateways with `npm ci`), checks
 that bench/supergraph.graphql is what composition gives today, starts the four
 subgraphs, then for each gateway in turn: start it, check its answer to the
 heavy query against the reference answer, warm up, load it with wrk and
-measure. Then the big-response case, shopgraph's scaling over workers and
-planning times. Results go to bench/results/latest.{json,md}; with
---update-docs the tables also replace the generated part of
-docs/performance.md.
+measure. Then the big-response cases (7.7 MB for every gateway, and a 50 MB
+answer through shopgraph: bench/big_response.py), shopgraph's scaling over
+workers (bench/scaling.py), planning times, and planning at scale
+(bench/planning_scale.py: 10,000 distinct operations over a synthetic
+50-subgraph, 2,000-type supergraph, with Apollo's query planner on the same).
+Results go to bench/results/latest.{json,md}; with --update-docs the tables
+also replace the generated part of docs/performance.md.
 
 CPU layout on the 2-core machine: the gateway runs alone on core 1; wrk and
 the subgraphs share core 0. The scaling runs give the router both cores.
@@ -38,7 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import proc, profile, report
+from bench import big_response, planning_scale, proc, profile, report
 from bench.reference import expected_response
 from bench.wrk import LoadResult, completed_between, finish_wrk, run_wrk, start_wrk
 
@@ -136,17 +139,27 @@ def shim_gateway(supergraph: Path, client: str = "router") -> Gateway:
     )
 
 
-def shopgraph_gateway(workers: int, supergraph: Path) -> Gateway:
+def shopgraph_gateway(workers: int, supergraph: Path, config: Path | None = None) -> Gateway:
+    """`shopgraph router` with `workers` processes; `config`: a router.yaml (the row
+    without query deduplication)."""
     port = free_port()
     executable = shutil.which("shopgraph")
     prefix = (executable,) if executable else (sys.executable, "-m", "router.cli")
+    name = "shopgraph" if workers == 1 else f"shopgraph-{workers}w"
+    label = f"shopgraph router ({workers} worker{'s' if workers > 1 else ''})"
+    if config is not None:
+        name, label = f"{name}-nodedup", f"{label}, deduplication off"
     return Gateway(
-        name="shopgraph" if workers == 1 else f"shopgraph-{workers}w",
-        label=f"shopgraph router ({workers} worker{'s' if workers > 1 else ''})",
+        name=name,
+        label=label,
         command=(*prefix, "router", "--supergraph", str(supergraph),
-                 "--listen", f"127.0.0.1:{port}", "--workers", str(workers)),
+                 "--listen", f"127.0.0.1:{port}", "--workers", str(workers),
+                 *(("--config", str(config)) if config is not None else ())),
         port=port,
     )
+
+
+NO_DEDUP_CONFIG = "traffic:\n  deduplicate_queries: false\n"
 
 
 def peer_gateways(supergraph: Path) -> list[Gateway]:
@@ -520,6 +533,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", help="comma-separated: shopgraph,hive,apollo")
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--skip-planning-scale", action="store_true",
+                        help="leave out planning at scale (synthetic 2,000-type supergraph)")
+    parser.add_argument("--planning-operations", type=int, default=10_000,
+                        help="distinct operations planned at scale (default 10,000)")
     parser.add_argument("--no-install", action="store_true")
     parser.add_argument("--experiments", action="store_true",
                         help="also measure the router with bench/minimal_client.py (what "
@@ -542,12 +559,16 @@ class Lineup:
 
 
 def lineup(chosen: set[str], supergraph: Path, experiments: bool) -> Lineup:
-    """The chosen gateways in measuring order: shopgraph (or its shim) first, then peers."""
+    """The chosen gateways in measuring order: shopgraph (or its shim) first, with and
+    without query deduplication, then peers."""
     available, why_not = shopgraph_router_available()
     gateways: list[Gateway] = []
     shim = False
     if "shopgraph" in chosen and available:
+        no_dedup = supergraph.parent / "router-nodedup.yaml"
+        no_dedup.write_text(NO_DEDUP_CONFIG)
         gateways.append(shopgraph_gateway(1, supergraph))
+        gateways.append(shopgraph_gateway(1, supergraph, no_dedup))
     elif "shopgraph" in chosen and router_api_available():
         shim = True
         print(f"!! `shopgraph router` missing ({why_not}): measuring the Router API behind "
@@ -603,14 +624,17 @@ def measure_all(args: argparse.Namespace, chosen: set[str], found: Lineup, super
                            connections=1, subgraphs=subgraphs))
             for g in found.gateways
         ]
+    if not args.skip_big and found.available and "shopgraph" in chosen:
+        print("== big response (50 MB subgraph answer)", flush=True)
+        results["big_stream"] = big_response.measure_big_response(supergraph)
     if not args.skip_scaling and found.available and "shopgraph" in chosen:
-        results["scaling"] = [
-            asdict(measure(shopgraph_gateway(workers, supergraph),
-                           body_file=heavy.body_file, expected=heavy.expected, cpus=ALL_CPUS,
-                           seconds=args.duration, warmup_s=args.warmup,
-                           connections=args.connections, subgraphs=subgraphs))
-            for workers in (1, 2)
-        ]
+        print("== scaling over workers (bench/scaling.py)", flush=True)
+        from bench import scaling  # it reuses this module's helpers: imported once both exist
+
+        results["scaling_workers"] = scaling.measure_scaling(
+            supergraph, heavy.body_file, heavy.expected, seconds=args.duration,
+            connections=args.connections,
+        )
     return results
 
 
@@ -662,6 +686,11 @@ def main(argv: list[str] | None = None) -> int:
             results.update(measure_all(args, chosen, found, supergraph, heavy, big, subgraphs))
     print("== planning times", flush=True)
     results["planning"] = planning_times()
+    if not args.skip_planning_scale:
+        print(f"== planning at scale ({args.planning_operations:,} operations)", flush=True)
+        results["planning_scale"] = planning_scale.measure_planning_scale(
+            args.planning_operations
+        )
     results["environment"]["load_average_at_end"] = proc.load_average()
     save(results, args.update_docs)
     return 0
