@@ -2,19 +2,21 @@
 bench/synthetic/) and 10,000 distinct operations over it, planned without cache by
 shopgraph's router and by Apollo's query planner.
 
-    python -m bench.planning_scale [--operations 10000] [--no-apollo]
+    python -m bench.planning_scale [--operations 10000] [--no-apollo] [--collector default]
 
 Prints one JSON object:
 - load: `Router.from_supergraph(sdl)` ("load_s": `load_supergraph`, then the `Router`,
   whose subgraph client imports httpx's transport modules on first use) and a first
-  plan, in fresh processes (median of --load-runs, each run's load listed), with the
-  time of importing the router apart.
+  plan, in fresh processes (median of --load-runs, each run's load listed; "load_cpu_s"
+  its CPU time, less sensitive to a busy machine), with the time of importing the
+  router apart.
 - shopgraph: every operation prepared once by `Router.prepare` (parse, validate,
   normalize, plan, response shape; each operation distinct, so none comes from the
   cache) — "prepare_ms" — and within it the query planner alone (`QueryPlanner.plan`)
   — "plan_ms": median, p90, p99, max; failures counted, with samples. The process runs
   with the collector settings of `shopgraph router` (its thresholds, start-up heap
-  frozen).
+  frozen; --collector default: the interpreter's); "collector_s" is the time the
+  collector ran meanwhile.
 - cache_estimate: the plan cache's estimated bytes per entry (`PreparedOperation.weight`)
   against the memory the entries really hold (tracemalloc: what dropping a cache of
   them frees), for the smallest, middle and largest operations.
@@ -48,13 +50,15 @@ start = time.perf_counter()
 from router import Router
 from router.supergraph import load_supergraph
 imported = time.perf_counter()
+cpu = time.process_time()
 supergraph = load_supergraph(open(sys.argv[1]).read())
 read = time.perf_counter()
 router = Router(supergraph)
 loaded = time.perf_counter()
+cpu = time.process_time() - cpu
 router.plan("{ __typename }")
 planned = time.perf_counter()
-print(imported - start, loaded - imported, planned - loaded, read - imported, loaded - read)
+print(imported - start, loaded - imported, planned - loaded, read - imported, loaded - read, cpu)
 """
 
 
@@ -82,6 +86,7 @@ def measure_load(runs: int = 3) -> dict[str, Any]:
         "supergraph_bytes": SUPERGRAPH.stat().st_size,
         "load_s": round(statistics.median(loads), 3),
         "load_s_runs": [round(x, 3) for x in loads],
+        "load_cpu_s": round(statistics.median(f[5] for f in figures), 3),
         "load_supergraph_s": round(statistics.median(f[3] for f in figures), 3),
         "router_s": round(statistics.median(f[4] for f in figures), 3),
         "first_plan_s": round(statistics.median(f[2] for f in figures), 4),
@@ -104,23 +109,25 @@ def _timed(method: Callable[..., Any], samples: list[float]) -> Callable[..., An
     return timed
 
 
-def _serving_collector() -> None:
-    """The collector as `shopgraph router` runs it: its thresholds, start-up heap frozen."""
-    from router.commands.router import GC_THRESHOLDS
+def _set_collector(collector: str) -> None:
+    """"serve": the collector as `shopgraph router` runs it (its thresholds, start-up heap
+    frozen); "default": the interpreter's own settings."""
+    if collector == "serve":
+        from router.commands.router import GC_THRESHOLDS
 
-    gc.set_threshold(*GC_THRESHOLDS)
-    gc.collect()
-    gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
+        gc.collect()
+        gc.freeze()
 
 
-def measure_shopgraph(operations: list[str]) -> dict[str, Any]:
+def measure_shopgraph(operations: list[str], collector: str = "serve") -> dict[str, Any]:
     """Every operation prepared once (no cache hit possible): whole and planner alone."""
     from router import Router
     from router.errors import RequestError
 
     # one entry: each operation is distinct, so the cache could only cost memory
     router = Router.from_supergraph(SUPERGRAPH.read_text(), plan_cache_size=1)
-    _serving_collector()
+    _set_collector(collector)
     planner_ms: list[float] = []
     router.planner.plan = _timed(router.planner.plan, planner_ms)  # measuring only
     prepare_ms: list[float] = []
@@ -139,6 +146,7 @@ def measure_shopgraph(operations: list[str]) -> dict[str, Any]:
     collections.stop()
     return {
         "operations": len(operations),
+        "collector_settings": collector if collector != "serve" else gc.get_threshold(),
         "planned": len(prepare_ms),
         "failed": len(failures),
         "failure_samples": failures[:5],
@@ -218,14 +226,14 @@ def measure_apollo(path: str, warmup: int = 300) -> dict[str, Any]:
 
 
 def measure_planning_scale(
-    operations: int = 10_000, apollo: bool = True, load_runs: int = 3
+    operations: int = 10_000, apollo: bool = True, load_runs: int = 3, collector: str = "serve"
 ) -> dict[str, Any]:
     """The figures of planning at scale (see the module's docstring)."""
     texts = load_operations(operations, SEED)
     report: dict[str, Any] = {
         "supergraph": str(SUPERGRAPH.relative_to(BENCH.parent)),
         "load": measure_load(load_runs),
-        "shopgraph": measure_shopgraph(texts),
+        "shopgraph": measure_shopgraph(texts, collector),
     }
     if apollo:
         report["apollo"] = measure_apollo(str(operations_path(operations, SEED)))
@@ -238,8 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--operations", type=int, default=10_000)
     parser.add_argument("--load-runs", type=int, default=3)
     parser.add_argument("--no-apollo", action="store_true")
+    parser.add_argument("--collector", choices=("serve", "default"), default="serve")
     args = parser.parse_args(argv)
-    report = measure_planning_scale(args.operations, not args.no_apollo, args.load_runs)
+    report = measure_planning_scale(
+        args.operations, not args.no_apollo, args.load_runs, args.collector
+    )
     sys.stdout.write(orjson.dumps(report).decode() + "\n")
     return 0
 
