@@ -47,3 +47,10 @@ def test_the_supergraph_copy_points_at_the_bench_subgraphs_port(tmp_path: Path):
     (tmp_path / "out").mkdir()
     moved = _point_at(source, 4999, tmp_path / "out")
     assert moved.read_text() == source.read_text().replace(":4200/", ":4999/")
+
+
+def test_a_per_core_gain_is_not_extrapolated():
+    one, two = _case(1, 200, 1.0, 5.0), _case(2, 440, 2.0, 4.5)
+    curve = _scaling(one, two)["paper_curve"]
+    assert curve["per_core_efficiency_1_to_2"] == 1.0
+    assert curve["rps_derated"] == {"4": 800, "8": 1600, "16": 3200}
