@@ -473,7 +473,12 @@ def _paths_of(
     found: dict[int, list[Path]] = {}
     for obj, where in collect(data, path):
         found.setdefault(id(obj), []).append(where)
-    return [[where for obj in objs for where in found.get(id(obj), ())] for objs in targets]
+    # an object reachable at several paths (a nested answer merged into several objects)
+    # stands once in a target list per path: its paths are given once
+    return [
+        [where for key in dict.fromkeys(map(id, objs)) for where in found.get(key, ())]
+        for objs in targets
+    ]
 
 
 MISSING = object()  # build_representation: the object lacks a field the fetch needs
@@ -599,8 +604,7 @@ async def _entity_batch(nodes: list[Flatten], run: _Run) -> None:
         _merge_entities(node, data.get(alias), targets, run)
     errors = response.get("errors")
     if errors is not None:
-        report = partial(_batch_errors, found, plan.aliases, run)
-        add_subgraph_errors(run.errors, errors, service, report)
+        _batch_errors(found, plan.aliases, run, errors, service)
 
 
 async def _send_entities(
@@ -633,16 +637,19 @@ def _batch_errors(
     found: list[tuple[Flatten, Any, list[list[dict[str, Any]]]]],
     aliases: tuple[str, ...],
     run: _Run,
-    errors: ErrorList,
-) -> Iterator[dict[str, Any]]:
-    """A batched answer's errors, each fetch's reported as its own answer's would be (a
-    path under its alias read as under `_entities`), then those of none without a path."""
+    errors: Any,
+    service: str,
+) -> None:
+    """A batched answer's errors: each fetch's (a path under its alias, read as under
+    `_entities`) reported as its own answer's would be, with its own bound; then those of
+    none, without a path (an `errors` value that is no list among them)."""
     index = {alias: i for i, alias in enumerate(aliases)}
-    mine: list[ErrorList] = [[] for _ in aliases]
-    unplaced: ErrorList = []
-    for error in errors:
-        path = error.get("path")
-        at = index.get(path[0]) if isinstance(path, list) and path else None
+    mine: list[list[Any]] = [[] for _ in aliases]
+    unplaced: list[Any] = []
+    for error in errors if isinstance(errors, list) else ():
+        path = error.get("path") if isinstance(error, dict) else None
+        first = path[0] if isinstance(path, list) and path else None
+        at = index.get(first) if isinstance(first, str) else None
         if at is None:
             unplaced.append(error)
         else:
@@ -650,9 +657,16 @@ def _batch_errors(
     for (node, _, targets), own in zip(found, mine, strict=True):
         if own:
             owners = _paths_of(run.data, node.path, targets)
-            yield from _entity_errors(node.node, own, owners=owners)
-    service = found[0][0].node.service
-    for error in unplaced:
+            report = partial(_entity_errors, node.node, owners=owners)
+            add_subgraph_errors(run.errors, own, service, report)
+    if unplaced or not isinstance(errors, list):
+        rest = unplaced if isinstance(errors, list) else errors
+        add_subgraph_errors(run.errors, rest, service, partial(_unplaced, service))
+
+
+def _unplaced(service: str, errors: ErrorList) -> Iterator[dict[str, Any]]:
+    """Errors reported without a path."""
+    for error in errors:
         yield subgraph_error(error, service, None)
 
 
@@ -684,7 +698,10 @@ def _representations(
         rep = fingerprint = None
         if values is not None:
             try:
-                fingerprint = (s_type, values(obj))
+                value = values(obj)
+                # with the values' types: 1, 1.0 and True are equal but three keys
+                kinds = tuple(map(type, value)) if type(value) is tuple else type(value)
+                fingerprint = (s_type, value, kinds)
                 objs = seen.get(fingerprint)
             except (KeyError, TypeError):  # a key missing, or a value that is not plain
                 fingerprint = None

@@ -265,7 +265,7 @@ class _Compiler:
 
         def complete(run: _Run, value: Any, path: PathNode, key: str | int) -> Any:
             """The value when the enum has it; otherwise a problem, and null."""
-            if value is None or value in values:
+            if value is None or (type(value) is str and value in values):
                 return value
             shown = f'"{value}"' if isinstance(value, str) else str(value)
             run.problem(f'Enum "{enum.name}" cannot represent value: {shown}', path, key)

@@ -22,10 +22,12 @@ from graphql import GraphQLEnumType, GraphQLList, GraphQLNonNull, GraphQLOutputT
 from router.executor import shape
 from router.operation import Field, SelectionSet
 
-# Beyond this many fields (over all selection sets) an operation keeps the interpreted
-# walk: compiling holds the interpreter for ~30 µs per field (2.1 ms for the benchmark's
-# 92 KB query), paid once, so this bounds that pause to about 15 ms.
+# Beyond this many fields (over all selection sets) or lines of source an operation
+# keeps the interpreted walk: compiling holds the interpreter for ~7 µs per line (2.1 ms
+# for the benchmark's 92 KB query, 315 lines), paid once, so this bounds that pause to
+# about 15 ms however the fields nest.
 MAX_FIELDS = 500
+MAX_LINES = 2000
 MAX_LIST_DEPTH = 8  # nested `for` loops; CPython allows 20 statically nested blocks
 _INLINE_TYPES = 4  # concrete types dispatched by an if-chain; more go through a dict
 
@@ -100,6 +102,8 @@ class _Writer:
         self.functions[id(selection)] = name
         body = self._dispatch(selection)
         self.lines += [f"def {name}(run, value, here):", *_indent(body), ""]
+        if len(self.lines) > MAX_LINES:
+            raise _TooBig
         return name
 
     def _dispatch(self, selection: SelectionSet) -> list[str]:
@@ -234,7 +238,8 @@ class _Writer:
             values, enum = self.const(frozenset(ftype.values)), self.const(ftype)
             return [
                 f"{target} = {source}",
-                f"if {target} is not None and {target} not in {values}:",
+                f"if {target} is not None and ({target}.__class__ is not str"
+                f" or {target} not in {values}):",
                 f"    {target} = _enum(run, {enum}, {target}, {path}, {key})",
             ]
         return [f"{target} = {source}"]

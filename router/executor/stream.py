@@ -337,7 +337,18 @@ async def execute_streamed(
     finally:
         await stream.aclose()
     _merge_root(fetch, payload, run)
-    return _assemble(plan, run.data, run.errors, variables)
+    try:
+        return _assemble(plan, run.data, run.errors, variables)
+    except (TypeError, RecursionError):  # a value no JSON encoder takes (a lone surrogate,
+        # an integer past 64 bits, nesting past 255): an answer the buffered path could not
+        # have decoded, so it fails the fetch as there
+        for value in run.data.values():
+            if isinstance(value, Spooled):
+                value.close()
+        failed = _PlanRun(client, variables, headers)
+        error = not_graphql(fetch.service, stream.status_code, stream.reason_phrase)
+        _request_failed(failed, error, _root_paths(fetch, failed))
+        return _assemble(plan, failed.data, failed.errors, variables)
 
 
 async def _read(stream: SubgraphStream, parser: _AnswerParser) -> dict[str, Any]:
@@ -353,7 +364,9 @@ async def _read(stream: SubgraphStream, parser: _AnswerParser) -> dict[str, Any]
             await asyncio.sleep(0)  # one piece's work at a time: other requests run between
         parser.feed(decoder.decode(b"", final=True))
         payload = parser.end()
-    except (ValueError, orjson.JSONEncodeError):  # invalid JSON or UTF-8, unencodable values
+    # invalid JSON or UTF-8, unencodable values (orjson.JSONEncodeError is TypeError, so a
+    # value a completer cannot take too), nesting deeper than the scanner goes
+    except (ValueError, TypeError, RecursionError):
         payload = None
     if payload is None:
         raise not_graphql(stream.service, stream.status_code, stream.reason_phrase)
@@ -418,6 +431,7 @@ class _AnswerParser:
         self.buffer = ""
         self.pos = 0
         self.waiting: list[str] = []  # text held back while a value is incomplete
+        self.waiting_size = 0  # its length (kept, not summed per piece: pieces may be tiny)
         self.wanted = 0  # length of buffer needed before a rescan
         self.step: Callable[[], None] = self._start
         self.top: dict[str, Any] = {}
@@ -432,10 +446,12 @@ class _AnswerParser:
         """Parse as far as `text` (the answer's next part) allows."""
         if text:
             self.waiting.append(text)
-            if len(self.buffer) - self.pos + sum(map(len, self.waiting)) < self.wanted:
+            self.waiting_size += len(text)
+            if len(self.buffer) - self.pos + self.waiting_size < self.wanted:
                 return
         self.buffer = self.buffer[self.pos :] + "".join(self.waiting)
         self.waiting.clear()
+        self.waiting_size = 0
         self.pos = 0
         self.wanted = 0
         if self.step is None:

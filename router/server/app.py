@@ -329,7 +329,7 @@ class RouterApp:
         elif reply.streamed is not None:
             await send_streamed(send, reply.status, reply.streamed, media, reply.headers)
         else:
-            await _send(send, reply.status, orjson.dumps(reply.body), media, reply.headers)
+            await _send(send, reply.status, _encoded(reply.body), media, reply.headers)
         self._record(reply, time.perf_counter() - started)
 
     def _record(self, reply: Reply, seconds: float) -> None:
@@ -692,6 +692,31 @@ async def _send_raw(
         headers.extend(extra)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+# A subgraph's value copied as it is (a custom scalar) may nest deeper than orjson
+# writes (255 levels): the client gets this error instead of a broken connection.
+_UNENCODABLE = orjson.dumps(
+    {
+        "errors": [
+            coded_error(
+                "The response could not be encoded as JSON: a value from a subgraph nests "
+                "deeper than 255 levels.",
+                "RESPONSE_NOT_ENCODABLE",
+            )
+        ],
+        "data": None,
+    }
+)
+
+
+def _encoded(body: dict[str, Any]) -> bytes:
+    """`body` as JSON, or the error saying it cannot be."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        log.warning("a response could not be encoded as JSON (nesting too deep)")
+        return _UNENCODABLE
 
 
 async def _send(

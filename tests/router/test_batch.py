@@ -163,3 +163,56 @@ async def test_without_batching_each_fetch_is_its_own_request():
         answer = await router.execute(_QUERY)
     assert "errors" not in answer
     assert len([c for c in client.calls if c[0] == "labels"]) == 2
+
+
+async def test_an_error_at_an_object_reached_by_several_paths_is_reported_once_per_path():
+    # both stores are in one city: its answer (and the country in it) is merged into
+    # both, so the country object is reached twice; its error is one per store
+    def answer(service: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        city = {"__typename": "City", "id": "c1"}
+        if service == "stores":
+            return {"data": {"stores": [{"name": f"s{i}", "city": dict(city)} for i in (0, 1)]}}
+        reps = variables["representations"]
+        if service == "cities":
+            country = {"__typename": "Country", "code": "FR"}
+            return {"data": {"_entities": [{"name": "Paris", "country": country} for _ in reps]}}
+        return {
+            "data": {"_entities": [{"name": None} for _ in reps]},
+            "errors": [{"message": "no name", "path": ["_entities", 0, "name"]}],
+        }
+
+    chain = scenario("entity-chain-linear")
+    client = Scripted({name: f"http://{name}" for name in chain.subgraph_sdls}, answer)
+    async with Router.from_supergraph(chain.supergraph, client=client) as router:
+        response = await router.execute("{ stores { name city { name country { name } } } }")
+    assert [(e["message"], e["path"]) for e in response["errors"]] == [
+        ("no name", ["stores", 0, "city", "country", "name"]),
+        ("no name", ["stores", 1, "city", "country", "name"]),
+    ]
+
+
+async def test_each_batched_fetch_keeps_its_own_bound_on_errors():
+    def labels(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        aliases = [name for name in variables if isinstance(variables[name], list)]
+        errors = [
+            {"message": f"{alias} {n}", "path": [alias, n % 2, "usLabel"]}
+            for alias in aliases
+            for n in range(60)
+        ]
+        errors += [{"message": "odd", "path": ["elsewhere", 0]}, "not an error"]
+        data = {alias: [{"usLabel": "u", "euLabel": "e"}] * 2 for alias in aliases}
+        return {"data": data, "errors": errors}
+
+    router, client = _router(_boxes_then(labels))
+    async with router:
+        answer = await router.execute(_QUERY)
+    messages = [e["message"] for e in answer["errors"]]
+    assert len([c for c in client.calls if c[0] == "labels"]) == 1
+    # 60 per fetch, as two requests would have reported them; then the unplaced one
+    # and the invalid item, as one answer's
+    assert messages[:120] == [f"_b{i} {n}" for i in (0, 1) for n in range(60)]
+    assert messages[120:] == [
+        "odd",
+        "Subgraph 'labels' returned an invalid 'errors' value: 1 of its 2 items are not "
+        "error objects.",
+    ]

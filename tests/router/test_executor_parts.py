@@ -171,3 +171,20 @@ def test_a_run_resumes_walks_from_what_it_found_until_an_answer_changes_it():
     assert run.found == {}
     run.found = None  # a @defer'red part: other parts write the same data
     assert [b["id"] for b in run.objects_at(("shelves", "@", "books", "@"))] == [3, 2]
+
+
+def test_representations_equal_in_python_but_not_in_json_stay_apart():
+    from router.executor.execute import _representations, _Run
+    from router.planner.nodes import Fetch, Flatten
+
+    selection = InputSelection((InputField("__typename", "__typename"), InputField("id", "id")))
+    fetch = Fetch(
+        id=1, service="s", operation="query { x }", operation_kind="query",
+        variable_usages=(), requires={"P": selection}, type_map={"P": "P"},
+    )
+    run = _Run(None, {}, None)  # type: ignore[arg-type]
+    ids = [1, True, 1.0, 1, "1", ["a"], ["a"]]
+    run.data = {"items": [{"__typename": "P", "id": i} for i in ids]}
+    representations, targets = _representations(Flatten(("items", "@"), fetch), run)
+    assert [rep["id"] for rep in representations] == [1, True, 1.0, "1", ["a"]]
+    assert [len(objs) for objs in targets] == [2, 1, 1, 1, 2]

@@ -128,14 +128,17 @@ def test_conditions_and_occurrence_order_follow_the_variables():
 
 def test_enum_values_are_checked():
     query = "{ color colors item { color } }"
-    data = {"color": "BLUE", "colors": ["RED", None], "item": {"color": 7}}
+    # a list where an enum value belongs was a TypeError (unhashable) in both walks
+    data = {"color": "BLUE", "colors": ["RED", None], "item": {"color": ["RED"]}}
     out, problems = _shape(query, data)
     assert out == {"color": None, "colors": None, "item": {"color": None}}
     assert [(p["message"], p["path"]) for p in problems] == [
         ('Enum "Color" cannot represent value: "BLUE"', ["color"]),
         ("Cannot return null for non-nullable field Query.colors.", ["colors", 1]),
-        ('Enum "Color" cannot represent value: 7', ["item", "color"]),
+        ("Enum \"Color\" cannot represent value: ['RED']", ["item", "color"]),
     ]
+    out, problems = _shape("{ item { color } }", {"item": {"color": 7}})
+    assert [p["message"] for p in problems] == ['Enum "Color" cannot represent value: 7']
 
 
 def test_lists_nested_deeper_than_the_limit_keep_the_interpreted_walk():
@@ -164,3 +167,13 @@ def test_keys_are_literals_not_code(key: str):
     query = f'{{ {key}: item {{ id }} }}'
     out, _ = _shape(query, {key: {"id": "1"}})
     assert out == {key: {"id": "1"}}
+
+
+def test_operations_over_the_line_limit_keep_the_interpreted_walk():
+    # few fields, but each a list of lists of lists: many lines of source per field
+    many = " ".join(f"g{i}: grid {{ id }}" for i in range(80))
+    selection = normalize(SCHEMA, parse(f"{{ {many} }}")).selection
+    assert len(selection.uniform or selection.by_type["Query"]) * 2 < shape_source.MAX_FIELDS
+    assert shape_source.compile_source(selection) is None
+    few = " ".join(f"g{i}: grid {{ id }}" for i in range(2))
+    assert shape_source.compile_source(normalize(SCHEMA, parse(f"{{ {few} }}")).selection)

@@ -367,3 +367,63 @@ def test_the_parser_takes_the_answer_a_character_at_a_time():
                      {"id": "2", "name": "n2", "kind": "A"}],
         "kinds": ["A"],
     }
+
+
+class _CountedList(list):
+    """A list that counts the walks over it."""
+
+    walks = 0
+
+    def __iter__(self):
+        type(self).walks += 1
+        return super().__iter__()
+
+
+def test_a_long_value_in_tiny_pieces_is_not_rescanned_per_piece():
+    """Found by a hostile-input review: the text held back while a value was incomplete
+    was measured (walked) at every piece, so a 100 KB string sent a byte at a time took
+    27 s of CPU. Its length is kept instead: the pieces are walked only to rescan."""
+    result = compose([SubgraphSource("shop", "http://127.0.0.1:1/", SDL)])
+    assert result.supergraph_sdl is not None
+    router = Router.from_supergraph(result.supergraph_sdl)
+    plan = stream_plan(router.prepare("{ products { id name } }", None))
+    name = "x" * 20_000
+    text = _subgraph_answer({"data": {"products": [_item(1, name=name)]}}).decode()
+    parser = _AnswerParser(plan, {})
+    parser.waiting = _CountedList()
+    _CountedList.walks = 0
+    for char in text:
+        parser.feed(char)
+    assert _CountedList.walks < 40  # a rescan each time the held text doubles
+    payload = parser.end()
+    assert payload is not None
+    body = _assemble(plan, payload["data"], [], {}).body()
+    assert orjson.loads(body) == {"data": {"products": [{"id": "1", "name": name}]}}
+
+
+@pytest.mark.parametrize(
+    ("query", "answer", "code"),
+    [
+        # found by a hostile-input review: each was "Internal router error" (or, through
+        # the buffered path, an HTTP 500 with no body)
+        ("{ products { id name } }",  # nested past the scanner's recursion limit
+         b'{"data":{"products":[{"id":"1","name":' + b"[" * 3000 + b"]" * 3000 + b"}]}}",
+         "SUBREQUEST_HTTP_ERROR"),
+        ("{ products { id } count }",  # an integer no encoder writes, outside the list
+         b'{"data":{"products":[],"count":123456789012345678901234567890}}',
+         "SUBREQUEST_HTTP_ERROR"),
+        ("{ products { id } kinds }",  # a lone surrogate outside the list
+         b'{"data":{"products":[],"kinds":["\\ud800"]}}', "SUBREQUEST_HTTP_ERROR"),
+        ("{ top { name } }",  # buffered: nested past what orjson writes (255 levels)
+         b'{"data":{"top":{"name":' + b"[" * 300 + b"]" * 300 + b"}}}",
+         "RESPONSE_NOT_ENCODABLE"),
+    ],
+)
+async def test_answers_no_encoder_takes_are_coded_errors(both, canned, query, answer, code):
+    client, _ = both
+    canned.answer = answer
+    canned.mode = "chunked"
+    response = await client.post("/graphql", json={"query": query})
+    assert response.status_code == 200
+    body = response.json()
+    assert [e["extensions"]["code"] for e in body["errors"]] == [code]
