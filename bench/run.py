@@ -56,7 +56,6 @@ SUBGRAPH_PORT = 4200  # the port composed into bench/supergraph.graphql
 
 GATEWAY_CPUS = "1"
 LOADGEN_CPUS = "0"  # wrk and the subgraphs
-ALL_CPUS = "0,1"
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,3 +141,45 @@ async def test_live_subgraphs_are_recomposed_when_their_sdl_changes(
         assert response == {"data": {"greeting": None, "farewell": None}}
         await app.router.aclose()
         await original.aclose()
+
+
+async def test_a_reload_unfreezes_the_heap_frozen_at_start(tmp_path: Path, keys_single: Scenario):
+    """The start-up heap is frozen (shopgraph router's `_settle_heap`); the router it holds
+    is garbage after a reload, and frozen objects in reference cycles are never collected,
+    so the reload unfreezes them."""
+    import asyncio
+    import gc
+
+    from router.commands import router as command
+
+    supergraph = tmp_path / "supergraph.graphql"
+    supergraph.write_text(_composed(keys_single))
+    app = command.build_app(
+        {"supergraph": str(supergraph), "subgraphs": {}, "config": None, "poll_interval": 0.05}
+    )
+    messages: asyncio.Queue[dict] = asyncio.Queue()
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    lifespan = asyncio.create_task(app({"type": "lifespan"}, messages.get, send))
+    try:
+        await messages.put({"type": "lifespan.startup"})
+        while not sent:
+            await asyncio.sleep(0.01)
+        command._settle_heap()
+        assert gc.get_freeze_count() > 0
+        served = app.router
+        await asyncio.sleep(0.2)  # the watcher has read the file as served
+        supergraph.write_text(_composed(keys_single, EXTRA_FIELD))
+        for _ in range(200):
+            if app.router is not served:
+                break
+            await asyncio.sleep(0.05)
+        assert app.router is not served
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
+        await messages.put({"type": "lifespan.shutdown"})
+        await asyncio.wait_for(lifespan, 10)
