@@ -68,8 +68,9 @@ def test_each_issue_15_target_is_judged_on_its_figure():
         "- CPU per heavy request, deduplication off, <= 0.15x Hive Gateway's: "
         "4.20 / 30.00 ms = **0.140x** **met**",
         "- p99, deduplication off, <= 0.2x Hive Gateway's: 400 / 2500 ms = **0.160x** **met**",
-        "- 2 workers >= 1.8x one worker's throughput: **1.85x** **met** "
-        "(per router core 1.90x)",
+        "- 2 workers >= 1.8x one worker's throughput, load generator and subgraphs "
+        "elsewhere (measured per router core): **1.90x** **met** (raw on this 2-core "
+        "machine, where they take CPU from the workers: 1.85x)",
         "- synthetic 50-subgraph, 2,000-type supergraph loads in < 2 s: **1.40 s** **met**",
         "- 10,000 distinct operations planned without cache, median < 5 ms: **3.80 ms** "
         "**met**, p99 < 50 ms: **51.0 ms** **missed**",
