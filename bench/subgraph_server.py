@@ -1,11 +1,11 @@
 """The four benchmark subgraphs (accounts, products, inventory, reviews) in one process.
 
 Each is a Federation v2 subgraph built with graphql-core from its SDL in
-bench/schemas/, served at /<name> by a bare ASGI app under uvicorn (httptools +
-uvloop). The data is static, so a whole response is a pure function of the
-request body: responses are memoised by (subgraph, body) and a repeated fetch
-costs one dict lookup. That keeps the subgraphs far from being the bottleneck;
-what the benchmark measures is the gateway.
+bench/schemas/, served at /<name> by bench/lean_http.py (asyncio, httptools,
+uvloop: a few µs per memoised answer). The data is static, so a whole response
+is a pure function of the request body: responses are memoised by (subgraph,
+body) and a repeated fetch costs one dict lookup. That keeps the subgraphs far
+from being the bottleneck; what the benchmark measures is the gateway.
 
     python -m bench.subgraph_server --port 4200
 
@@ -35,6 +35,7 @@ from graphql import (
     parse,
 )
 
+from bench import lean_http
 from bench.data import (
     CATALOGUE_SIZE,
     PRODUCT_SCALARS,
@@ -281,8 +282,8 @@ def big_answer(first: int, fields: tuple[str, ...]) -> tuple[bytes, ...]:
     return tuple(pieces)
 
 
-class SubgraphsApp:
-    """A bare ASGI app: POST /<subgraph>, GET /health, GET /stats."""
+class SubgraphsHandler:
+    """POST /<subgraph>, GET /health, GET /stats (served by bench/lean_http.py)."""
 
     def __init__(self, subgraphs: dict[str, Subgraph]) -> None:
         self.subgraphs = subgraphs
@@ -293,76 +294,36 @@ class SubgraphsApp:
             for name, s in self.subgraphs.items()
         }
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http":
-            return
-        path = scope["path"].strip("/")
-        if scope["method"] == "GET":
-            if path == "health":
-                await _respond(send, *health_answer("bench-subgraphs"))
-            elif path == "stats":
-                await _respond(send, 200, orjson.dumps(self.stats()))
-            else:
-                await _respond(send, 404, b'{"errors":[{"message":"not found"}]}')
-            return
-        subgraph = self.subgraphs.get(path)
+    def __call__(self, method: bytes, path: bytes, body: bytes) -> tuple[int, tuple[bytes, ...]]:
+        """The status and body pieces answering one request."""
+        name = path.decode("latin-1").strip("/")
+        if method == b"GET":
+            if name == "health":
+                status, answer = health_answer("bench-subgraphs")
+                return status, (answer,)
+            if name == "stats":
+                return 200, (orjson.dumps(self.stats()),)
+            return 404, (b'{"errors":[{"message":"not found"}]}',)
+        subgraph = self.subgraphs.get(name)
         if subgraph is None:
-            await _respond(send, 404, b'{"errors":[{"message":"no such subgraph"}]}')
-            return
-        chunks = []
-        more = True
-        while more:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+            return 404, (b'{"errors":[{"message":"no such subgraph"}]}',)
+        cached = subgraph.cache.get(body)
+        if cached is not None:  # the usual case: no parse to see whether it is big
+            subgraph.requests += 1
+            return 200, (cached,)
         big = big_request(subgraph, body)
         if big is not None:
             subgraph.requests += 1
-            await _respond_pieces(send, big_answer(*big))
-            return
-        await _respond(send, 200, execute(subgraph, body))
-
-
-async def _respond(send: Callable, status: int, body: bytes) -> None:
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ],
-    })
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _respond_pieces(send: Callable, pieces: tuple[bytes, ...]) -> None:
-    """A 200 answer sent a piece at a time (the server's flow control paces it)."""
-    await send({
-        "type": "http.response.start",
-        "status": 200,
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(sum(map(len, pieces))).encode()),
-        ],
-    })
-    for piece in pieces:
-        await send({"type": "http.response.body", "body": piece, "more_body": True})
-    await send({"type": "http.response.body", "body": b""})
+            return 200, big_answer(*big)
+        return 200, (execute(subgraph, body),)
 
 
 def main() -> None:
-    import uvicorn
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4200)
     args = parser.parse_args()
-    app = SubgraphsApp(build_subgraphs())
-    uvicorn.run(
-        app, host=args.host, port=args.port, http="httptools", loop="uvloop",
-        access_log=False, log_level="warning", lifespan="off", backlog=4096,
-    )
+    lean_http.serve(SubgraphsHandler(build_subgraphs()), args.host, args.port)
 
 
 if __name__ == "__main__":

@@ -31,10 +31,10 @@ from graphql import (
     SelectionSetNode,
     TypeNode,
     ValueNode,
-    parse,
 )
 
 from router.config import LimitsConfig
+from router.documents import parse_document
 from router.errors import RequestError, coded_error, from_graphql_error
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
@@ -77,7 +77,9 @@ def parse_bounded(query: str, limits: LimitsConfig) -> DocumentNode:
     LimitError (a coded error) when it is malformed, too long or nested too deeply
     for the parser."""
     try:
-        return parse(query, max_lexical_tokens=limits.max_tokens, max_comments=limits.max_tokens)
+        return parse_document(
+            query, max_lexical_tokens=limits.max_tokens, max_comments=limits.max_tokens
+        )
     except GraphQLSyntaxError as failure:
         raise LimitError([from_graphql_error(failure, _parse_code(failure.message))]) from None
 

@@ -23,17 +23,15 @@ from graphql import (
     ScalarTypeDefinitionNode,
     ScalarTypeExtensionNode,
     SchemaDefinitionNode,
-    Source,
     UnionTypeDefinitionNode,
     UnionTypeExtensionNode,
     build_ast_schema,
     print_ast,
 )
-from graphql.language import Lexer, Token
-from graphql.language.parser import Parser
 
 from router.astnodes import directive_arguments
 from router.authorization.rules import read_rules
+from router.documents import parse_document
 from router.federation.fieldset import parse_selection_set
 from router.federation.links import Link, Links, read_links
 from router.federation.specs import JOIN, JOIN_IDENTITY
@@ -94,21 +92,6 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _parse(sdl: str) -> DocumentNode:
-    """`parse(sdl)` without locations (nothing reads them, and they are a quarter of the
-    parse), its tokens unlinked afterwards: they form a doubly linked chain, a reference
-    cycle per token (230,000 for 2,000 types) that only a full collection would free."""
-    source = Source(sdl)
-    lexer = Lexer(source)
-    document = Parser(source, no_location=True, lexer=lexer).parse_document()
-    token: Token | None = lexer.token
-    while token is not None:
-        previous = token.prev
-        token.prev = token.next = None
-        token = previous
-    return document
-
-
 def load_supergraph(sdl: str) -> Supergraph:
     """The supergraph SDL as the planner's model; raises SupergraphError if it is not one."""
     with _collector_paused():
@@ -117,7 +100,7 @@ def load_supergraph(sdl: str) -> Supergraph:
 
 def _load(sdl: str) -> Supergraph:
     try:
-        document = _parse(sdl)
+        document = parse_document(sdl, no_location=True)
     except GraphQLError as error:
         raise SupergraphError(f"supergraph SDL does not parse: {error.message}") from error
     links = read_links(document.definitions)

@@ -197,14 +197,8 @@ async def test_case(
     router = routers.get(scenario, source)
 
     subgraph_server.reset(case.scenario)
-    response = await router.execute(
-        case.query,
-        variables=dict(case.variables) if case.variables is not None else None,
-        operation_name=case.operation_name,
-        headers=dict(case.headers) if case.headers is not None else None,
-    )
+    response = await _answer(router, case)
     received = subgraph_server.requests(case.scenario)
-    response = _without_ports(response)
 
     codes = [_code(error) for error in response.get("errors", [])]
     want_codes = [_code(error) for error in expected.get("errors", [])]
@@ -231,28 +225,25 @@ async def test_case(
     # a second time: the response is shaped by the operation's compiled walk
     # (router/executor/shape_source.py), and a third time through a router that batches
     # parallel entity fetches (router/executor/batch.py): both must answer the same
-    subgraph_server.reset(case.scenario)
-    again = await router.execute(
-        case.query,
-        variables=dict(case.variables) if case.variables is not None else None,
-        operation_name=case.operation_name,
-        headers=dict(case.headers) if case.headers is not None else None,
-    )
-    again = _without_ports(again)
-    assert again == response, f"second answer:\n{_dump(again)}\nfirst:\n{_dump(response)}"
-    assert _key_order(again.get("data")) == _key_order(response.get("data"))
-    subgraph_server.reset(case.scenario)
-    again = await routers.get(scenario, source, batched=True).execute(
-        case.query,
-        variables=dict(case.variables) if case.variables is not None else None,
-        operation_name=case.operation_name,
-        headers=dict(case.headers) if case.headers is not None else None,
-    )
-    again = _without_ports(again)
-    assert again == response, f"batched answer:\n{_dump(again)}\nfirst:\n{_dump(response)}"
-    assert _key_order(again.get("data")) == _key_order(response.get("data"))
+    batching = routers.get(scenario, source, batched=True)
+    for label, again_router in (("second", router), ("batched", batching)):
+        subgraph_server.reset(case.scenario)
+        again = await _answer(again_router, case)
+        assert again == response, f"{label} answer:\n{_dump(again)}\nfirst:\n{_dump(response)}"
+        assert _key_order(again.get("data")) == _key_order(response.get("data"))
     batched = subgraph_server.requests(case.scenario)
     assert sum(map(len, batched.values())) <= sum(map(len, received.values()))
+
+
+async def _answer(router: Any, case: Case) -> dict[str, Any]:
+    """The router's answer to the case's request, ports left out."""
+    response = await router.execute(
+        case.query,
+        variables=dict(case.variables) if case.variables is not None else None,
+        operation_name=case.operation_name,
+        headers=dict(case.headers) if case.headers is not None else None,
+    )
+    return _without_ports(response)
 
 
 @pytest.mark.parametrize(
