@@ -685,6 +685,7 @@ def _representations(
     targets: list[list[dict[str, Any]]] = []
     seen: dict[Any, list[dict[str, Any]]] = {}
     readers: dict[str, tuple[InputSelection | None, Callable[[Any], Any] | None]] = {}
+    dumps = orjson.dumps
     for obj in run.objects_at(node.path):
         s_type = type_map.get(obj.get("__typename"))  # type: ignore[arg-type]
         if s_type is None:
@@ -699,9 +700,9 @@ def _representations(
         if values is not None:
             try:
                 value = values(obj)
-                # with the values' types: 1, 1.0 and True are equal but three keys
-                kinds = tuple(map(type, value)) if type(value) is tuple else type(value)
-                fingerprint = (s_type, value, kinds)
+                # a string key as it is; anything else as its JSON, as 1, 1.0 and True
+                # are equal in Python but three keys
+                fingerprint = (s_type, value if type(value) is str else dumps(value))
                 objs = seen.get(fingerprint)
             except (KeyError, TypeError):  # a key missing, or a value that is not plain
                 fingerprint = None
