@@ -53,14 +53,44 @@ def batch_operation(operations: tuple[tuple[str, str], ...]) -> Batch | None:
     """The batch of the (operation text, representations variable) pairs, or None when
     they cannot share one request."""
     try:
-        definitions = [_plain_entities_operation(text) for text, _ in operations]
+        found = [_plain_entities_operation(text, own) for text, own in operations]
     except GraphQLError:
         return None
-    if any(d is None for d in definitions):
+    definitions = [d for d in found if d is not None]
+    if len(definitions) != len(found):
         return None
+    declared = _shared_variables(definitions, operations)
+    if declared is None:
+        return None
+    taken = set(declared)
+    fields: list[FieldNode] = []
+    names: list[str] = []
+    for index, (definition, (_, own)) in enumerate(zip(definitions, operations, strict=True)):
+        name = _unused(f"_b{index}", taken)
+        taken.add(name)
+        declared[name] = _renamed(_declaration(definition, own), name)  # type: ignore[arg-type]
+        field = definition.selection_set.selections[0]
+        fields.append(_aliased(field, name, own))  # type: ignore[arg-type]
+        names.append(name)
+    operation = OperationDefinitionNode(
+        operation=OperationType.QUERY,
+        name=definitions[0].name,
+        variable_definitions=tuple(declared.values()),
+        directives=(),
+        selection_set=SelectionSetNode(selections=tuple(fields)),
+    )
+    text = print_ast(DocumentNode(definitions=(operation,)))
+    return Batch(text, tuple(names), tuple(names))
+
+
+def _shared_variables(
+    definitions: list[OperationDefinitionNode], operations: tuple[tuple[str, str], ...]
+) -> dict[str, VariableDefinitionNode] | None:
+    """The variables the operations declare besides their representations, each once;
+    None when two declare one with different types."""
     declared: dict[str, VariableDefinitionNode] = {}
     for definition, (_, own) in zip(definitions, operations, strict=True):
-        for variable in definition.variable_definitions or ():  # type: ignore[union-attr]
+        for variable in definition.variable_definitions or ():
             name = variable.variable.name.value
             if name == own:
                 continue
@@ -68,40 +98,12 @@ def batch_operation(operations: tuple[tuple[str, str], ...]) -> Batch | None:
             if known is not None and print_ast(known.type) != print_ast(variable.type):
                 return None
             declared.setdefault(name, variable)
-    taken = set(declared)
-    fields: list[FieldNode] = []
-    aliases: list[str] = []
-    names: list[str] = []
-    for index, (definition, (_, own)) in enumerate(zip(definitions, operations, strict=True)):
-        name = _unused(f"_b{index}", taken)
-        taken.add(name)
-        own_definition = next(
-            v for v in definition.variable_definitions if v.variable.name.value == own  # type: ignore[union-attr]
-        )
-        declared[name] = VariableDefinitionNode(
-            variable=VariableNode(name=NameNode(value=name)),
-            type=own_definition.type,
-            default_value=None,
-            directives=(),
-        )
-        field = definition.selection_set.selections[0]  # type: ignore[union-attr]
-        fields.append(_aliased(field, name, own))  # type: ignore[arg-type]
-        aliases.append(name)
-        names.append(name)
-    first = definitions[0]
-    operation = OperationDefinitionNode(
-        operation=OperationType.QUERY,
-        name=first.name,  # type: ignore[union-attr]
-        variable_definitions=tuple(declared.values()),
-        directives=(),
-        selection_set=SelectionSetNode(selections=tuple(fields)),
-    )
-    text = print_ast(DocumentNode(definitions=(operation,)))
-    return Batch(text, tuple(aliases), tuple(names))
+    return declared
 
 
-def _plain_entities_operation(text: str) -> OperationDefinitionNode | None:
-    """The operation of `text` when it is a plain `_entities` query (the planner's)."""
+def _plain_entities_operation(text: str, own: str) -> OperationDefinitionNode | None:
+    """The operation of `text` when it is a plain `_entities` query (the planner's),
+    its representations in the variable `own`."""
     document = parse(text, no_location=True)
     if len(document.definitions) != 1:
         return None
@@ -110,6 +112,8 @@ def _plain_entities_operation(text: str) -> OperationDefinitionNode | None:
         return None
     if definition.operation != OperationType.QUERY or definition.directives:
         return None
+    if _declaration(definition, own) is None:
+        return None
     selections = definition.selection_set.selections
     if len(selections) != 1 or not isinstance(selections[0], FieldNode):
         return None
@@ -117,6 +121,24 @@ def _plain_entities_operation(text: str) -> OperationDefinitionNode | None:
     if field.name.value != "_entities" or field.alias is not None or field.directives:
         return None
     return definition
+
+
+def _declaration(definition: OperationDefinitionNode, name: str) -> VariableDefinitionNode | None:
+    """The operation's declaration of the variable `name`."""
+    for variable in definition.variable_definitions or ():
+        if variable.variable.name.value == name:
+            return variable
+    return None
+
+
+def _renamed(variable: VariableDefinitionNode, name: str) -> VariableDefinitionNode:
+    """`variable`'s declaration under `name` (its type, no default or directives)."""
+    return VariableDefinitionNode(
+        variable=VariableNode(name=NameNode(value=name)),
+        type=variable.type,
+        default_value=None,
+        directives=(),
+    )
 
 
 def _aliased(field: FieldNode, alias: str, own: str) -> FieldNode:

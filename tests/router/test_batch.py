@@ -216,3 +216,8 @@ async def test_each_batched_fetch_keeps_its_own_bound_on_errors():
         "Subgraph 'labels' returned an invalid 'errors' value: 1 of its 2 items are not "
         "error objects.",
     ]
+
+
+def test_an_operation_without_its_representations_variable_is_not_batched():
+    other = _TWO.replace("$representations: [_Any!]!, ", "")
+    assert batch_operation(((_ONE, "representations"), (other, "representations"))) is None
