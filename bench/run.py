@@ -557,14 +557,14 @@ class Lineup:
     shim: bool  # shopgraph measured through bench/router_shim.py instead
 
 
-def lineup(chosen: set[str], supergraph: Path, experiments: bool) -> Lineup:
+def lineup(chosen: set[str], supergraph: Path, experiments: bool, folder: Path) -> Lineup:
     """The chosen gateways in measuring order: shopgraph (or its shim) first, with and
-    without query deduplication, then peers."""
+    without query deduplication (its config written to `folder`), then peers."""
     available, why_not = shopgraph_router_available()
     gateways: list[Gateway] = []
     shim = False
     if "shopgraph" in chosen and available:
-        no_dedup = supergraph.parent / "router-nodedup.yaml"
+        no_dedup = folder / "router-nodedup.yaml"
         no_dedup.write_text(NO_DEDUP_CONFIG)
         gateways.append(shopgraph_gateway(1, supergraph))
         gateways.append(shopgraph_gateway(1, supergraph, no_dedup))
@@ -671,7 +671,7 @@ def main(argv: list[str] | None = None) -> int:
         big = write_case(Path(tmp), "big", BIG_QUERY, "BigResponse")
         subgraph_port = SUBGRAPH_PORT if port_is_free(SUBGRAPH_PORT) else free_port()
         supergraph = supergraph_for(subgraph_port, Path(tmp))
-        found = lineup(chosen, supergraph, args.experiments)
+        found = lineup(chosen, supergraph, args.experiments, Path(tmp))
         results["heavy_response_bytes"] = _response_bytes(heavy)
         results["big_response_bytes"] = _response_bytes(big)
         results.update(shopgraph_available=found.available, shopgraph_via_shim=found.shim,
