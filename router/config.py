@@ -135,6 +135,9 @@ class TrafficConfig:
     deduplicate_queries: bool = True
     # entity fetches to one subgraph that a plan runs in parallel go as one request
     batch_entity_fetches: bool = True
+    # requests executing at once while the event loop is saturated (0: no limit); the
+    # others wait their turn, so each runs with its data still in the CPU caches
+    max_concurrent_executions: int = 8
     circuit_breaker: CircuitBreakerConfig = field(default_factory=CircuitBreakerConfig)
     # proxies (addresses or CIDR networks) whose X-Forwarded-For is kept; for any other
     # peer the router writes only the peer's address there

@@ -39,6 +39,7 @@ from router.persisted_queries import PersistedQueries, Resolved
 from router.planner.plan_json import plan_json
 from router.server.assembly import RouterAssembly
 from router.server.auth import AuthError, JwtValidator
+from router.server.gate import ExecutionGate
 from router.server.headers import ClientRequest, forwarded_for
 from router.server.incremental import fallback_media, send_multipart, wants_multipart
 from router.server.logs import request_id as current_request_id
@@ -134,6 +135,8 @@ class RouterApp:
         inline = self.config.telemetry.inline_trace
         # None when off: an untraced router checks one attribute per request, nothing more
         self.inline_trace = inline if inline.enabled else None
+        slots = self.config.traffic.max_concurrent_executions
+        self.gate = ExecutionGate(slots) if slots > 0 else None
         self._startup: list[Callable[[], Awaitable[None]]] = []
         self._shutdown: list[Callable[[], Awaitable[None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -383,9 +386,7 @@ class RouterApp:
             if plan is not None:  # a root list read, shaped and spooled as it arrives
                 return await self._streamed(admitted, plan, client)
         try:
-            response = await admitted.router.execute_prepared(
-                prepared, admitted.variables, admitted.headers, trace
-            )
+            response = await self._execute(admitted, trace)
         except Exception:  # a bug must never leak a stack trace to the client
             log.exception("unexpected error executing an operation")
             response = {
@@ -395,6 +396,18 @@ class RouterApp:
         if trace is not None:
             response.setdefault("extensions", {})["trace"] = trace.as_json()
         return Reply(200, response, None, prepared.operation.name, known=True)
+
+    async def _execute(self, admitted: Admitted, trace: TraceRecorder | None) -> dict[str, Any]:
+        """The answer to an admitted request, executed when the gate lets it."""
+        router = admitted.router
+        if self.gate is None:
+            return await router.execute_prepared(
+                admitted.prepared, admitted.variables, admitted.headers, trace
+            )
+        async with self.gate:
+            return await router.execute_prepared(
+                admitted.prepared, admitted.variables, admitted.headers, trace
+            )
 
     async def _streamed(
         self, admitted: Admitted, plan: StreamPlan, client: SubgraphClient

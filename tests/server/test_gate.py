@@ -1,0 +1,123 @@
+"""The execution gate (router/server/gate.py): a few requests execute at once while the
+event loop is saturated, the others wait their turn; when it is not, nobody waits."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from router import Router
+from router.config import parse_config
+from router.server import create_app
+from router.server.gate import ExecutionGate
+
+
+async def _hold(gate: ExecutionGate, entered: list[int], release: asyncio.Event, n: int) -> None:
+    async with gate:
+        entered.append(n)
+        await release.wait()
+
+
+async def test_while_saturated_a_waiter_enters_when_a_place_frees_first_come_first():
+    gate = ExecutionGate(2)
+    gate._ticking = True  # no ticker: saturation is set by hand
+    gate.saturated = True
+    entered: list[int] = []
+    releases = [asyncio.Event() for _ in range(4)]
+    tasks = [asyncio.create_task(_hold(gate, entered, releases[n], n)) for n in range(4)]
+    await asyncio.sleep(0.01)
+    assert entered == [0, 1] and gate.active == 2
+    releases[1].set()
+    await asyncio.sleep(0.01)
+    assert entered == [0, 1, 2] and gate.active == 2
+    tasks[3].cancel()  # a waiter giving up leaves no place taken
+    await asyncio.sleep(0.01)
+    releases[0].set()
+    releases[2].set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert entered == [0, 1, 2] and gate.active == 0
+
+
+async def test_a_waiter_let_in_as_it_is_cancelled_gives_its_place_on():
+    gate = ExecutionGate(1)
+    gate._ticking = True
+    gate.saturated = True
+    entered: list[int] = []
+    first, third = asyncio.Event(), asyncio.Event()
+    holder = asyncio.create_task(_hold(gate, entered, first, 0))
+    await asyncio.sleep(0)
+    late = asyncio.create_task(_hold(gate, entered, asyncio.Event(), 1))
+    last = asyncio.create_task(_hold(gate, entered, third, 2))
+    await asyncio.sleep(0.01)
+    first.set()  # lets `late` in...
+    late.cancel()  # ...which is cancelled in the same step: `last` gets the place
+    await asyncio.sleep(0.01)
+    assert entered == [0, 2] and gate.active == 1
+    third.set()
+    await asyncio.gather(holder, late, last, return_exceptions=True)
+    assert gate.active == 0
+
+
+async def test_when_the_loop_is_idle_nobody_waits():
+    gate = ExecutionGate(1)
+    gate.saturated = True  # as it was a moment ago: the ticker finds the loop idle now
+    entered: list[int] = []
+    release = asyncio.Event()
+    tasks = [asyncio.create_task(_hold(gate, entered, release, n)) for n in range(20)]
+    await asyncio.sleep(0)
+    assert entered == [0]  # the others wait...
+    await asyncio.sleep(0.05)
+    assert sorted(entered) == list(range(20))  # ...until the ticker saw an idle loop
+    release.set()
+    await asyncio.gather(*tasks)
+    assert gate.active == 0
+
+
+class _Slow:
+    """A subgraph client answering every call after `delay` seconds."""
+
+    def __init__(self, delay: float) -> None:
+        self.urls = {"products": "http://p", "accounts": "http://a", "reviews": "http://r",
+                     "inventory": "http://i"}
+        self.delay = delay
+        self.in_flight = 0
+        self.most = 0
+
+    async def request(self, service: str, query: str, *args: Any, **kwargs: Any) -> dict:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.in_flight -= 1
+        return {"data": {"topProducts": []}}
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_slow_subgraphs_are_not_throttled_by_the_gate():
+    sdl = (Path(__file__).parents[2] / "bench" / "supergraph.graphql").read_text()
+    client = _Slow(0.2)
+    config = parse_config({"traffic": {"max_concurrent_executions": 2}})
+    app = create_app(Router.from_supergraph(sdl, client=client), config=config)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://router") as http:
+        answers = await asyncio.gather(
+            *(http.post("/graphql", json={"query": "{ topProducts { upc } }"}) for _ in range(30))
+        )
+    await app.router.aclose()
+    assert [a.json() for a in answers] == [{"data": {"topProducts": []}}] * 30
+    assert client.most == 30  # the loop was idle: all executed at once, not 2 at a time
+
+
+async def test_the_ticker_stops_when_nothing_executes():
+    gate = ExecutionGate(2)
+    async with gate:
+        assert gate._ticking
+        await asyncio.sleep(0.03)
+    await asyncio.sleep(0.03)
+    assert not gate._ticking and not gate.saturated
