@@ -6,10 +6,7 @@ query costs 3.9 CPU ms with 50 in flight, 2.4 with 4 (docs/performance.md). When
 loop is saturated, letting only `limit` requests execute and the rest wait their turn
 (first come, first served) gives the same throughput at less CPU per request. When it is
 not (subgraphs slow, the loop mostly idle), waiting would only add latency: every waiter
-is let in as soon as the loop's thread was less than `busy` (70 %) of the last tick
-busy. Not 90 %: a loop sharing its core with other processes never reaches that however
-much work waits (two workers with the benchmark's load generator took 3.67 CPU ms per
-request against one worker's 2.98 with 90 %).
+is let in as soon as the loop's thread was less than `busy` of the last tick busy.
 """
 
 from __future__ import annotations
@@ -24,7 +21,7 @@ TICK = 0.01  # seconds between two readings of the loop thread's CPU time
 class ExecutionGate:
     """`async with gate:` around a request's execution."""
 
-    def __init__(self, limit: int, busy: float = 0.7) -> None:
+    def __init__(self, limit: int, busy: float = 0.9) -> None:
         self.limit = limit
         self.busy = busy
         self.active = 0
