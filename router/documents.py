@@ -3,7 +3,7 @@
 graphql-core's lexer links its tokens both ways (`prev`, `next`), so once a document is
 parsed its tokens are a reference cycle each, freed only when the collector examines the
 generation they reached. `shopgraph router` runs the collector rarely (a young collection
-every 50,000 allocations, router/commands/router.py), and under bench.attack's hostile
+every 20,000 allocations, router/commands/router.py), and under bench.attack's hostile
 mix (documents of 100,000 tokens, a megabyte of comments) their tokens piled up: the
 router grew by 311 MB. Unlinked once the parser is done with them, tokens go with the
 last reference to them (a location's first and last token stay while its document does).

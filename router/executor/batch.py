@@ -40,12 +40,12 @@ from graphql import (
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """One operation standing for several entity fetches: for each, in order, the alias
-    its `_entities` answer comes under and the variable its representations go in."""
+    """One operation standing for several entity fetches: for each, in order, the name
+    that is both the alias its `_entities` answer comes under and the variable its
+    representations go in."""
 
     operation: str
-    aliases: tuple[str, ...]
-    variables: tuple[str, ...]
+    names: tuple[str, ...]
 
 
 @lru_cache(maxsize=512)
@@ -80,7 +80,7 @@ def batch_operation(operations: tuple[tuple[str, str], ...]) -> Batch | None:
         selection_set=SelectionSetNode(selections=tuple(fields)),
     )
     text = print_ast(DocumentNode(definitions=(operation,)))
-    return Batch(text, tuple(names), tuple(names))
+    return Batch(text, tuple(names))
 
 
 def _shared_variables(

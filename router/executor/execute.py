@@ -586,7 +586,7 @@ async def _entity_batch(nodes: list[Flatten], run: _Run) -> None:
         await asyncio.gather(*(_send_entities(node, r, t, run) for node, r, t in found))
         return
     variables: dict[str, Any] = {}
-    for (node, reps, _), name in zip(found, plan.variables, strict=True):
+    for (node, reps, _), name in zip(found, plan.names, strict=True):
         variables.update(_fetch_variables(node.node, run))
         variables[name] = reps
     service = nodes[0].node.service
@@ -600,11 +600,11 @@ async def _entity_batch(nodes: list[Flatten], run: _Run) -> None:
         return
     data = response.get("data")
     data = data if isinstance(data, dict) else {}
-    for (node, _, targets), alias in zip(found, plan.aliases, strict=True):
+    for (node, _, targets), alias in zip(found, plan.names, strict=True):
         _merge_entities(node, data.get(alias), targets, run)
     errors = response.get("errors")
     if errors is not None:
-        _batch_errors(found, plan.aliases, run, errors, service)
+        _batch_errors(found, plan.names, run, errors, service)
 
 
 async def _send_entities(
@@ -627,10 +627,16 @@ async def _send_entities(
     _merge_entities(node, data.get("_entities") if isinstance(data, dict) else None, targets, run)
     errors = response.get("errors")
     if errors is not None:
-        owners = _paths_of(run.data, node.path, targets)
-        add_subgraph_errors(
-            run.errors, errors, fetch.service, partial(_entity_errors, fetch, owners=owners)
-        )
+        _report_entity_errors(node, targets, run, errors)
+
+
+def _report_entity_errors(
+    node: Flatten, targets: list[list[dict[str, Any]]], run: _Run, errors: Any
+) -> None:
+    """An entity fetch's errors, at the client paths of the entities they name."""
+    owners = _paths_of(run.data, node.path, targets)
+    report = partial(_entity_errors, node.node, owners=owners)
+    add_subgraph_errors(run.errors, errors, node.node.service, report)
 
 
 def _batch_errors(
@@ -656,9 +662,7 @@ def _batch_errors(
             mine[at].append({**error, "path": ["_entities", *path[1:]]})  # type: ignore[index]
     for (node, _, targets), own in zip(found, mine, strict=True):
         if own:
-            owners = _paths_of(run.data, node.path, targets)
-            report = partial(_entity_errors, node.node, owners=owners)
-            add_subgraph_errors(run.errors, own, service, report)
+            _report_entity_errors(node, targets, run, own)
     if unplaced or not isinstance(errors, list):
         rest = unplaced if isinstance(errors, list) else errors
         add_subgraph_errors(run.errors, rest, service, partial(_unplaced, service))
@@ -676,9 +680,9 @@ def _representations(
     """The distinct representations of the objects at the node's path, each with the
     objects it stands for (objects lacking an input are left out).
 
-    Most keys are a few plain values: a tuple of them tells representations apart more
-    cheaply than building and encoding one per object, and most objects share theirs
-    with another (the same product in many reviews)."""
+    Most keys are a few plain values: read at once (`_reader`) they tell representations
+    apart more cheaply than building and encoding one per object, and most objects share
+    theirs with another (the same product in many reviews)."""
     fetch = node.node
     type_map, variables = fetch.type_map, run.variables
     representations: list[dict[str, Any]] = []
@@ -704,14 +708,14 @@ def _representations(
                 # are equal in Python but three keys
                 fingerprint = (s_type, value if type(value) is str else dumps(value))
                 objs = seen.get(fingerprint)
-            except (KeyError, TypeError):  # a key missing, or a value that is not plain
+            except (KeyError, TypeError):  # a key missing, or a value orjson cannot write
                 fingerprint = None
         if fingerprint is None:
             rep = build_representation(obj, selection, variables)
             if rep is MISSING:
                 continue
             rep["__typename"] = s_type
-            fingerprint = orjson.dumps(rep)
+            fingerprint = dumps(rep)
             objs = seen.get(fingerprint)
         if objs is not None:
             objs.append(obj)

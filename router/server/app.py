@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -399,13 +400,8 @@ class RouterApp:
 
     async def _execute(self, admitted: Admitted, trace: TraceRecorder | None) -> dict[str, Any]:
         """The answer to an admitted request, executed when the gate lets it."""
-        router = admitted.router
-        if self.gate is None:
-            return await router.execute_prepared(
-                admitted.prepared, admitted.variables, admitted.headers, trace
-            )
-        async with self.gate:
-            return await router.execute_prepared(
+        async with self.gate or contextlib.nullcontext():
+            return await admitted.router.execute_prepared(
                 admitted.prepared, admitted.variables, admitted.headers, trace
             )
 

@@ -23,8 +23,7 @@ _TWO = "query Q__s__2($representations: [_Any!]!, $n: Int) { _entities(represent
 def test_each_fetch_gets_an_alias_and_a_variable_of_its_own():
     batch = batch_operation(((_ONE, "representations"), (_TWO, "representations")))
     assert batch is not None
-    assert batch.aliases == ("_b0", "_b1")
-    assert batch.variables == ("_b0", "_b1")
+    assert batch.names == ("_b0", "_b1")  # each fetch's alias and variable
     document = parse(batch.operation)
     (operation,) = document.definitions
     assert [v.variable.name.value for v in operation.variable_definitions] == ["n", "_b0", "_b1"]
@@ -41,7 +40,7 @@ def test_a_client_variable_named_like_a_batch_variable_keeps_its_name():
     clash = _TWO.replace("$n", "$_b1")
     batch = batch_operation(((_ONE, "representations"), (clash, "representations")))
     assert batch is not None
-    assert batch.variables == ("_b0", "__b1")
+    assert batch.names == ("_b0", "__b1")
     assert "$_b1: Int" in batch.operation
 
 
