@@ -631,7 +631,7 @@ def measure_all(args: argparse.Namespace, chosen: set[str], found: Lineup, super
         from bench import scaling  # it reuses this module's helpers: imported once both exist
 
         results["scaling_workers"] = scaling.measure_scaling(
-            supergraph, heavy.body_file, heavy.expected, seconds=args.duration,
+            supergraph, heavy.body_file, heavy.expected, seconds=scaling.ROUND_SECONDS,
             connections=args.connections,
         )
     return results

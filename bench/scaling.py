@@ -1,6 +1,6 @@
 """Throughput of `shopgraph router` with 1 and with 2 worker processes, heavy query.
 
-    python -m bench.scaling            # from the repository root; ~50 s, one JSON object
+    python -m bench.scaling            # from the repository root; ~3 min, one JSON object
 
 The machine has 2 cores, so the load generator (wrk) and the subgraphs cannot run
 elsewhere. Method (METHOD below): one worker runs alone on core 1 with wrk and the
@@ -44,6 +44,8 @@ from bench.run import (
 )
 from bench.wrk import completed_between, finish_wrk, run_wrk, start_wrk
 
+ROUNDS = 7  # each configuration measured this many times, alternating
+ROUND_SECONDS = 8.0  # of load per configuration and round
 DISTURBED = 0.1  # cores other processes may use during a case before it is flagged
 METHOD = (
     "2-core machine. 1 worker: `shopgraph router --workers 1` pinned to core 1 (taskset), "
@@ -54,6 +56,10 @@ METHOD = (
     "tenth); rps = responses wrk completed in that window. scaling_raw = rps(2) / rps(1); "
     "scaling_per_router_core = 2 x (rps(2)/router cores(2)) / (rps(1)/router cores(1)), "
     "i.e. the raw figure corrected for the CPU wrk and the subgraphs took from the router. "
+    f"Both routers run throughout and are measured in turn, {ROUNDS} times each, alternating "
+    "which goes first; the figures given are the round with the median scaling per "
+    "router core (every round's are listed), because this machine's speed drifts by "
+    "10-20 % over minutes. "
     "foreign_cores = CPU the rest of the machine used in the window (/proc/stat); a case "
     f"with over {DISTURBED} of a core is flagged disturbed. Router config: "
     "traffic.deduplicate_queries off by default (--dedup turns it on): wrk sends one "
@@ -104,25 +110,86 @@ class _Snapshot:
 
 
 def measure_scaling(supergraph: Path, body_file: Path, expected: dict, *, seconds: float,
-                    connections: int, dedup: bool = False) -> dict[str, Any]:
+                    connections: int, dedup: bool = False, rounds: int = ROUNDS
+                    ) -> dict[str, Any]:
     """The heavy query with 1 and 2 workers (METHOD), the scaling and the paper curve.
     Starts its own subgraph server on a free port (the supergraph's subgraph URLs are
     rewritten to it), so it needs nothing running."""
-    with tempfile.TemporaryDirectory() as tmp, _subgraphs(Path(tmp)) as (sub_pid, port):
+    with (tempfile.TemporaryDirectory() as tmp, _subgraphs(Path(tmp)) as (sub_pid, port),
+          contextlib.ExitStack() as stack):
         folder = Path(tmp)
         router = [
             "--supergraph", str(_point_at(supergraph, port, folder)),
             "--config", str(_config(folder, dedup)),
         ]
-        cases = [
-            _measure(Case(1, "1", "0"), router, body_file, expected, seconds, connections,
-                     sub_pid, port, folder),
-            _measure(Case(2, "0,1", "0,1"), router, body_file, expected, seconds, connections,
-                     sub_pid, port, folder),
-        ]
+        one, two = (stack.enter_context(_serving(workers, cpus, router, body_file, expected,
+                                                 folder))
+                    for workers, cpus in ((1, "1"), (2, "0,1")))
+        pairs = []
+        for turn in range(rounds):
+            measured = {}
+            for serving in (one, two) if turn % 2 == 0 else (two, one):  # drift evens out
+                measured[serving.workers] = _measure(
+                    serving, body_file, seconds, connections, (sub_pid, port), folder,
+                    warmup=WARMUP_S if turn == 0 else 1.0)
+            pairs.append((measured[1], measured[2]))
     return {"method": METHOD, "seconds": seconds, "connections": connections,
-            "deduplicate_queries": dedup, "cases": [asdict(c) for c in cases],
-            **_scaling(*cases)}
+            "deduplicate_queries": dedup, **_over_rounds(pairs)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Serving:
+    """A running `shopgraph router --workers N`, pinned as METHOD says."""
+
+    workers: int
+    router_cpus: str
+    load_cpus: str
+    url: str
+    pid: int
+    worker_pids: list[int]
+    correct: bool
+
+
+@contextlib.contextmanager
+def _serving(workers: int, cpus: str, router_args: list[str], body_file: Path,
+             expected: dict, folder: Path) -> Iterator[_Serving]:
+    """Start the router with `workers` on `cpus`, pin its workers, check its answer."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/graphql"
+    command = [sys.executable, "-m", "router.cli", "router", *router_args,
+               "--listen", f"127.0.0.1:{port}", "--workers", str(workers)]
+    log = folder / f"router-{workers}.log"
+    with started(command, cpus, log) as router:
+        wait_ready(url, router, log)
+        pids = _worker_pids(router.pid, workers)
+        if workers > 1:
+            for core, pid in enumerate(pids):
+                _pin(pid, {core})
+        correct = bool(check_answer(url, body_file.read_bytes(), expected)["ok"])
+        # 1 worker: the load on the other core; 2 workers: the load wherever it can run
+        yield _Serving(workers, cpus, "0" if workers == 1 else "0,1", url, router.pid,
+                       pids, correct)
+
+
+def _over_rounds(pairs: list[tuple[Case, Case]]) -> dict[str, Any]:
+    """The scaling of the round with the median scaling per router core, and every
+    round's figures (the machine's speed drifts by 10-20 % over minutes, so one round
+    of each alone can be off either way)."""
+    judged = [(_scaling(one, two), one, two) for one, two in pairs]
+    ranked = sorted(judged, key=lambda entry: entry[0]["scaling_per_router_core"])
+    median, one, two = ranked[(len(ranked) - 1) // 2]
+    return {
+        "cases": [asdict(one), asdict(two)],
+        **median,
+        "rounds": [{
+            "scaling_raw": scaling["scaling_raw"],
+            "scaling_per_router_core": scaling["scaling_per_router_core"],
+            "rps": [round(one.rps, 1), round(two.rps, 1)],
+            "router_cpu_ms_per_request": [round(one.router_cpu_ms_per_request, 3),
+                                          round(two.router_cpu_ms_per_request, 3)],
+        } for scaling, one, two in judged],
+        "disturbed": any(entry[0]["disturbed"] for entry in judged),
+    }
 
 
 def _config(folder: Path, dedup: bool) -> Path:
@@ -151,31 +218,21 @@ def _point_at(supergraph: Path, port: int, folder: Path) -> Path:
     return moved
 
 
-def _measure(case: Case, router_args: list[str], body_file: Path, expected: dict,
-             seconds: float, connections: int, sub_pid: int, sub_port: int, folder: Path
-             ) -> Case:
-    """Run `case`: start the router, check its answer, warm up, then load and sample."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/graphql"
-    command = [sys.executable, "-m", "router.cli", "router", *router_args,
-               "--listen", f"127.0.0.1:{port}", "--workers", str(case.workers)]
-    log = folder / f"router-{case.workers}.log"
-    print(f"== {case.workers} worker(s): router on {case.router_cpus}, load on "
-          f"{case.load_cpus}", file=sys.stderr, flush=True)
-    with started(command, case.router_cpus, log) as router:
-        wait_ready(url, router, log)
-        workers = _worker_pids(router.pid, case.workers)
-        if case.workers > 1:
-            for core, pid in enumerate(workers):
-                _pin(pid, {core})
-        _pin(sub_pid, _cpu_set(case.load_cpus))
-        case.correct = bool(check_answer(url, body_file.read_bytes(), expected)["ok"])
-        run_wrk(url, body_file, seconds=WARMUP_S, connections=connections,
-                cpus=case.load_cpus)
-        wait_idle(router.pid)
-        case.load_average = proc.load_average()
-        _load(case, url, body_file, seconds, connections, router.pid, workers,
-              (sub_pid, sub_port), folder)
+def _measure(serving: _Serving, body_file: Path, seconds: float, connections: int,
+             subgraphs: tuple[int, int], folder: Path, warmup: float) -> Case:
+    """One round of load on `serving`: the subgraphs pinned as METHOD says, `warmup`
+    seconds of load, then load and sample."""
+    print(f"== {serving.workers} worker(s): router on {serving.router_cpus}, load on "
+          f"{serving.load_cpus}", file=sys.stderr, flush=True)
+    case = Case(serving.workers, serving.router_cpus, serving.load_cpus,
+                correct=serving.correct)
+    _pin(subgraphs[0], _cpu_set(serving.load_cpus))
+    run_wrk(serving.url, body_file, seconds=warmup, connections=connections,
+            cpus=serving.load_cpus)
+    wait_idle(serving.pid)
+    case.load_average = proc.load_average()
+    _load(case, serving.url, body_file, seconds, connections, serving.pid,
+          serving.worker_pids, subgraphs, folder)
     return case
 
 
@@ -330,8 +387,11 @@ def main(argv: list[str] | None = None) -> int:
     """Print the scaling measurement as one JSON object."""
     parser = argparse.ArgumentParser(prog="python -m bench.scaling",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=15, help="seconds per case")
+    parser.add_argument("--duration", type=float, default=ROUND_SECONDS,
+                        help="seconds of load per configuration and round")
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=ROUNDS,
+                        help="measurements of each configuration, alternating")
     parser.add_argument("--dedup", action="store_true",
                         help="traffic.deduplicate_queries on (default off, see METHOD)")
     args = parser.parse_args(argv)
@@ -339,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         heavy = write_case(Path(tmp), "heavy", HEAVY_QUERY, "TestQuery")
         result = measure_scaling(SUPERGRAPH, heavy.body_file, heavy.expected,
                                  seconds=args.duration, connections=args.connections,
-                                 dedup=args.dedup)
+                                 dedup=args.dedup, rounds=args.rounds)
     result["load_average_at_end"] = proc.load_average()
     print(json.dumps(result, indent=2))
     return 0

@@ -82,3 +82,18 @@ def test_each_issue_15_target_is_judged_on_its_figure():
     assert "| RPS, ideal | 800 | 1600 |" in text
     prepare = "| shopgraph, prepare (parse, validate, normalize, plan) |"
     assert f"{prepare} 3.80 | 9.00 | 51.00 | 90.00 |" in text
+
+
+def test_the_scaling_rounds_are_each_listed_and_the_target_names_their_count():
+    results = _results()
+    results["scaling_workers"]["rounds"] = [
+        {"scaling_raw": 1.6, "scaling_per_router_core": 1.75, "rps": [300.0, 480.0],
+         "router_cpu_ms_per_request": [3.3, 3.8]},
+        {"scaling_raw": 1.85, "scaling_per_router_core": 1.9, "rps": [290.0, 536.5],
+         "router_cpu_ms_per_request": [3.45, 3.6]},
+    ]
+    text = report.render(results)
+    assert ("(raw on this 2-core machine, where they take CPU from the workers: 1.85x); "
+            "the median of 2 rounds") in text
+    assert "| 1 | 300.0 / 480.0 | 3.30 / 3.80 | 1.60x | 1.75x |" in text
+    assert "| 2 | 290.0 / 536.5 | 3.45 / 3.60 | 1.85x | 1.90x |" in text

@@ -1,10 +1,11 @@
-"""bench/scaling.py's arithmetic: the scaling figures and the curve on paper."""
+"""bench/scaling.py's arithmetic: the scaling figures, the median round and the curve
+on paper."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bench.scaling import Case, _point_at, _scaling
+from bench.scaling import Case, _over_rounds, _point_at, _scaling
 
 
 def _case(workers: int, rps: float, cores: float, cpu_ms: float) -> Case:
@@ -54,3 +55,25 @@ def test_a_per_core_gain_is_not_extrapolated():
     curve = _scaling(one, two)["paper_curve"]
     assert curve["per_core_efficiency_1_to_2"] == 1.0
     assert curve["rps_derated"] == {"4": 800, "8": 1600, "16": 3200}
+
+
+def test_the_round_with_the_median_scaling_per_router_core_is_given_and_every_round_listed():
+    pairs = [
+        (_case(1, 300, 1.0, 3.3), _case(2, 480, 1.8, 3.75)),  # 1.778x per core
+        (_case(1, 250, 1.0, 4.0), _case(2, 540, 1.8, 3.33)),  # 2.4x
+        (_case(1, 290, 1.0, 3.45), _case(2, 520, 1.8, 3.46)),  # 1.992x
+    ]
+    for one, two in pairs:
+        one.correct = two.correct = True
+        two.worker_cpu_share = (0.5, 0.5)
+    pairs[1][1].disturbed = True
+    figures = _over_rounds(pairs)
+    assert figures["scaling_per_router_core"] == 1.992
+    assert figures["scaling_raw"] == 1.793
+    assert [case["rps"] for case in figures["cases"]] == [290, 520]
+    assert [r["scaling_per_router_core"] for r in figures["rounds"]] == [1.778, 2.4, 1.992]
+    assert figures["rounds"][0] == {
+        "scaling_raw": 1.6, "scaling_per_router_core": 1.778, "rps": [300, 480],
+        "router_cpu_ms_per_request": [3.3, 3.75],
+    }
+    assert figures["disturbed"] is True  # any round disturbed, not only the median one

@@ -4,6 +4,11 @@ event loop is saturated, the others wait their turn; when it is not, nobody wait
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +17,7 @@ import httpx
 from router import Router
 from router.config import parse_config
 from router.server import create_app
-from router.server.gate import ExecutionGate
+from router.server.gate import RUN_DELAY, ExecutionGate, busy_seconds
 
 
 async def _hold(gate: ExecutionGate, entered: list[int], release: asyncio.Event, n: int) -> None:
@@ -121,3 +126,33 @@ async def test_the_ticker_stops_when_nothing_executes():
         await asyncio.sleep(0.03)
     await asyncio.sleep(0.03)
     assert not gate._ticking and not gate.saturated
+
+
+def test_busy_time_counts_the_time_a_thread_waits_for_its_core():
+    """Two workers share their cores with the load generator and the subgraphs: a loop
+    that waits for its core has as much work as one that runs."""
+    assert Path(RUN_DELAY).exists()  # Linux with schedstat: the CI machines
+    core = min(os.sched_getaffinity(0))
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    shares: list[float] = []
+
+    def spin_beside_it() -> None:
+        os.sched_setaffinity(0, {core})  # this thread only
+        wall, busy, cpu = time.perf_counter(), busy_seconds(), time.thread_time()
+        while time.perf_counter() - wall < 0.5:
+            pass
+        spent = time.perf_counter() - wall
+        shares.extend([(busy_seconds() - busy) / spent, (time.thread_time() - cpu) / spent])
+
+    try:
+        os.sched_setaffinity(spinner.pid, {core})
+        time.sleep(0.05)
+        thread = threading.Thread(target=spin_beside_it)
+        thread.start()
+        thread.join()
+    finally:
+        spinner.kill()
+        spinner.wait()
+    busy, cpu = shares
+    assert busy > 0.9  # running or waiting for the core all along
+    assert cpu < 0.75  # the core was shared: its CPU time alone calls it idle
