@@ -3,6 +3,9 @@ representations, merging answers, renaming aliased keys back."""
 
 from __future__ import annotations
 
+import orjson
+import pytest
+
 from router.executor.execute import (
     MISSING,
     build_representation,
@@ -188,3 +191,86 @@ def test_representations_equal_in_python_but_not_in_json_stay_apart():
     representations, targets = _representations(Flatten(("items", "@"), fetch), run)
     assert [rep["id"] for rep in representations] == [1, True, 1.0, "1", ["a"]]
     assert [len(objs) for objs in targets] == [2, 1, 1, 1, 2]
+
+
+def _fetch_of(requires: dict[str, InputSelection], type_map: dict[str, str]):
+    from router.planner.nodes import Fetch
+
+    return Fetch(
+        id=1, service="s", operation="query { x }", operation_kind="query",
+        variable_usages=(), requires=requires, type_map=type_map,
+    )
+
+
+def _key(*names: str) -> InputSelection:
+    return InputSelection((InputField("__typename", "__typename"),
+                           *(InputField(name, name) for name in names)))
+
+
+def test_one_type_with_string_keys_is_grouped_in_first_seen_order_under_the_subgraph_type():
+    from router.executor.execute import _one_type_representations
+
+    fetch = _fetch_of({"Sub": _key("upc")}, {"Product": "Sub"})
+    objs = [{"__typename": "Product", "upc": u, "n": i} for i, u in enumerate("abab c")]
+    found = _one_type_representations(fetch, objs, {})
+    assert found is not None
+    representations, targets = found
+    assert representations == [{"__typename": "Sub", "upc": u} for u in ("a", "b", " ", "c")]
+    assert [[obj["n"] for obj in group] for group in targets] == [[0, 2], [1, 3], [4], [5]]
+
+
+@pytest.mark.parametrize("values", [
+    [1, 1.0], [1, True], [0, False], [("x", 1), ("x", 1.0)], [("x", True, 2), ("x", 1, 2)],
+])
+def test_keys_equal_in_python_but_not_in_json_leave_the_one_type_path(values):
+    from router.executor.execute import _json_distinct
+
+    assert _json_distinct(values) is False
+
+
+@pytest.mark.parametrize("values", [
+    ["1", 1], [1, 2, None], [1.5, 2.5], [("x", 1, True), ("y", 2, False)], [(None, "a")],
+])
+def test_keys_that_json_tells_apart_as_python_does_stay_on_the_one_type_path(values):
+    from router.executor.execute import _json_distinct
+
+    assert _json_distinct(values) is True
+
+
+def test_the_one_type_path_gives_way_where_it_cannot_tell_representations_apart():
+    from router.executor.execute import _one_type_representations
+
+    fetch = _fetch_of({"P": _key("id"), "Q": _key("id")}, {"P": "P", "Q": "Q"})
+    assert _one_type_representations(fetch, [{"__typename": "P", "id": 1},
+                                             {"__typename": "Q", "id": 2}], {}) is None
+    assert _one_type_representations(fetch, [{"__typename": "P"}], {}) is None  # no id
+    assert _one_type_representations(fetch, [{"id": 1}], {}) is None  # no __typename
+    assert _one_type_representations(fetch, [{"__typename": "P", "id": [1]}], {}) is None
+    assert _one_type_representations(fetch, [{"__typename": "R", "id": 1}], {}) == ([], [])
+    assert _one_type_representations(fetch, [], {}) == ([], [])
+
+
+def test_the_one_type_path_agrees_with_the_general_one_on_random_objects():
+    import random
+
+    from router.executor.execute import _mixed_representations, _one_type_representations
+
+    fetch = _fetch_of({"P": _key("a", "b"), "Q": _key("a")}, {"P": "P", "Q": "Q"})
+    mixed = ["1", "2", 1, 2, 1.0, True, False, 0, None, 2.5]
+    plain = ["1", "2", "3", 1, 2, None]
+    rng = random.Random(15)
+    taken = given_way = 0
+    for _ in range(500):
+        typename, pool = rng.choice(["P", "Q"]), rng.choice([mixed, plain])
+        objs = [{"__typename": typename, "a": rng.choice(pool), "b": rng.choice(pool)}
+                for _ in range(rng.randint(1, 12))]
+        fast = _one_type_representations(fetch, objs, {})
+        if fast is None:
+            given_way += 1
+            continue
+        taken += 1
+        slow = _mixed_representations(fetch, objs, {})
+        assert orjson.dumps(fast[0]) == orjson.dumps(slow[0])
+        assert [[id(o) for o in group] for group in fast[1]] == [
+            [id(o) for o in group] for group in slow[1]]
+    assert taken > 200 and given_way > 100  # both paths were taken
