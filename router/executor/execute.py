@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from functools import lru_cache, partial
-from itertools import chain
-from operator import itemgetter
+from itertools import chain, repeat
+from operator import is_not, itemgetter
 from typing import Any
 
 import orjson
@@ -444,14 +444,21 @@ def _step(current: list[Any], key: str) -> list[Any]:
         for value in current:
             if type(value) is list:
                 extend(value)  # nulls are dropped by the next step's type check
-    else:
-        append = following.append
-        for value in current:
-            if type(value) is dict:
-                child = value.get(key)
-                if child is not None:
-                    append(child)
+        return following
+    try:  # all objects, the usual: read in C (dict.get refuses anything but a dict)
+        return list(filter(_PRESENT, map(dict.get, current, repeat(key))))
+    except TypeError:
+        pass
+    append = following.append
+    for value in current:
+        if type(value) is dict:
+            child = value.get(key)
+            if child is not None:
+                append(child)
     return following
+
+
+_PRESENT = partial(is_not, None)
 
 
 def _objects(current: list[Any]) -> list[dict[str, Any]]:

@@ -152,6 +152,12 @@ def test_objects_at_finds_what_collect_finds_in_the_same_order():
     for path in (("shelves", "@", "books", "@"), ("shelves", "@", "books"), ("shelves",), ()):
         assert objects_at(data, path) == [obj for obj, _ in collect(data, path)]
     assert [b["id"] for b in objects_at(data, ("shelves", "@", "books", "@"))] == [1, 2, 3, 4, 5]
+    # objects only, no nulls or odd values on the way: each step is read in C
+    tidy = {"shelves": [{"books": [{"id": 1}]}, {"books": None}, {"x": 1},
+                        {"books": [{"id": 2}, {"id": 3}]}]}
+    for path in (("shelves", "@", "books", "@"), ("shelves", "@", "books")):
+        assert objects_at(tidy, path) == [obj for obj, _ in collect(tidy, path)]
+    assert [b["id"] for b in objects_at(tidy, ("shelves", "@", "books", "@"))] == [1, 2, 3]
 
 
 def test_a_run_resumes_walks_from_what_it_found_until_an_answer_changes_it():
