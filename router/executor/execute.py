@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from functools import lru_cache, partial
-from itertools import chain, repeat
+from itertools import repeat
 from operator import is_not, itemgetter
 from typing import Any
 
@@ -718,21 +718,16 @@ def _one_type_representations(
     if values is None:
         return None
     try:
-        keys = list(map(values, objs))
-    except (KeyError, TypeError):  # a key field missing
-        return None
-    if not _json_distinct(keys):
+        keys = _grouping_keys(list(map(values, objs)))
+    except (KeyError, TypeError):  # a key field missing, or a value JSON cannot hold
         return None
     groups: dict[Any, list[dict[str, Any]]] = {}
-    try:
-        for key, obj in zip(keys, objs, strict=True):
-            group = groups.get(key)
-            if group is None:
-                groups[key] = [obj]
-            else:
-                group.append(obj)
-    except TypeError:  # a list or an object as a key value
-        return None
+    for key, obj in zip(keys, objs, strict=True):
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [obj]
+        else:
+            group.append(obj)
     targets = list(groups.values())
     representations = []
     for group in targets:
@@ -742,15 +737,15 @@ def _one_type_representations(
     return representations, targets
 
 
-def _json_distinct(keys: list[Any]) -> bool:
-    """Whether keys equal as dict keys are equal as JSON too: no key field holding two
-    of int, float and bool (1, 1.0 and True are one dict key but three representations)."""
-    if type(keys[0]) is not tuple:
-        return len(_NUMBERS.intersection(map(type, keys))) <= 1
-    if len(_NUMBERS.intersection(map(type, chain.from_iterable(keys)))) <= 1:
-        return True  # the usual: strings and one kind of number, whichever field
-    return all(len(_NUMBERS.intersection(map(type, column))) <= 1
-               for column in zip(*keys, strict=True))
+def _grouping_keys(keys: list[Any]) -> list[Any]:
+    """What to tell key values apart by: strings as they are, anything else as its JSON.
+
+    1, 1.0, True, 0.0 and -0.0 are equal dict keys but five representations, and a tuple
+    of numbers hashes the same in every process, so a subgraph could send thousands of
+    keys with one hash; strings and bytes hash with a seed of the process's own."""
+    if set(map(type, keys)) == _STRINGS_ONLY:
+        return keys
+    return list(map(orjson.dumps, keys))
 
 
 def _mixed_representations(
@@ -819,7 +814,7 @@ def _key_reader(selection: InputSelection) -> Callable[[Any], Any] | None:
     if not fields or any(f.selection is not None or f.conditions is not None for f in fields):
         return None
     return itemgetter(*(f.data_key for f in fields))
-_NUMBERS = frozenset((int, float, bool))
+_STRINGS_ONLY = {str}
 
 
 def _reader(

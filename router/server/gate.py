@@ -26,19 +26,15 @@ TICK = 0.01  # seconds between two readings of how busy the loop's thread was
 RUN_DELAY = "/proc/thread-self/schedstat"  # its 2nd number: ns runnable, waiting for a core
 
 
-def busy_seconds() -> float:
-    """The calling thread's CPU seconds plus the seconds it waited for a core while
-    runnable (only the CPU seconds where the kernel keeps no schedstat).
-
-    The CPU part comes from the thread clock, not schedstat, whose running total is
-    brought up to date only at scheduler ticks; the waiting part is exact once the
-    thread runs again, as it does to read it."""
+def run_delay() -> float | None:
+    """Seconds the calling thread has waited runnable for a core (exact once it runs
+    again, as it does to read it), or None where the kernel keeps no schedstat or the
+    read fails (no file descriptor left)."""
     try:
         with open(RUN_DELAY, "rb", buffering=0) as stat:
-            waited = int(stat.read(64).split()[1])
+            return int(stat.read(64).split()[1]) / 1e9
     except (OSError, ValueError, IndexError):
-        waited = 0
-    return time.thread_time() + waited / 1e9
+        return None
 
 
 class ExecutionGate:
@@ -52,6 +48,7 @@ class ExecutionGate:
         self._waiting: deque[asyncio.Future[None]] = deque()
         self._ticking = False
         self._mark = (0.0, 0.0)
+        self._waited = 0.0  # the last run delay read: a failed read keeps it
 
     async def __aenter__(self) -> None:
         if not self._ticking:
@@ -77,11 +74,20 @@ class ExecutionGate:
         """Start reading how busy the loop is (call on the loop, once)."""
         if not self._ticking:
             self._ticking = True
-            self._mark = (time.perf_counter(), busy_seconds())
+            self._mark = (time.perf_counter(), self.busy_seconds())
             asyncio.get_running_loop().call_later(TICK, self._tick)
 
+    def busy_seconds(self) -> float:
+        """The loop thread's CPU seconds plus its seconds waiting for a core. The CPU
+        part comes from the thread clock, not schedstat, whose running total is brought
+        up to date only at scheduler ticks."""
+        waited = run_delay()
+        if waited is not None:
+            self._waited = waited
+        return time.thread_time() + self._waited
+
     def _tick(self) -> None:
-        wall, cpu = time.perf_counter(), busy_seconds()
+        wall, cpu = time.perf_counter(), self.busy_seconds()
         spent = wall - self._mark[0]
         self.saturated = spent > 0 and (cpu - self._mark[1]) / spent >= self.busy
         self._mark = (wall, cpu)

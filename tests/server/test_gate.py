@@ -17,7 +17,8 @@ import httpx
 from router import Router
 from router.config import parse_config
 from router.server import create_app
-from router.server.gate import RUN_DELAY, ExecutionGate, busy_seconds
+from router.server import gate as gate_module
+from router.server.gate import RUN_DELAY, ExecutionGate
 
 
 async def _hold(gate: ExecutionGate, entered: list[int], release: asyncio.Event, n: int) -> None:
@@ -135,14 +136,16 @@ def test_busy_time_counts_the_time_a_thread_waits_for_its_core():
     core = min(os.sched_getaffinity(0))
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     shares: list[float] = []
+    gate = ExecutionGate(8)
 
     def spin_beside_it() -> None:
         os.sched_setaffinity(0, {core})  # this thread only
-        wall, busy, cpu = time.perf_counter(), busy_seconds(), time.thread_time()
+        wall, busy, cpu = time.perf_counter(), gate.busy_seconds(), time.thread_time()
         while time.perf_counter() - wall < 0.5:
             pass
         spent = time.perf_counter() - wall
-        shares.extend([(busy_seconds() - busy) / spent, (time.thread_time() - cpu) / spent])
+        shares.extend([(gate.busy_seconds() - busy) / spent,
+                       (time.thread_time() - cpu) / spent])
 
     try:
         os.sched_setaffinity(spinner.pid, {core})
@@ -156,3 +159,15 @@ def test_busy_time_counts_the_time_a_thread_waits_for_its_core():
     busy, cpu = shares
     assert busy > 0.9  # running or waiting for the core all along
     assert cpu < 0.75  # the core was shared: its CPU time alone calls it idle
+
+
+def test_a_failed_run_delay_read_keeps_the_last_one(monkeypatch):
+    # found by review: a read failing (no descriptor left) counted the wait as 0, so
+    # busy time fell by the whole wait so far and the next tick let every waiter in
+    monkeypatch.setattr(gate_module, "RUN_DELAY", "/nonexistent/schedstat")
+    assert gate_module.run_delay() is None
+    gate = ExecutionGate(8)
+    monkeypatch.setattr(gate_module, "run_delay", lambda: 5.0)
+    assert 5.0 <= gate.busy_seconds() < 5.0 + time.thread_time() + 1
+    monkeypatch.setattr(gate_module, "run_delay", lambda: None)
+    assert 5.0 <= gate.busy_seconds() < 5.0 + time.thread_time() + 1
