@@ -9,6 +9,7 @@ tests sharing the module's broker do not see each other's events.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -191,9 +192,10 @@ async def start_worker(
     block_on: int,
     marker: Path,
     die_on: int = -1,
+    log: Path | None = None,
 ) -> asyncio.subprocess.Process:
     """The events_support worker in its own OS process (see its docstring for the two
-    crash points, `block_on` and `die_on`)."""
+    crash points, `block_on` and `die_on`); its stderr to `log` if given."""
     paths = [str(SUPPORT.parent), str(SUPPORT.parents[2]), os.environ.get("PYTHONPATH", "")]
     env = {
         **os.environ,
@@ -201,9 +203,10 @@ async def start_worker(
         "SHOPGRAPH_EVENTS_ACK_WAIT_SECONDS": ACK_WAIT,
     }
     args = [db.url, nats.url, service, kind, str(block_on), str(marker), str(die_on)]
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "events_support.worker", *args, env=env
-    )
+    with log.open("wb") if log else contextlib.nullcontext() as stderr:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "events_support.worker", *args, env=env, stderr=stderr
+        )
 
 
 async def test_consumer_killed_mid_message_loses_nothing_and_doubles_nothing(
@@ -264,6 +267,39 @@ async def test_consumer_dying_after_commit_before_ack_is_skipped_when_redelivere
     assert await effects(db, "worker") == every
     assert await handled_ids(db) == {event.id for event in events}
     assert await scalar(db, "SELECT count(*) FROM event_dead_letters") == 0
+
+
+async def test_a_dead_letter_whose_term_was_lost_is_not_buried_again_when_redelivered(
+    db: Database, nats: NatsServer, tmp_path: Path
+) -> None:
+    # seen in the suite: a TERM that came after ack_wait let the message back in, and the
+    # redelivery was dead-lettered again (the row is unique, but it was logged and counted
+    # twice, and the handler ran again)
+    kind, service = unique("Reburied"), unique("svc")
+    poison, after = new_event(kind, "t", {"n": 1, "poison": True}), new_event(kind, "t", {"n": 2})
+    marker = tmp_path / "buried-not-terminated"
+    first = await start_worker(db, nats, service, kind, -1, marker, die_on=1)
+    second: asyncio.subprocess.Process | None = None
+    try:
+        await write(db, poison)
+        assert await asyncio.wait_for(first.wait(), 30) == 3  # exited in the term hook
+        assert await scalar(db, "SELECT count(*) FROM event_dead_letters") == 1
+        log = tmp_path / "second.log"
+        second = await start_worker(db, nats, service, kind, -1, marker, log=log)
+        await write(db, after)
+        done = {after.id: 1}
+        assert await eventually(lambda: when(effects(db, "worker"), done), timeout=30) == done
+        await eventually(lambda: settled(nats, f"{service}-worker"), timeout=30)
+    finally:
+        for process in (first, second):
+            if process is not None and process.returncode is None:
+                process.kill()
+                await process.wait()
+    letters = await scalar(db, "SELECT count(*) FROM event_dead_letters WHERE event_id = :e",
+                           e=poison.id)
+    assert letters == 1
+    assert await effects(db, "worker") == {after.id: 1}
+    assert "dead letter" not in log.read_text()  # the redelivery was terminated quietly
 
 
 async def handled_ids(db: Database) -> set[uuid.UUID]:

@@ -19,6 +19,7 @@ from typing import Any
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from ..database import Database
@@ -28,7 +29,7 @@ from .dead_letters import ERROR_LIMIT, DeadLetter, bury, clean
 from .envelope import Event, UndecodableEvent, decode, subject_of
 from .metrics import HANDLED, REDELIVERED
 from .spec import Consumer, PoisonEvent
-from .tables import TYPE_LENGTH, handled
+from .tables import TYPE_LENGTH, dead_letters, handled
 
 logger = logging.getLogger("shopgraph.events")
 
@@ -127,6 +128,11 @@ class ConsumerRunner:
         except UndecodableEvent as error:  # a poison message: retrying cannot help
             await self._give_up(msg, None, str(error), deliveries)
             return
+        if deliveries > 1 and await self._buried(event):
+            # dead-lettered by an earlier delivery whose TERM was lost (the process died
+            # after burying it) or came after ack_wait: one dead letter per event
+            await msg.term()
+            return
         if msg.subject != subject_of(event.type):  # forged: the relay never sends this
             reason = f"envelope type {event.type[:100]!r} does not match subject {msg.subject!r}"
             await self._give_up(msg, event, reason, deliveries)
@@ -146,6 +152,23 @@ class ConsumerRunner:
         await msg.ack()
         if fresh:
             HANDLED.labels(self.service, self.consumer.name, event.type).inc()
+
+    async def _buried(self, event: Event) -> bool:
+        """Whether this consumer dead-lettered `event` already (asked of redeliveries
+        only; False when the database cannot say, as before this check)."""
+        try:
+            async with self.database.session() as session:
+                found = await session.scalar(
+                    select(dead_letters.c.id)
+                    .where(dead_letters.c.consumer == self.consumer.name)
+                    .where(dead_letters.c.event_id == event.id)
+                    .limit(1)
+                )
+        except Exception as error:
+            logger.warning("events: consumer %s could not look up dead letters: %r",
+                           self.durable, clean(str(error), ERROR_LIMIT))
+            return False
+        return found is not None
 
     async def _handle(self, event: Event) -> bool:
         """Run the handler in one transaction with the event_handled row; False if the
