@@ -763,7 +763,10 @@ def _mixed_representations(
     readers: dict[str, tuple[InputSelection | None, Callable[[Any], Any] | None]] = {}
     dumps = orjson.dumps
     for obj in objs:
-        s_type = type_map.get(obj.get("__typename"))  # type: ignore[arg-type]
+        try:
+            s_type = type_map.get(obj.get("__typename"))  # type: ignore[arg-type]
+        except TypeError:  # a list or an object for a __typename: shaping reports it
+            continue
         if s_type is None:
             continue
         reader = readers.get(s_type)

@@ -100,7 +100,10 @@ def _shape_object(
     # hot: runs for every object of every response; per field it calls nothing but the
     # field's completer and, when conditional, `included` (keep it so)
     typename = value.get("__typename") or compiled.type_name
-    steps = compiled.by_type.get(typename)
+    try:
+        steps = compiled.by_type.get(typename)
+    except TypeError:  # a list or an object for a __typename: no type's name
+        return _INVALID
     if steps is None:
         abstract = compiled.abstract
         if abstract is not None and compiled.by_type and typename not in abstract:
@@ -317,9 +320,13 @@ class ResponseShape:
         if introspection:
             source.update(introspection)
         function = self.compiled or self._compile()
+        result = _BUBBLE
         if function is not None:
-            result = function(run, source, None)
-        else:
+            try:
+                result = function(run, source, None)
+            except TypeError:  # a __typename no dict takes: the walk below reports it
+                function, run = None, _Run(variables)
+        if function is None:
             result = _shape_object(run, self.root, source, None)
         return (None if result is _BUBBLE else result), run.completion
 
@@ -352,7 +359,10 @@ class SelectionShape:
     def applies(self, value: dict[str, Any]) -> bool:
         """Whether the selection selects anything for `value`'s `__typename`."""
         typename = value.get("__typename") or self.compiled.type_name
-        return bool(self.compiled.by_type.get(typename) or self.compiled.uniform)
+        try:
+            return bool(self.compiled.by_type.get(typename) or self.compiled.uniform)
+        except TypeError:  # a list or an object for a __typename: no type's name
+            return False
 
     def shape(
         self, value: dict[str, Any], variables: Mapping[str, Any], path: list[str | int]

@@ -322,3 +322,17 @@ def test_the_one_type_path_agrees_with_the_general_one_on_random_objects():
         assert [[id(o) for o in group] for group in fast[1]] == [
             [id(o) for o in group] for group in slow[1]]
     assert taken > 300 and given_way > 50  # both paths were taken
+
+
+def test_objects_whose_typename_no_dict_takes_get_no_representation():
+    # they raised TypeError (an internal error); shaping reports them as invalid objects
+    from router.executor.execute import _representations, _Run
+    from router.planner.nodes import Flatten
+
+    fetch = _fetch_of({"P": _key("id")}, {"P": "P"})
+    run = _Run(None, {}, None)  # type: ignore[arg-type]
+    run.data = {"items": [{"__typename": ["P"], "id": "1"}, {"__typename": "P", "id": "2"},
+                          {"__typename": {"P": 1}, "id": "3"}]}
+    representations, targets = _representations(Flatten(("items", "@"), fetch), run)
+    assert representations == [{"__typename": "P", "id": "2"}]
+    assert targets == [[run.data["items"][1]]]

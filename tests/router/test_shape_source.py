@@ -177,3 +177,41 @@ def test_operations_over_the_line_limit_keep_the_interpreted_walk():
     assert shape_source.compile_source(selection) is None
     few = " ".join(f"g{i}: grid {{ id }}" for i in range(2))
     assert shape_source.compile_source(normalize(SCHEMA, parse(f"{{ {few} }}")).selection)
+
+
+@pytest.mark.parametrize("query", [
+    "{ nodes { __typename id ... on A { a } } }",  # an interface: the if-chain
+    "{ nodes { id ... on A { a } ... on B { b } ... on C { c } ... on D { d } ... on E { e }"
+    " ... on Item { name } } }",  # the table of types
+])
+def test_a_typename_no_dict_takes_is_an_invalid_object_in_both_walks(query):
+    data = {"nodes": [{"__typename": ["A"], "id": "1"}, {"__typename": "A", "id": "2", "a": 1},
+                      {"__typename": {"A": 1}, "id": "3"}]}
+    out, problems = _shape(query, data)
+    assert out["nodes"][0] is None and out["nodes"][2] is None
+    assert out["nodes"][1]["a"] == 1
+    assert [p["path"] for p in problems] == [["nodes", 0], ["nodes", 2]]
+    assert problems[0]["message"] == (
+        "Invalid __typename found for object at array element of type Node at index 0.")
+
+
+def test_a_typename_no_dict_takes_at_a_concrete_field_is_an_invalid_object():
+    out, problems = _shape("{ item { id name } }",
+                           {"item": {"__typename": [], "id": "1", "name": "n"}})
+    assert out == {"item": {"id": "1", "name": "n"}}  # an empty list counts as no name
+    out, problems = _shape("{ item { id name } }",
+                           {"item": {"__typename": ["Item"], "id": "1", "name": "n"}})
+    assert out == {"item": None}
+    assert problems == [{
+        "message": "Invalid __typename found for object at field Query.item.",
+        "path": ["item"], "extensions": {"code": "INVALID_GRAPHQL"},
+    }]
+
+
+def test_a_deferred_selection_does_not_apply_to_a_typename_no_dict_takes():
+    from router.executor.shape import SelectionShape
+
+    root = normalize(SCHEMA, parse("{ node(id: 1) { ... on A { a } } }")).selection
+    deferred = SelectionShape(root.by_type["Query"][0].selection, ABSTRACT)  # node's
+    assert deferred.applies({"__typename": "A"}) is True
+    assert deferred.applies({"__typename": ["A"]}) is False

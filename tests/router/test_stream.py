@@ -427,3 +427,23 @@ async def test_answers_no_encoder_takes_are_coded_errors(both, canned, query, an
     assert response.status_code == 200
     body = response.json()
     assert [e["extensions"]["code"] for e in body["errors"]] == [code]
+
+
+@pytest.mark.parametrize("odd", [["Product"], {"name": "Product"}])
+async def test_a_typename_no_dict_takes_is_an_invalid_object_not_an_internal_error(
+    both, canned, odd
+):
+    # a list or an object as a subgraph's __typename raised TypeError in both walks
+    canned.answer = orjson.dumps({"data": {"products": [
+        {"__typename": odd, "id": "1"}, {"__typename": "Product", "id": "2"}]}})
+    canned.mode = "length"
+    streamed, buffered = await _both_answers(both, "{ products { __typename id } }", None)
+    assert orjson.loads(streamed) == orjson.loads(buffered) == {
+        "data": {"products": [None, {"__typename": "Product", "id": "2"}]},
+        "extensions": {"valueCompletion": [{
+            "message": "Invalid __typename found for object at array element of type "
+                       "Product at index 0.",
+            "path": ["products", 0],
+            "extensions": {"code": "INVALID_GRAPHQL"},
+        }]},
+    }
