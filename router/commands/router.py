@@ -304,7 +304,8 @@ def _serve_workers(
         print(f"shopgraph router: cannot listen on {host}:{port}: {error}", file=sys.stderr)
         return 1
     _announce(config, host, port)
-    metrics_dir = tempfile.mkdtemp(prefix="shopgraph-metrics-")
+    remove_orphan_metrics()
+    metrics_dir = tempfile.mkdtemp(prefix=f"{METRICS_PREFIX}{os.getpid()}-")
     env = {
         **os.environ,
         MULTIPROCESS_DIR: metrics_dir,  # read by prometheus_client in each worker
@@ -325,6 +326,29 @@ def _serve_workers(
 
 
 SHUTDOWN_GRACE = 30  # seconds running requests get to finish when the router stops
+METRICS_PREFIX = "shopgraph-metrics-"  # then the parent's pid, a dash and a random part
+
+
+def remove_orphan_metrics(folder: str | None = None) -> list[str]:
+    """Remove the metrics directories of routers whose parent process is gone (a SIGKILL
+    gives it no chance to remove its own); the names of those removed."""
+    removed = []
+    for entry in Path(folder or tempfile.gettempdir()).glob(f"{METRICS_PREFIX}*-*"):
+        pid = entry.name[len(METRICS_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and entry.is_dir() and not _alive(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry.name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process: alive
+        return True
+    return True
 
 
 def _server_options(config: RouterConfig, subgraphs: int) -> dict[str, Any]:

@@ -6,6 +6,7 @@ table has the connection's server end."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
@@ -216,3 +217,19 @@ def test_a_taken_port_is_refused_before_any_worker_starts(tmp_path: Path):
         echo.close()
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+def test_metrics_directories_of_routers_that_died_are_removed_at_the_next_start(tmp_path):
+    # a SIGKILL of the parent left its multiprocess metrics directory behind for ever
+    from router.commands.router import METRICS_PREFIX, remove_orphan_metrics
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # its pid names no process now
+    dead = tmp_path / f"{METRICS_PREFIX}{gone.pid}-abc"
+    live = tmp_path / f"{METRICS_PREFIX}{os.getpid()}-def"
+    other = tmp_path / "shopgraph-metrics-notapid-x"
+    for folder in (dead, live, other):
+        folder.mkdir()
+        (folder / "counter_1.db").write_bytes(b"x")
+    assert remove_orphan_metrics(str(tmp_path)) == [dead.name]
+    assert not dead.exists() and live.exists() and other.exists()
