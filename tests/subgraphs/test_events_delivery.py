@@ -229,10 +229,7 @@ async def test_consumer_killed_mid_message_loses_nothing_and_doubles_nothing(
         assert await eventually(lambda: when(effects(db, "worker"), every), timeout=30) == every
         await eventually(lambda: settled(nats, f"{service}-worker"))
     finally:
-        for process in (first, second):
-            if process is not None and process.returncode is None:
-                process.kill()
-                await process.wait()
+        await _kill(first, second)
     assert await effects(db, "worker") == every
     assert await scalar(db, "SELECT count(*) FROM event_handled") == 5
     assert await scalar(db, "SELECT count(*) FROM event_dead_letters") == 0
@@ -260,10 +257,7 @@ async def test_consumer_dying_after_commit_before_ack_is_skipped_when_redelivere
         # Everything acknowledged: the second process got the third event again and acked it.
         await eventually(lambda: settled(nats, f"{service}-worker"), timeout=30)
     finally:
-        for process in (first, second):
-            if process is not None and process.returncode is None:
-                process.kill()
-                await process.wait()
+        await _kill(first, second)
     assert await effects(db, "worker") == every
     assert await handled_ids(db) == {event.id for event in events}
     assert await scalar(db, "SELECT count(*) FROM event_dead_letters") == 0
@@ -291,15 +285,20 @@ async def test_a_dead_letter_whose_term_was_lost_is_not_buried_again_when_redeli
         assert await eventually(lambda: when(effects(db, "worker"), done), timeout=30) == done
         await eventually(lambda: settled(nats, f"{service}-worker"), timeout=30)
     finally:
-        for process in (first, second):
-            if process is not None and process.returncode is None:
-                process.kill()
-                await process.wait()
+        await _kill(first, second)
     letters = await scalar(db, "SELECT count(*) FROM event_dead_letters WHERE event_id = :e",
                            e=poison.id)
     assert letters == 1
     assert await effects(db, "worker") == {after.id: 1}
     assert "dead letter" not in log.read_text()  # the redelivery was terminated quietly
+
+
+async def _kill(*processes: asyncio.subprocess.Process | None) -> None:
+    """Kill the worker processes still running, and reap them."""
+    for process in processes:
+        if process is not None and process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 async def handled_ids(db: Database) -> set[uuid.UUID]:
