@@ -34,7 +34,7 @@ from router.executor.subgraph_errors import (
     subgraph_error,
 )
 from router.executor.trace import TraceRecorder
-from router.planner.inputs import InputSelection
+from router.planner.inputs import InputField, InputSelection
 from router.planner.nodes import (
     Condition,
     Defer,
@@ -805,32 +805,34 @@ def _mixed_representations(
 
 
 _TYPENAME = itemgetter("__typename")
+_STRINGS_ONLY = {str}
 
 
 def _key_reader(selection: InputSelection) -> Callable[[Any], Any] | None:
     """A reader of `selection`'s fields but __typename (one value when one field is
-    left: a string's hash is kept, a tuple's is not) when they are plain fields read
-    unconditionally (raising KeyError when one is missing), else None."""
+    left: a string's hash is kept, a tuple's is not), or None (see `_plain_getter`)."""
     if selection.by_type:
         return None
-    fields = [f for f in selection.fields if f.name != "__typename" or f.conditions]
-    if not fields or any(f.selection is not None or f.conditions is not None for f in fields):
-        return None
-    return itemgetter(*(f.data_key for f in fields))
-_STRINGS_ONLY = {str}
+    return _plain_getter([f for f in selection.fields if f.name != "__typename" or f.conditions])
 
 
 def _reader(
     selection: InputSelection | None,
 ) -> tuple[InputSelection | None, Callable[[Any], Any] | None]:
-    """`selection` with a reader of its values when they are plain fields read
-    unconditionally (raising KeyError when one is missing), else None."""
+    """`selection` with a reader of its values, or None (see `_plain_getter`)."""
     if selection is None or selection.by_type:
         return selection, None
-    fields = selection.fields
+    return selection, _plain_getter(selection.fields)
+
+
+def _plain_getter(
+    fields: tuple[InputField, ...] | list[InputField],
+) -> Callable[[Any], Any] | None:
+    """A reader of `fields`' values when they are plain fields read unconditionally
+    (raising KeyError when one is missing), else None."""
     if not fields or any(f.selection is not None or f.conditions is not None for f in fields):
-        return selection, None
-    return selection, itemgetter(*(f.data_key for f in fields))
+        return None
+    return itemgetter(*(f.data_key for f in fields))
 
 
 def _entity_errors(

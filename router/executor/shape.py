@@ -320,7 +320,6 @@ class ResponseShape:
         if introspection:
             source.update(introspection)
         function = self.compiled or self._compile()
-        result = _BUBBLE
         if function is not None:
             try:
                 result = function(run, source, None)
